@@ -1,0 +1,68 @@
+/**
+ * The one place for tocsin's resource facts. The CDK stack (lib/) and the local
+ * runner (local/) both read these, so names, key schema and routes cannot drift.
+ */
+
+/** Single-table design: every item is addressed by (pk, sk). */
+export const STATE_TABLE = {
+  /** Physical name used by the local runner; CDK lets CloudFormation name it. */
+  localName: 'tocsin-state',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB deletes expired items (housekeeping only). */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** Every alert is published here; subscriptions filter on ALERT_ATTRIBUTE_NAMES. */
+export const ALERTS_TOPIC = {
+  localName: 'tocsin-alerts',
+} as const;
+
+/** Local stand-in for email delivery: the runner prints what lands here. */
+export const LOCAL_NOTIFICATIONS_QUEUE = {
+  localName: 'tocsin-local-notifications',
+} as const;
+
+/** SNS message attributes set on every alert, for subscription filter policies. */
+export const ALERT_ATTRIBUTE_NAMES = ['severity', 'cluster', 'node', 'service', 'check', 'kind'] as const;
+export type AlertAttributeName = (typeof ALERT_ATTRIBUTE_NAMES)[number];
+
+/** HTTP API routes. `{watchType}` is a path parameter. */
+export const ROUTES = {
+  /** Signed envelopes from agent-shim. */
+  ingest: { method: 'POST', path: '/v1/ingest' },
+  /** Consul's own `handler_type: "http"` watches, bearer-token authenticated. */
+  consulHttp: { method: 'POST', path: '/v1/consul/{watchType}' },
+} as const;
+
+/** Environment variables the Lambdas read once at init. */
+export const LAMBDA_ENV = {
+  tableName: 'TOCSIN_TABLE_NAME',
+  alertsTopicArn: 'TOCSIN_ALERTS_TOPIC_ARN',
+  /** Secrets Manager name prefix; the secret for cluster c is `${prefix}${c}`. */
+  clusterSecretPrefix: 'TOCSIN_CLUSTER_SECRET_PREFIX',
+  /** Comma-separated list of cluster names this deployment accepts. */
+  clusters: 'TOCSIN_CLUSTERS',
+} as const;
+
+/** HTTP headers of the shim protocol. */
+export const HEADERS = {
+  cluster: 'x-tocsin-cluster',
+  timestamp: 'x-tocsin-timestamp',
+  signature: 'x-tocsin-signature',
+} as const;
+
+/** Defaults shared by the shim, the local runner and the API. */
+export const LIMITS = {
+  /** Largest request body the API accepts (after decompression). */
+  maxBodyBytes: 6 * 1024 * 1024,
+  /** Accepted clock skew for signed requests. */
+  signatureWindowSeconds: 300,
+} as const;
+
+export const LOCAL_DEFAULTS = {
+  port: 8787,
+  host: '127.0.0.1',
+  dataDir: '.tocsin-data',
+  region: 'us-east-1',
+} as const;

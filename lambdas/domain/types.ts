@@ -1,0 +1,105 @@
+/** Plain types shared by the domain, the adapters, the shim and the handlers. */
+
+export type Source = 'consul' | 'serf';
+
+/** Consul watch types a handler can be registered for. */
+export const CONSUL_WATCH_TYPES = [
+  'key',
+  'keyprefix',
+  'services',
+  'nodes',
+  'service',
+  'checks',
+  'event',
+  'agent_service',
+] as const;
+export type ConsulWatchType = (typeof CONSUL_WATCH_TYPES)[number];
+
+/** SERF_EVENT values. */
+export const SERF_EVENT_TYPES = [
+  'member-join',
+  'member-leave',
+  'member-failed',
+  'member-update',
+  'member-reap',
+  'user',
+  'query',
+] as const;
+export type SerfEventType = (typeof SERF_EVENT_TYPES)[number];
+
+/**
+ * What the shim POSTs to the ingest route: one handler invocation, verbatim.
+ * The backend, not the shim, interprets the body.
+ */
+export interface Envelope {
+  v: 1;
+  cluster: string;
+  source: Source;
+  /** Consul watch type or SERF_EVENT value. */
+  type: string;
+  /**
+   * Distinguishes several watches of one type with different parameters
+   * (e.g. two `checks` watches filtered by service). Defaults to `type`.
+   */
+  scope?: string;
+  /** Node that ran the handler (hostname unless configured). */
+  node: string;
+  /** CONSUL_INDEX / SERF_USER_LTIME etc., kept as a string: may exceed 2^53. */
+  index: string | null;
+  /** ISO-8601 time the handler ran. */
+  sentAt: string;
+  /** stdin as UTF-8 text, or base64 when it is not valid UTF-8. */
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  /** Relevant handler environment (SERF_*, CONSUL_*), for Serf in particular. */
+  env?: Record<string, string>;
+}
+
+export type CheckStatus = 'passing' | 'warning' | 'critical' | 'maintenance';
+
+/** One Consul health check, as seen in one snapshot. */
+export interface CheckObservation {
+  node: string;
+  checkId: string;
+  name: string;
+  status: CheckStatus;
+  serviceId: string;
+  serviceName: string;
+  serviceTags: string[];
+  type: string;
+  output: string;
+  notes: string;
+  modifyIndex: number;
+  definition?: Record<string, unknown>;
+}
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+/** Firing alerts announce a problem; resolved ones say it is over. */
+export type AlertState = 'firing' | 'resolved';
+
+/** What the pipeline publishes: one per real change. */
+export interface Alert {
+  /** Deterministic: the same change always yields the same id. */
+  id: string;
+  cluster: string;
+  source: Source;
+  /** What changed: check, event, member, key, catalog ... */
+  kind: string;
+  severity: Severity;
+  state: AlertState;
+  node: string;
+  service?: string;
+  check?: string;
+  /** One-line human title, e.g. "CRITICAL: web-1 / service:web (HTTP on :80)". */
+  title: string;
+  /** Previous and new status of the subject. */
+  from?: string;
+  to: string;
+  /** When the change was observed (ISO-8601). */
+  at: string;
+  /** When the previous state began, if known (ISO-8601). */
+  since?: string;
+  /** Ordered key/value facts for the body (check type, output excerpt ...). */
+  details: Array<[string, string]>;
+}
