@@ -1,0 +1,40 @@
+/** ClusterKeys adapters: Secrets Manager in AWS, a JSON file locally. */
+import { readFileSync } from 'node:fs';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { ClusterKeys } from '../app/ports';
+
+const CACHE_MS = 5 * 60 * 1000;
+
+export class SecretsManagerClusterKeys implements ClusterKeys {
+  private readonly cache = new Map<string, { key: string; until: number }>();
+
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly secretPrefix: string,
+    private readonly clusters: ReadonlySet<string>,
+  ) {}
+
+  async keyFor(cluster: string): Promise<string | undefined> {
+    // Unknown clusters never reach Secrets Manager: no lookups driven by callers.
+    if (!this.clusters.has(cluster)) return undefined;
+    const cached = this.cache.get(cluster);
+    if (cached && cached.until > Date.now()) return cached.key;
+    const out = await this.client.send(new GetSecretValueCommand({ SecretId: `${this.secretPrefix}${cluster}` }));
+    if (!out.SecretString) throw new Error(`secret for cluster ${cluster} has no string value`);
+    this.cache.set(cluster, { key: out.SecretString, until: Date.now() + CACHE_MS });
+    return out.SecretString;
+  }
+}
+
+/** `{ "<cluster>": "<key>" }`, read once. */
+export class StaticClusterKeys implements ClusterKeys {
+  constructor(private readonly keysByCluster: Readonly<Record<string, string>>) {}
+
+  static fromFile(path: string): StaticClusterKeys {
+    return new StaticClusterKeys(JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>);
+  }
+
+  async keyFor(cluster: string): Promise<string | undefined> {
+    return Object.prototype.hasOwnProperty.call(this.keysByCluster, cluster) ? this.keysByCluster[cluster] : undefined;
+  }
+}
