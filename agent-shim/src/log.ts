@@ -1,0 +1,66 @@
+/**
+ * Operator-facing output. Serf uses a query handler's combined stdout+stderr as
+ * the query response (only on exit 0, max 1024 bytes), so in query mode
+ * informational notes are suppressed and everything written is capped.
+ */
+const PREFIX = 'tocsin-shim: ';
+const QUERY_OUTPUT_CAP = 1000;
+
+let queryMode = false;
+let written = 0;
+
+export function setQueryMode(on: boolean): void {
+  queryMode = on;
+}
+
+function emit(stream: NodeJS.WriteStream, text: string): void {
+  let out = text;
+  if (queryMode) {
+    const room = QUERY_OUTPUT_CAP - written;
+    if (room <= 0) return;
+    if (Buffer.byteLength(out) > room) out = Buffer.from(out).subarray(0, room - 1).toString('utf8').replace(/\uFFFD$/, '') + '\n';
+  }
+  written += Buffer.byteLength(out);
+  stream.write(out);
+}
+
+/** Raw line on stdout (the query acknowledgement). */
+export function stdoutLine(text: string): void {
+  emit(process.stdout, text + '\n');
+}
+
+/** Informational line; silent in query mode (exit 0 output would become the query response). */
+export function note(msg: string): void {
+  if (!queryMode) emit(process.stderr, PREFIX + oneLine(msg) + '\n');
+}
+
+/** Error line; always printed (these accompany a non-zero exit, so Serf discards them as a response). */
+export function error(msg: string): void {
+  emit(process.stderr, PREFIX + 'error: ' + oneLine(msg) + '\n');
+}
+
+/** Plain multi-line text (help). */
+export function text(msg: string): void {
+  process.stdout.write(msg);
+}
+
+/** Keep log lines single-line and printable so they survive Consul's/Serf's log formatting. */
+export function oneLine(s: string, max = 2000): string {
+  const flat = s.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max) + '…' : flat;
+}
+
+/** Wait until stdout/stderr are flushed, then exit with `code`. */
+export function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', () => undefined); // EPIPE from a vanished reader must not crash the exit path
+    s.write('', done);
+  }
+  // Safety net: never let a stuck pipe keep the handler slot busy.
+  setTimeout(() => process.exit(code), 1000).unref();
+}

@@ -1,0 +1,273 @@
+/**
+ * On-disk queue of envelopes that could not be delivered yet.
+ *
+ * Layout of the spool directory:
+ *   <epoch-ms>-<pid>-<random>.json  queued envelopes (unsigned; re-signed at send time),
+ *                                   sent oldest first = lexical filename order
+ *   .tmp-*                          writes in progress (atomic write: temp, fsync, rename)
+ *   .flush.lock                     one flusher at a time, so concurrent handlers do not
+ *                                   send the same file twice
+ *   rejected/                       envelopes the API refused (4xx), plus <name>.reason.txt
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Envelope } from '../../lambdas/domain/types';
+
+const QUEUED_RE = /^\d{13}-\d+-[0-9a-f]+\.json$/;
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+export class SpoolFullError extends Error {}
+
+export interface SpoolLimits {
+  maxBytes: number;
+  maxFiles: number;
+}
+
+export class Spool {
+  readonly rejectedDir: string;
+
+  constructor(
+    readonly dir: string,
+    private readonly limits: SpoolLimits,
+  ) {
+    this.rejectedDir = path.join(dir, 'rejected');
+  }
+
+  /** Queued file names, oldest first. Missing directory = empty spool. */
+  list(): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return names.filter((n) => QUEUED_RE.test(n)).sort();
+  }
+
+  /** Parsed content of a queued file, or the reason it cannot be used. */
+  read(name: string): { ok: true; value: unknown } | { ok: false; reason: string; gone?: boolean } {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.dir, name), 'utf8');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { ok: false, reason: err.message, gone: err.code === 'ENOENT' };
+    }
+    try {
+      return { ok: true, value: JSON.parse(text) };
+    } catch (e) {
+      return { ok: false, reason: `not valid JSON: ${(e as Error).message}` };
+    }
+  }
+
+  remove(name: string): void {
+    try {
+      fs.unlinkSync(path.join(this.dir, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+
+  /**
+   * Queue an envelope. Throws SpoolFullError when a cap would be exceeded: the
+   * oldest files are never deleted to make room, the caller must report the loss.
+   */
+  write(envelope: Envelope): { file: string; queued: number } {
+    const data = Buffer.from(JSON.stringify(envelope) + '\n', 'utf8');
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.checkRoom(data.length);
+    const file = path.join(this.dir, newName());
+    atomicWrite(file, data);
+    return { file, queued: this.list().length };
+  }
+
+  private checkRoom(bytes: number): void {
+    const usage = this.usage();
+    if (usage.files + 1 > this.limits.maxFiles || usage.bytes + bytes > this.limits.maxBytes) {
+      throw new SpoolFullError(
+        `spool ${this.dir} is full (${usage.files} files, ${usage.bytes} bytes incl. rejected/; limits ` +
+          `${this.limits.maxFiles} files / ${this.limits.maxBytes} bytes, set by TOCSIN_SPOOL_MAX_FILES / TOCSIN_SPOOL_MAX_BYTES); ` +
+          'nothing was deleted: fix delivery and run `tocsin-shim flush`, or clear rejected/',
+      );
+    }
+  }
+
+  /** Move a queued file into rejected/ (kept for inspection; move it back to resend). */
+  reject(name: string, reason: string): string {
+    fs.mkdirSync(this.rejectedDir, { recursive: true, mode: 0o700 });
+    const dest = path.join(this.rejectedDir, name);
+    fs.renameSync(path.join(this.dir, name), dest);
+    this.writeReason(dest, reason);
+    return dest;
+  }
+
+  /** Store an envelope that was never queued straight into rejected/. */
+  writeRejected(envelope: Envelope, reason: string): string {
+    const data = Buffer.from(JSON.stringify(envelope) + '\n', 'utf8');
+    fs.mkdirSync(this.rejectedDir, { recursive: true, mode: 0o700 });
+    this.checkRoom(data.length);
+    const dest = path.join(this.rejectedDir, newName());
+    atomicWrite(dest, data);
+    this.writeReason(dest, reason);
+    return dest;
+  }
+
+  private writeReason(file: string, reason: string): void {
+    try {
+      fs.writeFileSync(file.replace(/\.json$/, '.reason.txt'), `${new Date().toISOString()} ${reason}\n`, { mode: 0o600 });
+    } catch {
+      /* the envelope itself is what matters; the reason was also printed */
+    }
+  }
+
+  /** Files and bytes of queued + rejected envelopes (what the caps bound). */
+  private usage(): { files: number; bytes: number } {
+    let files = 0;
+    let bytes = 0;
+    for (const dir of [this.dir, this.rejectedDir]) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        if (!n.endsWith('.json')) continue;
+        try {
+          bytes += fs.statSync(path.join(dir, n)).size;
+          files++;
+        } catch {
+          /* raced with a flusher */
+        }
+      }
+    }
+    return { files, bytes };
+  }
+
+  /** Leftovers of writers that crashed between create and rename. */
+  cleanStaleTemps(now: number): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir).filter((n) => n.startsWith('.tmp-'));
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      try {
+        const p = path.join(this.dir, n);
+        if (now - fs.statSync(p).mtimeMs > STALE_TMP_MS) fs.unlinkSync(p);
+      } catch {
+        /* best effort */
+      }
+    }
+  }
+
+  /**
+   * Take the flush lock, or return null if another live process holds it.
+   * The lock records its holder's pid and deadline, so a crashed or overdue
+   * holder does not block flushing forever.
+   */
+  tryLock(deadline: number): FlushLock | null {
+    const lockPath = path.join(this.dir, '.flush.lock');
+    const token = `${process.pid} ${deadline} ${randomBytes(6).toString('hex')}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = fs.openSync(lockPath, 'wx', 0o600);
+        try {
+          fs.writeSync(fd, token);
+        } finally {
+          fs.closeSync(fd);
+        }
+        return new FlushLock(lockPath, token);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return null; // no spool dir: nothing to flush
+        if (code !== 'EEXIST') throw e;
+      }
+      if (!lockIsStale(lockPath)) return null;
+      try {
+        fs.unlinkSync(lockPath);
+      } catch {
+        /* someone else cleared it */
+      }
+    }
+    return null;
+  }
+}
+
+export class FlushLock {
+  constructor(
+    private readonly lockPath: string,
+    private readonly token: string,
+  ) {}
+
+  release(): void {
+    try {
+      if (fs.readFileSync(this.lockPath, 'utf8') === this.token) fs.unlinkSync(this.lockPath);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function lockIsStale(lockPath: string): boolean {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    text = fs.readFileSync(lockPath, 'utf8');
+    mtimeMs = fs.statSync(lockPath).mtimeMs;
+  } catch {
+    return true;
+  }
+  const m = /^(\d+) (\d+) /.exec(text);
+  // Unparsable: maybe being written right now; stale only once clearly old.
+  if (!m) return Date.now() - mtimeMs > 10_000;
+  const pid = Number(m[1]);
+  const until = Number(m[2]);
+  if (Date.now() > until + 2000) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Lexical order = age order: zero-padded epoch ms first; pid + random keep concurrent writers apart. */
+function newName(): string {
+  return `${String(Date.now()).padStart(13, '0')}-${process.pid}-${randomBytes(4).toString('hex')}.json`;
+}
+
+/** Write to a temp file in the same directory, fsync, rename: readers never see half a file. */
+function atomicWrite(dest: string, data: Buffer): void {
+  const dir = path.dirname(dest);
+  const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const fd = fs.openSync(tmp, 'wx', 0o600);
+  try {
+    for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* ignore */
+    }
+    throw e;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, dest);
+  // Make the rename itself durable; not every filesystem allows fsync on a directory.
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch {
+    /* best effort */
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Signed POST of one envelope with node:http(s). Not fetch: loading undici costs
+ * more start-up time than the rest of the shim together.
+ */
+import * as http from 'node:http';
+import type * as https from 'node:https';
+import type { Envelope } from '../../lambdas/domain/types';
+import { HEADERS } from '../../lambdas/commons/topology';
+import { sign } from '../../lambdas/domain/signing';
+
+/** Above this the JSON is gzipped; snapshots of big clusters compress ~10x. */
+export const GZIP_THRESHOLD_BYTES = 8 * 1024;
+const MAX_ERROR_BODY_BYTES = 16 * 1024;
+const MAX_REASON_CHARS = 500;
+
+export type Outcome =
+  | { kind: 'sent'; status: number }
+  /** Worth retrying later: network error, timeout, 408/425/429, 5xx, unexpected 1xx/3xx. */
+  | { kind: 'retry'; reason: string }
+  /** The API refused this request; retrying the same bytes would not help. */
+  | { kind: 'rejected'; status: number; reason: string; auth: boolean };
+
+export interface Prepared {
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Serialise, maybe gzip, and sign the exact bytes that will go on the wire. */
+export function prepare(envelope: Envelope, key: string, pathname: string, nowMs: number, userAgent: string): Prepared {
+  let body = Buffer.from(JSON.stringify(envelope), 'utf8');
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': userAgent };
+  if (body.length > GZIP_THRESHOLD_BYTES) {
+    // Lazy: most invocations are small and never pay for loading zlib.
+    const zlib = require('node:zlib') as typeof import('node:zlib');
+    body = zlib.gzipSync(body);
+    headers['content-encoding'] = 'gzip';
+  }
+  const ts = String(Math.floor(nowMs / 1000));
+  headers[HEADERS.cluster] = envelope.cluster;
+  headers[HEADERS.timestamp] = ts;
+  headers[HEADERS.signature] = sign(key, 'POST', pathname, ts, body);
+  headers['content-length'] = String(body.length);
+  return { body, headers };
+}
+
+export class Transport {
+  private readonly mod: typeof http | typeof https;
+  private readonly agent: http.Agent;
+
+  constructor(
+    private readonly url: URL,
+    private readonly key: string,
+    private readonly userAgent: string,
+  ) {
+    this.mod = url.protocol === 'https:' ? (require('node:https') as typeof https) : http;
+    // One kept-alive connection serves a whole spool flush.
+    this.agent = new this.mod.Agent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  /** POST `envelope`, giving up at `deadline` (epoch ms). Never throws. */
+  send(envelope: Envelope, deadline: number): Promise<Outcome> {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return Promise.resolve({ kind: 'retry', reason: 'no time left' });
+    const { body, headers } = prepare(envelope, this.key, this.url.pathname, Date.now(), this.userAgent);
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const finish = (o: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(o);
+      };
+      const req = this.mod.request(
+        this.url,
+        { method: 'POST', headers, agent: this.agent },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            res.resume();
+            // Success is the status line; do not wait on a slow body.
+            finish({ kind: 'sent', status });
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            if (size < MAX_ERROR_BODY_BYTES) chunks.push(c);
+            size += c.length;
+          });
+          const done = (): void => finish(classify(status, res.statusMessage ?? '', Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES), res.headers.location));
+          res.on('end', done);
+          res.on('error', done);
+          res.on('close', done);
+        },
+      );
+      const timer = setTimeout(() => {
+        finish({ kind: 'retry', reason: `no answer within the time bound (${Math.round(remaining)} ms)` });
+        req.destroy();
+      }, remaining);
+      req.on('error', (e: NodeJS.ErrnoException) => finish({ kind: 'retry', reason: `${e.code ? e.code + ' ' : ''}${e.message}`.trim() }));
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Non-2xx status -> retry or reject, with the API's own reason when it gave one. */
+export function classify(status: number, statusMessage: string, body: Buffer, location?: string): Outcome {
+  const label = `HTTP ${status}${statusMessage ? ' ' + statusMessage : ''}`;
+  const reason = apiReason(body);
+  const withReason = reason ? `${label}: ${reason}` : label;
+  if (status === 408 || status === 425 || status === 429 || status >= 500) return { kind: 'retry', reason: withReason };
+  if (status >= 400) return { kind: 'rejected', status, reason: withReason, auth: status === 401 || status === 403 };
+  // 1xx/3xx: the URL is probably wrong (http->https redirect...); keep the envelope.
+  return { kind: 'retry', reason: `unexpected ${label}${location ? ` (Location: ${location}) - check TOCSIN_URL` : ''}` };
+}
+
+/** `{error, message}` from the API, else the body text; single line, at most ~500 chars. */
+export function apiReason(body: Buffer): string {
+  const text = body.toString('utf8');
+  let reason = text;
+  try {
+    const j = JSON.parse(text) as Record<string, unknown>;
+    if (j && typeof j === 'object') {
+      const parts = [j.error, j.message].filter((p): p is string => typeof p === 'string' && p !== '');
+      if (parts.length > 0) reason = parts.join(': ');
+    }
+  } catch {
+    /* not JSON: use the text */
+  }
+  const flat = reason.replace(/\s+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '').trim();
+  return flat.length > MAX_REASON_CHARS ? flat.slice(0, MAX_REASON_CHARS) + '…' : flat;
+}
