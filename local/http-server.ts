@@ -1,0 +1,41 @@
+/** node:http adapter for the transport-neutral ingest handler. */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { HttpRequest, HttpResponse } from '../lambdas/app/ingest-http';
+
+/** Reads at most `limit` + 1 bytes, so oversized bodies are refused without buffering them whole. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit + 1) {
+        req.pause();
+        resolve(Buffer.concat([...chunks, chunk]).subarray(0, limit + 1));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function createHttpServer(handle: (req: HttpRequest) => Promise<HttpResponse>, maxBodyBytes: number): Server {
+  return createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(',') : value;
+      const body = await readBody(req, maxBodyBytes);
+      const out = await handle({ method: req.method ?? 'GET', path: url.pathname, headers, body });
+      res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
+      res.end(JSON.stringify(out.body));
+      // An oversized body was left unread; do not keep the connection around for it.
+      if (body.length > maxBodyBytes) req.destroy();
+    })().catch((err: Error) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal', message: err.message }));
+    });
+  });
+}

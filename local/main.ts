@@ -1,0 +1,131 @@
+/**
+ * `npm start`: the ingest pipeline on one machine, no AWS account needed.
+ * The same handler as the Lambda, with dynalite (or any DynamoDB endpoint) and
+ * fauxqs standing in for DynamoDB, SNS and SQS.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE } from '../lambdas/commons/topology';
+import { createIngestHandler } from '../lambdas/app/ingest-http';
+import { systemClock } from '../lambdas/app/ports';
+import { DynamoCheckStateStore } from '../lambdas/adapters/dynamo-check-store';
+import { SnsAlertPublisher } from '../lambdas/adapters/sns-publisher';
+import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
+import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
+import { jsonLogger } from '../lambdas/commons/logger';
+import { dynamoClients, ensureStateTable, startDynalite } from './dynamodb';
+import { startSnsSqs } from './sns-sqs';
+import { createHttpServer } from './http-server';
+import { startNotificationPrinter } from './notifications';
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host}.
+
+Options:
+  --port N                 HTTP port (default ${LOCAL_DEFAULTS.port}; 0 picks a free one)
+  --data-dir DIR           state, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
+  --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite
+  --cluster NAME           cluster to accept (repeatable; default "default")
+  --help                   this text
+`;
+
+function loadOrCreateKeys(path: string, clusters: string[]): Record<string, string> {
+  const keys: Record<string, string> = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : {};
+  let changed = false;
+  for (const cluster of clusters) {
+    if (!keys[cluster]) {
+      keys[cluster] = randomBytes(32).toString('base64url');
+      changed = true;
+    }
+  }
+  if (changed) writeFileSync(path, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+  return Object.fromEntries(clusters.map((c) => [c, keys[c] as string]));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: String(LOCAL_DEFAULTS.port) },
+      'data-dir': { type: 'string', default: LOCAL_DEFAULTS.dataDir },
+      'dynamodb-endpoint': { type: 'string' },
+      cluster: { type: 'string', multiple: true },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port} is not a port number`);
+  const clusters = values.cluster?.length ? values.cluster : ['default'];
+  const dataDir = resolve(values['data-dir']);
+  mkdirSync(dataDir, { recursive: true });
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  const dynamo = values['dynamodb-endpoint'] ? undefined : await startDynalite(resolve(dataDir, 'dynamodb'));
+  const dynamoEndpoint = values['dynamodb-endpoint'] ?? dynamo?.endpoint;
+  const { client, doc } = dynamoClients(dynamoEndpoint);
+  await ensureStateTable(client, STATE_TABLE.localName);
+  const snsSqs = await startSnsSqs();
+
+  const handle = createIngestHandler({
+    keys: new StaticClusterKeys(loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters)),
+    snapshots: {
+      store: new DynamoCheckStateStore(doc, STATE_TABLE.localName),
+      publisher: new SnsAlertPublisher(snsSqs.sns, snsSqs.alertsTopicArn),
+      policy: defaultCheckPolicy,
+      clock: systemClock,
+    },
+    logger: jsonLogger((line) => process.stderr.write(`${line}\n`)),
+  });
+  const server = createHttpServer(handle, LIMITS.maxBodyBytes);
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, LOCAL_DEFAULTS.host, () => ok());
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${LOCAL_DEFAULTS.host}:${boundPort}${ROUTES.ingest.path}`;
+
+  const jsonlPath = resolve(dataDir, 'notifications.jsonl');
+  const printer = startNotificationPrinter({
+    sqs: snsSqs.sqs,
+    queueUrl: snsSqs.notificationsQueueUrl,
+    jsonlPath,
+    print: (text) => process.stdout.write(text),
+    onError: (err) => process.stderr.write(`notification delivery failed: ${err.message}\n`),
+  });
+
+  say(`tocsin local pipeline ready: ${url}`);
+  say(`# DynamoDB: ${dynamoEndpoint}  table ${STATE_TABLE.localName}`);
+  say(`# SNS/SQS: ${snsSqs.endpoint}  topic ${snsSqs.alertsTopicArn}`);
+  say(`# notifications are appended to ${jsonlPath}`);
+  say('# shim environment:');
+  const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
+  say(`export TOCSIN_URL=${url}`);
+  say(`export TOCSIN_CLUSTER=${clusters[0]}`);
+  say(`export TOCSIN_KEY=${keys[clusters[0] as string]}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal}: stopping`);
+    await new Promise<void>((r) => server.close(() => r()));
+    await printer.stop();
+    await snsSqs.stop();
+    await dynamo?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`tocsin: ${err.message}\n`);
+  process.exit(1);
+});

