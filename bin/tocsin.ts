@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * tocsin CDK app. Offline-friendly: no lookups, env-agnostic unless the CLI
+ * provides CDK_DEFAULT_ACCOUNT/REGION (i.e. credentials are configured).
+ * Configuration: CDK context keys in lib/config.ts (CONTEXT_KEYS).
+ */
+import { App } from 'aws-cdk-lib';
+import { ConfigError } from '../lib/config';
+import { applyNagPacks } from '../lib/nag';
+import { TocsinStack } from '../lib/tocsin-stack';
+
+const app = new App();
+try {
+  new TocsinStack(app, 'Tocsin', {
+    env: {
+      account: process.env.CDK_DEFAULT_ACCOUNT,
+      region: process.env.CDK_DEFAULT_REGION,
+    },
+  });
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`tocsin: ${e.message}`);
+    process.exit(1);
+  }
+  throw e;
+}
+applyNagPacks(app);
+app.synth();

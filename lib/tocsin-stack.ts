@@ -1,0 +1,125 @@
+import { Aws, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ROUTES } from '../lambdas/commons/topology';
+import { AlertTopics } from './alert-topics';
+import { ClusterSecrets } from './cluster-secrets';
+import { readConfig, type TocsinConfig } from './config';
+import { IngestApi } from './ingest-api';
+import { OperationsAlarms } from './operations-alarms';
+import { StateTable } from './state-table';
+
+export interface TocsinStackProps extends StackProps {
+  /** @default - read from CDK context (see CONTEXT_KEYS in lib/config.ts) */
+  readonly config?: TocsinConfig;
+  /** Override the ingest handler entry (tests). @default INGEST_ENTRY */
+  readonly ingestEntry?: string;
+}
+
+/** Output names, for tests and for tooling that reads `cdk deploy --outputs-file`. */
+export const OUTPUTS = {
+  ingestUrl: 'IngestUrl',
+  consulHttpUrl: 'ConsulHttpUrl',
+  alertsTopicArn: 'AlertsTopicArn',
+  opsTopicArn: 'OpsTopicArn',
+  tableName: 'TableName',
+  clusterSecretPrefix: 'ClusterSecretPrefix',
+  clusterSecretNames: 'ClusterSecretNames',
+  clusterSecretArns: 'ClusterSecretArns',
+  /** Per cluster, suffixed with the cluster name reduced to [A-Za-z0-9]. */
+  clusterKeyCommandPrefix: 'ClusterKeyCommand',
+  shimEnvPrefix: 'ShimEnv',
+} as const;
+
+export class TocsinStack extends Stack {
+  public readonly config: TocsinConfig;
+  public readonly stateTable: StateTable;
+  public readonly alertTopics: AlertTopics;
+  public readonly clusterSecrets: ClusterSecrets;
+  public readonly ingestApi: IngestApi;
+  public readonly alarms: OperationsAlarms;
+
+  constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
+    super(scope, id, {
+      description: 'tocsin: alerting pipeline for Consul and Serf clusters',
+      ...props,
+    });
+    this.config = props.config ?? readConfig(this);
+    const { config } = this;
+
+    this.stateTable = new StateTable(this, 'State');
+    this.alertTopics = new AlertTopics(this, 'Topics', {
+      alertEmails: config.alertEmails,
+      opsEmails: config.opsEmails,
+    });
+    this.clusterSecrets = new ClusterSecrets(this, 'ClusterSecrets', {
+      clusters: config.clusters,
+      prefix: `tocsin/${this.stackName}/cluster/`,
+    });
+    this.ingestApi = new IngestApi(this, 'Ingest', {
+      table: this.stateTable.table,
+      alertsTopic: this.alertTopics.alertsTopic,
+      clusterSecrets: this.clusterSecrets,
+      clusters: config.clusters,
+      throttle: config.throttle,
+      logRetention: config.logRetention,
+      reservedConcurrency: config.reservedConcurrency,
+      entry: props.ingestEntry,
+    });
+    this.alarms = new OperationsAlarms(this, 'Alarms', {
+      ingestFunction: this.ingestApi.ingestFunction,
+      httpApi: this.ingestApi.httpApi,
+      deliveryDeadLetterQueue: this.alertTopics.deliveryDeadLetterQueue,
+      opsTopic: this.alertTopics.opsTopic,
+    });
+
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const ingestUrl = this.ingestApi.urlFor('ingest');
+    new CfnOutput(this, OUTPUTS.ingestUrl, {
+      value: ingestUrl,
+      description: `agent-shim TOCSIN_URL (${ROUTES.ingest.method} signed envelopes)`,
+    });
+    new CfnOutput(this, OUTPUTS.consulHttpUrl, {
+      value: this.ingestApi.urlFor('consulHttp'),
+      description: `Consul http watch handler URL (${ROUTES.consulHttp.method}); replace {watchType} with the watch type`,
+    });
+    new CfnOutput(this, OUTPUTS.alertsTopicArn, { value: this.alertTopics.alertsTopic.topicArn, description: 'SNS topic every alert is published to' });
+    new CfnOutput(this, OUTPUTS.opsTopicArn, { value: this.alertTopics.opsTopic.topicArn, description: 'SNS topic of tocsin operational alarms' });
+    new CfnOutput(this, OUTPUTS.tableName, { value: this.stateTable.table.tableName, description: 'DynamoDB state table' });
+    new CfnOutput(this, OUTPUTS.clusterSecretPrefix, {
+      value: this.clusterSecrets.prefix,
+      description: 'Secrets Manager name prefix; the HMAC key of cluster c is <prefix><c>',
+    });
+
+    const entries = [...this.clusterSecrets.secrets.entries()];
+    new CfnOutput(this, OUTPUTS.clusterSecretNames, {
+      value: entries.map(([cluster]) => this.clusterSecrets.secretName(cluster)).join(','),
+      description: 'Secret names of the cluster HMAC keys (comma-separated, in tocsin:clusters order)',
+    });
+    new CfnOutput(this, OUTPUTS.clusterSecretArns, {
+      value: Fn.join(',', entries.map(([, secret]) => secret.secretArn)),
+      description: 'Secret ARNs of the cluster HMAC keys (comma-separated, in tocsin:clusters order)',
+    });
+
+    const usedIds = new Set<string>();
+    entries.forEach(([cluster], i) => {
+      const alnum = cluster.replace(/[^A-Za-z0-9]/g, '');
+      const base = alnum.charAt(0).toUpperCase() + alnum.slice(1);
+      // Distinct names can reduce to the same id ("eu-1" / "eu.1"); disambiguate by position.
+      let suffix = base;
+      for (let n = i + 1; usedIds.has(suffix.toLowerCase()); n++) suffix = `${base}X${n}`;
+      usedIds.add(suffix.toLowerCase());
+      const keyCommand = `aws secretsmanager get-secret-value --secret-id ${this.clusterSecrets.secretName(cluster)} --region ${Aws.REGION} --query SecretString --output text`;
+      new CfnOutput(this, `${OUTPUTS.clusterKeyCommandPrefix}${suffix}`, {
+        value: keyCommand,
+        description: `Prints TOCSIN_KEY (HMAC key) of cluster "${cluster}"`,
+      });
+      new CfnOutput(this, `${OUTPUTS.shimEnvPrefix}${suffix}`, {
+        value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_KEY="$(${keyCommand})"`,
+        description: `agent-shim environment for cluster "${cluster}" (prefix with export, or put in the service's environment)`,
+      });
+    });
+  }
+}
