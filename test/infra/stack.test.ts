@@ -1,0 +1,429 @@
+/**
+ * Template assertions for TocsinStack. One bundled synth for the whole file
+ * (esbuild bundling takes a few seconds); variants skip bundling.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ALERT_ATTRIBUTE_NAMES, LAMBDA_ENV, ROUTES, STATE_TABLE } from '../../lambdas/commons/topology';
+import { OUTPUTS } from '../../lib/tocsin-stack';
+import { STATE_TABLE_ACTIONS } from '../../lib/ingest-api';
+import { logicalIds, synth, type Synth } from './helpers';
+
+const SEVERITY = ALERT_ATTRIBUTE_NAMES.find((n) => n === 'severity')!;
+const CLUSTERS = ['prod', 'staging-eu'];
+const PREFIX = 'tocsin/Tocsin/cluster/';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; Metadata?: Record<string, any> }>;
+
+let s: Synth;
+let template: Template;
+let resources: Resources;
+
+beforeAll(() => {
+  s = synth({
+    bundle: true,
+    context: {
+      'tocsin:clusters': CLUSTERS.join(','),
+      'tocsin:emails': 'ops@example.com, oncall@example.com:critical, dev@example.com:warning',
+    },
+  });
+  template = s.template;
+  resources = template.toJSON().Resources;
+});
+
+const only = (type: string): [string, Resources[string]] => {
+  const found = Object.entries(resources).filter(([, r]) => r.Type === type);
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+
+describe('environment', () => {
+  test('stack is env-agnostic when CDK_DEFAULT_* are not provided', () => {
+    expect(s.stack.environment).toBe('aws://unknown-account/unknown-region');
+  });
+});
+
+describe('ingest Lambda', () => {
+  test('Node.js 22 on arm64, 512 MB, 29 s, active tracing', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 512,
+      Timeout: 29,
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+    });
+    // Exactly one function: no CDK-generated helper Lambdas (log retention, custom resources).
+    expect(logicalIds(template, 'AWS::Lambda::Function')).toHaveLength(1);
+  });
+
+  test('environment variable names come from topology LAMBDA_ENV', () => {
+    const [, fn] = only('AWS::Lambda::Function');
+    const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
+    expect(Object.keys(vars).sort()).toEqual([...Object.values(LAMBDA_ENV), 'NODE_OPTIONS'].sort());
+    const [tableId] = only('AWS::DynamoDB::Table');
+    expect(vars[LAMBDA_ENV.tableName]).toEqual({ Ref: tableId });
+    expect(vars[LAMBDA_ENV.alertsTopicArn]).toEqual({ Ref: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn).Ref });
+    expect(vars[LAMBDA_ENV.clusterSecretPrefix]).toBe(PREFIX);
+    expect(vars[LAMBDA_ENV.clusters]).toBe(CLUSTERS.join(','));
+    expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  test('log group with retention is wired as the function log group', () => {
+    const [, fn] = only('AWS::Lambda::Function');
+    const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
+    expect(resources[logGroupId].Properties.RetentionInDays).toBe(90);
+  });
+
+  test('no reserved concurrency unless configured', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.absent() });
+  });
+
+  test('bundled locally by esbuild: minified, source map, AWS SDK v3 left external', () => {
+    const [, fn] = only('AWS::Lambda::Function');
+    // The zip's object key is "<asset hash>.zip"; the staged directory is in the asset manifest.
+    const assetHash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const manifest = JSON.parse(fs.readFileSync(path.join(s.app.outdir, `${s.stack.artifactId}.assets.json`), 'utf8'));
+    const asset = manifest.files[assetHash];
+    expect(asset.source.packaging).toBe('zip');
+    const assetDir = path.join(s.app.outdir, asset.source.path);
+    const files = fs.readdirSync(assetDir).sort();
+    expect(files).toEqual(['index.js', 'index.js.map']);
+    const code = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+    expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/);
+    expect(code).not.toMatch(/\n\s+\n/); // minified
+  });
+});
+
+describe('state table', () => {
+  test('key schema, TTL and billing from topology', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: STATE_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: STATE_TABLE.sortKey, AttributeType: 'S' },
+      ]),
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: STATE_TABLE.ttlAttribute, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  test('retained on stack deletion and CloudFormation-named', () => {
+    const [, table] = only('AWS::DynamoDB::Table');
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.Properties.TableName).toBeUndefined();
+  });
+});
+
+describe('HTTP API', () => {
+  test('routes are exactly the topology routes', () => {
+    const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
+    expect(routeKeys.sort()).toEqual(Object.values(ROUTES).map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  test('every route targets the Lambda proxy integration with payload format 2.0', () => {
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    expect(Object.keys(integrations)).toHaveLength(1);
+    const [integrationId, integration] = Object.entries(integrations)[0];
+    expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+    const [fnId] = only('AWS::Lambda::Function');
+    expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(fnId);
+    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+      expect(route.Properties.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] });
+    }
+  });
+
+  test('$default stage: auto-deploy, default throttling, JSON access log to a log group', () => {
+    const [, stage] = only('AWS::ApiGatewayV2::Stage');
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    const { DestinationArn, Format } = stage.Properties.AccessLogSettings;
+    expect(resources[DestinationArn['Fn::GetAtt'][0]].Type).toBe('AWS::Logs::LogGroup');
+    expect(JSON.parse(Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+  });
+
+  test('API Gateway may invoke the function only from its routes', () => {
+    const perms = Object.values(template.findResources('AWS::Lambda::Permission'));
+    expect(perms.length).toBe(Object.keys(ROUTES).length);
+    for (const p of perms) {
+      expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
+      expect(JSON.stringify(p.Properties.SourceArn)).toMatch(/\/\*\/\*\/v1\//);
+    }
+  });
+});
+
+describe('topics and email subscriptions', () => {
+  test('both topics are encrypted with the customer managed key (rotation on)', () => {
+    const [keyId] = only('AWS::KMS::Key');
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const topics = Object.values(template.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(2);
+    for (const t of topics) expect(t.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+  });
+
+  test('key policy lets SNS and CloudWatch alarms use the key', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'sns.amazonaws.com' }, Action: Match.arrayWith(['kms:GenerateDataKey*', 'kms:Decrypt']) }),
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: Match.arrayWith(['kms:GenerateDataKey*', 'kms:Decrypt']) }),
+        ]),
+      },
+    });
+  });
+
+  test('topic policies deny publishing without TLS', () => {
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+    expect(policies).toHaveLength(2);
+    for (const p of policies) {
+      expect(p.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      );
+    }
+  });
+
+  const alertsTopicRef = () => s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn);
+  const opsTopicRef = () => s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn);
+  const dlqArn = () => s.stack.resolve(s.stack.alertTopics.deliveryDeadLetterQueue.queueArn);
+
+  test('alert email subscriptions carry a severity filter policy from the minimum severity', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      TopicArn: alertsTopicRef(),
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      FilterPolicy: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      TopicArn: alertsTopicRef(),
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      FilterPolicy: { [SEVERITY]: ['critical'] },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      TopicArn: alertsTopicRef(),
+      Protocol: 'email',
+      Endpoint: 'dev@example.com',
+      FilterPolicy: { [SEVERITY]: ['critical', 'warning'] },
+    });
+    expect(Object.keys(template.findResources('AWS::SNS::Subscription', { Properties: { TopicArn: alertsTopicRef() } }))).toHaveLength(3);
+  });
+
+  test('ops topic subscribes the same addresses (no filter) when tocsin:opsEmails is unset', () => {
+    const ops = Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { TopicArn: opsTopicRef() } }));
+    expect(ops.map((r) => r.Properties.Endpoint).sort()).toEqual(['dev@example.com', 'oncall@example.com', 'ops@example.com']);
+    for (const r of ops) expect(r.Properties.FilterPolicy).toBeUndefined();
+  });
+
+  test('every subscription redrives to the encrypted delivery DLQ, which SNS may write to', () => {
+    for (const sub of Object.values(template.findResources('AWS::SNS::Subscription'))) {
+      expect(sub.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: dlqArn() });
+    }
+    const [keyId] = only('AWS::KMS::Key');
+    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          // arrayWith is order-sensitive: the enforceSSL deny statement comes first.
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Action: 'sqs:SendMessage', Principal: { Service: 'sns.amazonaws.com' } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('cluster secrets and least privilege', () => {
+  const secretIds = () => logicalIds(template, 'AWS::SecretsManager::Secret');
+
+  test('one generated secret per cluster, named prefix + cluster', () => {
+    expect(secretIds()).toHaveLength(CLUSTERS.length);
+    for (const cluster of CLUSTERS) {
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: `${PREFIX}${cluster}`,
+        GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
+        SecretString: Match.absent(),
+      });
+    }
+  });
+
+  test('no secret value anywhere in the template', () => {
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/"SecretString"/);
+  });
+
+  const statements = (): Array<{ Action: string | string[]; Resource: unknown; Effect: string }> => {
+    const [roleId] = only('AWS::IAM::Role');
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(roleId),
+    );
+    return policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+  };
+  const actionsOf = (st: { Action: string | string[] }) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
+  const resourcesOf = (st: { Resource: unknown }) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]);
+
+  test('secret read access is granted on exactly the cluster secret ARNs', () => {
+    const secretStatements = statements().filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
+    expect(secretStatements.length).toBeGreaterThan(0);
+    const granted = secretStatements.flatMap(resourcesOf);
+    expect(granted).not.toContain('*');
+    expect(granted.map((r) => (r as { Ref: string }).Ref).sort()).toEqual(secretIds().sort());
+    for (const st of secretStatements) {
+      expect(actionsOf(st).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    }
+  });
+
+  test('the only Resource "*" statement is X-Ray; table, topic and key access are scoped', () => {
+    const wildcard = statements().filter((st) => resourcesOf(st).includes('*'));
+    expect(wildcard.flatMap(actionsOf).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+
+    const [tableId] = only('AWS::DynamoDB::Table');
+    const ddb = statements().filter((st) => actionsOf(st).some((a) => a.startsWith('dynamodb:')));
+    expect(ddb.flatMap(actionsOf).sort()).toEqual([...STATE_TABLE_ACTIONS].sort());
+    expect(ddb.flatMap(resourcesOf)).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
+
+    const publish = statements().filter((st) => actionsOf(st).includes('sns:Publish'));
+    expect(publish.flatMap(resourcesOf)).toEqual([alertsTopicRefValue()]);
+
+    const [keyId] = only('AWS::KMS::Key');
+    const kms = statements().filter((st) => actionsOf(st).some((a) => a.startsWith('kms:')));
+    expect(kms.flatMap(actionsOf).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(kms.flatMap(resourcesOf)).toEqual([{ 'Fn::GetAtt': [keyId, 'Arn'] }]);
+  });
+  const alertsTopicRefValue = () => s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn);
+
+  test('the function role has no managed policies and only Lambda may assume it', () => {
+    const [, role] = only('AWS::IAM::Role');
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+    ]);
+  });
+});
+
+describe('operational alarms', () => {
+  test('errors, throttles, API 5xx and undelivered notifications alarm to the ops topic', () => {
+    const opsRef = s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort()).toEqual([
+      'AWS/ApiGateway/5xx',
+      'AWS/Lambda/Errors',
+      'AWS/Lambda/Throttles',
+      'AWS/SQS/ApproximateNumberOfMessagesVisible',
+    ]);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([opsRef]);
+      expect(a.Properties.OKActions).toEqual([opsRef]);
+      expect(a.Properties.TreatMissingData).toBe('notBreaching');
+    }
+  });
+
+  test('CloudWatch may publish to the ops topic (topic policy replaced by enforceSSL)', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('outputs', () => {
+  test('URLs are the API endpoint plus the topology paths', () => {
+    const [apiId] = only('AWS::ApiGatewayV2::Api');
+    const endpoint = { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] };
+    template.hasOutput(OUTPUTS.ingestUrl, { Value: { 'Fn::Join': ['', [endpoint, ROUTES.ingest.path]] } });
+    template.hasOutput(OUTPUTS.consulHttpUrl, { Value: { 'Fn::Join': ['', [endpoint, ROUTES.consulHttp.path]] } });
+  });
+
+  test('topic, table and secret outputs', () => {
+    const [tableId] = only('AWS::DynamoDB::Table');
+    template.hasOutput(OUTPUTS.alertsTopicArn, { Value: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn) });
+    template.hasOutput(OUTPUTS.opsTopicArn, { Value: s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn) });
+    template.hasOutput(OUTPUTS.tableName, { Value: { Ref: tableId } });
+    template.hasOutput(OUTPUTS.clusterSecretPrefix, { Value: PREFIX });
+    template.hasOutput(OUTPUTS.clusterSecretNames, { Value: CLUSTERS.map((c) => `${PREFIX}${c}`).join(',') });
+    const arns = template.toJSON().Outputs[OUTPUTS.clusterSecretArns].Value;
+    expect(arns['Fn::Join'][0]).toBe(',');
+    expect(arns['Fn::Join'][1].map((r: { Ref: string }) => r.Ref).sort()).toEqual(logicalIds(template, 'AWS::SecretsManager::Secret').sort());
+  });
+
+  test('per cluster: the command printing TOCSIN_KEY and the full shim environment', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const flat = (v: unknown) => JSON.stringify(v);
+    for (const [cluster, suffix] of [
+      ['prod', 'Prod'],
+      ['staging-eu', 'Stagingeu'],
+    ]) {
+      const cmd = flat(outputs[`${OUTPUTS.clusterKeyCommandPrefix}${suffix}`].Value);
+      expect(cmd).toContain(`aws secretsmanager get-secret-value --secret-id ${PREFIX}${cluster} --region `);
+      expect(cmd).toContain('--query SecretString --output text');
+      const env = flat(outputs[`${OUTPUTS.shimEnvPrefix}${suffix}`].Value);
+      expect(env).toContain('TOCSIN_URL=');
+      expect(env).toContain(ROUTES.ingest.path);
+      expect(env).toContain(`TOCSIN_CLUSTER=${cluster} TOCSIN_KEY=`);
+    }
+  });
+});
+
+describe('configuration variants (no bundling)', () => {
+  test('JSON-array emails with object entries, separate ops recipients', () => {
+    const { template: t, stack } = synth({
+      bundle: false,
+      nag: false,
+      context: {
+        'tocsin:emails': '["a@example.com:WARNING", {"email": "b@example.org", "minSeverity": "critical"}, "c@example.net:info"]',
+        'tocsin:opsEmails': 'sre@example.com',
+      },
+    });
+    const alerts = stack.resolve(stack.alertTopics.alertsTopic.topicArn);
+    t.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: alerts, Endpoint: 'a@example.com', FilterPolicy: { [SEVERITY]: ['critical', 'warning'] } });
+    t.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: alerts, Endpoint: 'b@example.org', FilterPolicy: { [SEVERITY]: ['critical'] } });
+    t.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: alerts, Endpoint: 'c@example.net', FilterPolicy: Match.absent() });
+    const ops = Object.values(t.findResources('AWS::SNS::Subscription', { Properties: { TopicArn: stack.resolve(stack.alertTopics.opsTopic.topicArn) } }));
+    expect(ops.map((r) => r.Properties.Endpoint)).toEqual(['sre@example.com']);
+  });
+
+  test('no emails: no subscriptions; default cluster "default"', () => {
+    const { template: t } = synth({ bundle: false, nag: false });
+    t.resourceCountIs('AWS::SNS::Subscription', 0);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default` });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [LAMBDA_ENV.clusters]: 'default' }) } });
+  });
+
+  test('throttling, reserved concurrency and log retention are configurable', () => {
+    const { template: t } = synth({
+      bundle: false,
+      nag: false,
+      context: {
+        'tocsin:throttleRateLimit': '20',
+        'tocsin:throttleBurstLimit': 40,
+        'tocsin:reservedConcurrency': '5',
+        'tocsin:logRetentionDays': '30',
+      },
+    });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 } });
+    t.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 5 });
+    for (const lg of Object.values(t.findResources('AWS::Logs::LogGroup'))) expect(lg.Properties.RetentionInDays).toBe(30);
+  });
+
+  test('cluster names that reduce to the same output id get distinct outputs', () => {
+    const { template: t } = synth({ bundle: false, nag: false, context: { 'tocsin:clusters': 'eu-1,eu.1,Eu1' } });
+    const keys = Object.keys(t.toJSON().Outputs).filter((k) => k.startsWith(OUTPUTS.clusterKeyCommandPrefix));
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(3);
+  });
+});
