@@ -17,7 +17,8 @@ USAGE
   earlier invocations (oldest first), all within one time bound.
 
 OPTIONS
-  --watch <type>     Consul watch type: ${CONSUL_WATCH_TYPES.join(', ')}.
+  --watch <type>     Consul watch type, one of:
+                       ${CONSUL_WATCH_TYPES.join(', ')}.
                      Required for Consul; its presence also means "this is Consul"
                      even if SERF_EVENT is set.
   --scope <name>     Tells apart two watches of the same type with different
@@ -29,12 +30,14 @@ OPTIONS
   --version, -V      Print the version.
 
 ENVIRONMENT (overrides the --config file; flags override both)
-  TOCSIN_URL              Full ingest URL, e.g. https://tocsin.example.com/v1/ingest (required)
+  TOCSIN_URL              Full ingest URL (required), e.g.
+                          https://tocsin.example.com/v1/ingest
   TOCSIN_CLUSTER          Cluster name: 1-63 of A-Z a-z 0-9 . _ - (required)
   TOCSIN_KEY              The cluster's HMAC signing key (required). Prefer a --config
                           file readable only by the agent's user over the environment.
-  TOCSIN_NODE             Reporting node name. Default: SERF_SELF_NAME for Serf events,
-                          the host name for Consul (set it if the Consul node name differs).
+  TOCSIN_NODE             Reporting node name. Default: SERF_SELF_NAME for Serf
+                          events, the host name for Consul (set it when the Consul
+                          node name differs from the host name).
   TOCSIN_SCOPE            Same as --scope.
   TOCSIN_TIMEOUT_MS       Total time bound in ms, default 5000. Serf queries use at
                           most 2000 ms so the answer beats Serf's query deadline.

@@ -8,12 +8,22 @@ const QUERY_OUTPUT_CAP = 1000;
 
 let queryMode = false;
 let written = 0;
+let guarded = false;
+
+/** A vanished reader (EPIPE) must not crash the shim before it has spooled. */
+function guard(): void {
+  if (guarded) return;
+  guarded = true;
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+}
 
 export function setQueryMode(on: boolean): void {
   queryMode = on;
 }
 
 function emit(stream: NodeJS.WriteStream, text: string): void {
+  guard();
   let out = text;
   if (queryMode) {
     const room = QUERY_OUTPUT_CAP - written;
@@ -41,6 +51,7 @@ export function error(msg: string): void {
 
 /** Plain multi-line text (help). */
 export function text(msg: string): void {
+  guard();
   process.stdout.write(msg);
 }
 
@@ -57,10 +68,8 @@ export function exitAfterFlush(code: number): void {
   const done = (): void => {
     if (--pending === 0) process.exit(code);
   };
-  for (const s of [process.stdout, process.stderr]) {
-    s.on('error', () => undefined); // EPIPE from a vanished reader must not crash the exit path
-    s.write('', done);
-  }
+  guard();
+  for (const s of [process.stdout, process.stderr]) s.write('', done);
   // Safety net: never let a stuck pipe keep the handler slot busy.
   setTimeout(() => process.exit(code), 1000).unref();
 }

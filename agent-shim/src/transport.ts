@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Envelope } from '../../lambdas/domain/types';
-import { HEADERS } from '../../lambdas/commons/topology';
+import { HEADERS, LIMITS } from '../../lambdas/commons/topology';
 import { sign } from '../../lambdas/domain/signing';
 
 /** Above this the JSON is gzipped; snapshots of big clusters compress ~10x. */
@@ -23,13 +23,16 @@ export type Outcome =
 export interface Prepared {
   body: Buffer;
   headers: Record<string, string>;
+  /** JSON size before compression (what the API's body limit applies to). */
+  plainBytes: number;
 }
 
 /** Serialise, maybe gzip, and sign the exact bytes that will go on the wire. */
 export function prepare(envelope: Envelope, key: string, pathname: string, nowMs: number, userAgent: string): Prepared {
   let body = Buffer.from(JSON.stringify(envelope), 'utf8');
+  const plainBytes = body.length;
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': userAgent };
-  if (body.length > GZIP_THRESHOLD_BYTES) {
+  if (body.length > GZIP_THRESHOLD_BYTES && body.length <= LIMITS.maxBodyBytes) {
     // Lazy: most invocations are small and never pay for loading zlib.
     const zlib = require('node:zlib') as typeof import('node:zlib');
     body = zlib.gzipSync(body);
@@ -40,7 +43,7 @@ export function prepare(envelope: Envelope, key: string, pathname: string, nowMs
   headers[HEADERS.timestamp] = ts;
   headers[HEADERS.signature] = sign(key, 'POST', pathname, ts, body);
   headers['content-length'] = String(body.length);
-  return { body, headers };
+  return { body, headers, plainBytes };
 }
 
 export class Transport {
@@ -61,7 +64,16 @@ export class Transport {
   send(envelope: Envelope, deadline: number): Promise<Outcome> {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return Promise.resolve({ kind: 'retry', reason: 'no time left' });
-    const { body, headers } = prepare(envelope, this.key, this.url.pathname, Date.now(), this.userAgent);
+    const { body, headers, plainBytes } = prepare(envelope, this.key, this.url.pathname, Date.now(), this.userAgent);
+    // The API would answer 413 after we uploaded it all; say so without the upload.
+    if (plainBytes > LIMITS.maxBodyBytes) {
+      return Promise.resolve({
+        kind: 'rejected',
+        status: 413,
+        reason: `envelope is ${plainBytes} bytes, over the API limit of ${LIMITS.maxBodyBytes} bytes; not sent`,
+        auth: false,
+      });
+    }
     return new Promise<Outcome>((resolve) => {
       let settled = false;
       const finish = (o: Outcome): void => {
@@ -97,7 +109,9 @@ export class Transport {
         finish({ kind: 'retry', reason: `no answer within the time bound (${Math.round(remaining)} ms)` });
         req.destroy();
       }, remaining);
-      req.on('error', (e: NodeJS.ErrnoException) => finish({ kind: 'retry', reason: `${e.code ? e.code + ' ' : ''}${e.message}`.trim() }));
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        finish({ kind: 'retry', reason: e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message }),
+      );
       req.end(body);
     });
   }

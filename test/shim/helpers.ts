@@ -126,6 +126,9 @@ export interface RunOptions {
   stdin?: Buffer | string;
   /** Leave stdin open (never end it). */
   holdStdin?: boolean;
+  /** Run as this uid/gid (tests running as root use it to play an unprivileged agent user). */
+  uid?: number;
+  gid?: number;
   /** Called with stdout so far, as it arrives. */
   onStdout?: (soFar: string) => void;
   /** Kill the child after this long (test safety net only). */
@@ -138,7 +141,7 @@ export function runShim(opts: RunOptions = {}): Promise<RunResult> {
   for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SHIM, ...(opts.args ?? [])], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SHIM, ...(opts.args ?? [])], { env, stdio: ['pipe', 'pipe', 'pipe'], uid: opts.uid, gid: opts.gid });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { LIMITS } from '../../lambdas/commons/topology';
 import type { Envelope } from '../../lambdas/domain/types';
 import { consulEnv, deadPort, ensureBuilt, queued, readJson, runShim, seedSpool, startApi, tempDir, type FakeApi } from './helpers';
 
@@ -170,6 +171,15 @@ describe('non-retryable rejections', () => {
     expect(readJson<Envelope>(path.join(spool, 'rejected', rejected[0])).type).toBe('checks');
     expect(fs.readFileSync(path.join(spool, 'rejected', rejected[0].replace('.json', '.reason.txt')), 'utf8')).toContain('HTTP 400');
     expect(api.requests).toHaveLength(1);
+  });
+
+  it('an envelope over the API body limit is rejected locally without uploading it', async () => {
+    const spool = tempDir();
+    const r = await checks(spool, 'z'.repeat(LIMITS.maxBodyBytes + 1));
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`over the API limit of ${LIMITS.maxBodyBytes} bytes`);
+    expect(api.requests).toHaveLength(0);
+    expect(queued(path.join(spool, 'rejected'))).toHaveLength(1);
   });
 
   it('caps a long API reason at ~500 characters', async () => {
