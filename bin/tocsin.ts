@@ -9,13 +9,16 @@ import { ConfigError } from '../lib/config';
 import { applyNagPacks } from '../lib/nag';
 import { TocsinStack } from '../lib/tocsin-stack';
 
+// The CLI always sets CDK_DEFAULT_REGION (us-east-1 when nothing is configured) but sets
+// CDK_DEFAULT_ACCOUNT only when it found credentials: bind the stack to an environment
+// only when both are known, otherwise synthesize an env-agnostic template.
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
+
 const app = new App();
 try {
   new TocsinStack(app, 'Tocsin', {
-    env: {
-      account: process.env.CDK_DEFAULT_ACCOUNT,
-      region: process.env.CDK_DEFAULT_REGION,
-    },
+    env: account && region ? { account, region } : undefined,
   });
 } catch (e) {
   if (e instanceof ConfigError) {
