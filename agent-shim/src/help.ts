@@ -1,3 +1,4 @@
+import { LIMITS } from '../../lambdas/commons/topology';
 import { CONSUL_WATCH_TYPES } from '../../lambdas/domain/types';
 
 export const HELP = `tocsin-shim - forward Consul watch and Serf event handler invocations to tocsin
@@ -68,6 +69,8 @@ DELIVERY AND SPOOL
                           resend after fixing the cause, move the .json back into the
                           spool directory and run "flush". On 401/403 (key, cluster or
                           clock wrong) flushing stops and the rest stays queued.
+  JSON over ${LIMITS.maxBodyBytes / 1048576} MiB         the API's body limit: treated like an HTTP 413 without
+                          uploading it (rejected/, exit 65).
   spool full              nothing is deleted to make room: the envelope is reported
                           as lost (exit 75).
 
