@@ -131,7 +131,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   };
 
   const work: Array<() => Promise<Outcome>> = [
-    ...candidates.map((obs) => () => apply(checkSubject(obs), (prev) => decideCheck(cluster, prev?.state, obs, at))),
+    ...candidates.map((obs) => () => apply(checkSubject(obs), (prev) => decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark))),
     ...vanished.map((subject) => () => {
       const facts = records.get(subject)?.facts;
       if (!facts) return Promise.resolve<Outcome>('none'); // already gone

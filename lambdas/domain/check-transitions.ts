@@ -28,16 +28,23 @@ export type CheckDecision =
   | { kind: 'ignore'; reason: 'stale' | 'unchanged' | 'baseline' }
   | { kind: 'transition'; transition: CheckTransition };
 
+/**
+ * `baselineIndex`: the scope's watermark. Only non-passing checks are stored, so a
+ * check without state that existed at the baseline was passing then.
+ */
 export function decideCheck(
   cluster: string,
   previous: StoredCheck | undefined,
   observation: CheckObservation,
   at: string,
+  baselineIndex = 0,
 ): CheckDecision {
   if (!previous || previous.status === 'removed') {
     // A check seen passing for the first time needs no state: absence means "fine".
     if (observation.status === 'passing') return { kind: 'ignore', reason: 'baseline' };
-    return { kind: 'transition', transition: { cluster, from: previous?.status, to: observation.status, previous, observation, at } };
+    const wasPassing = !previous && observation.createIndex > 0 && observation.createIndex <= baselineIndex;
+    const from = previous?.status ?? (wasPassing ? 'passing' : undefined);
+    return { kind: 'transition', transition: { cluster, from, to: observation.status, previous, observation, at } };
   }
   if (observation.modifyIndex <= previous.modifyIndex) return { kind: 'ignore', reason: 'stale' };
   if (observation.status === previous.status) return { kind: 'ignore', reason: 'unchanged' };

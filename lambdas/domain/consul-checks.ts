@@ -47,6 +47,10 @@ export function normalizeCheck(entry: unknown): CheckObservation {
   if (typeof modifyIndex !== 'number' || !Number.isSafeInteger(modifyIndex) || modifyIndex < 0) {
     throw new InputError('ModifyIndex must be a non-negative integer');
   }
+  const createIndex = e.CreateIndex ?? 0;
+  if (typeof createIndex !== 'number' || !Number.isSafeInteger(createIndex) || createIndex < 0) {
+    throw new InputError('CreateIndex must be a non-negative integer');
+  }
   const tags = e.ServiceTags ?? [];
   if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) {
     throw new InputError('ServiceTags must be an array of strings');
@@ -68,6 +72,7 @@ export function normalizeCheck(entry: unknown): CheckObservation {
     output: output.length > MAX_OUTPUT_CHARS ? output.slice(0, MAX_OUTPUT_CHARS) : output,
     notes: str(e, 'Notes', false),
     modifyIndex,
+    createIndex,
   };
   if (definition && Object.keys(definition).length > 0) observation.definition = definition as Record<string, unknown>;
   return observation;

@@ -70,6 +70,8 @@ export interface CheckObservation {
   output: string;
   notes: string;
   modifyIndex: number;
+  /** Raft index at registration; 0 when not given. */
+  createIndex: number;
   definition?: Record<string, unknown>;
 }
 

@@ -1,5 +1,6 @@
 /** fauxqs as a child process (it is ESM-only, so jest cannot load it in-process). */
 import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -19,9 +20,12 @@ export function awsClients(endpoint: string) {
   return { sns: new SNSClient(config), sqs: new SQSClient(config) };
 }
 
+// fauxqs's package exports hide its CLI from require.resolve.
+const FAUXQS_CLI = resolve(__dirname, '../../node_modules/fauxqs/dist/cli.js');
+
 export async function startTestSnsSqs(): Promise<TestSnsSqs> {
   const port = await freePort();
-  const child = spawn(process.execPath, [require.resolve('fauxqs/package.json').replace(/package\.json$/, 'dist/cli.js')], {
+  const child = spawn(process.execPath, [FAUXQS_CLI], {
     env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_LOGGER: 'false' },
     stdio: 'ignore',
   });

@@ -20,6 +20,7 @@ const obs = (status: CheckObservation['status'], modifyIndex: number): CheckObse
   output: '',
   notes: '',
   modifyIndex,
+  createIndex: 2,
 });
 const stored = (status: StoredCheck['status'], modifyIndex: number, alerting?: StoredCheck['alerting']): StoredCheck => ({
   status,
@@ -43,6 +44,14 @@ describe('decideCheck', () => {
     const d = decideCheck('prod', prev, o, AT);
     const got = d.kind === 'ignore' ? `ignore:${d.reason}` : `transition:${d.transition.from}->${d.transition.to}`;
     expect(got).toBe(expected);
+  });
+
+  it.each<[string, number, string]>([
+    ['existed at the baseline: it was passing', 2, 'passing'],
+    ['registered after the baseline: unknown', 1, 'undefined'],
+  ])('a stateless check turning critical, %s', (_name, baseline, from) => {
+    const d = decideCheck('prod', undefined, obs('critical', 5), AT, baseline);
+    expect(d.kind === 'transition' && String(d.transition.from)).toBe(from);
   });
 });
 
