@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE } from '../lambdas/commons/topology';
 import { createIngestHandler } from '../lambdas/app/ingest-http';
 import { systemClock } from '../lambdas/app/ports';
-import { DynamoCheckStateStore } from '../lambdas/adapters/dynamo-check-store';
+import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../lambdas/adapters/sns-publisher';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
@@ -74,10 +74,11 @@ async function main(): Promise<void> {
 
   const handle = createIngestHandler({
     keys: new StaticClusterKeys(loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters)),
-    snapshots: {
-      store: new DynamoCheckStateStore(doc, STATE_TABLE.localName),
+    sources: {
+      subjects: new DynamoSubjectStore(doc, STATE_TABLE.localName),
+      scopes: new DynamoScopeStore(doc, STATE_TABLE.localName),
       publisher: new SnsAlertPublisher(snsSqs.sns, snsSqs.alertsTopicArn),
-      policy: defaultCheckPolicy,
+      checkPolicy: defaultCheckPolicy,
       clock: systemClock,
     },
     logger: jsonLogger((line) => process.stderr.write(`${line}\n`)),

@@ -1,8 +1,6 @@
 /**
  * Process one `checks` watch snapshot: find what changed since the scope's
- * watermark, record each transition with a conditional write, and publish its
- * alert through the outbox (pending -> published). Safe under concurrent and
- * repeated deliveries: each change yields exactly one alert.
+ * watermark and run each change through the transition engine.
  */
 import { checkSubject } from '../domain/consul-checks';
 import {
@@ -11,18 +9,23 @@ import {
   nextCheckState,
   type CheckAlertPolicy,
   type CheckDecision,
+  type CheckRecordState,
 } from '../domain/check-transitions';
 import { checkAlert } from '../domain/check-alerts';
 import type { CheckObservation } from '../domain/types';
-import type { AlertPublisher, CheckRecord, CheckStateStore, Clock } from './ports';
-import { mapLimit, sleep } from './concurrency';
+import type { AlertPublisher, Clock, ScopeStore, SubjectRecord, SubjectStore } from './ports';
+import { TransitionEngine, type Decision, type Outcome } from './transition-engine';
+import { mapLimit } from './concurrency';
+
+/** Items of checks that went away are kept this long, then DynamoDB's TTL removes them. */
+const REMOVED_RETENTION_SECONDS = 30 * 24 * 3600;
 
 export interface SnapshotDeps {
-  store: CheckStateStore;
+  subjects: SubjectStore;
+  scopes: ScopeStore;
   publisher: AlertPublisher;
   policy: CheckAlertPolicy;
   clock: Clock;
-  /** How long a writer may hold a pending alert before another takes over. */
   leaseMs?: number;
   /** Parallel store calls per snapshot. */
   concurrency?: number;
@@ -46,102 +49,65 @@ export interface SnapshotResult {
   errors: string[];
 }
 
-type Outcome = 'none' | 'transition' | 'published' | 'unsettled';
+type CheckRecord = SubjectRecord<CheckRecordState>;
 
-const MAX_WRITE_ATTEMPTS = 4;
+function toDecision(decision: CheckDecision, policy: CheckAlertPolicy): Decision<CheckRecordState> {
+  if (decision.kind === 'ignore') return { kind: 'ignore' };
+  const t = decision.transition;
+  const intent = policy(t);
+  const { output: _output, ...facts } = t.observation; // output travels in the alert; keep items small
+  return {
+    kind: 'write',
+    state: { ...nextCheckState(t, intent), facts },
+    ...(intent ? { alert: checkAlert(t, intent) } : {}),
+    ...(t.to === 'removed' ? { ttlSeconds: REMOVED_RETENTION_SECONDS } : {}),
+  };
+}
 
 export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotInput): Promise<SnapshotResult> {
-  const { store } = deps;
-  const { cluster, scope } = input;
-  const leaseMs = deps.leaseMs ?? 30_000;
+  const { cluster } = input;
+  const scope = `consul-checks/${input.scope}`;
   const at = new Date(deps.clock.nowMs()).toISOString();
-  const result: SnapshotResult = { examined: 0, transitions: 0, alertsPublished: 0, unsettled: 0, errors: [] };
+  const engine = new TransitionEngine({ store: deps.subjects, publisher: deps.publisher, clock: deps.clock, ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}) });
 
-  const scopeRecord = await store.getScope(cluster, scope);
+  const scopeRecord = await deps.scopes.getScope(cluster, scope);
   const present = new Map<string, CheckObservation>();
   for (const obs of input.observations) present.set(checkSubject(obs), obs);
-
   const candidates = [...present.values()].filter((o) => o.modifyIndex > scopeRecord.watermark);
   const vanished = [...scopeRecord.active].filter((s) => !present.has(s));
-  result.examined = candidates.length + vanished.length;
+  const records = await deps.subjects.getMany<CheckRecordState>(cluster, [...candidates.map(checkSubject), ...vanished]);
+  const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
 
-  const records = await store.getChecks(cluster, [...candidates.map(checkSubject), ...vanished]);
-
-  const publish = async (subject: string, record: CheckRecord, claimed: boolean): Promise<Outcome> => {
-    const pending = record.pending;
-    if (!pending) return 'none';
-    if (!claimed) {
-      const now = deps.clock.nowMs();
-      if (pending.leaseUntil > now) return 'unsettled';
-      if (!(await store.claimPending(cluster, subject, pending.alert.id, now, now + leaseMs))) return 'unsettled';
-    }
-    try {
-      await deps.publisher.publish(pending.alert);
-    } catch (err) {
-      result.errors.push(`publish ${pending.alert.id}: ${(err as Error).message}`);
-      return 'unsettled';
-    }
-    await store.clearPending(cluster, subject, pending.alert.id);
-    return 'published';
-  };
-
-  /** Settles an earlier pending alert, waiting briefly if another writer holds it. */
-  const settle = async (subject: string, record: CheckRecord): Promise<CheckRecord | 'unsettled'> => {
-    let current: CheckRecord | undefined = record;
-    for (let attempt = 0; current?.pending; attempt++) {
-      const outcome = await publish(subject, current, false);
-      if (outcome === 'published') {
-        result.alertsPublished++;
-        const { pending: _published, ...rest } = current;
-        return rest;
-      }
-      if (attempt >= 5) return 'unsettled';
-      await sleep(100 * 2 ** attempt); // the holder is normally done within one SNS call
-      current = await store.getCheck(cluster, subject);
-    }
-    return current ?? 'unsettled';
-  };
-
-  const apply = async (subject: string, decide: (prev: CheckRecord | undefined) => CheckDecision): Promise<Outcome> => {
-    let record = records.get(subject);
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      if (record?.pending) {
-        const settled = await settle(subject, record);
-        if (settled === 'unsettled') return 'unsettled';
-        record = settled;
-      }
-      const decision = decide(record);
-      if (decision.kind === 'ignore') return 'none';
-      const t = decision.transition;
-      const intent = deps.policy(t);
-      const next: CheckRecord = { state: nextCheckState(t, intent), facts: t.observation };
-      if (intent) next.pending = { alert: checkAlert(t, intent), leaseUntil: deps.clock.nowMs() + leaseMs };
-      if (await store.writeTransition(cluster, subject, record?.state, next)) {
-        result.transitions++;
-        if (!next.pending) return 'transition';
-        const outcome = await publish(subject, next, true);
-        if (outcome === 'published') result.alertsPublished++;
-        return outcome;
-      }
-      // Lost a race: look again at what the winner wrote.
-      record = await store.getCheck(cluster, subject);
-    }
-    result.errors.push(`${subject}: too much contention`);
-    return 'unsettled';
-  };
-
-  const work: Array<() => Promise<Outcome>> = [
-    ...candidates.map((obs) => () => apply(checkSubject(obs), (prev) => decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark))),
-    ...vanished.map((subject) => () => {
-      const facts = records.get(subject)?.facts;
-      if (!facts) return Promise.resolve<Outcome>('none'); // already gone
-      return apply(subject, (prev) =>
-        decideCheckRemoval(cluster, prev?.state, prev?.facts ?? facts, input.snapshotIndex, at),
+  const jobs: Array<() => Promise<Outcome>> = [
+    ...candidates.map((obs) => () => {
+      const subject = checkSubject(obs);
+      return engine.apply<CheckRecordState>(
+        cluster,
+        subject,
+        (prev) => toDecision(decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark), deps.policy),
+        prefetched(subject),
       );
     }),
+    ...vanished.map((subject) => () =>
+      engine.apply<CheckRecordState>(
+        cluster,
+        subject,
+        (prev) =>
+          prev
+            ? toDecision(decideCheckRemoval(cluster, prev.state, { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps.policy)
+            : { kind: 'ignore' },
+        prefetched(subject),
+      ),
+    ),
   ];
-  const outcomes = await mapLimit(work, deps.concurrency ?? 16, (job) => job());
-  result.unsettled = outcomes.filter((o) => o === 'unsettled').length;
+  const outcomes = await mapLimit(jobs, deps.concurrency ?? 16, (job) => job());
+  const result: SnapshotResult = {
+    examined: jobs.length,
+    transitions: outcomes.filter((o) => o === 'written' || o === 'published' || o === 'unsettled').length,
+    alertsPublished: engine.published,
+    unsettled: outcomes.filter((o) => o === 'unsettled').length,
+    errors: engine.errors,
+  };
 
   // Only a fully settled snapshot may move the watermark: otherwise the next
   // delivery must look at these checks again to finish their alerts.
@@ -153,7 +119,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
       ...vanished,
     ];
     if (maxIndex > scopeRecord.watermark || addActive.length > 0 || removeActive.length > 0) {
-      await store.updateScope(cluster, scope, { watermark: maxIndex, addActive, removeActive });
+      await deps.scopes.updateScope(cluster, scope, { watermark: maxIndex, addActive, removeActive });
     }
   }
   return result;

@@ -4,12 +4,12 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { HEADERS, LIMITS, ROUTES } from '../commons/topology';
-import { InputError, normalizeChecks } from '../domain/consul-checks';
-import { parseEnvelope, envelopeBodyText } from '../domain/envelope';
+import { InputError } from '../domain/consul-checks';
+import { parseEnvelope } from '../domain/envelope';
 import { verify } from '../domain/signing';
 import type { Envelope } from '../domain/types';
 import type { ClusterKeys } from './ports';
-import { processCheckSnapshot, type SnapshotDeps } from './check-snapshots';
+import { handlerFor, type SourceContext } from './sources';
 
 export interface HttpRequest {
   method: string;
@@ -32,7 +32,7 @@ export interface Logger {
 
 export interface IngestDeps {
   keys: ClusterKeys;
-  snapshots: SnapshotDeps;
+  sources: SourceContext;
   logger: Logger;
   maxBodyBytes?: number;
 }
@@ -90,7 +90,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       timestamp: req.headers[HEADERS.timestamp],
       signature: req.headers[HEADERS.signature],
       body: req.body,
-      nowSeconds: Math.floor(deps.snapshots.clock.nowMs() / 1000),
+      nowSeconds: Math.floor(deps.sources.clock.nowMs() / 1000),
       windowSeconds: LIMITS.signatureWindowSeconds,
     });
     if (!verdict.ok) throw new HttpError(401, 'unauthenticated', verdict.reason);
@@ -98,34 +98,19 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
   }
 
   async function ingest(envelope: Envelope): Promise<HttpResponse> {
-    if (envelope.source === 'consul' && envelope.type === 'checks') {
-      const parsed = parseJson(envelopeBodyText(envelope), 'the checks watch body');
-      const { observations, rejected } = normalizeChecks(parsed);
-      const index = envelope.index !== null ? Number(envelope.index) : undefined;
-      const result = await processCheckSnapshot(deps.snapshots, {
-        cluster: envelope.cluster,
-        scope: envelope.scope ?? envelope.type,
-        observations,
-        ...(index !== undefined && Number.isSafeInteger(index) ? { snapshotIndex: index } : {}),
-      });
-      const summary = {
-        accepted: observations.length,
-        rejected,
-        examined: result.examined,
-        transitions: result.transitions,
-        alertsPublished: result.alertsPublished,
-      };
-      deps.logger.info('checks snapshot', { cluster: envelope.cluster, node: envelope.node, ...summary, rejected: rejected.length });
-      if (result.unsettled > 0) {
-        deps.logger.error('alerts not yet published', { cluster: envelope.cluster, unsettled: result.unsettled, errors: result.errors });
-        return json(503, { error: 'unsettled', message: `${result.unsettled} alert(s) could not be published yet; retry`, ...summary }, { 'retry-after': '5' });
-      }
-      if (rejected.length > 0) {
-        return json(422, { error: 'invalid_observations', message: `${rejected.length} observation(s) rejected; the others were processed`, ...summary });
-      }
-      return json(200, { ok: true, ...summary });
+    const handler = handlerFor(envelope.source, envelope.type);
+    if (!handler) throw new HttpError(422, 'unsupported_type', `${envelope.source} ${envelope.type} is not supported by this version of tocsin`);
+    const { errors, unsettled, ...summary } = await handler(envelope, deps.sources);
+    const where = { cluster: envelope.cluster, node: envelope.node, source: envelope.source, type: envelope.type };
+    deps.logger.info('ingested', { ...where, ...summary, rejected: summary.rejected.length });
+    if (unsettled > 0) {
+      deps.logger.error('alerts not yet published', { ...where, unsettled, errors });
+      return json(503, { error: 'unsettled', message: `${unsettled} alert(s) could not be published yet; retry`, ...summary }, { 'retry-after': '5' });
     }
-    throw new HttpError(422, 'unsupported_type', `${envelope.source} ${envelope.type} is not supported by this version of tocsin`);
+    if (summary.rejected.length > 0) {
+      return json(422, { error: 'invalid_observations', message: `${summary.rejected.length} observation(s) rejected; the others were processed`, ...summary });
+    }
+    return json(200, { ok: true, ...summary });
   }
 
   return async function handle(req: HttpRequest): Promise<HttpResponse> {

@@ -1,6 +1,5 @@
 /** Ports: what the application needs from the outside world. Adapters implement them. */
-import type { StoredCheck } from '../domain/check-transitions';
-import type { Alert, CheckObservation } from '../domain/types';
+import type { Alert } from '../domain/types';
 
 /** An alert recorded with its transition but not yet known to be published. */
 export interface PendingAlert {
@@ -9,18 +8,45 @@ export interface PendingAlert {
   leaseUntil: number;
 }
 
-export interface CheckRecord {
-  state: StoredCheck;
-  /** The last observation, kept to describe the check if it disappears. */
-  facts: CheckObservation;
+/**
+ * The stored state of one subject (a check, a member, an event ...) within a cluster.
+ * `rev` increases with every write: writers compare-and-set on it.
+ */
+export interface SubjectRecord<S> {
+  state: S;
+  rev: number;
   pending?: PendingAlert;
 }
 
-/** Per (cluster, watch scope): how far snapshots have been processed. */
+export interface SubjectWrite<S> {
+  state: S;
+  pending?: PendingAlert;
+  /** Let DynamoDB's TTL delete the item after this many seconds. */
+  ttlSeconds?: number;
+}
+
+/**
+ * Subjects are strings like `check/<node>/<id>` or `member/<name>`, unique per cluster.
+ */
+export interface SubjectStore {
+  get<S>(cluster: string, subject: string): Promise<SubjectRecord<S> | undefined>;
+  getMany<S>(cluster: string, subjects: string[]): Promise<Map<string, SubjectRecord<S>>>;
+  /**
+   * Writes `next` if the stored revision is still `expectedRev` (undefined: no item
+   * yet) and no alert is pending. Returns false when someone else wrote first.
+   */
+  put<S>(cluster: string, subject: string, expectedRev: number | undefined, next: SubjectWrite<S>): Promise<boolean>;
+  /** Takes over publishing a pending alert whose lease expired. */
+  claimPending(cluster: string, subject: string, alertId: string, nowMs: number, leaseUntil: number): Promise<boolean>;
+  /** Marks the pending alert published. */
+  clearPending(cluster: string, subject: string, alertId: string): Promise<void>;
+}
+
+/** Per (cluster, snapshot watch scope): how far snapshots have been processed. */
 export interface ScopeRecord {
-  /** Highest ModifyIndex fully processed; checks at or below it are unchanged. */
+  /** Highest index fully processed; entries at or below it are unchanged. */
   watermark: number;
-  /** Checks last seen non-passing in this scope, to notice them disappearing. */
+  /** Subjects last seen non-passing in this scope, to notice them disappearing. */
   active: Set<string>;
 }
 
@@ -30,26 +56,10 @@ export interface ScopeUpdate {
   removeActive: string[];
 }
 
-export interface CheckStateStore {
+export interface ScopeStore {
   getScope(cluster: string, scope: string): Promise<ScopeRecord>;
-  /** Advances the watermark only forward; a stale update changes nothing. */
+  /** Advances the watermark only forward; an older update changes nothing. */
   updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void>;
-  getChecks(cluster: string, subjects: string[]): Promise<Map<string, CheckRecord>>;
-  getCheck(cluster: string, subject: string): Promise<CheckRecord | undefined>;
-  /**
-   * Records a transition if the stored state is still `expected` (undefined: no item).
-   * Returns false when someone else changed it first.
-   */
-  writeTransition(
-    cluster: string,
-    subject: string,
-    expected: StoredCheck | undefined,
-    next: CheckRecord,
-  ): Promise<boolean>;
-  /** Takes over publishing a pending alert whose lease expired. */
-  claimPending(cluster: string, subject: string, alertId: string, nowMs: number, leaseUntil: number): Promise<boolean>;
-  /** Marks the pending alert published. */
-  clearPending(cluster: string, subject: string, alertId: string): Promise<void>;
 }
 
 export interface AlertPublisher {

@@ -14,6 +14,11 @@ export interface StoredCheck {
   alerting?: Severity;
 }
 
+/** Stored per check: its state and the facts needed to describe it once it is gone. */
+export interface CheckRecordState extends StoredCheck {
+  facts: Omit<CheckObservation, 'output'>;
+}
+
 export interface CheckTransition {
   cluster: string;
   from?: StoredCheck['status'];

@@ -97,5 +97,5 @@ export function normalizeChecks(parsed: unknown): Normalized<CheckObservation> {
 
 /** Stable identity of a check within a cluster. */
 export function checkSubject(obs: Pick<CheckObservation, 'node' | 'checkId'>): string {
-  return `${obs.node}/${obs.checkId}`;
+  return `check/${obs.node}/${obs.checkId}`;
 }

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { createIngestHandler, type HttpRequest } from '../app/ingest-http';
-import { DynamoCheckStateStore } from '../adapters/dynamo-check-store';
+import { DynamoScopeStore, DynamoSubjectStore } from '../adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../adapters/sns-publisher';
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { defaultCheckPolicy } from '../domain/check-transitions';
@@ -20,10 +20,11 @@ const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 
 const handle = createIngestHandler({
   keys: new SecretsManagerClusterKeys(new SecretsManagerClient({}), config.clusterSecretPrefix, config.clusters),
-  snapshots: {
-    store: new DynamoCheckStateStore(doc, config.tableName),
+  sources: {
+    subjects: new DynamoSubjectStore(doc, config.tableName),
+    scopes: new DynamoScopeStore(doc, config.tableName),
     publisher: new SnsAlertPublisher(new SNSClient({}), config.alertsTopicArn),
-    policy: defaultCheckPolicy,
+    checkPolicy: defaultCheckPolicy,
     clock: systemClock,
   },
   logger: jsonLogger(),

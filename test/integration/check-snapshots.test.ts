@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoCheckStateStore } from '../../lambdas/adapters/dynamo-check-store';
+import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { processCheckSnapshot, type SnapshotDeps } from '../../lambdas/app/check-snapshots';
 import type { AlertPublisher } from '../../lambdas/app/ports';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   const topicArn = await createTopic(snsSqs.sns, 'it-alerts');
   queueUrl = await subscribeQueue(snsSqs.sns, snsSqs.sqs, topicArn, 'it-subscriber');
   publisher = new SnsAlertPublisher(snsSqs.sns, topicArn);
-  deps = { store: new DynamoCheckStateStore(doc, TABLE), publisher, policy: defaultCheckPolicy, clock: { nowMs: () => Date.now() } };
+  deps = { subjects: new DynamoSubjectStore(doc, TABLE), scopes: new DynamoScopeStore(doc, TABLE), publisher, policy: defaultCheckPolicy, clock: { nowMs: () => Date.now() } };
 }, 120000);
 
 afterAll(async () => {

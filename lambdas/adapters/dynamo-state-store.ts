@@ -1,0 +1,182 @@
+/** SubjectStore and ScopeStore on DynamoDB (single table, see STATE_TABLE). */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
+import { STATE_TABLE } from '../commons/topology';
+import { sleep } from '../app/concurrency';
+
+const PK = STATE_TABLE.partitionKey;
+const SK = STATE_TABLE.sortKey;
+const TTL = STATE_TABLE.ttlAttribute;
+
+export const keys = {
+  cluster: (cluster: string) => `cluster#${cluster}`,
+  subject: (subject: string) => `s#${subject}`,
+  scope: (scope: string) => `scope#${scope}`,
+};
+
+export function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException';
+}
+
+function toRecord<S>(item: Record<string, unknown>): SubjectRecord<S> {
+  const record: SubjectRecord<S> = { state: item.state as S, rev: item.rev as number };
+  if (item.pending) record.pending = item.pending as SubjectRecord<S>['pending'];
+  return record;
+}
+
+export class DynamoSubjectStore implements SubjectStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private key(cluster: string, subject: string) {
+    return { [PK]: keys.cluster(cluster), [SK]: keys.subject(subject) };
+  }
+
+  async get<S>(cluster: string, subject: string): Promise<SubjectRecord<S> | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster, subject), ConsistentRead: true }));
+    return out.Item ? toRecord<S>(out.Item) : undefined;
+  }
+
+  async getMany<S>(cluster: string, subjects: string[]): Promise<Map<string, SubjectRecord<S>>> {
+    const found = new Map<string, SubjectRecord<S>>();
+    const prefix = keys.subject('');
+    for (let i = 0; i < subjects.length; i += 100) {
+      type Request = Record<string, { Keys: Record<string, unknown>[] }>;
+      let request: Request | undefined = {
+        [this.tableName]: { Keys: subjects.slice(i, i + 100).map((s) => this.key(cluster, s)) },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 8) throw new Error('DynamoDB left keys unprocessed after repeated retries');
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        // Eventually consistent: a stale read only costs a lost compare-and-set.
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          found.set((item[SK] as string).slice(prefix.length), toRecord<S>(item));
+        }
+        request = out.UnprocessedKeys as Request | undefined;
+      }
+    }
+    return found;
+  }
+
+  async put<S>(cluster: string, subject: string, expectedRev: number | undefined, next: SubjectWrite<S>): Promise<boolean> {
+    const now = Date.now();
+    const item: Record<string, unknown> = {
+      ...this.key(cluster, subject),
+      state: next.state,
+      rev: (expectedRev ?? 0) + 1,
+      updatedAt: new Date(now).toISOString(),
+    };
+    if (next.pending) {
+      item.pending = next.pending;
+      item.pendingId = next.pending.alert.id;
+    }
+    if (next.ttlSeconds !== undefined) item[TTL] = Math.floor(now / 1000) + next.ttlSeconds;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ...(expectedRev === undefined
+            ? { ConditionExpression: `attribute_not_exists(${PK})` }
+            : {
+                ConditionExpression: 'rev = :rev AND attribute_not_exists(pendingId)',
+                ExpressionAttributeValues: { ':rev': expectedRev },
+              }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async claimPending(cluster: string, subject: string, alertId: string, nowMs: number, leaseUntil: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(cluster, subject),
+          UpdateExpression: 'SET pending.leaseUntil = :lease',
+          ConditionExpression: 'pendingId = :id AND pending.leaseUntil <= :now',
+          ExpressionAttributeValues: { ':lease': leaseUntil, ':id': alertId, ':now': nowMs },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async clearPending(cluster: string, subject: string, alertId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(cluster, subject),
+          UpdateExpression: 'REMOVE pending, pendingId',
+          ConditionExpression: 'pendingId = :id',
+          ExpressionAttributeValues: { ':id': alertId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // already cleared by another publisher
+    }
+  }
+}
+
+export class DynamoScopeStore implements ScopeStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getScope(cluster: string, scope: string): Promise<ScopeRecord> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(cluster), [SK]: keys.scope(scope) } }),
+    );
+    const item = out.Item;
+    return {
+      watermark: typeof item?.watermark === 'number' ? item.watermark : 0,
+      active: item?.active instanceof Set ? new Set(item.active as Set<string>) : new Set(),
+    };
+  }
+
+  async updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void> {
+    const common = {
+      TableName: this.tableName,
+      Key: { [PK]: keys.cluster(cluster), [SK]: keys.scope(scope) },
+      ConditionExpression: 'attribute_not_exists(watermark) OR watermark <= :w',
+    };
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          ...common,
+          UpdateExpression: `SET watermark = :w, updatedAt = :now${update.addActive.length ? ' ADD active :add' : ''}`,
+          ExpressionAttributeValues: {
+            ':w': update.watermark,
+            ':now': new Date().toISOString(),
+            ...(update.addActive.length ? { ':add': new Set(update.addActive) } : {}),
+          },
+        }),
+      );
+      // ADD and DELETE on one attribute cannot share an update expression.
+      if (update.removeActive.length) {
+        await this.doc.send(
+          new UpdateCommand({
+            ...common,
+            UpdateExpression: 'DELETE active :del',
+            ExpressionAttributeValues: { ':w': update.watermark, ':del': new Set(update.removeActive) },
+          }),
+        );
+      }
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // a newer snapshot got there first
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/** What every source handler (one per Consul watch type / Serf event) receives and returns. */
+import type { Rejection } from '../../domain/consul-checks';
+import type { CheckAlertPolicy } from '../../domain/check-transitions';
+import type { Envelope } from '../../domain/types';
+import type { AlertPublisher, Clock, ScopeStore, SubjectStore } from '../ports';
+
+export interface SourceContext {
+  subjects: SubjectStore;
+  scopes: ScopeStore;
+  publisher: AlertPublisher;
+  clock: Clock;
+  checkPolicy: CheckAlertPolicy;
+  /** Lease for pending alerts; tests shorten it. */
+  leaseMs?: number;
+}
+
+export interface SourceResult {
+  /** Observations taken from the body. */
+  accepted: number;
+  /** Malformed observations, by position in the body; the others were processed. */
+  rejected: Rejection[];
+  /** Observations compared with stored state. */
+  examined: number;
+  transitions: number;
+  alertsPublished: number;
+  /** Alerts recorded but not yet published: the sender must retry. */
+  unsettled: number;
+  errors: string[];
+}
+
+/** `body` is the envelope's stdin already JSON-parsed when the source sends JSON, else raw. */
+export type SourceHandler = (envelope: Envelope, ctx: SourceContext) => Promise<SourceResult>;

@@ -1,0 +1,99 @@
+/**
+ * Exactly-once alerts for any subject: the decision is pure (domain), the write is a
+ * compare-and-set on the subject's revision, and the alert travels with the write as
+ * a pending outbox entry until SNS accepted it. Concurrent or repeated deliveries of
+ * one change converge on one write, hence one alert; a failed publish is retried by
+ * the next delivery, under a lease so that two retries do not both publish.
+ */
+import type { Alert } from '../domain/types';
+import type { AlertPublisher, Clock, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
+import { sleep } from './concurrency';
+
+export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; alert?: Alert; ttlSeconds?: number };
+
+/** none: nothing to do; written: state changed, no alert; published; unsettled: retry later. */
+export type Outcome = 'none' | 'written' | 'published' | 'unsettled';
+
+export interface EngineDeps {
+  store: SubjectStore;
+  publisher: AlertPublisher;
+  clock: Clock;
+  /** How long a writer may hold a pending alert before another takes over. */
+  leaseMs?: number;
+}
+
+const MAX_WRITE_ATTEMPTS = 4;
+const MAX_SETTLE_WAITS = 5;
+
+export class TransitionEngine {
+  readonly errors: string[] = [];
+  /** Alerts this engine published, including earlier ones it finished. */
+  published = 0;
+  private readonly leaseMs: number;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.leaseMs = deps.leaseMs ?? 30_000;
+  }
+
+  /**
+   * Applies `decide` to the subject's current record. `prefetched` saves a read when
+   * the caller batch-read the record (or knows there is none: pass null).
+   */
+  async apply<S>(
+    cluster: string,
+    subject: string,
+    decide: (previous: SubjectRecord<S> | undefined) => Decision<S>,
+    prefetched?: SubjectRecord<S> | null,
+  ): Promise<Outcome> {
+    const { store } = this.deps;
+    let record = prefetched === undefined ? await store.get<S>(cluster, subject) : (prefetched ?? undefined);
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      if (record?.pending) {
+        const settled = await this.settle(cluster, subject, record);
+        if (settled === 'unsettled') return 'unsettled';
+        record = settled;
+      }
+      const decision = decide(record);
+      if (decision.kind === 'ignore') return 'none';
+      const next: SubjectWrite<S> = { state: decision.state };
+      if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
+      if (decision.alert) next.pending = { alert: decision.alert, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
+      if (await store.put(cluster, subject, record?.rev, next)) {
+        return next.pending ? this.publish(cluster, subject, next.pending.alert) : 'written';
+      }
+      record = await store.get<S>(cluster, subject); // lost a race: look at what the winner wrote
+    }
+    this.errors.push(`${subject}: too much contention`);
+    return 'unsettled';
+  }
+
+  private async publish(cluster: string, subject: string, alert: Alert): Promise<'published' | 'unsettled'> {
+    try {
+      await this.deps.publisher.publish(alert);
+    } catch (err) {
+      this.errors.push(`publish ${alert.id}: ${(err as Error).message}`);
+      return 'unsettled';
+    }
+    this.published++;
+    await this.deps.store.clearPending(cluster, subject, alert.id);
+    return 'published';
+  }
+
+  /** Publishes an earlier pending alert, or waits briefly for the writer holding it. */
+  private async settle<S>(cluster: string, subject: string, record: SubjectRecord<S>): Promise<SubjectRecord<S> | 'unsettled'> {
+    let current: SubjectRecord<S> | undefined = record;
+    for (let wait = 0; current?.pending; wait++) {
+      const { alert, leaseUntil } = current.pending;
+      const now = this.deps.clock.nowMs();
+      if (leaseUntil <= now && (await this.deps.store.claimPending(cluster, subject, alert.id, now, now + this.leaseMs))) {
+        if ((await this.publish(cluster, subject, alert)) === 'unsettled') return 'unsettled';
+        const { pending: _published, ...rest } = current;
+        return rest;
+      }
+      if (wait >= MAX_SETTLE_WAITS) return 'unsettled';
+      await sleep(100 * 2 ** wait); // the holder is normally done within one SNS call
+      current = await this.deps.store.get<S>(cluster, subject);
+    }
+    return current ?? 'unsettled';
+  }
+}
