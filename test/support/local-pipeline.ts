@@ -1,0 +1,65 @@
+/** `npm start` as a child process, the way an operator runs it; parsed from its stdout. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..', '..');
+
+export interface LocalPipeline {
+  url: string;
+  cluster: string;
+  key: string;
+  snsSqsEndpoint: string;
+  alertsTopicArn: string;
+  dataDir: string;
+  /** Everything printed so far on stdout. */
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+export async function startLocalPipeline(opts: { args?: string[]; env?: Record<string, string>; dataDir?: string } = {}): Promise<LocalPipeline> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tocsin-e2e-'));
+  const child: ChildProcess = spawn(
+    join(ROOT, 'node_modules', '.bin', 'tsx'),
+    [join(ROOT, 'local', 'main.ts'), '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])],
+    { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+
+  const deadline = Date.now() + 60000;
+  while (!/^export TOCSIN_KEY=.*$/m.test(stdout)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`local pipeline did not become ready:\n${stdout}\n${stderr.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const grab = (re: RegExp): string => {
+    const m = re.exec(stdout);
+    if (!m?.[1]) throw new Error(`no ${re} in local pipeline output:\n${stdout}`);
+    return m[1];
+  };
+  const sns = /^# SNS\/SQS: (\S+)\s+topic (\S+)$/m.exec(stdout);
+  if (!sns?.[1] || !sns[2]) throw new Error(`no SNS/SQS line in:\n${stdout}`);
+  return {
+    url: grab(/^export TOCSIN_URL=(\S+)$/m),
+    cluster: grab(/^export TOCSIN_CLUSTER=(\S+)$/m),
+    key: grab(/^export TOCSIN_KEY=(\S+)$/m),
+    snsSqsEndpoint: sns[1],
+    alertsTopicArn: sns[2],
+    dataDir,
+    output: () => stdout,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
