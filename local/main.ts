@@ -72,8 +72,9 @@ async function main(): Promise<void> {
   await ensureStateTable(client, STATE_TABLE.localName);
   const snsSqs = await startSnsSqs();
 
+  const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
   const handle = createIngestHandler({
-    keys: new StaticClusterKeys(loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters)),
+    keys: new StaticClusterKeys(keys),
     sources: {
       subjects: new DynamoSubjectStore(doc, STATE_TABLE.localName),
       scopes: new DynamoScopeStore(doc, STATE_TABLE.localName),
@@ -106,7 +107,6 @@ async function main(): Promise<void> {
   say(`# SNS/SQS: ${snsSqs.endpoint}  topic ${snsSqs.alertsTopicArn}`);
   say(`# notifications are appended to ${jsonlPath}`);
   say('# shim environment:');
-  const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
   say(`export TOCSIN_URL=${url}`);
   say(`export TOCSIN_CLUSTER=${clusters[0]}`);
   say(`export TOCSIN_KEY=${keys[clusters[0] as string]}`);
