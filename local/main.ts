@@ -11,6 +11,7 @@ import { LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE } from '../lambdas/commons/
 import { createIngestHandler } from '../lambdas/app/ingest-http';
 import { systemClock } from '../lambdas/app/ports';
 import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
+import { DynamoReplayGuard } from '../lambdas/adapters/dynamo-replay-guard';
 import { SnsAlertPublisher } from '../lambdas/adapters/sns-publisher';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
   const handle = createIngestHandler({
     keys: new StaticClusterKeys(keys),
+    replay: new DynamoReplayGuard(doc, STATE_TABLE.localName),
     sources: {
       subjects: new DynamoSubjectStore(doc, STATE_TABLE.localName),
       scopes: new DynamoScopeStore(doc, STATE_TABLE.localName),

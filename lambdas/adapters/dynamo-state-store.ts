@@ -13,6 +13,9 @@ export const keys = {
   cluster: (cluster: string) => `cluster#${cluster}`,
   subject: (subject: string) => `s#${subject}`,
   scope: (scope: string) => `scope#${scope}`,
+  /** Replay guard: accepted request signatures per cluster (dynamo-replay-guard.ts). */
+  replay: (cluster: string) => `replay#${cluster}`,
+  signature: (signature: string) => `sig#${signature}`,
 };
 
 export function isConditionFailure(err: unknown): boolean {

@@ -6,9 +6,10 @@ import { gunzipSync } from 'node:zlib';
 import { HEADERS, LIMITS, ROUTES } from '../commons/topology';
 import { InputError } from '../domain/consul-checks';
 import { parseEnvelope } from '../domain/envelope';
+import { jsonDepthExceeds } from '../domain/input-limits';
 import { verify } from '../domain/signing';
 import type { Envelope } from '../domain/types';
-import type { ClusterKeys } from './ports';
+import type { ClusterKeys, ReplayGuard } from './ports';
 import { handlerFor, type SourceContext } from './sources';
 
 export interface HttpRequest {
@@ -32,6 +33,8 @@ export interface Logger {
 
 export interface IngestDeps {
   keys: ClusterKeys;
+  /** Rejects a second use of an accepted signature. */
+  replay: ReplayGuard;
   sources: SourceContext;
   logger: Logger;
   maxBodyBytes?: number;
@@ -56,7 +59,8 @@ const json = (status: number, body: Record<string, unknown>, headers?: Record<st
 function decodeBody(req: HttpRequest, maxBytes: number): Buffer {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding === 'identity') return req.body;
-  if (encoding !== 'gzip') throw new HttpError(415, 'unsupported_encoding', `content-encoding ${encoding.slice(0, 32)} is not supported; use gzip or none`);
+  // Header values are never echoed back.
+  if (encoding !== 'gzip') throw new HttpError(415, 'unsupported_encoding', 'this content-encoding is not supported; use gzip or none');
   try {
     return gunzipSync(req.body, { maxOutputLength: maxBytes });
   } catch (err) {
@@ -68,6 +72,9 @@ function decodeBody(req: HttpRequest, maxBytes: number): Buffer {
 }
 
 function parseJson(text: string, what: string): unknown {
+  if (jsonDepthExceeds(text, LIMITS.maxJsonDepth)) {
+    throw new HttpError(400, 'too_deep', `${what} nests arrays/objects deeper than ${LIMITS.maxJsonDepth} levels`);
+  }
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -75,10 +82,40 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
+/** Throttling and server-side failures of AWS services: worth a retry, so 503 rather than 500. */
+const TRANSIENT_ERRORS: ReadonlySet<string> = new Set([
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'InternalServerError',
+  'InternalFailure',
+  'InternalErrorException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+]);
+
+function isTransient(err: unknown): boolean {
+  const e = err as { name?: string; $retryable?: unknown; $fault?: string; $metadata?: { httpStatusCode?: number } } | null;
+  if (!e || typeof e !== 'object') return false;
+  return Boolean(e.$retryable) || e.$fault === 'server' || TRANSIENT_ERRORS.has(e.name ?? '') || (e.$metadata?.httpStatusCode ?? 0) >= 500;
+}
+
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+/** The signature a request used, once accepted: forgotten again if the request fails with 5xx. */
+interface UsedSignature {
+  cluster?: string;
+  signature?: string;
+}
+
 export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Promise<HttpResponse> {
   const maxBodyBytes = deps.maxBodyBytes ?? LIMITS.maxBodyBytes;
 
-  async function authenticate(req: HttpRequest): Promise<string> {
+  async function authenticate(req: HttpRequest, used: UsedSignature): Promise<string> {
     const cluster = req.headers[HEADERS.cluster];
     if (!cluster) throw new HttpError(401, 'unauthenticated', `missing ${HEADERS.cluster} header`);
     const key = await deps.keys.keyFor(cluster);
@@ -94,14 +131,26 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       windowSeconds: LIMITS.signatureWindowSeconds,
     });
     if (!verdict.ok) throw new HttpError(401, 'unauthenticated', verdict.reason);
+    // Only now, with a valid signature: unauthenticated callers cannot fill the table.
+    const signature = req.headers[HEADERS.signature] as string;
+    const expiresAt = Number(req.headers[HEADERS.timestamp]) + LIMITS.signatureWindowSeconds + 60;
+    if (!(await deps.replay.firstUse(cluster, signature, expiresAt))) {
+      throw new HttpError(401, 'unauthenticated', 'signature already used (replayed request); sign every request afresh');
+    }
+    used.cluster = cluster;
+    used.signature = signature;
     return cluster;
   }
 
   async function ingest(envelope: Envelope): Promise<HttpResponse> {
     const handler = handlerFor(envelope.source, envelope.type);
     if (!handler) throw new HttpError(422, 'unsupported_type', `${envelope.source} ${envelope.type} is not supported by this version of tocsin`);
-    const { errors, unsettled, ...summary } = await handler(envelope, deps.sources);
+    const { errors, unsettled, needFull, ...summary } = await handler(envelope, deps.sources);
     const where = { cluster: envelope.cluster, node: envelope.node, source: envelope.source, type: envelope.type };
+    if (needFull) {
+      deps.logger.info('delta needs a full snapshot', { ...where, base: envelope.base });
+      return json(409, { error: 'need_full', message: 'no baseline for this delta; send the whole snapshot', needFull: true });
+    }
     deps.logger.info('ingested', { ...where, ...summary, rejected: summary.rejected.length });
     if (unsettled > 0) {
       deps.logger.error('alerts not yet published', { ...where, unsettled, errors });
@@ -113,20 +162,46 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     return json(200, { ok: true, ...summary });
   }
 
-  return async function handle(req: HttpRequest): Promise<HttpResponse> {
+  async function respond(req: HttpRequest, used: UsedSignature): Promise<HttpResponse> {
     try {
       if (req.path !== ROUTES.ingest.path) throw new HttpError(404, 'not_found', `no route for ${req.path.slice(0, 100)}`);
       if (req.method !== ROUTES.ingest.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.ingest.method}`);
       if (req.body.length > maxBodyBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBodyBytes} bytes`);
-      const cluster = await authenticate(req);
+      const cluster = await authenticate(req, used);
       const envelope = parseEnvelope(parseJson(decodeBody(req, maxBodyBytes).toString('utf8'), 'the request body'));
       if (envelope.cluster !== cluster) throw new HttpError(400, 'cluster_mismatch', 'envelope.cluster differs from the signed cluster header');
       return await ingest(envelope);
     } catch (err) {
       if (err instanceof HttpError) return json(err.status, { error: err.code, message: err.message });
       if (err instanceof InputError) return json(400, { error: 'invalid_input', message: err.message });
-      deps.logger.error('ingest failed', { error: (err as Error).message, name: (err as Error).name });
+      deps.logger.error('ingest failed', { error: (err as Error)?.message, name: (err as Error)?.name });
+      if (isTransient(err)) {
+        return json(503, { error: 'unavailable', message: 'a backing service is throttling or unavailable; retry' }, { 'retry-after': '5' });
+      }
       return json(500, { error: 'internal', message: 'internal error; the request can be retried' });
     }
+  }
+
+  return async function handle(req: HttpRequest): Promise<HttpResponse> {
+    const used: UsedSignature = {};
+    const res = await respond(req, used);
+    if (res.status >= 400) {
+      // One line per refused request, for the authentication-failure metric filter. No header
+      // values but a well-formed cluster name; never the signature.
+      const claimed = req.headers[HEADERS.cluster];
+      deps.logger.info('request rejected', {
+        status: res.status,
+        error: res.body.error,
+        ...(claimed && CLUSTER_NAME.test(claimed) ? { cluster: claimed } : {}),
+      });
+    }
+    if (res.status >= 500 && used.cluster && used.signature) {
+      try {
+        await deps.replay.forget(used.cluster, used.signature);
+      } catch (err) {
+        deps.logger.error('could not forget the signature of a failed request', { error: (err as Error).message });
+      }
+    }
+    return res;
   };
 }

@@ -66,6 +66,17 @@ export interface AlertPublisher {
   publish(alert: Alert): Promise<void>;
 }
 
+/**
+ * Remembers the signatures of accepted requests for as long as they could pass the
+ * signature time window, so that a captured request cannot be replayed.
+ */
+export interface ReplayGuard {
+  /** Records the first use of `signature`; false if it was used before (a replay). */
+  firstUse(cluster: string, signature: string, expiresAtSeconds: number): Promise<boolean>;
+  /** Forgets a use whose request failed (5xx), so that the sender may retry it verbatim. */
+  forget(cluster: string, signature: string): Promise<void>;
+}
+
 /** HMAC key per cluster; undefined for an unknown cluster. */
 export interface ClusterKeys {
   keyFor(cluster: string): Promise<string | undefined>;

@@ -58,6 +58,8 @@ export const LIMITS = {
   maxBodyBytes: 6 * 1024 * 1024,
   /** Accepted clock skew for signed requests. */
   signatureWindowSeconds: 300,
+  /** Deepest array/object nesting accepted in the request JSON and in a handler's JSON body. */
+  maxJsonDepth: 32,
 } as const;
 
 export const LOCAL_DEFAULTS = {

@@ -8,6 +8,7 @@ import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { createIngestHandler, type HttpRequest } from '../app/ingest-http';
 import { DynamoScopeStore, DynamoSubjectStore } from '../adapters/dynamo-state-store';
+import { DynamoReplayGuard } from '../adapters/dynamo-replay-guard';
 import { SnsAlertPublisher } from '../adapters/sns-publisher';
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { defaultCheckPolicy } from '../domain/check-transitions';
@@ -20,6 +21,7 @@ const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 
 const handle = createIngestHandler({
   keys: new SecretsManagerClusterKeys(new SecretsManagerClient({}), config.clusterSecretPrefix, config.clusters),
+  replay: new DynamoReplayGuard(doc, config.tableName),
   sources: {
     subjects: new DynamoSubjectStore(doc, config.tableName),
     scopes: new DynamoScopeStore(doc, config.tableName),

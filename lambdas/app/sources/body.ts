@@ -1,10 +1,14 @@
+import { LIMITS } from '../../commons/topology';
 import { InputError } from '../../domain/consul-checks';
 import { envelopeBodyText } from '../../domain/envelope';
+import { jsonDepthExceeds } from '../../domain/input-limits';
 import type { Envelope } from '../../domain/types';
 
 /** The handler's stdin parsed as JSON, or a 400 naming what was wrong. */
 export function parseBodyJson(envelope: Envelope, what: string): unknown {
   const text = envelopeBodyText(envelope);
+  // Before parsing: nothing downstream (DynamoDB allows 32 levels per item) has to cope with more.
+  if (jsonDepthExceeds(text, LIMITS.maxJsonDepth)) throw new InputError(`${what} nests arrays/objects deeper than ${LIMITS.maxJsonDepth} levels`);
   try {
     return JSON.parse(text);
   } catch (err) {
