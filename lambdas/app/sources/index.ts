@@ -1,9 +1,18 @@
 /** Registry: `${source}/${type}` -> the handler for it. One line per supported input. */
 import type { SourceHandler } from './types';
 import { consulChecks } from './consul-checks';
+import { serfMemberFailed, serfMemberJoin, serfMemberLeave, serfMemberReap, serfMemberUpdate } from './serf-members';
+import { serfQuery, serfUser } from './serf-events';
 
 export const SOURCE_HANDLERS: Readonly<Record<string, SourceHandler>> = {
   'consul/checks': consulChecks,
+  'serf/member-join': serfMemberJoin,
+  'serf/member-leave': serfMemberLeave,
+  'serf/member-failed': serfMemberFailed,
+  'serf/member-update': serfMemberUpdate,
+  'serf/member-reap': serfMemberReap,
+  'serf/user': serfUser,
+  'serf/query': serfQuery,
 };
 
 export function handlerFor(source: string, type: string): SourceHandler | undefined {

@@ -1,0 +1,85 @@
+/**
+ * Serf member-join / -leave / -failed / -update / -reap: each member line is one
+ * report about `member/<name>`, decided in lambdas/domain/serf/members.ts and written
+ * through the TransitionEngine, so the N agents reporting one change yield one alert.
+ */
+import { envelopeBodyText } from '../../domain/envelope';
+import { parseMemberLines } from '../../domain/serf/member-lines';
+import {
+  DEFAULT_MEMBER_ORDERING,
+  decideMember,
+  memberAlert,
+  memberSubject,
+  reportTime,
+  type MemberOrdering,
+  type MemberRecordState,
+  type SerfMemberEvent,
+} from '../../domain/serf/members';
+import type { Envelope } from '../../domain/types';
+import { mapLimit } from '../concurrency';
+import { TransitionEngine, type Decision } from '../transition-engine';
+import type { SourceContext, SourceHandler, SourceResult } from './types';
+
+/** Down members are kept this long (a reap normally follows within a day); reaped ones shorter. */
+const DOWN_RETENTION_SECONDS = 90 * 24 * 3600;
+const REAPED_RETENTION_SECONDS = 30 * 24 * 3600;
+
+/** The agent that ran the handler: SERF_SELF_NAME, else the envelope's node. */
+export function serfReporter(envelope: Envelope): string {
+  return envelope.env?.SERF_SELF_NAME || envelope.node;
+}
+
+export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrdering = DEFAULT_MEMBER_ORDERING): SourceHandler {
+  return async (envelope: Envelope, ctx: SourceContext): Promise<SourceResult> => {
+    const { members, rejected } = parseMemberLines(envelopeBodyText(envelope));
+    const reporter = serfReporter(envelope);
+    const at = reportTime(envelope.sentAt, ctx.clock.nowMs());
+    const engine = new TransitionEngine({
+      store: ctx.subjects,
+      publisher: ctx.publisher,
+      clock: ctx.clock,
+      ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}),
+    });
+    let transitions = 0;
+    const outcomes = await mapLimit(members, 8, async (member) => {
+      let witnessTried = false;
+      let transitioned = false;
+      const outcome = await engine.apply<MemberRecordState>(envelope.cluster, memberSubject(member.name), (prev): Decision<MemberRecordState> => {
+        transitioned = false;
+        const d = decideMember(prev?.state, { event, member, reporter, at }, ordering);
+        if (d.kind === 'ignore') return { kind: 'ignore' };
+        if (d.kind === 'witness') {
+          // Best effort: remembering one more witness is not worth a contended retry.
+          if (witnessTried) return { kind: 'ignore' };
+          witnessTried = true;
+          return { kind: 'write', state: d.state, ...retention(d.state) };
+        }
+        transitioned = true;
+        return { kind: 'write', state: d.state, alert: memberAlert(envelope.cluster, d, prev?.rev ?? 0), ...retention(d.state) };
+      });
+      if (transitioned && outcome !== 'none') transitions++;
+      return outcome;
+    });
+    return {
+      accepted: members.length,
+      rejected,
+      examined: members.length,
+      transitions,
+      alertsPublished: engine.published,
+      unsettled: outcomes.filter((o) => o === 'unsettled').length,
+      errors: engine.errors,
+    };
+  };
+}
+
+function retention(state: MemberRecordState): { ttlSeconds?: number } {
+  if (state.status === 'reaped') return { ttlSeconds: REAPED_RETENTION_SECONDS };
+  if (state.status !== 'alive') return { ttlSeconds: DOWN_RETENTION_SECONDS };
+  return {};
+}
+
+export const serfMemberJoin = serfMemberHandler('member-join');
+export const serfMemberLeave = serfMemberHandler('member-leave');
+export const serfMemberFailed = serfMemberHandler('member-failed');
+export const serfMemberUpdate = serfMemberHandler('member-update');
+export const serfMemberReap = serfMemberHandler('member-reap');
