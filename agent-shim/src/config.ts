@@ -19,6 +19,10 @@ export interface Config {
   spoolDir: string;
   spoolMaxBytes: number;
   spoolMaxFiles: number;
+  /** `checks` watches: a whole list at least every N sends (1: never a delta). */
+  fullEvery: number;
+  /** `checks` watches: a whole list at least every this many seconds. */
+  fullIntervalS: number;
 }
 
 /** config-file key -> environment variable. */
@@ -32,6 +36,8 @@ export const SETTINGS = {
   spoolDir: 'TOCSIN_SPOOL_DIR',
   spoolMaxBytes: 'TOCSIN_SPOOL_MAX_BYTES',
   spoolMaxFiles: 'TOCSIN_SPOOL_MAX_FILES',
+  fullEvery: 'TOCSIN_FULL_EVERY',
+  fullIntervalS: 'TOCSIN_FULL_INTERVAL_S',
 } as const;
 type Setting = keyof typeof SETTINGS;
 
@@ -40,6 +46,8 @@ export const DEFAULTS = {
   spoolMaxBytes: 100 * 1024 * 1024,
   spoolMaxFiles: 10000,
   spoolDir: '/var/spool/tocsin',
+  fullEvery: 100,
+  fullIntervalS: 3600,
 } as const;
 
 /** Same rule the ingest API applies to cluster and scope (lambdas/domain/envelope.ts). */
@@ -116,6 +124,8 @@ export function loadConfig(args: CliArgs, env: NodeJS.ProcessEnv): Config {
     spoolDir: raw.spoolDir?.value ?? defaultSpoolDir(),
     spoolMaxBytes: positiveInt(raw.spoolMaxBytes, DEFAULTS.spoolMaxBytes),
     spoolMaxFiles: positiveInt(raw.spoolMaxFiles, DEFAULTS.spoolMaxFiles),
+    fullEvery: positiveInt(raw.fullEvery, DEFAULTS.fullEvery),
+    fullIntervalS: positiveInt(raw.fullIntervalS, DEFAULTS.fullIntervalS),
   };
 }
 

@@ -25,7 +25,8 @@ OPTIONS
   --scope <name>     Tells apart two watches of the same type with different
                      parameters (e.g. two "checks" watches); default: the watch type.
   --config FILE      JSON file with any of: url, cluster, key, node, scope, timeoutMs,
-                     spoolDir, spoolMaxBytes, spoolMaxFiles. Unknown keys are errors.
+                     spoolDir, spoolMaxBytes, spoolMaxFiles, fullEvery, fullIntervalS.
+                     Unknown keys are errors.
   --timeout-ms N     Total time bound for the run (overrides TOCSIN_TIMEOUT_MS).
   --help, -h         This text.
   --version, -V      Print the version.
@@ -48,6 +49,10 @@ ENVIRONMENT (overrides the --config file; flags override both)
                           and run "flush" as the same user as the agent.
   TOCSIN_SPOOL_MAX_BYTES  Spool cap in bytes, queued + rejected/ (default 104857600).
   TOCSIN_SPOOL_MAX_FILES  Spool cap in files, queued + rejected/ (default 10000).
+  TOCSIN_FULL_EVERY       "checks" watches: send the whole list at least every N sends,
+                          deltas in between (default 100; 1 turns deltas off).
+  TOCSIN_FULL_INTERVAL_S  "checks" watches: send the whole list at least every N seconds
+                          (default 3600).
   NODE_EXTRA_CA_CERTS     (Node.js) extra CA bundle for a private HTTPS endpoint.
 
 WHAT IS SENT
@@ -57,6 +62,17 @@ WHAT IS SENT
   (TOKEN, AUTH, KEY, SECRET, PASS, CERT...) are never forwarded (SERF_TAG_* excepted).
   stdin is sent as UTF-8 text, or base64 when it is not valid UTF-8. Bodies over 8 KiB
   are gzipped. Every request is signed (HMAC-SHA256) over the bytes actually sent.
+
+CHECKS WATCHES: DELTAS
+  Consul hands a "checks" handler the whole list every time. The shim keeps, per
+  cluster and scope, each check's ModifyIndex as of its last delivered send in
+  <spool>/state/checks+<cluster>+<scope>.state, and sends only the checks that changed
+  or appeared and the IDs of those gone, relative to that send (the envelope says
+  which). The whole list is sent when that file is missing or unreadable, every
+  TOCSIN_FULL_EVERY sends, every TOCSIN_FULL_INTERVAL_S seconds, and whenever the API
+  answers a delta with 409 (it lacks the baseline) - in the same run. The file is only
+  written after a 2xx; what gets spooled is always the whole list. Deleting the state
+  directory is always safe.
 
 DELIVERY AND SPOOL
   2xx                     delivered.

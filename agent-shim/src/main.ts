@@ -6,6 +6,7 @@
 import type { Envelope } from '../../lambdas/domain/types';
 import { parseArgs, UsageError, type CliArgs } from './args';
 import { ConfigError, loadConfig, type Config } from './config';
+import { sendChecks } from './checks-delta';
 import { buildEnvelope, detectInvocation, type Invocation } from './envelope';
 import { EXIT, worse } from './exit-codes';
 import { flushSpool } from './flush';
@@ -88,7 +89,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     }
     if (holdReason !== undefined) return worse(code, keep(spool, envelope, what, holdReason));
 
-    const outcome = await transport.send(envelope, netDeadline);
+    // `checks` watches send what changed since the last delivery when they can; what is
+    // spooled or rejected below is always the whole envelope.
+    const outcome =
+      inv.source === 'consul' && inv.type === 'checks'
+        ? await sendChecks(transport, envelope, netDeadline, `${cfg.spoolDir}/state`, cfg, started)
+        : await transport.send(envelope, netDeadline);
     if (outcome.kind === 'sent') return code;
     if (outcome.kind === 'retry') return worse(code, keep(spool, envelope, what, outcome.reason));
     return worse(code, reject(spool, envelope, what, outcome.reason, outcome.auth));

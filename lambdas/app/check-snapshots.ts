@@ -37,6 +37,12 @@ export interface SnapshotInput {
   observations: CheckObservation[];
   /** CONSUL_INDEX of the snapshot, when it is a number. */
   snapshotIndex?: number;
+  /**
+   * A delta (Envelope.delta): `observations` are only the checks that changed since the
+   * sender's base snapshot, whose highest ModifyIndex was `base`; `removed` lists the
+   * subjects gone since then. Absent: `observations` is the whole watch result.
+   */
+  delta?: { base: number; removed: string[] };
 }
 
 export interface SnapshotResult {
@@ -47,6 +53,11 @@ export interface SnapshotResult {
   /** Alerts recorded but not (yet) published: the caller must retry. */
   unsettled: number;
   errors: string[];
+  /**
+   * A delta that cannot be applied: the scope has no baseline yet, or the delta's base
+   * is ahead of the watermark (something between was never processed). Nothing was done.
+   */
+  needFull?: boolean;
 }
 
 type CheckRecord = SubjectRecord<CheckRecordState>;
@@ -71,10 +82,20 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   const engine = new TransitionEngine({ store: deps.subjects, publisher: deps.publisher, clock: deps.clock, ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}) });
 
   const scopeRecord = await deps.scopes.getScope(cluster, scope);
+  const { delta } = input;
+  // A delta is "everything since base": applying it on top of a watermark >= base leaves
+  // nothing out (changes at or below the watermark were processed already, and each
+  // check's own ModifyIndex makes re-applying one harmless). Anything else is a gap.
+  if (delta && (scopeRecord.watermark === 0 || delta.base > scopeRecord.watermark)) {
+    return { examined: 0, transitions: 0, alertsPublished: 0, unsettled: 0, errors: [], needFull: true };
+  }
   const present = new Map<string, CheckObservation>();
   for (const obs of input.observations) present.set(checkSubject(obs), obs);
   const candidates = [...present.values()].filter((o) => o.modifyIndex > scopeRecord.watermark);
-  const vanished = [...scopeRecord.active].filter((s) => !present.has(s));
+  // Only checks last seen non-passing can vanish with consequences (passing ones have no state).
+  const vanished = delta
+    ? [...new Set(delta.removed)].filter((s) => scopeRecord.active.has(s) && !present.has(s))
+    : [...scopeRecord.active].filter((s) => !present.has(s));
   const records = await deps.subjects.getMany<CheckRecordState>(cluster, [...candidates.map(checkSubject), ...vanished]);
   const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
 

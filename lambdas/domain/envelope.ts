@@ -52,6 +52,14 @@ export function parseEnvelope(value: unknown): Envelope {
     }
     envelope.env = o.env as Record<string, string>;
   }
+  if (o.delta !== undefined && o.delta !== null && o.delta !== false) {
+    if (o.delta !== true) throw new InputError('envelope.delta must be true when present');
+    if (source !== 'consul' || type !== 'checks') throw new InputError('envelope.delta is only defined for consul checks watches');
+    const base = field(o, 'base', 'string') as string;
+    if (!/^\d{1,40}$/.test(base)) throw new InputError('envelope.base must be a string of digits');
+    envelope.delta = true;
+    envelope.base = base;
+  }
   return envelope;
 }
 

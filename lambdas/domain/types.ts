@@ -53,6 +53,16 @@ export interface Envelope {
   bodyEncoding: 'utf8' | 'base64';
   /** Relevant handler environment (SERF_*, CONSUL_*), for Serf in particular. */
   env?: Record<string, string>;
+  /**
+   * Consul `checks` watches only. When true, `body` is not the whole list but what changed
+   * since the snapshot this sender last delivered (lambdas/domain/check-deltas.ts), and
+   * `base` is that snapshot's highest ModifyIndex. The API answers 409 `{"needFull": true}`
+   * when it cannot apply the delta (no baseline for the scope, or `base` ahead of what it
+   * has processed); the sender then sends the whole list. Absent: a whole snapshot.
+   */
+  delta?: true;
+  /** With `delta`: digits, the base snapshot's highest ModifyIndex. */
+  base?: string;
 }
 
 export type CheckStatus = 'passing' | 'warning' | 'critical' | 'maintenance';

@@ -1,10 +1,18 @@
-import { normalizeChecks } from '../../domain/consul-checks';
+import { InputError, normalizeChecks } from '../../domain/consul-checks';
+import { normalizeCheckDelta } from '../../domain/check-deltas';
 import { processCheckSnapshot } from '../check-snapshots';
 import { parseBodyJson } from './body';
 import type { SourceHandler } from './types';
 
 export const consulChecks: SourceHandler = async (envelope, ctx) => {
-  const { observations, rejected } = normalizeChecks(parseBodyJson(envelope, 'the checks watch body'));
+  const body = parseBodyJson(envelope, envelope.delta ? 'the checks delta body' : 'the checks watch body');
+  const { observations, rejected, removed } = envelope.delta ? normalizeCheckDelta(body) : { ...normalizeChecks(body), removed: undefined };
+  let delta: { base: number; removed: string[] } | undefined;
+  if (removed) {
+    const base = Number(envelope.base);
+    if (!Number.isSafeInteger(base)) throw new InputError('envelope.base is out of range');
+    delta = { base, removed };
+  }
   const index = envelope.index !== null ? Number(envelope.index) : undefined;
   const result = await processCheckSnapshot(
     {
@@ -20,6 +28,7 @@ export const consulChecks: SourceHandler = async (envelope, ctx) => {
       scope: envelope.scope ?? envelope.type,
       observations,
       ...(index !== undefined && Number.isSafeInteger(index) ? { snapshotIndex: index } : {}),
+      ...(delta ? { delta } : {}),
     },
   );
   return { accepted: observations.length, rejected, ...result };

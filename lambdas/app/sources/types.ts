@@ -26,6 +26,8 @@ export interface SourceResult {
   /** Alerts recorded but not yet published: the sender must retry. */
   unsettled: number;
   errors: string[];
+  /** The input was a delta the handler cannot apply: the sender must send the whole state (409). */
+  needFull?: boolean;
 }
 
 /** `body` is the envelope's stdin already JSON-parsed when the source sends JSON, else raw. */

@@ -1,0 +1,203 @@
+/**
+ * Deltas for Consul `checks` watches. Consul hands the handler the whole list every
+ * time (2,000 checks is ~1 MB); usually one check changed. The shim remembers, per
+ * cluster and scope, each check's ModifyIndex as of its last successful send, and sends
+ * only what changed since then (Envelope.delta, body per lambdas/domain/check-deltas.ts)
+ * plus `base`, the highest ModifyIndex of that last snapshot.
+ *
+ * Why a lost or refused delta cannot leave the backend wrong:
+ * - the state file is written only after a 2xx, so every delta is relative to a snapshot
+ *   the backend has fully processed; a delta that failed is simply folded into the next;
+ * - what gets spooled on failure is the whole list, never a delta;
+ * - the backend refuses (409 needFull) a delta whose base it has not reached, e.g. after
+ *   its state was lost, and the shim then sends the whole list at once.
+ * A whole list also goes out when the state file is missing or unreadable, every
+ * `fullEvery` sends and every `fullIntervalS` seconds.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Envelope } from '../../lambdas/domain/types';
+import type { CheckDeltaBody } from '../../lambdas/domain/check-deltas';
+import type { Outcome, Transport } from './transport';
+
+/** node -> checkId -> ModifyIndex */
+type IndexTree = Record<string, Record<string, number>>;
+
+export interface ChecksView {
+  entries: Array<Record<string, unknown>>;
+  tree: IndexTree;
+  count: number;
+  /** Highest ModifyIndex in the list. */
+  maxIndex: number;
+}
+
+export interface DeltaState {
+  v: 1;
+  /** Highest ModifyIndex of the last delivered snapshot (what a delta is relative to). */
+  base: number;
+  /** Deltas sent since the last whole list. */
+  deltas: number;
+  /** Epoch ms of the last whole list delivered. */
+  fullAt: number;
+  /** A backend refused a delta (other than 409): only whole lists until the next interval. */
+  paused?: boolean;
+  count: number;
+  checks: IndexTree;
+}
+
+export interface DeltaPolicy {
+  /** A whole list at least every this many sends (1: never a delta). */
+  fullEvery: number;
+  /** A whole list at least this often. */
+  fullIntervalS: number;
+}
+
+/** The watch result as a checks list, or undefined when it is not one we can diff safely. */
+export function readChecksView(body: string): ChecksView | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) return undefined;
+  const tree: IndexTree = Object.create(null) as IndexTree;
+  let maxIndex = 0;
+  for (const e of parsed as unknown[]) {
+    if (typeof e !== 'object' || e === null) return undefined;
+    const { Node: node, CheckID: id, ModifyIndex: index } = e as Record<string, unknown>;
+    if (typeof node !== 'string' || typeof id !== 'string' || node === '' || id === '') return undefined;
+    if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) return undefined;
+    const checks = (tree[node] ??= Object.create(null) as Record<string, number>);
+    if (checks[id] !== undefined) return undefined; // duplicate: let the backend judge the whole list
+    checks[id] = index;
+    if (index > maxIndex) maxIndex = index;
+  }
+  return { entries: parsed as Array<Record<string, unknown>>, tree, count: parsed.length, maxIndex };
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** prev[node][id] for a tree read back from JSON (own properties only: a node may be called "constructor"). */
+function lookup(tree: IndexTree, node: string, id: string): number | undefined {
+  const checks = hasOwn.call(tree, node) ? tree[node] : undefined;
+  return checks && hasOwn.call(checks, id) ? checks[id] : undefined;
+}
+
+/** What changed in `view` since `prev` (which held `prevCount` checks). */
+export function diffChecks(view: ChecksView, prev: IndexTree, prevCount: number): CheckDeltaBody {
+  const changed: unknown[] = [];
+  let known = 0;
+  for (const e of view.entries) {
+    const before = lookup(prev, e.Node as string, e.CheckID as string);
+    if (before !== undefined) known++;
+    if (before !== e.ModifyIndex) changed.push(e);
+  }
+  const removed: CheckDeltaBody['removed'] = [];
+  // Only walk `prev` when some of its checks are missing from `view`.
+  if (known < prevCount) {
+    for (const node of Object.keys(prev)) {
+      const now = view.tree[node];
+      for (const id of Object.keys(prev[node] as Record<string, number>)) {
+        if (now?.[id] === undefined) removed.push({ Node: node, CheckID: id });
+      }
+    }
+  }
+  return { changed, removed };
+}
+
+export class DeltaStateFile {
+  readonly file: string;
+
+  constructor(stateDir: string, cluster: string, scope: string) {
+    // cluster and scope match NAME_RE: safe as file name parts; '+' is in neither.
+    this.file = path.join(stateDir, `checks+${cluster}+${scope}.state`);
+  }
+
+  load(): DeltaState | undefined {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const s = JSON.parse(text) as DeltaState;
+      const ok =
+        s && s.v === 1 && Number.isSafeInteger(s.base) && s.base > 0 && Number.isSafeInteger(s.deltas) && Number.isSafeInteger(s.count) && Number.isFinite(s.fullAt) &&
+        typeof s.checks === 'object' && s.checks !== null;
+      return ok ? s : undefined;
+    } catch {
+      return undefined; // torn or foreign file: the next send is a whole list
+    }
+  }
+
+  /** Write-then-rename; no fsync: a lost or torn file only costs one whole list. */
+  save(state: DeltaState): void {
+    try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+      fs.renameSync(tmp, this.file);
+    } catch {
+      /* state is an optimisation: without it the next send is a whole list */
+    }
+  }
+
+  clear(): void {
+    try {
+      fs.unlinkSync(this.file);
+    } catch {
+      /* gone already */
+    }
+  }
+}
+
+export function wantDelta(prev: DeltaState | undefined, policy: DeltaPolicy, nowMs: number): prev is DeltaState {
+  if (!prev || policy.fullEvery <= 1) return false;
+  if (prev.deltas + 1 >= policy.fullEvery) return false;
+  const age = nowMs - prev.fullAt;
+  return age >= 0 && age < policy.fullIntervalS * 1000 && !prev.paused;
+}
+
+export function deltaEnvelope(full: Envelope, base: number, body: CheckDeltaBody): Envelope {
+  return { ...full, body: JSON.stringify(body), bodyEncoding: 'utf8', delta: true, base: String(base) };
+}
+
+/**
+ * Send a `checks` watch result: as a delta when the state allows, else (or when the
+ * backend asks for it) the whole list. Returns the outcome of the last request; on
+ * 'retry' the caller spools `full` (never the delta).
+ */
+export async function sendChecks(
+  transport: Pick<Transport, 'send'>,
+  full: Envelope,
+  deadline: number,
+  stateDir: string,
+  policy: DeltaPolicy,
+  nowMs: number,
+): Promise<Outcome> {
+  const view = full.bodyEncoding === 'utf8' ? readChecksView(full.body) : undefined;
+  if (!view) return transport.send(full, deadline);
+  const store = new DeltaStateFile(stateDir, full.cluster, full.scope ?? full.type);
+  const prev = store.load();
+  let paused = false;
+  if (wantDelta(prev, policy, nowMs)) {
+    const outcome = await transport.send(deltaEnvelope(full, prev.base, diffChecks(view, prev.checks, prev.count)), deadline);
+    if (outcome.kind === 'sent') {
+      store.save({ v: 1, base: view.maxIndex, deltas: prev.deltas + 1, fullAt: prev.fullAt, count: view.count, checks: view.tree });
+      return outcome;
+    }
+    if (outcome.kind === 'retry' || outcome.auth) return outcome;
+    // 409 needFull: the backend lacks the base; any other refusal: a backend without
+    // deltas (an old version answers 400). Either way the whole list goes now.
+    paused = outcome.status !== 409;
+  }
+  const outcome = await transport.send(full, deadline);
+  if (outcome.kind === 'sent' && view.maxIndex > 0) {
+    store.save({ v: 1, base: view.maxIndex, deltas: 0, fullAt: nowMs, count: view.count, checks: view.tree, ...(paused ? { paused } : {}) });
+  } else if (outcome.kind === 'rejected') {
+    store.clear();
+  }
+  return outcome;
+}
