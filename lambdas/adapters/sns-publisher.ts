@@ -1,8 +1,15 @@
 /** AlertPublisher on SNS: one message per alert, a body per protocol, filterable attributes. */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { AlertPublisher } from '../app/ports';
+import { safeText, truncateText } from '../domain/input-limits';
 import { alertAttributes, snsMessage } from '../domain/render';
 import type { Alert } from '../domain/types';
+
+/** SNS refuses messages over 256 KiB (body and attributes); keep a margin. */
+export const MAX_SNS_MESSAGE_BYTES = 250 * 1024;
+/** Characters kept per detail value and for the title when an alert must be shrunk to fit. */
+const SHRUNK_DETAIL_CHARS = 400;
+const SHRUNK_TITLE_CHARS = 200;
 
 export class SnsAlertPublisher implements AlertPublisher {
   constructor(
@@ -12,18 +19,33 @@ export class SnsAlertPublisher implements AlertPublisher {
   ) {}
 
   async publish(alert: Alert): Promise<void> {
-    const { subject, message } = snsMessage(alert, this.link);
     const attributes = Object.fromEntries(
-      Object.entries(alertAttributes(alert)).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+      // SNS refuses attribute values outside the XML character range, and the SDK cannot
+      // encode lone surrogates: either would make this alert unpublishable forever.
+      Object.entries(alertAttributes(alert)).map(([name, value]) => [name, { DataType: 'String', StringValue: safeText(value) }]),
     );
+    const attributeBytes = Object.entries(attributes).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.StringValue) + 6, 0);
+    let { subject, message } = snsMessage(alert, this.link);
+    if (Buffer.byteLength(message) + attributeBytes > MAX_SNS_MESSAGE_BYTES) ({ subject, message } = snsMessage(shrink(alert), this.link));
     await this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,
-        Subject: subject,
+        // Subjects: no line breaks or control characters, under 100 characters (render.ts cuts).
+        Subject: safeText(subject).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, ' '),
         Message: message,
         MessageStructure: 'json',
         MessageAttributes: attributes,
       }),
     );
   }
+}
+
+/** The alert with every detail and the title cut short; the id and facts stay intact. */
+export function shrink(alert: Alert): Alert {
+  const cut = (text: string, max: number) => (text.length > max ? `${truncateText(text, max - 1)}…` : text);
+  return {
+    ...alert,
+    title: cut(alert.title, SHRUNK_TITLE_CHARS),
+    details: alert.details.slice(0, 40).map(([k, v]) => [cut(k, 64), cut(v, SHRUNK_DETAIL_CHARS)] as [string, string]),
+  };
 }

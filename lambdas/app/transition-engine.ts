@@ -6,7 +6,7 @@
  * the next delivery, under a lease so that two retries do not both publish.
  */
 import type { Alert } from '../domain/types';
-import type { AlertPublisher, Clock, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
+import type { AlertPublisher, Clock, PendingAlert, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
 import { sleep } from './concurrency';
 
 export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; alert?: Alert; ttlSeconds?: number };
@@ -24,6 +24,11 @@ export interface EngineDeps {
 
 const MAX_WRITE_ATTEMPTS = 4;
 const MAX_SETTLE_WAITS = 5;
+/**
+ * Once SNS has accepted an alert, clearing it from the outbox is retried this often:
+ * a pending entry left behind would be published again when its lease runs out.
+ */
+const CLEAR_ATTEMPTS = 5;
 
 export class TransitionEngine {
   readonly errors: string[] = [];
@@ -59,7 +64,7 @@ export class TransitionEngine {
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
       if (decision.alert) next.pending = { alert: decision.alert, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
       if (await store.put(cluster, subject, record?.rev, next)) {
-        return next.pending ? this.publish(cluster, subject, next.pending.alert) : 'written';
+        return next.pending ? this.publish(cluster, subject, next.pending) : 'written';
       }
       record = await store.get<S>(cluster, subject); // lost a race: look at what the winner wrote
     }
@@ -67,16 +72,39 @@ export class TransitionEngine {
     return 'unsettled';
   }
 
-  private async publish(cluster: string, subject: string, alert: Alert): Promise<'published' | 'unsettled'> {
+  /** Publishes the pending alert this engine holds the lease of. */
+  private async publish(cluster: string, subject: string, held: PendingAlert): Promise<'published' | 'unsettled'> {
+    const { alert } = held;
     try {
       await this.deps.publisher.publish(alert);
     } catch (err) {
       this.errors.push(`publish ${alert.id}: ${(err as Error).message}`);
+      await this.releaseLease(cluster, subject, held);
       return 'unsettled';
     }
     this.published++;
-    await this.deps.store.clearPending(cluster, subject, alert.id);
-    return 'published';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.store.clearPending(cluster, subject, alert.id);
+        return 'published';
+      } catch (err) {
+        if (attempt >= CLEAR_ATTEMPTS) throw err;
+        await sleep(50 * 2 ** attempt);
+      }
+    }
+  }
+
+  /**
+   * Hands the lease back after a failed publish so that the sender's retry can take over
+   * at once rather than after the lease: a claim whose "now" is our own lease end succeeds
+   * only while nobody else has claimed the alert since, and sets the lease to now.
+   */
+  private async releaseLease(cluster: string, subject: string, held: PendingAlert): Promise<void> {
+    try {
+      await this.deps.store.claimPending(cluster, subject, held.alert.id, held.leaseUntil, this.deps.clock.nowMs());
+    } catch {
+      // The lease then simply runs out.
+    }
   }
 
   /** Publishes an earlier pending alert, or waits briefly for the writer holding it. */
@@ -85,8 +113,9 @@ export class TransitionEngine {
     for (let wait = 0; current?.pending; wait++) {
       const { alert, leaseUntil } = current.pending;
       const now = this.deps.clock.nowMs();
-      if (leaseUntil <= now && (await this.deps.store.claimPending(cluster, subject, alert.id, now, now + this.leaseMs))) {
-        if ((await this.publish(cluster, subject, alert)) === 'unsettled') return 'unsettled';
+      const lease = now + this.leaseMs;
+      if (leaseUntil <= now && (await this.deps.store.claimPending(cluster, subject, alert.id, now, lease))) {
+        if ((await this.publish(cluster, subject, { alert, leaseUntil: lease })) === 'unsettled') return 'unsettled';
         const { pending: _published, ...rest } = current;
         return rest;
       }

@@ -3,6 +3,7 @@
  * written by Go's json.Encoder) into CheckObservations. Each malformed entry is
  * rejected on its own so that the valid ones are still processed.
  */
+import { safeText, truncateText } from './input-limits';
 import type { CheckObservation, CheckStatus } from './types';
 
 export interface Rejection {
@@ -20,16 +21,57 @@ const STATUSES: ReadonlySet<string> = new Set<CheckStatus>(['passing', 'warning'
 /** Longest output kept; Consul itself caps at 4096 bytes by default. */
 export const MAX_OUTPUT_CHARS = 4096;
 
+/**
+ * Per-field limits. Identities (node, check and service ids) end up in DynamoDB keys
+ * (1 KB per sort key), attributes and titles: too long is an error. Free text is cut.
+ * Together they keep a stored check and its alert far below DynamoDB's 400 KB item and
+ * SNS's 256 KB message limits.
+ */
+export const CHECK_LIMITS = {
+  idChars: 256,
+  typeChars: 64,
+  nameChars: 512,
+  notesChars: 4096,
+  tags: 64,
+  tagChars: 256,
+  definitionChars: 8192,
+  definitionDepth: 8,
+} as const;
+
 export class InputError extends Error {}
 
-function str(entry: Record<string, unknown>, field: string, required: boolean): string {
+/** A string field with unsafe characters replaced (input-limits.ts); longer than `maxChars` is an error. */
+function str(entry: Record<string, unknown>, field: string, required: boolean, maxChars?: number): string {
   const value = entry[field];
   if (value === undefined || value === null) {
     if (required) throw new InputError(`${field} is missing`);
     return '';
   }
   if (typeof value !== 'string') throw new InputError(`${field} must be a string, got ${typeof value}`);
-  return value;
+  if (maxChars !== undefined && value.length > maxChars) throw new InputError(`${field} is longer than ${maxChars} characters`);
+  return safeText(value);
+}
+
+/** Free text: cut to `maxChars` (never mid surrogate pair), unsafe characters replaced. */
+function text(entry: Record<string, unknown>, field: string, maxChars: number): string {
+  const value = entry[field];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new InputError(`${field} must be a string, got ${typeof value}`);
+  return safeText(truncateText(value, maxChars));
+}
+
+/** A copy of the check's Definition with safe strings and keys, or an InputError naming the problem. */
+function definitionCopy(value: unknown, depth = 1): unknown {
+  if (typeof value === 'string') return safeText(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > CHECK_LIMITS.definitionDepth) throw new InputError(`Definition nests deeper than ${CHECK_LIMITS.definitionDepth} levels`);
+  if (Array.isArray(value)) return value.map((v) => definitionCopy(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype') throw new InputError(`Definition has a forbidden key "${k}"`);
+    out[safeText(k)] = definitionCopy(v, depth + 1);
+  }
+  return out;
 }
 
 export function normalizeCheck(entry: unknown): CheckObservation {
@@ -37,8 +79,8 @@ export function normalizeCheck(entry: unknown): CheckObservation {
     throw new InputError('a HealthCheck must be a JSON object');
   }
   const e = entry as Record<string, unknown>;
-  const node = str(e, 'Node', true);
-  const checkId = str(e, 'CheckID', true);
+  const node = str(e, 'Node', true, CHECK_LIMITS.idChars);
+  const checkId = str(e, 'CheckID', true, CHECK_LIMITS.idChars);
   if (node === '') throw new InputError('Node is empty');
   if (checkId === '') throw new InputError('CheckID is empty');
   const status = str(e, 'Status', true);
@@ -55,26 +97,30 @@ export function normalizeCheck(entry: unknown): CheckObservation {
   if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) {
     throw new InputError('ServiceTags must be an array of strings');
   }
+  if (tags.length > CHECK_LIMITS.tags) throw new InputError(`ServiceTags has more than ${CHECK_LIMITS.tags} tags`);
+  if (tags.some((t: string) => t.length > CHECK_LIMITS.tagChars)) throw new InputError(`ServiceTags has a tag longer than ${CHECK_LIMITS.tagChars} characters`);
   const definition = e.Definition;
   if (definition !== undefined && definition !== null && (typeof definition !== 'object' || Array.isArray(definition))) {
     throw new InputError('Definition must be an object');
   }
-  const output = str(e, 'Output', false);
+  if (definition && JSON.stringify(definition).length > CHECK_LIMITS.definitionChars) {
+    throw new InputError(`Definition is larger than ${CHECK_LIMITS.definitionChars} characters of JSON`);
+  }
   const observation: CheckObservation = {
     node,
     checkId,
-    name: str(e, 'Name', false) || checkId,
+    name: text(e, 'Name', CHECK_LIMITS.nameChars) || checkId,
     status: status as CheckStatus,
-    serviceId: str(e, 'ServiceID', false),
-    serviceName: str(e, 'ServiceName', false),
-    serviceTags: tags as string[],
-    type: str(e, 'Type', false),
-    output: output.length > MAX_OUTPUT_CHARS ? output.slice(0, MAX_OUTPUT_CHARS) : output,
-    notes: str(e, 'Notes', false),
+    serviceId: str(e, 'ServiceID', false, CHECK_LIMITS.idChars),
+    serviceName: str(e, 'ServiceName', false, CHECK_LIMITS.idChars),
+    serviceTags: (tags as string[]).map(safeText),
+    type: str(e, 'Type', false, CHECK_LIMITS.typeChars),
+    output: text(e, 'Output', MAX_OUTPUT_CHARS),
+    notes: text(e, 'Notes', CHECK_LIMITS.notesChars),
     modifyIndex,
     createIndex,
   };
-  if (definition && Object.keys(definition).length > 0) observation.definition = definition as Record<string, unknown>;
+  if (definition && Object.keys(definition).length > 0) observation.definition = definitionCopy(definition) as Record<string, unknown>;
   return observation;
 }
 
