@@ -13,7 +13,7 @@ import {
 } from '../../lambdas/domain/serf/lamport-events';
 
 const AT = '2026-03-01T12:00:00.000Z';
-const userEvent = (name: string, ltime: string | number, payload: Buffer | string = '', reporter = 'a'): LamportEvent =>
+const userEvent = (name: string, ltime: string | number | bigint, payload: Buffer | string = '', reporter = 'a'): LamportEvent =>
   normalizeLamportEvent('user', {
     env: { SERF_USER_EVENT: name, SERF_USER_LTIME: String(ltime) },
     index: String(ltime),
