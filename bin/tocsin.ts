@@ -2,10 +2,10 @@
 /**
  * tocsin CDK app. Offline-friendly: no lookups, env-agnostic unless the CLI
  * provides CDK_DEFAULT_ACCOUNT/REGION (i.e. credentials are configured).
- * Configuration: CDK context keys in lib/config.ts (CONTEXT_KEYS).
+ * Configuration: tocsin.yaml (or -c tocsin:config=<file>, or $TOCSIN_CONFIG); see lib/config.ts.
  */
 import { App } from 'aws-cdk-lib';
-import { ConfigError } from '../lib/config';
+import { ConfigFileError } from '../lib/config';
 import { applyNagPacks } from '../lib/nag';
 import { TocsinStack } from '../lib/tocsin-stack';
 
@@ -21,7 +21,7 @@ try {
     env: account && region ? { account, region } : undefined,
   });
 } catch (e) {
-  if (e instanceof ConfigError) {
+  if (e instanceof ConfigFileError) {
     console.error(`tocsin: ${e.message}`);
     process.exit(1);
   }

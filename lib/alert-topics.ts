@@ -4,9 +4,9 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALERT_ATTRIBUTE_NAMES, type AlertAttributeName } from '../lambdas/commons/topology';
+import { ALERT_ATTRIBUTE_NAMES, channelFilterPolicy, type AlertAttributeName } from '../lambdas/commons/topology';
 import type { Severity } from '../lambdas/domain/types';
-import { SEVERITIES, SEVERITY_RANK, type EmailRecipient } from './config';
+import { SEVERITIES, SEVERITY_RANK, type EmailChannelConfig } from './config';
 
 /**
  * Message attribute the ingest Lambda sets to the alert's severity. Typed as
@@ -22,9 +22,15 @@ export function severitiesAtOrAbove(min: Severity): Severity[] {
   return SEVERITIES.filter((s) => SEVERITY_RANK[s] >= SEVERITY_RANK[min]).sort((a, b) => SEVERITY_RANK[b] - SEVERITY_RANK[a]);
 }
 
+/** The subscription filter policy of an email channel: its name, and the severity floor if any. */
+export function emailFilterPolicy(channel: EmailChannelConfig): Record<string, SubscriptionFilter> {
+  const raw = channelFilterPolicy(channel.name, channel.minSeverity ? severitiesAtOrAbove(channel.minSeverity) : undefined);
+  return Object.fromEntries(Object.entries(raw).map(([k, allowlist]) => [k, SubscriptionFilter.stringFilter({ allowlist })]));
+}
+
 export interface AlertTopicsProps {
-  /** Recipients of alerts; a minSeverity becomes a filter policy on the severity attribute. */
-  readonly alertEmails: readonly EmailRecipient[];
+  /** Email channels: each address subscribes with a filter policy on the channel (and minSeverity). */
+  readonly emailChannels: readonly EmailChannelConfig[];
   /** Recipients of operational alarms (no filter). */
   readonly opsEmails: readonly string[];
 }
@@ -41,7 +47,7 @@ export class AlertTopics extends Construct {
   public readonly opsTopic: Topic;
   /** Redrive target of every email subscription (alerts and ops). */
   public readonly deliveryDeadLetterQueue: Queue;
-  /** Email subscriptions of the alerts topic, by address. */
+  /** Email subscriptions of the alerts topic, by `<channel>/<address>`. */
   public readonly alertSubscriptions: ReadonlyMap<string, Subscription>;
   /** Email subscriptions of the operations topic, by address. */
   public readonly opsSubscriptions: ReadonlyMap<string, Subscription>;
@@ -119,18 +125,18 @@ export class AlertTopics extends Construct {
     );
 
     const alertSubscriptions = new Map<string, Subscription>();
-    for (const recipient of props.alertEmails) {
-      // The address is part of the construct id: reordering the list does not replace subscriptions.
-      const subscription = new Subscription(this, `Alert-${recipient.address}`, {
-        topic: this.alertsTopic,
-        protocol: SubscriptionProtocol.EMAIL,
-        endpoint: recipient.address,
-        deadLetterQueue: this.deliveryDeadLetterQueue,
-        filterPolicy: recipient.minSeverity
-          ? { [SEVERITY_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: severitiesAtOrAbove(recipient.minSeverity) }) }
-          : undefined,
-      });
-      alertSubscriptions.set(recipient.address, subscription);
+    for (const channel of props.emailChannels) {
+      for (const address of channel.addresses) {
+        // Channel and address are the construct id: reordering the lists does not replace subscriptions.
+        const subscription = new Subscription(this, `Email-${channel.name}-${address}`, {
+          topic: this.alertsTopic,
+          protocol: SubscriptionProtocol.EMAIL,
+          endpoint: address,
+          deadLetterQueue: this.deliveryDeadLetterQueue,
+          filterPolicy: emailFilterPolicy(channel),
+        });
+        alertSubscriptions.set(`${channel.name}/${address}`, subscription);
+      }
     }
     this.alertSubscriptions = alertSubscriptions;
 

@@ -9,7 +9,7 @@ import { OperationsAlarms } from './operations-alarms';
 import { StateTable } from './state-table';
 
 export interface TocsinStackProps extends StackProps {
-  /** @default - read from CDK context (see CONTEXT_KEYS in lib/config.ts) */
+  /** @default - read from tocsin.yaml (see lib/config.ts: -c tocsin:config, $TOCSIN_CONFIG, ./tocsin.yaml) */
   readonly config?: TocsinConfig;
   /** Override the ingest handler entry (tests). @default INGEST_ENTRY */
   readonly ingestEntry?: string;
@@ -48,7 +48,7 @@ export class TocsinStack extends Stack {
 
     this.stateTable = new StateTable(this, 'State');
     this.alertTopics = new AlertTopics(this, 'Topics', {
-      alertEmails: config.alertEmails,
+      emailChannels: config.emailChannels,
       opsEmails: config.opsEmails,
     });
     this.clusterSecrets = new ClusterSecrets(this, 'ClusterSecrets', {

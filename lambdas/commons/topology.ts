@@ -27,12 +27,43 @@ export const LOCAL_NOTIFICATIONS_QUEUE = {
 export const ALERT_ATTRIBUTE_NAMES = ['severity', 'cluster', 'node', 'service', 'check', 'kind'] as const;
 export type AlertAttributeName = (typeof ALERT_ATTRIBUTE_NAMES)[number];
 
+/**
+ * Message attribute (String.Array) naming the channels an alert is for. Every
+ * channel's subscription filters on it: `{ "channels": ["<name>"] }`.
+ */
+export const CHANNELS_ATTRIBUTE = 'channels' as const;
+
+/** The SNS filter policy delivering a channel's notifications (plus an optional severity floor). */
+export function channelFilterPolicy(channel: string, severities?: readonly string[]): Record<string, string[]> {
+  return { [CHANNELS_ATTRIBUTE]: [channel], ...(severities ? { severity: [...severities] } : {}) };
+}
+
+/**
+ * Delay queue of the notification scheduler: `for` (re-check after N s), `repeat`
+ * (reminders) and storm digests. Messages re-enqueue themselves past SQS's 900 s limit.
+ */
+export const TIMERS_QUEUE = {
+  localName: 'tocsin-timers',
+  /** SQS's per-message DelaySeconds limit. */
+  maxDelaySeconds: 900,
+} as const;
+
+/** One queue per Slack channel, subscribed to the alerts topic; one shared dead-letter queue. */
+export const SLACK_QUEUES = {
+  localName: (channel: string) => `tocsin-slack-${channel}`,
+  localDeadLetterName: 'tocsin-slack-dlq',
+} as const;
+
 /** HTTP API routes. `{watchType}` is a path parameter. */
 export const ROUTES = {
   /** Signed envelopes from agent-shim. */
   ingest: { method: 'POST', path: '/v1/ingest' },
   /** Consul's own `handler_type: "http"` watches, bearer-token authenticated. */
   consulHttp: { method: 'POST', path: '/v1/consul/{watchType}' },
+  /** Silences, signed with the cluster's ADMIN key (same scheme as the shim). */
+  silenceCreate: { method: 'POST', path: '/v1/silences' },
+  silenceList: { method: 'GET', path: '/v1/silences' },
+  silenceExpire: { method: 'POST', path: '/v1/silences/{id}/expire' },
 } as const;
 
 /** Environment variables the Lambdas read once at init. */
@@ -43,6 +74,18 @@ export const LAMBDA_ENV = {
   clusterSecretPrefix: 'TOCSIN_CLUSTER_SECRET_PREFIX',
   /** Comma-separated list of cluster names this deployment accepts. */
   clusters: 'TOCSIN_CLUSTERS',
+} as const;
+
+/** tocsin.yaml: read by `cdk synth/deploy` and `npm start`. */
+export const CONFIG_FILE = {
+  /** Default file, relative to the working directory. */
+  defaultPath: 'tocsin.yaml',
+  /** Environment variable naming another file. */
+  env: 'TOCSIN_CONFIG',
+  /** CDK context key naming another file (`cdk synth -c tocsin:config=prod.yaml`); wins over the env. */
+  contextKey: 'tocsin:config',
+  /** JSON Schema, relative to the project root. */
+  schemaPath: 'schema/tocsin.schema.json',
 } as const;
 
 /** HTTP headers of the shim protocol. */

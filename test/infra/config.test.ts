@@ -1,114 +1,140 @@
+/**
+ * tocsin.yaml as the CDK app reads it: schema and semantic validation, with errors
+ * that name the file, the path inside it and the reason; an invalid file fails synth.
+ */
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { CONTEXT_KEYS, ConfigError, MAX_CLUSTERS, parseConfig, type ContextKey } from '../../lib/config';
+import { ConfigFileError, readConfig, toTocsinConfig, type TocsinConfig } from '../../lib/config';
 import { severitiesAtOrAbove } from '../../lib/alert-topics';
 import { TocsinStack } from '../../lib/tocsin-stack';
+import { loadConfigFile, parseConfigText, resolveConfigPath } from '../../lambdas/commons/config-file';
+import { CONFIG_FILE } from '../../lambdas/commons/topology';
+import { writeConfig } from './helpers';
 
-const parse = (ctx: Partial<Record<ContextKey, unknown>>) => parseConfig((k) => ctx[k]);
+const ROOT = path.resolve(__dirname, '..', '..');
+const parse = (yaml: string): TocsinConfig => toTocsinConfig(parseConfigText(yaml, '/etc/tocsin/test.yaml'));
+const errorOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected an error');
+};
 
 /** Constructing the stack is enough: validation runs before any construct is created. */
-const buildStack = (context: Record<string, unknown>) => () =>
-  new TocsinStack(new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } }), 'Tocsin');
+const buildStack = (yaml: string) => () =>
+  new TocsinStack(new App({ context: { 'aws:cdk:bundling-stacks': [], 'tocsin:config': writeConfig(yaml) } }), 'Tocsin');
+
+describe('the example tocsin.yaml', () => {
+  test('is valid, names the schema for editors, and routes to the oncall channel', () => {
+    const loaded = loadConfigFile(path.join(ROOT, 'tocsin.yaml'));
+    expect(loaded.runtime.clusters).toEqual(['default']);
+    expect(loaded.runtime.defaults.channels).toEqual(['oncall']);
+    const text = require('node:fs').readFileSync(path.join(ROOT, 'tocsin.yaml'), 'utf8') as string;
+    expect(text.split('\n')[0]).toBe(`# yaml-language-server: $schema=./${CONFIG_FILE.schemaPath}`);
+    expect(toTocsinConfig(loaded).emailChannels).toEqual([{ name: 'oncall', addresses: [] }]);
+  });
+});
 
 describe('defaults', () => {
-  test('no context: cluster "default", no emails, throttling 50/100, 90-day logs', () => {
-    expect(parse({})).toEqual({
+  test('only clusters: no channels, throttling 50/100, 90-day logs', () => {
+    const c = parse('clusters: [default]\n');
+    expect(c).toMatchObject({
       clusters: ['default'],
-      alertEmails: [],
+      emailChannels: [],
+      slackChannels: [],
       opsEmails: [],
       throttle: { rateLimit: 50, burstLimit: 100 },
       reservedConcurrency: undefined,
       logRetention: RetentionDays.THREE_MONTHS,
+      delivery: { slack: { maxReceiveCount: 5 } },
     });
+    expect(c.runtime.grouping).toEqual({ windowSeconds: 60, threshold: 20 });
+  });
+
+  test('which file: context > TOCSIN_CONFIG > ./tocsin.yaml', () => {
+    expect(resolveConfigPath(undefined, {}, '/srv')).toBe('/srv/tocsin.yaml');
+    expect(resolveConfigPath(undefined, { TOCSIN_CONFIG: 'prod.yaml' }, '/srv')).toBe('/srv/prod.yaml');
+    expect(resolveConfigPath('/etc/x.yaml', { TOCSIN_CONFIG: 'prod.yaml' }, '/srv')).toBe('/etc/x.yaml');
+    const file = writeConfig('clusters: [from-env]\n');
+    expect(readConfig(new App(), { TOCSIN_CONFIG: file }).clusters).toEqual(['from-env']);
+    const other = writeConfig('clusters: [from-context]\n');
+    expect(readConfig(new App({ context: { 'tocsin:config': other } }), { TOCSIN_CONFIG: file }).clusters).toEqual(['from-context']);
   });
 });
 
-describe(CONTEXT_KEYS.clusters, () => {
-  test('comma-separated, JSON array string, or a real array', () => {
-    expect(parse({ 'tocsin:clusters': ' prod , staging-eu,dc1.lab ' }).clusters).toEqual(['prod', 'staging-eu', 'dc1.lab']);
-    expect(parse({ 'tocsin:clusters': '["a","b_2"]' }).clusters).toEqual(['a', 'b_2']);
-    expect(parse({ 'tocsin:clusters': ['x'] }).clusters).toEqual(['x']);
+describe('channels', () => {
+  test('email channels with a minimum severity; ops recipients default to their addresses', () => {
+    const c = parse(`
+clusters: [a]
+channels:
+  ops: { type: email, addresses: [ops@example.com, dev@example.com] }
+  oncall: { type: email, addresses: [oncall@example.com, OPS@example.com], minSeverity: critical }
+  team: { type: slack, secretName: tocsin/slack/team, webhookUrl: "http://127.0.0.1:9/hook" }
+`);
+    expect(c.emailChannels).toEqual([
+      { name: 'ops', addresses: ['ops@example.com', 'dev@example.com'] },
+      { name: 'oncall', addresses: ['oncall@example.com', 'OPS@example.com'], minSeverity: 'critical' },
+    ]);
+    expect(c.opsEmails).toEqual(['ops@example.com', 'dev@example.com', 'oncall@example.com']);
+    expect(c.slackChannels).toEqual([{ name: 'team', secretName: 'tocsin/slack/team' }]);
   });
 
-  test.each([
-    ['bad name!'],
-    ['-leading-dash'],
-    ['has/slash'],
-    ['a'.repeat(64)],
-    ['ok,ok'],
-    ['["a", 1]'],
-    ['[not json'],
-  ])('%j is rejected with a message naming the key', (value) => {
-    expect(() => parse({ 'tocsin:clusters': value })).toThrow(ConfigError);
-    expect(() => parse({ 'tocsin:clusters': value })).toThrow(/tocsin:clusters/);
+  test('deployment.opsEmails replaces the default ops recipients', () => {
+    expect(parse('clusters: [a]\nchannels: { x: { type: email, addresses: [a@example.com] } }\ndeployment: { opsEmails: [sre@example.com] }\n').opsEmails).toEqual([
+      'sre@example.com',
+    ]);
   });
 
-  test(`at most ${MAX_CLUSTERS} clusters`, () => {
-    const many = Array.from({ length: MAX_CLUSTERS + 1 }, (_, i) => `c${i}`).join(',');
-    expect(() => parse({ 'tocsin:clusters': many })).toThrow(/tocsin:clusters.*at most/);
-  });
-
-  test('the stack refuses an invalid cluster name, naming the context key', () => {
-    expect(buildStack({ 'tocsin:clusters': 'bad name!' })).toThrow(
-      'Invalid CDK context "tocsin:clusters": cluster name "bad name!" must match /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/',
+  test('a Slack channel without secretName cannot be deployed', () => {
+    expect(errorOf(() => parse('clusters: [a]\nchannels:\n  team: { type: slack, webhookUrl: "http://127.0.0.1:9/" }\n'))).toBe(
+      'Invalid tocsin configuration /etc/tocsin/test.yaml:\n  channels.team: a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed',
     );
   });
 });
 
-describe(CONTEXT_KEYS.emails, () => {
-  test('address with optional minimum severity; info means unfiltered', () => {
-    expect(parse({ 'tocsin:emails': 'ops@example.com,oncall@example.com:critical,dev@example.com:Warning,all@example.com:info' }).alertEmails).toEqual([
-      { address: 'ops@example.com', minSeverity: undefined },
-      { address: 'oncall@example.com', minSeverity: 'critical' },
-      { address: 'dev@example.com', minSeverity: 'warning' },
-      { address: 'all@example.com', minSeverity: undefined },
-    ]);
-  });
-
-  test('JSON array of strings and objects', () => {
-    expect(parse({ 'tocsin:emails': '["a@example.com", {"email": "b@example.com", "minSeverity": "critical"}]' }).alertEmails).toEqual([
-      { address: 'a@example.com', minSeverity: undefined },
-      { address: 'b@example.com', minSeverity: 'critical' },
-    ]);
-  });
-
-  test('ops recipients default to the alert addresses', () => {
-    expect(parse({ 'tocsin:emails': 'a@example.com:critical,b@example.com' }).opsEmails).toEqual(['a@example.com', 'b@example.com']);
-    expect(parse({ 'tocsin:emails': 'a@example.com', 'tocsin:opsEmails': 'sre@example.com' }).opsEmails).toEqual(['sre@example.com']);
-  });
-
-  test.each([['not-an-email'], ['a@b'], ['a b@example.com'], ['ops@example.com:urgent'], ['x@example.com,X@example.com'], ['[42]']])(
-    '%j is rejected with a message naming the key',
-    (value) => {
-      expect(() => parse({ 'tocsin:emails': value })).toThrow(/^Invalid CDK context "tocsin:emails": /);
-    },
-  );
-
-  test('bad ops email names tocsin:opsEmails', () => {
-    expect(() => parse({ 'tocsin:opsEmails': 'nope' })).toThrow(/"tocsin:opsEmails": "nope" is not a valid email address/);
-  });
-
-  test('the stack refuses a bad email, naming the context key', () => {
-    expect(buildStack({ 'tocsin:emails': 'ops@example.com,broken' })).toThrow(/tocsin:emails.*"broken" is not a valid email address/);
-  });
-});
-
-describe('numeric keys', () => {
-  test('strings (from -c) and numbers (from cdk.json) are accepted', () => {
-    const c = parse({ 'tocsin:throttleRateLimit': '12.5', 'tocsin:throttleBurstLimit': 30, 'tocsin:reservedConcurrency': '3', 'tocsin:logRetentionDays': 14 });
-    expect(c.throttle).toEqual({ rateLimit: 12.5, burstLimit: 30 });
-    expect(c.reservedConcurrency).toBe(3);
-    expect(c.logRetention).toBe(RetentionDays.TWO_WEEKS);
-  });
-
+describe('invalid files: file, path (line, column) and reason', () => {
   test.each([
-    ['tocsin:throttleRateLimit', '0'],
-    ['tocsin:throttleRateLimit', 'fast'],
-    ['tocsin:throttleBurstLimit', '1.5'],
-    ['tocsin:reservedConcurrency', '-1'],
-    ['tocsin:logRetentionDays', '31'],
-  ] as Array<[ContextKey, string]>)('%s=%j is rejected naming the key', (key, value) => {
-    expect(() => parse({ [key]: value })).toThrow(`Invalid CDK context "${key}"`);
+    ['clusters: ["bad name!"]\n', 'clusters[0] (line 1, column 12): must match pattern'],
+    ['clusters: []\n', 'clusters (line 1, column 11): must NOT have fewer than 1 items'],
+    ['clusters: [a, a]\n', 'clusters (line 1, column 11): must NOT have duplicate items'],
+    ['channels: {}\n', '(top level) (line 1, column 1): "clusters" is required'],
+    ['clusters: [a]\nextra: 1\n', '(top level) (line 1, column 1): unknown key "extra"'],
+    ['clusters: [a]\nchannels:\n  x: { type: email, addresses: [not-an-email] }\n', 'channels.x.addresses[0] (line 3, column 33): must match pattern'],
+    ['clusters: [a]\nchannels:\n  x: { type: slack, addresses: [a@b.c] }\n', 'channels.x.addresses (line 3, column 32): unknown key "addresses" for a slack channel'],
+    ['clusters: [a]\nchannels:\n  x: { type: pager }\n', 'channels.x.type (line 3, column 14): must be one of "email", "slack"'],
+    ['clusters: [a]\nrules:\n  - name: r\n    match: { node: { regex: "([" } }\n', 'rules[0].match.node (line 4, column 20): regex "([" does not compile'],
+    ['clusters: [a]\nrules:\n  - name: r\n    match: { node: { glob: x, regex: y } }\n', 'rules[0].match.node (line 4, column 20): must be a string (exact match), one of'],
+    ['clusters: [a]\nrules:\n  - name: r\n    match: { colour: red }\n', 'rules[0].match (line 4, column 12): unknown key "colour"'],
+    ['clusters: [a]\nrules:\n  - name: r\n    channels: [nope]\n', 'rules[0].channels[0] (line 4, column 16): channel "nope" is not defined under channels'],
+    ['clusters: [a]\nrules:\n  - { name: r }\n  - { name: r }\n', 'rules[1].name (line 4, column 13): rule name "r" is already used by rules[0]'],
+    ['clusters: [a]\nrules:\n  - { name: r, for: 5x }\n', 'rules[0].for (line 3, column 21): must be a number of seconds, or a duration'],
+    ['clusters: [a]\nrules:\n  - { name: r, repeat: 0 }\n', 'rules[0].repeat (line 3, column 24): must be between 1s and 30 days'],
+    ['clusters: [a]\nrules:\n  - { name: r, suppress: true, channels: [] }\n', 'rules[0].suppress (line 3, column 26): a suppress rule delivers nowhere'],
+    ['clusters: [a]\ndeployment: { logRetentionDays: 31 }\n', 'deployment.logRetentionDays (line 2, column 33): must be one of 1, 3, 5'],
+    ['clusters: [a\n', '(top level) (line 2, column 1): YAML syntax:'],
+    ['- a\n- b\n', '(top level): the file must hold a mapping'],
+  ])('%j', (yaml, expected) => {
+    const message = errorOf(() => parse(yaml));
+    expect(message.startsWith('Invalid tocsin configuration /etc/tocsin/test.yaml:\n  ')).toBe(true);
+    expect(message).toContain(expected);
+  });
+
+  test('every problem is listed, not only the first', () => {
+    const message = errorOf(() => parse('clusters: [a]\nrules:\n  - name: r\n    match: { node: { regex: "(" } }\n    channels: [x, y]\n'));
+    expect(message.split('\n')).toHaveLength(4);
+  });
+
+  test('a missing file says so and how to fix it', () => {
+    expect(errorOf(() => loadConfigFile('/nonexistent/tocsin.yaml'))).toContain('/nonexistent/tocsin.yaml:\n  (top level): file not found (set TOCSIN_CONFIG');
+  });
+
+  test('synth fails on an invalid file with that message', () => {
+    const yaml = 'clusters: [prod]\nrules:\n  - name: r\n    match:\n      service: { regex: "*web" }\n';
+    expect(buildStack(yaml)).toThrow(ConfigFileError);
+    expect(buildStack(yaml)).toThrow(/^Invalid tocsin configuration \/.*\/tocsin\.yaml:\n {2}rules\[0\]\.match\.service \(line 5, column 16\): regex "\*web" does not compile/);
   });
 });
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -20,8 +21,18 @@ export interface Synth {
   packs: NagPack[];
 }
 
+/** Writes a tocsin.yaml for a test and returns its path. */
+export function writeConfig(yaml: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tocsin-infra-'));
+  const file = path.join(dir, 'tocsin.yaml');
+  fs.writeFileSync(file, yaml);
+  return file;
+}
+
 export interface SynthOptions {
-  /** tocsin:* context values. */
+  /** tocsin.yaml text. @default "clusters: [default]" */
+  config?: string;
+  /** Extra CDK context values. */
   context?: Record<string, unknown>;
   /**
    * Bundle the Lambda with esbuild (a few seconds). When false, CDK skips asset
@@ -39,6 +50,7 @@ export function synth(opts: SynthOptions = {}): Synth {
     context: {
       ...cdkJsonContext(),
       ...(opts.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
+      'tocsin:config': writeConfig(opts.config ?? 'clusters: [default]\n'),
       ...opts.context,
     },
   });

@@ -14,10 +14,19 @@ import type { IConstruct } from 'constructs';
 import { applyNagPacks } from '../../lib/nag';
 import { cdkJsonContext, synth, type Synth } from './helpers';
 
-const CONTEXT = {
-  'tocsin:clusters': 'prod,staging',
-  'tocsin:emails': 'ops@example.com,oncall@example.com:critical',
-};
+const CONFIG = `
+clusters: [prod, staging]
+channels:
+  ops: { type: email, addresses: [ops@example.com] }
+  oncall: { type: email, addresses: [oncall@example.com], minSeverity: critical }
+  team-slack: { type: slack, secretName: tocsin/slack/team }
+rules:
+  - name: web
+    match: { service: { glob: "web*" } }
+    channels: [team-slack, oncall]
+    for: 2m
+    repeat: 1h
+`;
 
 /** Every acknowledgment recorded in the tree: construct path -> { ruleId: reason }. */
 function acknowledgments(root: IConstruct): Array<{ path: string; id: string; reason: string }> {
@@ -37,7 +46,7 @@ describe('cdk-nag: AwsSolutions + Serverless', () => {
   let s: Synth;
   beforeAll(() => {
     // Template.fromStack inside synth() throws if any pack reports an unacknowledged error.
-    s = synth({ bundle: false, context: CONTEXT });
+    s = synth({ bundle: false, config: CONFIG });
   });
 
   test('both packs are registered', () => {
@@ -75,7 +84,7 @@ describe('cdk-nag: AwsSolutions + Serverless', () => {
     let raw: Array<{ rule: string; path: string }> = [];
     try {
       Validations.prototype.acknowledge = function () {};
-      const bare = synth({ bundle: false, nag: false, context: CONTEXT });
+      const bare = synth({ bundle: false, nag: false, config: CONFIG });
       const packs = [new AwsSolutionsChecks(), new ServerlessChecks()];
       raw = packs.flatMap((p) =>
         p.validateScope(bare.app).violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' }))),

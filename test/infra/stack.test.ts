@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ALERT_ATTRIBUTE_NAMES, LAMBDA_ENV, ROUTES, STATE_TABLE } from '../../lambdas/commons/topology';
+import { ALERT_ATTRIBUTE_NAMES, CHANNELS_ATTRIBUTE, LAMBDA_ENV, ROUTES, STATE_TABLE } from '../../lambdas/commons/topology';
 import { OUTPUTS } from '../../lib/tocsin-stack';
 import { STATE_TABLE_ACTIONS } from '../../lib/ingest-api';
 import { logicalIds, synth, type Synth } from './helpers';
@@ -23,10 +23,13 @@ let resources: Resources;
 beforeAll(() => {
   s = synth({
     bundle: true,
-    context: {
-      'tocsin:clusters': CLUSTERS.join(','),
-      'tocsin:emails': 'ops@example.com, oncall@example.com:critical, dev@example.com:warning',
-    },
+    config: `
+clusters: [${CLUSTERS.join(', ')}]
+channels:
+  ops: { type: email, addresses: [ops@example.com] }
+  oncall: { type: email, addresses: [oncall@example.com], minSeverity: critical }
+  dev: { type: email, addresses: [dev@example.com], minSeverity: warning }
+`,
   });
   template = s.template;
   resources = template.toJSON().Resources;
@@ -198,29 +201,29 @@ describe('topics and email subscriptions', () => {
   const opsTopicRef = () => s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn);
   const dlqArn = () => s.stack.resolve(s.stack.alertTopics.deliveryDeadLetterQueue.queueArn);
 
-  test('alert email subscriptions carry a severity filter policy from the minimum severity', () => {
+  test('email subscriptions filter on their channel, plus the minimum severity', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', {
       TopicArn: alertsTopicRef(),
       Protocol: 'email',
       Endpoint: 'ops@example.com',
-      FilterPolicy: Match.absent(),
+      FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['ops'] },
     });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       TopicArn: alertsTopicRef(),
       Protocol: 'email',
       Endpoint: 'oncall@example.com',
-      FilterPolicy: { [SEVERITY]: ['critical'] },
+      FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['oncall'], [SEVERITY]: ['critical'] },
     });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       TopicArn: alertsTopicRef(),
       Protocol: 'email',
       Endpoint: 'dev@example.com',
-      FilterPolicy: { [SEVERITY]: ['critical', 'warning'] },
+      FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['dev'], [SEVERITY]: ['critical', 'warning'] },
     });
-    expect(Object.keys(template.findResources('AWS::SNS::Subscription', { Properties: { TopicArn: alertsTopicRef() } }))).toHaveLength(3);
+    expect(Object.keys(template.findResources('AWS::SNS::Subscription', { Properties: { TopicArn: alertsTopicRef(), Protocol: 'email' } }))).toHaveLength(3);
   });
 
-  test('ops topic subscribes the same addresses (no filter) when tocsin:opsEmails is unset', () => {
+  test('ops topic subscribes the email channels\' addresses (no filter) when deployment.opsEmails is unset', () => {
     const ops = Object.values(template.findResources('AWS::SNS::Subscription', { Properties: { TopicArn: opsTopicRef() } }));
     expect(ops.map((r) => r.Properties.Endpoint).sort()).toEqual(['dev@example.com', 'oncall@example.com', 'ops@example.com']);
     for (const r of ops) expect(r.Properties.FilterPolicy).toBeUndefined();
@@ -379,19 +382,24 @@ describe('outputs', () => {
 });
 
 describe('configuration variants (no bundling)', () => {
-  test('JSON-array emails with object entries, separate ops recipients', () => {
+  test('one channel with several addresses, info = unfiltered, separate ops recipients', () => {
     const { template: t, stack } = synth({
       bundle: false,
       nag: false,
-      context: {
-        'tocsin:emails': '["a@example.com:WARNING", {"email": "b@example.org", "minSeverity": "critical"}, "c@example.net:info"]',
-        'tocsin:opsEmails': 'sre@example.com',
-      },
+      config: `
+clusters: [default]
+channels:
+  team: { type: email, addresses: [a@example.com, b@example.org], minSeverity: warning }
+  all: { type: email, addresses: [c@example.net], minSeverity: info }
+deployment:
+  opsEmails: [sre@example.com]
+`,
     });
     const alerts = stack.resolve(stack.alertTopics.alertsTopic.topicArn);
-    t.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: alerts, Endpoint: 'a@example.com', FilterPolicy: { [SEVERITY]: ['critical', 'warning'] } });
-    t.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: alerts, Endpoint: 'b@example.org', FilterPolicy: { [SEVERITY]: ['critical'] } });
-    t.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: alerts, Endpoint: 'c@example.net', FilterPolicy: Match.absent() });
+    for (const address of ['a@example.com', 'b@example.org']) {
+      t.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: alerts, Endpoint: address, FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['team'], [SEVERITY]: ['critical', 'warning'] } });
+    }
+    t.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: alerts, Endpoint: 'c@example.net', FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['all'] } });
     const ops = Object.values(t.findResources('AWS::SNS::Subscription', { Properties: { TopicArn: stack.resolve(stack.alertTopics.opsTopic.topicArn) } }));
     expect(ops.map((r) => r.Properties.Endpoint)).toEqual(['sre@example.com']);
   });
@@ -408,12 +416,10 @@ describe('configuration variants (no bundling)', () => {
     const { template: t } = synth({
       bundle: false,
       nag: false,
-      context: {
-        'tocsin:throttleRateLimit': '20',
-        'tocsin:throttleBurstLimit': 40,
-        'tocsin:reservedConcurrency': '5',
-        'tocsin:logRetentionDays': '30',
-      },
+      config: `
+clusters: [default]
+deployment: { throttleRateLimit: 20, throttleBurstLimit: 40, reservedConcurrency: 5, logRetentionDays: 30 }
+`,
     });
     t.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 } });
     t.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 5 });
@@ -421,7 +427,7 @@ describe('configuration variants (no bundling)', () => {
   });
 
   test('cluster names that reduce to the same output id get distinct outputs', () => {
-    const { template: t } = synth({ bundle: false, nag: false, context: { 'tocsin:clusters': 'eu-1,eu.1,Eu1' } });
+    const { template: t } = synth({ bundle: false, nag: false, config: 'clusters: [eu-1, eu.1, Eu1]\n' });
     const keys = Object.keys(t.toJSON().Outputs).filter((k) => k.startsWith(OUTPUTS.clusterKeyCommandPrefix));
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(3);

@@ -1,0 +1,147 @@
+/**
+ * From the tocsin.yaml document (already shape-checked against the JSON Schema) to
+ * the RuntimeConfig, with the checks a schema cannot express: rule names unique,
+ * channels referenced by rules exist, matchers compile, durations in range. Pure:
+ * the CDK app, `npm start` and the Lambdas (at init) all run it.
+ */
+import type { Severity } from '../types';
+import { parseDuration } from './duration';
+import { compileMatcher, MatcherError } from './matchers';
+import type { ChannelSpec, MatchSpec, RuleSpec, RuntimeConfig } from './types';
+import { MATCH_FIELDS, META_FIELDS } from './types';
+
+export type ConfigPath = Array<string | number>;
+
+export interface ConfigIssue {
+  path: ConfigPath;
+  reason: string;
+}
+
+/** Longest `for`/`repeat`: 30 days. */
+export const MAX_DURATION_SECONDS = 30 * 86400;
+export const GROUPING_DEFAULTS = { windowSeconds: 60, threshold: 20 } as const;
+
+/** `rules[2].match.node` */
+export function formatPath(path: ConfigPath): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `${i ? '.' : ''}${p}` : `[${JSON.stringify(p)}]`)).join('');
+}
+
+type Doc = Record<string, unknown>;
+
+function duration(value: unknown, path: ConfigPath, issues: ConfigIssue[], min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = parseDuration(value);
+  if (seconds === undefined) {
+    issues.push({ path, reason: `${JSON.stringify(value)} is not a duration (seconds, or e.g. 90s, 5m, 1h30m)` });
+    return undefined;
+  }
+  if (seconds < min || seconds > MAX_DURATION_SECONDS) {
+    issues.push({ path, reason: `must be between ${min}s and ${MAX_DURATION_SECONDS / 86400} days` });
+    return undefined;
+  }
+  return seconds;
+}
+
+function checkMatch(match: MatchSpec | undefined, path: ConfigPath, issues: ConfigIssue[]): void {
+  if (!match) return;
+  const known = new Set<string>([...MATCH_FIELDS, ...META_FIELDS]);
+  for (const [field, spec] of Object.entries(match)) {
+    if (!known.has(field)) {
+      issues.push({ path: [...path, field], reason: `unknown field; use one of ${[...known].join(', ')}` });
+      continue;
+    }
+    const specs: Array<[ConfigPath, unknown]> = (META_FIELDS as readonly string[]).includes(field)
+      ? Object.entries((spec ?? {}) as Record<string, unknown>).map(([k, v]) => [[...path, field, k], v])
+      : [[[...path, field], spec]];
+    for (const [where, s] of specs) {
+      try {
+        compileMatcher(s as never);
+      } catch (err) {
+        if (!(err instanceof MatcherError)) throw err;
+        issues.push({ path: where, reason: err.message });
+      }
+    }
+  }
+}
+
+function channelRefs(list: unknown, path: ConfigPath, channels: Record<string, ChannelSpec>, issues: ConfigIssue[]): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((name, i) => {
+    if (typeof name === 'string' && !Object.prototype.hasOwnProperty.call(channels, name)) {
+      const known = Object.keys(channels);
+      issues.push({ path: [...path, i], reason: `channel "${name}" is not defined under channels${known.length ? ` (defined: ${known.join(', ')})` : ''}` });
+    }
+  });
+}
+
+/** The runtime configuration and every problem found (the config is unusable when issues is non-empty). */
+export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const clusters = (doc.clusters as string[] | undefined) ?? [];
+  const channels = (doc.channels as Record<string, ChannelSpec> | undefined) ?? {};
+  const rawDefaults = (doc.defaults as Doc | undefined) ?? {};
+  const defaults: RuntimeConfig['defaults'] = {
+    channels: (rawDefaults.channels as string[] | undefined) ?? Object.keys(channels),
+    resolved: (rawDefaults.resolved as boolean | undefined) ?? true,
+  };
+  if (rawDefaults.severity) defaults.severity = rawDefaults.severity as Severity;
+  const dFor = duration(rawDefaults.for, ['defaults', 'for'], issues, 0);
+  if (dFor) defaults.for = dFor;
+  const dRepeat = duration(rawDefaults.repeat, ['defaults', 'repeat'], issues, 1);
+  if (dRepeat) defaults.repeat = dRepeat;
+  channelRefs(rawDefaults.channels, ['defaults', 'channels'], channels, issues);
+
+  const seen = new Map<string, number>();
+  const rules: RuleSpec[] = ((doc.rules as Doc[] | undefined) ?? []).map((raw, i) => {
+    const path: ConfigPath = ['rules', i];
+    const name = String(raw.name);
+    if (seen.has(name)) issues.push({ path: [...path, 'name'], reason: `rule name "${name}" is already used by rules[${seen.get(name)}]` });
+    else seen.set(name, i);
+    if (name === 'default') issues.push({ path: [...path, 'name'], reason: '"default" is reserved for the defaults route' });
+    checkMatch(raw.match as MatchSpec | undefined, [...path, 'match'], issues);
+    channelRefs(raw.channels, [...path, 'channels'], channels, issues);
+    const rule: RuleSpec = { name };
+    if (raw.match) rule.match = raw.match as MatchSpec;
+    if (raw.severity) rule.severity = raw.severity as Severity;
+    if (raw.channels) rule.channels = raw.channels as string[];
+    const f = duration(raw.for, [...path, 'for'], issues, 0);
+    if (f) rule.for = f;
+    const r = duration(raw.repeat, [...path, 'repeat'], issues, 1);
+    if (r) rule.repeat = r;
+    for (const flag of ['resolved', 'suppress', 'continue'] as const) {
+      if (typeof raw[flag] === 'boolean') rule[flag] = raw[flag] as boolean;
+    }
+    if (rule.suppress && (rule.channels || rule.for || rule.repeat || rule.severity)) {
+      issues.push({ path: [...path, 'suppress'], reason: 'a suppress rule delivers nowhere: remove channels, severity, for and repeat' });
+    }
+    return rule;
+  });
+
+  const grouping = (doc.grouping as Partial<RuntimeConfig['grouping']> | undefined) ?? {};
+  const config: RuntimeConfig = {
+    clusters,
+    channels,
+    defaults,
+    rules,
+    grouping: {
+      windowSeconds: grouping.windowSeconds ?? GROUPING_DEFAULTS.windowSeconds,
+      threshold: grouping.threshold ?? GROUPING_DEFAULTS.threshold,
+    },
+  };
+  const links = doc.links as RuntimeConfig['links'] | undefined;
+  if (links?.alert) config.links = { alert: links.alert };
+  return { config, issues };
+}
+
+/** What the Lambdas get: no webhook URLs, no addresses. */
+export function lambdaConfig(config: RuntimeConfig): RuntimeConfig {
+  const channels: Record<string, ChannelSpec> = {};
+  for (const [name, ch] of Object.entries(config.channels)) {
+    channels[name] =
+      ch.type === 'slack'
+        ? { type: 'slack', ...(ch.secretName ? { secretName: ch.secretName } : {}) }
+        : { type: 'email', ...(ch.minSeverity ? { minSeverity: ch.minSeverity } : {}) };
+  }
+  return { ...config, channels };
+}

@@ -1,0 +1,135 @@
+/**
+ * The validated configuration the rules engine runs on (the "runtime config"): what
+ * tocsin.yaml says about clusters, channels, rules, grouping and links, without any
+ * secret or deployment knob. The CDK app bundles it into the Lambdas; `npm start`
+ * passes it in-process. Durations are seconds here.
+ */
+import type { Severity, Source } from '../types';
+
+/** One value test. Strings are exact matches. */
+export type ValueMatcher =
+  | string
+  | { equals: string; ignoreCase?: boolean }
+  | { glob: string; ignoreCase?: boolean }
+  | { regex: string; ignoreCase?: boolean }
+  | { not: MatcherSpec };
+
+/** A list means "any of". */
+export type MatcherSpec = ValueMatcher | ValueMatcher[];
+
+/** Fields a rule (or a silence) can match on; every field present must match (AND). */
+export interface MatchSpec {
+  source?: MatcherSpec;
+  kind?: MatcherSpec;
+  cluster?: MatcherSpec;
+  node?: MatcherSpec;
+  service?: MatcherSpec;
+  /** Check id. */
+  check?: MatcherSpec;
+  checkName?: MatcherSpec;
+  /** Current (new) status; same value as `to`. */
+  status?: MatcherSpec;
+  from?: MatcherSpec;
+  to?: MatcherSpec;
+  /** The severity the source proposes (before the rule's own `severity`). */
+  severity?: MatcherSpec;
+  /** Matches when any tag matches. */
+  tags?: MatcherSpec;
+  nodeMeta?: Record<string, MatcherSpec>;
+  serviceMeta?: Record<string, MatcherSpec>;
+  /** Event name (Consul event, Serf user event or query). */
+  event?: MatcherSpec;
+  /** Event payload text. */
+  payload?: MatcherSpec;
+}
+
+export const MATCH_FIELDS = [
+  'source',
+  'kind',
+  'cluster',
+  'node',
+  'service',
+  'check',
+  'checkName',
+  'status',
+  'from',
+  'to',
+  'severity',
+  'tags',
+  'event',
+  'payload',
+] as const;
+export type MatchField = (typeof MATCH_FIELDS)[number];
+export const META_FIELDS = ['nodeMeta', 'serviceMeta'] as const;
+
+export interface RuleSpec {
+  name: string;
+  match?: MatchSpec;
+  severity?: Severity;
+  channels?: string[];
+  /** Seconds the problem must persist before anyone is notified. */
+  for?: number;
+  /** Seconds between reminders while still firing; absent: no reminders. */
+  repeat?: number;
+  /** Send resolved notices (default true). */
+  resolved?: boolean;
+  /** Matching alerts are delivered nowhere; evaluation stops. */
+  suppress?: boolean;
+  /** Keep evaluating the following rules after this one matched. */
+  continue?: boolean;
+}
+
+export interface EmailChannel {
+  type: 'email';
+  /** Deployment detail; not needed at run time. */
+  addresses?: string[];
+  minSeverity?: Severity;
+}
+
+export interface SlackChannel {
+  type: 'slack';
+  /** Secrets Manager secret holding the incoming-webhook URL (deployed). */
+  secretName?: string;
+  /** Webhook URL used by `npm start` only. */
+  webhookUrl?: string;
+}
+
+export type ChannelSpec = EmailChannel | SlackChannel;
+
+export interface GroupingSpec {
+  /** Fixed window length in seconds. */
+  windowSeconds: number;
+  /** Notifications per (cluster, channel) and window delivered one by one; the rest go into one digest. */
+  threshold: number;
+}
+
+export interface RuntimeConfig {
+  clusters: string[];
+  channels: Record<string, ChannelSpec>;
+  /** Applied when no rule matches. */
+  defaults: { channels: string[]; severity?: Severity; resolved: boolean; for?: number; repeat?: number };
+  rules: RuleSpec[];
+  grouping: GroupingSpec;
+  /** URL template for a link back, e.g. `https://consul.example.com/ui/{cluster}/nodes/{node}`. */
+  links?: { alert?: string };
+}
+
+/** What rules and silences match against: the facts of one alert candidate. */
+export interface MatchFacts {
+  source: Source;
+  kind: string;
+  cluster: string;
+  node?: string;
+  service?: string;
+  check?: string;
+  checkName?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  severity?: Severity;
+  tags?: string[];
+  nodeMeta?: Record<string, string>;
+  serviceMeta?: Record<string, string>;
+  event?: string;
+  payload?: string;
+}
