@@ -1,11 +1,23 @@
 /** Registry: `${source}/${type}` -> the handler for it. One line per supported input. */
 import type { SourceHandler } from './types';
 import { consulChecks } from './consul-checks';
+import { consulKey, consulKeyprefix } from './consul-kv';
+import { consulNodes, consulServices } from './consul-catalog';
+import { consulService } from './consul-service';
+import { consulEvent } from './consul-event';
+import { consulAgentService } from './consul-agent-service';
 import { serfMemberFailed, serfMemberJoin, serfMemberLeave, serfMemberReap, serfMemberUpdate } from './serf-members';
 import { serfQuery, serfUser } from './serf-events';
 
 export const SOURCE_HANDLERS: Readonly<Record<string, SourceHandler>> = {
   'consul/checks': consulChecks,
+  'consul/key': consulKey,
+  'consul/keyprefix': consulKeyprefix,
+  'consul/services': consulServices,
+  'consul/nodes': consulNodes,
+  'consul/service': consulService,
+  'consul/event': consulEvent,
+  'consul/agent_service': consulAgentService,
   'serf/member-join': serfMemberJoin,
   'serf/member-leave': serfMemberLeave,
   'serf/member-failed': serfMemberFailed,

@@ -1,0 +1,26 @@
+/** Consul `agent_service` watch: the local agent's registration of one service. */
+import { agentServiceSubject, decideAgentService, normalizeAgentService, type AgentServiceState } from '../../domain/consul/agent-service';
+import { InputError } from '../../domain/consul-checks';
+import { TransitionEngine } from '../transition-engine';
+import { parseBodyJson } from './body';
+import type { SourceHandler } from './types';
+
+export const consulAgentService: SourceHandler = async (envelope, ctx) => {
+  const observation = normalizeAgentService(parseBodyJson(envelope, 'the agent_service watch body'));
+  const observedAtMs = Date.parse(envelope.sentAt);
+  if (Number.isNaN(observedAtMs)) throw new InputError('envelope.sentAt is not a time');
+  const engine = new TransitionEngine({ store: ctx.subjects, publisher: ctx.publisher, clock: ctx.clock, ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}) });
+  const at = new Date(ctx.clock.nowMs()).toISOString();
+  const outcome = await engine.apply<AgentServiceState>(envelope.cluster, agentServiceSubject(envelope.node, observation.id), (prev) =>
+    decideAgentService(prev?.state, observation, { cluster: envelope.cluster, at, node: envelope.node, observedAtMs }).decision,
+  );
+  return {
+    accepted: 1,
+    rejected: [],
+    examined: 1,
+    transitions: outcome === 'none' ? 0 : 1,
+    alertsPublished: engine.published,
+    unsettled: outcome === 'unsettled' ? 1 : 0,
+    errors: engine.errors,
+  };
+};
