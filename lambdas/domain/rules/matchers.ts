@@ -30,7 +30,7 @@ export function globToRegExp(glob: string, ignoreCase = false): RegExp {
   for (const ch of glob) {
     if (ch === '*') source += '[\\s\\S]*';
     else if (ch === '?') source += '[\\s\\S]';
-    else source += ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+    else source += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   }
   return new RegExp(`^${source}$`, ignoreCase ? 'iu' : 'u');
 }
