@@ -1,0 +1,145 @@
+#!/usr/bin/env tsx
+/**
+ * tocsin operator CLI: `npx tocsin <command>` or `npm run tocsin -- <command>`.
+ * Commands print configuration; nothing here talks to AWS or to the agents.
+ */
+import { parseArgs } from 'node:util';
+import { CONSUL_WATCH_TYPES, type ConsulWatchType } from '../lambdas/domain/types';
+import {
+  DEFAULT_OPTIONS,
+  consulHcl,
+  consulJson,
+  fullText,
+  serfSection,
+  type AgentConfigOptions,
+  type HandlerKind,
+} from './cli/agent-config';
+
+export const USAGE = `Usage: tocsin <command> [options]
+
+Commands:
+  consul-config   Consul watch definitions for every watch type (script handler with
+                  the shim, and Consul's http handler type), in JSON and HCL, plus the
+                  Serf event handler line.
+  serf-config     Only the Serf event handler configuration.
+  help            This text.
+
+Options:
+  --url URL           tocsin API base URL (a trailing ${'/v1/ingest'} is dropped).
+                      Default: $TOCSIN_URL, else ${DEFAULT_OPTIONS.url}
+  --cluster NAME      cluster name. Default: $TOCSIN_CLUSTER, else "${DEFAULT_OPTIONS.cluster}"
+  --shim-path PATH    where tocsin-shim is installed on the nodes (default ${DEFAULT_OPTIONS.shimPath})
+  --shim-config PATH  the shim's JSON config file on the nodes (default ${DEFAULT_OPTIONS.shimConfig})
+  --types LIST        comma-separated watch types (default: all of ${CONSUL_WATCH_TYPES.join(', ')})
+  --format json|hcl   print only one Consul config file in that format, ready to save
+                      under /etc/consul.d/ (default: everything, with comments)
+  --handler script|http
+                      with --format: which handler type (default script)
+  --token TOKEN       bearer token for the http handler type (default the placeholder "${DEFAULT_OPTIONS.token}")
+  --service NAME      service (service watch) / service_id (agent_service) (default "${DEFAULT_OPTIONS.service}")
+  --key KEY           key of the key watch (default "${DEFAULT_OPTIONS.key}")
+  --prefix PREFIX     prefix of the keyprefix watch (default "${DEFAULT_OPTIONS.prefix}")
+`;
+
+export class CliError extends Error {}
+
+export interface CliOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+function options(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): AgentConfigOptions {
+  const str = (name: string): string | undefined => {
+    const v = values[name];
+    if (v === '') throw new CliError(`--${name} needs a non-empty value`);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const url = str('url') ?? (env.TOCSIN_URL || DEFAULT_OPTIONS.url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliError(`--url "${url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new CliError('--url must be an http:// or https:// URL');
+  const cluster = str('cluster') ?? (env.TOCSIN_CLUSTER || DEFAULT_OPTIONS.cluster);
+  if (!NAME_RE.test(cluster)) throw new CliError(`--cluster must be 1-63 letters, digits, ".", "_" or "-" (got "${cluster}")`);
+  let types: readonly ConsulWatchType[] = DEFAULT_OPTIONS.types;
+  const list = str('types');
+  if (list !== undefined) {
+    const wanted = list.split(',').map((t) => t.trim()).filter(Boolean);
+    const unknown = wanted.filter((t) => !(CONSUL_WATCH_TYPES as readonly string[]).includes(t));
+    if (unknown.length > 0 || wanted.length === 0) {
+      throw new CliError(`--types: unknown watch type ${unknown.map((t) => `"${t}"`).join(', ') || '(none given)'}; known: ${CONSUL_WATCH_TYPES.join(', ')}`);
+    }
+    types = [...new Set(wanted)] as ConsulWatchType[];
+  }
+  return {
+    url,
+    cluster,
+    types,
+    shimPath: str('shim-path') ?? DEFAULT_OPTIONS.shimPath,
+    shimConfig: str('shim-config') ?? DEFAULT_OPTIONS.shimConfig,
+    token: str('token') ?? DEFAULT_OPTIONS.token,
+    service: str('service') ?? DEFAULT_OPTIONS.service,
+    key: str('key') ?? DEFAULT_OPTIONS.key,
+    prefix: str('prefix') ?? DEFAULT_OPTIONS.prefix,
+  };
+}
+
+export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOutput {
+  const ok = (stdout: string): CliOutput => ({ code: 0, stdout, stderr: '' });
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        cluster: { type: 'string' },
+        'shim-path': { type: 'string' },
+        'shim-config': { type: 'string' },
+        types: { type: 'string' },
+        format: { type: 'string' },
+        handler: { type: 'string' },
+        token: { type: 'string' },
+        service: { type: 'string' },
+        key: { type: 'string' },
+        prefix: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const [command, ...extra] = positionals;
+    if (values.help || command === undefined || command === 'help') return ok(USAGE);
+    if (extra.length > 0) throw new CliError(`unexpected argument "${extra[0]}"`);
+    const o = options(values, env);
+    const format = values.format;
+    if (format !== undefined && format !== 'json' && format !== 'hcl') throw new CliError('--format must be json or hcl');
+    const handler = (values.handler ?? 'script') as HandlerKind;
+    if (handler !== 'script' && handler !== 'http') throw new CliError('--handler must be script or http');
+    if (values.handler !== undefined && format === undefined) throw new CliError('--handler needs --format json or hcl (without --format both handler types are printed)');
+    switch (command) {
+      case 'consul-config':
+        if (format === 'json') return ok(consulJson(o, handler));
+        if (format === 'hcl') return ok(consulHcl(o, handler));
+        return ok(fullText(o));
+      case 'serf-config':
+        if (format !== undefined) throw new CliError('serf-config has no --format');
+        return ok(serfSection(o));
+      default:
+        throw new CliError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    const message = err instanceof CliError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? (err as Error).message : String(err);
+    return { code: 64, stdout: '', stderr: `tocsin: ${message}\n\n${USAGE}` };
+  }
+}
+
+if (require.main === module) {
+  const out = runCli(process.argv.slice(2));
+  process.stdout.write(out.stdout);
+  process.stderr.write(out.stderr);
+  process.exitCode = out.code;
+}
