@@ -5,6 +5,8 @@ import { safeText, truncateText } from '../domain/input-limits';
 import { alertAttributes, snsMessage } from '../domain/render';
 import type { Alert } from '../domain/types';
 
+/** SNS: subjects "less than 100 characters long", no line breaks or control characters. */
+export const MAX_SNS_SUBJECT_CHARS = 99;
 /** SNS refuses messages over 256 KiB (body and attributes); keep a margin. */
 export const MAX_SNS_MESSAGE_BYTES = 250 * 1024;
 /** Characters kept per detail value and for the title when an alert must be shrunk to fit. */
@@ -30,14 +32,22 @@ export class SnsAlertPublisher implements AlertPublisher {
     await this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,
-        // Subjects: no line breaks or control characters, under 100 characters (render.ts cuts).
-        Subject: safeText(subject).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, ' '),
+        Subject: snsSubject(subject),
         Message: message,
         MessageStructure: 'json',
         MessageAttributes: attributes,
       }),
     );
   }
+}
+
+/**
+ * A subject SNS accepts whatever the alert holds: otherwise the publish would fail on
+ * every retry and the alert would never go out.
+ */
+export function snsSubject(subject: string): string {
+  const flat = safeText(subject).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]+/g, ' ');
+  return flat.length <= MAX_SNS_SUBJECT_CHARS ? flat : `${truncateText(flat, MAX_SNS_SUBJECT_CHARS - 3)}...`;
 }
 
 /** The alert with every detail and the title cut short; the id and facts stay intact. */

@@ -104,10 +104,11 @@ function isTransient(err: unknown): boolean {
   return Boolean(e.$retryable) || e.$fault === 'server' || TRANSIENT_ERRORS.has(e.name ?? '') || (e.$metadata?.httpStatusCode ?? 0) >= 500;
 }
 
-const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-
-/** The signature a request used, once accepted: forgotten again if the request fails with 5xx. */
+/** What authentication learnt about a request. */
 interface UsedSignature {
+  /** A configured cluster named by the request (logged; an unknown name might be a misplaced key). */
+  knownCluster?: string;
+  /** The signature, once accepted: forgotten again if the request fails with 5xx. */
   cluster?: string;
   signature?: string;
 }
@@ -120,6 +121,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     if (!cluster) throw new HttpError(401, 'unauthenticated', `missing ${HEADERS.cluster} header`);
     const key = await deps.keys.keyFor(cluster);
     if (!key) throw new HttpError(401, 'unauthenticated', 'unknown cluster');
+    used.knownCluster = cluster;
     const verdict = verify({
       key,
       method: req.method,
@@ -187,12 +189,11 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     const res = await respond(req, used);
     if (res.status >= 400) {
       // One line per refused request, for the authentication-failure metric filter. No header
-      // values but a well-formed cluster name; never the signature.
-      const claimed = req.headers[HEADERS.cluster];
+      // values but a configured cluster name; never the signature.
       deps.logger.info('request rejected', {
         status: res.status,
         error: res.body.error,
-        ...(claimed && CLUSTER_NAME.test(claimed) ? { cluster: claimed } : {}),
+        ...(used.knownCluster ? { cluster: used.knownCluster } : {}),
       });
     }
     if (res.status >= 500 && used.cluster && used.signature) {

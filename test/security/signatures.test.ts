@@ -1,0 +1,257 @@
+/**
+ * Authentication of the ingest API: expired, replayed and forged signatures and unknown
+ * clusters are refused with 401 and a reason; no key ever shows in a response or a log.
+ * The replay guard is tested twice: in memory (fast, many cases) and through the real
+ * DynamoDB adapter (DynamoDB Local in CI, dynalite with TOCSIN_TEST_DYNAMODB=dynalite).
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoReplayGuard } from '../../lambdas/adapters/dynamo-replay-guard';
+import { keys as itemKeys } from '../../lambdas/adapters/dynamo-state-store';
+import type { HttpRequest } from '../../lambdas/app/ingest-http';
+import { HEADERS, LIMITS, ROUTES, STATE_TABLE } from '../../lambdas/commons/topology';
+import { sign } from '../../lambdas/domain/signing';
+import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
+import { healthCheck } from '../support/consul-fixtures';
+import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
+import { ingestHarness } from '../support/ingest-harness';
+import { checksEnvelope, signedEnvelope, signedRaw } from '../support/signed-requests';
+
+const KEY = 'k3y-Th1s-Must-N3ver-Leak-0123456789abcdefXYZ';
+const OTHER_KEY = 'another-cluster-key-also-secret-9876543210';
+const keys = { prod: KEY, staging: OTHER_KEY };
+const NOW = 1_800_000_000; // fixed clock, epoch seconds
+const clock = { nowMs: () => NOW * 1000 };
+const WINDOW = LIMITS.signatureWindowSeconds;
+
+let modifyIndex = 10;
+/** A snapshot of one critical check; each call a later ModifyIndex, so each is a change. */
+const critical = (id: string) => [healthCheck({ CheckID: id, Status: 'critical', ModifyIndex: ++modifyIndex })];
+/** A byte-for-byte copy of a request (structuredClone would turn the Buffer into a Uint8Array). */
+const copy = (r: HttpRequest): HttpRequest => ({ ...r, headers: { ...r.headers }, body: Buffer.from(r.body) });
+const request = (id = 'a', opts: Partial<Parameters<typeof signedEnvelope>[1]> = {}) =>
+  signedEnvelope(checksEnvelope('prod', critical(id)), { key: KEY, cluster: 'prod', timestamp: NOW, ...opts });
+
+describe('signature time window', () => {
+  it.each([
+    ['exactly at the window edge (past)', NOW - WINDOW, 200],
+    ['exactly at the window edge (future)', NOW + WINDOW, 200],
+    ['one second too old', NOW - WINDOW - 1, 401],
+    ['an hour old', NOW - 3600, 401],
+    ['one second too far in the future', NOW + WINDOW + 1, 401],
+    ['epoch zero', 0, 401],
+  ])('%s -> %i', async (_name, timestamp, status) => {
+    const h = ingestHarness({ keys, clock });
+    const res = await h.handle(request(`t${timestamp}`, { timestamp }));
+    expect(res.status).toBe(status);
+    if (status === 401) expect(res.body).toEqual({ error: 'unauthenticated', message: 'timestamp outside window' });
+  });
+});
+
+describe('forged signatures', () => {
+  const valid = () => request('f');
+  const cases: Array<[string, () => HttpRequest, string]> = [
+    ['signed with another key', () => request('f', { key: 'not-the-key' }), 'signature mismatch'],
+    ['signed with another cluster\'s key', () => request('f', { key: OTHER_KEY }), 'signature mismatch'],
+    ['body changed after signing', () => ({ ...valid(), body: Buffer.concat([valid().body, Buffer.from(' ')]) }), 'signature mismatch'],
+    ['signed for another path', () => ({ ...request('f', { path: '/v1/other' }), path: ROUTES.ingest.path }), 'signature mismatch'],
+    ['signed for another method', () => ({ ...request('f', { method: 'PUT' }), method: 'POST' }), 'signature mismatch'],
+    ['timestamp changed after signing', () => {
+      const r = valid();
+      return { ...r, headers: { ...r.headers, [HEADERS.timestamp]: String(NOW - 1) } };
+    }, 'signature mismatch'],
+    ['one hex digit flipped', () => {
+      const r = valid();
+      const sig = r.headers[HEADERS.signature]!;
+      const flipped = sig.slice(0, -1) + (sig.endsWith('0') ? '1' : '0');
+      return { ...r, headers: { ...r.headers, [HEADERS.signature]: flipped } };
+    }, 'signature mismatch'],
+    ['upper-case hex', () => {
+      const r = valid();
+      return { ...r, headers: { ...r.headers, [HEADERS.signature]: r.headers[HEADERS.signature]!.replace(/^v1=/, 'v1=').toUpperCase() } };
+    }, 'malformed signature'],
+    ['unknown version', () => {
+      const r = valid();
+      return { ...r, headers: { ...r.headers, [HEADERS.signature]: r.headers[HEADERS.signature]!.replace(/^v1=/, 'v2=') } };
+    }, 'malformed signature'],
+    ['truncated', () => {
+      const r = valid();
+      return { ...r, headers: { ...r.headers, [HEADERS.signature]: r.headers[HEADERS.signature]!.slice(0, 40) } };
+    }, 'malformed signature'],
+    ['no signature header', () => {
+      const r = valid();
+      const { [HEADERS.signature]: _gone, ...headers } = r.headers;
+      return { ...r, headers };
+    }, 'missing signature'],
+    ['no timestamp header', () => {
+      const r = valid();
+      const { [HEADERS.timestamp]: _gone, ...headers } = r.headers;
+      return { ...r, headers };
+    }, 'missing signature'],
+    ['timestamp not digits', () => {
+      const r = valid();
+      return { ...r, headers: { ...r.headers, [HEADERS.timestamp]: '1.8e9' } };
+    }, 'malformed timestamp'],
+  ];
+
+  it.each(cases.map(([name, build, reason]) => [name, reason, build] as const))('%s -> 401 %s', async (_name, reason, build) => {
+    const h = ingestHarness({ keys, clock });
+    const res = await h.handle(build());
+    expect(res).toEqual({ status: 401, body: { error: 'unauthenticated', message: reason } });
+    expect(h.store.subjects.size).toBe(0);
+    expect(h.store.signatures.size).toBe(0); // nothing recorded for an unauthenticated caller
+  });
+});
+
+describe('clusters', () => {
+  it.each([
+    ['unknown cluster', 'dev'],
+    ['prototype key as cluster', '__proto__'],
+    ['constructor as cluster', 'constructor'],
+    ['empty cluster', ''],
+  ])('%s -> 401 naming no secret', async (_name, cluster) => {
+    const h = ingestHarness({ keys, clock });
+    const res = await h.handle(signedEnvelope(checksEnvelope('prod', critical('c')), { key: KEY, cluster, timestamp: NOW }));
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('unauthenticated');
+    expect(String(res.body.message)).toMatch(/unknown cluster|missing x-tocsin-cluster/);
+  });
+
+  it('a valid signature for one cluster cannot post data for another', async () => {
+    const h = ingestHarness({ keys, clock });
+    const res = await h.handle(signedEnvelope(checksEnvelope('staging', critical('c')), { key: KEY, cluster: 'prod', timestamp: NOW }));
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('cluster_mismatch');
+  });
+});
+
+describe('replayed signatures', () => {
+  it('the second use of a signature is refused, and changes nothing', async () => {
+    const h = ingestHarness({ keys, clock });
+    const req = request('r');
+    expect((await h.handle(req)).status).toBe(200);
+    const state = JSON.stringify([...h.store.subjects]);
+    const replay = await h.handle(copy(req));
+    expect(replay.status).toBe(401);
+    expect(replay.body).toEqual({ error: 'unauthenticated', message: 'signature already used (replayed request); sign every request afresh' });
+    expect(JSON.stringify([...h.store.subjects])).toBe(state);
+    expect(h.sns.published).toHaveLength(1);
+    expect(h.logs.filter((l) => JSON.parse(l).message === 'ingested')).toHaveLength(1);
+  });
+
+  it('the same change signed afresh (the shim re-signs every send) is accepted, and alerts nothing new', async () => {
+    const h = ingestHarness({ keys, clock: { nowMs: () => Date.now() } });
+    const envelope = checksEnvelope('prod', critical('s'));
+    expect((await h.handle(signedEnvelope(envelope, { key: KEY, cluster: 'prod', timestamp: Math.floor(Date.now() / 1000) - 1 }))).status).toBe(200);
+    expect((await h.handle(signedEnvelope(envelope, { key: KEY, cluster: 'prod' }))).status).toBe(200);
+    expect(h.sns.published).toHaveLength(1);
+  });
+
+  it('of 20 identical requests arriving at once exactly one is processed', async () => {
+    const h = ingestHarness({ keys, clock });
+    const req = request('p');
+    const results = await Promise.all(Array.from({ length: 20 }, () => h.handle(copy(req))));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 401)).toHaveLength(19);
+    expect(h.sns.published).toHaveLength(1);
+  });
+
+  it('a request that failed with 5xx may be retried verbatim (its signature is forgotten), then not again', async () => {
+    const h = ingestHarness({ keys, clock });
+    h.sns.failWhen = (n) => n === 0;
+    const req = request('x');
+    const failed = await h.handle(req);
+    expect(failed.status).toBe(503);
+    expect(failed.headers).toEqual({ 'retry-after': '5' });
+    expect(h.sns.published).toHaveLength(0);
+    const retried = await h.handle(copy(req));
+    expect(retried.status).toBe(200);
+    expect(h.sns.published).toHaveLength(1);
+    expect((await h.handle(copy(req))).status).toBe(401);
+  });
+
+  it('a signed request that is refused for its content stays used (4xx is final)', async () => {
+    const h = ingestHarness({ keys, clock });
+    const req = signedEnvelope('{"v":2}', { key: KEY, cluster: 'prod', timestamp: NOW });
+    expect((await h.handle(req)).status).toBe(400);
+    expect((await h.handle(copy(req))).status).toBe(401);
+  });
+});
+
+describe('replay guard on DynamoDB', () => {
+  let dynamo: TestDynamo;
+  const TABLE = 'tocsin-security-replay';
+  let guard: DynamoReplayGuard;
+  let doc: ReturnType<typeof dynamoClients>['doc'];
+
+  beforeAll(async () => {
+    dynamo = await startTestDynamo();
+    const clients = dynamoClients(dynamo.endpoint);
+    doc = clients.doc;
+    await ensureStateTable(clients.client, TABLE);
+    guard = new DynamoReplayGuard(doc, TABLE);
+  }, 120000);
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+
+  it(`records a signature once, in its own item with a TTL just beyond the window (${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`, async () => {
+    const sig = sign(KEY, 'POST', ROUTES.ingest.path, String(NOW), '{}');
+    const results = await Promise.all(Array.from({ length: 20 }, () => guard.firstUse('prod', sig, NOW + WINDOW + 60)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const { Item } = await doc.send(
+      new GetCommand({ TableName: TABLE, Key: { [STATE_TABLE.partitionKey]: itemKeys.replay('prod'), [STATE_TABLE.sortKey]: itemKeys.signature(sig) } }),
+    );
+    expect(Item).toEqual({ pk: `replay#prod`, sk: `sig#${sig}`, [STATE_TABLE.ttlAttribute]: NOW + WINDOW + 60 });
+    // Per cluster: the same bytes under another cluster are a different record.
+    expect(await guard.firstUse('staging', sig, NOW + WINDOW + 60)).toBe(true);
+    await guard.forget('prod', sig);
+    expect(await guard.firstUse('prod', sig, NOW + WINDOW + 60)).toBe(true);
+    expect(await guard.firstUse('prod', sig, NOW + WINDOW + 60)).toBe(false);
+  });
+
+  it('rejects a replay end to end through the handler', async () => {
+    const h = ingestHarness({ keys, clock, replay: guard });
+    const req = request('dyn');
+    expect((await h.handle(req)).status).toBe(200);
+    const again = await h.handle(copy(req));
+    expect(again.status).toBe(401);
+    expect(again.body.message).toMatch(/replayed/);
+  });
+});
+
+describe('no secret in responses or logs', () => {
+  it('keys, signatures and header values never appear in a response body or a log line', async () => {
+    const h = ingestHarness({ keys, clock });
+    const canary = 'CANARY-header-value-7f3e';
+    const responses: unknown[] = [];
+    const send = async (req: HttpRequest) => responses.push(await h.handle(req));
+    const good = request('leak');
+    const withCanary = (r: HttpRequest, extra: Record<string, string>) => ({ ...r, headers: { ...r.headers, ...extra } });
+
+    await send(good);
+    await send(copy(good)); // replay
+    await send(request('leak2', { key: 'wrong' }));
+    await send(withCanary(request('leak3'), { 'content-encoding': canary }));
+    await send(withCanary(request('leak4'), { [HEADERS.signature]: `v1=${canary}` }));
+    await send(withCanary(request('leak5'), { [HEADERS.signature]: KEY, [HEADERS.timestamp]: KEY }));
+    await send(withCanary(request('leak6'), { [HEADERS.cluster]: canary }));
+    await send(withCanary(request('leak7'), { [HEADERS.cluster]: KEY }));
+    await send(withCanary(request('leak8'), { authorization: `Bearer ${KEY}`, cookie: canary }));
+    await send(signedRaw(Buffer.from('not json'), { key: KEY, cluster: 'prod', timestamp: NOW }));
+    await send(signedRaw(Buffer.from('garbage'), { key: KEY, cluster: 'prod', timestamp: NOW, gzip: true }));
+    // An internal failure: its message is logged, never the request's secrets.
+    h.sns.failWhen = () => true;
+    await send(request('leak9'));
+    h.store.getScope = async () => {
+      throw new Error('store exploded');
+    };
+    await send(request('leak10'));
+
+    const everything = JSON.stringify(responses) + '\n' + h.logs.join('\n');
+    expect(responses.map((r) => (r as { status: number }).status)).toEqual([200, 401, 401, 415, 401, 401, 401, 401, 200, 400, 400, 503, 500]);
+    for (const secret of [KEY, OTHER_KEY, canary, good.headers[HEADERS.signature]!.slice(3)]) {
+      expect(everything).not.toContain(secret);
+    }
+    expect(h.logs.some((l) => l.includes('store exploded'))).toBe(true); // the run did log
+  });
+});

@@ -1,0 +1,39 @@
+/** The real ingest handler over strict in-memory ports (support/strict-fakes.ts), with captured logs. */
+import { createIngestHandler, type HttpRequest, type HttpResponse } from '../../lambdas/app/ingest-http';
+import type { Clock, ReplayGuard } from '../../lambdas/app/ports';
+import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
+import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
+import { jsonLogger } from '../../lambdas/commons/logger';
+import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { StrictMemoryStore, strictSnsClient, type StrictSns } from './strict-fakes';
+
+export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:tocsin-alerts';
+
+export interface Harness {
+  handle: (req: HttpRequest) => Promise<HttpResponse>;
+  store: StrictMemoryStore;
+  sns: StrictSns;
+  /** Every log line written so far. */
+  logs: string[];
+}
+
+export function ingestHarness(opts: { keys: Record<string, string>; clock?: Clock; replay?: ReplayGuard; maxBodyBytes?: number; leaseMs?: number }): Harness {
+  const store = new StrictMemoryStore();
+  const sns = strictSnsClient();
+  const logs: string[] = [];
+  const handle = createIngestHandler({
+    keys: new StaticClusterKeys(opts.keys),
+    replay: opts.replay ?? store,
+    sources: {
+      subjects: store,
+      scopes: store,
+      publisher: new SnsAlertPublisher(sns.client, TOPIC_ARN),
+      checkPolicy: defaultCheckPolicy,
+      clock: opts.clock ?? { nowMs: () => Date.now() },
+      ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
+    },
+    logger: jsonLogger((line) => logs.push(line)),
+    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+  });
+  return { handle, store, sns, logs };
+}
