@@ -5,13 +5,16 @@
 import { checkSubject } from '../domain/consul-checks';
 import {
   decideCheck,
+  decideCheckRelease,
   decideCheckRemoval,
+  evaluateCheckPolicy,
   nextCheckState,
   type CheckAlertPolicy,
   type CheckDecision,
   type CheckRecordState,
 } from '../domain/check-transitions';
 import { checkAlert } from '../domain/check-alerts';
+import { MaintenanceSet, maintenanceTargetOfCheckSubject, type MaintenanceTarget } from '../domain/consul/maintenance';
 import type { CheckObservation } from '../domain/types';
 import type { AlertPublisher, Clock, ScopeStore, SubjectRecord, SubjectStore } from './ports';
 import { TransitionEngine, type Decision, type Outcome } from './transition-engine';
@@ -65,11 +68,11 @@ type CheckRecord = SubjectRecord<CheckRecordState>;
 function toDecision(decision: CheckDecision, policy: CheckAlertPolicy): Decision<CheckRecordState> {
   if (decision.kind === 'ignore') return { kind: 'ignore' };
   const t = decision.transition;
-  const intent = policy(t);
+  const { intent, suppressed } = evaluateCheckPolicy(policy, t); // maintenance mode around the policy
   const { output: _output, ...facts } = t.observation; // output travels in the alert; keep items small
   return {
     kind: 'write',
-    state: { ...nextCheckState(t, intent), facts },
+    state: { ...nextCheckState(t, intent, suppressed), facts },
     ...(intent ? { alert: checkAlert(t, intent) } : {}),
     ...(t.to === 'removed' ? { ttlSeconds: REMOVED_RETENTION_SECONDS } : {}),
   };
@@ -96,7 +99,27 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   const vanished = delta
     ? [...new Set(delta.removed)].filter((s) => scopeRecord.active.has(s) && !present.has(s))
     : [...scopeRecord.active].filter((s) => !present.has(s));
-  const records = await deps.subjects.getMany<CheckRecordState>(cluster, [...candidates.map(checkSubject), ...vanished]);
+
+  // Maintenance mode: which nodes and instances are in maintenance once this snapshot is
+  // applied. A delta carries only what changed, so unchanged maintenance checks count
+  // from the scope's active set (they are critical, hence in it).
+  const candidateSubjects = new Set(candidates.map(checkSubject));
+  const gone = new Set([...vanished, ...candidates.filter((o) => o.status === 'passing').map(checkSubject)]);
+  const maintenance = MaintenanceSet.of(input.observations);
+  for (const s of scopeRecord.active) {
+    const target = !gone.has(s) && !present.has(s) ? maintenanceTargetOfCheckSubject(s) : undefined;
+    if (target) maintenance.add(target, '');
+  }
+  const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
+  // Maintenance that ended here: the non-passing checks it covered may owe their alert.
+  const ended = [...gone].map(maintenanceTargetOfCheckSubject).filter((t): t is MaintenanceTarget => t !== undefined && !maintenance.has(t));
+  const released = ended.length
+    ? [...scopeRecord.active].filter(
+        (s) => !candidateSubjects.has(s) && !gone.has(s) && !maintenanceTargetOfCheckSubject(s) && ended.some((t) => s.startsWith(`check/${t.node}/`)),
+      )
+    : [];
+
+  const records = await deps.subjects.getMany<CheckRecordState>(cluster, [...candidateSubjects, ...vanished, ...released]);
   const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
 
   const jobs: Array<() => Promise<Outcome>> = [
@@ -105,7 +128,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
       return engine.apply<CheckRecordState>(
         cluster,
         subject,
-        (prev) => toDecision(decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark), deps.policy),
+        (prev) => toDecision(decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark, covering(obs)), deps.policy),
         prefetched(subject),
       );
     }),
@@ -117,6 +140,18 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
           prev
             ? toDecision(decideCheckRemoval(cluster, prev.state, { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps.policy)
             : { kind: 'ignore' },
+        prefetched(subject),
+      ),
+    ),
+    ...released.map((subject) => () =>
+      engine.apply<CheckRecordState>(
+        cluster,
+        subject,
+        (prev) => {
+          if (!prev) return { kind: 'ignore' };
+          const obs = present.get(subject) ?? { ...prev.state.facts, output: '' };
+          return toDecision(decideCheckRelease(cluster, prev.state, obs, at, covering(obs)), deps.policy);
+        },
         prefetched(subject),
       ),
     ),

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { checkSubject } from './consul-checks';
 import type { AlertIntent, CheckTransition } from './check-transitions';
-import type { Alert } from './types';
+import { describeTarget, maintenanceTarget } from './consul/maintenance';
+import type { Alert, CheckObservation } from './types';
 
 /** Characters of check output kept in an alert. */
 export const OUTPUT_EXCERPT_CHARS = 1000;
@@ -21,18 +22,41 @@ function describeStatus(status: string | undefined): string {
   return status === 'removed' ? 'no longer reported' : status;
 }
 
-export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
+/**
+ * A TTL check whose TTL ran out: Consul sets it critical with Output "TTL expired"
+ * or "TTL expired (last output before timeout follows): <last output>".
+ */
+export function ttlExpired(o: Pick<CheckObservation, 'type' | 'status' | 'output'>): boolean {
+  return o.type === 'ttl' && o.status === 'critical' && o.output.startsWith('TTL expired');
+}
+
+function titleOf(t: CheckTransition, intent: AlertIntent): { title: string; kind: string } {
   const o = t.observation;
+  const target = maintenanceTarget(o);
+  if (target) {
+    const what = describeTarget(target, o.serviceName);
+    return { kind: 'maintenance', title: `MAINTENANCE: ${what} ${intent.state === 'resolved' ? 'left' : 'entered'} maintenance mode` };
+  }
   const service = o.serviceName || undefined;
   const label = intent.state === 'resolved' ? 'RESOLVED' : intent.severity.toUpperCase();
   const what = service ? `${o.name} (service ${service})` : o.name;
+  let suffix = '';
+  if (t.to !== 'removed' && ttlExpired(o)) suffix = ': TTL expired, no update from the service';
+  else if (t.released) suffix = ` (still ${t.to} after maintenance)`;
+  return { kind: 'check', title: `${label}: ${what} on ${o.node}${suffix}` };
+}
+
+export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
+  const o = t.observation;
+  const service = o.serviceName || undefined;
+  const { title, kind } = titleOf(t, intent);
   const details: Array<[string, string]> = [
     ['Check', `${o.name} [${o.checkId}]`],
     ['Node', o.node],
   ];
   if (service) details.push(['Service', `${service}${o.serviceId && o.serviceId !== service ? ` [${o.serviceId}]` : ''}`]);
   if (o.serviceTags.length > 0) details.push(['Tags', o.serviceTags.join(', ')]);
-  details.push(['Status', `${describeStatus(t.from)} -> ${describeStatus(t.to)}`]);
+  if (kind !== 'maintenance') details.push(['Status', `${describeStatus(t.from)} -> ${describeStatus(t.to)}`]);
   if (o.type) details.push(['Type', o.type]);
   if (o.definition) {
     const def = Object.entries(o.definition)
@@ -41,20 +65,25 @@ export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
       .join(' ');
     if (def) details.push(['Definition', def]);
   }
-  if (o.notes) details.push(['Notes', excerpt(o.notes, 300)]);
+  if (t.to !== 'removed' && ttlExpired(o)) {
+    details.push(['Reason', 'TTL expired: the service did not report to this TTL check within its TTL, so Consul marked it critical']);
+  }
+  if (t.released) details.push(['Maintenance', `ended; the check stayed ${t.to} (its alert was withheld during maintenance)`]);
+  if (kind === 'maintenance') details.push(['Reason', o.notes ? excerpt(o.notes, 300) : '(none given)']);
+  else if (o.notes) details.push(['Notes', excerpt(o.notes, 300)]);
   if (o.output && t.to !== 'removed') details.push(['Output', excerpt(o.output, OUTPUT_EXCERPT_CHARS)]);
   details.push(['ModifyIndex', String(o.modifyIndex)]);
 
   const alert: Alert = {
-    id: alertId([t.cluster, 'check', checkSubject(o), t.from, t.to, o.modifyIndex]),
+    id: alertId([t.cluster, 'check', checkSubject(o), t.from, t.to, o.modifyIndex, ...(t.released ? ['released'] : [])]),
     cluster: t.cluster,
     source: 'consul',
-    kind: 'check',
+    kind,
     severity: intent.severity,
     state: intent.state,
     node: o.node,
     check: o.checkId,
-    title: `${label}: ${what} on ${o.node}`,
+    title,
     from: t.from,
     to: t.to,
     at: t.at,

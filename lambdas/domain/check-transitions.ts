@@ -3,6 +3,7 @@
  * observations of one check: anything at or below the stored index is stale.
  */
 import type { CheckObservation, CheckStatus, Severity } from './types';
+import { isMaintenanceCheck, type MaintenanceTarget } from './consul/maintenance';
 
 /** What the store keeps per (cluster, node, check). */
 export interface StoredCheck {
@@ -12,6 +13,8 @@ export interface StoredCheck {
   since: string;
   /** Severity of the last firing alert that has not been resolved yet. */
   alerting?: Severity;
+  /** A firing alert for the current status was withheld because of maintenance mode. */
+  suppressed?: boolean;
 }
 
 /** Stored per check: its state and the facts needed to describe it once it is gone. */
@@ -27,6 +30,13 @@ export interface CheckTransition {
   /** The observation that caused it; for a removal, the last known facts. */
   observation: CheckObservation;
   at: string;
+  /** The check's node or service instance is in maintenance mode. */
+  maintenance?: MaintenanceTarget;
+  /**
+   * Maintenance ended for a check whose status did not change (from === to): the
+   * alert withheld during maintenance is due now.
+   */
+  released?: boolean;
 }
 
 export type CheckDecision =
@@ -43,17 +53,35 @@ export function decideCheck(
   observation: CheckObservation,
   at: string,
   baselineIndex = 0,
+  maintenance?: MaintenanceTarget,
 ): CheckDecision {
+  const m = maintenance ? { maintenance } : {};
   if (!previous || previous.status === 'removed') {
     // A check seen passing for the first time needs no state: absence means "fine".
     if (observation.status === 'passing') return { kind: 'ignore', reason: 'baseline' };
     const wasPassing = !previous && observation.createIndex > 0 && observation.createIndex <= baselineIndex;
     const from = previous?.status ?? (wasPassing ? 'passing' : undefined);
-    return { kind: 'transition', transition: { cluster, from, to: observation.status, previous, observation, at } };
+    return { kind: 'transition', transition: { cluster, from, to: observation.status, previous, observation, at, ...m } };
   }
   if (observation.modifyIndex <= previous.modifyIndex) return { kind: 'ignore', reason: 'stale' };
-  if (observation.status === previous.status) return { kind: 'ignore', reason: 'unchanged' };
-  return { kind: 'transition', transition: { cluster, from: previous.status, to: observation.status, previous, observation, at } };
+  if (observation.status === previous.status) return decideCheckRelease(cluster, previous, observation, at, maintenance);
+  return { kind: 'transition', transition: { cluster, from: previous.status, to: observation.status, previous, observation, at, ...m } };
+}
+
+/**
+ * A check whose status has not changed, looked at again because maintenance may have
+ * ended for it: the alert withheld during maintenance fires now, unless maintenance
+ * (of the node or the instance) still covers the check.
+ */
+export function decideCheckRelease(
+  cluster: string,
+  previous: StoredCheck,
+  observation: CheckObservation,
+  at: string,
+  maintenance?: MaintenanceTarget,
+): CheckDecision {
+  if (!previous.suppressed || maintenance || observation.status !== previous.status) return { kind: 'ignore', reason: 'unchanged' };
+  return { kind: 'transition', transition: { cluster, from: previous.status, to: observation.status, previous, observation, at, released: true } };
 }
 
 /**
@@ -76,15 +104,20 @@ export function decideCheckRemoval(
   };
 }
 
-/** The stored state after a transition, given the alert decision taken on it. */
-export function nextCheckState(t: CheckTransition, intent: AlertIntent | undefined): StoredCheck {
+/**
+ * The stored state after a transition, given the alert decision taken on it and
+ * whether maintenance withheld a firing alert.
+ */
+export function nextCheckState(t: CheckTransition, intent: AlertIntent | undefined, suppressed = false): StoredCheck {
   const next: StoredCheck = {
     status: t.to,
     modifyIndex: Math.max(t.observation.modifyIndex, t.previous?.modifyIndex ?? 0),
-    since: t.at,
+    // A release changes no status: the status began when it began.
+    since: t.released && t.previous ? t.previous.since : t.at,
   };
   const alerting = intent ? (intent.state === 'firing' ? intent.severity : undefined) : t.previous?.alerting;
   if (alerting) next.alerting = alerting;
+  if (suppressed) next.suppressed = true;
   return next;
 }
 
@@ -114,3 +147,23 @@ export const defaultCheckPolicy: CheckAlertPolicy = (t) => {
   }
   return undefined;
 };
+
+/**
+ * Maintenance mode around any policy:
+ * - the maintenance checks themselves (`_node_maintenance`,
+ *   `_service_maintenance:<id>`, critical while present) never raise their status:
+ *   entering maintenance is an info notice, leaving it resolves that notice;
+ * - a firing alert for a check under maintenance is withheld (`suppressed`), and
+ *   fires when maintenance ends if the check is still in that state (a release);
+ * - resolutions pass: an alert raised before maintenance may still be closed.
+ */
+export function evaluateCheckPolicy(policy: CheckAlertPolicy, t: CheckTransition): { intent?: AlertIntent; suppressed: boolean } {
+  if (isMaintenanceCheck(t.observation.checkId)) {
+    const inMaintenance = t.to !== 'passing' && t.to !== 'removed';
+    if (inMaintenance) return t.previous?.alerting ? { suppressed: false } : { intent: { severity: 'info', state: 'firing' }, suppressed: false };
+    return t.previous?.alerting ? { intent: { severity: 'info', state: 'resolved' }, suppressed: false } : { suppressed: false };
+  }
+  const intent = policy(t);
+  if (t.maintenance && intent?.state === 'firing') return { suppressed: true };
+  return intent ? { intent, suppressed: false } : { suppressed: false };
+}

@@ -24,6 +24,12 @@ export function maintenanceTarget(check: { node: string; checkId: string; servic
   return undefined;
 }
 
+/** The target of a maintenance check's subject (`check/<node>/<checkId>`), else undefined. */
+export function maintenanceTargetOfCheckSubject(subject: string): MaintenanceTarget | undefined {
+  const m = /^check\/(.+?)\/(_node_maintenance|_service_maintenance:.+)$/.exec(subject);
+  return m ? maintenanceTarget({ node: m[1] as string, checkId: m[2] as string }) : undefined;
+}
+
 const targetKey = (t: MaintenanceTarget): string => (t.kind === 'node' ? `node\u0000${t.node}` : `service\u0000${t.node}\u0000${t.serviceId}`);
 
 /** Which nodes and service instances a snapshot shows in maintenance, with the reason given. */
