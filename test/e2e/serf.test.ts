@@ -1,0 +1,200 @@
+/**
+ * End to end with REAL Serf agents: three `serf agent` processes on 127.0.0.11-13, each
+ * with the bundled shim as its event handler, against `npm start`'s pipeline. Alerts
+ * are read from an SQS queue subscribed to the alerts topic.
+ *
+ * Expected: one join alert per member (although every agent reports every join, and
+ * each node reports its own), one alert for a user event (every agent runs its handler),
+ * and one member-failed alert when an agent is SIGKILLed (every survivor reports it).
+ *
+ * Needs the `serf` binary (Debian: apt-get install serf; CI installs it). Without it the
+ * suite is skipped, loudly.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { shellQuote } from '../../bin/cli/agent-config';
+import { alertFromNotification } from '../../lambdas/domain/render';
+import type { Alert } from '../../lambdas/domain/types';
+import { ensureBuilt, queued, SHIM } from '../shim/helpers';
+import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
+import { awsClients, drainQueue, subscribeQueue } from '../support/fauxqs';
+import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
+import { freePort } from '../support/ports';
+
+const SERF = process.env.TOCSIN_SERF_BIN ?? 'serf';
+const serfVersion = spawnSync(SERF, ['version'], { encoding: 'utf8' });
+const SERF_MISSING = serfVersion.error !== undefined || serfVersion.status !== 0;
+if (SERF_MISSING) {
+  // Visible in the jest output; the tests below show as skipped, not passed.
+  console.warn(`SKIPPING test/e2e/serf.test.ts: the "${SERF}" binary was not found (apt-get install -y serf, or set TOCSIN_SERF_BIN)`);
+}
+const describeSerf = SERF_MISSING ? describe.skip : describe;
+
+interface Agent {
+  name: string;
+  bind: string;
+  rpc: string;
+  spool: string;
+  child: ChildProcess;
+  log: () => string;
+}
+
+let dynamo: TestDynamo | undefined;
+let pipeline: LocalPipeline | undefined;
+let clients: ReturnType<typeof awsClients>;
+let queueUrl: string;
+let workDir: string;
+const agents: Agent[] = [];
+/** Every alert received so far, in arrival order. */
+const alerts: Alert[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function pump(ms: number): Promise<void> {
+  for (const n of await drainQueue(clients.sqs, queueUrl, ms)) alerts.push(alertFromNotification(n.message));
+}
+
+/** Pumps the queue (collecting alerts) until `done` holds; throws with the agents' logs on timeout. */
+async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${what}\nalerts so far: ${JSON.stringify(alerts.map((a) => a.title))}\n` +
+          agents.map((a) => `--- ${a.name} log (tail) ---\n${a.log().slice(-3000)}`).join('\n'),
+      );
+    }
+    await pump(1000);
+  }
+}
+
+/** Handler invocations Serf finished for `event` (its debug log line after every run). */
+function handled(agent: Agent, event: string): number {
+  return agent.log().split(`Event '${event}' script output`).length - 1;
+}
+
+function serfCli(args: string[]): { ok: boolean; out: string } {
+  const r = spawnSync(SERF, args, { encoding: 'utf8', timeout: 15000 });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+async function startAgent(name: string, ip: string): Promise<Agent> {
+  const p = pipeline as LocalPipeline;
+  const port = await freePort();
+  const rpc = `127.0.0.1:${await freePort()}`;
+  const spool = mkdtempSync(join(workDir, `spool-${name}-`));
+  // Serf runs the handler with /bin/sh -c and splits the flag at its first "=": keep it free of "=".
+  const handler = `${shellQuote(process.execPath)} ${shellQuote(SHIM)}`;
+  if (handler.includes('=')) throw new Error(`handler command must not contain "=": ${handler}`);
+  const child = spawn(
+    SERF,
+    ['agent', `-node=${name}`, `-bind=${ip}:${port}`, `-rpc-addr=${rpc}`, '-profile=lan', '-log-level=debug', `-event-handler=${handler}`],
+    {
+      // Handlers inherit the agent's environment: this is how the shim gets its settings.
+      env: { ...process.env, TOCSIN_URL: p.url, TOCSIN_CLUSTER: p.cluster, TOCSIN_KEY: p.key, TOCSIN_SPOOL_DIR: spool, TOCSIN_TIMEOUT_MS: '10000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let log = '';
+  child.stdout?.on('data', (c: Buffer) => (log += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (log += c.toString('utf8')));
+  const agent: Agent = { name, bind: `${ip}:${port}`, rpc, spool, child, log: () => log };
+  agents.push(agent);
+  const deadline = Date.now() + 20000;
+  while (!serfCli(['members', `-rpc-addr=${rpc}`]).ok) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serf agent ${name} did not start:\n${log}`);
+    await sleep(200);
+  }
+  return agent;
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const joins = () => alerts.filter((a) => a.kind === 'member' && a.to === 'alive');
+const failures = () => alerts.filter((a) => a.kind === 'member' && a.to === 'failed');
+const userEvents = () => alerts.filter((a) => a.kind === 'user-event');
+
+describeSerf(`real Serf agents (${serfVersion.stdout?.split('\n')[0] ?? 'serf'}) -> shim -> local pipeline -> SNS`, () => {
+  beforeAll(async () => {
+    ensureBuilt();
+    workDir = mkdtempSync(join(tmpdir(), 'tocsin-e2e-serf-'));
+    dynamo = await startTestDynamo();
+    pipeline = await startLocalPipeline({ args: ['--dynamodb-endpoint', dynamo.endpoint], dataDir: join(workDir, 'data') });
+    clients = awsClients(pipeline.snsSqsEndpoint);
+    queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'e2e-serf-subscriber');
+  }, 120000);
+
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => stopChild(a.child)));
+    const code = await pipeline?.stop();
+    await dynamo?.stop();
+    clients?.sns.destroy();
+    clients?.sqs.destroy();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    expect(code).toBe(0);
+  }, 60000);
+
+  it('three agents join: exactly one join alert per member', async () => {
+    const [a, b, c] = [await startAgent('serf-a', '127.0.0.11'), await startAgent('serf-b', '127.0.0.12'), await startAgent('serf-c', '127.0.0.13')];
+    expect(serfCli(['join', `-rpc-addr=${b!.rpc}`, a!.bind])).toMatchObject({ ok: true });
+    expect(serfCli(['join', `-rpc-addr=${c!.rpc}`, a!.bind])).toMatchObject({ ok: true });
+    await until('3 members alive on every agent', () => agents.every((x) => (serfCli(['members', `-rpc-addr=${x.rpc}`, '-status=alive']).out.match(/\balive\b/g) ?? []).length === 3), 30000);
+    // Every agent reports itself and the two others: 9 reports (some coalesced), 3 alerts.
+    await until('one join alert per member', () => joins().length >= 3, 60000);
+    await until('every agent to have handled joins for all members', () => agents.every((x) => handled(x, 'member-join') >= 1) && joins().length >= 3, 30000);
+    await pump(3000); // room for a wrong duplicate to show up
+    expect(joins().map((j) => j.node).sort()).toEqual(['serf-a', 'serf-b', 'serf-c']);
+    expect(joins().every((j) => j.severity === 'info' && j.state === 'firing' && j.source === 'serf')).toBe(true);
+    expect(joins().find((j) => j.node === 'serf-b')?.title).toBe('INFO: member serf-b joined (127.0.0.12)');
+  }, 150000);
+
+  it('a user event, handled by all three agents: one alert', async () => {
+    const fire = serfCli(['event', `-rpc-addr=${agents[0]!.rpc}`, 'deploy', 'web v42']);
+    expect(fire).toMatchObject({ ok: true });
+    await until('every agent to run its user-event handler', () => agents.every((x) => handled(x, 'user') >= 1), 30000);
+    await until('the user-event alert', () => userEvents().length >= 1, 20000);
+    await pump(3000);
+    expect(userEvents()).toHaveLength(1);
+    expect(userEvents()[0]).toMatchObject({ kind: 'user-event', severity: 'info', title: expect.stringMatching(/^INFO: Serf user event "deploy" \(LTime \d+\)$/) });
+    expect(Object.fromEntries(userEvents()[0]!.details).Payload).toBe('web v42');
+  }, 90000);
+
+  it('SIGKILL one agent: every survivor reports member-failed, one critical alert', async () => {
+    const victim = agents[2]!;
+    const survivors = agents.slice(0, 2);
+    await stopChild(victim.child, 'SIGKILL');
+    // Serf's failure detection (probe, suspicion, gossip) plus the 3 s coalescing window.
+    await until('member-failed handled by both survivors', () => survivors.every((s) => handled(s, 'member-failed') >= 1), 90000);
+    await until('the failure alert', () => failures().length >= 1, 20000);
+    await pump(5000);
+    expect(failures()).toHaveLength(1);
+    expect(failures()[0]).toMatchObject({ node: 'serf-c', severity: 'critical', state: 'firing', from: 'alive', to: 'failed', title: 'CRITICAL: member serf-c failed (127.0.0.13)' });
+
+    // Nothing else happened: 3 joins, 1 user event, 1 failure; and nothing is left in a spool.
+    expect(alerts.map((x) => `${x.kind}:${x.node}:${x.to}`).sort()).toEqual([
+      'member:serf-a:alive',
+      'member:serf-b:alive',
+      'member:serf-c:alive',
+      'member:serf-c:failed',
+      'user-event:-:received',
+    ]);
+    for (const s of survivors) {
+      expect(queued(s.spool)).toEqual([]);
+      expect(queued(join(s.spool, 'rejected'))).toEqual([]);
+      expect(s.log()).not.toContain('Error invoking script');
+    }
+  }, 150000);
+});
+
+if (SERF_MISSING) {
+  it.skip(`real Serf agents: SKIPPED, "${SERF}" binary not found`, () => undefined);
+}
