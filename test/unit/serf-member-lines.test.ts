@@ -28,6 +28,7 @@ describe('parseMemberLine', () => {
     ['five fields', 'a\t1.2.3.4\tweb\tk=v\textra'],
     ['empty name', '\t1.2.3.4\t\t'],
     ['empty address', 'a\t\t\t'],
+    ['a name over 512 bytes', `${'é'.repeat(300)}\t1.2.3.4\t\t`],
   ])('rejects %s', (_name, line) => {
     expect(() => parseMemberLine(line)).toThrow();
   });

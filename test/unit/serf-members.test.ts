@@ -42,6 +42,7 @@ describe('decideMember: one alert per change across reporters', () => {
     ['address change', [report('member-join', 'a', 0), report('member-update', 'a', 1000, X({ role: 'web' }, '10.0.0.10'))], ['joined', 'updated']],
     ['leave then reap', [report('member-join', 'a', 0), report('member-leave', 'a', 1000), report('member-leave', 'b', 1100), report('member-reap', 'a', 86_400_000)], ['joined', 'left', 'witness', 'reaped']],
     ['failure first seen (no join on record)', [report('member-failed', 'a', 0)], ['failed']],
+    ['first seen through member-update (tocsin started later)', [report('member-update', 'a', 0), report('member-join', 'b', 100)], ['updated', 'witness']],
     ['force-leave of a failed member', [report('member-failed', 'a', 0), report('member-leave', 'a', 5000)], ['failed', 'left']],
   ])('%s', (_name, reports, expected) => {
     expect(run(reports).trace).toEqual(expected);

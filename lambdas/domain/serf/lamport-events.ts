@@ -96,7 +96,8 @@ export function normalizeLamportEvent(
   const vars = ENV_NAMES[kind];
   const name = input.env?.[vars.name];
   if (name === undefined || name === '') throw new InputError(`${vars.name} is missing from the envelope env`);
-  if (name.length > 512) throw new InputError(`${vars.name} is longer than 512 characters`);
+  // Serf caps name + payload at 512 bytes; the name is part of a DynamoDB sort key.
+  if (Buffer.byteLength(name) > 512) throw new InputError(`${vars.name} is longer than 512 bytes`);
   const raw = input.index ?? input.env?.[vars.ltime];
   if (raw === undefined || !/^\d{1,40}$/.test(raw)) throw new InputError(`${vars.ltime} (the envelope index) must be a decimal LTime`);
   return {

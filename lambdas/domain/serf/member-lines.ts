@@ -42,8 +42,10 @@ export interface ParsedMembers {
   rejected: Rejection[];
 }
 
-/** Longest member name / role / tag string we keep (Serf's own limit is 512 bytes of tags). */
+/** Longest role / tag string we keep (Serf's own limit is 512 bytes of tags). */
 const MAX_FIELD_CHARS = 4096;
+/** Member names become part of a DynamoDB sort key (at most 1024 bytes). */
+export const MAX_MEMBER_NAME_BYTES = 512;
 const KEY_START = /^[A-Za-z0-9_][A-Za-z0-9_.:/-]*=/;
 
 export function unescapeField(value: string): string {
@@ -107,6 +109,7 @@ export function parseMemberLine(line: string): MemberLine {
   if (fields.length !== 4) throw new MemberLineError(`expected 4 TAB-separated fields (name, address, role, tags), got ${fields.length}`);
   const [rawName, addr, rawRole, rawTags] = fields as [string, string, string, string];
   if (rawName === '') throw new MemberLineError('member name is empty');
+  if (Buffer.byteLength(rawName) > MAX_MEMBER_NAME_BYTES) throw new MemberLineError(`member name exceeds ${MAX_MEMBER_NAME_BYTES} bytes`);
   if (addr === '' || /\s/.test(addr) || addr.length > 64) throw new MemberLineError('member address is missing or malformed');
   if (rawName.length > MAX_FIELD_CHARS || rawRole.length > MAX_FIELD_CHARS || rawTags.length > MAX_FIELD_CHARS) {
     throw new MemberLineError(`a field exceeds ${MAX_FIELD_CHARS} characters`);

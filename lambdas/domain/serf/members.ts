@@ -110,9 +110,10 @@ function sameView(a: Pick<MemberView, 'status' | 'fingerprint'>, status: MemberS
   return a.status === status && (status !== 'alive' || a.fingerprint === fingerprint);
 }
 
-function changeOf(previous: MemberStatus | undefined, to: MemberStatus): MemberChange {
+function changeOf(previous: MemberStatus | undefined, to: MemberStatus, event: SerfMemberEvent): MemberChange {
   if (to !== 'alive') return to;
-  if (previous === 'alive') return 'updated';
+  // A member first seen through member-update (tocsin started after it joined) was updated, not joined.
+  if (previous === 'alive' || (previous === undefined && event === 'member-update')) return 'updated';
   return previous === 'failed' || previous === 'left' ? 'rejoined' : 'joined';
 }
 
@@ -136,7 +137,7 @@ export function decideMember(
       witnesses: [report.reporter],
     };
     if (previous) state.prior = { status: previous.status, fingerprint: previous.fingerprint, since: previous.since };
-    return { kind: 'transition', change: changeOf(previous?.status, to), state, report, ...(previous ? { previous } : {}) };
+    return { kind: 'transition', change: changeOf(previous?.status, to, report.event), state, report, ...(previous ? { previous } : {}) };
   };
   if (!previous) return next();
 
