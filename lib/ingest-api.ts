@@ -12,6 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV, ROUTES } from '../lambdas/commons/topology';
 import type { ClusterSecrets } from './cluster-secrets';
+import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './lambda-bundling';
 
 /** Where the ingest handler lives (written by the Lambda side of the project). */
 export const INGEST_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 'ingest.ts');
@@ -96,15 +97,12 @@ export class IngestApi extends Construct {
         [LAMBDA_ENV.alertsTopicArn]: props.alertsTopic.topicArn,
         [LAMBDA_ENV.clusterSecretPrefix]: props.clusterSecrets.prefix,
         [LAMBDA_ENV.clusters]: props.clusters.join(','),
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       },
       bundling: {
         forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        // The Node.js 22 runtime ships AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
+        ...LAMBDA_BUNDLING,
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
       },
     });
     // Invoked synchronously by API Gateway only: a DLQ / on-failure destination never fires
