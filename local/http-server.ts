@@ -28,7 +28,7 @@ export function createHttpServer(handle: (req: HttpRequest) => Promise<HttpRespo
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(',') : value;
       const body = await readBody(req, maxBodyBytes);
-      const out = await handle({ method: req.method ?? 'GET', path: url.pathname, headers, body });
+      const out = await handle({ method: req.method ?? 'GET', path: url.pathname, headers, query: Object.fromEntries(url.searchParams), body });
       res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
       res.end(JSON.stringify(out.body));
       // An oversized body was left unread; do not keep the connection around for it.

@@ -7,13 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE } from '../lambdas/commons/topology';
+import { CONSUL_HTTP, LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE } from '../lambdas/commons/topology';
 import { createIngestHandler } from '../lambdas/app/ingest-http';
 import { systemClock } from '../lambdas/app/ports';
 import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
 import { DynamoReplayGuard } from '../lambdas/adapters/dynamo-replay-guard';
 import { SnsAlertPublisher } from '../lambdas/adapters/sns-publisher';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
+import { loadOrCreateLocalConsulTokens } from '../lambdas/adapters/consul-tokens';
 import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
 import { jsonLogger } from '../lambdas/commons/logger';
 import { dynamoClients, ensureStateTable, startDynalite } from './dynamodb';
@@ -74,8 +75,11 @@ async function main(): Promise<void> {
   const snsSqs = await startSnsSqs();
 
   const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
+  // Only the digests are kept: a token is shown once, when it is created.
+  const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, CONSUL_HTTP.localTokensFile), clusters);
   const handle = createIngestHandler({
     keys: new StaticClusterKeys(keys),
+    consulTokens: consulTokens.tokens,
     replay: new DynamoReplayGuard(doc, STATE_TABLE.localName),
     sources: {
       subjects: new DynamoSubjectStore(doc, STATE_TABLE.localName),
@@ -112,6 +116,10 @@ async function main(): Promise<void> {
   say(`export TOCSIN_URL=${url}`);
   say(`export TOCSIN_CLUSTER=${clusters[0]}`);
   say(`export TOCSIN_KEY=${keys[clusters[0] as string]}`);
+  say(`# consul http handler: ${ROUTES.consulHttp.method} http://${LOCAL_DEFAULTS.host}:${boundPort}${ROUTES.consulHttp.path}?${CONSUL_HTTP.clusterParam}=<cluster>`);
+  for (const [cluster, token] of Object.entries(consulTokens.created)) {
+    say(`# consul http handler token: ${token}  (cluster ${cluster}; shown once, only its SHA-256 is kept in ${CONSUL_HTTP.localTokensFile})`);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -3,13 +3,14 @@
  * and the local server (local/) both adapt their requests to HttpRequest.
  */
 import { gunzipSync } from 'node:zlib';
-import { HEADERS, LIMITS, ROUTES } from '../commons/topology';
+import { CONSUL_HTTP, HEADERS, LIMITS, ROUTES } from '../commons/topology';
 import { InputError } from '../domain/consul-checks';
 import { parseEnvelope } from '../domain/envelope';
 import { jsonDepthExceeds } from '../domain/input-limits';
 import { verify } from '../domain/signing';
+import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
-import type { ClusterKeys, ReplayGuard } from './ports';
+import type { ClusterKeys, ConsulTokens, ReplayGuard } from './ports';
 import { handlerFor, type SourceContext } from './sources';
 
 export interface HttpRequest {
@@ -17,6 +18,8 @@ export interface HttpRequest {
   path: string;
   /** Lower-case header names. */
   headers: Record<string, string | undefined>;
+  /** Query string parameters (the Consul HTTP handler route reads `cluster` and `scope`). */
+  query?: Record<string, string | undefined>;
   body: Buffer;
 }
 
@@ -38,6 +41,8 @@ export interface IngestDeps {
   sources: SourceContext;
   logger: Logger;
   maxBodyBytes?: number;
+  /** Bearer tokens of Consul's own HTTP watch handler; without them that route is off (404). */
+  consulTokens?: ConsulTokens;
 }
 
 class HttpError extends Error {
@@ -104,6 +109,11 @@ function isTransient(err: unknown): boolean {
   return Boolean(e.$retryable) || e.$fault === 'server' || TRANSIENT_ERRORS.has(e.name ?? '') || (e.$metadata?.httpStatusCode ?? 0) >= 500;
 }
 
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+/** `/v1/consul/{watchType}` as a pattern, from the topology route. */
+const CONSUL_HTTP_PATH = new RegExp(`^${ROUTES.consulHttp.path.replace('{watchType}', '([a-z][a-z_]{0,31})')}$`);
+
 /** What authentication learnt about a request. */
 interface UsedSignature {
   /** A configured cluster named by the request (logged; an unknown name might be a misplaced key). */
@@ -164,8 +174,49 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     return json(200, { ok: true, ...summary });
   }
 
+  /** Consul's token for the cluster named by `?cluster=` or the cluster header. */
+  async function authenticateBearer(req: HttpRequest, tokens: ConsulTokens, used: UsedSignature): Promise<string> {
+    const cluster = req.query?.[CONSUL_HTTP.clusterParam] ?? req.headers[CONSUL_HTTP.clusterHeader];
+    if (!cluster) throw new HttpError(401, 'unauthenticated', `missing cluster: add ?${CONSUL_HTTP.clusterParam}=<name> to the handler path, or an ${CONSUL_HTTP.clusterHeader} header`);
+    const token = bearerToken(req.headers.authorization);
+    if (!token) throw new HttpError(401, 'unauthenticated', 'missing bearer token (Authorization: Bearer <token>)');
+    if (!CLUSTER_NAME.test(cluster) || !(await tokens.verify(cluster, token))) throw new HttpError(401, 'unauthenticated', 'unknown cluster or wrong token');
+    used.knownCluster = cluster;
+    return cluster;
+  }
+
+  /**
+   * Consul's `handler_type: "http"` watch: the raw watch body, no shim. The envelope is
+   * built from the request, then processed exactly like a shim's.
+   */
+  async function consulHttp(req: HttpRequest, watchType: string, used: UsedSignature): Promise<HttpResponse> {
+    if (!deps.consulTokens) throw new HttpError(404, 'not_found', 'the Consul HTTP handler route is not enabled');
+    if (req.method !== ROUTES.consulHttp.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.consulHttp.method}`);
+    if (req.body.length > maxBodyBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBodyBytes} bytes`);
+    const cluster = await authenticateBearer(req, deps.consulTokens, used);
+    const bytes = decodeBody(req, maxBodyBytes);
+    const text = bytes.toString('utf8');
+    const utf8 = Buffer.from(text, 'utf8').equals(bytes);
+    const index = req.headers[CONSUL_HTTP.indexHeader];
+    const envelope = parseEnvelope({
+      v: 1,
+      cluster,
+      source: 'consul',
+      type: watchType,
+      scope: req.query?.[CONSUL_HTTP.scopeParam] ?? null,
+      node: req.headers[CONSUL_HTTP.nodeHeader] || CONSUL_HTTP.defaultNode,
+      index: index ? index.trim() : null,
+      sentAt: new Date(deps.sources.clock.nowMs()).toISOString(),
+      body: utf8 ? text : bytes.toString('base64'),
+      bodyEncoding: utf8 ? 'utf8' : 'base64',
+    });
+    return ingest(envelope);
+  }
+
   async function respond(req: HttpRequest, used: UsedSignature): Promise<HttpResponse> {
     try {
+      const watchType = CONSUL_HTTP_PATH.exec(req.path)?.[1];
+      if (watchType !== undefined) return await consulHttp(req, watchType, used);
       if (req.path !== ROUTES.ingest.path) throw new HttpError(404, 'not_found', `no route for ${req.path.slice(0, 100)}`);
       if (req.method !== ROUTES.ingest.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.ingest.method}`);
       if (req.body.length > maxBodyBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBodyBytes} bytes`);

@@ -82,6 +82,14 @@ export interface ClusterKeys {
   keyFor(cluster: string): Promise<string | undefined>;
 }
 
+/**
+ * Bearer tokens of Consul's HTTP watch handler, per cluster (stored hashed).
+ * False for a wrong token and for an unknown cluster alike.
+ */
+export interface ConsulTokens {
+  verify(cluster: string, token: string): Promise<boolean>;
+}
+
 export interface Clock {
   nowMs(): number;
 }

@@ -88,6 +88,23 @@ export const CONFIG_FILE = {
   schemaPath: 'schema/tocsin.schema.json',
 } as const;
 
+/** Consul's own HTTP watch handler (ROUTES.consulHttp): names of its inputs and secrets. */
+export const CONSUL_HTTP = {
+  /** Secrets Manager: cluster c's token SHA-256 (hex) is `${clusterSecretPrefix}${c}${tokenSecretSuffix}`. */
+  tokenSecretSuffix: '/consul-http-token-sha256',
+  /** Query parameters: the cluster (or the cluster header) and the watch scope. */
+  clusterParam: 'cluster',
+  scopeParam: 'scope',
+  /** Lower-case headers Consul's http_handler_config can set, and Consul's own index header. */
+  clusterHeader: 'x-tocsin-cluster',
+  nodeHeader: 'x-tocsin-node',
+  indexHeader: 'x-consul-index',
+  /** Envelope node when no node header is configured. */
+  defaultNode: 'consul-http',
+  /** Local runner: SHA-256 of each cluster's token, in its data dir. */
+  localTokensFile: 'consul-tokens.json',
+} as const;
+
 /** HTTP headers of the shim protocol. */
 export const HEADERS = {
   cluster: 'x-tocsin-cluster',

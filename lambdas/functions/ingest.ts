@@ -11,6 +11,7 @@ import { DynamoScopeStore, DynamoSubjectStore } from '../adapters/dynamo-state-s
 import { DynamoReplayGuard } from '../adapters/dynamo-replay-guard';
 import { SnsAlertPublisher } from '../adapters/sns-publisher';
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
+import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
 import { defaultCheckPolicy } from '../domain/check-transitions';
 import { systemClock } from '../app/ports';
 
@@ -19,8 +20,10 @@ const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
 
+const secrets = new SecretsManagerClient({});
 const handle = createIngestHandler({
-  keys: new SecretsManagerClusterKeys(new SecretsManagerClient({}), config.clusterSecretPrefix, config.clusters),
+  keys: new SecretsManagerClusterKeys(secrets, config.clusterSecretPrefix, config.clusters),
+  consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
   replay: new DynamoReplayGuard(doc, config.tableName),
   sources: {
     subjects: new DynamoSubjectStore(doc, config.tableName),
@@ -40,6 +43,7 @@ export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
     method: event.requestContext.http.method,
     path: event.rawPath,
     headers,
+    query: event.queryStringParameters ?? {},
     body: Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8'),
   };
 }
