@@ -2,6 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CONSUL_HTTP } from '../lambdas/commons/topology';
 
 export interface ClusterSecretsProps {
   /** Cluster names (already validated). */
@@ -22,6 +23,12 @@ export class ClusterSecrets extends Construct {
   public readonly prefix: string;
   /** Secret per cluster name, in configuration order. */
   public readonly secrets: ReadonlyMap<string, Secret>;
+  /**
+   * Per cluster: the SHA-256 (hex) of the bearer token Consul's own HTTP watch handler
+   * sends (ROUTES.consulHttp). Deployed with a random placeholder that matches no
+   * token, so the route stays closed until an operator stores a digest.
+   */
+  public readonly consulTokenSecrets: ReadonlyMap<string, Secret>;
 
   constructor(scope: Construct, id: string, props: ClusterSecretsProps) {
     super(scope, id);
@@ -46,14 +53,34 @@ export class ClusterSecrets extends Construct {
       secrets.set(cluster, secret);
     }
     this.secrets = secrets;
+
+    const tokenSecrets = new Map<string, Secret>();
+    for (const cluster of props.clusters) {
+      const secret = new Secret(this, `ConsulToken-${cluster}`, {
+        secretName: this.consulTokenSecretName(cluster),
+        description: `tocsin: SHA-256 (hex) of the bearer token of cluster "${cluster}" for Consul http watch handlers; store with put-secret-value --secret-string "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)"`,
+        // A placeholder, not a hex digest: no token matches until one is stored.
+        generateSecretString: { passwordLength: CLUSTER_KEY_LENGTH, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'Holds the digest of a token configured in Consul agents\' watch definitions; rotating it automatically would lock the handlers out. Rotate deliberately (new token in Consul, then put-secret-value).',
+      });
+      tokenSecrets.set(cluster, secret);
+    }
+    this.consulTokenSecrets = tokenSecrets;
+  }
+
+  public consulTokenSecretName(cluster: string): string {
+    return `${this.prefix}${cluster}${CONSUL_HTTP.tokenSecretSuffix}`;
   }
 
   public secretName(cluster: string): string {
     return `${this.prefix}${cluster}`;
   }
 
-  /** Read access to exactly these secrets (GetSecretValue/DescribeSecret on their ARNs). */
+  /** Read access to exactly these secrets, HMAC keys and token digests (GetSecretValue/DescribeSecret on their ARNs). */
   public grantRead(grantee: IGrantable): Grant[] {
-    return [...this.secrets.values()].map((s) => s.grantRead(grantee));
+    return [...this.secrets.values(), ...this.consulTokenSecrets.values()].map((s) => s.grantRead(grantee));
   }
 }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ALERT_ATTRIBUTE_NAMES, CHANNELS_ATTRIBUTE, LAMBDA_ENV, ROUTES, STATE_TABLE } from '../../lambdas/commons/topology';
+import { ALERT_ATTRIBUTE_NAMES, CHANNELS_ATTRIBUTE, LAMBDA_ENV, ROUTES, STATE_TABLE, CONSUL_HTTP } from '../../lambdas/commons/topology';
 import { OUTPUTS } from '../../lib/tocsin-stack';
 import { STATE_TABLE_ACTIONS } from '../../lib/ingest-api';
 import { logicalIds, synth, type Synth } from './helpers';
@@ -250,14 +250,16 @@ describe('topics and email subscriptions', () => {
 describe('cluster secrets and least privilege', () => {
   const secretIds = () => logicalIds(template, 'AWS::SecretsManager::Secret');
 
-  test('one generated secret per cluster, named prefix + cluster', () => {
-    expect(secretIds()).toHaveLength(CLUSTERS.length);
+  test('per cluster two generated secrets: the HMAC key (prefix + cluster) and the Consul http token digest', () => {
+    expect(secretIds()).toHaveLength(2 * CLUSTERS.length);
     for (const cluster of CLUSTERS) {
-      template.hasResourceProperties('AWS::SecretsManager::Secret', {
-        Name: `${PREFIX}${cluster}`,
-        GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
-        SecretString: Match.absent(),
-      });
+      for (const name of [`${PREFIX}${cluster}`, `${PREFIX}${cluster}${CONSUL_HTTP.tokenSecretSuffix}`]) {
+        template.hasResourceProperties('AWS::SecretsManager::Secret', {
+          Name: name,
+          GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
+          SecretString: Match.absent(),
+        });
+      }
     }
   });
 
@@ -360,7 +362,11 @@ describe('outputs', () => {
     template.hasOutput(OUTPUTS.clusterSecretNames, { Value: CLUSTERS.map((c) => `${PREFIX}${c}`).join(',') });
     const arns = template.toJSON().Outputs[OUTPUTS.clusterSecretArns].Value;
     expect(arns['Fn::Join'][0]).toBe(',');
-    expect(arns['Fn::Join'][1].map((r: { Ref: string }) => r.Ref).sort()).toEqual(logicalIds(template, 'AWS::SecretsManager::Secret').sort());
+    const hmacSecretIds = Object.entries(template.findResources('AWS::SecretsManager::Secret'))
+      .filter(([, r]) => !String(r.Properties.Name).endsWith(CONSUL_HTTP.tokenSecretSuffix))
+      .map(([id]) => id);
+    expect(hmacSecretIds).toHaveLength(CLUSTERS.length);
+    expect(arns['Fn::Join'][1].map((r: { Ref: string }) => r.Ref).sort()).toEqual(hmacSecretIds.sort());
   });
 
   test('per cluster: the command printing TOCSIN_KEY and the full shim environment', () => {
@@ -407,8 +413,9 @@ deployment:
   test('no emails: no subscriptions; default cluster "default"', () => {
     const { template: t } = synth({ bundle: false, nag: false });
     t.resourceCountIs('AWS::SNS::Subscription', 0);
-    t.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 2);
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default` });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default${CONSUL_HTTP.tokenSecretSuffix}` });
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [LAMBDA_ENV.clusters]: 'default' }) } });
   });
 
