@@ -1,0 +1,98 @@
+import { decideEvent, EVENT_RETENTION_SECONDS, eventSubject, normalizeEvents, type EventRecordState } from '../../lambdas/domain/consul/events';
+import { InputError } from '../../lambdas/domain/consul-checks';
+import { BINARY_BYTES, eventBuffer, goJsonLine, userEvent } from '../support/consul-fixtures';
+
+const AT = '2026-03-01T10:00:00.000Z';
+const ctx = { cluster: 'prod', at: AT, node: 'agent-7', index: '18446744073709551615' };
+const parse = (value: unknown) => normalizeEvents(JSON.parse(goJsonLine(value)));
+
+describe('normalizeEvents', () => {
+  it('treats [] and null as no events', () => {
+    expect(parse([])).toEqual({ observations: [], rejected: [] });
+    expect(parse(null)).toEqual({ observations: [], rejected: [] });
+  });
+
+  it('decodes a UTF-8 payload, including Go-escaped <, >, & and U+2028', () => {
+    const text = '<deploy> & roll \u2028 ✓';
+    const line = goJsonLine([{ ...userEvent(1), Name: 'a<b>&c' }]);
+    expect(line).toContain('\\u003cb\\u003e\\u0026c');
+    const [ev] = normalizeEvents(JSON.parse(goJsonLine([userEvent(1, { payload: text, Name: 'a<b>&c' })]))).observations;
+    expect(ev).toMatchObject({ name: 'a<b>&c', payload: { kind: 'text', text } });
+  });
+
+  it('keeps binary payloads as binary and null payloads as none', () => {
+    const { observations } = parse([userEvent(1, { payload: BINARY_BYTES }), userEvent(2, { payload: null })]);
+    expect(observations.map((o) => o.payload.kind)).toEqual(['binary', 'none']);
+  });
+
+  it('keeps the filters, version and LTime', () => {
+    const [ev] = parse([userEvent(9, { NodeFilter: 'web-.*', ServiceFilter: 'api', TagFilter: 'v2', Version: 1, LTime: 4242 })]).observations;
+    expect(ev).toMatchObject({ nodeFilter: 'web-.*', serviceFilter: 'api', tagFilter: 'v2', version: 1, ltime: 4242 });
+  });
+
+  it('rejects a malformed entry and keeps the others', () => {
+    const { observations, rejected } = parse([userEvent(1), { ...userEvent(2), ID: '' }, { ...userEvent(3), Payload: '%%' }, userEvent(4)]);
+    expect(observations.map((o) => o.ltime)).toEqual([1, 4]);
+    expect(rejected.map((r) => r.index)).toEqual([1, 2]);
+    expect(rejected[0]?.reason).toContain('ID');
+    expect(rejected[1]?.reason).toContain('Payload');
+  });
+
+  it('refuses a body that is not an array', () => {
+    expect(() => normalizeEvents({ ID: 'x' })).toThrow(InputError);
+  });
+
+  it('reads a whole 256-event buffer', () => {
+    expect(parse(eventBuffer(256)).observations).toHaveLength(256);
+  });
+});
+
+describe('decideEvent', () => {
+  const [ev] = parse([userEvent(7, { NodeFilter: 'web-.*', payload: 'v1.2.3' })]).observations;
+
+  it('writes the first delivery once, with a TTL and an info alert', () => {
+    const { decision } = decideEvent(undefined, ev!, ctx);
+    if (decision.kind !== 'write') throw new Error('expected a write');
+    expect(decision.ttlSeconds).toBe(EVENT_RETENTION_SECONDS);
+    expect(EVENT_RETENTION_SECONDS).toBe(7 * 24 * 3600);
+    expect(decision.state).toEqual({ name: 'deploy', ltime: 7, firstSeenAt: AT, reportedBy: 'agent-7' });
+    expect(decision.alert).toMatchObject({ kind: 'event', severity: 'info', state: 'firing', cluster: 'prod', to: 'fired', title: 'INFO: event "deploy" fired in prod' });
+    const details = Object.fromEntries(decision.alert!.details);
+    expect(details).toMatchObject({
+      Event: 'deploy',
+      ID: ev!.id,
+      Payload: 'v1.2.3',
+      'Payload encoding': 'UTF-8 text',
+      NodeFilter: 'web-.*',
+      ServiceFilter: '(none)',
+      TagFilter: '(none)',
+      LTime: '7',
+      'Reported by': 'agent-7',
+      // The watch index is a hash: kept verbatim, never rounded through a double.
+      'Watch index': '18446744073709551615',
+    });
+  });
+
+  it('the alert id depends on the event ID only (every agent computes the same)', () => {
+    const a = decideEvent(undefined, ev!, ctx).decision;
+    const b = decideEvent(undefined, ev!, { ...ctx, node: 'agent-9', at: '2026-03-02T00:00:00.000Z', index: '1' }).decision;
+    expect(a.kind === 'write' && b.kind === 'write' && a.alert!.id === b.alert!.id).toBe(true);
+  });
+
+  it('ignores a replay once a record exists', () => {
+    const stored: EventRecordState = { name: 'deploy', ltime: 7, firstSeenAt: AT, reportedBy: 'agent-1' };
+    expect(decideEvent(stored, ev!, ctx).decision).toEqual({ kind: 'ignore', reason: 'duplicate' });
+  });
+
+  it('flags a binary payload in the alert', () => {
+    const [bin] = parse([userEvent(8, { payload: BINARY_BYTES })]).observations;
+    const { decision } = decideEvent(undefined, bin!, ctx);
+    const details = decision.kind === 'write' ? Object.fromEntries(decision.alert!.details) : {};
+    expect(details['Payload encoding']).toBe('binary');
+    expect(details.Payload).toMatch(/^\(binary, 10 bytes\) hex: 1f 8b/);
+  });
+
+  it('uses event/<ID> subjects', () => {
+    expect(eventSubject('abc')).toBe('event/abc');
+  });
+});
