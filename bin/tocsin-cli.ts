@@ -36,6 +36,7 @@ Options:
   --handler script|http
                       with --format: which handler type (default script)
   --token TOKEN       bearer token for the http handler type (default the placeholder "${DEFAULT_OPTIONS.token}")
+  --node NAME         http handler type: the node name this agent reports (an X-Tocsin-Node header)
   --service NAME      service (service watch) / service_id (agent_service) (default "${DEFAULT_OPTIONS.service}")
   --key KEY           key of the key watch (default "${DEFAULT_OPTIONS.key}")
   --prefix PREFIX     prefix of the keyprefix watch (default "${DEFAULT_OPTIONS.prefix}")
@@ -87,6 +88,7 @@ function options(values: Record<string, string | boolean | undefined>, env: Node
     service: str('service') ?? DEFAULT_OPTIONS.service,
     key: str('key') ?? DEFAULT_OPTIONS.key,
     prefix: str('prefix') ?? DEFAULT_OPTIONS.prefix,
+    ...(str('node') !== undefined ? { node: str('node') as string } : {}),
   };
 }
 
@@ -105,6 +107,7 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
         format: { type: 'string' },
         handler: { type: 'string' },
         token: { type: 'string' },
+        node: { type: 'string' },
         service: { type: 'string' },
         key: { type: 'string' },
         prefix: { type: 'string' },

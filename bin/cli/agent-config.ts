@@ -3,7 +3,7 @@
  * handler with the shim, or Consul's own http handler type) in JSON and HCL, and the
  * Serf event handler. Pure: options in, text out.
  */
-import { ROUTES } from '../../lambdas/commons/topology';
+import { CONSUL_HTTP, ROUTES } from '../../lambdas/commons/topology';
 import { CONSUL_WATCH_TYPES, type ConsulWatchType } from '../../lambdas/domain/types';
 
 export type HandlerKind = 'script' | 'http';
@@ -18,6 +18,8 @@ export interface AgentConfigOptions {
   types: readonly ConsulWatchType[];
   /** Bearer token placeholder for the http handler type. */
   token: string;
+  /** http handler type only: the node name to report (Consul cannot fill it in per agent). */
+  node?: string;
   /** Parameters of the watch types that need one. */
   service: string;
   key: string;
@@ -61,6 +63,11 @@ export function watchParameters(type: ConsulWatchType, o: Pick<AgentConfigOption
 
 export type Watch = Record<string, unknown>;
 
+/** `x-tocsin-node` -> `X-Tocsin-Node` (header names are case-insensitive; this reads better). */
+function httpHeaderName(lower: string): string {
+  return lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => `${dash}${c.toUpperCase()}`);
+}
+
 export function consulWatches(o: AgentConfigOptions, handler: HandlerKind): Watch[] {
   const base = apiBase(o.url);
   return o.types.map((type) => {
@@ -70,9 +77,9 @@ export function consulWatches(o: AgentConfigOptions, handler: HandlerKind): Watc
     } else {
       watch.handler_type = 'http';
       watch.http_handler_config = {
-        path: `${base}${ROUTES.consulHttp.path.replace('{watchType}', type)}?cluster=${encodeURIComponent(o.cluster)}`,
+        path: `${base}${ROUTES.consulHttp.path.replace('{watchType}', type)}?${CONSUL_HTTP.clusterParam}=${encodeURIComponent(o.cluster)}`,
         method: ROUTES.consulHttp.method,
-        header: { Authorization: [`Bearer ${o.token}`] },
+        header: { Authorization: [`Bearer ${o.token}`], ...(o.node ? { [httpHeaderName(CONSUL_HTTP.nodeHeader)]: [o.node] } : {}) },
         timeout: '10s',
       };
     }
@@ -187,7 +194,9 @@ export function fullText(o: AgentConfigOptions): string {
     '',
     '## 2. Consul, http handler type: Consul POSTs the watch JSON itself. One attempt, no',
     '##    retry, no spool: a change is lost while the API is unreachable. The bearer token',
-    '##    is a placeholder for the cluster\'s Consul-watch token.',
+    '##    is a placeholder for the cluster\'s Consul-watch token (`npm start` prints a local one).',
+    `##    Alerts name the node "${CONSUL_HTTP.defaultNode}" unless each agent adds its own`,
+    `##    ${httpHeaderName(CONSUL_HTTP.nodeHeader)} header (--node NAME). A second watch of one type: add &${CONSUL_HTTP.scopeParam}=NAME to its path.`,
     consulJson(o, 'http').trimEnd(),
     '##    or as HCL:',
     consulHcl(o, 'http').trimEnd(),

@@ -56,6 +56,11 @@ describe('tocsin consul-config', () => {
     }
   });
 
+  it('--node adds the X-Tocsin-Node header the http route reads', () => {
+    const watches = watchesOf(cli('consul-config', '--format', 'json', '--handler', 'http', '--types', 'checks', '--node', 'web-1').stdout);
+    expect(watches[0]?.http_handler_config?.header).toEqual({ Authorization: ['Bearer <token>'], 'X-Tocsin-Node': ['web-1'] });
+  });
+
   it.each(['script', 'http'])('--format hcl --handler %s names every type and is well-formed', (handler) => {
     const out = cli('consul-config', '--format', 'hcl', '--handler', handler);
     expect(out.code).toBe(0);
