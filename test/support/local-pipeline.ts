@@ -15,6 +15,8 @@ export interface LocalPipeline {
   dataDir: string;
   /** Everything printed so far on stdout. */
   output(): string;
+  /** Everything printed so far on stderr (the JSON request logs). */
+  logs(): string;
   stop(): Promise<number | null>;
 }
 
@@ -54,6 +56,7 @@ export async function startLocalPipeline(opts: { args?: string[]; env?: Record<s
     alertsTopicArn: sns[2],
     dataDir,
     output: () => stdout,
+    logs: () => stderr,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10000);

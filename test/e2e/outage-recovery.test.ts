@@ -1,0 +1,178 @@
+/**
+ * Nothing lost, nothing duplicated: the real bundled shim (agent-shim/dist) against the
+ * real local pipeline (`npm start`, DynamoDB Local in CI or dynalite, fauxqs), alerts
+ * counted on an SQS queue subscribed to the alerts topic.
+ *
+ * 1. The API is down (half the nodes: nothing listens; the others: a server answering
+ *    503) while 10 nodes x 100 serial watch invocations report 1,000 distinct checks
+ *    going critical. Everything spools. After recovery `tocsin-shim flush` on every node
+ *    delivers it all: exactly 1,000 alerts, one per check.
+ * 2. 50 agents report one change at the same moment: one alert.
+ */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { alertFromNotification } from '../../lambdas/domain/render';
+import type { Alert } from '../../lambdas/domain/types';
+import { goJsonLine, healthCheck } from '../support/consul-fixtures';
+import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
+import { awsClients, subscribeQueue } from '../support/fauxqs';
+import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
+import { deadPort, ensureBuilt, queued, runShim, startApi, tempDir, type FakeApi } from '../shim/helpers';
+
+let dynamo: TestDynamo;
+let pipeline: LocalPipeline;
+let clients: ReturnType<typeof awsClients>;
+let queueUrl: string;
+
+beforeAll(async () => {
+  ensureBuilt();
+  dynamo = await startTestDynamo();
+  pipeline = await startLocalPipeline({ args: ['--dynamodb-endpoint', dynamo.endpoint] });
+  clients = awsClients(pipeline.snsSqsEndpoint);
+  queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'outage-subscriber');
+}, 120_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+  await dynamo?.stop();
+});
+
+/** Receives until `count` alerts arrived (or `timeoutMs`), then keeps listening `quietMs` for extras. */
+async function collect(sqs: SQSClient, count: number, timeoutMs: number, quietMs: number): Promise<Alert[]> {
+  const got: Alert[] = [];
+  const deadline = Date.now() + timeoutMs;
+  let quietUntil = Number.POSITIVE_INFINITY;
+  while (Date.now() < Math.min(deadline, quietUntil)) {
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const messages = out.Messages ?? [];
+    for (const m of messages) got.push(alertFromNotification((JSON.parse(m.Body ?? '{}') as { Message: string }).Message));
+    if (messages.length > 0) {
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+    }
+    if (got.length >= count && quietUntil === Number.POSITIVE_INFINITY) quietUntil = Date.now() + quietMs;
+  }
+  return got;
+}
+
+/** Node `node`'s checks watch after its first k+1 checks went critical, one at a time. */
+function snapshot(node: string, k: number) {
+  return Array.from({ length: k + 1 }, (_, j) =>
+    healthCheck({
+      Node: node,
+      CheckID: `svc-${j}`,
+      Name: `svc-${j}`,
+      Status: 'critical',
+      Output: 'connection refused',
+      ServiceID: `svc-${j}`,
+      ServiceName: `svc-${j}`,
+      ServiceTags: [],
+      Definition: {},
+      CreateIndex: 1,
+      ModifyIndex: 1000 + j,
+    }),
+  );
+}
+
+function watchEnv(url: string, node: string, spool: string, index: number) {
+  return {
+    TOCSIN_URL: url,
+    TOCSIN_CLUSTER: pipeline.cluster,
+    TOCSIN_KEY: pipeline.key,
+    TOCSIN_NODE: node,
+    TOCSIN_SCOPE: node,
+    TOCSIN_SPOOL_DIR: spool,
+    CONSUL_INDEX: String(index),
+  };
+}
+
+/** `tocsin-shim flush` until the spool is empty (a flush stops at its time bound). */
+async function flushAll(node: string, spool: string): Promise<number> {
+  let runs = 0;
+  while (queued(spool).length > 0 && runs < 10) {
+    runs++;
+    const run = await runShim({ args: ['flush'], env: { ...watchEnv(pipeline.url, node, spool, 0), TOCSIN_TIMEOUT_MS: '60000' }, killAfterMs: 90_000 });
+    if (run.code !== 0 && run.code !== 75) throw new Error(`flush on ${node} exited ${run.code}: ${run.stderr}`);
+  }
+  return runs;
+}
+
+describe('outage and recovery through the real shim and pipeline', () => {
+  it('API down while 1,000 events are sent: all delivered after recovery, none duplicated', async () => {
+    const NODES = 10;
+    const PER_NODE = 100;
+    const deadUrl = `http://127.0.0.1:${await deadPort()}/v1/ingest`;
+    const failing: FakeApi = await startApi();
+    failing.reply = () => ({ status: 503, body: { error: 'unavailable', message: 'down for maintenance' } });
+    const nodes = Array.from({ length: NODES }, (_, i) => ({ name: `node-${String(i).padStart(2, '0')}`, spool: tempDir('tocsin-outage-'), url: i % 2 === 0 ? deadUrl : failing.url }));
+
+    // The outage: each node runs its watch handler 100 times, serially, as Consul would.
+    const outageStarted = Date.now();
+    const codes = await Promise.all(
+      nodes.map(async (node) => {
+        const seen: Array<number | null> = [];
+        for (let k = 0; k < PER_NODE; k++) {
+          const run = await runShim({ args: ['--watch', 'checks'], env: watchEnv(node.url, node.name, node.spool, 1000 + k), stdin: goJsonLine(snapshot(node.name, k)) });
+          if (run.code !== 0 || !run.stderr.includes('spooled')) throw new Error(`${node.name} #${k}: exit ${run.code}: ${run.stderr}`);
+          seen.push(run.code);
+        }
+        return seen;
+      }),
+    );
+    const outageMs = Date.now() - outageStarted;
+    await failing.close();
+    expect(codes.flat()).toEqual(Array(NODES * PER_NODE).fill(0));
+    expect(nodes.map((n) => queued(n.spool).length)).toEqual(Array(NODES).fill(PER_NODE));
+    expect(failing.requests.length).toBeGreaterThanOrEqual((NODES / 2) * PER_NODE); // the 503 server did see them
+
+    // Recovery: every node flushes its spool to the running pipeline.
+    const recoveryStarted = Date.now();
+    const flushRuns = await Promise.all(nodes.map((n) => flushAll(n.name, n.spool)));
+    const flushedMs = Date.now() - recoveryStarted;
+    const alerts = await collect(clients.sqs, NODES * PER_NODE, 120_000, 3000);
+    const recoveryMs = Date.now() - recoveryStarted - 3000;
+    // eslint-disable-next-line no-console
+    console.log(
+      `outage: ${NODES * PER_NODE} shim runs spooled in ${outageMs} ms; recovery: spools flushed in ${flushedMs} ms (${flushRuns.reduce((a, b) => a + b, 0)} flush runs), ` +
+        `${alerts.length} alerts received within ${recoveryMs} ms of the first flush`,
+    );
+
+    expect(nodes.map((n) => queued(n.spool).length)).toEqual(Array(NODES).fill(0));
+    expect(nodes.map((n) => queued(`${n.spool}/rejected`).length)).toEqual(Array(NODES).fill(0));
+    const keys = alerts.map((a) => `${a.node}/${a.check}`);
+    expect(new Set(keys).size).toBe(keys.length); // none duplicated
+    expect(alerts).toHaveLength(NODES * PER_NODE); // none lost
+    const expected = nodes.flatMap((n) => Array.from({ length: PER_NODE }, (_, j) => `${n.name}/svc-${j}`));
+    expect(keys.sort()).toEqual(expected.sort());
+    expect(alerts.every((a) => a.severity === 'critical' && a.state === 'firing' && a.to === 'critical')).toBe(true);
+    expect(new Set(alerts.map((a) => a.id)).size).toBe(NODES * PER_NODE);
+  }, 600_000);
+
+  it('50 agents report one change at the same moment: one alert', async () => {
+    const scope = 'fleet';
+    const run = (node: string, spool: string, status: string, index: number) =>
+      runShim({
+        args: ['--watch', 'checks'],
+        env: { ...watchEnv(pipeline.url, node, spool, index), TOCSIN_SCOPE: scope },
+        stdin: goJsonLine([healthCheck({ Node: 'web-1', CheckID: 'fleet-check', Status: status, CreateIndex: 5, ModifyIndex: index })]),
+        killAfterMs: 60_000,
+      });
+    expect((await run('agent-00', tempDir('tocsin-fleet-'), 'passing', 3000)).code).toBe(0);
+
+    const agents = Array.from({ length: 50 }, (_, i) => ({ node: `agent-${String(i + 1).padStart(2, '0')}`, spool: tempDir('tocsin-fleet-') }));
+    const started = Date.now();
+    const runs = await Promise.all(agents.map((a) => run(a.node, a.spool, 'critical', 3001)));
+    const concurrentMs = Date.now() - started;
+    expect(runs.map((r) => r.code)).toEqual(Array(50).fill(0));
+    // Whoever was told to retry (contention: 503) delivers on its next flush.
+    const spooled = agents.filter((a) => queued(a.spool).length > 0);
+    for (const a of spooled) await flushAll(a.node, a.spool);
+    const alerts = await collect(clients.sqs, 1, 30_000, 3000);
+    // eslint-disable-next-line no-console
+    console.log(`50 concurrent agents: ran in ${concurrentMs} ms, ${spooled.length} spooled and flushed, ${alerts.length} alert(s)`);
+    expect(alerts.map((a) => [a.node, a.check, a.from, a.to])).toEqual([['web-1', 'fleet-check', 'passing', 'critical']]);
+  }, 180_000);
+
+  it("the pipeline's logs never contain the cluster key", () => {
+    expect(pipeline.logs().length).toBeGreaterThan(0);
+    expect(pipeline.logs()).not.toContain(pipeline.key);
+  });
+});
