@@ -12,7 +12,6 @@ import { createIngestHandler } from '../lambdas/app/ingest-http';
 import { systemClock } from '../lambdas/app/ports';
 import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
 import { DynamoReplayGuard } from '../lambdas/adapters/dynamo-replay-guard';
-import { SnsAlertPublisher } from '../lambdas/adapters/sns-publisher';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { loadOrCreateLocalConsulTokens } from '../lambdas/adapters/consul-tokens';
 import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
@@ -21,6 +20,9 @@ import { dynamoClients, ensureStateTable, startDynalite } from './dynamodb';
 import { startSnsSqs } from './sns-sqs';
 import { createHttpServer } from './http-server';
 import { startNotificationPrinter } from './notifications';
+import { loadConfigFile, resolveConfigPath } from '../lambdas/commons/config-file';
+import { withSilenceRoutes } from '../lambdas/app/silence-api';
+import { startLocalNotify } from './notify';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -30,7 +32,10 @@ Options:
   --port N                 HTTP port (default ${LOCAL_DEFAULTS.port}; 0 picks a free one)
   --data-dir DIR           state, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
   --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite
-  --cluster NAME           cluster to accept (repeatable; default "default")
+  --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
+
+Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN_CONFIG
+(clusters, channels, rules; Slack channels are delivered to their webhookUrl).
   --help                   this text
 `;
 
@@ -63,7 +68,8 @@ async function main(): Promise<void> {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port} is not a port number`);
-  const clusters = values.cluster?.length ? values.cluster : ['default'];
+  const config = loadConfigFile(resolveConfigPath());
+  const clusters = values.cluster?.length ? values.cluster : config.runtime.clusters;
   const dataDir = resolve(values['data-dir']);
   mkdirSync(dataDir, { recursive: true });
   const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -75,6 +81,17 @@ async function main(): Promise<void> {
   const snsSqs = await startSnsSqs();
 
   const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
+  const logger = jsonLogger((line) => process.stderr.write(`${line}\n`));
+  const notify = await startLocalNotify({
+    config,
+    clusters,
+    doc,
+    sns: snsSqs.sns,
+    sqs: snsSqs.sqs,
+    alertsTopicArn: snsSqs.alertsTopicArn,
+    adminKeysPath: resolve(dataDir, 'admin-keys.json'),
+    logger,
+  });
   // Only the digests are kept: a token is shown once, when it is created.
   const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, CONSUL_HTTP.localTokensFile), clusters);
   const handle = createIngestHandler({
@@ -84,13 +101,14 @@ async function main(): Promise<void> {
     sources: {
       subjects: new DynamoSubjectStore(doc, STATE_TABLE.localName),
       scopes: new DynamoScopeStore(doc, STATE_TABLE.localName),
-      publisher: new SnsAlertPublisher(snsSqs.sns, snsSqs.alertsTopicArn),
+      publisher: notify.publisher,
+      rules: notify.rules,
       checkPolicy: defaultCheckPolicy,
       clock: systemClock,
     },
-    logger: jsonLogger((line) => process.stderr.write(`${line}\n`)),
+    logger,
   });
-  const server = createHttpServer(handle, LIMITS.maxBodyBytes);
+  const server = createHttpServer(withSilenceRoutes(notify.silenceApi, handle), LIMITS.maxBodyBytes);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(port, LOCAL_DEFAULTS.host, () => ok());
@@ -112,6 +130,10 @@ async function main(): Promise<void> {
   say(`# DynamoDB: ${dynamoEndpoint}  table ${STATE_TABLE.localName}`);
   say(`# SNS/SQS: ${snsSqs.endpoint}  topic ${snsSqs.alertsTopicArn}`);
   say(`# notifications are appended to ${jsonlPath}`);
+  say(`# config: ${config.file}`);
+  for (const line of notify.banner) say(line);
+  say('# silences (npx tocsin silence ...) are signed with the admin key of the cluster:');
+  say(`export TOCSIN_ADMIN_KEY=${notify.adminKeys[clusters[0] as string]}`);
   say('# shim environment:');
   say(`export TOCSIN_URL=${url}`);
   say(`export TOCSIN_CLUSTER=${clusters[0]}`);
@@ -128,6 +150,7 @@ async function main(): Promise<void> {
     say(`\n${signal}: stopping`);
     await new Promise<void>((r) => server.close(() => r()));
     await printer.stop();
+    await notify.stop();
     await snsSqs.stop();
     await dynamo?.stop();
     process.exit(0);

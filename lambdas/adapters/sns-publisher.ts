@@ -4,6 +4,7 @@ import type { AlertPublisher } from '../app/ports';
 import { safeText, truncateText } from '../domain/input-limits';
 import { alertAttributes, snsMessage } from '../domain/render';
 import type { Alert } from '../domain/types';
+import { CHANNELS_ATTRIBUTE } from '../commons/topology';
 
 /** SNS: subjects "less than 100 characters long", no line breaks or control characters. */
 export const MAX_SNS_SUBJECT_CHARS = 99;
@@ -17,18 +18,23 @@ export class SnsAlertPublisher implements AlertPublisher {
   constructor(
     private readonly sns: SNSClient,
     private readonly topicArn: string,
-    private readonly link?: string,
+    /** A link back: fixed, or per alert (tocsin.yaml links.alert). */
+    private readonly link?: string | ((alert: Alert) => string | undefined),
   ) {}
 
-  async publish(alert: Alert): Promise<void> {
-    const attributes = Object.fromEntries(
+  async publish(outboxAlert: Alert): Promise<void> {
+    const { routing: _routing, facts: _facts, ...alert } = outboxAlert; // outbox-only fields are never published
+    const attributes: Record<string, { DataType: string; StringValue: string }> = Object.fromEntries(
       // SNS refuses attribute values outside the XML character range, and the SDK cannot
       // encode lone surrogates: either would make this alert unpublishable forever.
       Object.entries(alertAttributes(alert)).map(([name, value]) => [name, { DataType: 'String', StringValue: safeText(value) }]),
     );
+    // Subscription filter policies route per channel: { "channels": ["<name>"] } matches any element.
+    if (alert.channels?.length) attributes[CHANNELS_ATTRIBUTE] = { DataType: 'String.Array', StringValue: JSON.stringify(alert.channels.map(safeText)) };
+    const link = typeof this.link === 'function' ? this.link(alert) : this.link;
     const attributeBytes = Object.entries(attributes).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.StringValue) + 6, 0);
-    let { subject, message } = snsMessage(alert, this.link);
-    if (Buffer.byteLength(message) + attributeBytes > MAX_SNS_MESSAGE_BYTES) ({ subject, message } = snsMessage(shrink(alert), this.link));
+    let { subject, message } = snsMessage(alert, link);
+    if (Buffer.byteLength(message) + attributeBytes > MAX_SNS_MESSAGE_BYTES) ({ subject, message } = snsMessage(shrink(alert), link));
     await this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,

@@ -14,6 +14,8 @@ import {
   type CheckRecordState,
 } from '../domain/check-transitions';
 import { checkAlert } from '../domain/check-alerts';
+import type { RuleSet } from '../domain/rules/evaluate';
+import { routeAlert, type Episodic } from '../domain/rules/notify';
 import { MaintenanceSet, maintenanceTargetOfCheckSubject, type MaintenanceTarget } from '../domain/consul/maintenance';
 import type { CheckObservation } from '../domain/types';
 import type { AlertPublisher, Clock, ScopeStore, SubjectRecord, SubjectStore } from './ports';
@@ -28,6 +30,8 @@ export interface SnapshotDeps {
   scopes: ScopeStore;
   publisher: AlertPublisher;
   policy: CheckAlertPolicy;
+  /** Alert rules (tocsin.yaml): routing, `for`, `repeat`, resolved notices. Absent: alerts go out unrouted. */
+  rules?: RuleSet;
   clock: Clock;
   leaseMs?: number;
   /** Parallel store calls per snapshot. */
@@ -65,15 +69,30 @@ export interface SnapshotResult {
 
 type CheckRecord = SubjectRecord<CheckRecordState>;
 
-function toDecision(decision: CheckDecision, policy: CheckAlertPolicy): Decision<CheckRecordState> {
+function toDecision(decision: CheckDecision, deps: Pick<SnapshotDeps, 'policy' | 'rules' | 'clock'>): Decision<CheckRecordState> {
   if (decision.kind === 'ignore') return { kind: 'ignore' };
   const t = decision.transition;
-  const { intent, suppressed } = evaluateCheckPolicy(policy, t); // maintenance mode around the policy
+  const { intent, suppressed } = evaluateCheckPolicy(deps.policy, t); // maintenance mode around the policy
   const { output: _output, ...facts } = t.observation; // output travels in the alert; keep items small
+  let alert = intent ? checkAlert(t, intent) : undefined;
+  // Rules: who hears about it and when; the episode travels with the check's state.
+  let episode = (t.previous as Episodic | undefined)?.episode;
+  if (deps.rules && alert) {
+    const routed = routeAlert({
+      rules: deps.rules,
+      alert,
+      subject: checkSubject(t.observation),
+      previous: episode,
+      facts: { checkName: t.observation.name, tags: t.observation.serviceTags },
+      nowMs: deps.clock.nowMs(),
+    });
+    alert = routed.alert;
+    episode = routed.episode;
+  }
   return {
     kind: 'write',
-    state: { ...nextCheckState(t, intent, suppressed), facts },
-    ...(intent ? { alert: checkAlert(t, intent) } : {}),
+    state: { ...nextCheckState(t, intent, suppressed), facts, ...(episode ? { episode } : {}) },
+    ...(alert ? { alert } : {}),
     ...(t.to === 'removed' ? { ttlSeconds: REMOVED_RETENTION_SECONDS } : {}),
   };
 }
@@ -128,7 +147,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
       return engine.apply<CheckRecordState>(
         cluster,
         subject,
-        (prev) => toDecision(decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark, covering(obs)), deps.policy),
+        (prev) => toDecision(decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark, covering(obs)), deps),
         prefetched(subject),
       );
     }),
@@ -138,7 +157,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
         subject,
         (prev) =>
           prev
-            ? toDecision(decideCheckRemoval(cluster, prev.state, { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps.policy)
+            ? toDecision(decideCheckRemoval(cluster, prev.state, { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps)
             : { kind: 'ignore' },
         prefetched(subject),
       ),
@@ -150,7 +169,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
         (prev) => {
           if (!prev) return { kind: 'ignore' };
           const obs = present.get(subject) ?? { ...prev.state.facts, output: '' };
-          return toDecision(decideCheckRelease(cluster, prev.state, obs, at, covering(obs)), deps.policy);
+          return toDecision(decideCheckRelease(cluster, prev.state, obs, at, covering(obs)), deps);
         },
         prefetched(subject),
       ),

@@ -13,8 +13,21 @@ export function emailSubject(alert: Alert): string {
   return raw.length <= MAX_SUBJECT_CHARS ? raw : `${raw.slice(0, MAX_SUBJECT_CHARS - 3)}...`;
 }
 
+/**
+ * The link back for an alert, from a template such as
+ * `https://consul.example.com/ui/{cluster}/nodes/{node}` (tocsin.yaml links.alert).
+ * Placeholders: {cluster} {node} {service} {check} {kind} {id}; values are URL-encoded.
+ */
+export function alertLink(template: string | undefined, alert: Alert): string | undefined {
+  if (!template) return undefined;
+  return template.replace(/\{(cluster|node|service|check|kind|id)\}/g, (_m, key: 'cluster' | 'node' | 'service' | 'check' | 'kind' | 'id') =>
+    encodeURIComponent(String(alert[key] ?? '')),
+  );
+}
+
 export function emailBody(alert: Alert, link?: string): string {
   const lines = [alert.title, ''];
+  if (alert.reminder) lines.push(`Reminder ${alert.reminder}: still firing.`, '');
   const when = alert.state === 'resolved' ? 'Resolved at' : 'Observed at';
   lines.push(`Cluster: ${alert.cluster}`);
   lines.push(`${when}: ${alert.at}`);

@@ -114,4 +114,16 @@ export interface Alert {
   since?: string;
   /** Ordered key/value facts for the body (check type, output excerpt ...). */
   details: Array<[string, string]>;
+  /** Channels this message is for (set by the dispatcher; the `channels` message attribute). */
+  channels?: string[];
+  /** Rules that routed it ("default" when none matched). */
+  rules?: string[];
+  /** Reminder number, for `repeat` reminders of a firing alert. */
+  reminder?: number;
+  /** A storm digest: this many notifications of the window folded into this one. */
+  digest?: { count: number; windowStart: string; windowSeconds: number };
+  /** Outbox only: what rules and silences match on (never published). */
+  facts?: import('./rules/types').MatchFacts;
+  /** Outbox only: deliveries and timers planned by the rules (never published). */
+  routing?: import('./rules/notify').Routing;
 }

@@ -20,6 +20,7 @@ export const consulChecks: SourceHandler = async (envelope, ctx) => {
       scopes: ctx.scopes,
       publisher: ctx.publisher,
       policy: ctx.checkPolicy,
+      ...(ctx.rules ? { rules: ctx.rules } : {}),
       clock: ctx.clock,
       ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}),
     },

@@ -1,6 +1,7 @@
 /** What every source handler (one per Consul watch type / Serf event) receives and returns. */
 import type { Rejection } from '../../domain/consul-checks';
 import type { CheckAlertPolicy } from '../../domain/check-transitions';
+import type { RuleSet } from '../../domain/rules/evaluate';
 import type { Envelope } from '../../domain/types';
 import type { AlertPublisher, Clock, ScopeStore, SubjectStore } from '../ports';
 
@@ -10,6 +11,12 @@ export interface SourceContext {
   publisher: AlertPublisher;
   clock: Clock;
   checkPolicy: CheckAlertPolicy;
+  /**
+   * Alert rules (tocsin.yaml). Sources pass their alert through
+   * `routeAlert({ rules, alert, subject, previous: state.episode, ... })` and store the
+   * returned episode with the subject; see docs/ARCHITECTURE.md "Rules".
+   */
+  rules?: RuleSet;
   /** Lease for pending alerts; tests shorten it. */
   leaseMs?: number;
 }

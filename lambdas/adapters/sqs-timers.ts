@@ -1,0 +1,24 @@
+/** TimerQueue on an SQS queue: per-message DelaySeconds (at most 900 s; longer timers hop). */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { TimerQueue } from '../app/dispatcher';
+import type { Clock } from '../app/ports';
+import { TIMERS_QUEUE } from '../commons/topology';
+import type { Timer } from '../domain/rules/notify';
+
+export function delaySeconds(dueAt: number, nowMs: number): number {
+  return Math.max(0, Math.min(TIMERS_QUEUE.maxDelaySeconds, Math.ceil((dueAt - nowMs) / 1000)));
+}
+
+export class SqsTimerQueue implements TimerQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async schedule(timer: Timer): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(timer), DelaySeconds: delaySeconds(timer.dueAt, this.clock.nowMs()) }),
+    );
+  }
+}

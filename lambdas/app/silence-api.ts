@@ -1,0 +1,125 @@
+/**
+ * The silence API (create, list, expire), transport-neutral like ingest-http.ts.
+ * Requests are signed exactly like the shim's (HMAC-SHA256 over method, path,
+ * timestamp and body digest; lambdas/domain/signing.ts), but with the cluster's ADMIN
+ * key, a separate secret: the shim key sits on every node of the cluster, and a
+ * compromised node must not be able to silence its own alerts. A silence applies to
+ * the cluster whose admin key signed it, and to nothing else.
+ */
+import { randomBytes } from 'node:crypto';
+import { HEADERS, LIMITS, ROUTES } from '../commons/topology';
+import { parseSilenceRequest, SilenceError, silenceState, SILENCE_LIMITS, type Silence } from '../domain/rules/silences';
+import { verify } from '../domain/signing';
+import type { HttpRequest, HttpResponse, Logger } from './ingest-http';
+import type { ClusterKeys, Clock, ReplayGuard } from './ports';
+
+export interface SilenceStore {
+  create(s: Silence): Promise<void>;
+  list(cluster: string): Promise<Silence[]>;
+  expire(cluster: string, id: string, nowMs: number): Promise<{ kind: 'expired' | 'already_expired'; silence: Silence } | { kind: 'not_found' }>;
+}
+
+export interface SilenceApiDeps {
+  /** Per-cluster admin keys (not the shim keys). */
+  adminKeys: ClusterKeys;
+  replay: ReplayGuard;
+  silences: SilenceStore;
+  clock: Clock;
+  logger: Logger;
+}
+
+const EXPIRE_PATH = new RegExp(`^${ROUTES.silenceExpire.path.replace('{id}', '([A-Za-z0-9_-]{1,64})')}$`);
+const MAX_BODY_BYTES = 64 * 1024;
+
+export function isSilenceRoute(path: string): boolean {
+  return path === ROUTES.silenceCreate.path || EXPIRE_PATH.test(path);
+}
+
+const json = (status: number, body: Record<string, unknown>): HttpResponse => ({ status, body });
+const fail = (status: number, error: string, message: string): HttpResponse => json(status, { error, message });
+
+function view(s: Silence, nowMs: number): Record<string, unknown> {
+  return { ...s, state: silenceState(s, nowMs) };
+}
+
+export function createSilenceApi(deps: SilenceApiDeps): (req: HttpRequest) => Promise<HttpResponse> {
+  async function authenticate(req: HttpRequest): Promise<string | HttpResponse> {
+    const cluster = req.headers[HEADERS.cluster];
+    if (!cluster) return fail(401, 'unauthenticated', `missing ${HEADERS.cluster} header`);
+    const key = await deps.adminKeys.keyFor(cluster);
+    if (!key) return fail(401, 'unauthenticated', 'unknown cluster');
+    const verdict = verify({
+      key,
+      method: req.method,
+      path: req.path,
+      timestamp: req.headers[HEADERS.timestamp],
+      signature: req.headers[HEADERS.signature],
+      body: req.body,
+      nowSeconds: Math.floor(deps.clock.nowMs() / 1000),
+      windowSeconds: LIMITS.signatureWindowSeconds,
+    });
+    if (!verdict.ok) return fail(401, 'unauthenticated', `${verdict.reason} (sign with the cluster's admin key)`);
+    const signature = req.headers[HEADERS.signature] as string;
+    if (!(await deps.replay.firstUse(`admin/${cluster}`, signature, Number(req.headers[HEADERS.timestamp]) + LIMITS.signatureWindowSeconds + 60))) {
+      return fail(401, 'unauthenticated', 'signature already used (replayed request)');
+    }
+    return cluster;
+  }
+
+  return async function handle(req: HttpRequest): Promise<HttpResponse> {
+    try {
+      const expireId = EXPIRE_PATH.exec(req.path)?.[1];
+      const route =
+        req.path === ROUTES.silenceCreate.path && req.method === ROUTES.silenceCreate.method
+          ? 'create'
+          : req.path === ROUTES.silenceList.path && req.method === ROUTES.silenceList.method
+            ? 'list'
+            : expireId && req.method === ROUTES.silenceExpire.method
+              ? 'expire'
+              : undefined;
+      if (!route) return fail(isSilenceRoute(req.path) ? 405 : 404, isSilenceRoute(req.path) ? 'method_not_allowed' : 'not_found', `no route for ${req.method} ${req.path.slice(0, 100)}`);
+      if (req.body.length > MAX_BODY_BYTES) return fail(413, 'body_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
+      const auth = await authenticate(req);
+      if (typeof auth !== 'string') return auth;
+      const cluster = auth;
+      const nowMs = deps.clock.nowMs();
+
+      if (route === 'list') {
+        const all = await deps.silences.list(cluster);
+        const wantAll = req.query?.all === '1' || req.query?.all === 'true';
+        const shown = all.filter((s) => wantAll || silenceState(s, nowMs) !== 'expired').sort((a, b) => a.endsAt.localeCompare(b.endsAt));
+        return json(200, { cluster, silences: shown.map((s) => view(s, nowMs)) });
+      }
+      if (route === 'expire') {
+        const out = await deps.silences.expire(cluster, expireId as string, nowMs);
+        if (out.kind === 'not_found') return fail(404, 'not_found', `no silence ${expireId} in cluster ${cluster}`);
+        deps.logger.info('silence expired', { cluster, id: expireId, already: out.kind === 'already_expired' });
+        return json(200, { silence: view(out.silence, nowMs), ...(out.kind === 'already_expired' ? { note: 'it had already ended' } : {}) });
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(req.body.toString('utf8'));
+      } catch {
+        return fail(400, 'malformed_json', 'the body must be JSON');
+      }
+      const active = (await deps.silences.list(cluster)).filter((s) => silenceState(s, nowMs) !== 'expired');
+      if (active.length >= SILENCE_LIMITS.perCluster) return fail(409, 'too_many_silences', `cluster ${cluster} already has ${active.length} silences; expire some first`);
+      const silence = parseSilenceRequest(body, cluster, randomBytes(9).toString('base64url'), nowMs);
+      await deps.silences.create(silence);
+      deps.logger.info('silence created', { cluster, id: silence.id, author: silence.author, endsAt: silence.endsAt });
+      return json(201, { silence: view(silence, nowMs) });
+    } catch (err) {
+      if (err instanceof SilenceError) return fail(400, 'invalid_silence', err.message);
+      deps.logger.error('silence api failed', { error: (err as Error).message });
+      return fail(500, 'internal', 'internal error; the request can be retried');
+    }
+  };
+}
+
+/** Silence routes to the silence API, everything else to `other` (the ingest handler). */
+export function withSilenceRoutes(
+  silences: (req: HttpRequest) => Promise<HttpResponse>,
+  other: (req: HttpRequest) => Promise<HttpResponse>,
+): (req: HttpRequest) => Promise<HttpResponse> {
+  return (req) => (isSilenceRoute(req.path) ? silences(req) : other(req));
+}

@@ -1,0 +1,81 @@
+/**
+ * The delayed worker: a timer (SQS delay queue message) fired. Subject timers re-check
+ * the stored episode through the transition engine (so a `for` notification or a
+ * reminder goes out exactly when the condition still holds, once); digest timers send
+ * the storm digest of a (cluster, channel, window). A timer more than a second early
+ * (SQS delays stop at 900 s) is put back for the rest of its delay.
+ */
+import type { DigestTimer, Episodic, SubjectTimer, Timer } from '../domain/rules/notify';
+import { fireTimer } from '../domain/rules/notify';
+import { digestAlert, DIGEST_MAX_LINES, type FoldedAlert } from '../domain/rules/storm';
+import type { GroupingSpec } from '../domain/rules/types';
+import type { Alert } from '../domain/types';
+import type { ChannelPublisher, TimerQueue } from './dispatcher';
+import type { AlertPublisher, Clock, SubjectStore } from './ports';
+import { TransitionEngine } from './transition-engine';
+
+export interface DigestStore {
+  folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number }>;
+  wasSent(timer: DigestTimer): Promise<boolean>;
+  markSent(timer: DigestTimer): Promise<void>;
+}
+
+export interface TimerWorkerDeps {
+  subjects: SubjectStore;
+  /** The dispatcher: silences and storm grouping apply to delayed notifications too. */
+  publisher: AlertPublisher;
+  /** Digests go straight to their channel. */
+  channels: ChannelPublisher;
+  timers: TimerQueue;
+  digests: DigestStore;
+  grouping: GroupingSpec;
+  clock: Clock;
+  leaseMs?: number;
+}
+
+export type TimerOutcome = 'rescheduled' | 'notified' | 'stale' | 'digest-sent' | 'digest-empty';
+
+/** Early by more than this: back on the queue. */
+const EARLY_TOLERANCE_MS = 1000;
+
+export class TimerNotSettled extends Error {}
+
+export function parseTimer(body: string): Timer {
+  const t = JSON.parse(body) as Timer;
+  if (!t || typeof t !== 'object' || !['for', 'repeat', 'digest'].includes(t.kind) || typeof t.dueAt !== 'number' || typeof t.cluster !== 'string') {
+    throw new Error('not a tocsin timer message');
+  }
+  return t;
+}
+
+export async function handleTimer(deps: TimerWorkerDeps, timer: Timer): Promise<TimerOutcome> {
+  if (timer.dueAt - deps.clock.nowMs() > EARLY_TOLERANCE_MS) {
+    await deps.timers.schedule(timer);
+    return 'rescheduled';
+  }
+  return timer.kind === 'digest' ? sendDigest(deps, timer) : fireSubjectTimer(deps, timer);
+}
+
+async function fireSubjectTimer(deps: TimerWorkerDeps, timer: SubjectTimer): Promise<TimerOutcome> {
+  const engine = new TransitionEngine({ store: deps.subjects, publisher: deps.publisher, clock: deps.clock, ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}) });
+  let fired: Alert | undefined;
+  const outcome = await engine.apply<Episodic & Record<string, unknown>>(timer.cluster, timer.subject, (prev) => {
+    fired = undefined;
+    if (!prev) return { kind: 'ignore' };
+    const out = fireTimer(timer, prev.state.episode, deps.clock.nowMs());
+    if (!out.alert) return { kind: 'ignore' };
+    fired = out.alert;
+    return { kind: 'write', state: { ...prev.state, episode: out.episode }, alert: out.alert };
+  });
+  if (outcome === 'unsettled') throw new TimerNotSettled(`timer ${timer.kind} ${timer.subject}: ${engine.errors.join('; ')}`);
+  return fired && outcome === 'published' ? 'notified' : 'stale';
+}
+
+async function sendDigest(deps: TimerWorkerDeps, timer: DigestTimer): Promise<TimerOutcome> {
+  if (await deps.digests.wasSent(timer)) return 'digest-sent';
+  const { items, total } = await deps.digests.folded(timer, DIGEST_MAX_LINES + 1);
+  if (total === 0) return 'digest-empty';
+  await deps.channels.publish(digestAlert(timer, items, total, deps.grouping));
+  await deps.digests.markSent(timer);
+  return 'digest-sent';
+}

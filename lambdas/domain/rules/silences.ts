@@ -1,0 +1,159 @@
+/**
+ * Silences: matchers (the rule matcher syntax), a time range, who and why. A silence
+ * mutes every delivery whose facts it matches while it is active. An expired silence
+ * never applies: the end time is checked on every read; DynamoDB's TTL only cleans up.
+ */
+import { parseDuration } from './duration';
+import { compileMatch, compileMatcher, MatcherError } from './matchers';
+import { MATCH_FIELDS, META_FIELDS, type MatchFacts, type MatchSpec, type MatcherSpec } from './types';
+
+export interface Silence {
+  id: string;
+  cluster: string;
+  matchers: MatchSpec;
+  /** ISO-8601. */
+  startsAt: string;
+  endsAt: string;
+  author: string;
+  comment: string;
+  createdAt: string;
+}
+
+export const SILENCE_LIMITS = {
+  maxSeconds: 90 * 86400,
+  authorChars: 100,
+  commentChars: 1000,
+  /** Active + pending silences per cluster. */
+  perCluster: 500,
+} as const;
+
+export class SilenceError extends Error {}
+
+export function isActive(s: Pick<Silence, 'startsAt' | 'endsAt'>, nowMs: number): boolean {
+  return Date.parse(s.startsAt) <= nowMs && nowMs < Date.parse(s.endsAt);
+}
+
+export function silenceState(s: Pick<Silence, 'startsAt' | 'endsAt'>, nowMs: number): 'active' | 'pending' | 'expired' {
+  if (nowMs >= Date.parse(s.endsAt)) return 'expired';
+  return Date.parse(s.startsAt) > nowMs ? 'pending' : 'active';
+}
+
+/** The first active silence matching the facts. */
+export function silenced(silences: readonly Silence[], facts: MatchFacts, nowMs: number): Silence | undefined {
+  return silences.find((s) => s.cluster === facts.cluster && isActive(s, nowMs) && compileMatch(s.matchers)(facts));
+}
+
+function text(body: Record<string, unknown>, field: string, max: number): string {
+  const v = body[field];
+  if (typeof v !== 'string' || v.trim() === '') throw new SilenceError(`${field} is required (a non-empty string)`);
+  if (v.length > max) throw new SilenceError(`${field} must be at most ${max} characters`);
+  return v.trim();
+}
+
+function time(value: unknown, field: string): number {
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw new SilenceError(`${field} must be an ISO-8601 time`);
+  return Date.parse(value);
+}
+
+export function validateMatchers(raw: unknown): MatchSpec {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SilenceError('matchers must be an object of field: matcher');
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (entries.length === 0) throw new SilenceError('a silence needs at least one matcher');
+  const known = new Set<string>([...MATCH_FIELDS, ...META_FIELDS]);
+  for (const [field, spec] of entries) {
+    if (!known.has(field)) throw new SilenceError(`matchers.${field}: unknown field; use one of ${[...known].join(', ')}`);
+    try {
+      if ((META_FIELDS as readonly string[]).includes(field)) {
+        if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new MatcherError('must be an object of key: matcher');
+        for (const s of Object.values(spec)) compileMatcher(s as MatcherSpec);
+      } else {
+        compileMatcher(spec as MatcherSpec);
+      }
+    } catch (err) {
+      if (err instanceof MatcherError) throw new SilenceError(`matchers.${field}: ${err.message}`);
+      throw err;
+    }
+  }
+  return raw as MatchSpec;
+}
+
+/**
+ * A create request: `{ matchers, endsAt | duration, startsAt?, author, comment }`.
+ * The cluster is the one the request was signed for, whatever the body says.
+ */
+export function parseSilenceRequest(body: unknown, cluster: string, id: string, nowMs: number): Silence {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SilenceError('the body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  const matchers = validateMatchers(b.matchers);
+  if (matchers.cluster !== undefined) throw new SilenceError('matchers.cluster: a silence applies to the cluster whose admin key signed it; leave cluster out');
+  const start = b.startsAt === undefined ? nowMs : time(b.startsAt, 'startsAt');
+  let end: number;
+  if (b.endsAt !== undefined && b.duration !== undefined) throw new SilenceError('give endsAt or duration, not both');
+  if (b.endsAt !== undefined) end = time(b.endsAt, 'endsAt');
+  else if (b.duration !== undefined) {
+    const seconds = parseDuration(b.duration);
+    if (seconds === undefined || seconds <= 0) throw new SilenceError('duration must be a positive duration such as 30m, 2h, 1d');
+    end = start + seconds * 1000;
+  } else throw new SilenceError('endsAt or duration is required');
+  if (end <= nowMs) throw new SilenceError('the silence would already be over');
+  if (end <= start) throw new SilenceError('endsAt must be after startsAt');
+  if (end - start > SILENCE_LIMITS.maxSeconds * 1000) throw new SilenceError(`a silence lasts at most ${SILENCE_LIMITS.maxSeconds / 86400} days`);
+  return {
+    id,
+    cluster,
+    matchers,
+    startsAt: new Date(start).toISOString(),
+    endsAt: new Date(end).toISOString(),
+    author: text(b, 'author', SILENCE_LIMITS.authorChars),
+    comment: text(b, 'comment', SILENCE_LIMITS.commentChars),
+    createdAt: new Date(nowMs).toISOString(),
+  };
+}
+
+/**
+ * Command-line matcher syntax, one field per argument:
+ * `field=value` exact, `field!=value`, `field=~regex`, `field!~regex`,
+ * `field=*glob*` (a value with * or ? is a glob), `nodeMeta.rack=r1`.
+ */
+export function parseMatcherArg(arg: string): { field: string; key?: string; spec: MatcherSpec } {
+  const m = /^([A-Za-z]+)(?:\.([^=!~]+))?(=~|!~|!=|=)(.*)$/s.exec(arg);
+  if (!m) throw new SilenceError(`matcher "${arg}" must look like field=value, field!=value, field=~regex or field!~regex`);
+  const [, field, key, op, value] = m as unknown as [string, string, string | undefined, string, string];
+  let spec: MatcherSpec = op === '=~' || op === '!~' ? { regex: value } : /[*?]/.test(value) ? { glob: value } : value;
+  if (op.startsWith('!')) spec = { not: spec };
+  return key !== undefined ? { field, key, spec } : { field, spec };
+}
+
+export function matchersFromArgs(args: string[]): MatchSpec {
+  const out: Record<string, unknown> = {};
+  for (const arg of args) {
+    const { field, key, spec } = parseMatcherArg(arg);
+    if (key !== undefined) {
+      const meta = (out[field] ??= {}) as Record<string, MatcherSpec>;
+      meta[key] = spec;
+    } else {
+      if (out[field] !== undefined) throw new SilenceError(`matcher for ${field} given twice`);
+      out[field] = spec;
+    }
+  }
+  return validateMatchers(out);
+}
+
+/** One line per matcher, in the CLI syntax where it has one. */
+export function describeMatchers(m: MatchSpec): string {
+  const one = (spec: MatcherSpec): string => {
+    if (typeof spec === 'string') return `=${spec}`;
+    if (Array.isArray(spec)) return `∈[${spec.map((s) => one(s).replace(/^=/, '')).join(', ')}]`;
+    if ('not' in spec) return `!${one(spec.not).replace(/^=/, '=')}`.replace('!=~', '!~');
+    if ('regex' in spec) return `=~${spec.regex}`;
+    if ('glob' in spec) return `=${spec.glob}`;
+    return `=${spec.equals}`;
+  };
+  return Object.entries(m)
+    .flatMap(([field, spec]) =>
+      (META_FIELDS as readonly string[]).includes(field)
+        ? Object.entries(spec as Record<string, MatcherSpec>).map(([k, s]) => `${field}.${k}${one(s)}`)
+        : [`${field}${one(spec as MatcherSpec)}`],
+    )
+    .join(' ');
+}
