@@ -156,20 +156,23 @@ export class DynamoScopeStore implements ScopeStore {
       Key: { [PK]: keys.cluster(cluster), [SK]: keys.scope(scope) },
       ConditionExpression: 'attribute_not_exists(watermark) OR watermark <= :w',
     };
+    const add = update.addActive.length > 0;
+    const del = update.removeActive.length > 0;
     try {
+      // ADD and DELETE on one attribute cannot share an update expression: only when a
+      // snapshot both adds and removes active subjects does this take a second write.
       await this.doc.send(
         new UpdateCommand({
           ...common,
-          UpdateExpression: `SET watermark = :w, updatedAt = :now${update.addActive.length ? ' ADD active :add' : ''}`,
+          UpdateExpression: `SET watermark = :w, updatedAt = :now${add ? ' ADD active :add' : del ? ' DELETE active :del' : ''}`,
           ExpressionAttributeValues: {
             ':w': update.watermark,
             ':now': new Date().toISOString(),
-            ...(update.addActive.length ? { ':add': new Set(update.addActive) } : {}),
+            ...(add ? { ':add': new Set(update.addActive) } : del ? { ':del': new Set(update.removeActive) } : {}),
           },
         }),
       );
-      // ADD and DELETE on one attribute cannot share an update expression.
-      if (update.removeActive.length) {
+      if (add && del) {
         await this.doc.send(
           new UpdateCommand({
             ...common,
