@@ -38,7 +38,14 @@ const UNSAFE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud80
 
 /** `text` with every unsafe character replaced by U+FFFD. */
 export function safeText(text: string): string {
-  return text.replace(UNSAFE_TEXT, '\ufffd');
+  // Every field of every check passes here: a plain scan finds the (usual) clean text
+  // several times faster than the regex, which only runs when something may need replacing
+  // (including valid surrogate pairs, which it keeps).
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c >= 0xd800 && (c <= 0xdfff || c >= 0xfffe)) return text.replace(UNSAFE_TEXT, '\ufffd');
+  }
+  return text;
 }
 
 /** At most `max` UTF-16 units, never ending in half a surrogate pair. */
