@@ -14,6 +14,7 @@ import {
   type AgentConfigOptions,
   type HandlerKind,
 } from './cli/agent-config';
+import { SILENCE_COMMAND, silenceMain } from './commands/silence';
 
 export const USAGE = `Usage: tocsin <command> [options]
 
@@ -22,6 +23,7 @@ Commands:
                   the shim, and Consul's http handler type), in JSON and HCL, plus the
                   Serf event handler line.
   serf-config     Only the Serf event handler configuration.
+  silence         add | list | expire silences (tocsin silence --help).
   help            This text.
 
 Options:
@@ -140,7 +142,8 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
   }
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === SILENCE_COMMAND) silenceMain(process.argv.slice(3));
+else if (require.main === module) {
   const out = runCli(process.argv.slice(2));
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);

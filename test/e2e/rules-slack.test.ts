@@ -1,0 +1,248 @@
+/**
+ * End to end, locally: the bundled shim (as Consul runs it) -> `npm start`'s pipeline
+ * with a tocsin.yaml whose Slack channels point at a local stand-in for Slack ->
+ * rules, timers, silences, storm grouping -> the Slack worker's Block Kit posts.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
+import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
+import { awsClients } from '../support/fauxqs';
+import { goJsonLine, healthCheck } from '../support/consul-fixtures';
+import { blockText, startFakeSlack, type FakeSlack, type SlackPost } from '../support/fake-slack';
+
+const WINDOW_SECONDS = 6;
+const THRESHOLD = 4;
+
+let slack: FakeSlack;
+let pipeline: LocalPipeline;
+let adminKey: string;
+let dlqUrl: string;
+
+const config = (s: FakeSlack) => `# yaml-language-server: $schema=${ROOT}/schema/tocsin.schema.json
+clusters: [default]
+channels:
+  email: { type: email }
+  ops: { type: slack, webhookUrl: "${s.url('ops')}" }
+  storm: { type: slack, webhookUrl: "${s.url('storm')}" }
+  flaky: { type: slack, webhookUrl: "${s.url('flaky')}" }
+  down: { type: slack, webhookUrl: "${s.url('down')}" }
+defaults: { channels: [email] }
+grouping: { windowSeconds: ${WINDOW_SECONDS}, threshold: ${THRESHOLD} }
+delivery: { slack: { maxReceiveCount: 2, minIntervalMs: 50 } }
+links: { alert: "https://consul.example.com/ui/{cluster}/nodes/{node}" }
+rules:
+  - name: quiet-maintenance
+    match: { status: maintenance }
+    suppress: true
+  - name: slow
+    match: { check: { glob: "slow-*" } }
+    channels: [ops]
+    for: 2s
+    repeat: 3s
+  - name: web
+    match: { check: { glob: "web-*" }, tags: { not: canary } }
+    channels: [ops]
+  - name: flaky
+    match: { check: flaky }
+    channels: [flaky]
+  - name: down
+    match: { check: down }
+    channels: [down]
+  - name: storm
+    match: { node: { glob: "storm-*" } }
+    channels: [storm]
+`;
+
+beforeAll(async () => {
+  ensureBuilt();
+  slack = await startFakeSlack();
+  const dir = tempDir('tocsin-e2e-rules-');
+  const file = join(dir, 'tocsin.yaml');
+  writeFileSync(file, config(slack));
+  pipeline = await startLocalPipeline({ env: { TOCSIN_CONFIG: file, TOCSIN_LOCAL_RETRY_SECONDS: '1', TOCSIN_LOCAL_SILENCE_CACHE_MS: '0' } });
+  adminKey = /^export TOCSIN_ADMIN_KEY=(\S+)$/m.exec(pipeline.output())?.[1] ?? '';
+  dlqUrl = /^# slack dead-letter queue: (\S+)$/m.exec(pipeline.output())?.[1] ?? '';
+  expect(adminKey).not.toBe('');
+  expect(dlqUrl).not.toBe('');
+}, 90000);
+
+afterAll(async () => {
+  const code = await pipeline?.stop();
+  await slack?.close();
+  expect(code).toBe(0);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One Consul agent's checks watch invocation: a whole snapshot of one watch scope. */
+async function consul(scope: string, checks: Array<Parameters<typeof healthCheck>[0]>, index: number): Promise<number> {
+  const run = await runShim({
+    args: ['--watch', 'checks', '--scope', scope],
+    env: {
+      TOCSIN_URL: pipeline.url,
+      TOCSIN_CLUSTER: pipeline.cluster,
+      TOCSIN_KEY: pipeline.key,
+      TOCSIN_NODE: 'agent-1',
+      TOCSIN_SPOOL_DIR: tempDir('tocsin-e2e-spool-'),
+      CONSUL_INDEX: String(index),
+    },
+    stdin: goJsonLine(checks.map((c) => healthCheck({ Name: c?.CheckID ?? 'check', ...c }))),
+  });
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return Date.now();
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; Slack saw:\n${slack.posts.map((p) => `${p.channel} ${p.status} ${p.body.text}`).join('\n')}`);
+    await sleep(100);
+  }
+}
+
+const about = (channel: string, text: string) => () => slack.postsTo(channel, 200).filter((p) => p.body.text.includes(text));
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      join(ROOT, 'node_modules', '.bin', 'tsx'),
+      [join(ROOT, 'bin', 'tocsin-cli.ts'), 'silence', ...args],
+      { cwd: ROOT, env: { ...process.env, TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_ADMIN_KEY: adminKey } },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function expectBlockKit(post: SlackPost, opts: { emoji: string; color: string; title: string }): void {
+  const { body } = post;
+  expect(body.text).toContain(opts.emoji);
+  expect(body.text).toContain(opts.title);
+  expect(body.attachments).toHaveLength(1);
+  const [att] = body.attachments;
+  expect(att!.color).toBe(opts.color);
+  expect(att!.fallback).toBe(body.text);
+  expect(att!.blocks.length).toBeLessThanOrEqual(50);
+  expect(att!.blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
+  expect(String(att!.blocks[0]!.text.text)).toContain(opts.emoji);
+  for (const b of att!.blocks) {
+    if (b.type === 'section' && b.text) expect(String(b.text.text).length).toBeLessThanOrEqual(3000);
+    for (const f of b.fields ?? []) expect(String(f.text).length).toBeLessThanOrEqual(2000);
+  }
+}
+
+describe('rules to Slack, through the shim and npm start', () => {
+  it('for: 2s holds a critical check back, then notifies; a blip shorter than that is never heard of; repeat reminds; resolved closes', async () => {
+    const sent = await consul('slow', [{ Node: 'web-1', CheckID: 'slow-1', Status: 'critical', Output: 'timeout', ModifyIndex: 20 }, { Node: 'web-1', CheckID: 'slow-blip', Status: 'critical', ModifyIndex: 21 }], 21);
+    await sleep(1200);
+    expect(slack.postsTo('ops')).toEqual([]);
+    // slow-blip recovers before its 2 s: nothing, neither firing nor resolved.
+    await consul('slow', [{ Node: 'web-1', CheckID: 'slow-1', Status: 'critical', Output: 'timeout', ModifyIndex: 20 }, { Node: 'web-1', CheckID: 'slow-blip', Status: 'passing', ModifyIndex: 22 }], 22);
+
+    await until('the firing notice', () => about('ops', 'slow-1')().length >= 1, 10000);
+    const [firing] = about('ops', 'slow-1')();
+    expect(firing!.at - sent).toBeGreaterThanOrEqual(1900);
+    expectBlockKit(firing!, { emoji: ':red_circle:', color: '#E01E5A', title: 'CRITICAL:' });
+    const text = blockText(firing!.body);
+    expect(text).toContain('web-1');
+    expect(text).toContain('timeout');
+    expect(text).toContain('rule slow');
+    expect(firing!.body.attachments[0]!.blocks.at(-1)).toEqual({
+      type: 'actions',
+      elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open', emoji: false }, url: 'https://consul.example.com/ui/default/nodes/web-1' }],
+    });
+
+    await until('a reminder', () => about('ops', 'reminder 1')().length === 1, 10000);
+    expect(about('ops', 'reminder 1')()[0]!.at - firing!.at).toBeGreaterThanOrEqual(2500);
+
+    await consul('slow', [{ Node: 'web-1', CheckID: 'slow-1', Status: 'passing', ModifyIndex: 30 }, { Node: 'web-1', CheckID: 'slow-blip', Status: 'passing', ModifyIndex: 22 }], 30);
+    await until('the resolved notice', () => about('ops', 'RESOLVED')().length === 1, 10000);
+    const resolved = about('ops', 'RESOLVED')()[0]!;
+    expectBlockKit(resolved, { emoji: ':white_check_mark:', color: '#2EB67D', title: 'RESOLVED:' });
+    expect(resolved.body.text).toContain('slow-1');
+    const count = slack.postsTo('ops').length;
+    await sleep(4000); // no reminder after the resolution
+    expect(slack.postsTo('ops')).toHaveLength(count);
+    expect(slack.posts.filter((p) => p.body.text.includes('slow-blip'))).toEqual([]);
+  }, 60000);
+
+  it('a silence (CLI, admin key) mutes matching alerts until it is expired', async () => {
+    const added = await cli(['add', '--match', 'check=web-*', '--match', 'node!=db-1', '--duration', '10m', '--comment', 'deploying web', '--author', 'e2e']);
+    expect(added.stderr).toContain('silenced check=web-* node!=db-1 in default until');
+    expect(added.code).toBe(0);
+    const id = added.stdout.trim();
+    const listed = await cli(['list']);
+    expect(listed.stdout).toMatch(new RegExp(`${id}\\s+active\\s+\\S+\\s+e2e\\s+check=web-\\* node!=db-1\\s+deploying web`));
+    // The shim's key cannot sign admin requests.
+    const wrongKey = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bin', 'tocsin-cli.ts'), 'silence', 'list'], { cwd: ROOT, env: { ...process.env, TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_ADMIN_KEY: pipeline.key } }, (err, _o, stderr) =>
+        resolve({ code: Number((err as { code?: number } | null)?.code ?? 0), stderr }),
+      ),
+    );
+    expect(wrongKey.code).toBe(77);
+    expect(wrongKey.stderr).toContain('401 unauthenticated');
+
+    await consul('web', [{ Node: 'web-1', CheckID: 'web-a', Status: 'critical', ModifyIndex: 40 }], 40);
+    await sleep(3000);
+    expect(slack.posts.filter((p) => p.body.text.includes('web-a'))).toEqual([]);
+
+    const expired = await cli(['expire', id]);
+    expect(expired.code).toBe(0);
+    expect(expired.stdout).toContain(`${id} ended at`);
+    expect((await cli(['list'])).stdout).toBe('no silences\n');
+    expect((await cli(['list', '--all'])).stdout).toContain(`${id}  expired`);
+
+    await consul('web', [{ Node: 'web-1', CheckID: 'web-a', Status: 'critical', ModifyIndex: 40 }, { Node: 'web-2', CheckID: 'web-b', Status: 'warning', ModifyIndex: 41 }], 41);
+    await until('the alert after the silence', () => about('ops', 'web-b')().length === 1, 10000);
+    expectBlockKit(about('ops', 'web-b')()[0]!, { emoji: ':large_orange_circle:', color: '#ECB22E', title: 'WARNING:' });
+  }, 60000);
+
+  it(`storm grouping: ${THRESHOLD} posts one by one, then one digest for the rest of the window`, async () => {
+    // Start right after a window boundary so that the burst falls into one window.
+    const size = WINDOW_SECONDS * 1000;
+    await sleep(size - (Date.now() % size) + 200);
+    const nodes = Array.from({ length: 15 }, (_, i) => `storm-${i + 1}`);
+    await consul('storm', nodes.map((Node, i) => ({ Node, CheckID: 'disk', Name: 'disk', ServiceID: '', ServiceName: '', ServiceTags: [], Status: 'critical', ModifyIndex: 100 + i })), 200);
+    await until('the digest', () => slack.postsTo('storm').some((p) => p.body.text.includes('storm digest')), 20000);
+    await sleep(1500);
+    const posts = slack.postsTo('storm', 200);
+    expect(posts).toHaveLength(THRESHOLD + 1);
+    const digest = posts.find((p) => p.body.text.includes('storm digest'))!;
+    expect(digest.body.text).toContain(`CRITICAL: ${15 - THRESHOLD} more notifications for cluster default (storm digest)`);
+    expectBlockKit(digest, { emoji: ':red_circle:', color: '#E01E5A', title: 'storm digest' });
+    const text = blockText(digest.body);
+    const listed = nodes.filter((n) => new RegExp(`on ${n}(?![0-9])`).test(text));
+    expect(listed).toHaveLength(15 - THRESHOLD);
+    expect(text).toContain(`${15 - THRESHOLD} folded in ${WINDOW_SECONDS}s`);
+  }, 60000);
+
+  it("Slack answering 429: the Retry-After is honoured, then the message is delivered once", async () => {
+    slack.reply = (channel, attempt) => (channel === 'flaky' && attempt === 0 ? { status: 429, retryAfter: 2 } : 200);
+    await consul('flaky', [{ Node: 'db-1', CheckID: 'flaky', Status: 'critical', ModifyIndex: 50 }], 50);
+    await until('the retried post', () => slack.postsTo('flaky', 200).length === 1, 15000);
+    const [limited, ok] = slack.postsTo('flaky');
+    expect(limited!.status).toBe(429);
+    expect(ok!.at - limited!.at).toBeGreaterThanOrEqual(1900);
+    expect(ok!.body).toEqual(limited!.body);
+  }, 30000);
+
+  it('Slack down: after maxReceiveCount attempts the message is in the dead-letter queue', async () => {
+    slack.reply = (channel) => (channel === 'down' ? 500 : 200);
+    await consul('down', [{ Node: 'db-2', CheckID: 'down', Status: 'critical', ModifyIndex: 60 }], 60);
+    const { sqs } = awsClients(pipeline.snsSqsEndpoint);
+    let dead: string | undefined;
+    const deadline = Date.now() + 20000;
+    while (!dead && Date.now() < deadline) {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
+      dead = out.Messages?.map((m) => m.Body ?? '').find((b) => b.includes('\\"check\\":\\"down\\"') || b.includes('down'));
+    }
+    expect(dead).toBeDefined();
+    expect(slack.postsTo('down').map((p) => p.status)).toEqual([500, 500]);
+    await sleep(3000);
+    expect(slack.postsTo('down')).toHaveLength(2); // no further attempts
+  }, 40000);
+});
