@@ -1,11 +1,28 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { LOG_EVENTS } from '../lambdas/commons/topology';
+
+/**
+ * Metric filters over the ingest Lambda's JSON log lines (LOG_EVENTS.requestRejected).
+ * 401: a node whose key, cluster or clock is wrong has every envelope refused, and the
+ * shim can only set them aside (rejected/): nothing reaches tocsin until someone looks.
+ * 400/413/415/422: an envelope or an observation was refused for its content: lost unless
+ * someone resends it. (404/405: scanners; 409: the delta protocol asking for a full list.)
+ */
+export const REJECTION_FILTERS = {
+  authenticationFailures: `{ ($.message = "${LOG_EVENTS.requestRejected}") && ($.status = 401) }`,
+  rejectedInput: `{ ($.message = "${LOG_EVENTS.requestRejected}") && (($.status = 400) || ($.status = 413) || ($.status = 415) || ($.status = 422)) }`,
+} as const;
+
+/** Refused credentials tolerated per 5 minutes before alarming (a stray probe is not an incident). */
+export const AUTH_FAILURE_THRESHOLD = 3;
 
 export interface OperationsAlarmsProps {
   readonly ingestFunction: IFunction;
@@ -14,6 +31,8 @@ export interface OperationsAlarmsProps {
   readonly deliveryDeadLetterQueue: IQueue;
   /** Alarm and OK actions publish here. */
   readonly opsTopic: ITopic;
+  /** The ingest Lambda's log group (JSON lines), for the rejection metric filters. */
+  readonly ingestLogGroup: ILogGroup;
 }
 
 /**
@@ -25,16 +44,20 @@ export class OperationsAlarms extends Construct {
   public readonly lambdaThrottles: Alarm;
   public readonly api5xx: Alarm;
   public readonly undeliveredNotifications: Alarm;
+  /** Requests refused with 401: a misconfigured node (or someone without the key). */
+  public readonly authenticationFailures: Alarm;
+  /** Envelopes or observations refused for their content: data that did not get in. */
+  public readonly rejectedInput: Alarm;
 
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
     const period = Duration.minutes(5);
     const action = new SnsAction(props.opsTopic);
 
-    const make = (alarmId: string, metric: Metric, description: string): Alarm => {
+    const make = (alarmId: string, metric: Metric, description: string, threshold = 1): Alarm => {
       const alarm = new Alarm(this, alarmId, {
         metric,
-        threshold: 1,
+        threshold,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
@@ -64,6 +87,28 @@ export class OperationsAlarms extends Construct {
       'UndeliveredNotifications',
       props.deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       'SNS could not deliver some tocsin notifications; they are in the delivery dead-letter queue.',
+    );
+
+    // Per stack, so that two deployments in one account do not mix their counts.
+    const namespace = `tocsin/${Stack.of(this).stackName}`;
+    const countOf = (filterId: string, metricName: string, pattern: string): Metric =>
+      new MetricFilter(this, filterId, {
+        logGroup: props.ingestLogGroup,
+        filterPattern: FilterPattern.literal(pattern),
+        metricNamespace: namespace,
+        metricName,
+        metricValue: '1',
+      }).metric({ period, statistic: 'Sum' });
+    this.authenticationFailures = make(
+      'AuthenticationFailures',
+      countOf('AuthenticationFailuresFilter', 'AuthenticationFailures', REJECTION_FILTERS.authenticationFailures),
+      `tocsin ingest API refused credentials (HTTP 401) at least ${AUTH_FAILURE_THRESHOLD} times in 5 minutes: a node with a wrong key, cluster or clock loses every event (see "request rejected" in the function logs and the shim's rejected/ folder).`,
+      AUTH_FAILURE_THRESHOLD,
+    );
+    this.rejectedInput = make(
+      'RejectedInput',
+      countOf('RejectedInputFilter', 'RejectedInput', REJECTION_FILTERS.rejectedInput),
+      'tocsin ingest API refused envelopes or observations for their content (HTTP 400/413/415/422): those events were not processed (see "request rejected" in the function logs and the shim\'s rejected/ folder).',
     );
   }
 }

@@ -70,6 +70,7 @@ export class TocsinStack extends Stack {
       httpApi: this.ingestApi.httpApi,
       deliveryDeadLetterQueue: this.alertTopics.deliveryDeadLetterQueue,
       opsTopic: this.alertTopics.opsTopic,
+      ingestLogGroup: this.ingestApi.functionLogGroup,
     });
 
     this.addOutputs();

@@ -3,7 +3,7 @@
  * and the local server (local/) both adapt their requests to HttpRequest.
  */
 import { gunzipSync } from 'node:zlib';
-import { CONSUL_HTTP, HEADERS, LIMITS, ROUTES } from '../commons/topology';
+import { CONSUL_HTTP, HEADERS, LIMITS, ROUTES, LOG_EVENTS } from '../commons/topology';
 import { InputError } from '../domain/consul-checks';
 import { parseEnvelope } from '../domain/envelope';
 import { jsonDepthExceeds } from '../domain/input-limits';
@@ -241,7 +241,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     if (res.status >= 400) {
       // One line per refused request, for the authentication-failure metric filter. No header
       // values but a configured cluster name; never the signature.
-      deps.logger.info('request rejected', {
+      deps.logger.info(LOG_EVENTS.requestRejected, {
         status: res.status,
         error: res.body.error,
         ...(used.knownCluster ? { cluster: used.knownCluster } : {}),

@@ -112,6 +112,15 @@ export const HEADERS = {
   signature: 'x-tocsin-signature',
 } as const;
 
+/**
+ * Log lines other components depend on: CloudWatch metric filters (lib/operations-alarms.ts)
+ * count them. JSON lines from commons/logger.ts: `{"level", "message", ...fields}`.
+ */
+export const LOG_EVENTS = {
+  /** Every non-2xx answer of the ingest API; fields `status` (number) and `error` (code). */
+  requestRejected: 'request rejected',
+} as const;
+
 /** Defaults shared by the shim, the local runner and the API. */
 export const LIMITS = {
   /** Largest request body the API accepts (after decompression). */

@@ -317,7 +317,7 @@ describe('cluster secrets and least privilege', () => {
 });
 
 describe('operational alarms', () => {
-  test('errors, throttles, API 5xx and undelivered notifications alarm to the ops topic', () => {
+  test('errors, throttles, API 5xx, undelivered notifications and refused requests alarm to the ops topic', () => {
     const opsRef = s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort()).toEqual([
@@ -325,6 +325,8 @@ describe('operational alarms', () => {
       'AWS/Lambda/Errors',
       'AWS/Lambda/Throttles',
       'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      'tocsin/Tocsin/AuthenticationFailures',
+      'tocsin/Tocsin/RejectedInput',
     ]);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([opsRef]);
