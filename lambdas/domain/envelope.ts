@@ -7,6 +7,9 @@ const TYPE = /^[a-z][a-z_-]{0,31}$/;
 const MAX_NODE_CHARS = 256;
 const MAX_ENV_VARS = 64;
 const MAX_ENV_VALUE_CHARS = 4096;
+/** Variable names: 1-128 characters, no control characters or "=" (SERF_TAG_* may carry "-" or "."). */
+// eslint-disable-next-line no-control-regex
+const ENV_NAME = /^[^\u0000-\u001f\u007f=\ud800-\udfff]{1,128}$/;
 
 function field(obj: Record<string, unknown>, name: string, kind: 'string' | 'number'): unknown {
   const value = obj[name];
@@ -48,6 +51,7 @@ export function parseEnvelope(value: unknown): Envelope {
     const entries = Object.entries(o.env as Record<string, unknown>);
     if (entries.length > MAX_ENV_VARS) throw new InputError(`envelope.env has more than ${MAX_ENV_VARS} variables`);
     for (const [k, v] of entries) {
+      if (!ENV_NAME.test(k) || k === '__proto__') throw new InputError('envelope.env has a variable name that is empty, longer than 128 characters, or has control characters or "="');
       if (typeof v !== 'string' || v.length > MAX_ENV_VALUE_CHARS) throw new InputError(`envelope.env.${k.slice(0, 64)} must be a string of at most ${MAX_ENV_VALUE_CHARS} characters`);
     }
     envelope.env = o.env as Record<string, string>;
