@@ -75,7 +75,9 @@ CHECKS WATCHES: DELTAS
   directory is always safe.
 
 DELIVERY AND SPOOL
-  2xx                     delivered.
+  2xx                     delivered. Also HTTP 401 "replayed": the API had already
+                          accepted these exact bytes (an earlier attempt whose answer
+                          was lost, resent within the same second).
   network error, timeout, HTTP 408/425/429/5xx (or an unexpected redirect)
                           the envelope is spooled (atomic write) and resent, re-signed,
                           by the next invocation or by "flush". Flushing stops at the

@@ -123,6 +123,9 @@ export class Transport {
 
 /** Non-2xx status -> retry or reject, with the API's own reason when it gave one. */
 export function classify(status: number, statusMessage: string, body: Buffer, location?: string): Outcome {
+  // The API accepted these exact bytes before (an earlier attempt whose answer we missed,
+  // resent within the same second so with the same signature): delivered, not refused.
+  if (status === 401 && apiErrorCode(body) === 'replayed') return { kind: 'sent', status };
   const label = `HTTP ${status}${statusMessage ? ' ' + statusMessage : ''}`;
   const reason = apiReason(body);
   const withReason = reason ? `${label}: ${reason}` : label;
@@ -130,6 +133,15 @@ export function classify(status: number, statusMessage: string, body: Buffer, lo
   if (status >= 400) return { kind: 'rejected', status, reason: withReason, auth: status === 401 || status === 403 };
   // 1xx/3xx: the URL is probably wrong (http->https redirect...); keep the envelope.
   return { kind: 'retry', reason: `unexpected ${label}${location ? ` (Location: ${location}) - check TOCSIN_URL` : ''}` };
+}
+
+function apiErrorCode(body: Buffer): string | undefined {
+  try {
+    const j = JSON.parse(body.toString('utf8')) as { error?: unknown } | null;
+    return typeof j?.error === 'string' ? j.error : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `{error, message}` from the API, else the body text; single line, at most ~500 chars. */

@@ -147,7 +147,8 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     const signature = req.headers[HEADERS.signature] as string;
     const expiresAt = Number(req.headers[HEADERS.timestamp]) + LIMITS.signatureWindowSeconds + 60;
     if (!(await deps.replay.firstUse(cluster, signature, expiresAt))) {
-      throw new HttpError(401, 'unauthenticated', 'signature already used (replayed request); sign every request afresh');
+      // Its own code: the shim takes it as "delivered" (it can only be an earlier attempt of its own).
+      throw new HttpError(401, 'replayed', 'signature already used (replayed request); sign every request afresh');
     }
     used.cluster = cluster;
     used.signature = signature;

@@ -132,7 +132,7 @@ describe('replayed signatures', () => {
     const state = JSON.stringify([...h.store.subjects]);
     const replay = await h.handle(copy(req));
     expect(replay.status).toBe(401);
-    expect(replay.body).toEqual({ error: 'unauthenticated', message: 'signature already used (replayed request); sign every request afresh' });
+    expect(replay.body).toEqual({ error: 'replayed', message: 'signature already used (replayed request); sign every request afresh' });
     expect(JSON.stringify([...h.store.subjects])).toBe(state);
     expect(h.sns.published).toHaveLength(1);
     expect(h.logs.filter((l) => JSON.parse(l).message === 'ingested')).toHaveLength(1);
