@@ -110,6 +110,13 @@ describe('decideCatalogNode', () => {
     ['address changes', state(), node({ Address: '10.0.0.99', ModifyIndex: 40 }), {}, 'alert:updated member:true'],
     ['IPv6 tagged address changes', state(), node({ TaggedAddresses: { lan: '10.0.0.11', wan_ipv6: '2001:db8::99' }, ModifyIndex: 40 }), {}, 'alert:updated member:true'],
     ['ModifyIndex moved, nothing we show changed', state(), node({ ModifyIndex: 40 }), {}, 'write member:true'],
+    [
+      'maps read back from DynamoDB in another key order are not a change',
+      state({ meta: { rack: 'r1', 'consul-network-segment': '' }, taggedAddresses: Object.fromEntries(Object.entries(node().taggedAddresses).reverse()) }),
+      node({ ModifyIndex: 40 }),
+      {},
+      'write member:true',
+    ],
     ['stale', state({ modifyIndex: 50 }), node({ Address: '10.9.9.9', ModifyIndex: 40 }), {}, 'ignore:stale member:true'],
   ])('%s', (_name, prev, o, c, expected) => {
     expect(verdict(decideCatalogNode(prev, o, ctx(c)))).toBe(expected);

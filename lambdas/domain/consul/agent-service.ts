@@ -6,7 +6,7 @@
  * never seen here. The first observation is the baseline.
  */
 import { createHash } from 'node:crypto';
-import { asObject, formatMap, optNumber, optString, reqString, sameJson, stringArray, stringMap, tagSet } from './fields';
+import { asObject, formatMap, optNumber, optString, reqString, sameJson, stableJson, stringArray, stringMap, tagSet } from './fields';
 import { buildAlert, ignore, tagDiff, type Verdict } from './decision';
 
 export interface AgentServiceObservation {
@@ -60,7 +60,7 @@ export function normalizeAgentService(parsed: unknown): AgentServiceObservation 
 export const agentServiceSubject = (node: string, id: string): string => `agent-service/${node}/${id}`;
 
 export function agentServiceFingerprint(o: AgentServiceObservation): string {
-  return createHash('sha256').update(JSON.stringify(o)).digest('hex').slice(0, 32);
+  return createHash('sha256').update(stableJson(o)).digest('hex').slice(0, 32);
 }
 
 const FIELDS: Array<[keyof AgentServiceObservation, string]> = [

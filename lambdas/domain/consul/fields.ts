@@ -104,8 +104,16 @@ export function tagSet(tags: readonly string[]): string[] {
   return [...new Set(tags)].sort();
 }
 
+/** JSON with object keys sorted at every level: maps read back from DynamoDB come in any order. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]])) : v,
+  );
+}
+
+/** Deep equality of JSON values, whatever the order of object keys (array order counts). */
 export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return stableJson(a) === stableJson(b);
 }
 
 /** `{a: 1}` -> `a=1, b=2` for alert details; '' for an empty map. */
