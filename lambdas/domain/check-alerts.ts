@@ -1,6 +1,7 @@
 /** Build the Alert for a check transition. */
 import { createHash } from 'node:crypto';
 import { checkSubject } from './consul-checks';
+import { truncateText } from './input-limits';
 import type { AlertIntent, CheckTransition } from './check-transitions';
 import { describeTarget, maintenanceTarget } from './consul/maintenance';
 import type { Alert, CheckObservation } from './types';
@@ -14,7 +15,7 @@ export function alertId(parts: ReadonlyArray<string | number | undefined>): stri
 
 export function excerpt(text: string, max: number): string {
   const trimmed = text.trim();
-  return trimmed.length <= max ? trimmed : `${trimmed.slice(0, max - 1)}…`;
+  return trimmed.length <= max ? trimmed : `${truncateText(trimmed, max - 1)}…`;
 }
 
 function describeStatus(status: string | undefined): string {

@@ -1,6 +1,7 @@
 /** Validate the shim's envelope: types and lengths per field, with a reason a human can act on. */
 import type { Envelope, Source } from './types';
 import { InputError } from './consul-checks';
+import { wellFormed } from './input-limits';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const TYPE = /^[a-z][a-z_-]{0,31}$/;
@@ -44,7 +45,8 @@ export function parseEnvelope(value: unknown): Envelope {
   const body = field(o, 'body', 'string') as string;
   const bodyEncoding = o.bodyEncoding ?? 'utf8';
   if (bodyEncoding !== 'utf8' && bodyEncoding !== 'base64') throw new InputError('envelope.bodyEncoding must be "utf8" or "base64"');
-  const envelope: Envelope = { v: 1, cluster, source: source as Source, type, node, index, sentAt, body, bodyEncoding };
+  // Lone surrogates (only a hostile sender makes them) are replaced here, once for every source.
+  const envelope: Envelope = { v: 1, cluster, source: source as Source, type, node: wellFormed(node), index, sentAt, body: wellFormed(body), bodyEncoding };
   if (scope) envelope.scope = scope;
   if (o.env !== undefined && o.env !== null) {
     if (typeof o.env !== 'object' || Array.isArray(o.env)) throw new InputError('envelope.env must be an object of strings');
@@ -54,7 +56,7 @@ export function parseEnvelope(value: unknown): Envelope {
       if (!ENV_NAME.test(k) || k === '__proto__') throw new InputError('envelope.env has a variable name that is empty, longer than 128 characters, or has control characters or "="');
       if (typeof v !== 'string' || v.length > MAX_ENV_VALUE_CHARS) throw new InputError(`envelope.env.${k.slice(0, 64)} must be a string of at most ${MAX_ENV_VALUE_CHARS} characters`);
     }
-    envelope.env = o.env as Record<string, string>;
+    envelope.env = Object.fromEntries(entries.map(([k, v]) => [k, wellFormed(v as string)]));
   }
   if (o.delta !== undefined && o.delta !== null && o.delta !== false) {
     if (o.delta !== true) throw new InputError('envelope.delta must be true when present');

@@ -36,6 +36,31 @@ export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
 // eslint-disable-next-line no-control-regex
 const UNSAFE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** A `\uD800`-`\uDFFF` escape in JSON text: parsing it may produce a lone surrogate. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * `text` with lone surrogates replaced by U+FFFD (String.prototype.toWellFormed). Such
+ * strings cannot be encoded as UTF-8: the AWS SDK's query encoding throws on them, and
+ * what DynamoDB makes of them is unspecified.
+ */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\ufffd');
+}
+
+/** JSON.parse, with every string and key well-formed (input-limits.ts wellFormed). */
+export function parseWellFormedJson(text: string): unknown {
+  if (!SURROGATE_ESCAPE.test(text)) return JSON.parse(text); // the common case costs one scan
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (typeof value === 'string') return wellFormed(value);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const keys = Object.keys(value);
+    if (!keys.some((k) => wellFormed(k) !== k)) return value;
+    return Object.fromEntries(keys.map((k) => [wellFormed(k), (value as Record<string, unknown>)[k]]));
+  });
+}
+
 /** `text` with every unsafe character replaced by U+FFFD. */
 export function safeText(text: string): string {
   // Every field of every check passes here: a plain scan finds the (usual) clean text

@@ -1,4 +1,4 @@
-import { jsonDepthExceeds, safeText, truncateText } from '../../lambdas/domain/input-limits';
+import { jsonDepthExceeds, parseWellFormedJson, safeText, truncateText, wellFormed } from '../../lambdas/domain/input-limits';
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -47,5 +47,20 @@ describe('truncateText', () => {
     expect(truncateText('ab\u{1F600}', 3)).toBe('ab');
     expect(truncateText('ab\u{1F600}', 4)).toBe('ab\u{1F600}');
     expect(truncateText('abcdef', 3)).toBe('abc');
+  });
+});
+
+describe('wellFormed and parseWellFormedJson', () => {
+  it('replaces lone surrogates only', () => {
+    expect(wellFormed('a\ud800b\u0000\u{1F600}')).toBe('a\ufffdb\u0000\u{1F600}');
+  });
+
+  it('parses JSON with escaped lone surrogates into well-formed strings and keys', () => {
+    const parsed = parseWellFormedJson('{"k\\ud800": ["x\\udc00", {"n": "\\ud83d\\ude00"}], "__proto__": {"p": 1}}') as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(['k\ufffd', '__proto__']);
+    expect(parsed['k\ufffd']).toEqual(['x\ufffd', { n: '\u{1F600}' }]);
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).p).toBeUndefined();
+    expect(parseWellFormedJson('[1,"plain"]')).toEqual([1, 'plain']);
   });
 });

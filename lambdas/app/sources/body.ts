@@ -1,7 +1,7 @@
 import { LIMITS } from '../../commons/topology';
 import { InputError } from '../../domain/consul-checks';
 import { envelopeBodyText } from '../../domain/envelope';
-import { jsonDepthExceeds } from '../../domain/input-limits';
+import { jsonDepthExceeds, parseWellFormedJson } from '../../domain/input-limits';
 import type { Envelope } from '../../domain/types';
 
 /** The handler's stdin parsed as JSON, or a 400 naming what was wrong. */
@@ -10,7 +10,7 @@ export function parseBodyJson(envelope: Envelope, what: string): unknown {
   // Before parsing: nothing downstream (DynamoDB allows 32 levels per item) has to cope with more.
   if (jsonDepthExceeds(text, LIMITS.maxJsonDepth)) throw new InputError(`${what} nests arrays/objects deeper than ${LIMITS.maxJsonDepth} levels`);
   try {
-    return JSON.parse(text);
+    return parseWellFormedJson(text);
   } catch (err) {
     throw new InputError(`${what} is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
