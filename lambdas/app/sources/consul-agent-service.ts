@@ -7,8 +7,10 @@ import type { SourceHandler } from './types';
 
 export const consulAgentService: SourceHandler = async (envelope, ctx) => {
   const observation = normalizeAgentService(parseBodyJson(envelope, 'the agent_service watch body'));
-  const observedAtMs = Date.parse(envelope.sentAt);
-  if (Number.isNaN(observedAtMs)) throw new InputError('envelope.sentAt is not a time');
+  const sentAtMs = Date.parse(envelope.sentAt);
+  if (Number.isNaN(sentAtMs)) throw new InputError('envelope.sentAt is not a time');
+  // A node clock ahead of ours must not make its later observations look stale.
+  const observedAtMs = Math.min(sentAtMs, ctx.clock.nowMs());
   const engine = new TransitionEngine({ store: ctx.subjects, publisher: ctx.publisher, clock: ctx.clock, ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}) });
   const at = new Date(ctx.clock.nowMs()).toISOString();
   const outcome = await engine.apply<AgentServiceState>(envelope.cluster, agentServiceSubject(envelope.node, observation.id), (prev) =>
