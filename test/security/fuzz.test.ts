@@ -317,7 +317,7 @@ function makeCase(r: Rng): Case {
       return { kind, req: sign(JSON.stringify(envelope(r, checksBody())), { gzip: false }), expect: 'any' };
     case 'other-sources': {
       const [source, type] = r.pick(Object.keys(SOURCE_HANDLERS).filter((k) => k !== 'consul/checks')).split('/') as [string, string];
-      const line = () => [hostileString(r).slice(0, 80), r.pick(['10.0.0.1', '::1', hostileString(r).slice(0, 40)]), r.pick(['', 'web', hostileString(r).slice(0, 20)]), r.pick(['', 'role=web,dc=eu', hostileString(r).slice(0, 60)])].join('\t');
+      const line = () => [r.chance(0.2) ? 'm'.repeat(r.pick([300, 1100, 5000])) : hostileString(r).slice(0, 80), r.pick(['10.0.0.1', '::1', hostileString(r).slice(0, 40)]), r.pick(['', 'web', hostileString(r).slice(0, 20)]), r.pick(['', 'role=web,dc=eu', hostileString(r).slice(0, 60)])].join('\t');
       const body = r.pick([
         () => JSON.stringify(hostileValue(r)),
         () => JSON.stringify(Array.from({ length: r.int(5) }, () => hostileValue(r))),
