@@ -1,0 +1,145 @@
+/**
+ * Figure 5, end to end: from shim exec to the alert on a queue subscribed to the alerts
+ * topic, with 50 shims started at once, each reporting a distinct change that yields one
+ * alert. The 2,000-check cluster is watched as 50 service-filtered `checks` watches
+ * (scopes) of 40 checks, one shim per scope, in steady state (deltas).
+ */
+import { SHIM, scratchDir } from './lib/paths';
+import type { FigureResult } from './lib/report';
+import { goJsonLine, healthCheck, type HealthCheckFixture } from './lib/snapshots';
+import { median, percentile, timeExec, type Exec } from './lib/stats';
+import { AlertsQueue } from './lib/alerts-queue';
+import { startBenchPipeline as startLocalPipeline, type LocalPipeline } from './lib/pipeline';
+
+export const TARGET_RATIO = 1.5;
+const SHIMS = 50;
+const CHECKS_PER_SCOPE = 40;
+
+interface Agent {
+  scope: string;
+  spool: string;
+  checks: HealthCheckFixture[];
+  index: number;
+}
+
+function agent(scope: string): Agent {
+  const checks = Array.from({ length: CHECKS_PER_SCOPE }, (_, k) =>
+    healthCheck({
+      Node: `${scope}-node-${k % 4}`,
+      CheckID: `${scope}-check-${k}`,
+      Name: `${scope} check ${k}`,
+      ServiceID: scope,
+      ServiceName: scope,
+      CreateIndex: 10,
+      ModifyIndex: 10 + k,
+    }),
+  );
+  return { scope, spool: scratchDir(`e2e-${scope}`), checks, index: 10 + CHECKS_PER_SCOPE };
+}
+
+function run(pipeline: LocalPipeline, a: Agent): Promise<Exec> {
+  return timeExec(process.execPath, [SHIM, '--watch', 'checks'], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      TOCSIN_URL: pipeline.url,
+      TOCSIN_CLUSTER: pipeline.cluster,
+      TOCSIN_KEY: pipeline.key,
+      TOCSIN_NODE: `${a.scope}-agent`,
+      TOCSIN_SCOPE: a.scope,
+      TOCSIN_SPOOL_DIR: a.spool,
+      CONSUL_INDEX: String(a.index),
+      // 50 node processes starting at once on a small shared machine can take longer than
+      // the default 5 s bound; a timed-out shim spools, and its alert would not be measured.
+      TOCSIN_TIMEOUT_MS: '30000',
+    },
+    stdin: goJsonLine(a.checks),
+  });
+}
+
+/** Flip check `k` of the agent's scope (passing <-> critical): exactly one alert. Returns the check id. */
+function flip(a: Agent, k: number): string {
+  const c = a.checks[k] as HealthCheckFixture;
+  a.index++;
+  a.checks[k] = { ...c, Status: c.Status === 'critical' ? 'passing' : 'critical', Output: `flip at ${a.index}`, ModifyIndex: a.index };
+  return c.CheckID;
+}
+
+export async function endToEnd(opts: { rounds: number; singleRuns: number }): Promise<FigureResult> {
+  const pipeline = await startLocalPipeline();
+  const queue = await AlertsQueue.subscribe(pipeline.snsSqsEndpoint, pipeline.alertsTopicArn, 'bench-e2e');
+  try {
+    const agents = Array.from({ length: SHIMS }, (_, i) => agent(`svc-${String(i).padStart(2, '0')}`));
+    const reference = agent('svc-single');
+    // Baselines (whole lists), a few at a time; not measured.
+    for (let i = 0; i < agents.length; i += 5) {
+      const runs = await Promise.all(agents.slice(i, i + 5).map((a) => run(pipeline, a)));
+      if (runs.some((r) => r.code !== 0)) throw new Error(`baseline shim failed: ${runs.map((r) => r.stderr).join('')}`);
+    }
+    if ((await run(pipeline, reference)).code !== 0) throw new Error('reference baseline failed');
+    let expected = 0;
+    const claimed = new Set<unknown>();
+
+    /** Run the agents at once, each with one flipped check; latency per agent to its alert. */
+    const burst = async (list: Agent[], k: number) => {
+      const wanted = list.map((a) => flip(a, k));
+      const execs = await Promise.all(list.map((a) => run(pipeline, a)));
+      const failed = execs.filter((e) => e.code !== 0);
+      if (failed.length > 0) throw new Error(`shim failed: ${failed[0]?.stderr}`);
+      const noisy = execs.filter((e) => e.stderr.trim() !== '');
+      if (noisy.length > 0) process.stderr.write(`[e2e] ${noisy.length} shim(s) said: ${noisy[0]?.stderr.trim()}\n`);
+      expected += list.length;
+      if (!(await queue.waitFor(expected, 60_000))) throw new Error(`only ${queue.arrivals.length} of ${expected} alerts arrived`);
+      return list.map((_, i) => {
+        // The same check may have alerted in an earlier burst: take the first unclaimed one.
+        const arrival = queue.arrivals.find((x) => x.alert.check === wanted[i] && !claimed.has(x));
+        if (!arrival) throw new Error(`no alert for ${wanted[i]}`);
+        claimed.add(arrival);
+        return { exec: execs[i] as Exec, e2e: arrival.at - (execs[i] as Exec).startedAt };
+      });
+    };
+
+    // One shim alone: its own exec time and end-to-end latency.
+    const single: Array<{ exec: Exec; e2e: number }> = [];
+    for (let r = 0; r < opts.singleRuns; r++) single.push(...(await burst([reference], 0)));
+    // 50 at once, `rounds` times, a different check each round.
+    const concurrent: Array<{ exec: Exec; e2e: number }> = [];
+    for (let r = 0; r < opts.rounds; r++) concurrent.push(...(await burst(agents, r)));
+
+    const singleExec = median(single.map((s) => s.exec.ms));
+    const singleE2e = median(single.map((s) => s.e2e));
+    const e2e = concurrent.map((c) => c.e2e);
+    const execs = concurrent.map((c) => c.exec.ms);
+    const p50 = percentile(e2e, 50);
+    const ratio = p50 / singleExec;
+    const duplicates = queue.arrivals.length - new Set(queue.arrivals.map((a) => a.alert.id)).size;
+    return {
+      rows: [
+        { figure: '5 end to end', metric: 'one shim alone: exec time, median', value: singleExec, unit: 'ms', pass: null, note: `its alert on the queue after ${singleE2e.toFixed(0)} ms` },
+        { figure: '5 end to end', metric: `${SHIMS} concurrent shims: exec to alert on queue, p50`, value: p50, unit: 'ms', pass: null },
+        { figure: '5 end to end', metric: `${SHIMS} concurrent shims: exec to alert on queue, p99`, value: percentile(e2e, 99), unit: 'ms', pass: null },
+        { figure: '5 end to end', metric: 'p50 / one shim\'s exec time', value: ratio, unit: 'x', target: `<= ${TARGET_RATIO}x`, pass: ratio <= TARGET_RATIO },
+        {
+          figure: '5 end to end',
+          metric: `${SHIMS} concurrent shims: their own exec time, p50`,
+          value: percentile(execs, 50),
+          unit: 'ms',
+          pass: null,
+          note: `p99 ${percentile(execs, 99).toFixed(0)} ms; alert p50 ${(percentile(e2e, 50) / percentile(execs, 50)).toFixed(2)}x the same shims' exec`,
+        },
+      ],
+      details: {
+        shims: SHIMS,
+        rounds: opts.rounds,
+        alerts: queue.arrivals.length,
+        expectedAlerts: expected,
+        duplicateAlerts: duplicates,
+        single: single.map((s) => ({ exec: s.exec.ms, e2e: s.e2e })),
+        concurrent: { e2e, exec: execs },
+      },
+    };
+  } finally {
+    await queue.stop();
+    await pipeline.stop();
+  }
+}

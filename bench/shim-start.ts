@@ -1,0 +1,87 @@
+/**
+ * Figure 1, shim start: wall time of one shim invocation forwarding a 2,000-check
+ * `checks` watch result to the local pipeline (`npm start` as a child process), against a
+ * bare `node -e ''` and against the same shim built with a fetch transport. Interleaved.
+ */
+import { buildFetchShim } from './shim/build-variant';
+import { SHIM, scratchDir } from './lib/paths';
+import type { FigureResult } from './lib/report';
+import { cluster2000, goJsonLine, withChange, type HealthCheckFixture } from './lib/snapshots';
+import { interleave, median, percentile, timeExec } from './lib/stats';
+import { startBenchPipeline as startLocalPipeline } from './lib/pipeline';
+
+export const TARGET_RATIO = 1.2;
+
+export async function shimStart(opts: { rounds: number }): Promise<FigureResult> {
+  const fetchShim = await buildFetchShim();
+  const pipeline = await startLocalPipeline();
+  try {
+    const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
+    const shimEnv = (spool: string, index: number, extra: Record<string, string> = {}) => ({
+      ...base,
+      TOCSIN_URL: pipeline.url,
+      TOCSIN_CLUSTER: pipeline.cluster,
+      TOCSIN_KEY: pipeline.key,
+      TOCSIN_NODE: 'bench-agent',
+      TOCSIN_SPOOL_DIR: spool,
+      CONSUL_INDEX: String(index),
+      ...extra,
+    });
+    const spools = { http: scratchDir('shim-http'), fetch: scratchDir('shim-fetch'), whole: scratchDir('shim-whole') };
+
+    // Steady state: every round one check's output changes (ModifyIndex moves, status stays
+    // passing, so no alert): what Consul's periodic output sync looks like.
+    let checks: HealthCheckFixture[] = cluster2000();
+    let index = 149;
+    let stdin = goJsonLine(checks);
+    const shim = (file: string, spool: string, extra?: Record<string, string>) => async () => {
+      const r = await timeExec(process.execPath, [file, '--watch', 'checks'], { env: shimEnv(spool, index, extra), stdin });
+      if (r.code !== 0) throw new Error(`shim exited ${r.code}: ${r.stderr}`);
+      return r.ms;
+    };
+    const variants = {
+      bare: async () => (await timeExec(process.execPath, ['-e', ''], { env: base })).ms,
+      http: shim(SHIM, spools.http),
+      fetch: shim(fetchShim, spools.fetch),
+      whole: shim(SHIM, spools.whole, { TOCSIN_FULL_EVERY: '1' }),
+    };
+    // Baselines: each shim's first run sends the whole list and records its state.
+    for (const v of [variants.http, variants.fetch, variants.whole]) await v();
+
+    const samples: Record<keyof typeof variants, number[]> = { bare: [], http: [], fetch: [], whole: [] };
+    for (let round = 0; round < opts.rounds; round++) {
+      index++;
+      checks = withChange(checks, (round * 7) % checks.length, { Output: `ok after ${round}`, ModifyIndex: index });
+      stdin = goJsonLine(checks);
+      const one = await interleave(1, rotate(variants, round));
+      for (const k of Object.keys(one) as Array<keyof typeof variants>) samples[k].push(...one[k]);
+    }
+    const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<keyof typeof variants, number>;
+    const ratio = m.http / m.bare;
+    return {
+      rows: [
+        { figure: '1 shim start', metric: 'bare `node -e ""`, median', value: m.bare, unit: 'ms', pass: null },
+        { figure: '1 shim start', metric: 'shim (node:http), 2,000 checks, 1 change -> delta, median', value: m.http, unit: 'ms', pass: null },
+        { figure: '1 shim start', metric: 'shim / bare node', value: ratio, unit: 'x', target: `<= ${TARGET_RATIO}x`, pass: ratio <= TARGET_RATIO },
+        { figure: '1 shim start', metric: 'shim with fetch transport (bench-only build), median', value: m.fetch, unit: 'ms', pass: null, note: `${(m.fetch / m.bare).toFixed(2)}x bare` },
+        { figure: '1 shim start', metric: 'shim sending the whole list (TOCSIN_FULL_EVERY=1), median', value: m.whole, unit: 'ms', pass: null, note: `${(m.whole / m.bare).toFixed(2)}x bare` },
+      ],
+      details: {
+        rounds: opts.rounds,
+        snapshotBytes: Buffer.byteLength(stdin),
+        medians: m,
+        p90: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, percentile(v, 90)])),
+        samples,
+      },
+    };
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+/** The same variants, starting at a different one each round. */
+function rotate<T extends Record<string, () => Promise<number>>>(variants: T, round: number): T {
+  const entries = Object.entries(variants);
+  const r = round % entries.length;
+  return Object.fromEntries([...entries.slice(r), ...entries.slice(0, r)]) as T;
+}

@@ -1,0 +1,124 @@
+/**
+ * Figure 6, sustained load: events per second the local pipeline (`npm start`) takes for
+ * 60 s with nothing lost. Signed delta envelopes, as shims send them in steady state, are
+ * POSTed in-process over keep-alive connections by concurrent workers, each owning one
+ * `checks` scope; every event flips one check (passing <-> critical), so every event must
+ * yield exactly one alert on a queue subscribed to the alerts topic. Retryable answers
+ * (5xx) are retried like the shim would; the alerts are counted and matched afterwards.
+ */
+import * as os from 'node:os';
+import type { FigureResult } from './lib/report';
+import { SignedClient, checksEnvelope } from './lib/client';
+import { AlertsQueue } from './lib/alerts-queue';
+import { goJsonLine, healthCheck, type HealthCheckFixture } from './lib/snapshots';
+import { nowMs, percentile } from './lib/stats';
+import { startBenchPipeline as startLocalPipeline } from './lib/pipeline';
+
+const CHECKS_PER_SCOPE = 20;
+
+export async function sustained(opts: { seconds: number; workers: number }): Promise<FigureResult> {
+  const pipeline = await startLocalPipeline();
+  const queue = await AlertsQueue.subscribe(pipeline.snsSqsEndpoint, pipeline.alertsTopicArn, 'bench-load', { start: false, pollers: 4 });
+  const client = new SignedClient(pipeline.url, pipeline.key, opts.workers);
+  try {
+    const expected = new Set<string>();
+    const latencies: number[] = [];
+    let retries = 0;
+    let fullResends = 0;
+
+    const worker = async (w: number, baselined: () => void) => {
+      const scope = `load-${w}`;
+      const checks: HealthCheckFixture[] = Array.from({ length: CHECKS_PER_SCOPE }, (_, k) =>
+        healthCheck({ Node: `load-node-${w}`, CheckID: `${scope}-c${k}`, ServiceID: scope, ServiceName: scope, CreateIndex: 5, ModifyIndex: 10 + k }),
+      );
+      let index = 10 + CHECKS_PER_SCOPE;
+      const baseline = await client.post(checksEnvelope(pipeline.cluster, scope, index, goJsonLine(checks)));
+      if (baseline.status !== 200) throw new Error(`baseline ${scope}: HTTP ${baseline.status} ${JSON.stringify(baseline.body)}`);
+      let base = index - 1;
+      baselined();
+      const until = await ready;
+      for (let n = 0; nowMs() < until; n++) {
+        const k = n % CHECKS_PER_SCOPE;
+        const c = checks[k] as HealthCheckFixture;
+        index++;
+        checks[k] = { ...c, Status: c.Status === 'critical' ? 'passing' : 'critical', Output: `event ${index}`, ModifyIndex: index };
+        const started = nowMs();
+        let delta = true;
+        for (let attempt = 0; ; attempt++) {
+          const body = delta ? JSON.stringify({ changed: [checks[k]], removed: [] }) : goJsonLine(checks);
+          const r = await client.post(checksEnvelope(pipeline.cluster, scope, index, body, delta ? { base } : undefined));
+          if (r.status === 200) break;
+          if (r.status === 409 && delta) {
+            delta = false;
+            fullResends++;
+            continue;
+          }
+          if (r.status >= 500 && attempt < 20) {
+            retries++;
+            await new Promise((res) => setTimeout(res, 50 * (attempt + 1)));
+            continue;
+          }
+          throw new Error(`${scope} event ${index}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+        }
+        latencies.push(nowMs() - started);
+        base = index;
+        expected.add(`${c.CheckID}@${index}`);
+      }
+    };
+
+    // Baselines first; the clock starts when every worker has its baseline (or failed).
+    let go!: (until: number) => void;
+    const ready = new Promise<number>((r) => (go = r));
+    let pending = opts.workers;
+    let allBaselined!: () => void;
+    const baselinesDone = new Promise<void>((r) => (allBaselined = r));
+    const onBaseline = () => {
+      if (--pending === 0) allBaselined();
+    };
+    const workers = Array.from({ length: opts.workers }, (_, w) =>
+      worker(w, onBaseline).catch((e: Error) => {
+        onBaseline();
+        return e;
+      }),
+    );
+    await baselinesDone;
+    const started = nowMs();
+    go(started + opts.seconds * 1000);
+    const outcomes = await Promise.all(workers);
+    const elapsed = (nowMs() - started) / 1000;
+    const failures = outcomes.filter((o): o is Error => o instanceof Error);
+    if (failures.length > 0) throw failures[0];
+
+    // Every change must have produced exactly one alert.
+    queue.start();
+    await queue.waitFor(expected.size, 180_000);
+    await new Promise((r) => setTimeout(r, 3000)); // anything extra (duplicates) still in flight
+    const got = queue.arrivals.map((a) => `${a.alert.check}@${a.alert.details.find(([k]) => k === 'ModifyIndex')?.[1]}`);
+    const gotSet = new Set(got);
+    const lost = [...expected].filter((e) => !gotSet.has(e)).length;
+    const duplicates = got.length - gotSet.size;
+    const unexpected = [...gotSet].filter((g) => !expected.has(g)).length;
+    const rate = expected.size / elapsed;
+    const cores = os.cpus().length;
+    const clean = lost === 0 && duplicates === 0 && unexpected === 0;
+    return {
+      rows: [
+        {
+          figure: '6 sustained load',
+          metric: `events/s for ${opts.seconds} s, ${opts.workers} keep-alive senders, ${cores} cores`,
+          value: rate,
+          unit: '/s',
+          target: 'nothing lost',
+          pass: clean,
+          note: `${expected.size} events, ${lost} lost, ${duplicates} duplicated`,
+        },
+        { figure: '6 sustained load', metric: 'request latency under that load, p50', value: percentile(latencies, 50), unit: 'ms', pass: null, note: `p99 ${percentile(latencies, 99).toFixed(0)} ms` },
+      ],
+      details: { seconds: elapsed, workers: opts.workers, cores, events: expected.size, alerts: got.length, lost, duplicates, unexpected, retries, fullResends },
+    };
+  } finally {
+    client.close();
+    await queue.stop();
+    await pipeline.stop();
+  }
+}
