@@ -170,7 +170,10 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       return json(503, { error: 'unsettled', message: `${unsettled} alert(s) could not be published yet; retry`, ...summary }, { 'retry-after': '5' });
     }
     if (summary.rejected.length > 0) {
-      return json(422, { error: 'invalid_observations', message: `${summary.rejected.length} observation(s) rejected; the others were processed`, ...summary });
+      // The message names the problems too: it is what the shim prints and keeps in rejected/.
+      const named = summary.rejected.slice(0, 5).map((r) => `#${r.index}: ${r.reason}`).join('; ');
+      const more = summary.rejected.length > 5 ? `; and ${summary.rejected.length - 5} more` : '';
+      return json(422, { error: 'invalid_observations', message: `${summary.rejected.length} observation(s) rejected (${named.slice(0, 400)}${more}); the others were processed`, ...summary });
     }
     return json(200, { ok: true, ...summary });
   }

@@ -171,6 +171,22 @@ describe('outage and recovery through the real shim and pipeline', () => {
     expect(alerts.map((a) => [a.node, a.check, a.from, a.to])).toEqual([['web-1', 'fleet-check', 'passing', 'critical']]);
   }, 180_000);
 
+  it('a malformed observation is named in the 422; the valid one in the same envelope still alerts', async () => {
+    const spool = tempDir('tocsin-422-');
+    const checks = [
+      healthCheck({ Node: 'web-9', CheckID: 'good', Status: 'critical', CreateIndex: 5, ModifyIndex: 4001 }),
+      { ...healthCheck({ Node: 'web-9', CheckID: 'bad', CreateIndex: 5, ModifyIndex: 4002 }), Status: 'on fire' },
+    ];
+    const run = await runShim({ args: ['--watch', 'checks'], env: { ...watchEnv(pipeline.url, 'web-9', spool, 4002), TOCSIN_SCOPE: 'mixed' }, stdin: goJsonLine(checks) });
+    expect(run.code).toBe(65); // the API refused part of it: kept in rejected/ with the reason
+    expect(run.stderr).toContain('HTTP 422');
+    expect(run.stderr).toContain('1 observation(s) rejected (#1: Status "on fire" is not one of passing, warning, critical, maintenance); the others were processed');
+    const rejected = queued(`${spool}/rejected`);
+    expect(rejected).toHaveLength(1);
+    const alerts = await collect(clients.sqs, 1, 30_000, 2000);
+    expect(alerts.map((a) => [a.node, a.check, a.to])).toEqual([['web-9', 'good', 'critical']]);
+  }, 60_000);
+
   it("the pipeline's logs never contain the cluster key", () => {
     expect(pipeline.logs().length).toBeGreaterThan(0);
     expect(pipeline.logs()).not.toContain(pipeline.key);

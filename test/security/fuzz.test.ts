@@ -422,6 +422,10 @@ describe(`ingest fuzz (seed ${SEED})`, () => {
     const res = await h.handle(sign(JSON.stringify(envelope(new Rng(mulberry32(2)), JSON.stringify(checks)))));
     expect(res.status).toBe(422);
     expect(res.body).toMatchObject({ error: 'invalid_observations', accepted: 2, alertsPublished: 2 });
+    expect(res.body.message).toBe(
+      '5 observation(s) rejected (#1: Definition nests deeper than 8 levels; #2: CheckID is longer than 256 characters; #3: ServiceTags has more than 64 tags; ' +
+        '#4: ModifyIndex must be a non-negative integer; #5: Definition has a forbidden key "__proto__"); the others were processed',
+    );
     expect(res.body.rejected).toEqual([
       { index: 1, reason: 'Definition nests deeper than 8 levels' },
       { index: 2, reason: 'CheckID is longer than 256 characters' },
