@@ -3,6 +3,8 @@
  * `checks` watch result to the local pipeline (`npm start` as a child process), against a
  * bare `node -e ''` and against the same shim built with a fetch transport. Interleaved.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { buildFetchShim } from './shim/build-variant';
 import { SHIM, scratchDir } from './lib/paths';
 import type { FigureResult } from './lib/report';
@@ -56,6 +58,21 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
       const one = await interleave(1, rotate(variants, round));
       for (const k of Object.keys(one) as Array<keyof typeof variants>) samples[k].push(...one[k]);
     }
+    // Where the shim's time goes: a few more runs with a preload that marks its phases.
+    const phases: Array<Record<string, number>> = [];
+    for (let round = 0; round < Math.min(10, opts.rounds); round++) {
+      index++;
+      checks = withChange(checks, (round * 11 + 3) % checks.length, { Output: `traced ${round}`, ModifyIndex: index });
+      stdin = goJsonLine(checks);
+      phases.push(await traced(SHIM, shimEnv(spools.http, index), stdin));
+    }
+    const phase = (k: string) => median(phases.map((p) => p[k] ?? NaN));
+    const breakdown = {
+      'node bootstrap': phase('bootstrap'),
+      'bundle load, stdin, parse + diff, until the request': phase('request') - phase('bootstrap'),
+      'waiting for the API': phase('response') - phase('request'),
+      'after the answer: state file, exit': phase('exit') - phase('response'),
+    };
     const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<keyof typeof variants, number>;
     const ratio = m.http / m.bare;
     return {
@@ -65,11 +82,23 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
         { figure: '1 shim start', metric: 'shim / bare node', value: ratio, unit: 'x', target: `<= ${TARGET_RATIO}x`, pass: ratio <= TARGET_RATIO },
         { figure: '1 shim start', metric: 'shim with fetch transport (bench-only build), median', value: m.fetch, unit: 'ms', pass: null, note: `${(m.fetch / m.bare).toFixed(2)}x bare` },
         { figure: '1 shim start', metric: 'shim sending the whole list (TOCSIN_FULL_EVERY=1), median', value: m.whole, unit: 'ms', pass: null, note: `${(m.whole / m.bare).toFixed(2)}x bare` },
+        {
+          figure: '1 shim start',
+          metric: 'shim, waiting for the API (of its run)',
+          value: breakdown['waiting for the API'],
+          unit: 'ms',
+          pass: null,
+          note: Object.entries(breakdown)
+            .filter(([k]) => k !== 'waiting for the API')
+            .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+            .join(', '),
+        },
       ],
       details: {
         rounds: opts.rounds,
         snapshotBytes: Buffer.byteLength(stdin),
         medians: m,
+        breakdownMs: breakdown,
         p90: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, percentile(v, 90)])),
         samples,
       },
@@ -77,6 +106,20 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
   } finally {
     await pipeline.stop();
   }
+}
+
+/** One shim run with bench/shim/trace.cjs preloaded; its phase marks (ms since process start). */
+function traced(file: string, env: NodeJS.ProcessEnv, stdin: string): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', join(__dirname, 'shim', 'trace.cjs'), file, '--watch', 'checks'], { env, stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
+    let marks = '';
+    let err = '';
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => (marks += c.toString('utf8')));
+    child.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 && marks ? resolve(JSON.parse(marks) as Record<string, number>) : reject(new Error(`traced shim exited ${code}: ${err}`))));
+    child.stdin?.end(stdin);
+  });
 }
 
 /** The same variants, starting at a different one each round. */
