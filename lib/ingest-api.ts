@@ -46,6 +46,8 @@ export interface IngestApiProps {
   readonly reservedConcurrency?: number;
   /** @default INGEST_ENTRY */
   readonly entry?: string;
+  /** esbuild defines (the bundled runtime config, BUNDLED_CONFIG in topology.ts). */
+  readonly define?: Record<string, string>;
 }
 
 /**
@@ -103,6 +105,7 @@ export class IngestApi extends Construct {
         forceDockerBundling: false,
         ...LAMBDA_BUNDLING,
         externalModules: [...LAMBDA_BUNDLING.externalModules],
+        ...(props.define ? { define: props.define } : {}),
       },
     });
     // Invoked synchronously by API Gateway only: a DLQ / on-failure destination never fires

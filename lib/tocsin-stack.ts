@@ -5,6 +5,7 @@ import { AlertTopics } from './alert-topics';
 import { ClusterSecrets } from './cluster-secrets';
 import { readConfig, type TocsinConfig } from './config';
 import { IngestApi } from './ingest-api';
+import { bundledConfigDefine, Notifications } from './notifications';
 import { OperationsAlarms } from './operations-alarms';
 import { StateTable } from './state-table';
 
@@ -28,6 +29,9 @@ export const OUTPUTS = {
   /** Per cluster, suffixed with the cluster name reduced to [A-Za-z0-9]. */
   clusterKeyCommandPrefix: 'ClusterKeyCommand',
   shimEnvPrefix: 'ShimEnv',
+  /** Secrets Manager name prefix of the per-cluster admin keys (tocsin silence). */
+  adminSecretPrefix: 'ClusterAdminSecretPrefix',
+  timersQueueUrl: 'TimersQueueUrl',
 } as const;
 
 export class TocsinStack extends Stack {
@@ -36,6 +40,7 @@ export class TocsinStack extends Stack {
   public readonly alertTopics: AlertTopics;
   public readonly clusterSecrets: ClusterSecrets;
   public readonly ingestApi: IngestApi;
+  public readonly notifications: Notifications;
   public readonly alarms: OperationsAlarms;
 
   constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
@@ -64,6 +69,18 @@ export class TocsinStack extends Stack {
       logRetention: config.logRetention,
       reservedConcurrency: config.reservedConcurrency,
       entry: props.ingestEntry,
+      define: bundledConfigDefine(config),
+    });
+    this.notifications = new Notifications(this, 'Notifications', {
+      config,
+      table: this.stateTable.table,
+      alertsTopic: this.alertTopics.alertsTopic,
+      opsTopic: this.alertTopics.opsTopic,
+      key: this.alertTopics.key,
+      deliveryDeadLetterQueue: this.alertTopics.deliveryDeadLetterQueue,
+      ingestFunction: this.ingestApi.ingestFunction,
+      logRetention: config.logRetention,
+      adminSecretPrefix: `tocsin/${this.stackName}/admin/`,
     });
     this.alarms = new OperationsAlarms(this, 'Alarms', {
       ingestFunction: this.ingestApi.ingestFunction,
@@ -89,6 +106,11 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, OUTPUTS.alertsTopicArn, { value: this.alertTopics.alertsTopic.topicArn, description: 'SNS topic every alert is published to' });
     new CfnOutput(this, OUTPUTS.opsTopicArn, { value: this.alertTopics.opsTopic.topicArn, description: 'SNS topic of tocsin operational alarms' });
     new CfnOutput(this, OUTPUTS.tableName, { value: this.stateTable.table.tableName, description: 'DynamoDB state table' });
+    new CfnOutput(this, OUTPUTS.adminSecretPrefix, {
+      value: `tocsin/${this.stackName}/admin/`,
+      description: 'Secrets Manager name prefix; the admin key of cluster c (TOCSIN_ADMIN_KEY for tocsin silence) is <prefix><c>',
+    });
+    new CfnOutput(this, OUTPUTS.timersQueueUrl, { value: this.notifications.timersQueue.queueUrl, description: 'Delay queue of for/repeat/digest timers' });
     new CfnOutput(this, OUTPUTS.clusterSecretPrefix, {
       value: this.clusterSecrets.prefix,
       description: 'Secrets Manager name prefix; the HMAC key of cluster c is <prefix><c>',

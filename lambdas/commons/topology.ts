@@ -74,6 +74,24 @@ export const LAMBDA_ENV = {
   clusterSecretPrefix: 'TOCSIN_CLUSTER_SECRET_PREFIX',
   /** Comma-separated list of cluster names this deployment accepts. */
   clusters: 'TOCSIN_CLUSTERS',
+  /** Secrets Manager name prefix of the per-cluster admin keys (silence API): `${prefix}${cluster}`. */
+  adminSecretPrefix: 'TOCSIN_ADMIN_SECRET_PREFIX',
+  /** URL of the TIMERS_QUEUE (`for`, `repeat`, storm digests). */
+  timersQueueUrl: 'TOCSIN_TIMERS_QUEUE_URL',
+  /** SHA-256 of the runtime config bundled into the function (which rules a version runs). */
+  configDigest: 'TOCSIN_CONFIG_DIGEST',
+  /** Slack notifier only: JSON { "<queue ARN>": "<channel>" }. */
+  slackQueues: 'TOCSIN_SLACK_QUEUES',
+} as const;
+
+/**
+ * The validated runtime config (rules, channels, grouping, links) reaches the Lambdas
+ * inside their bundle: esbuild replaces this expression with the base64 of its JSON.
+ * Not an environment variable: rules outgrow Lambda's 4 KB environment, and a bundled
+ * constant changes atomically with the code (the asset hash covers it).
+ */
+export const BUNDLED_CONFIG = {
+  define: 'process.env.TOCSIN_BUNDLED_CONFIG',
 } as const;
 
 /** tocsin.yaml: read by `cdk synth/deploy` and `npm start`. */

@@ -3,37 +3,53 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { createIngestHandler, type HttpRequest } from '../app/ingest-http';
 import { DynamoScopeStore, DynamoSubjectStore } from '../adapters/dynamo-state-store';
 import { DynamoReplayGuard } from '../adapters/dynamo-replay-guard';
-import { SnsAlertPublisher } from '../adapters/sns-publisher';
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
 import { defaultCheckPolicy } from '../domain/check-transitions';
 import { systemClock } from '../app/ports';
-
+import { createSilenceApi, withSilenceRoutes } from '../app/silence-api';
+import { bundledConfig } from '../commons/bundled-config';
+import { LAMBDA_ENV } from '../commons/topology';
+import { notifyDeps, requiredEnv } from './notify-deps';
 const config = readIngestConfig();
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
 
 const secrets = new SecretsManagerClient({});
-const handle = createIngestHandler({
+const logger = jsonLogger();
+// Rules, channels and grouping from tocsin.yaml, bundled at synth time; read once.
+const rules = bundledConfig();
+const notify = notifyDeps({ doc, sns: new SNSClient({}), sqs: new SQSClient({}), tableName: config.tableName, topicArn: config.alertsTopicArn, ...rules, logger });
+const ingest = createIngestHandler({
   keys: new SecretsManagerClusterKeys(secrets, config.clusterSecretPrefix, config.clusters),
   consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
   replay: new DynamoReplayGuard(doc, config.tableName),
   sources: {
     subjects: new DynamoSubjectStore(doc, config.tableName),
     scopes: new DynamoScopeStore(doc, config.tableName),
-    publisher: new SnsAlertPublisher(new SNSClient({}), config.alertsTopicArn),
+    publisher: notify.dispatcher,
+    rules: rules.rules,
     checkPolicy: defaultCheckPolicy,
     clock: systemClock,
   },
-  logger: jsonLogger(),
+  logger,
 });
+const silences = createSilenceApi({
+  adminKeys: new SecretsManagerClusterKeys(secrets, requiredEnv(LAMBDA_ENV.adminSecretPrefix), config.clusters),
+  replay: new DynamoReplayGuard(doc, config.tableName),
+  silences: notify.silences,
+  clock: systemClock,
+  logger,
+});
+const handle = withSilenceRoutes(silences, ingest);
 
 export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
   const headers: Record<string, string | undefined> = {};

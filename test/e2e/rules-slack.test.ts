@@ -6,7 +6,6 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';

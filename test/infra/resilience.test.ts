@@ -25,6 +25,7 @@ clusters: [prod, staging]
 channels:
   ops: { type: email, addresses: [ops@example.com] }
   oncall: { type: email, addresses: [oncall@example.com], minSeverity: critical }
+  team: { type: slack, secretName: tocsin/slack/team }
 `,
   });
   resources = s.template.toJSON().Resources;
@@ -64,7 +65,7 @@ describe('throttling', () => {
 });
 
 describe('no silent failure', () => {
-  test('every Lambda is invoked synchronously by API Gateway only, or has a DLQ / on-failure destination', () => {
+  test('every Lambda is invoked synchronously by API Gateway only, or by SQS queues with a redrive policy, or has a DLQ / on-failure destination', () => {
     const fns = ofType('AWS::Lambda::Function');
     expect(fns.length).toBeGreaterThan(0);
     for (const [id, fn] of fns) {
@@ -73,11 +74,17 @@ describe('no silent failure', () => {
         permissions.length > 0 &&
         permissions.every(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com') &&
         !ofType('AWS::Lambda::EventSourceMapping').some(([, m]) => refersTo(m.Properties.FunctionName, id));
+      // An SQS event source keeps a failed message in its queue; the queue's redrive policy catches repeat failures.
+      const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => refersTo(m.Properties.FunctionName, id));
+      const sqsWithRedrive =
+        permissions.length === 0 &&
+        mappings.length > 0 &&
+        mappings.every(([, m]) => ofType('AWS::SQS::Queue').some(([qid, q]) => refersTo(m.Properties.EventSourceArn, qid) && Boolean(q.Properties.RedrivePolicy)));
       const dlq = Boolean(fn.Properties.DeadLetterConfig?.TargetArn);
       const onFailure = ofType('AWS::Lambda::EventInvokeConfig').some(
         ([, c]) => refersTo(c.Properties.FunctionName, id) && Boolean(c.Properties.DestinationConfig?.OnFailure?.Destination),
       );
-      expect({ id, covered: syncApiOnly || dlq || onFailure }).toEqual({ id, covered: true });
+      expect({ id, covered: syncApiOnly || sqsWithRedrive || dlq || onFailure }).toEqual({ id, covered: true });
     }
   });
 

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ALERT_ATTRIBUTE_NAMES, CHANNELS_ATTRIBUTE, LAMBDA_ENV, ROUTES, STATE_TABLE, CONSUL_HTTP } from '../../lambdas/commons/topology';
 import { OUTPUTS } from '../../lib/tocsin-stack';
@@ -35,6 +36,16 @@ channels:
   resources = template.toJSON().Resources;
 });
 
+/** The ingest function and its role (the stack has other functions: the timers worker, the Slack notifier). */
+const ingestFunction = (): [string, Resources[string]] => {
+  const id = s.stack.getLogicalId(s.stack.ingestApi.ingestFunction.node.defaultChild as CfnElement);
+  return [id, resources[id]];
+};
+const ingestRole = (): [string, Resources[string]] => {
+  const id = s.stack.getLogicalId(s.stack.ingestApi.functionRole.node.defaultChild as CfnElement);
+  return [id, resources[id]];
+};
+
 const only = (type: string): [string, Resources[string]] => {
   const found = Object.entries(resources).filter(([, r]) => r.Type === type);
   expect(found).toHaveLength(1);
@@ -57,14 +68,16 @@ describe('ingest Lambda', () => {
       Handler: 'index.handler',
       TracingConfig: { Mode: 'Active' },
     });
-    // Exactly one function: no CDK-generated helper Lambdas (log retention, custom resources).
-    expect(logicalIds(template, 'AWS::Lambda::Function')).toHaveLength(1);
+    // The ingest function and the timers worker (no Slack channel here): no CDK-generated helper Lambdas.
+    const timersId = s.stack.getLogicalId(s.stack.notifications.timersFunction.node.defaultChild as CfnElement);
+    expect(logicalIds(template, 'AWS::Lambda::Function').sort()).toEqual([ingestFunction()[0], timersId].sort());
   });
 
   test('environment variable names come from topology LAMBDA_ENV', () => {
-    const [, fn] = only('AWS::Lambda::Function');
+    const [, fn] = ingestFunction();
     const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
-    expect(Object.keys(vars).sort()).toEqual([...Object.values(LAMBDA_ENV), 'NODE_OPTIONS'].sort());
+    // Every LAMBDA_ENV name but the Slack notifier's own.
+    expect(Object.keys(vars).sort()).toEqual([...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.slackQueues), 'NODE_OPTIONS'].sort());
     const [tableId] = only('AWS::DynamoDB::Table');
     expect(vars[LAMBDA_ENV.tableName]).toEqual({ Ref: tableId });
     expect(vars[LAMBDA_ENV.alertsTopicArn]).toEqual({ Ref: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn).Ref });
@@ -74,7 +87,7 @@ describe('ingest Lambda', () => {
   });
 
   test('log group with retention is wired as the function log group', () => {
-    const [, fn] = only('AWS::Lambda::Function');
+    const [, fn] = ingestFunction();
     const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
     expect(resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
     expect(resources[logGroupId].Properties.RetentionInDays).toBe(90);
@@ -85,7 +98,7 @@ describe('ingest Lambda', () => {
   });
 
   test('bundled locally by esbuild: minified, source map, AWS SDK v3 left external', () => {
-    const [, fn] = only('AWS::Lambda::Function');
+    const [, fn] = ingestFunction();
     // The zip's object key is "<asset hash>.zip"; the staged directory is in the asset manifest.
     const assetHash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
     const manifest = JSON.parse(fs.readFileSync(path.join(s.app.outdir, `${s.stack.artifactId}.assets.json`), 'utf8'));
@@ -136,7 +149,7 @@ describe('HTTP API', () => {
     expect(Object.keys(integrations)).toHaveLength(1);
     const [integrationId, integration] = Object.entries(integrations)[0];
     expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
-    const [fnId] = only('AWS::Lambda::Function');
+    const [fnId] = ingestFunction();
     expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(fnId);
     for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
       expect(route.Properties.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] });
@@ -250,10 +263,10 @@ describe('topics and email subscriptions', () => {
 describe('cluster secrets and least privilege', () => {
   const secretIds = () => logicalIds(template, 'AWS::SecretsManager::Secret');
 
-  test('per cluster two generated secrets: the HMAC key (prefix + cluster) and the Consul http token digest', () => {
-    expect(secretIds()).toHaveLength(2 * CLUSTERS.length);
+  test('per cluster three generated secrets: the HMAC key (prefix + cluster), the Consul http token digest and the admin key', () => {
+    expect(secretIds()).toHaveLength(3 * CLUSTERS.length);
     for (const cluster of CLUSTERS) {
-      for (const name of [`${PREFIX}${cluster}`, `${PREFIX}${cluster}${CONSUL_HTTP.tokenSecretSuffix}`]) {
+      for (const name of [`${PREFIX}${cluster}`, `${PREFIX}${cluster}${CONSUL_HTTP.tokenSecretSuffix}`, `tocsin/Tocsin/admin/${cluster}`]) {
         template.hasResourceProperties('AWS::SecretsManager::Secret', {
           Name: name,
           GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
@@ -268,7 +281,7 @@ describe('cluster secrets and least privilege', () => {
   });
 
   const statements = (): Array<{ Action: string | string[]; Resource: unknown; Effect: string }> => {
-    const [roleId] = only('AWS::IAM::Role');
+    const [roleId] = ingestRole();
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
       JSON.stringify(p.Properties.Roles).includes(roleId),
     );
@@ -308,7 +321,7 @@ describe('cluster secrets and least privilege', () => {
   const alertsTopicRefValue = () => s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn);
 
   test('the function role has no managed policies and only Lambda may assume it', () => {
-    const [, role] = only('AWS::IAM::Role');
+    const [, role] = ingestRole();
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }),
@@ -322,9 +335,12 @@ describe('operational alarms', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort()).toEqual([
       'AWS/ApiGateway/5xx',
-      'AWS/Lambda/Errors',
+      'AWS/Lambda/Errors', // ingest
+      'AWS/Lambda/Errors', // timers worker
       'AWS/Lambda/Throttles',
-      'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      'AWS/Lambda/Throttles',
+      'AWS/SQS/ApproximateNumberOfMessagesVisible', // SNS delivery DLQ
+      'AWS/SQS/ApproximateNumberOfMessagesVisible', // timers DLQ
       'tocsin/Tocsin/AuthenticationFailures',
       'tocsin/Tocsin/RejectedInput',
     ]);
@@ -365,7 +381,7 @@ describe('outputs', () => {
     const arns = template.toJSON().Outputs[OUTPUTS.clusterSecretArns].Value;
     expect(arns['Fn::Join'][0]).toBe(',');
     const hmacSecretIds = Object.entries(template.findResources('AWS::SecretsManager::Secret'))
-      .filter(([, r]) => !String(r.Properties.Name).endsWith(CONSUL_HTTP.tokenSecretSuffix))
+      .filter(([, r]) => String(r.Properties.Name).startsWith(PREFIX) && !String(r.Properties.Name).endsWith(CONSUL_HTTP.tokenSecretSuffix))
       .map(([id]) => id);
     expect(hmacSecretIds).toHaveLength(CLUSTERS.length);
     expect(arns['Fn::Join'][1].map((r: { Ref: string }) => r.Ref).sort()).toEqual(hmacSecretIds.sort());
@@ -415,7 +431,8 @@ deployment:
   test('no emails: no subscriptions; default cluster "default"', () => {
     const { template: t } = synth({ bundle: false, nag: false });
     t.resourceCountIs('AWS::SNS::Subscription', 0);
-    t.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'tocsin/Tocsin/admin/default' });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default` });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default${CONSUL_HTTP.tokenSecretSuffix}` });
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [LAMBDA_ENV.clusters]: 'default' }) } });

@@ -1,0 +1,36 @@
+/** What the ingest and timer Lambdas share: the dispatcher over SNS, SQS and DynamoDB. */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { Dispatcher } from '../app/dispatcher';
+import type { Logger } from '../app/ingest-http';
+import { systemClock } from '../app/ports';
+import { DynamoSilenceStore, DynamoStormGate } from '../adapters/dynamo-notify-store';
+import { SnsAlertPublisher } from '../adapters/sns-publisher';
+import { SqsTimerQueue } from '../adapters/sqs-timers';
+import { LAMBDA_ENV } from '../commons/topology';
+import type { RuleSet } from '../domain/rules/evaluate';
+import type { RuntimeConfig } from '../domain/rules/types';
+import { alertLink } from '../domain/render';
+
+export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function notifyDeps(opts: { doc: DynamoDBDocumentClient; sns: SNSClient; sqs: SQSClient; tableName: string; topicArn: string; config: RuntimeConfig; rules: RuleSet; logger: Logger }) {
+  const channels = new SnsAlertPublisher(opts.sns, opts.topicArn, (a) => alertLink(opts.config.links?.alert, a));
+  const timers = new SqsTimerQueue(opts.sqs, requiredEnv(LAMBDA_ENV.timersQueueUrl), systemClock);
+  const silences = new DynamoSilenceStore(opts.doc, opts.tableName);
+  const dispatcher = new Dispatcher({
+    rules: opts.rules,
+    channels,
+    timers,
+    clock: systemClock,
+    silences,
+    storm: new DynamoStormGate(opts.doc, opts.tableName, opts.config.grouping),
+    logger: opts.logger,
+  });
+  return { channels, timers, silences, dispatcher };
+}

@@ -1,0 +1,144 @@
+/**
+ * Delivery infrastructure from tocsin.yaml: Slack channel queues subscribed with a
+ * channels filter policy, the notifier's event sources (bounded concurrency, partial
+ * batch failures), the timers delay queue and worker, the bundled runtime config.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { decodeBundledConfig } from '../../lambdas/commons/bundled-config';
+import { CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../../lambdas/commons/topology';
+import { SLACK_EVENT_SOURCE, SLACK_FUNCTION_TIMEOUT_SECONDS } from '../../lib/notifications';
+import { synth, type Synth } from './helpers';
+
+const CONFIG = `
+clusters: [prod]
+channels:
+  oncall: { type: email, addresses: [oncall@example.com] }
+  team: { type: slack, secretName: tocsin/slack/team, webhookUrl: "http://127.0.0.1:9/local-only" }
+  noise: { type: slack, secretName: tocsin/slack/noise }
+delivery: { slack: { maxReceiveCount: 7 } }
+links: { alert: "https://consul.example.com/ui/{cluster}/nodes/{node}" }
+rules:
+  - name: web
+    match: { service: { glob: "web*" } }
+    channels: [team, oncall]
+    for: 2m
+    repeat: 1h
+`;
+
+type R = { Type: string; Properties: Record<string, any> };
+let s: Synth;
+let resources: Record<string, R>;
+const idOf = (c: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(c.node.defaultChild as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+beforeAll(() => {
+  s = synth({ bundle: false, config: CONFIG });
+  resources = s.template.toJSON().Resources;
+});
+
+describe('Slack channels', () => {
+  test('one KMS-encrypted queue per channel, redriving to the Slack DLQ after delivery.slack.maxReceiveCount', () => {
+    const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+    const keyArn = plain(s.stack.resolve(s.stack.alertTopics.key.keyArn));
+    const dlqArn = plain(s.stack.resolve(s.stack.notifications.slackDeadLetterQueue!.queueArn));
+    for (const channel of ['team', 'noise']) {
+      const q = resources[idOf(s.stack.notifications.slackQueues.get(channel)!)]!;
+      expect(q.Properties).toMatchObject({
+        KmsMasterKeyId: keyArn,
+        VisibilityTimeout: 6 * SLACK_FUNCTION_TIMEOUT_SECONDS,
+        RedrivePolicy: { deadLetterTargetArn: dlqArn, maxReceiveCount: 7 },
+      });
+    }
+  });
+
+  test('each queue subscribes to the alerts topic with the filter { channels: [<channel>] }', () => {
+    for (const channel of ['team', 'noise']) {
+      s.template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'sqs',
+        TopicArn: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn),
+        Endpoint: s.stack.resolve(s.stack.notifications.slackQueues.get(channel)!.queueArn),
+        FilterPolicy: { [CHANNELS_ATTRIBUTE]: [channel] },
+        RedrivePolicy: { deadLetterTargetArn: s.stack.resolve(s.stack.alertTopics.deliveryDeadLetterQueue.queueArn) },
+      });
+    }
+  });
+
+  test('the notifier drains each queue with at most 2 pollers, batches of 5, reporting partial batch failures', () => {
+    const fnId = idOf(s.stack.notifications.slackFunction!);
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.FunctionName).includes(fnId));
+    expect(mappings).toHaveLength(2);
+    for (const [, m] of mappings) {
+      expect(m.Properties).toMatchObject({
+        BatchSize: SLACK_EVENT_SOURCE.batchSize,
+        ScalingConfig: { MaximumConcurrency: SLACK_EVENT_SOURCE.maxConcurrency },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    }
+    const env = resources[fnId]!.Properties.Environment.Variables;
+    const map = env[LAMBDA_ENV.slackQueues];
+    expect(JSON.stringify(map)).toContain(idOf(s.stack.notifications.slackQueues.get('team')!));
+  });
+
+  test('the notifier may read exactly the webhook secrets, by name, and change message visibility (Retry-After)', () => {
+    const roleId = idOf(s.stack.notifications.slackFunction!.role as never);
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const secretResources = JSON.stringify(statements.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')).map((st) => st.Resource));
+    expect(secretResources).toContain('secret:tocsin/slack/team-??????');
+    expect(secretResources).toContain('secret:tocsin/slack/noise-??????');
+    expect(statements.some((st) => JSON.stringify(st.Action).includes('sqs:ChangeMessageVisibility'))).toBe(true);
+  });
+
+  test('the Slack DLQ alarms to the ops topic', () => {
+    const dlqId = idOf(s.stack.notifications.slackDeadLetterQueue!);
+    const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => String(JSON.stringify(a.Properties.Dimensions)).includes(dlqId));
+    expect(alarms.map(([, a]) => a.Properties.AlarmActions)).toEqual([[s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn)]]);
+  });
+
+  test('email channels keep their SNS email subscriptions', () => {
+    s.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['oncall'] } });
+  });
+});
+
+describe('timers (for, repeat, storm digests)', () => {
+  test('an encrypted delay queue with a redrive policy, drained by the timers worker with partial batch failures', () => {
+    const q = resources[idOf(s.stack.notifications.timersQueue)]!;
+    expect(q.Properties).toMatchObject({ SqsManagedSseEnabled: true, RedrivePolicy: { maxReceiveCount: 5 } });
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: idOf(s.stack.notifications.timersFunction) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  test('the ingest Lambda may send timers and knows the queue, the admin key prefix and the config digest', () => {
+    const env = resources[idOf(s.stack.ingestApi.ingestFunction)]!.Properties.Environment.Variables;
+    expect(env[LAMBDA_ENV.timersQueueUrl]).toEqual({ Ref: idOf(s.stack.notifications.timersQueue) });
+    expect(env[LAMBDA_ENV.adminSecretPrefix]).toBe('tocsin/Tocsin/admin/');
+    expect(env[LAMBDA_ENV.configDigest]).toMatch(/^[0-9a-f]{64}$/);
+    s.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: idOf(s.stack.ingestApi.functionRole) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Resource: s.stack.resolve(s.stack.notifications.timersQueue.queueArn) })]) },
+    });
+  });
+});
+
+describe('the runtime config is bundled into the Lambdas', () => {
+  test('the ingest bundle holds the validated rules, without webhook URLs or addresses', () => {
+    const bundled = synth({ bundle: true, nag: false, config: CONFIG });
+    const fn = bundled.template.toJSON().Resources[bundled.stack.getLogicalId(bundled.stack.ingestApi.ingestFunction.node.defaultChild as CfnElement)];
+    const asset = path.join(bundled.app.outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.js');
+    const code = fs.readFileSync(asset, 'utf8');
+    const encoded = /"(eyJ[A-Za-z0-9+/=]+)"/.exec(code)?.[1];
+    expect(encoded).toBeDefined();
+    const { config, rules } = decodeBundledConfig(encoded);
+    expect(config.rules).toEqual([{ name: 'web', match: { service: { glob: 'web*' } }, channels: ['team', 'oncall'], for: 120, repeat: 3600 }]);
+    expect(config.channels).toEqual({ oncall: { type: 'email' }, team: { type: 'slack', secretName: 'tocsin/slack/team' }, noise: { type: 'slack', secretName: 'tocsin/slack/noise' } });
+    expect(rules.rules).toHaveLength(1);
+    expect(code).not.toContain('local-only');
+    expect(Buffer.from(encoded!, 'base64').toString()).not.toContain('oncall@example.com');
+  }, 120000);
+});
