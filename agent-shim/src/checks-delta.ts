@@ -132,12 +132,17 @@ export class DeltaStateFile {
     }
   }
 
-  /** Write-then-rename; no fsync: a lost or torn file only costs one whole list. */
-  save(state: DeltaState): void {
+  /**
+   * Write-then-rename; no fsync: a lost or torn file only costs one whole list.
+   * `checksJson`: JSON.stringify(state.checks), when the caller prepared it already.
+   */
+  save(state: DeltaState, checksJson?: string): void {
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+      const { checks, ...head } = state;
+      const text = `${JSON.stringify(head).slice(0, -1)},"checks":${checksJson ?? JSON.stringify(checks)}}`;
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
       fs.renameSync(tmp, this.file);
     } catch {
       /* state is an optimisation: without it the next send is a whole list */
@@ -181,11 +186,19 @@ export async function sendChecks(
   if (!view) return transport.send(full, deadline);
   const store = new DeltaStateFile(stateDir, full.cluster, full.scope ?? full.type);
   const prev = store.load();
+  // Serialised now, while the request is in flight, so the run ends soon after the answer.
+  let checksJson: string | undefined;
+  const prepare = async () => {
+    await new Promise<void>((r) => setImmediate(r)); // the request goes out first
+    checksJson ??= JSON.stringify(view.tree);
+  };
   let paused = false;
   if (wantDelta(prev, policy, nowMs)) {
-    const outcome = await transport.send(deltaEnvelope(full, prev.base, diffChecks(view, prev.checks, prev.count)), deadline);
+    const sending = transport.send(deltaEnvelope(full, prev.base, diffChecks(view, prev.checks, prev.count)), deadline);
+    await prepare();
+    const outcome = await sending;
     if (outcome.kind === 'sent') {
-      store.save({ v: 1, base: view.maxIndex, deltas: prev.deltas + 1, fullAt: prev.fullAt, count: view.count, checks: view.tree });
+      store.save({ v: 1, base: view.maxIndex, deltas: prev.deltas + 1, fullAt: prev.fullAt, count: view.count, checks: view.tree }, checksJson);
       return outcome;
     }
     if (outcome.kind === 'retry' || outcome.auth) return outcome;
@@ -193,9 +206,11 @@ export async function sendChecks(
     // deltas (an old version answers 400). Either way the whole list goes now.
     paused = outcome.status !== 409;
   }
-  const outcome = await transport.send(full, deadline);
+  const sending = transport.send(full, deadline);
+  await prepare();
+  const outcome = await sending;
   if (outcome.kind === 'sent' && view.maxIndex > 0) {
-    store.save({ v: 1, base: view.maxIndex, deltas: 0, fullAt: nowMs, count: view.count, checks: view.tree, ...(paused ? { paused } : {}) });
+    store.save({ v: 1, base: view.maxIndex, deltas: 0, fullAt: nowMs, count: view.count, checks: view.tree, ...(paused ? { paused } : {}) }, checksJson);
   } else if (outcome.kind === 'rejected') {
     store.clear();
   }
