@@ -7,14 +7,14 @@
  *   npm run bench -- --only 1,4   some of them
  *   npm run bench -- --quick      fewer rounds (a smoke test of the harness, not figures)
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { dynamoCost } from './dynamo-cost';
 import { endToEnd } from './end-to-end';
 import { ingestCore } from './ingest-core';
 import { lambdaBundles } from './lambda-bundles';
-import { ROOT } from './lib/paths';
+import { ROOT, TMP } from './lib/paths';
 import { table, type FigureResult, type Row } from './lib/report';
 import { shimStart } from './shim-start';
 import { sustained } from './sustained';
@@ -49,6 +49,7 @@ function machine() {
 async function main(): Promise<void> {
   // The AWS SDK's Node 20 notice would interleave with the table.
   process.removeAllListeners('warning');
+  rmSync(TMP, { recursive: true, force: true }); // scratch of earlier runs
   const started = machine();
   const rows: Row[] = [];
   const details: Record<string, unknown> = {};
