@@ -11,7 +11,7 @@ import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import { routeAlert, type Timer } from '../../lambdas/domain/rules/notify';
 import type { Silence } from '../../lambdas/domain/rules/silences';
 import { escapeMrkdwn, slackMessage, SLACK_LIMITS } from '../../lambdas/domain/slack';
-import { snsMessage } from '../../lambdas/domain/render';
+import { alertLink, emailBody, snsMessage } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -221,5 +221,17 @@ describe('timers past 900 s hop', () => {
     );
     expect(outcome).toBe('rescheduled');
     expect(scheduled).toEqual([timer]);
+  });
+});
+
+describe('email: the link back', () => {
+  test('links.alert is filled per alert (URL-encoded) and ends the body; reminders say so', () => {
+    const a = alert({ node: 'web 1/a', reminder: 1 });
+    const link = alertLink('https://consul.example.com/ui/{cluster}/nodes/{node}?check={check}', a);
+    expect(link).toBe('https://consul.example.com/ui/prod/nodes/web%201%2Fa?check=http');
+    const body = emailBody(a, link);
+    expect(body).toContain('Reminder 1: still firing.');
+    expect(body.split('\n').slice(-3)).toEqual([link, '', 'Alert id: abc123']);
+    expect(alertLink(undefined, a)).toBeUndefined();
   });
 });
