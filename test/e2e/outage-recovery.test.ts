@@ -8,7 +8,13 @@
  *    going critical. Everything spools. After recovery `tocsin-shim flush` on every node
  *    delivers it all: exactly 1,000 alerts, one per check.
  * 2. 50 agents report one change at the same moment: one alert.
+ *
+ * Storm grouping (tocsin.yaml `grouping`) would fold a burst of 1,000 notifications into
+ * a digest; this test counts individual alerts, so its pipeline runs with a config whose
+ * threshold is above the burst. Grouping itself is tested with the rules.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
@@ -26,7 +32,12 @@ let queueUrl: string;
 beforeAll(async () => {
   ensureBuilt();
   dynamo = await startTestDynamo();
-  pipeline = await startLocalPipeline({ args: ['--dynamodb-endpoint', dynamo.endpoint] });
+  const configFile = join(tempDir('tocsin-outage-config-'), 'tocsin.yaml');
+  writeFileSync(
+    configFile,
+    ['clusters: [default]', 'channels:', '  oncall: { type: email, addresses: [] }', 'defaults:', '  channels: [oncall]', 'grouping:', '  windowSeconds: 60', '  threshold: 5000', ''].join('\n'),
+  );
+  pipeline = await startLocalPipeline({ args: ['--dynamodb-endpoint', dynamo.endpoint], env: { TOCSIN_CONFIG: configFile } });
   clients = awsClients(pipeline.snsSqsEndpoint);
   queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'outage-subscriber');
 }, 120_000);
