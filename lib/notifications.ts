@@ -62,6 +62,8 @@ export class Notifications extends Construct {
   public readonly timersDeadLetterQueue: Queue;
   public readonly timersFunction: NodejsFunction;
   public readonly adminSecrets: ReadonlyMap<string, Secret>;
+  /** Secrets Manager name prefix of the admin keys; cluster c's is `${prefix}${c}`. */
+  public readonly adminSecretPrefix: string;
   public readonly slackQueues: ReadonlyMap<string, Queue>;
   public readonly slackDeadLetterQueue?: Queue;
   public readonly slackFunction?: NodejsFunction;
@@ -70,6 +72,7 @@ export class Notifications extends Construct {
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
     const { config } = props;
+    this.adminSecretPrefix = props.adminSecretPrefix;
     const define = bundledConfigDefine(config);
     const digest = configDigest(lambdaConfig(config.runtime));
     const alarmAction = new SnsAction(props.opsTopic);

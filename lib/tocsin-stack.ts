@@ -32,6 +32,8 @@ export const OUTPUTS = {
   /** Secrets Manager name prefix of the per-cluster admin keys (tocsin silence). */
   adminSecretPrefix: 'ClusterAdminSecretPrefix',
   timersQueueUrl: 'TimersQueueUrl',
+  /** Per cluster: the `tocsin silence` environment (admin key). */
+  adminEnvPrefix: 'SilenceEnv',
 } as const;
 
 export class TocsinStack extends Stack {
@@ -107,7 +109,7 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, OUTPUTS.opsTopicArn, { value: this.alertTopics.opsTopic.topicArn, description: 'SNS topic of tocsin operational alarms' });
     new CfnOutput(this, OUTPUTS.tableName, { value: this.stateTable.table.tableName, description: 'DynamoDB state table' });
     new CfnOutput(this, OUTPUTS.adminSecretPrefix, {
-      value: `tocsin/${this.stackName}/admin/`,
+      value: this.notifications.adminSecretPrefix,
       description: 'Secrets Manager name prefix; the admin key of cluster c (TOCSIN_ADMIN_KEY for tocsin silence) is <prefix><c>',
     });
     new CfnOutput(this, OUTPUTS.timersQueueUrl, { value: this.notifications.timersQueue.queueUrl, description: 'Delay queue of for/repeat/digest timers' });
@@ -142,6 +144,11 @@ export class TocsinStack extends Stack {
       new CfnOutput(this, `${OUTPUTS.shimEnvPrefix}${suffix}`, {
         value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_KEY="$(${keyCommand})"`,
         description: `agent-shim environment for cluster "${cluster}" (prefix with export, or put in the service's environment)`,
+      });
+      const adminCommand = `aws secretsmanager get-secret-value --secret-id ${this.notifications.adminSecretPrefix}${cluster} --region ${Aws.REGION} --query SecretString --output text`;
+      new CfnOutput(this, `${OUTPUTS.adminEnvPrefix}${suffix}`, {
+        value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_ADMIN_KEY="$(${adminCommand})"`,
+        description: `environment of "npx tocsin silence ..." for cluster "${cluster}" (its admin key, not the shim key)`,
       });
     });
   }

@@ -401,6 +401,9 @@ describe('outputs', () => {
       expect(env).toContain('TOCSIN_URL=');
       expect(env).toContain(ROUTES.ingest.path);
       expect(env).toContain(`TOCSIN_CLUSTER=${cluster} TOCSIN_KEY=`);
+      const silenceEnv = flat(outputs[`${OUTPUTS.adminEnvPrefix}${suffix}`].Value);
+      expect(silenceEnv).toContain(`TOCSIN_CLUSTER=${cluster} TOCSIN_ADMIN_KEY=`);
+      expect(silenceEnv).toContain(`aws secretsmanager get-secret-value --secret-id tocsin/Tocsin/admin/${cluster} --region `);
     }
   });
 });
