@@ -118,6 +118,12 @@ describe('routeAlert: momentary (events)', () => {
     expect(summary(r)).toEqual({ now: ['INFO: event deploy -> slack'], timers: [] });
     expect(r.episode).toBeUndefined();
   });
+
+  test('a resolved alert without episode skips routes with resolved: false', () => {
+    const set = rules([{ name: 'quiet', channels: ['slack'], resolved: false, continue: true }, { name: 'all', channels: ['pager'] }]);
+    const r = routeAlert({ rules: set, alert: alert('alive', 'info', 'resolved'), subject: 'member/x', previous: undefined, momentary: true, nowMs: T0 });
+    expect(summary(r).now).toEqual(['RESOLVED: http on web-1 -> pager']);
+  });
 });
 
 describe('fireTimer', () => {

@@ -148,7 +148,8 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
   const facts = alertFacts(alert, input.facts);
 
   if (input.momentary) {
-    const { routes } = evaluateRules(input.rules, facts);
+    // Without an episode, a resolved alert goes to every route that wants resolved notices.
+    const routes = evaluateRules(input.rules, facts).routes.filter((r) => alert.state !== 'resolved' || r.resolved);
     const ds = deliveries(alert, routes.map((r) => ({ rule: r.rule, route: r })), alert.state);
     return { episode: previous, alert: carrier(alert, facts, { deliveries: ds, timers: [] }) };
   }
