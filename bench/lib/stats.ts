@@ -24,24 +24,41 @@ export interface Exec {
   startedAt: number;
   exitedAt: number;
   stderr: string;
+  /** Phase marks (ms since the child's start) when run with `trace`. */
+  marks?: Record<string, number>;
 }
 
 /** Wall time of one child process, from spawn to exit, with `stdin` piped in. */
-export function timeExec(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string | Buffer; cwd?: string } = {}): Promise<Exec> {
+export function timeExec(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; stdin?: string | Buffer; cwd?: string; /** preload that writes JSON marks to fd 3 */ trace?: string } = {},
+): Promise<Exec> {
   return new Promise((resolve, reject) => {
     const startedAt = nowMs();
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(cmd, opts.trace ? ['-r', opts.trace, ...args] : args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
     const err: Buffer[] = [];
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.stdin.on('error', () => undefined);
+    let marks = '';
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => (marks += c.toString('utf8')));
+    child.stdin?.on('error', () => undefined);
     child.on('error', reject);
     child.on('exit', (code) => {
       const exitedAt = nowMs();
       // stderr may still be draining: give it the next tick.
-      setImmediate(() => resolve({ code, ms: exitedAt - startedAt, startedAt, exitedAt, stderr: Buffer.concat(err).toString('utf8') }));
+      setImmediate(() =>
+        resolve({
+          code,
+          ms: exitedAt - startedAt,
+          startedAt,
+          exitedAt,
+          stderr: Buffer.concat(err).toString('utf8'),
+          ...(marks ? { marks: JSON.parse(marks) as Record<string, number> } : {}),
+        }),
+      );
     });
-    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
-    else child.stdin.end();
+    if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
+    else child.stdin?.end();
   });
 }
 
