@@ -3,6 +3,7 @@ import { agentServiceSubject, decideAgentService, normalizeAgentService, type Ag
 import { InputError } from '../../domain/consul-checks';
 import { TransitionEngine } from '../transition-engine';
 import { parseBodyJson } from './body';
+import { routeDecision } from './routing';
 import type { SourceHandler } from './types';
 
 export const consulAgentService: SourceHandler = async (envelope, ctx) => {
@@ -13,8 +14,13 @@ export const consulAgentService: SourceHandler = async (envelope, ctx) => {
   const observedAtMs = Math.min(sentAtMs, ctx.clock.nowMs());
   const engine = new TransitionEngine({ store: ctx.subjects, publisher: ctx.publisher, clock: ctx.clock, ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}) });
   const at = new Date(ctx.clock.nowMs()).toISOString();
-  const outcome = await engine.apply<AgentServiceState>(envelope.cluster, agentServiceSubject(envelope.node, observation.id), (prev) =>
-    decideAgentService(prev?.state, observation, { cluster: envelope.cluster, at, node: envelope.node, observedAtMs }).decision,
+  const subject = agentServiceSubject(envelope.node, observation.id);
+  const facts = { tags: observation.tags, serviceMeta: observation.meta };
+  const outcome = await engine.apply<AgentServiceState>(envelope.cluster, subject, (prev) =>
+    routeDecision(ctx, subject, prev?.state, decideAgentService(prev?.state, observation, { cluster: envelope.cluster, at, node: envelope.node, observedAtMs }).decision, () => ({
+      role: 'notice',
+      facts,
+    })),
   );
   return {
     accepted: 1,

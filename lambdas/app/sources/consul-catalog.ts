@@ -32,6 +32,11 @@ export const consulServices: SourceHandler = async (envelope, ctx) => {
     recordBaseline: true,
     present: decideCatalogService,
     gone: decideCatalogServiceGone,
+    // A deregistered service is the episode; registered again, it is over.
+    routing: (alert, prev, item) => ({
+      role: alert.to === 'deregistered' ? 'episode' : alert.from === 'deregistered' ? 'resolves' : 'notice',
+      facts: { tags: item?.tags ?? prev?.tags ?? [] },
+    }),
   });
   return { accepted: observations.length, rejected, ...result };
 };
@@ -50,6 +55,11 @@ export const consulNodes: SourceHandler = async (envelope, ctx) => {
     recordBaseline: true,
     present: decideCatalogNode,
     gone: decideCatalogNodeGone,
+    // A node gone from the catalog is the episode; back, it is over.
+    routing: (alert, prev, item) => ({
+      role: alert.to === 'removed' ? 'episode' : alert.from === 'removed' ? 'resolves' : 'notice',
+      facts: { nodeMeta: item?.meta ?? prev?.meta ?? {} },
+    }),
   });
   return { accepted: observations.length, rejected, ...result };
 };

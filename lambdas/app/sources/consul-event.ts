@@ -4,10 +4,13 @@
  * subject is written once (with a TTL); a recorded ID is a replay.
  * The envelope index is a hash of an event ID: kept as the string it is.
  */
-import { decideEvent, eventSubject, normalizeEvents, type EventRecordState } from '../../domain/consul/events';
+import { decideEvent, eventSubject, normalizeEvents, type EventObservation, type EventRecordState } from '../../domain/consul/events';
+import { MAX_MATCH_TEXT } from '../../domain/rules/matchers';
+import type { MatchFacts } from '../../domain/rules/types';
 import { mapLimit } from '../concurrency';
 import { TransitionEngine } from '../transition-engine';
 import { parseBodyJson } from './body';
+import { routeDecision } from './routing';
 import type { SourceHandler } from './types';
 
 export const consulEvent: SourceHandler = async (envelope, ctx) => {
@@ -20,14 +23,12 @@ export const consulEvent: SourceHandler = async (envelope, ctx) => {
   const fresh = unique.filter((e) => !records.has(eventSubject(e.id)));
   const engine = new TransitionEngine({ store: ctx.subjects, publisher: ctx.publisher, clock: ctx.clock, ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}) });
   const eventCtx = { cluster, at, node: envelope.node, index: envelope.index };
-  const outcomes = await mapLimit(fresh, 16, (ev) =>
-    engine.apply<EventRecordState>(cluster, eventSubject(ev.id), (prev) => decideEvent(prev?.state, ev, eventCtx).decision, null),
-  );
+  const decide = (ev: EventObservation) => (prev: { state: EventRecordState } | undefined) =>
+    routeDecision(ctx, eventSubject(ev.id), prev?.state, decideEvent(prev?.state, ev, eventCtx).decision, () => ({ role: 'notice', facts: eventFacts(ev) }));
+  const outcomes = await mapLimit(fresh, 16, (ev) => engine.apply<EventRecordState>(cluster, eventSubject(ev.id), decide(ev), null));
   // Recorded events whose alert is still pending (a failed publish) are finished here too.
   const pending = unique.filter((e) => records.get(eventSubject(e.id))?.pending);
-  const retried = await mapLimit(pending, 16, (ev) =>
-    engine.apply<EventRecordState>(cluster, eventSubject(ev.id), (prev) => decideEvent(prev?.state, ev, eventCtx).decision, records.get(eventSubject(ev.id))),
-  );
+  const retried = await mapLimit(pending, 16, (ev) => engine.apply<EventRecordState>(cluster, eventSubject(ev.id), decide(ev), records.get(eventSubject(ev.id))));
   const all = [...outcomes, ...retried];
   return {
     accepted: observations.length,
@@ -39,3 +40,8 @@ export const consulEvent: SourceHandler = async (envelope, ctx) => {
     errors: engine.errors,
   };
 };
+
+/** What rules match an event on: its name and, when it is text, its payload. */
+function eventFacts(ev: EventObservation): Partial<MatchFacts> {
+  return { event: ev.name, ...(ev.payload.kind === 'text' ? { payload: ev.payload.text.slice(0, MAX_MATCH_TEXT) } : {}) };
+}

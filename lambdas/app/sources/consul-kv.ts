@@ -23,6 +23,8 @@ async function processKv(envelope: Envelope, ctx: SourceContext, single: boolean
     recordBaseline: false,
     present: decideKvPresent,
     gone: (prev, subject, c) => decideKvGone(prev, subject.slice('kv/'.length), c),
+    // A deleted key is the episode; created again, it is over.
+    routing: (alert) => ({ role: alert.to === 'deleted' ? 'episode' : alert.from === 'deleted' ? 'resolves' : 'notice' }),
   });
   if (ambiguous) {
     rejected.push({ index: 0, reason: `a key watch reported null, but scope "${envelope.scope ?? envelope.type}" tracks several keys: give each key watch its own scope` });

@@ -30,6 +30,11 @@ export const consulService: SourceHandler = async (envelope, ctx) => {
     recordBaseline: true,
     present: decideInstance,
     gone: decideInstanceGone,
+    // Health is the episode (critical/warning firing, resolved); registrations, changes and maintenance are notices.
+    routing: (alert, prev, item) => ({
+      role: alert.state === 'resolved' || alert.severity !== 'info' ? 'episode' : 'notice',
+      facts: item ? { tags: item.tags, serviceMeta: item.meta, nodeMeta: item.nodeMeta } : { tags: prev?.tags ?? [] },
+    }),
   });
   return { accepted: observations.length, rejected, ...result };
 };

@@ -13,9 +13,11 @@
  *   from a snapshot (deleted, deregistered) are found without reading the others.
  */
 import type { Verdict } from '../../domain/consul/decision';
+import type { Alert } from '../../domain/types';
 import type { SubjectRecord } from '../ports';
 import { mapLimit } from '../concurrency';
 import { TransitionEngine, type Outcome } from '../transition-engine';
+import { routeDecision, type AlertRouting } from './routing';
 import type { SourceContext, SourceResult } from './types';
 
 export interface ItemContext {
@@ -50,6 +52,8 @@ export interface KeyedSnapshot<I, S> {
   recordBaseline: boolean;
   present(previous: S | undefined, item: I, ctx: ItemContext): Verdict<S>;
   gone(previous: S | undefined, subject: string, ctx: ItemContext): Verdict<S>;
+  /** How the rules see an alert (routing.ts): its role in the episode, its facts. `item` is absent when the subject is gone. */
+  routing(alert: Alert, previous: S | undefined, item: I | undefined): AlertRouting;
 }
 
 export type KeyedSnapshotResult = Omit<SourceResult, 'accepted' | 'rejected'> & { stale: boolean; baseline: boolean; ambiguous?: boolean };
@@ -86,20 +90,20 @@ export async function processKeyedSnapshot<I, S>(ctx: SourceContext, snap: Keyed
   if (!baseline || snap.recordBaseline) {
     const records = await ctx.subjects.getMany<S>(cluster, [...candidates.map(([s]) => s), ...vanished]);
     const prefetched = (subject: string): SubjectRecord<S> | null => records.get(subject) ?? null;
-    const run = (subject: string, decide: (previous: S | undefined) => Verdict<S>) => () =>
+    const run = (subject: string, item: I | undefined, decide: (previous: S | undefined) => Verdict<S>) => () =>
       engine.apply<S>(
         cluster,
         subject,
         (record) => {
           const verdict = decide(record?.state);
           members.set(subject, verdict.member);
-          return verdict.decision;
+          return routeDecision(ctx, subject, record?.state, verdict.decision, (alert) => snap.routing(alert, record?.state, item));
         },
         prefetched(subject),
       );
     jobs = [
-      ...candidates.map(([subject, item]) => run(subject, (prev) => snap.present(prev, item, itemCtx(subject)))),
-      ...vanished.map((subject) => run(subject, (prev) => snap.gone(prev, subject, itemCtx(subject)))),
+      ...candidates.map(([subject, item]) => run(subject, item, (prev) => snap.present(prev, item, itemCtx(subject)))),
+      ...vanished.map((subject) => run(subject, undefined, (prev) => snap.gone(prev, subject, itemCtx(subject)))),
     ];
   }
   const outcomes = await mapLimit(jobs, 16, (job) => job());

@@ -12,6 +12,7 @@ import {
   lamportSubject,
   lamportWatermarkSubject,
   normalizeLamportEvent,
+  payloadText,
   type LamportEventState,
   type LamportKind,
   type LamportWatermarkState,
@@ -19,6 +20,7 @@ import {
 import { reportTime } from '../../domain/serf/members';
 import type { Envelope } from '../../domain/types';
 import { TransitionEngine } from '../transition-engine';
+import { routeDecision } from './routing';
 import { serfReporter } from './serf-members';
 import type { SourceContext, SourceHandler, SourceResult } from './types';
 
@@ -45,10 +47,14 @@ export function serfLamportHandler(kind: LamportKind): SourceHandler {
     const watermarkSubject = lamportWatermarkSubject(kind, ev.name);
     const watermark = await ctx.subjects.get<LamportWatermarkState>(cluster, watermarkSubject);
 
-    const outcome = await engine.apply<LamportEventState>(cluster, lamportSubject(kind, ev.name, ev.ltime), (prev) => {
+    const subject = lamportSubject(kind, ev.name, ev.ltime);
+    const text = payloadText(ev.payload);
+    const facts = { event: ev.name, ...(text !== undefined ? { payload: text } : {}) };
+    const outcome = await engine.apply<LamportEventState>(cluster, subject, (prev) => {
       const d = decideLamportEvent(prev?.state, ev, watermark?.state);
       if (d.kind === 'ignore') return { kind: 'ignore' };
-      return { kind: 'write', state: d.state, alert: lamportAlert(cluster, ev), ttlSeconds: LAMPORT_EVENT_TTL_SECONDS };
+      const decision = { kind: 'write' as const, state: d.state, alert: lamportAlert(cluster, ev), ttlSeconds: LAMPORT_EVENT_TTL_SECONDS };
+      return routeDecision(ctx, subject, prev?.state, decision, () => ({ role: 'notice', facts }));
     });
     // The high-water mark moves only forward; it is bookkeeping, never an alert.
     if (outcome !== 'unsettled') {

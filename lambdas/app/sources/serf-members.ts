@@ -11,6 +11,7 @@ import {
   memberAlert,
   memberSubject,
   reportTime,
+  type MemberChange,
   type MemberOrdering,
   type MemberRecordState,
   type SerfMemberEvent,
@@ -18,11 +19,25 @@ import {
 import type { Envelope } from '../../domain/types';
 import { mapLimit } from '../concurrency';
 import { TransitionEngine, type Decision } from '../transition-engine';
+import { keyValueTags, routeDecision, type AlertRole } from './routing';
 import type { SourceContext, SourceHandler, SourceResult } from './types';
 
 /** Down members are kept this long (a reap normally follows within a day); reaped ones shorter. */
 const DOWN_RETENTION_SECONDS = 90 * 24 * 3600;
 const REAPED_RETENTION_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Failed and left are the member's problem episode (`for`, `repeat`), a rejoin resolves
+ * it; joins and updates are notices; a reap removes the member: no more reminders.
+ */
+const MEMBER_ROLE: Record<MemberChange, AlertRole> = {
+  failed: 'episode',
+  left: 'episode',
+  rejoined: 'episode',
+  joined: 'notice',
+  updated: 'notice',
+  reaped: 'final',
+};
 
 /** The agent that ran the handler: SERF_SELF_NAME, else the envelope's node. */
 export function serfReporter(envelope: Envelope): string {
@@ -44,7 +59,8 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
     const outcomes = await mapLimit(members, 8, async (member) => {
       let witnessTried = false;
       let transitioned = false;
-      const outcome = await engine.apply<MemberRecordState>(envelope.cluster, memberSubject(member.name), (prev): Decision<MemberRecordState> => {
+      const subject = memberSubject(member.name);
+      const outcome = await engine.apply<MemberRecordState>(envelope.cluster, subject, (prev): Decision<MemberRecordState> => {
         transitioned = false;
         const d = decideMember(prev?.state, { event, member, reporter, at }, ordering);
         if (d.kind === 'ignore') return { kind: 'ignore' };
@@ -52,10 +68,12 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
           // Best effort: remembering one more witness is not worth a contended retry.
           if (witnessTried) return { kind: 'ignore' };
           witnessTried = true;
-          return { kind: 'write', state: d.state, ...retention(d.state) };
+          return { kind: 'write', state: d.state, ...retention(d.state) }; // the stored state, episode included, plus one witness
         }
         transitioned = true;
-        return { kind: 'write', state: d.state, alert: memberAlert(envelope.cluster, d, prev?.rev ?? 0), ...retention(d.state) };
+        const decision = { kind: 'write' as const, state: d.state, alert: memberAlert(envelope.cluster, d, prev?.rev ?? 0), ...retention(d.state) };
+        // Serf tags match as `tags: "role=db"` and, keyed, as `nodeMeta: { role: db }`.
+        return routeDecision(ctx, subject, prev?.state, decision, () => ({ role: MEMBER_ROLE[d.change], facts: { tags: keyValueTags(d.state.tags), nodeMeta: d.state.tags } }));
       });
       if (transitioned && outcome !== 'none') transitions++;
       return outcome;

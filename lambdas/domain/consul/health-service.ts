@@ -26,6 +26,8 @@ export interface FailingCheck {
 export interface InstanceObservation {
   node: string;
   nodeAddress: string;
+  /** Node.Meta (for rules). */
+  nodeMeta: Record<string, string>;
   serviceId: string;
   serviceName: string;
   tags: string[];
@@ -108,6 +110,7 @@ export function normalizeServiceEntry(entry: unknown): InstanceObservation {
   const observation: InstanceObservation = {
     node,
     nodeAddress: optString(nodeObj, 'Address'),
+    nodeMeta: stringMap(nodeObj, 'Meta'),
     serviceId,
     serviceName: optString(svc, 'Service') || serviceId,
     tags: stringArray(svc, 'Tags'),

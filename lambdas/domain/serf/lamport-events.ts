@@ -135,19 +135,24 @@ export function advanceWatermark(previous: LamportWatermarkState | undefined, ev
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The payload for people: text when it is printable UTF-8, else base64 with its size. */
-export function describePayload(payload: Buffer): string {
-  if (payload.length === 0) return '(empty)';
-  let text: string | undefined;
+/** The payload as text (without the newline Serf appends), or undefined when it is binary. */
+export function payloadText(payload: Buffer): string | undefined {
+  let text: string;
   try {
     text = utf8.decode(payload);
   } catch {
-    text = undefined;
+    return undefined;
   }
   // eslint-disable-next-line no-control-regex
-  if (text !== undefined && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) {
-    return excerpt(text.endsWith('\n') ? text.slice(0, -1) : text, PAYLOAD_EXCERPT_CHARS) || '(blank)';
-  }
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return undefined;
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+/** The payload for people: text when it is printable UTF-8, else base64 with its size. */
+export function describePayload(payload: Buffer): string {
+  if (payload.length === 0) return '(empty)';
+  const text = payloadText(payload);
+  if (text !== undefined) return excerpt(text, PAYLOAD_EXCERPT_CHARS) || '(blank)';
   const b64 = payload.toString('base64');
   return `(binary, ${payload.length} bytes) base64:${b64.length > PAYLOAD_EXCERPT_CHARS ? `${b64.slice(0, PAYLOAD_EXCERPT_CHARS)}…` : b64}`;
 }

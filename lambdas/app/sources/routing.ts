@@ -1,0 +1,74 @@
+/**
+ * The rules glue every source shares (docs/ARCHITECTURE.md "Rules and delivery"): the
+ * alert a source decided on is routed with `routeAlert`, the routed alert (with its
+ * deliveries and timers) becomes the decision's outbox entry, and the subject's episode
+ * travels in its stored state, so `for`, `repeat` and resolved-only-if-notified hold for
+ * every source, as in `check-snapshots.ts`. Pure: runs inside the engine's decide step,
+ * so a lost compare-and-set race routes again against what the winner stored.
+ */
+import { routeAlert, type Episodic } from '../../domain/rules/notify';
+import type { MatchFacts } from '../../domain/rules/types';
+import type { Alert } from '../../domain/types';
+import type { Decision } from '../transition-engine';
+import type { SourceContext } from './types';
+
+/**
+ * What an alert is to its subject's episode:
+ * - `episode`: about the subject's problem state. A firing alert opens or changes the
+ *   episode (`for`, `repeat`); a resolved one ends it, heard by the routes that were notified.
+ * - `resolves`: a notice that the problem is over (a deregistered service registered
+ *   again, a deleted key created again): routed as the episode's resolved alert.
+ * - `notice`: momentary (events, joins, changes): every route hears it now; the episode
+ *   is left as it is.
+ * - `final`: a notice after which the subject has no problem to remind of (a reaped
+ *   member): momentary, and the episode ends without a resolved notice.
+ */
+export type AlertRole = 'episode' | 'resolves' | 'notice' | 'final';
+
+export interface AlertRouting {
+  role: AlertRole;
+  /** What rules and silences match on beyond the alert's own fields: tags, meta, event name, payload. */
+  facts?: Partial<MatchFacts>;
+}
+
+/**
+ * Routes `decision`'s alert against the episode stored in `previous` and stores the
+ * resulting episode with the new state (also when there is no alert: a state built
+ * afresh must not drop the episode). Without rules the alert goes out unrouted (the
+ * dispatcher routes it momentarily) and the episode is carried as it is.
+ */
+export function routeDecision<S>(
+  ctx: Pick<SourceContext, 'rules' | 'clock'>,
+  subject: string,
+  previous: S | undefined,
+  decision: Decision<S>,
+  routing: (alert: Alert) => AlertRouting,
+): Decision<S> {
+  if (decision.kind !== 'write') return decision;
+  let episode = (previous as Episodic | undefined)?.episode;
+  let alert = decision.alert;
+  if (alert && ctx.rules) {
+    const { role, facts } = routing(alert);
+    const routed = routeAlert({
+      rules: ctx.rules,
+      alert: role === 'resolves' ? { ...alert, state: 'resolved' } : alert,
+      subject,
+      previous: episode,
+      ...(facts ? { facts } : {}),
+      ...(role === 'notice' || role === 'final' ? { momentary: true } : {}),
+      nowMs: ctx.clock.nowMs(),
+    });
+    alert = routed.alert;
+    episode = role === 'final' ? undefined : routed.episode;
+  }
+  const { episode: _stored, ...rest } = decision.state as S & Episodic;
+  const { alert: _unrouted, ...write } = decision;
+  return { ...write, state: (episode ? { ...rest, episode } : rest) as S, ...(alert ? { alert } : {}) };
+}
+
+/** Key/value tags (Serf) as `key=value` strings, for the `tags` matcher. */
+export function keyValueTags(tags: Readonly<Record<string, string>>): string[] {
+  return Object.keys(tags)
+    .sort()
+    .map((k) => `${k}=${tags[k]}`);
+}
