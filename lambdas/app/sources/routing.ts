@@ -6,7 +6,7 @@
  * every source, as in `check-snapshots.ts`. Pure: runs inside the engine's decide step,
  * so a lost compare-and-set race routes again against what the winner stored.
  */
-import { routeAlert, type Episodic } from '../../domain/rules/notify';
+import { routeAlert, variant, type Episodic } from '../../domain/rules/notify';
 import type { MatchFacts } from '../../domain/rules/types';
 import type { Alert } from '../../domain/types';
 import type { Decision } from '../transition-engine';
@@ -51,7 +51,7 @@ export function routeDecision<S>(
     const { role, facts } = routing(alert);
     const routed = routeAlert({
       rules: ctx.rules,
-      alert: role === 'resolves' ? { ...alert, state: 'resolved' } : alert,
+      alert: role === 'resolves' ? resolvedNotice(alert) : alert,
       subject,
       previous: episode,
       ...(facts ? { facts } : {}),
@@ -64,6 +64,12 @@ export function routeDecision<S>(
   const { episode: _stored, ...rest } = decision.state as S & Episodic;
   const { alert: _unrouted, ...write } = decision;
   return { ...write, state: (episode ? { ...rest, episode } : rest) as S, ...(alert ? { alert } : {}) };
+}
+
+/** The notice as the episode's resolved alert ("RESOLVED: service web registered"). */
+function resolvedNotice(alert: Alert): Alert {
+  const { rules: _rules, ...resolved } = variant(alert, alert.severity, 'resolved', []);
+  return resolved;
 }
 
 /** Key/value tags (Serf) as `key=value` strings, for the `tags` matcher. */
