@@ -16,14 +16,15 @@ import { defaultCheckPolicy } from '../domain/check-transitions';
 import { systemClock } from '../app/ports';
 import { createSilenceApi, withSilenceRoutes } from '../app/silence-api';
 import { bundledConfig } from '../commons/bundled-config';
-import { LAMBDA_ENV } from '../commons/topology';
-import { notifyDeps, requiredEnv } from './notify-deps';
+import { notifyDeps } from './notify-deps';
+
 const config = readIngestConfig();
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
 
 const secrets = new SecretsManagerClient({});
+const replay = new DynamoReplayGuard(doc, config.tableName);
 const logger = jsonLogger();
 // Rules, channels and grouping from tocsin.yaml, bundled at synth time; read once.
 const rules = bundledConfig();
@@ -31,7 +32,7 @@ const notify = notifyDeps({ doc, sns: new SNSClient({}), sqs: new SQSClient({}),
 const ingest = createIngestHandler({
   keys: new SecretsManagerClusterKeys(secrets, config.clusterSecretPrefix, config.clusters),
   consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
-  replay: new DynamoReplayGuard(doc, config.tableName),
+  replay,
   sources: {
     subjects: new DynamoSubjectStore(doc, config.tableName),
     scopes: new DynamoScopeStore(doc, config.tableName),
@@ -43,8 +44,8 @@ const ingest = createIngestHandler({
   logger,
 });
 const silences = createSilenceApi({
-  adminKeys: new SecretsManagerClusterKeys(secrets, requiredEnv(LAMBDA_ENV.adminSecretPrefix), config.clusters),
-  replay: new DynamoReplayGuard(doc, config.tableName),
+  adminKeys: new SecretsManagerClusterKeys(secrets, config.adminSecretPrefix, config.clusters),
+  replay,
   silences: notify.silences,
   clock: systemClock,
   logger,

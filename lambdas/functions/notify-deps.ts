@@ -9,15 +9,10 @@ import { DynamoSilenceStore, DynamoStormGate } from '../adapters/dynamo-notify-s
 import { SnsAlertPublisher } from '../adapters/sns-publisher';
 import { SqsTimerQueue } from '../adapters/sqs-timers';
 import { LAMBDA_ENV } from '../commons/topology';
+import { requiredEnv } from '../commons/config';
 import type { RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { alertLink } from '../domain/render';
-
-export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const value = env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
 
 export function notifyDeps(opts: { doc: DynamoDBDocumentClient; sns: SNSClient; sqs: SQSClient; tableName: string; topicArn: string; config: RuntimeConfig; rules: RuleSet; logger: Logger }) {
   const channels = new SnsAlertPublisher(opts.sns, opts.topicArn, (a) => alertLink(opts.config.links?.alert, a));

@@ -15,7 +15,7 @@ import { FetchWebhookPoster, SecretsManagerWebhookUrls } from '../adapters/slack
 import { bundledConfig } from '../commons/bundled-config';
 import { jsonLogger } from '../commons/logger';
 import { LAMBDA_ENV } from '../commons/topology';
-import { requiredEnv } from './notify-deps';
+import { requiredEnv } from '../commons/config';
 
 /** Each of the (at most 2) concurrent pollers of a queue posts at most every 2 s: ≈1 msg/s per webhook. */
 export const MIN_INTERVAL_MS = 2000;

@@ -14,7 +14,8 @@ import { DynamoSubjectStore } from '../adapters/dynamo-state-store';
 import { bundledConfig } from '../commons/bundled-config';
 import { jsonLogger } from '../commons/logger';
 import { LAMBDA_ENV } from '../commons/topology';
-import { notifyDeps, requiredEnv } from './notify-deps';
+import { notifyDeps } from './notify-deps';
+import { requiredEnv } from '../commons/config';
 
 const tableName = requiredEnv(LAMBDA_ENV.tableName);
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
