@@ -27,7 +27,8 @@ beforeAll(async () => {
 afterAll(async () => dynamo?.stop());
 
 const cluster = () => `c-${randomUUID().slice(0, 8)}`;
-const NOW = Date.parse('2026-03-01T12:00:00Z');
+// Window-aligned and recent: the storm items' TTL (a day after NOW) must lie ahead, or DynamoDB Local may sweep them mid-test.
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const alert = (c: string, id: string): Alert => ({ id, cluster: c, source: 'consul', kind: 'check', severity: 'critical', state: 'firing', node: 'n', title: `CRITICAL: ${id}`, to: 'critical', at: new Date(NOW).toISOString(), details: [] });
 
 describe(`notification items (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`, () => {
