@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
 import { LOCAL_DEFAULTS } from '../../lambdas/commons/topology';
@@ -71,16 +71,28 @@ export interface ReceivedNotification {
   subject?: string;
 }
 
-/** Receives (and deletes) everything that arrives on the queue within `waitMs`. */
+/**
+ * Receives (and deletes) everything that arrives on the queue within `waitMs`, and
+ * goes on past it while messages keep coming: on a loaded machine a burst can take
+ * longer than the window to drain, and a cut-off burst would leak into the next test.
+ */
 export async function drainQueue(sqs: SQSClient, queueUrl: string, waitMs: number): Promise<ReceivedNotification[]> {
   const got: ReceivedNotification[] = [];
   const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline) {
+  const hardStop = deadline + 120_000;
+  while (Date.now() < hardStop) {
     const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    for (const m of out.Messages ?? []) {
+    const messages = out.Messages ?? [];
+    for (const m of messages) {
       const body = JSON.parse(m.Body ?? '{}') as { Message: string; Subject?: string; MessageAttributes?: ReceivedNotification['attributes'] };
       got.push({ message: body.Message, attributes: body.MessageAttributes ?? {}, ...(body.Subject ? { subject: body.Subject } : {}) });
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+    if (messages.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+      );
+    } else if (Date.now() >= deadline) {
+      break;
     }
   }
   return got;
