@@ -176,13 +176,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
     ),
   ];
   const outcomes = await mapLimit(jobs, deps.concurrency ?? 16, (job) => job());
-  const result: SnapshotResult = {
-    examined: jobs.length,
-    transitions: outcomes.filter((o) => o === 'written' || o === 'published' || o === 'unsettled').length,
-    alertsPublished: engine.published,
-    unsettled: outcomes.filter((o) => o === 'unsettled').length,
-    errors: engine.errors,
-  };
+  const result: SnapshotResult = { examined: jobs.length, ...engine.tally(outcomes) };
 
   // Only a fully settled snapshot may move the watermark: otherwise the next
   // delivery must look at these checks again to finish their alerts.

@@ -40,6 +40,16 @@ export class TransitionEngine {
     this.leaseMs = deps.leaseMs ?? 30_000;
   }
 
+  /** The counters every source reports, from the outcomes of its `apply` calls. */
+  tally(outcomes: readonly Outcome[]): { transitions: number; alertsPublished: number; unsettled: number; errors: string[] } {
+    return {
+      transitions: outcomes.filter((o) => o !== 'none').length,
+      alertsPublished: this.published,
+      unsettled: outcomes.filter((o) => o === 'unsettled').length,
+      errors: this.errors,
+    };
+  }
+
   /**
    * Applies `decide` to the subject's current record. `prefetched` saves a read when
    * the caller batch-read the record (or knows there is none: pass null).

@@ -26,9 +26,6 @@ export const consulAgentService: SourceHandler = async (envelope, ctx) => {
     accepted: 1,
     rejected: [],
     examined: 1,
-    transitions: outcome === 'none' ? 0 : 1,
-    alertsPublished: engine.published,
-    unsettled: outcome === 'unsettled' ? 1 : 0,
-    errors: engine.errors,
+    ...engine.tally([outcome]),
   };
 };

@@ -34,10 +34,8 @@ export const consulEvent: SourceHandler = async (envelope, ctx) => {
     accepted: observations.length,
     rejected,
     examined: unique.length,
-    transitions: outcomes.filter((o) => o !== 'none').length,
-    alertsPublished: engine.published,
-    unsettled: all.filter((o) => o === 'unsettled').length,
-    errors: engine.errors,
+    ...engine.tally(all),
+    transitions: engine.tally(outcomes).transitions, // retried replays finish old alerts, they are no new change
   };
 };
 

@@ -107,13 +107,11 @@ export async function processKeyedSnapshot<I, S>(ctx: SourceContext, snap: Keyed
     ];
   }
   const outcomes = await mapLimit(jobs, 16, (job) => job());
-  const unsettled = outcomes.filter((o) => o === 'unsettled').length;
+  const tally = engine.tally(outcomes);
+  const { unsettled } = tally;
   const result: KeyedSnapshotResult = {
     examined: jobs.length,
-    transitions: outcomes.filter((o) => o === 'written' || o === 'published' || o === 'unsettled').length,
-    alertsPublished: engine.published,
-    unsettled,
-    errors: engine.errors,
+    ...tally,
     stale: false,
     baseline,
     ...(ambiguous ? { ambiguous } : {}),

@@ -82,10 +82,8 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
       accepted: members.length,
       rejected,
       examined: members.length,
-      transitions,
-      alertsPublished: engine.published,
-      unsettled: outcomes.filter((o) => o === 'unsettled').length,
-      errors: engine.errors,
+      ...engine.tally(outcomes),
+      transitions, // only this report's own status changes, not witness bookkeeping
     };
   };
 }
