@@ -101,7 +101,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   const { cluster } = input;
   const scope = `consul-checks/${input.scope}`;
   const at = new Date(deps.clock.nowMs()).toISOString();
-  const engine = new TransitionEngine({ store: deps.subjects, publisher: deps.publisher, clock: deps.clock, ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}) });
+  const engine = new TransitionEngine(deps);
 
   const scopeRecord = await deps.scopes.getScope(cluster, scope);
   const { delta } = input;

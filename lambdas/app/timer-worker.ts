@@ -57,7 +57,7 @@ export async function handleTimer(deps: TimerWorkerDeps, timer: Timer): Promise<
 }
 
 async function fireSubjectTimer(deps: TimerWorkerDeps, timer: SubjectTimer): Promise<TimerOutcome> {
-  const engine = new TransitionEngine({ store: deps.subjects, publisher: deps.publisher, clock: deps.clock, ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}) });
+  const engine = new TransitionEngine(deps);
   let fired: Alert | undefined;
   const outcome = await engine.apply<Episodic & Record<string, unknown>>(timer.cluster, timer.subject, (prev) => {
     fired = undefined;

@@ -15,7 +15,7 @@ export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; alert?
 export type Outcome = 'none' | 'written' | 'published' | 'unsettled';
 
 export interface EngineDeps {
-  store: SubjectStore;
+  subjects: SubjectStore;
   publisher: AlertPublisher;
   clock: Clock;
   /** How long a writer may hold a pending alert before another takes over. */
@@ -60,7 +60,7 @@ export class TransitionEngine {
     decide: (previous: SubjectRecord<S> | undefined) => Decision<S>,
     prefetched?: SubjectRecord<S> | null,
   ): Promise<Outcome> {
-    const { store } = this.deps;
+    const { subjects: store } = this.deps;
     let record = prefetched === undefined ? await store.get<S>(cluster, subject) : (prefetched ?? undefined);
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       if (record?.pending) {
@@ -95,7 +95,7 @@ export class TransitionEngine {
     this.published++;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.deps.store.clearPending(cluster, subject, alert.id);
+        await this.deps.subjects.clearPending(cluster, subject, alert.id);
         return 'published';
       } catch (err) {
         if (attempt >= CLEAR_ATTEMPTS) throw err;
@@ -111,7 +111,7 @@ export class TransitionEngine {
    */
   private async releaseLease(cluster: string, subject: string, held: PendingAlert): Promise<void> {
     try {
-      await this.deps.store.claimPending(cluster, subject, held.alert.id, held.leaseUntil, this.deps.clock.nowMs());
+      await this.deps.subjects.claimPending(cluster, subject, held.alert.id, held.leaseUntil, this.deps.clock.nowMs());
     } catch {
       // The lease then simply runs out.
     }
@@ -124,14 +124,14 @@ export class TransitionEngine {
       const { alert, leaseUntil } = current.pending;
       const now = this.deps.clock.nowMs();
       const lease = now + this.leaseMs;
-      if (leaseUntil <= now && (await this.deps.store.claimPending(cluster, subject, alert.id, now, lease))) {
+      if (leaseUntil <= now && (await this.deps.subjects.claimPending(cluster, subject, alert.id, now, lease))) {
         if ((await this.publish(cluster, subject, { alert, leaseUntil: lease })) === 'unsettled') return 'unsettled';
         const { pending: _published, ...rest } = current;
         return rest;
       }
       if (wait >= MAX_SETTLE_WAITS) return 'unsettled';
       await sleep(100 * 2 ** wait); // the holder is normally done within one SNS call
-      current = await this.deps.store.get<S>(cluster, subject);
+      current = await this.deps.subjects.get<S>(cluster, subject);
     }
     return current ?? 'unsettled';
   }

@@ -12,7 +12,7 @@ export const consulAgentService: SourceHandler = async (envelope, ctx) => {
   if (Number.isNaN(sentAtMs)) throw new InputError('envelope.sentAt is not a time');
   // A node clock ahead of ours must not make its later observations look stale.
   const observedAtMs = Math.min(sentAtMs, ctx.clock.nowMs());
-  const engine = new TransitionEngine({ store: ctx.subjects, publisher: ctx.publisher, clock: ctx.clock, ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}) });
+  const engine = new TransitionEngine(ctx);
   const at = new Date(ctx.clock.nowMs()).toISOString();
   const subject = agentServiceSubject(envelope.node, observation.id);
   const facts = { tags: observation.tags, serviceMeta: observation.meta };

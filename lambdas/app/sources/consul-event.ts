@@ -21,7 +21,7 @@ export const consulEvent: SourceHandler = async (envelope, ctx) => {
   // One batch read tells replays from new events: a replayed buffer costs no write.
   const records = await ctx.subjects.getMany<EventRecordState>(cluster, unique.map((e) => eventSubject(e.id)));
   const fresh = unique.filter((e) => !records.has(eventSubject(e.id)));
-  const engine = new TransitionEngine({ store: ctx.subjects, publisher: ctx.publisher, clock: ctx.clock, ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}) });
+  const engine = new TransitionEngine(ctx);
   const eventCtx = { cluster, at, node: envelope.node, index: envelope.index };
   const decide = (ev: EventObservation) => (prev: { state: EventRecordState } | undefined) =>
     routeDecision(ctx, eventSubject(ev.id), prev?.state, decideEvent(prev?.state, ev, eventCtx).decision, () => ({ role: 'notice', facts: eventFacts(ev) }));

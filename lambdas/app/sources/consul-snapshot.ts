@@ -84,7 +84,7 @@ export async function processKeyedSnapshot<I, S>(ctx: SourceContext, snap: Keyed
   });
   /** Membership decided per subject (by the last decide call the engine made). */
   const members = new Map<string, boolean | undefined>();
-  const engine = new TransitionEngine({ store: ctx.subjects, publisher: ctx.publisher, clock: ctx.clock, ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}) });
+  const engine = new TransitionEngine(ctx);
 
   let jobs: Array<() => Promise<Outcome>> = [];
   if (!baseline || snap.recordBaseline) {

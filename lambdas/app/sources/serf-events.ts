@@ -38,12 +38,7 @@ export function serfLamportHandler(kind: LamportKind): SourceHandler {
       at: reportTime(envelope.sentAt, ctx.clock.nowMs()),
     });
     const { cluster } = envelope;
-    const engine = new TransitionEngine({
-      store: ctx.subjects,
-      publisher: ctx.publisher,
-      clock: ctx.clock,
-      ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}),
-    });
+    const engine = new TransitionEngine(ctx);
     const watermarkSubject = lamportWatermarkSubject(kind, ev.name);
     const watermark = await ctx.subjects.get<LamportWatermarkState>(cluster, watermarkSubject);
 

@@ -49,12 +49,7 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
     const { members, rejected } = parseMemberLines(envelopeBodyText(envelope));
     const reporter = serfReporter(envelope);
     const at = reportTime(envelope.sentAt, ctx.clock.nowMs());
-    const engine = new TransitionEngine({
-      store: ctx.subjects,
-      publisher: ctx.publisher,
-      clock: ctx.clock,
-      ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}),
-    });
+    const engine = new TransitionEngine(ctx);
     let transitions = 0;
     const outcomes = await mapLimit(members, 8, async (member) => {
       let witnessTried = false;
