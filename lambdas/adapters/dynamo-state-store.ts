@@ -1,7 +1,9 @@
 /** SubjectStore and ScopeStore on DynamoDB (single table, see STATE_TABLE). */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
+import type { PendingAlert, ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
+import type { Alert } from '../domain/types';
+import { decodeBody, encodeBody } from './subject-record-codec';
 import { STATE_TABLE } from '../commons/topology';
 import { sleep } from '../app/concurrency';
 
@@ -22,9 +24,26 @@ export function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * A subject item: `body` (state and outbox alert, subject-record-codec.ts), `rev`, and
+ * while an alert is pending `pendingId` and `lease` (epoch ms). Items written before the
+ * codec hold `state` and `pending` (with `leaseUntil`) as maps; they are still read, and
+ * the next write replaces them.
+ */
 function toRecord<S>(item: Record<string, unknown>): SubjectRecord<S> {
-  const record: SubjectRecord<S> = { state: item.state as S, rev: item.rev as number };
-  if (item.pending) record.pending = item.pending as SubjectRecord<S>['pending'];
+  const rev = item.rev as number;
+  if (item.body instanceof Uint8Array) {
+    const { state, alert } = decodeBody(item.body);
+    const record: SubjectRecord<S> = { state: state as S, rev };
+    const pendingId = item.pendingId as string | undefined;
+    if (pendingId !== undefined && (alert as Alert | undefined)?.id === pendingId) {
+      record.pending = { alert: alert as Alert, leaseUntil: item.lease as number };
+    }
+    return record;
+  }
+  const record: SubjectRecord<S> = { state: item.state as S, rev };
+  const legacy = item.pending as PendingAlert | undefined;
+  if (legacy) record.pending = { alert: legacy.alert, leaseUntil: typeof item.lease === 'number' ? item.lease : legacy.leaseUntil };
   return record;
 }
 
@@ -69,13 +88,12 @@ export class DynamoSubjectStore implements SubjectStore {
     const now = Date.now();
     const item: Record<string, unknown> = {
       ...this.key(cluster, subject),
-      state: next.state,
+      body: encodeBody({ state: next.state, ...(next.pending ? { alert: next.pending.alert } : {}) }),
       rev: (expectedRev ?? 0) + 1,
-      updatedAt: new Date(now).toISOString(),
     };
     if (next.pending) {
-      item.pending = next.pending;
       item.pendingId = next.pending.alert.id;
+      item.lease = next.pending.leaseUntil;
     }
     if (next.ttlSeconds !== undefined) item[TTL] = Math.floor(now / 1000) + next.ttlSeconds;
     try {
@@ -104,8 +122,8 @@ export class DynamoSubjectStore implements SubjectStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(cluster, subject),
-          UpdateExpression: 'SET pending.leaseUntil = :lease',
-          ConditionExpression: 'pendingId = :id AND pending.leaseUntil <= :now',
+          UpdateExpression: 'SET lease = :lease',
+          ConditionExpression: 'pendingId = :id AND (lease <= :now OR (attribute_not_exists(lease) AND pending.leaseUntil <= :now))',
           ExpressionAttributeValues: { ':lease': leaseUntil, ':id': alertId, ':now': nowMs },
         }),
       );
@@ -122,7 +140,8 @@ export class DynamoSubjectStore implements SubjectStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(cluster, subject),
-          UpdateExpression: 'REMOVE pending, pendingId',
+          // The alert stays inside `body` until the next write: without pendingId it is not pending.
+          UpdateExpression: 'REMOVE pendingId, lease, pending',
           ConditionExpression: 'pendingId = :id',
           ExpressionAttributeValues: { ':id': alertId },
         }),
