@@ -119,11 +119,17 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
     ? [...new Set(delta.removed)].filter((s) => scopeRecord.active.has(s) && !present.has(s))
     : [...scopeRecord.active].filter((s) => !present.has(s));
 
+  const candidateSubjects = new Set(candidates.map(checkSubject));
+  const records = await deps.subjects.getMany<CheckRecordState>(cluster, [...candidateSubjects, ...vanished]);
+  // A removal the stored check is newer than (it came back since) is stale: a late or
+  // repeated delivery. It neither removes the check nor ends its maintenance below.
+  const { snapshotIndex } = input;
+  const removedNow = vanished.filter((s) => snapshotIndex === undefined || snapshotIndex > (records.get(s)?.state.modifyIndex ?? 0));
+
   // Maintenance mode: which nodes and instances are in maintenance once this snapshot is
   // applied. A delta carries only what changed, so unchanged maintenance checks count
   // from the scope's active set (they are critical, hence in it).
-  const candidateSubjects = new Set(candidates.map(checkSubject));
-  const gone = new Set([...vanished, ...candidates.filter((o) => o.status === 'passing').map(checkSubject)]);
+  const gone = new Set([...removedNow, ...candidates.filter((o) => o.status === 'passing').map(checkSubject)]);
   const maintenance = MaintenanceSet.of(input.observations);
   for (const s of scopeRecord.active) {
     const target = !gone.has(s) && !present.has(s) ? maintenanceTargetOfCheckSubject(s) : undefined;
@@ -137,8 +143,9 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
         (s) => !candidateSubjects.has(s) && !gone.has(s) && !maintenanceTargetOfCheckSubject(s) && ended.some((t) => s.startsWith(`check/${t.node}/`)),
       )
     : [];
-
-  const records = await deps.subjects.getMany<CheckRecordState>(cluster, [...candidateSubjects, ...vanished, ...released]);
+  if (released.length > 0) {
+    for (const [s, r] of await deps.subjects.getMany<CheckRecordState>(cluster, released)) records.set(s, r);
+  }
   const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
 
   const jobs: Array<() => Promise<Outcome>> = [
@@ -151,7 +158,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
         prefetched(subject),
       );
     }),
-    ...vanished.map((subject) => () =>
+    ...removedNow.map((subject) => () =>
       engine.apply<CheckRecordState>(
         cluster,
         subject,
@@ -185,7 +192,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
     const addActive = candidates.filter((o) => o.status !== 'passing').map(checkSubject).filter((s) => !scopeRecord.active.has(s));
     const removeActive = [
       ...candidates.filter((o) => o.status === 'passing').map(checkSubject).filter((s) => scopeRecord.active.has(s)),
-      ...vanished,
+      ...removedNow,
     ];
     if (maxIndex > scopeRecord.watermark || addActive.length > 0 || removeActive.length > 0) {
       await deps.scopes.updateScope(cluster, scope, { watermark: maxIndex, addActive, removeActive });

@@ -11,7 +11,7 @@ import { verify } from '../domain/signing';
 import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
 import type { ClusterKeys, ConsulTokens, ReplayGuard } from './ports';
-import { handlerFor, type SourceContext } from './sources';
+import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
 
 export interface HttpRequest {
   method: string;
@@ -143,7 +143,14 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       windowSeconds: LIMITS.signatureWindowSeconds,
     });
     if (!verdict.ok) throw new HttpError(401, 'unauthenticated', verdict.reason);
-    // Only now, with a valid signature: unauthenticated callers cannot fill the table.
+    return cluster;
+  }
+
+  /**
+   * Records the first use of an authenticated request's signature; refuses a second.
+   * Only with a valid signature: unauthenticated callers cannot fill the table.
+   */
+  async function refuseReplay(req: HttpRequest, cluster: string, used: UsedSignature): Promise<void> {
     const signature = req.headers[HEADERS.signature] as string;
     const expiresAt = Number(req.headers[HEADERS.timestamp]) + LIMITS.signatureWindowSeconds + 60;
     if (!(await deps.replay.firstUse(cluster, signature, expiresAt))) {
@@ -152,7 +159,6 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     }
     used.cluster = cluster;
     used.signature = signature;
-    return cluster;
   }
 
   async function ingest(envelope: Envelope): Promise<HttpResponse> {
@@ -227,6 +233,8 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       const cluster = await authenticate(req, used);
       const envelope = parseEnvelope(parseJson(decodeBody(req, maxBodyBytes).toString('utf8'), 'the request body'));
       if (envelope.cluster !== cluster) throw new HttpError(400, 'cluster_mismatch', 'envelope.cluster differs from the signed cluster header');
+      // A repeat of a request Consul's indexes order changes nothing: no replay record (a write) for it.
+      if (!repeatIsNoOp(envelope)) await refuseReplay(req, cluster, used);
       return await ingest(envelope);
     } catch (err) {
       if (err instanceof HttpError) return json(err.status, { error: err.code, message: err.message });

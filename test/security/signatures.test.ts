@@ -169,11 +169,62 @@ describe('replayed signatures', () => {
     expect((await h.handle(copy(req))).status).toBe(401);
   });
 
-  it('a signed request that is refused for its content stays used (4xx is final)', async () => {
+  it('a signed request refused for its content is refused alike when repeated, and records nothing', async () => {
     const h = ingestHarness({ keys, clock });
     const req = signedEnvelope('{"v":2}', { key: KEY, cluster: 'prod', timestamp: NOW });
     expect((await h.handle(req)).status).toBe(400);
+    expect((await h.handle(copy(req))).status).toBe(400);
+    expect(h.store.signatures.size).toBe(0);
+  });
+
+  it('a signed request refused in part (422) stays used', async () => {
+    const h = ingestHarness({ keys, clock });
+    const req = signedEnvelope(checksEnvelope('prod', [...critical('ok'), { Node: 'n' } as never]), { key: KEY, cluster: 'prod', timestamp: NOW });
+    expect((await h.handle(req)).status).toBe(422);
     expect((await h.handle(copy(req))).status).toBe(401);
+  });
+});
+
+describe('replays of checks requests carrying Consul\'s index', () => {
+  /** A whole `checks` watch result as Consul hands it to the shim: CONSUL_INDEX set. */
+  const snapshot = (checks: ReturnType<typeof healthCheck>[], index: number) =>
+    signedEnvelope(checksEnvelope('prod', checks, { index: String(index) }), { key: KEY, cluster: 'prod', timestamp: NOW });
+  const check = (status: string, index: number) => healthCheck({ CheckID: 'db', Status: status, ModifyIndex: index, CreateIndex: 5 });
+
+  it('need no replay record: a repeat is accepted, publishes nothing and changes no state', async () => {
+    const h = ingestHarness({ keys, clock });
+    const first = snapshot([check('critical', 100)], 100);
+    expect((await h.handle(first)).status).toBe(200);
+    expect(h.sns.published).toHaveLength(1);
+    expect(h.store.signatures.size).toBe(0);
+    const state = JSON.stringify([...h.store.subjects, ...h.store.scopes]);
+    const again = await h.handle(copy(first));
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ examined: 0, transitions: 0 });
+    expect(h.sns.published).toHaveLength(1);
+    expect(JSON.stringify([...h.store.subjects, ...h.store.scopes])).toBe(state);
+    // After the check recovered, replaying the critical snapshot does not bring it back.
+    expect((await h.handle(snapshot([check('passing', 101)], 101))).status).toBe(200);
+    expect(h.sns.published).toHaveLength(2);
+    expect((await h.handle(copy(first))).status).toBe(200);
+    expect(h.sns.published).toHaveLength(2);
+    expect(h.store.subjects.get('cluster#prod|s#check/web-1/db')?.state).toMatchObject({ status: 'passing' });
+  });
+
+  it('a replayed removal does not remove a check that came back, nor hide its next removal', async () => {
+    const h = ingestHarness({ keys, clock });
+    expect((await h.handle(snapshot([check('critical', 100)], 100))).status).toBe(200);
+    const removal = snapshot([], 102);
+    expect((await h.handle(removal)).status).toBe(200);
+    expect((await h.handle(snapshot([check('critical', 104)], 104))).status).toBe(200);
+    expect(h.sns.published.map((a) => a.to)).toEqual(['critical', 'removed', 'critical']);
+    expect((await h.handle(copy(removal))).status).toBe(200);
+    expect(h.sns.published).toHaveLength(3);
+    expect(h.store.subjects.get('cluster#prod|s#check/web-1/db')?.state).toMatchObject({ status: 'critical', modifyIndex: 104 });
+    // The check is still known to the scope: its real removal later is noticed.
+    expect((await h.handle(snapshot([], 106))).status).toBe(200);
+    expect(h.sns.published).toHaveLength(4);
+    expect(h.sns.published[3]).toMatchObject({ state: 'resolved', to: 'removed' });
   });
 });
 

@@ -1,4 +1,5 @@
 /** Registry: `${source}/${type}` -> the handler for it. One line per supported input. */
+import type { Envelope } from '../../domain/types';
 import type { SourceHandler } from './types';
 import { consulChecks } from './consul-checks';
 import { consulKey, consulKeyprefix } from './consul-kv';
@@ -29,6 +30,18 @@ export const SOURCE_HANDLERS: Readonly<Record<string, SourceHandler>> = {
 
 export function handlerFor(source: string, type: string): SourceHandler | undefined {
   return Object.prototype.hasOwnProperty.call(SOURCE_HANDLERS, `${source}/${type}`) ? SOURCE_HANDLERS[`${source}/${type}`] : undefined;
+}
+
+/**
+ * Whether processing this envelope twice is the same as processing it once, whatever
+ * happened in between, so that a replayed copy needs no refusing (and the request no
+ * replay record, one DynamoDB write per request). True for `checks` snapshots and deltas
+ * that carry Consul's index: checks at or below the scope's watermark are not examined
+ * again, and a removal older than the stored check is stale (check-snapshots.ts). Everything
+ * else (Serf members above all, which have no index) keeps the replay guard.
+ */
+export function repeatIsNoOp(envelope: Envelope): boolean {
+  return envelope.source === 'consul' && envelope.type === 'checks' && envelope.index !== null && /^[0-9]{1,15}$/.test(envelope.index);
 }
 
 export type { SourceContext, SourceHandler, SourceResult } from './types';
