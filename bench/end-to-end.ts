@@ -107,7 +107,13 @@ export async function endToEnd(opts: { rounds: number; singleRuns: number }): Pr
     for (let r = 0; r < opts.singleRuns; r++) single.push(...(await burst([reference], 0)));
     // 50 at once, `rounds` times, a different check each round.
     const concurrent: Array<{ exec: Exec; e2e: number }> = [];
-    for (let r = 0; r < opts.rounds; r++) concurrent.push(...(await burst(agents, r)));
+    // The floor on this machine: 50 bare node processes started at once, exec to exit.
+    const bareBursts: number[] = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      concurrent.push(...(await burst(agents, r)));
+      const bare = await Promise.all(agents.map(() => timeExec(process.execPath, ['-e', ''], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })));
+      bareBursts.push(...bare.map((b) => b.ms));
+    }
 
     const singleExec = median(single.map((s) => s.exec.ms));
     const singleE2e = median(single.map((s) => s.e2e));
@@ -124,6 +130,14 @@ export async function endToEnd(opts: { rounds: number; singleRuns: number }): Pr
         { figure: '5 end to end', metric: `${SHIMS} concurrent shims: exec to alert on queue, p50`, value: p50, unit: 'ms', pass: null },
         { figure: '5 end to end', metric: `${SHIMS} concurrent shims: exec to alert on queue, p99`, value: percentile(e2e, 99), unit: 'ms', pass: null },
         { figure: '5 end to end', metric: 'p50 / one shim\'s exec time', value: ratio, unit: 'x', target: `<= ${TARGET_RATIO}x`, pass: ratio <= TARGET_RATIO },
+        {
+          figure: '5 end to end',
+          metric: `${SHIMS} bare \`node -e ""\` started at once: exec to exit, p50 (the floor here)`,
+          value: percentile(bareBursts, 50),
+          unit: 'ms',
+          pass: null,
+          note: `${(percentile(bareBursts, 50) / singleExec).toFixed(2)}x one shim's exec time; p99 ${percentile(bareBursts, 99).toFixed(0)} ms`,
+        },
         {
           figure: '5 end to end',
           metric: `${SHIMS} concurrent shims: their own exec time, p50`,
@@ -149,6 +163,7 @@ export async function endToEnd(opts: { rounds: number; singleRuns: number }): Pr
         duplicateAlerts: duplicates,
         single: single.map((s) => ({ exec: s.exec.ms, e2e: s.e2e })),
         concurrent: { e2e, exec: execs },
+        bareBursts,
       },
     };
   } finally {
