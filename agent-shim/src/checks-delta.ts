@@ -6,7 +6,8 @@
  * plus `base`, the highest ModifyIndex of that last snapshot.
  *
  * Why a lost or refused delta cannot leave the backend wrong:
- * - the state file is written only after a 2xx, so every delta is relative to a snapshot
+ * - the state file is replaced only after a 2xx (staged in a temp file while the request is
+ *   in flight, renamed into place on success), so every delta is relative to a snapshot
  *   the backend has fully processed; a delta that failed is simply folded into the next;
  * - what gets spooled on failure is the whole list, never a delta;
  * - the backend refuses (409 needFull) a delta whose base it has not reached, e.g. after
@@ -106,6 +107,14 @@ export function diffChecks(view: ChecksView, prev: IndexTree, prevCount: number)
   return { changed, removed };
 }
 
+export interface StagedState {
+  commit(): void;
+  discard(): void;
+}
+
+/** A staged temp file older than this belongs to a run that is gone (the time bound is seconds). */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
 export class DeltaStateFile {
   readonly file: string;
 
@@ -137,15 +146,66 @@ export class DeltaStateFile {
    * `checksJson`: JSON.stringify(state.checks), when the caller prepared it already.
    */
   save(state: DeltaState, checksJson?: string): void {
+    this.stage(state, checksJson)?.commit();
+  }
+
+  /**
+   * The write half of save(): `state` in a temp file next to the state file, which only
+   * commit() (a rename) turns into the state; discard() drops it. Lets the write happen
+   * while a send is in flight and be committed only once it is known to be delivered.
+   * Never throws; undefined when the temp file cannot be written.
+   */
+  stage(state: DeltaState, checksJson?: string): StagedState | undefined {
+    const tmp = `${this.file}.${process.pid}.tmp`;
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      const tmp = `${this.file}.${process.pid}.tmp`;
       const { checks, ...head } = state;
       const text = `${JSON.stringify(head).slice(0, -1)},"checks":${checksJson ?? JSON.stringify(checks)}}`;
       fs.writeFileSync(tmp, text, { mode: 0o600 });
-      fs.renameSync(tmp, this.file);
     } catch {
       /* state is an optimisation: without it the next send is a whole list */
+      return undefined;
+    }
+    const drop = (): void => {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        /* gone already */
+      }
+    };
+    return {
+      commit: () => {
+        try {
+          fs.renameSync(tmp, this.file);
+        } catch {
+          drop();
+        }
+      },
+      discard: drop,
+    };
+  }
+
+  /**
+   * Temp files of runs killed between stage() and commit()/discard() (a staged file lives
+   * as long as a request, up to the time bound). Swept on whole-list sends only.
+   */
+  sweepTemps(nowMs: number): void {
+    const dir = path.dirname(this.file);
+    const prefix = `${path.basename(this.file)}.`;
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (!n.startsWith(prefix) || !n.endsWith('.tmp') || n === `${prefix}${process.pid}.tmp`) continue;
+      try {
+        const p = path.join(dir, n);
+        if (nowMs - fs.statSync(p).mtimeMs > STALE_TEMP_MS) fs.unlinkSync(p);
+      } catch {
+        /* raced with its owner or another sweeper */
+      }
     }
   }
 
@@ -186,33 +246,46 @@ export async function sendChecks(
   if (!view) return transport.send(full, deadline);
   const store = new DeltaStateFile(stateDir, full.cluster, full.scope ?? full.type);
   const prev = store.load();
-  // Serialised now, while the request is in flight, so the run ends soon after the answer.
+  // The state a delivered send leads to is written to a temp file while the API works on
+  // the request (onSent), and renamed into place only once the API has accepted it.
   let checksJson: string | undefined;
-  const prepare = async () => {
-    await new Promise<void>((r) => setImmediate(r)); // the request goes out first
+  let staged: StagedState | undefined;
+  const stage = (state: DeltaState) => () => {
     checksJson ??= JSON.stringify(view.tree);
+    staged = store.stage(state, checksJson);
+  };
+  const commit = (state: DeltaState): void => {
+    if (staged) staged.commit();
+    else store.save(state, checksJson); // answered before onSent ran (or staging failed)
+    staged = undefined;
+  };
+  const discard = (): void => {
+    staged?.discard();
+    staged = undefined;
   };
   let paused = false;
   if (wantDelta(prev, policy, nowMs)) {
-    const sending = transport.send(deltaEnvelope(full, prev.base, diffChecks(view, prev.checks, prev.count)), deadline);
-    await prepare();
-    const outcome = await sending;
+    const next: DeltaState = { v: 1, base: view.maxIndex, deltas: prev.deltas + 1, fullAt: prev.fullAt, count: view.count, checks: view.tree };
+    const outcome = await transport.send(deltaEnvelope(full, prev.base, diffChecks(view, prev.checks, prev.count)), deadline, stage(next));
     if (outcome.kind === 'sent') {
-      store.save({ v: 1, base: view.maxIndex, deltas: prev.deltas + 1, fullAt: prev.fullAt, count: view.count, checks: view.tree }, checksJson);
+      commit(next);
       return outcome;
     }
+    discard();
     if (outcome.kind === 'retry' || outcome.auth) return outcome;
     // 409 needFull: the backend lacks the base; any other refusal: a backend without
     // deltas (an old version answers 400). Either way the whole list goes now.
     paused = outcome.status !== 409;
   }
-  const sending = transport.send(full, deadline);
-  await prepare();
-  const outcome = await sending;
-  if (outcome.kind === 'sent' && view.maxIndex > 0) {
-    store.save({ v: 1, base: view.maxIndex, deltas: 0, fullAt: nowMs, count: view.count, checks: view.tree, ...(paused ? { paused } : {}) }, checksJson);
-  } else if (outcome.kind === 'rejected') {
-    store.clear();
+  const next: DeltaState = { v: 1, base: view.maxIndex, deltas: 0, fullAt: nowMs, count: view.count, checks: view.tree, ...(paused ? { paused } : {}) };
+  const keep = view.maxIndex > 0;
+  const outcome = await transport.send(full, deadline, keep ? stage(next) : undefined);
+  if (outcome.kind === 'sent' && keep) {
+    commit(next);
+    store.sweepTemps(Date.now());
+  } else {
+    discard();
+    if (outcome.kind === 'rejected') store.clear();
   }
   return outcome;
 }

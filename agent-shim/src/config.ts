@@ -3,7 +3,7 @@
  * Env beats the file so one shared file can be overridden per watch/handler.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
+import type * as os from 'node:os';
 import type { CliArgs } from './args';
 
 export class ConfigError extends Error {}
@@ -149,7 +149,7 @@ export function defaultSpoolDir(): string {
     /* fall back */
   }
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  const fallback = `${os.tmpdir()}/tocsin-spool${uid === undefined ? '' : `-${uid}`}`;
+  const fallback = `${(require('node:os') as typeof os).tmpdir()}/tocsin-spool${uid === undefined ? '' : `-${uid}`}`;
   try {
     fs.mkdirSync(fallback, { mode: 0o700 });
   } catch {

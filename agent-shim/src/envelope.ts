@@ -1,5 +1,6 @@
 /** Turn one handler invocation (stdin + environment) into an Envelope, verbatim. */
-import * as os from 'node:os';
+import { isAscii } from 'node:buffer';
+import type * as os from 'node:os';
 import { CONSUL_WATCH_TYPES, type Envelope } from '../../lambdas/domain/types';
 import { UsageError } from './args';
 
@@ -30,14 +31,20 @@ export function detectInvocation(watch: string | undefined, env: NodeJS.ProcessE
   );
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Made on first use: ASCII input (the usual case) never needs it. */
+let decoder: InstanceType<typeof TextDecoder> | undefined;
 
 /** UTF-8 text when the bytes are valid UTF-8 (Consul JSON, Serf member lines), else base64 (binary Serf payloads). */
 export function encodeBody(bytes: Uint8Array): Pick<Envelope, 'body' | 'bodyEncoding'> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // ASCII (what Consul's JSON encoder writes unless a name or output has non-ASCII text):
+  // the same string as the UTF-8 decode, copied byte for byte instead of decoded.
+  if (isAscii(buf)) return { body: buf.toString('latin1'), bodyEncoding: 'utf8' };
   try {
+    decoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     return { body: decoder.decode(bytes), bodyEncoding: 'utf8' };
   } catch {
-    return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), bodyEncoding: 'base64' };
+    return { body: buf.toString('base64'), bodyEncoding: 'base64' };
   }
 }
 
@@ -91,7 +98,8 @@ export interface BuildInput {
 export function buildEnvelope(input: BuildInput): Envelope {
   const { invocation: inv, env } = input;
   const serf = inv.source === 'serf';
-  const node = input.node || (serf && env.SERF_SELF_NAME ? env.SERF_SELF_NAME : os.hostname());
+  // node:os is required only when no node name is configured.
+  const node = input.node || (serf && env.SERF_SELF_NAME ? env.SERF_SELF_NAME : (require('node:os') as typeof os).hostname());
   const index = serf ? digits(env.SERF_USER_LTIME) ?? digits(env.SERF_QUERY_LTIME) : digits(env.CONSUL_INDEX);
   const envelope: Envelope = {
     v: 1,

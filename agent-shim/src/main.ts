@@ -73,34 +73,32 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const envelope = buildEnvelope({ invocation: inv, cluster: cfg.cluster, node: cfg.node, scope: cfg.scope, stdin: stdin.bytes, env, now: new Date(started) });
   const what = `${inv.source} ${inv.type}${envelope.scope !== inv.type ? ` (${envelope.scope})` : ''} envelope`;
   const spool = new Spool(cfg.spoolDir, { maxBytes: cfg.spoolMaxBytes, maxFiles: cfg.spoolMaxFiles });
+  // Never closed: every run ends in process.exit, which closes the kept-alive socket, and
+  // destroying it first costs ~1.5 ms (destroying a socket makes Node create process.stderr).
   const transport = new Transport(cfg.url, cfg.key, USER_AGENT);
-  try {
-    let code: number = EXIT.OK;
-    let holdReason: string | undefined;
-    // Queries skip the backlog: their budget is tight and any output would pollute the response.
-    if (!inv.query) {
-      const flushed = await flushSpool(spool, transport, netDeadline, deadline);
-      code = flushed.code;
-      if (flushed.sent > 0) log.note(`resent ${flushed.sent} spooled envelope${flushed.sent > 1 ? 's' : ''}`);
-      // Older envelopes still queued: queue this one behind them to keep order.
-      if (flushed.state === 'blocked') holdReason = `older envelopes are still queued and the API is unreachable (${flushed.reason})`;
-      else if (flushed.state === 'time') holdReason = flushed.reason;
-      else if (flushed.state === 'auth') holdReason = `the API refused the credentials (${flushed.reason})`;
-    }
-    if (holdReason !== undefined) return worse(code, keep(spool, envelope, what, holdReason));
-
-    // `checks` watches send what changed since the last delivery when they can; what is
-    // spooled or rejected below is always the whole envelope.
-    const outcome =
-      inv.source === 'consul' && inv.type === 'checks'
-        ? await sendChecks(transport, envelope, netDeadline, `${cfg.spoolDir}/state`, cfg, started)
-        : await transport.send(envelope, netDeadline);
-    if (outcome.kind === 'sent') return code;
-    if (outcome.kind === 'retry') return worse(code, keep(spool, envelope, what, outcome.reason));
-    return worse(code, reject(spool, envelope, what, outcome.reason, outcome.auth));
-  } finally {
-    transport.close();
+  let code: number = EXIT.OK;
+  let holdReason: string | undefined;
+  // Queries skip the backlog: their budget is tight and any output would pollute the response.
+  if (!inv.query) {
+    const flushed = await flushSpool(spool, transport, netDeadline, deadline);
+    code = flushed.code;
+    if (flushed.sent > 0) log.note(`resent ${flushed.sent} spooled envelope${flushed.sent > 1 ? 's' : ''}`);
+    // Older envelopes still queued: queue this one behind them to keep order.
+    if (flushed.state === 'blocked') holdReason = `older envelopes are still queued and the API is unreachable (${flushed.reason})`;
+    else if (flushed.state === 'time') holdReason = flushed.reason;
+    else if (flushed.state === 'auth') holdReason = `the API refused the credentials (${flushed.reason})`;
   }
+  if (holdReason !== undefined) return worse(code, keep(spool, envelope, what, holdReason));
+
+  // `checks` watches send what changed since the last delivery when they can; what is
+  // spooled or rejected below is always the whole envelope.
+  const outcome =
+    inv.source === 'consul' && inv.type === 'checks'
+      ? await sendChecks(transport, envelope, netDeadline, `${cfg.spoolDir}/state`, cfg, started)
+      : await transport.send(envelope, netDeadline);
+  if (outcome.kind === 'sent') return code;
+  if (outcome.kind === 'retry') return worse(code, keep(spool, envelope, what, outcome.reason));
+  return worse(code, reject(spool, envelope, what, outcome.reason, outcome.auth));
 }
 
 async function flush(args: CliArgs, env: NodeJS.ProcessEnv, started: number): Promise<number> {
@@ -108,26 +106,22 @@ async function flush(args: CliArgs, env: NodeJS.ProcessEnv, started: number): Pr
   if (!cfg) return EXIT.CONFIG;
   const deadline = started + cfg.timeoutMs;
   const spool = new Spool(cfg.spoolDir, { maxBytes: cfg.spoolMaxBytes, maxFiles: cfg.spoolMaxFiles });
-  const transport = new Transport(cfg.url, cfg.key, USER_AGENT);
-  try {
-    const r = await flushSpool(spool, transport, deadline - spoolReserve(cfg.timeoutMs), deadline);
-    if (r.state === 'busy') {
-      log.note(`another process is flushing ${spool.dir}; nothing done`);
-      return EXIT.OK;
-    }
-    let remaining = 0;
-    try {
-      remaining = spool.list().length;
-    } catch {
-      /* reported by flushSpool */
-    }
-    if (r.sent > 0 || r.rejected > 0 || remaining > 0) {
-      log.note(`flush: sent ${r.sent}, rejected ${r.rejected}, ${remaining} still queued in ${spool.dir}${r.reason ? ` - stopped: ${r.reason}` : ''}`);
-    }
-    return remaining > 0 && r.state !== 'auth' ? worse(r.code, EXIT.TEMPFAIL) : r.code;
-  } finally {
-    transport.close();
+  const transport = new Transport(cfg.url, cfg.key, USER_AGENT); // not closed: see main()
+  const r = await flushSpool(spool, transport, deadline - spoolReserve(cfg.timeoutMs), deadline);
+  if (r.state === 'busy') {
+    log.note(`another process is flushing ${spool.dir}; nothing done`);
+    return EXIT.OK;
   }
+  let remaining = 0;
+  try {
+    remaining = spool.list().length;
+  } catch {
+    /* reported by flushSpool */
+  }
+  if (r.sent > 0 || r.rejected > 0 || remaining > 0) {
+    log.note(`flush: sent ${r.sent}, rejected ${r.rejected}, ${remaining} still queued in ${spool.dir}${r.reason ? ` - stopped: ${r.reason}` : ''}`);
+  }
+  return remaining > 0 && r.state !== 'auth' ? worse(r.code, EXIT.TEMPFAIL) : r.code;
 }
 
 /** Spool for a later retry: exit 0 if kept, 75 if the envelope is lost. */

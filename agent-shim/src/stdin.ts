@@ -19,7 +19,18 @@ export function readStdin(deadline: number): Promise<StdinResult> {
       stdin.destroy();
     }, Math.max(0, deadline - Date.now()));
     stdin.on('data', (c: Buffer) => chunks.push(c));
-    stdin.on('end', () => finish({ ok: true, bytes: Buffer.concat(chunks) }));
+    stdin.on('end', () => {
+      // Node destroys stdin right after 'end', and destroying a pipe socket creates
+      // process.stderr on the way (~1.5 ms) even when nothing is ever written to it. The
+      // shim exits through process.exit, so an ended stdin may as well stay as it is.
+      // Internal field: where it is missing or read-only, stdin is destroyed as before.
+      try {
+        (stdin as unknown as { _readableState: { autoDestroy: boolean } })._readableState.autoDestroy = false;
+      } catch {
+        /* destroyed as usual */
+      }
+      finish({ ok: true, bytes: Buffer.concat(chunks) });
+    });
     // No usable stdin (closed fd): treat as an empty payload, as Serf user events may be.
     stdin.on('error', () => finish({ ok: true, bytes: Buffer.concat(chunks) }));
   });

@@ -60,8 +60,12 @@ export class Transport {
     this.agent = new this.mod.Agent({ keepAlive: true, maxSockets: 1 });
   }
 
-  /** POST `envelope`, giving up at `deadline` (epoch ms). Never throws. */
-  send(envelope: Envelope, deadline: number): Promise<Outcome> {
+  /**
+   * POST `envelope`, giving up at `deadline` (epoch ms). Never throws. `onSent` runs once
+   * the whole request has been handed to the OS, while the API works on it (not if the
+   * outcome is known before that).
+   */
+  send(envelope: Envelope, deadline: number, onSent?: () => void): Promise<Outcome> {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return Promise.resolve({ kind: 'retry', reason: 'no time left' });
     const { body, headers, plainBytes } = prepare(envelope, this.key, this.url.pathname, Date.now(), this.userAgent);
@@ -88,9 +92,11 @@ export class Transport {
         (res) => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
-            res.resume();
-            // Success is the status line; do not wait on a slow body.
+            // Success is the status line; do not wait on a slow body. The body is drained
+            // (which frees the kept-alive socket) after the caller has acted on the outcome:
+            // a run that exits right away never spends time on it.
             finish({ kind: 'sent', status });
+            setImmediate(() => res.resume());
             return;
           }
           const chunks: Buffer[] = [];
@@ -109,6 +115,7 @@ export class Transport {
         finish({ kind: 'retry', reason: `no answer within the time bound (${Math.round(remaining)} ms)` });
         req.destroy();
       }, remaining);
+      if (onSent) req.once('finish', () => settled || onSent());
       req.on('error', (e: NodeJS.ErrnoException) =>
         finish({ kind: 'retry', reason: e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message }),
       );

@@ -87,6 +87,30 @@ describe('checks watch deltas', () => {
     expect(api.requests.map((q) => q.envelope.delta ?? false)).toEqual([false, true]);
     expect(api.requests[1]!.envelope.base).toBe('14');
     expect(deltaBody(api.requests[1]!.envelope).changed.map((c) => (c as HealthCheckFixture).CheckID)).toEqual(['c1', 'c4']);
+    // The state written while a request is in flight is a temp file until the API accepts it.
+    expect(fs.readdirSync(path.join(spool, 'state'))).toEqual([path.basename(stateFile(spool))]);
+  });
+
+  it('leaves no staged state behind when a send fails, and sweeps stale temp files on whole-list sends', async () => {
+    const spool = tempDir();
+    await send(spool, list(5), 50);
+    const before = fs.readFileSync(stateFile(spool), 'utf8');
+    api.reply = () => 503;
+    expect((await send(spool, list(5, { 3: { ModifyIndex: 60 } }), 60)).code).toBe(0);
+    expect(fs.readFileSync(stateFile(spool), 'utf8')).toBe(before);
+    expect(fs.readdirSync(path.join(spool, 'state'))).toEqual([path.basename(stateFile(spool))]);
+
+    // Left by runs killed mid-request: an old one goes at the next whole list, a recent one stays.
+    const stale = `${stateFile(spool)}.99999998.tmp`;
+    const recent = `${stateFile(spool)}.99999999.tmp`;
+    fs.writeFileSync(stale, '{}');
+    fs.writeFileSync(recent, '{}');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    fs.utimesSync(stale, old, old);
+    api.reply = () => 200;
+    expect((await send(spool, list(5, { 3: { ModifyIndex: 61 } }), 61, { TOCSIN_FULL_EVERY: '1' })).code).toBe(0);
+    expect(api.requests[api.requests.length - 1]!.envelope.delta).toBeUndefined();
+    expect(fs.readdirSync(path.join(spool, 'state')).sort()).toEqual([path.basename(stateFile(spool)), path.basename(recent)]);
   });
 
   it('falls back to whole lists against an API that refuses deltas (an older backend)', async () => {

@@ -51,6 +51,13 @@ describe('Consul watch handler', () => {
     expect(queued(spool)).toEqual([]);
   });
 
+  it('forwards non-ASCII UTF-8 verbatim as text, also past the first 64 KB read', async () => {
+    const stdin = `[{"Node":"knödel-1","CheckID":"service:web","Status":"passing","Output":"Grüße ✓ ${'x'.repeat(70_000)} 日本"}]\n`;
+    const r = await runShim({ args: ['--watch', 'checks'], env: consulEnv(api.url, tempDir()), stdin });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(api.requests[0]?.envelope).toMatchObject({ body: stdin, bodyEncoding: 'utf8' });
+  });
+
   it('uses --scope, TOCSIN_NODE, and sends null for the "no data" key watch', async () => {
     const r = await runShim({
       args: ['--watch=key', '--scope', 'feature-flags'],
