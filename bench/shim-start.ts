@@ -2,8 +2,12 @@
  * Figure 1, shim start: wall time of one shim invocation forwarding a 2,000-check
  * `checks` watch result to the local pipeline (`npm start` as a child process), against a
  * bare `node -e ''` and against the same shim built with a fetch transport. Interleaved.
+ * Two floors in the same rounds show what any Node shim would pay here: reading the same
+ * stdin and JSON.parse-ing it, and one node:http POST to a server that answers at once.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildFetchShim } from './shim/build-variant';
 import { SHIM, scratchDir } from './lib/paths';
@@ -14,8 +18,34 @@ import { startBenchPipeline as startLocalPipeline } from './lib/pipeline';
 
 export const TARGET_RATIO = 1.2;
 
+/** Floor (i): read all of stdin (synchronously, the cheapest way) and parse it; nothing else. */
+const FLOOR_PARSE = "JSON.parse(require('node:fs').readFileSync(0, 'utf8'))";
+/** Floor (ii): one small node:http POST, exit once the answer is in. */
+const FLOOR_POST =
+  "require('node:http').request(process.env.FLOOR_URL, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => res.resume()).end('{\"v\":1}')";
+
+/** A local HTTP server that answers every request at once (200, `{}`) once its body is in. */
+function startTrivialServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/ingest`,
+        close: () => {
+          server.closeAllConnections();
+          return new Promise<void>((r) => server.close(() => r()));
+        },
+      }),
+    ),
+  );
+}
+
 export async function shimStart(opts: { rounds: number }): Promise<FigureResult> {
   const fetchShim = await buildFetchShim();
+  const trivial = await startTrivialServer();
   const pipeline = await startLocalPipeline();
   try {
     const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
@@ -46,11 +76,21 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
       http: shim(SHIM, spools.http),
       fetch: shim(fetchShim, spools.fetch),
       whole: shim(SHIM, spools.whole, { TOCSIN_FULL_EVERY: '1' }),
+      floorParse: async () => {
+        const r = await timeExec(process.execPath, ['-e', FLOOR_PARSE], { env: base, stdin });
+        if (r.code !== 0) throw new Error(`floor (i) exited ${r.code}: ${r.stderr}`);
+        return r.ms;
+      },
+      floorPost: async () => {
+        const r = await timeExec(process.execPath, ['-e', FLOOR_POST], { env: { ...base, FLOOR_URL: trivial.url } });
+        if (r.code !== 0) throw new Error(`floor (ii) exited ${r.code}: ${r.stderr}`);
+        return r.ms;
+      },
     };
     // Baselines: each shim's first run sends the whole list and records its state.
     for (const v of [variants.http, variants.fetch, variants.whole]) await v();
 
-    const samples: Record<keyof typeof variants, number[]> = { bare: [], http: [], fetch: [], whole: [] };
+    const samples: Record<keyof typeof variants, number[]> = { bare: [], http: [], fetch: [], whole: [], floorParse: [], floorPost: [] };
     for (let round = 0; round < opts.rounds; round++) {
       index++;
       checks = withChange(checks, (round * 7) % checks.length, { Output: `ok after ${round}`, ModifyIndex: index });
@@ -75,6 +115,8 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
     };
     const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<keyof typeof variants, number>;
     const ratio = m.http / m.bare;
+    // A shim must do both: the floors' costs over bare node, added.
+    const floorRatio = (m.floorParse + m.floorPost - m.bare) / m.bare;
     return {
       rows: [
         { figure: '1 shim start', metric: 'bare `node -e ""`, median', value: m.bare, unit: 'ms', pass: null },
@@ -82,6 +124,30 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
         { figure: '1 shim start', metric: 'shim / bare node', value: ratio, unit: 'x', target: `<= ${TARGET_RATIO}x`, pass: ratio <= TARGET_RATIO },
         { figure: '1 shim start', metric: 'shim with fetch transport (bench-only build), median', value: m.fetch, unit: 'ms', pass: null, note: `${(m.fetch / m.bare).toFixed(2)}x bare` },
         { figure: '1 shim start', metric: 'shim sending the whole list (TOCSIN_FULL_EVERY=1), median', value: m.whole, unit: 'ms', pass: null, note: `${(m.whole / m.bare).toFixed(2)}x bare` },
+        {
+          figure: '1 shim start',
+          metric: 'floor (i): `node` reading the same stdin + JSON.parse, nothing else, median',
+          value: m.floorParse,
+          unit: 'ms',
+          pass: null,
+          note: `${(m.floorParse / m.bare).toFixed(2)}x bare`,
+        },
+        {
+          figure: '1 shim start',
+          metric: 'floor (ii): `node` POSTing a small body with node:http to a local server that answers at once, median',
+          value: m.floorPost,
+          unit: 'ms',
+          pass: null,
+          note: `${(m.floorPost / m.bare).toFixed(2)}x bare`,
+        },
+        {
+          figure: '1 shim start',
+          metric: 'smallest ratio a Node shim could reach here: bare + (i - bare) + (ii - bare), over bare',
+          value: floorRatio,
+          unit: 'x',
+          pass: null,
+          note: `shim / that floor ${(m.http / (m.floorParse + m.floorPost - m.bare)).toFixed(2)}x`,
+        },
         {
           figure: '1 shim start',
           metric: 'shim, waiting for the API (of its run)',
@@ -105,6 +171,7 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
     };
   } finally {
     await pipeline.stop();
+    await trivial.close();
   }
 }
 
