@@ -5,7 +5,7 @@
  * Why: DynamoDB bills writes per started KB of the whole item, and both the outbox write
  * and the clearing of the outbox (an update is billed on the larger of the item before and
  * after) pay for it. A check record with its pending alert is ~2.7 KB of JSON (the alert
- * carries one copy per delivery); deflated with this dictionary it is ~0.5 KB, so each of
+ * carries one copy per delivery); deflated with this dictionary it is ~0.3 KB, so each of
  * those writes costs 1 unit instead of 3. The conditions the store needs (rev, pendingId,
  * lease) stay plain top-level attributes.
  *
