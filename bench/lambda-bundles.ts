@@ -106,6 +106,23 @@ async function nodeExec(label: string, code: string, env: NodeJS.ProcessEnv): Pr
   return r.ms;
 }
 
+/**
+ * Public Node builtins a fresh process has loaded after requiring `bundle` that a bare one
+ * has not (process.moduleLoadList names every builtin module loaded so far).
+ */
+async function builtinsLoadedBy(bundle: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const script = `
+    const loaded = () => new Set(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)));
+    const before = loaded();
+    require(${JSON.stringify(bundle)});
+    const pub = new Set(require('node:module').builtinModules);
+    process.stdout.write(JSON.stringify([...loaded()].filter((m) => !before.has(m) && pub.has(m)).sort()));`;
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, ['-e', script], { env, cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`builtins of ${bundle}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
+}
+
 const FIGURE = '4 lambda bundles';
 const INGEST_SDK_BUNDLED = 'ingest-sdk-bundled';
 
@@ -129,10 +146,13 @@ export async function lambdaBundles(opts: { rounds: number }): Promise<FigureRes
   const ingestEntry = entries.find((e) => basename(e, '.ts') === 'ingest');
   const sdkBundled = ingestEntry ? await bundleFunction(ingestEntry, outDir, define, { name: INGEST_SDK_BUNDLED, external: [], mainFields: ['module', 'main'] }) : undefined;
 
+  // The builtins the ingest function really loads at init (not every one its SDK mentions).
+  const initBuiltins = await builtinsLoadedBy(bundles.ingest ?? '', env);
   // One set of interleaved rounds for every variant, the floors included.
   const variants: Record<string, () => Promise<number>> = {
     bare: () => nodeExec('bare node', '', bareEnv),
     https: () => nodeExec('node:https', "require('node:https')", bareEnv),
+    builtins: () => nodeExec('builtins', initBuiltins.map((b) => `require(${JSON.stringify(`node:${b}`)})`).join(';'), bareEnv),
   };
   for (const [name, bundle] of Object.entries(bundles)) variants[name] = () => nodeExec(`${name} init`, `require(${JSON.stringify(bundle)})`, env);
   if (sdkBundled) variants[INGEST_SDK_BUNDLED] = () => nodeExec(`${INGEST_SDK_BUNDLED} init`, `require(${JSON.stringify(sdkBundled)})`, env);
@@ -176,7 +196,16 @@ export async function lambdaBundles(opts: { rounds: number }): Promise<FigureRes
   rows.push(
     { figure: FIGURE, metric: "floor: `node -e \"require('node:https')\"` (the HTTP stack every SDK client loads), median", value: https, unit: 'ms', pass: null, note: bareNote },
     { figure: FIGURE, metric: 'floor: node:https / bare node', value: https / bare, unit: 'x', pass: null, note: `the init target is ${TARGETS.initRatio}x` },
+    {
+      figure: FIGURE,
+      metric: "floor: `node` requiring just the Node builtins ingest's init loads, / bare node",
+      value: median(samples.builtins ?? []) / bare,
+      unit: 'x',
+      pass: null,
+      note: `${median(samples.builtins ?? []).toFixed(1)} ms: ${initBuiltins.join(', ')}`,
+    },
   );
+  details.initBuiltins = initBuiltins;
   if (sdkBundled) {
     const kb = statSync(sdkBundled).size / 1024;
     const init = median(samples[INGEST_SDK_BUNDLED] ?? []);
