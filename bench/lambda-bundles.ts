@@ -9,6 +9,7 @@
  * stack does not use, the ingest function with the AWS SDK bundled in.
  */
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../lib/lambda-bundling';
@@ -85,7 +86,7 @@ function sdkPackages(bundle: string): string[] {
 }
 
 /** In one fresh process: ms to require each SDK package, then the bundle (what dominates init). */
-async function breakdown(bundle: string, env: NodeJS.ProcessEnv): Promise<Record<string, number>> {
+function breakdown(bundle: string, env: NodeJS.ProcessEnv): Record<string, number> {
   const script = `
     const t = (f) => { const s = performance.now(); f(); return performance.now() - s; };
     const out = {};
@@ -93,10 +94,14 @@ async function breakdown(bundle: string, env: NodeJS.ProcessEnv): Promise<Record
     out['bundle (after the SDK)'] = t(() => require(${JSON.stringify(bundle)}));
     out['node bootstrap'] = performance.nodeTiming.bootstrapComplete;
     process.stdout.write(JSON.stringify(out));`;
-  const { spawnSync } = await import('node:child_process');
+  return nodeJson('breakdown', script, env) as Record<string, number>;
+}
+
+/** Runs `node -e script` in a fresh process; what the script wrote to stdout, as JSON. */
+function nodeJson(label: string, script: string, env: NodeJS.ProcessEnv): unknown {
   const r = spawnSync(process.execPath, ['-e', script], { env, cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`breakdown failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Record<string, number>;
+  if (r.status !== 0) throw new Error(`${label} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 /** ms from spawn to exit of `node -e <code>`. */
@@ -110,17 +115,14 @@ async function nodeExec(label: string, code: string, env: NodeJS.ProcessEnv): Pr
  * Public Node builtins a fresh process has loaded after requiring `bundle` that a bare one
  * has not (process.moduleLoadList names every builtin module loaded so far).
  */
-async function builtinsLoadedBy(bundle: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+function builtinsLoadedBy(bundle: string, env: NodeJS.ProcessEnv): string[] {
   const script = `
     const loaded = () => new Set(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)));
     const before = loaded();
     require(${JSON.stringify(bundle)});
     const pub = new Set(require('node:module').builtinModules);
     process.stdout.write(JSON.stringify([...loaded()].filter((m) => !before.has(m) && pub.has(m)).sort()));`;
-  const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['-e', script], { env, cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`builtins of ${bundle}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as string[];
+  return nodeJson(`builtins of ${bundle}`, script, env) as string[];
 }
 
 const FIGURE = '4 lambda bundles';
@@ -147,7 +149,7 @@ export async function lambdaBundles(opts: { rounds: number }): Promise<FigureRes
   const sdkBundled = ingestEntry ? await bundleFunction(ingestEntry, outDir, define, { name: INGEST_SDK_BUNDLED, external: [], mainFields: ['module', 'main'] }) : undefined;
 
   // The builtins the ingest function really loads at init (not every one its SDK mentions).
-  const initBuiltins = await builtinsLoadedBy(bundles.ingest ?? '', env);
+  const initBuiltins = builtinsLoadedBy(bundles.ingest ?? '', env);
   // One set of interleaved rounds for every variant, the floors included.
   const variants: Record<string, () => Promise<number>> = {
     bare: () => nodeExec('bare node', '', bareEnv),
@@ -166,7 +168,7 @@ export async function lambdaBundles(opts: { rounds: number }): Promise<FigureRes
     const kb = statSync(bundle).size / 1024;
     const init = median(samples[name] ?? []);
     const ratio = init / bare;
-    const parts = await breakdown(bundle, env);
+    const parts = breakdown(bundle, env);
     const sdk = Object.entries(parts).filter(([k]) => k.startsWith('@aws-sdk/')).reduce((n, [, v]) => n + v, 0);
     const isIngest = name === 'ingest';
     rows.push(

@@ -7,11 +7,11 @@ import { CONSUL_HTTP, HEADERS, LIMITS, ROUTES, LOG_EVENTS } from '../commons/top
 import { InputError } from '../domain/consul-checks';
 import { parseEnvelope } from '../domain/envelope';
 import { jsonDepthExceeds } from '../domain/input-limits';
-import { verify } from '../domain/signing';
 import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
 import type { ClusterKeys, ConsulTokens, ReplayGuard } from './ports';
 import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
+import { replayRecordExpiry, verifySignedRequest } from './signed-request';
 
 export interface HttpRequest {
   method: string;
@@ -132,16 +132,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     const key = await deps.keys.keyFor(cluster);
     if (!key) throw new HttpError(401, 'unauthenticated', 'unknown cluster');
     used.knownCluster = cluster;
-    const verdict = verify({
-      key,
-      method: req.method,
-      path: req.path,
-      timestamp: req.headers[HEADERS.timestamp],
-      signature: req.headers[HEADERS.signature],
-      body: req.body,
-      nowSeconds: Math.floor(deps.sources.clock.nowMs() / 1000),
-      windowSeconds: LIMITS.signatureWindowSeconds,
-    });
+    const verdict = verifySignedRequest(req, key, deps.sources.clock.nowMs());
     if (!verdict.ok) throw new HttpError(401, 'unauthenticated', verdict.reason);
     return cluster;
   }
@@ -152,8 +143,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
    */
   async function refuseReplay(req: HttpRequest, cluster: string, used: UsedSignature): Promise<void> {
     const signature = req.headers[HEADERS.signature] as string;
-    const expiresAt = Number(req.headers[HEADERS.timestamp]) + LIMITS.signatureWindowSeconds + 60;
-    if (!(await deps.replay.firstUse(cluster, signature, expiresAt))) {
+    if (!(await deps.replay.firstUse(cluster, signature, replayRecordExpiry(req)))) {
       // Its own code: the shim takes it as "delivered" (it can only be an earlier attempt of its own).
       throw new HttpError(401, 'replayed', 'signature already used (replayed request); sign every request afresh');
     }

@@ -7,11 +7,11 @@
  * the cluster whose admin key signed it, and to nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import { HEADERS, LIMITS, ROUTES } from '../commons/topology';
+import { HEADERS, ROUTES } from '../commons/topology';
 import { parseSilenceRequest, SilenceError, silenceState, SILENCE_LIMITS, type Silence } from '../domain/rules/silences';
-import { verify } from '../domain/signing';
 import type { HttpRequest, HttpResponse, Logger } from './ingest-http';
 import type { ClusterKeys, Clock, ReplayGuard } from './ports';
+import { replayRecordExpiry, verifySignedRequest } from './signed-request';
 
 export interface SilenceStore {
   create(s: Silence): Promise<void>;
@@ -48,19 +48,10 @@ export function createSilenceApi(deps: SilenceApiDeps): (req: HttpRequest) => Pr
     if (!cluster) return fail(401, 'unauthenticated', `missing ${HEADERS.cluster} header`);
     const key = await deps.adminKeys.keyFor(cluster);
     if (!key) return fail(401, 'unauthenticated', 'unknown cluster');
-    const verdict = verify({
-      key,
-      method: req.method,
-      path: req.path,
-      timestamp: req.headers[HEADERS.timestamp],
-      signature: req.headers[HEADERS.signature],
-      body: req.body,
-      nowSeconds: Math.floor(deps.clock.nowMs() / 1000),
-      windowSeconds: LIMITS.signatureWindowSeconds,
-    });
+    const verdict = verifySignedRequest(req, key, deps.clock.nowMs());
     if (!verdict.ok) return fail(401, 'unauthenticated', `${verdict.reason} (sign with the cluster's admin key)`);
     const signature = req.headers[HEADERS.signature] as string;
-    if (!(await deps.replay.firstUse(`admin/${cluster}`, signature, Number(req.headers[HEADERS.timestamp]) + LIMITS.signatureWindowSeconds + 60))) {
+    if (!(await deps.replay.firstUse(`admin/${cluster}`, signature, replayRecordExpiry(req)))) {
       return fail(401, 'unauthenticated', 'signature already used (replayed request)');
     }
     return cluster;

@@ -98,7 +98,9 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
   async put<S>(cluster: string, subject: string, expectedRev: number | undefined, next: SubjectWrite<S>): Promise<boolean> {
     const [pk, sk] = this.sk(cluster, subject);
     const item: Item = { state: next.state, rev: (expectedRev ?? 0) + 1, ...(next.pending ? { pending: next.pending } : {}) };
-    checkDynamoItem(pk, sk, { ...item, updatedAt: new Date().toISOString(), ...(next.pending ? { pendingId: next.pending.alert.id } : {}) });
+    // Checked as plain maps, stricter than the adapter's compressed body: what the domain hands
+    // over must stay storable (and publishable) text whatever the encoding.
+    checkDynamoItem(pk, sk, { ...item, ...(next.pending ? { pendingId: next.pending.alert.id } : {}) });
     const current = this.subjects.get(`${pk}|${sk}`);
     if (expectedRev === undefined ? current !== undefined : !current || current.rev !== expectedRev || current.pending) return false;
     this.subjects.set(`${pk}|${sk}`, structuredClone(item));
