@@ -3,6 +3,7 @@
  * key like the shim signs envelopes (HMAC-SHA256, lambdas/domain/signing.ts).
  */
 import { parseArgs } from 'node:util';
+import { REPLAYED } from '../../lambdas/app/signed-request';
 import { HEADERS, ROUTES } from '../../lambdas/commons/topology';
 import { describeMatchers, matchersFromArgs, SilenceError, type Silence } from '../../lambdas/domain/rules/silences';
 import { sign } from '../../lambdas/domain/signing';
@@ -64,7 +65,7 @@ async function call(
   // Re-signed in the next second it is a new request.
   for (let attempt = 0; ; attempt++) {
     const reply = await send(f, target, method, url, payload);
-    if (attempt > 0 || reply.status !== 401 || reply.json.error !== 'replayed') return reply;
+    if (attempt > 0 || reply.status !== REPLAYED.status || reply.json.error !== REPLAYED.error) return reply;
     await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
   }
 }

@@ -11,7 +11,7 @@ import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
 import type { ClusterKeys, ConsulTokens, ReplayGuard } from './ports';
 import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
-import { replayRecordExpiry, verifySignedRequest } from './signed-request';
+import { REPLAYED, replayRecordExpiry, verifySignedRequest } from './signed-request';
 
 export interface HttpRequest {
   method: string;
@@ -144,8 +144,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
   async function refuseReplay(req: HttpRequest, cluster: string, used: UsedSignature): Promise<void> {
     const signature = req.headers[HEADERS.signature] as string;
     if (!(await deps.replay.firstUse(cluster, signature, replayRecordExpiry(req)))) {
-      // Its own code: the shim takes it as "delivered" (it can only be an earlier attempt of its own).
-      throw new HttpError(401, 'replayed', 'signature already used (replayed request); sign every request afresh');
+      throw new HttpError(REPLAYED.status, REPLAYED.error, REPLAYED.message);
     }
     used.cluster = cluster;
     used.signature = signature;

@@ -11,7 +11,7 @@ import { HEADERS, ROUTES } from '../commons/topology';
 import { parseSilenceRequest, SilenceError, silenceState, SILENCE_LIMITS, type Silence } from '../domain/rules/silences';
 import type { HttpRequest, HttpResponse, Logger } from './ingest-http';
 import type { ClusterKeys, Clock, ReplayGuard } from './ports';
-import { replayRecordExpiry, verifySignedRequest } from './signed-request';
+import { REPLAYED, replayRecordExpiry, verifySignedRequest } from './signed-request';
 
 export interface SilenceStore {
   create(s: Silence): Promise<void>;
@@ -52,7 +52,7 @@ export function createSilenceApi(deps: SilenceApiDeps): (req: HttpRequest) => Pr
     if (!verdict.ok) return fail(401, 'unauthenticated', `${verdict.reason} (sign with the cluster's admin key)`);
     const signature = req.headers[HEADERS.signature] as string;
     if (!(await deps.replay.firstUse(`admin/${cluster}`, signature, replayRecordExpiry(req)))) {
-      return fail(401, 'unauthenticated', 'signature already used (replayed request)');
+      return fail(REPLAYED.status, REPLAYED.error, REPLAYED.message);
     }
     return cluster;
   }

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { runSilence } from '../../bin/commands/silence';
+import { HEADERS } from '../../lambdas/commons/topology';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
 import { awsClients } from '../support/fauxqs';
@@ -192,13 +194,35 @@ describe('rules to Slack, through the shim and npm start', () => {
     const expired = await cli(['expire', id]);
     expect(expired.code).toBe(0);
     expect(expired.stdout).toContain(`${id} ended at`);
-    expect((await cli(['list'])).stdout).toBe('no silences\n');
-    expect((await cli(['list', '--all'])).stdout).toContain(`${id}  expired`);
+    // Whole results, so that a failure shows the CLI's stderr too.
+    expect(await cli(['list'])).toEqual({ code: 0, stdout: 'no silences\n', stderr: '' });
+    expect(await cli(['list', '--all'])).toMatchObject({ code: 0, stdout: expect.stringContaining(`${id}  expired`) });
 
     await consul('web', [{ Node: 'web-1', CheckID: 'web-a', Status: 'critical', ModifyIndex: 40 }, { Node: 'web-2', CheckID: 'web-b', Status: 'warning', ModifyIndex: 41 }], 41);
     await until('the alert after the silence', () => about('ops', 'web-b')().length === 1, 10000);
     expectBlockKit(about('ops', 'web-b')()[0]!, { emoji: ':large_orange_circle:', color: '#ECB22E', title: 'WARNING:' });
   }, 60000);
+
+  it('the silence API refuses a reused signature as "replayed", and the CLI then signs afresh', async () => {
+    const env = { TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_ADMIN_KEY: adminKey };
+    // The first request goes out twice, as when two identical `list`s fall into one second:
+    // the CLI gets the answer to the copy, whose signature was already used.
+    const answers: Array<{ status: number; body: string; timestamp: string }> = [];
+    const firstTwice: typeof fetch = async (input, init) => {
+      if (answers.length === 0) await fetch(input, init);
+      const res = await fetch(input, init);
+      const body = await res.text();
+      answers.push({ status: res.status, body, timestamp: new Headers(init?.headers).get(HEADERS.timestamp) ?? '' });
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    const out = await runSilence(['list', '--json'], env, firstTwice);
+    expect(answers[0]).toMatchObject({ status: 401, body: JSON.stringify({ error: 'replayed', message: 'signature already used (replayed request); sign every request afresh' }) });
+    expect(answers).toHaveLength(2);
+    expect(answers[1]).toMatchObject({ status: 200 });
+    expect(Number(answers[1]!.timestamp)).toBeGreaterThan(Number(answers[0]!.timestamp)); // signed afresh, in the next second
+    expect(out).toMatchObject({ code: 0, stderr: '' });
+    expect(Array.isArray(JSON.parse(out.stdout))).toBe(true);
+  }, 20000);
 
   it(`storm grouping: ${THRESHOLD} posts one by one, then one digest for the rest of the window`, async () => {
     // Start right after a window boundary so that the burst falls into one window.
