@@ -38,6 +38,9 @@ export interface SilenceCliOutput {
 
 type Fetch = typeof fetch;
 
+/** Attempts at one request refused as a replay (one per second). */
+const REPLAYED_ATTEMPTS = 5;
+
 class UsageError extends Error {}
 
 function apiBase(url: string): string {
@@ -62,10 +65,11 @@ async function call(
   const url = `${target.base}${path}${query}`;
   // A signature covers method, path, second and body: the same request twice within one
   // second (two `list`s) carries the same signature and the API refuses it as a replay.
-  // Re-signed in the next second it is a new request.
-  for (let attempt = 0; ; attempt++) {
+  // Re-signed in the next second it is a new request. Of n identical requests started in
+  // one second, one goes through per second, hence several attempts.
+  for (let attempt = 1; ; attempt++) {
     const reply = await send(f, target, method, url, payload);
-    if (attempt > 0 || reply.status !== REPLAYED.status || reply.json.error !== REPLAYED.error) return reply;
+    if (attempt >= REPLAYED_ATTEMPTS || reply.status !== REPLAYED.status || reply.json.error !== REPLAYED.error) return reply;
     await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
   }
 }

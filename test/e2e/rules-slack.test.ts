@@ -222,7 +222,12 @@ describe('rules to Slack, through the shim and npm start', () => {
     expect(Number(answers[1]!.timestamp)).toBeGreaterThan(Number(answers[0]!.timestamp)); // signed afresh, in the next second
     expect(out).toMatchObject({ code: 0, stderr: '' });
     expect(Array.isArray(JSON.parse(out.stdout))).toBe(true);
-  }, 20000);
+
+    // Three identical lists at once (scripts polling): all answered, one per second.
+    await sleep(1000 - (Date.now() % 1000) + 20); // all three are signed in one second
+    const three = await Promise.all([1, 2, 3].map(() => runSilence(['list', '--json'], env)));
+    expect(three.map((r) => [r.code, r.stderr])).toEqual([[0, ''], [0, ''], [0, '']]);
+  }, 30000);
 
   it(`storm grouping: ${THRESHOLD} posts one by one, then one digest for the rest of the window`, async () => {
     // Start right after a window boundary so that the burst falls into one window.
