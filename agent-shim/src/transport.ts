@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Envelope } from '../../lambdas/domain/types';
-import { HEADERS, LIMITS } from '../../lambdas/commons/topology';
+import { HEADERS, LIMITS, REPLAYED } from '../../lambdas/commons/topology';
 import { sign } from '../../lambdas/domain/signing';
 
 /** Above this the JSON is gzipped; snapshots of big clusters compress ~10x. */
@@ -122,17 +122,13 @@ export class Transport {
       req.end(body);
     });
   }
-
-  close(): void {
-    this.agent.destroy();
-  }
 }
 
 /** Non-2xx status -> retry or reject, with the API's own reason when it gave one. */
 export function classify(status: number, statusMessage: string, body: Buffer, location?: string): Outcome {
   // The API accepted these exact bytes before (an earlier attempt whose answer we missed,
   // resent within the same second so with the same signature): delivered, not refused.
-  if (status === 401 && apiErrorCode(body) === 'replayed') return { kind: 'sent', status };
+  if (status === REPLAYED.status && apiErrorCode(body) === REPLAYED.error) return { kind: 'sent', status };
   const label = `HTTP ${status}${statusMessage ? ' ' + statusMessage : ''}`;
   const reason = apiReason(body);
   const withReason = reason ? `${label}: ${reason}` : label;

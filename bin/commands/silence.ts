@@ -3,8 +3,7 @@
  * key like the shim signs envelopes (HMAC-SHA256, lambdas/domain/signing.ts).
  */
 import { parseArgs } from 'node:util';
-import { REPLAYED } from '../../lambdas/app/signed-request';
-import { HEADERS, ROUTES } from '../../lambdas/commons/topology';
+import { HEADERS, REPLAYED, ROUTES } from '../../lambdas/commons/topology';
 import { describeMatchers, matchersFromArgs, SilenceError, type Silence } from '../../lambdas/domain/rules/silences';
 import { sign } from '../../lambdas/domain/signing';
 

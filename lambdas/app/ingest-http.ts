@@ -3,7 +3,7 @@
  * and the local server (local/) both adapt their requests to HttpRequest.
  */
 import { gunzipSync } from 'node:zlib';
-import { CONSUL_HTTP, HEADERS, LIMITS, ROUTES, LOG_EVENTS } from '../commons/topology';
+import { CONSUL_HTTP, HEADERS, LIMITS, REPLAYED, ROUTES, LOG_EVENTS } from '../commons/topology';
 import { InputError } from '../domain/consul-checks';
 import { parseEnvelope } from '../domain/envelope';
 import { jsonDepthExceeds } from '../domain/input-limits';
@@ -11,7 +11,7 @@ import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
 import type { ClusterKeys, ConsulTokens, ReplayGuard } from './ports';
 import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
-import { REPLAYED, replayRecordExpiry, verifySignedRequest } from './signed-request';
+import { replayRecordExpiry, verifySignedRequest } from './signed-request';
 
 export interface HttpRequest {
   method: string;

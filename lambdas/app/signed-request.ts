@@ -23,10 +23,3 @@ export function verifySignedRequest(req: HttpRequest, key: string, nowMs: number
 export function replayRecordExpiry(req: HttpRequest): number {
   return Number(req.headers[HEADERS.timestamp]) + LIMITS.signatureWindowSeconds + 60;
 }
-
-/**
- * The refusal of a second use of a signature, the same from both APIs. Its own error code:
- * the shim takes it as "delivered" (only its own earlier attempt can have used the
- * signature); the CLI signs again in the next second.
- */
-export const REPLAYED = { status: 401, error: 'replayed', message: 'signature already used (replayed request); sign every request afresh' } as const;

@@ -7,11 +7,11 @@
  * the cluster whose admin key signed it, and to nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import { HEADERS, ROUTES } from '../commons/topology';
+import { HEADERS, REPLAYED, ROUTES } from '../commons/topology';
 import { parseSilenceRequest, SilenceError, silenceState, SILENCE_LIMITS, type Silence } from '../domain/rules/silences';
 import type { HttpRequest, HttpResponse, Logger } from './ingest-http';
 import type { ClusterKeys, Clock, ReplayGuard } from './ports';
-import { REPLAYED, replayRecordExpiry, verifySignedRequest } from './signed-request';
+import { replayRecordExpiry, verifySignedRequest } from './signed-request';
 
 export interface SilenceStore {
   create(s: Silence): Promise<void>;

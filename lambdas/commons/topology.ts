@@ -131,6 +131,13 @@ export const HEADERS = {
 } as const;
 
 /**
+ * The answer of both signed APIs (ingest, silences) to a second use of a signature. Its own
+ * error code: the shim takes it as "delivered" (the API accepted these exact bytes before);
+ * the CLI signs again in the next second.
+ */
+export const REPLAYED = { status: 401, error: 'replayed', message: 'signature already used (replayed request); sign every request afresh' } as const;
+
+/**
  * Log lines other components depend on: CloudWatch metric filters (lib/operations-alarms.ts)
  * count them. JSON lines from commons/logger.ts: `{"level", "message", ...fields}`.
  */
