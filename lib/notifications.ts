@@ -23,7 +23,8 @@ import { STATE_TABLE_ACTIONS } from './ingest-api';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './lambda-bundling';
 
 export const TIMERS_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 'timers.ts');
-export const SLACK_NOTIFIER_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 'slack-notifier.ts');
+/** One worker Lambda for every channel delivered from a queue (Slack today): queue ARN -> channel -> kind. */
+export const CHANNEL_WORKER_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 'channel-worker.ts');
 
 /** SQS event source of each Slack queue: at most 2 concurrent pollers (the minimum), 5 messages each. */
 export const SLACK_EVENT_SOURCE = { maxConcurrency: 2, batchSize: 5 } as const;
@@ -193,7 +194,7 @@ export class Notifications extends Construct {
       this.slackDeadLetterQueue = dlq;
       alarm('SlackDlqDepth', dlq.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }), 'Slack notifications failed repeatedly (webhook down, revoked or rate limited); they are in the Slack dead-letter queue.');
       const stack = Stack.of(this);
-      const fn = newFunction('SlackFunction', SLACK_NOTIFIER_ENTRY, 'Slack notifier (incoming webhooks)', SLACK_FUNCTION_TIMEOUT_SECONDS, {});
+      const fn = newFunction('SlackFunction', CHANNEL_WORKER_ENTRY, 'Slack notifier (incoming webhooks)', SLACK_FUNCTION_TIMEOUT_SECONDS, {});
       for (const channel of config.slackChannels) {
         const q = new Queue(this, `Slack-${channel.name}`, {
           encryption: QueueEncryption.KMS,
