@@ -2,26 +2,21 @@
  * Figure 3, DynamoDB cost per snapshot: capacity units DynamoDB reports
  * (ReturnConsumedCapacity: TOTAL, via lambdas/adapters/dynamo-capacity.ts) for one
  * steady-state 2,000-check snapshot with one change, (a) sent by the bundled shim
- * (deltas) and (b) POSTed whole by Consul's own http handler. The ingest handler is
- * assembled as lambdas/functions/ingest.ts assembles it (replay guard, state stores, rules
- * and the dispatcher with its silence and storm-grouping stores, the repository's
- * tocsin.yaml) and runs in-process against Amazon's DynamoDB Local (dynalite reports no
+ * (deltas) and (b) POSTed whole by Consul's own http handler. The application is
+ * wired by the composition root (lambdas/app/application.ts) on the DynamoDB adapters, as
+ * the ingest function wires it (replay guard, state stores, rules and the dispatcher with
+ * its silence and storm-grouping stores, the repository's tocsin.yaml), and runs in-process against Amazon's DynamoDB Local (dynalite reports no
  * capacity); only SNS and SQS are replaced by in-memory stand-ins (not DynamoDB).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createIngestHandler } from '../lambdas/app/ingest-http';
+import { createApplication } from '../lambdas/app/application';
+import { awsPorts } from '../lambdas/adapters/aws-ports';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { StaticConsulTokens } from '../lambdas/adapters/consul-tokens';
 import { reportConsumedCapacity } from '../lambdas/adapters/dynamo-capacity';
-import { DynamoSilenceStore, DynamoStormGate } from '../lambdas/adapters/dynamo-notify-store';
-import { DynamoReplayGuard } from '../lambdas/adapters/dynamo-replay-guard';
-import { Dispatcher } from '../lambdas/app/dispatcher';
 import { loadConfigFile } from '../lambdas/commons/config-file';
-import { compileRules } from '../lambdas/domain/rules/evaluate';
-import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
 import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/commons/topology';
-import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
 import { tokenDigest } from '../lambdas/domain/consul/tokens';
 import type { Alert } from '../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../local/dynamodb';
@@ -56,31 +51,22 @@ export async function dynamoCost(opts: { rounds: number }): Promise<FigureResult
     });
     const alerts: Alert[] = [];
     const config = loadConfigFile(join(ROOT, 'tocsin.yaml'));
-    const rules = compileRules(config.runtime);
-    const clock = { nowMs: () => Date.now() };
-    const dispatcher = new Dispatcher({
-      rules,
-      channels: { publish: async (a) => void alerts.push(a) },
-      timers: { schedule: async () => undefined },
-      clock,
-      silences: new DynamoSilenceStore(doc, TABLE),
-      storm: new DynamoStormGate(doc, TABLE, config.runtime.grouping),
-    });
-    const handle = createIngestHandler({
-      keys: new StaticClusterKeys({ [CLUSTERS.shim]: KEY }),
-      consulTokens: new StaticConsulTokens({ [CLUSTERS.consul]: tokenDigest(TOKEN) }),
-      replay: new DynamoReplayGuard(doc, TABLE),
-      sources: {
-        subjects: new DynamoSubjectStore(doc, TABLE),
-        scopes: new DynamoScopeStore(doc, TABLE),
-        publisher: dispatcher,
-        rules,
-        checkPolicy: defaultCheckPolicy,
-        clock,
-      },
-      logger: { info: () => undefined, error: () => undefined },
-    });
-    server = createHttpServer(handle, LIMITS.maxBodyBytes);
+    // The ingest function's wiring (the composition root on the DynamoDB adapters); only
+    // the channels and the timers queue are stand-ins: they consume no DynamoDB capacity.
+    const app = createApplication(
+      { config: config.runtime },
+      awsPorts({
+        clients: () => ({ doc }),
+        tableName: TABLE,
+        alertsTopicArn: 'unused',
+        timersQueueUrl: 'unused',
+        config: config.runtime,
+        logger: { info: () => undefined, error: () => undefined },
+        keys: { clusterKeys: new StaticClusterKeys({ [CLUSTERS.shim]: KEY }), adminKeys: new StaticClusterKeys({}), consulTokens: new StaticConsulTokens({ [CLUSTERS.consul]: tokenDigest(TOKEN) }) },
+        overrides: { channels: { publish: async (a) => void alerts.push(a) }, timers: { schedule: async () => undefined } },
+      }),
+    );
+    server = createHttpServer((req) => app.http(req), LIMITS.maxBodyBytes);
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

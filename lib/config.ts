@@ -8,8 +8,9 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { CONFIG_FILE } from '../lambdas/commons/topology';
-import { ConfigFileError, loadConfigFile, resolveConfigPath, type DeliverySettings, type FileConfig } from '../lambdas/commons/config-file';
-import type { RuntimeConfig, SlackChannel } from '../lambdas/domain/rules/types';
+import { ConfigFileError, loadConfigFile, resolveConfigPath, type FileConfig } from '../lambdas/commons/config-file';
+import { channelDeployIssues, channelsOfType, type DeliverySettings } from '../channels';
+import type { RuntimeConfig } from '../lambdas/domain/rules/types';
 import type { Severity } from '../lambdas/domain/types';
 
 export { ConfigFileError };
@@ -67,24 +68,14 @@ function dedupe(addresses: string[]): string[] {
 /** Deployment view of a loaded file; adds the checks only deploying needs. */
 export function toTocsinConfig(loaded: FileConfig): TocsinConfig {
   const { runtime, deployment } = loaded;
-  const emailChannels: EmailChannelConfig[] = [];
-  const slackChannels: SlackChannelConfig[] = [];
-  const missing: string[] = [];
-  for (const [name, ch] of Object.entries(runtime.channels)) {
-    if (ch.type === 'email') {
-      emailChannels.push({ name, addresses: ch.addresses ?? [], ...(ch.minSeverity && ch.minSeverity !== 'info' ? { minSeverity: ch.minSeverity } : {}) });
-    } else {
-      const secretName = (ch as SlackChannel).secretName;
-      if (!secretName) missing.push(name);
-      else slackChannels.push({ name, secretName });
-    }
-  }
-  if (missing.length > 0) {
-    throw new ConfigFileError(
-      loaded.file,
-      missing.map((name) => ({ path: ['channels', name], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' })),
-    );
-  }
+  const deployIssues = channelDeployIssues(runtime.channels);
+  if (deployIssues.length > 0) throw new ConfigFileError(loaded.file, deployIssues);
+  const emailChannels: EmailChannelConfig[] = Object.entries(channelsOfType(runtime.channels, 'email')).map(([name, ch]) => ({
+    name,
+    addresses: ch.addresses ?? [],
+    ...(ch.minSeverity && ch.minSeverity !== 'info' ? { minSeverity: ch.minSeverity } : {}),
+  }));
+  const slackChannels: SlackChannelConfig[] = Object.entries(channelsOfType(runtime.channels, 'slack')).map(([name, ch]) => ({ name, secretName: ch.secretName as string }));
   const opsEmails = deployment.opsEmails ?? dedupe(emailChannels.flatMap((c) => [...c.addresses]));
   return {
     file: loaded.file,

@@ -16,7 +16,7 @@ import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { configDigest, encodeBundledConfig } from '../lambdas/commons/bundled-config';
 import { BUNDLED_CONFIG, CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../lambdas/commons/topology';
-import { lambdaConfig } from '../lambdas/domain/rules/config';
+import { lambdaConfig } from '../channels';
 import { CLUSTER_KEY_LENGTH } from './cluster-secrets';
 import type { TocsinConfig } from './config';
 import { STATE_TABLE_ACTIONS } from './ingest-api';

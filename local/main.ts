@@ -1,28 +1,33 @@
 /**
- * `npm start`: the ingest pipeline on one machine, no AWS account needed.
- * The same handler as the Lambda, with dynalite (or any DynamoDB endpoint) and
- * fauxqs standing in for DynamoDB, SNS and SQS.
+ * `npm start`: the tocsin pipeline on one machine, no AWS account needed. The same
+ * application as the Lambdas (lambdas/app/application.ts), on dynalite (or any DynamoDB
+ * endpoint) and fauxqs standing in for DynamoDB, SNS and SQS; each channel kind delivers
+ * through its local worker (channels/local.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONSUL_HTTP, LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE } from '../lambdas/commons/topology';
-import { createIngestHandler } from '../lambdas/app/ingest-http';
-import { systemClock } from '../lambdas/app/ports';
-import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
-import { DynamoReplayGuard } from '../lambdas/adapters/dynamo-replay-guard';
+import { CONSUL_HTTP, LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE, TIMERS_QUEUE } from '../lambdas/commons/topology';
+import { createApplication, type Application } from '../lambdas/app/application';
+import { awsPorts } from '../lambdas/adapters/aws-ports';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { loadOrCreateLocalConsulTokens } from '../lambdas/adapters/consul-tokens';
-import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
 import { jsonLogger } from '../lambdas/commons/logger';
+import { loadConfigFile, resolveConfigPath, type FileConfig } from '../lambdas/commons/config-file';
+import { channelsOfType, CHANNEL_KINDS, type ChannelType } from '../channels';
+import { LOCAL_CHANNELS, type LocalChannelContext, type LocalDelivery } from '../channels/local';
 import { dynamoClients, ensureStateTable, startDynalite } from './dynamodb';
-import { startSnsSqs } from './sns-sqs';
+import { createQueue, startSnsSqs } from './sns-sqs';
 import { createHttpServer } from './http-server';
-import { startNotificationPrinter } from './notifications';
-import { loadConfigFile, resolveConfigPath } from '../lambdas/commons/config-file';
-import { withSilenceRoutes } from '../lambdas/app/silence-api';
-import { startLocalNotify } from './notify';
+import { loadOrCreateKeys } from './keys';
+import type { QueueWorker } from './queue-worker';
+import { startTimersWorker } from './timers';
+
+/** Local knobs (environment), mostly for tests. */
+export const LOCAL_ENV = {
+  /** How long the dispatcher reuses a cluster's silence list (ms); default 1000. */
+  silenceCacheMs: 'TOCSIN_LOCAL_SILENCE_CACHE_MS',
+} as const;
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -39,20 +44,14 @@ Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN
   --help                   this text
 `;
 
-function loadOrCreateKeys(path: string, clusters: string[]): Record<string, string> {
-  const keys: Record<string, string> = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : {};
-  let changed = false;
-  for (const cluster of clusters) {
-    if (!keys[cluster]) {
-      keys[cluster] = randomBytes(32).toString('base64url');
-      changed = true;
-    }
-  }
-  if (changed) writeFileSync(path, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
-  return Object.fromEntries(clusters.map((c) => [c, keys[c] as string]));
+interface Options {
+  port: number;
+  dataDir: string;
+  dynamodbEndpoint?: string;
+  clusters?: string[];
 }
 
-async function main(): Promise<void> {
+function parseOptions(): Options | undefined {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: String(LOCAL_DEFAULTS.port) },
@@ -64,81 +63,111 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(USAGE);
-    return;
+    return undefined;
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port} is not a port number`);
-  const config = loadConfigFile(resolveConfigPath());
-  const clusters = values.cluster?.length ? values.cluster : config.runtime.clusters;
-  const dataDir = resolve(values['data-dir']);
-  mkdirSync(dataDir, { recursive: true });
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+  return {
+    port,
+    dataDir: resolve(values['data-dir']),
+    ...(values['dynamodb-endpoint'] ? { dynamodbEndpoint: values['dynamodb-endpoint'] } : {}),
+    ...(values.cluster?.length ? { clusters: values.cluster } : {}),
+  };
+}
 
-  const dynamo = values['dynamodb-endpoint'] ? undefined : await startDynalite(resolve(dataDir, 'dynamodb'));
-  const dynamoEndpoint = values['dynamodb-endpoint'] ?? dynamo?.endpoint;
+/** DynamoDB (embedded dynalite unless an endpoint is given) and SNS/SQS (fauxqs), with the state table and the topic. */
+async function startStandIns(dataDir: string, dynamodbEndpoint: string | undefined) {
+  const dynalite = dynamodbEndpoint ? undefined : await startDynalite(resolve(dataDir, 'dynamodb'));
+  const dynamoEndpoint = dynamodbEndpoint ?? (dynalite?.endpoint as string);
   const { client, doc } = dynamoClients(dynamoEndpoint);
   await ensureStateTable(client, STATE_TABLE.localName);
   const snsSqs = await startSnsSqs();
-
-  const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
-  const logger = jsonLogger((line) => process.stderr.write(`${line}\n`));
-  const notify = await startLocalNotify({
-    config,
-    clusters,
+  return {
+    dynamoEndpoint,
     doc,
-    sns: snsSqs.sns,
-    sqs: snsSqs.sqs,
-    alertsTopicArn: snsSqs.alertsTopicArn,
-    adminKeysPath: resolve(dataDir, 'admin-keys.json'),
-    logger,
-  });
-  // Only the digests are kept: a token is shown once, when it is created.
-  const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, CONSUL_HTTP.localTokensFile), clusters);
-  const handle = createIngestHandler({
-    keys: new StaticClusterKeys(keys),
-    consulTokens: consulTokens.tokens,
-    replay: new DynamoReplayGuard(doc, STATE_TABLE.localName),
-    sources: {
-      subjects: new DynamoSubjectStore(doc, STATE_TABLE.localName),
-      scopes: new DynamoScopeStore(doc, STATE_TABLE.localName),
-      publisher: notify.publisher,
-      rules: notify.rules,
-      checkPolicy: defaultCheckPolicy,
-      clock: systemClock,
+    snsSqs,
+    stop: async () => {
+      await snsSqs.stop();
+      await dynalite?.stop();
     },
-    logger,
-  });
-  const server = createHttpServer(withSilenceRoutes(notify.silenceApi, handle), LIMITS.maxBodyBytes);
+  };
+}
+
+function startKind<T extends ChannelType>(type: T, ctx: LocalChannelContext, config: FileConfig): Promise<LocalDelivery> {
+  return LOCAL_CHANNELS[type].start(ctx, channelsOfType(config.runtime.channels, type));
+}
+
+/** Every channel kind's local delivery, in registry order. */
+async function startChannels(ctx: LocalChannelContext, config: FileConfig): Promise<LocalDelivery[]> {
+  const started: LocalDelivery[] = [];
+  for (const type of Object.keys(CHANNEL_KINDS) as ChannelType[]) started.push(await startKind(type, ctx, config));
+  return started;
+}
+
+async function listen(app: Application, port: number): Promise<{ server: ReturnType<typeof createHttpServer>; origin: string }> {
+  const server = createHttpServer((req) => app.http(req), LIMITS.maxBodyBytes);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(port, LOCAL_DEFAULTS.host, () => ok());
   });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${LOCAL_DEFAULTS.host}:${boundPort}${ROUTES.ingest.path}`;
+  return { server, origin: `http://${LOCAL_DEFAULTS.host}:${boundPort}` };
+}
 
-  const jsonlPath = resolve(dataDir, 'notifications.jsonl');
-  const printer = startNotificationPrinter({
-    sqs: snsSqs.sqs,
-    queueUrl: snsSqs.notificationsQueueUrl,
-    jsonlPath,
-    print: (text) => process.stdout.write(text),
-    onError: (err) => process.stderr.write(`notification delivery failed: ${err.message}\n`),
-  });
+async function main(): Promise<void> {
+  const options = parseOptions();
+  if (!options) return;
+  const config = loadConfigFile(resolveConfigPath());
+  const clusters = options.clusters ?? config.runtime.clusters;
+  const { dataDir } = options;
+  mkdirSync(dataDir, { recursive: true });
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const logger = jsonLogger((line) => process.stderr.write(`${line}\n`));
+
+  const standIns = await startStandIns(dataDir, options.dynamodbEndpoint);
+  const { sns, sqs, alertsTopicArn } = standIns.snsSqs;
+  const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
+  const adminKeys = loadOrCreateKeys(resolve(dataDir, 'admin-keys.json'), clusters);
+  // Only the digests are kept: a token is shown once, when it is created.
+  const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, CONSUL_HTTP.localTokensFile), clusters);
+  const timersQueue = await createQueue(sqs, TIMERS_QUEUE.localName);
+  const app = createApplication(
+    { config: config.runtime },
+    awsPorts({
+      clients: () => ({ doc: standIns.doc, sns, sqs }),
+      tableName: STATE_TABLE.localName,
+      alertsTopicArn,
+      timersQueueUrl: timersQueue.url,
+      config: config.runtime,
+      logger,
+      keys: { clusterKeys: new StaticClusterKeys(keys), adminKeys: new StaticClusterKeys(adminKeys), consulTokens: consulTokens.tokens },
+      silenceCacheMs: Number(process.env[LOCAL_ENV.silenceCacheMs] ?? 1000),
+    }),
+  );
+  const { server, origin } = await listen(app, options.port);
+  const url = `${origin}${ROUTES.ingest.path}`;
+
+  const workers: QueueWorker[] = [startTimersWorker({ sqs, queueUrl: timersQueue.url, app, logger })];
+  const channels = await startChannels(
+    { config, sns, sqs, alertsTopicArn, notificationsQueueUrl: standIns.snsSqs.notificationsQueueUrl, dataDir, logger, env: process.env, print: (text) => process.stdout.write(text) },
+    config,
+  );
+  for (const c of channels) workers.push(...c.workers);
 
   say(`tocsin local pipeline ready: ${url}`);
-  say(`# DynamoDB: ${dynamoEndpoint}  table ${STATE_TABLE.localName}`);
-  say(`# SNS/SQS: ${snsSqs.endpoint}  topic ${snsSqs.alertsTopicArn}`);
-  say(`# notifications are appended to ${jsonlPath}`);
+  say(`# DynamoDB: ${standIns.dynamoEndpoint}  table ${STATE_TABLE.localName}`);
+  say(`# SNS/SQS: ${standIns.snsSqs.endpoint}  topic ${alertsTopicArn}`);
   say(`# config: ${config.file}`);
-  for (const line of notify.banner) say(line);
+  say(`# timers queue: ${timersQueue.url}`);
+  for (const c of channels) for (const line of c.banner) say(line);
   say('# silences (npx tocsin silence ...) are signed with the admin key of the cluster:');
-  say(`export TOCSIN_ADMIN_KEY=${notify.adminKeys[clusters[0] as string]}`);
+  say(`export TOCSIN_ADMIN_KEY=${adminKeys[clusters[0] as string]}`);
   say('# shim environment:');
   say(`export TOCSIN_URL=${url}`);
   say(`export TOCSIN_CLUSTER=${clusters[0]}`);
   say(`export TOCSIN_KEY=${keys[clusters[0] as string]}`);
-  say(`# consul http handler: ${ROUTES.consulHttp.method} http://${LOCAL_DEFAULTS.host}:${boundPort}${ROUTES.consulHttp.path}?${CONSUL_HTTP.clusterParam}=<cluster>`);
+  say(`# consul http handler: ${ROUTES.consulHttp.method} ${origin}${ROUTES.consulHttp.path}?${CONSUL_HTTP.clusterParam}=<cluster>`);
   for (const [cluster, token] of Object.entries(consulTokens.created)) {
     say(`# consul http handler token: ${token}  (cluster ${cluster}; shown once, only its SHA-256 is kept in ${CONSUL_HTTP.localTokensFile})`);
   }
@@ -149,10 +178,8 @@ async function main(): Promise<void> {
     stopping = true;
     say(`\n${signal}: stopping`);
     await new Promise<void>((r) => server.close(() => r()));
-    await printer.stop();
-    await notify.stop();
-    await snsSqs.stop();
-    await dynamo?.stop();
+    await Promise.all(workers.map((w) => w.stop()));
+    await standIns.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -5,7 +5,7 @@
  * The local stand-in for a Lambda SQS event source with ReportBatchItemFailures.
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { QueueMessage } from '../lambdas/app/slack-notifier';
+import type { QueueMessage } from '../lambdas/app/channel-delivery';
 
 export type BatchResult = Array<{ id: string; ok: true } | { id: string; ok: false; retryAfterSeconds: number }>;
 

@@ -1,6 +1,6 @@
 /** SNS and SQS for the local runner: fauxqs in-process, with the stack's topic and a delivery queue. */
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ALERTS_TOPIC, LOCAL_DEFAULTS, LOCAL_NOTIFICATIONS_QUEUE } from '../lambdas/commons/topology';
 import { LOCAL_CREDENTIALS } from './dynamodb';
 
@@ -40,4 +40,11 @@ export async function startSnsSqs(port = 0): Promise<RunningSnsSqs> {
     sqs: new SQSClient(config),
     stop: () => server.stop(),
   };
+}
+
+/** Creates (or finds) a queue; its URL and ARN. */
+export async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string> = {}): Promise<{ url: string; arn: string }> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  return { url: QueueUrl as string, arn: attrs.Attributes?.QueueArn as string };
 }

@@ -2,7 +2,8 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { AlertPublisher } from '../app/ports';
 import { safeText, truncateText } from '../domain/input-limits';
-import { alertAttributes, snsMessage } from '../domain/render';
+import { alertAttributes } from '../domain/render';
+import { emailBody, emailSubject } from '../../channels/email/render';
 import type { Alert } from '../domain/types';
 import { CHANNELS_ATTRIBUTE } from '../commons/topology';
 
@@ -45,6 +46,16 @@ export class SnsAlertPublisher implements AlertPublisher {
       }),
     );
   }
+}
+
+/** The SNS `MessageStructure: 'json'` document: one body per protocol. */
+export function snsMessage(alert: Alert, link?: string): { subject: string; message: string } {
+  const json = JSON.stringify(alert);
+  const text = emailBody(alert, link);
+  return {
+    subject: emailSubject(alert),
+    message: JSON.stringify({ default: text, email: text, 'email-json': json, sqs: json, lambda: json, http: json, https: json }),
+  };
 }
 
 /**

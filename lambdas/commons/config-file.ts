@@ -10,6 +10,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { normalizeConfig, formatPath, type ConfigIssue, type ConfigPath } from '../domain/rules/config';
 import type { RuntimeConfig } from '../domain/rules/types';
+import { allowedChannelKeys, channelIssues as channelTypeIssues, readDeliverySettings, type DeliverySettings } from '../../channels';
 import { CONFIG_FILE } from './topology';
 
 export const SCHEMA_FILE = join(__dirname, '..', '..', CONFIG_FILE.schemaPath);
@@ -20,10 +21,6 @@ export interface DeploymentSettings {
   throttleBurstLimit?: number;
   reservedConcurrency?: number;
   logRetentionDays?: number;
-}
-
-export interface DeliverySettings {
-  slack: { maxReceiveCount: number; minIntervalMs?: number };
 }
 
 export interface FileConfig {
@@ -125,17 +122,17 @@ function schemaIssues(errors: ErrorObject[]): ConfigIssue[] {
 }
 
 /** For channels (oneOf by type), ajv reports every branch; say what the chosen type allows instead. */
-function channelIssues(doc: Record<string, unknown>): ConfigIssue[] {
+function channelKeyIssues(doc: Record<string, unknown>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const channels = doc.channels;
   if (!channels || typeof channels !== 'object') return issues;
-  const allowed: Record<string, string[]> = { email: ['type', 'addresses', 'minSeverity'], slack: ['type', 'secretName', 'webhookUrl'] };
   for (const [name, ch] of Object.entries(channels as Record<string, unknown>)) {
     if (!ch || typeof ch !== 'object' || Array.isArray(ch)) continue;
     const type = (ch as Record<string, unknown>).type;
-    if (typeof type !== 'string' || !allowed[type]) continue;
+    const allowed = typeof type === 'string' ? allowedChannelKeys(type) : undefined;
+    if (!allowed) continue;
     for (const key of Object.keys(ch)) {
-      if (!allowed[type]!.includes(key)) issues.push({ path: ['channels', name, key], reason: `unknown key "${key}" for a ${type} channel (allowed: ${allowed[type]!.join(', ')})` });
+      if (!allowed.includes(key)) issues.push({ path: ['channels', name, key], reason: `unknown key "${key}" for a ${String(type)} channel (allowed: ${allowed.join(', ')})` });
     }
   }
   return issues;
@@ -169,19 +166,19 @@ export function parseConfigText(text: string, file: string): FileConfig {
   }
   const validate = schemaValidator();
   if (!validate(data)) {
-    const channelSpecific = channelIssues(data as Record<string, unknown>);
+    const channelSpecific = channelKeyIssues(data as Record<string, unknown>);
     const rest = schemaIssues(validate.errors ?? []).filter((i) => !(i.path[0] === 'channels' && channelSpecific.some((c) => c.path[1] === i.path[1])));
     throw new ConfigFileError(file, [...channelSpecific, ...rest].map(locate));
   }
   const raw = data as Record<string, unknown>;
   const { config, issues } = normalizeConfig(raw);
+  issues.push(...channelTypeIssues(config.channels));
   if (issues.length > 0) throw new ConfigFileError(file, issues.map(locate));
-  const slack = ((raw.delivery as Record<string, unknown> | undefined)?.slack ?? {}) as Partial<DeliverySettings['slack']>;
   return {
     file,
     runtime: config,
     deployment: (raw.deployment as DeploymentSettings | undefined) ?? {},
-    delivery: { slack: { maxReceiveCount: slack.maxReceiveCount ?? 5, ...(slack.minIntervalMs !== undefined ? { minIntervalMs: slack.minIntervalMs } : {}) } },
+    delivery: readDeliverySettings(raw.delivery as Record<string, unknown> | undefined),
   };
 }
 

@@ -1,17 +1,10 @@
 /**
- * Render an Alert per delivery protocol: readable text for people (email),
- * JSON for machines, plus SNS message attributes for subscription filters.
+ * What every channel shares about a published alert: its link back, the SNS message
+ * attributes subscription filters match, and reading it back from a notification.
+ * Each channel kind renders its own message (channels/<kind>/render.ts).
  */
 import type { Alert } from './types';
 import type { AlertAttributeName } from '../commons/topology';
-
-export const MAX_SUBJECT_CHARS = 100;
-
-/** SNS subjects: ASCII-printable-ish, no line breaks, at most 100 characters. */
-export function emailSubject(alert: Alert): string {
-  const raw = `[tocsin ${alert.cluster}] ${alert.title}`.replace(/[\r\n\t]+/g, ' ');
-  return raw.length <= MAX_SUBJECT_CHARS ? raw : `${raw.slice(0, MAX_SUBJECT_CHARS - 3)}...`;
-}
 
 /**
  * The link back for an alert, from a template such as
@@ -25,26 +18,6 @@ export function alertLink(template: string | undefined, alert: Alert): string | 
   );
 }
 
-export function emailBody(alert: Alert, link?: string): string {
-  const lines = [alert.title, ''];
-  if (alert.reminder) lines.push(`Reminder ${alert.reminder}: still firing.`, '');
-  const when = alert.state === 'resolved' ? 'Resolved at' : 'Observed at';
-  lines.push(`Cluster: ${alert.cluster}`);
-  lines.push(`${when}: ${alert.at}`);
-  if (alert.since) lines.push(`Previous state since: ${alert.since}`);
-  for (const [key, value] of alert.details) {
-    if (value.includes('\n')) {
-      lines.push(`${key}:`);
-      for (const l of value.split('\n')) lines.push(`  ${l}`);
-    } else {
-      lines.push(`${key}: ${value}`);
-    }
-  }
-  if (link) lines.push('', link);
-  lines.push('', `Alert id: ${alert.id}`);
-  return lines.join('\n');
-}
-
 export function alertAttributes(alert: Alert): Record<AlertAttributeName, string> {
   return {
     severity: alert.severity,
@@ -54,16 +27,6 @@ export function alertAttributes(alert: Alert): Record<AlertAttributeName, string
     service: alert.service || '-',
     check: alert.check || '-',
     kind: alert.kind,
-  };
-}
-
-/** The SNS `MessageStructure: 'json'` document: one body per protocol. */
-export function snsMessage(alert: Alert, link?: string): { subject: string; message: string } {
-  const json = JSON.stringify(alert);
-  const text = emailBody(alert, link);
-  return {
-    subject: emailSubject(alert),
-    message: JSON.stringify({ default: text, email: text, 'email-json': json, sqs: json, lambda: json, http: json, https: json }),
   };
 }
 

@@ -1,43 +1,54 @@
 /**
- * Slack notifier Lambda: one SQS event source per Slack channel queue (each subscribed
- * to the alerts topic with the filter { channels: [<channel>] }), maxConcurrency 2.
- * Same delivery code as `npm start` (app/slack-notifier.ts). Failed messages are
- * reported as batchItemFailures after their visibility is set to the retry delay (a
- * 429's Retry-After); the redrive policy moves repeat failures to the Slack DLQ.
+ * Channel worker Lambda: one SQS event source per channel queue of every kind tocsin
+ * delivers itself (Slack today; each queue subscribed to the alerts topic with the filter
+ * { channels: [<channel>] }), maxConcurrency 2. The same delivery code as `npm start`
+ * (app/channel-delivery.ts) with the channel kind's renderer and sender. Failed messages
+ * are reported as batchItemFailures after their visibility is set to the retry delay (a
+ * 429's Retry-After); the redrive policy moves repeat failures to the kind's DLQ.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { channelKind } from '../../channels';
+import { deliverBatch, type ChannelDeliveryDeps } from '../app/channel-delivery';
 import { sleep } from '../app/concurrency';
 import { systemClock } from '../app/ports';
-import { deliverBatch } from '../app/slack-notifier';
-import { FetchWebhookPoster, SecretsManagerWebhookUrls } from '../adapters/slack-webhook';
 import { bundledConfig } from '../commons/bundled-config';
+import { requiredEnv } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { LAMBDA_ENV } from '../commons/topology';
-import { requiredEnv } from '../commons/config';
 
-/** Each of the (at most 2) concurrent pollers of a queue posts at most every 2 s: ≈1 msg/s per webhook. */
-export const MIN_INTERVAL_MS = 2000;
 const RETRY_BASE_SECONDS = 30;
 
 const { config } = bundledConfig();
 const logger = jsonLogger();
 const queues = JSON.parse(requiredEnv(LAMBDA_ENV.slackQueues)) as Record<string, string>;
-const secretNames = Object.fromEntries(
-  Object.entries(config.channels).flatMap(([name, ch]) => (ch.type === 'slack' && ch.secretName ? [[name, ch.secretName]] : [])),
-);
 const sqs = new SQSClient({});
-const deps = {
-  poster: new FetchWebhookPoster(),
-  urls: new SecretsManagerWebhookUrls(new SecretsManagerClient({}), secretNames),
-  clock: systemClock,
-  sleep,
-  minIntervalMs: MIN_INTERVAL_MS,
-  retryBaseSeconds: RETRY_BASE_SECONDS,
-  ...(config.links?.alert ? { linkTemplate: config.links.alert } : {}),
-  logger,
-};
+const secrets = new SecretsManagerClient({});
+
+/** Delivery dependencies per channel kind, built on first use. */
+const byKind = new Map<string, ChannelDeliveryDeps<unknown>>();
+function deliveryFor(channel: string): ChannelDeliveryDeps<unknown> | undefined {
+  const type = config.channels[channel]?.type;
+  const kind = type ? channelKind(type) : undefined;
+  if (!type || !kind?.worker) return undefined;
+  let deps = byKind.get(type);
+  if (!deps) {
+    const ofKind = Object.fromEntries(Object.entries(config.channels).filter(([, ch]) => ch.type === type));
+    deps = {
+      render: (alert, link) => kind.render(alert, link),
+      sender: kind.worker.sender(ofKind, { secrets }),
+      clock: systemClock,
+      sleep,
+      minIntervalMs: kind.worker.minIntervalMs,
+      retryBaseSeconds: RETRY_BASE_SECONDS,
+      ...(config.links?.alert ? { linkTemplate: config.links.alert } : {}),
+      logger,
+    };
+    byKind.set(type, deps);
+  }
+  return deps;
+}
 
 /** Queue URL from its ARN (arn:aws:sqs:region:account:name). */
 export function queueUrlOf(arn: string): string {
@@ -52,8 +63,9 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const [arn, records] of byQueue) {
     const channel = queues[arn];
-    if (!channel) {
-      logger.error('records from an unknown queue', { arn });
+    const deps = channel ? deliveryFor(channel) : undefined;
+    if (!channel || !deps) {
+      logger.error('records from an unknown queue or channel', { arn, channel });
       batchItemFailures.push(...records.map((r) => ({ itemIdentifier: r.messageId })));
       continue;
     }

@@ -1,56 +1,21 @@
-/** Ingest Lambda behind the HTTP API: adapt the event, call the transport-neutral handler. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
+/** Ingest Lambda behind the HTTP API: adapt the event, call the application's HTTP API. */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { HttpRequest } from '../app/ingest-http';
 import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
-import { createIngestHandler, type HttpRequest } from '../app/ingest-http';
-import { DynamoScopeStore, DynamoSubjectStore } from '../adapters/dynamo-state-store';
-import { DynamoReplayGuard } from '../adapters/dynamo-replay-guard';
-import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
-import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
-import { defaultCheckPolicy } from '../domain/check-transitions';
-import { systemClock } from '../app/ports';
-import { createSilenceApi, withSilenceRoutes } from '../app/silence-api';
-import { bundledConfig } from '../commons/bundled-config';
-import { notifyDeps } from './notify-deps';
+import { awsApplication } from './aws-application';
 
 const config = readIngestConfig();
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-
-const secrets = new SecretsManagerClient({});
-const replay = new DynamoReplayGuard(doc, config.tableName);
-const logger = jsonLogger();
-// Rules, channels and grouping from tocsin.yaml, bundled at synth time; read once.
-const rules = bundledConfig();
-const notify = notifyDeps({ doc, sns: new SNSClient({}), sqs: new SQSClient({}), tableName: config.tableName, topicArn: config.alertsTopicArn, ...rules, logger });
-const ingest = createIngestHandler({
-  keys: new SecretsManagerClusterKeys(secrets, config.clusterSecretPrefix, config.clusters),
-  consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
-  replay,
-  sources: {
-    subjects: new DynamoSubjectStore(doc, config.tableName),
-    scopes: new DynamoScopeStore(doc, config.tableName),
-    publisher: notify.dispatcher,
-    rules: rules.rules,
-    checkPolicy: defaultCheckPolicy,
-    clock: systemClock,
+const app = awsApplication({
+  logger: jsonLogger(),
+  keys: {
+    secrets: new SecretsManagerClient({}),
+    clusterSecretPrefix: config.clusterSecretPrefix,
+    adminSecretPrefix: config.adminSecretPrefix,
+    clusters: config.clusters,
   },
-  logger,
 });
-const silences = createSilenceApi({
-  adminKeys: new SecretsManagerClusterKeys(secrets, config.adminSecretPrefix, config.clusters),
-  replay,
-  silences: notify.silences,
-  clock: systemClock,
-  logger,
-});
-const handle = withSilenceRoutes(silences, ingest);
 
 export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
   const headers: Record<string, string | undefined> = {};
@@ -66,7 +31,7 @@ export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
 }
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const res = await handle(toHttpRequest(event));
+  const res = await app.http(toHttpRequest(event));
   return {
     statusCode: res.status,
     headers: { 'content-type': 'application/json', ...res.headers },

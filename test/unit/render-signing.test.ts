@@ -1,5 +1,7 @@
 import { checkAlert } from '../../lambdas/domain/check-alerts';
-import { alertAttributes, alertFromNotification, emailBody, emailSubject, snsMessage, MAX_SUBJECT_CHARS } from '../../lambdas/domain/render';
+import { alertAttributes, alertFromNotification } from '../../lambdas/domain/render';
+import { emailBody, emailSubject, MAX_SUBJECT_CHARS } from '../../channels/email/render';
+import { snsMessage } from '../../lambdas/adapters/sns-publisher';
 import { sign, verify } from '../../lambdas/domain/signing';
 import { normalizeChecks } from '../../lambdas/domain/consul-checks';
 import { healthCheck } from '../support/consul-fixtures';

@@ -4,14 +4,16 @@
  * storm folding, fallback routing); the timer worker's hop past SQS's 900 s.
  */
 import { Dispatcher, type ChannelPublisher, type StormGate, type TimerQueue } from '../../lambdas/app/dispatcher';
-import { backoffSeconds, deliverBatch, isForChannel, type WebhookResponse } from '../../lambdas/app/slack-notifier';
+import { backoffSeconds, deliverBatch, isForChannel, type SendResponse } from '../../lambdas/app/channel-delivery';
 import { handleTimer } from '../../lambdas/app/timer-worker';
 import { delaySeconds } from '../../lambdas/adapters/sqs-timers';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import { routeAlert, type Timer } from '../../lambdas/domain/rules/notify';
 import type { Silence } from '../../lambdas/domain/rules/silences';
-import { escapeMrkdwn, slackMessage, SLACK_LIMITS } from '../../lambdas/domain/slack';
-import { alertLink, emailBody, snsMessage } from '../../lambdas/domain/render';
+import { escapeMrkdwn, slackMessage, SLACK_LIMITS } from '../../channels/slack/render';
+import { emailBody } from '../../channels/email/render';
+import { snsMessage } from '../../lambdas/adapters/sns-publisher';
+import { alertLink } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -82,14 +84,18 @@ describe('deliverBatch', () => {
   const notification = (a: Alert, channels?: string[]) =>
     JSON.stringify({ Message: JSON.parse(snsMessage(a).message).sqs, ...(channels ? { MessageAttributes: { channels: { Type: 'String.Array', Value: JSON.stringify(channels) } } } : {}) });
   const msgs = (n: number, channels?: string[]) => Array.from({ length: n }, (_, i) => ({ id: `m${i}`, body: notification(alert({ id: `a${i}` }), channels), receiveCount: 1 }));
-  const run = (answers: WebhookResponse[], messages = msgs(3)) => {
+  const run = (answers: SendResponse[], messages = msgs(3)) => {
     const posted: unknown[] = [];
     const slept: number[] = [];
     let t = NOW;
     return deliverBatch(
       {
-        poster: { post: async (_url, payload) => (posted.push(payload), answers.shift() ?? { status: 200 }) },
-        urls: { urlFor: async () => `https://hooks.example/${Math.random()}` },
+        render: slackMessage,
+        sender: {
+          endpoint: 'webhook',
+          destinationOf: async () => `https://hooks.example/${Math.random()}`,
+          send: async (_url, payload) => (posted.push(payload), answers.shift() ?? { status: 200 }),
+        },
         clock: { nowMs: () => t },
         sleep: async (ms) => {
           slept.push(ms);

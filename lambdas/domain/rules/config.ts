@@ -133,15 +133,3 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
   if (links?.alert) config.links = { alert: links.alert };
   return { config, issues };
 }
-
-/** What the Lambdas get: no webhook URLs, no addresses. */
-export function lambdaConfig(config: RuntimeConfig): RuntimeConfig {
-  const channels: Record<string, ChannelSpec> = {};
-  for (const [name, ch] of Object.entries(config.channels)) {
-    channels[name] =
-      ch.type === 'slack'
-        ? { type: 'slack', ...(ch.secretName ? { secretName: ch.secretName } : {}) }
-        : { type: 'email', ...(ch.minSeverity ? { minSeverity: ch.minSeverity } : {}) };
-  }
-  return { ...config, channels };
-}

@@ -79,22 +79,13 @@ export interface RuleSpec {
   continue?: boolean;
 }
 
-export interface EmailChannel {
-  type: 'email';
-  /** Deployment detail; not needed at run time. */
-  addresses?: string[];
-  minSeverity?: Severity;
+/**
+ * One channel of tocsin.yaml as rules see it: a name (its key) and a kind. What a kind
+ * holds beyond `type` is the kind's business (channels/<kind>/index.ts).
+ */
+export interface ChannelSpec {
+  type: string;
 }
-
-export interface SlackChannel {
-  type: 'slack';
-  /** Secrets Manager secret holding the incoming-webhook URL (deployed). */
-  secretName?: string;
-  /** Webhook URL used by `npm start` only. */
-  webhookUrl?: string;
-}
-
-export type ChannelSpec = EmailChannel | SlackChannel;
 
 export interface GroupingSpec {
   /** Fixed window length in seconds. */

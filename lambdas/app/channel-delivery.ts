@@ -1,14 +1,14 @@
 /**
- * Slack delivery, the same code in the Lambda and in `npm start`: a batch of queue
- * messages (SNS notifications of one channel's queue) posted one by one to the
- * channel's incoming webhook, paced per webhook. Each message's outcome is returned:
- * the transport deletes the delivered ones and makes the others visible again after
- * `retryAfterSeconds` (a 429's Retry-After, else a backoff); the queue's redrive
- * policy moves a message that keeps failing to the dead-letter queue.
+ * Delivery for every channel kind tocsin sends itself, the same code in the channel-worker
+ * Lambda and in `npm start`: a batch of queue messages (SNS notifications of one channel's
+ * queue) rendered by the kind and sent one by one, paced per destination. Each message's
+ * outcome is returned: the transport deletes the delivered ones and makes the others
+ * visible again after `retryAfterSeconds` (a 429's Retry-After, else a backoff); the
+ * queue's redrive policy moves a message that keeps failing to the dead-letter queue.
  */
 import { CHANNELS_ATTRIBUTE } from '../commons/topology';
-import { alertLink, alertFromNotification } from '../domain/render';
-import { slackMessage } from '../domain/slack';
+import { alertFromNotification, alertLink } from '../domain/render';
+import type { Alert } from '../domain/types';
 import type { Clock } from './ports';
 
 export interface QueueMessage {
@@ -23,47 +23,48 @@ export type MessageResult =
   | { id: string; ok: true; skipped?: 'not-for-this-channel' | 'unreadable' }
   | { id: string; ok: false; retryAfterSeconds: number; reason: string };
 
-export interface WebhookResponse {
+/** A send's answer, in HTTP terms (what every delivery API speaks). */
+export interface SendResponse {
   status: number;
   /** Seconds, from a Retry-After header. */
   retryAfter?: number;
   body?: string;
 }
 
-export interface WebhookPoster {
-  post(url: string, payload: unknown): Promise<WebhookResponse>;
+/** How one channel kind sends a rendered message. */
+export interface ChannelSender<Payload> {
+  /** What the failure reasons call the far end ("webhook"). */
+  readonly endpoint: string;
+  /** Where a channel's messages go (a webhook URL ...); pacing is per destination. */
+  destinationOf(channel: string): Promise<string>;
+  send(destination: string, payload: Payload): Promise<SendResponse>;
 }
 
-/** The channel's webhook URL (Secrets Manager in AWS, tocsin.yaml locally). */
-export interface WebhookUrls {
-  urlFor(channel: string): Promise<string>;
-}
-
-export interface NotifierLogger {
+export interface DeliveryLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export interface SlackNotifierDeps {
-  poster: WebhookPoster;
-  urls: WebhookUrls;
+export interface ChannelDeliveryDeps<Payload> {
+  render: (alert: Alert, link: string | undefined) => Payload;
+  sender: ChannelSender<Payload>;
   clock: Clock;
   sleep: (ms: number) => Promise<void>;
-  /** At least this long between two posts to one webhook from this process (≈1 msg/s). */
+  /** At least this long between two sends to one destination from this process (≈1 msg/s). */
   minIntervalMs: number;
   /** First retry delay after a failure other than 429; doubles per receive, capped at 900 s. */
   retryBaseSeconds: number;
   /** tocsin.yaml links.alert. */
   linkTemplate?: string;
-  logger?: NotifierLogger;
+  logger?: DeliveryLogger;
 }
 
 /** A 429 without Retry-After: wait this long. */
 const DEFAULT_RETRY_AFTER_SECONDS = 30;
 const MAX_RETRY_SECONDS = 900;
 
-/** Last post per webhook, for pacing (module scope: survives warm Lambda invocations). */
-const lastPost = new Map<string, number>();
+/** Last send per destination, for pacing (module scope: survives warm Lambda invocations). */
+const lastSend = new Map<string, number>();
 
 export function backoffSeconds(receiveCount: number, base: number): number {
   return Math.min(MAX_RETRY_SECONDS, Math.max(1, base * 2 ** Math.max(0, receiveCount - 1)));
@@ -86,25 +87,26 @@ export function isForChannel(n: SnsNotification, channel: string): boolean {
   }
 }
 
-export async function deliverBatch(deps: SlackNotifierDeps, channel: string, messages: QueueMessage[]): Promise<MessageResult[]> {
+export async function deliverBatch<Payload>(deps: ChannelDeliveryDeps<Payload>, channel: string, messages: QueueMessage[]): Promise<MessageResult[]> {
+  const { sender } = deps;
   const results: MessageResult[] = [];
-  let url: string | undefined;
+  let destination: string | undefined;
   let throttledFor: number | undefined;
+  const rateLimited = `${sender.endpoint} rate limited (429)`;
   for (const m of messages) {
     if (throttledFor !== undefined) {
-      results.push({ id: m.id, ok: false, retryAfterSeconds: throttledFor, reason: 'webhook rate limited (429)' });
+      results.push({ id: m.id, ok: false, retryAfterSeconds: throttledFor, reason: rateLimited });
       continue;
     }
-    let notification: SnsNotification;
-    let payload: unknown;
+    let payload: Payload;
     try {
-      notification = JSON.parse(m.body) as SnsNotification;
+      const notification = JSON.parse(m.body) as SnsNotification;
       if (!isForChannel(notification, channel)) {
         results.push({ id: m.id, ok: true, skipped: 'not-for-this-channel' });
         continue;
       }
       const alert = alertFromNotification(notification.Message ?? '');
-      payload = slackMessage(alert, alertLink(deps.linkTemplate, alert));
+      payload = deps.render(alert, alertLink(deps.linkTemplate, alert));
     } catch (err) {
       // Retrying cannot fix an unreadable message; dropping it is logged.
       deps.logger?.error('unreadable notification dropped', { channel, id: m.id, error: (err as Error).message });
@@ -112,24 +114,24 @@ export async function deliverBatch(deps: SlackNotifierDeps, channel: string, mes
       continue;
     }
     try {
-      url ??= await deps.urls.urlFor(channel);
-      const wait = (lastPost.get(url) ?? 0) + deps.minIntervalMs - deps.clock.nowMs();
+      destination ??= await sender.destinationOf(channel);
+      const wait = (lastSend.get(destination) ?? 0) + deps.minIntervalMs - deps.clock.nowMs();
       if (wait > 0) await deps.sleep(wait);
-      lastPost.set(url, deps.clock.nowMs());
-      const res = await deps.poster.post(url, payload);
+      lastSend.set(destination, deps.clock.nowMs());
+      const res = await sender.send(destination, payload);
       if (res.status >= 200 && res.status < 300) {
         results.push({ id: m.id, ok: true });
       } else if (res.status === 429) {
         throttledFor = Math.min(MAX_RETRY_SECONDS, Math.max(1, Math.ceil(res.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)));
-        deps.logger?.info('slack rate limited', { channel, retryAfter: throttledFor });
-        results.push({ id: m.id, ok: false, retryAfterSeconds: throttledFor, reason: 'webhook rate limited (429)' });
+        deps.logger?.info('delivery rate limited', { channel, retryAfter: throttledFor });
+        results.push({ id: m.id, ok: false, retryAfterSeconds: throttledFor, reason: rateLimited });
       } else {
-        const reason = `webhook answered ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''}`;
-        deps.logger?.error('slack delivery failed', { channel, id: m.id, status: res.status, receiveCount: m.receiveCount });
+        const reason = `${sender.endpoint} answered ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''}`;
+        deps.logger?.error('delivery failed', { channel, id: m.id, status: res.status, receiveCount: m.receiveCount });
         results.push({ id: m.id, ok: false, retryAfterSeconds: backoffSeconds(m.receiveCount, deps.retryBaseSeconds), reason });
       }
     } catch (err) {
-      deps.logger?.error('slack delivery failed', { channel, id: m.id, error: (err as Error).message, receiveCount: m.receiveCount });
+      deps.logger?.error('delivery failed', { channel, id: m.id, error: (err as Error).message, receiveCount: m.receiveCount });
       results.push({ id: m.id, ok: false, retryAfterSeconds: backoffSeconds(m.receiveCount, deps.retryBaseSeconds), reason: (err as Error).message });
     }
   }

@@ -1,11 +1,28 @@
-/** WebhookPoster over fetch, and WebhookUrls from Secrets Manager or a fixed map. */
+/**
+ * Slack incoming webhooks: the sender (a JSON POST over fetch) and where each channel's
+ * webhook URL comes from (Secrets Manager when deployed, tocsin.yaml under `npm start`).
+ */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { WebhookPoster, WebhookResponse, WebhookUrls } from '../app/slack-notifier';
+import type { ChannelSender, SendResponse } from '../../lambdas/app/channel-delivery';
 
-export class FetchWebhookPoster implements WebhookPoster {
-  constructor(private readonly timeoutMs = 10_000) {}
+/** The channel's webhook URL. */
+export interface WebhookUrls {
+  urlFor(channel: string): Promise<string>;
+}
 
-  async post(url: string, payload: unknown): Promise<WebhookResponse> {
+export class WebhookSender implements ChannelSender<unknown> {
+  readonly endpoint = 'webhook';
+
+  constructor(
+    private readonly urls: WebhookUrls,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  destinationOf(channel: string): Promise<string> {
+    return this.urls.urlFor(channel);
+  }
+
+  async send(url: string, payload: unknown): Promise<SendResponse> {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8' },

@@ -4,7 +4,7 @@
  * Slack's limits: 50 blocks, 3,000 characters per section text, 150 per header,
  * 10 fields of 2,000 characters per section, 10 context elements.
  */
-import type { Alert, Severity } from './types';
+import type { Alert, Severity } from '../../lambdas/domain/types';
 
 export const SLACK_LIMITS = {
   blocks: 50,

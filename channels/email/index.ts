@@ -1,0 +1,30 @@
+/**
+ * Email: SNS delivers it. Deployed, each address is an SNS email subscription filtered on
+ * the channel (infra.ts); under `npm start` the local worker prints it (local.ts).
+ */
+import type { Severity } from '../../lambdas/domain/types';
+import type { ChannelKind } from '../kind';
+import { emailBody, emailSubject } from './render';
+
+export interface EmailChannel {
+  type: 'email';
+  /** Deployment detail; not needed at run time. */
+  addresses?: string[];
+  minSeverity?: Severity;
+}
+
+export interface EmailMessage {
+  subject: string;
+  text: string;
+}
+
+export const emailChannel: ChannelKind<EmailChannel, EmailMessage, undefined> = {
+  type: 'email',
+  properties: {
+    addresses: { type: 'array', uniqueItems: true, items: { $ref: '#/definitions/email' } },
+    minSeverity: { $ref: '#/definitions/severity' },
+  },
+  settings: { read: () => undefined },
+  forLambda: (spec) => ({ type: 'email', ...(spec.minSeverity ? { minSeverity: spec.minSeverity } : {}) }),
+  render: (alert, link) => ({ subject: emailSubject(alert), text: emailBody(alert, link) }),
+};

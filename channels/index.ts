@@ -1,0 +1,92 @@
+/**
+ * The channel kinds tocsin knows: one line per kind. Config validation, the Lambdas' view
+ * of the config, the JSON Schema, the CDK stack (channels/infra.ts) and `npm start`
+ * (channels/local.ts) all loop over this registry.
+ */
+import type { ConfigIssue } from '../lambdas/domain/rules/config';
+import type { ChannelSpec, RuntimeConfig } from '../lambdas/domain/rules/types';
+import { emailChannel } from './email';
+import type { ChannelKind, JsonSchema } from './kind';
+import { slackChannel } from './slack';
+
+export const CHANNEL_KINDS = {
+  email: emailChannel,
+  slack: slackChannel,
+} as const;
+
+export type ChannelType = keyof typeof CHANNEL_KINDS;
+type KindOf<T extends ChannelType> = (typeof CHANNEL_KINDS)[T];
+export type ChannelSpecOf<T extends ChannelType> = KindOf<T> extends ChannelKind<infer S, unknown, unknown> ? S : never;
+export type SettingsOf<T extends ChannelType> = ReturnType<KindOf<T>['settings']['read']>;
+/** `delivery:` of tocsin.yaml, per kind, defaults applied. */
+export type DeliverySettings = { readonly [T in ChannelType]: SettingsOf<T> };
+
+export function channelKind(type: string): ChannelKind | undefined {
+  return Object.prototype.hasOwnProperty.call(CHANNEL_KINDS, type) ? (CHANNEL_KINDS[type as ChannelType] as ChannelKind) : undefined;
+}
+
+/** The channels of one kind, by name. */
+export function channelsOfType<T extends ChannelType>(channels: Readonly<Record<string, ChannelSpec>>, type: T): Record<string, ChannelSpecOf<T>> {
+  return Object.fromEntries(Object.entries(channels).filter(([, ch]) => ch.type === type)) as Record<string, ChannelSpecOf<T>>;
+}
+
+function unknownType(type: string): string {
+  return `unknown channel type "${type}" (known: ${Object.keys(CHANNEL_KINDS).join(', ')})`;
+}
+
+/** What the schema cannot check about `channels`: a registered type, then the kind's own checks. */
+export function channelIssues(channels: Readonly<Record<string, ChannelSpec>>): ConfigIssue[] {
+  return Object.entries(channels).flatMap(([name, ch]) => {
+    const kind = channelKind(ch.type);
+    if (!kind) return [{ path: ['channels', name, 'type'], reason: unknownType(ch.type) }];
+    return (kind.check?.(ch) ?? []).map((i) => ({ ...i, path: ['channels', name, ...i.path] }));
+  });
+}
+
+/** What deploying needs beyond a valid file (e.g. secrets instead of local webhook URLs). */
+export function channelDeployIssues(channels: Readonly<Record<string, ChannelSpec>>): ConfigIssue[] {
+  return Object.entries(channels).flatMap(([name, ch]) => (channelKind(ch.type)?.deployIssues?.(ch) ?? []).map((i) => ({ ...i, path: ['channels', name, ...i.path] })));
+}
+
+/** What the Lambdas get: each kind keeps what it needs at run time (no webhook URLs, no addresses). */
+export function lambdaConfig(config: RuntimeConfig): RuntimeConfig {
+  const channels = Object.fromEntries(
+    Object.entries(config.channels).map(([name, ch]) => {
+      const kind = channelKind(ch.type);
+      if (!kind) throw new Error(`channels.${name}: ${unknownType(ch.type)}`);
+      return [name, kind.forLambda(ch)];
+    }),
+  );
+  return { ...config, channels };
+}
+
+/** `delivery:` of tocsin.yaml with each kind's defaults applied. */
+export function readDeliverySettings(raw: Readonly<Record<string, unknown>> | undefined): DeliverySettings {
+  return Object.fromEntries(
+    Object.entries(CHANNEL_KINDS).map(([type, kind]) => [type, (kind as ChannelKind).settings.read(raw?.[type] as Record<string, unknown> | undefined)]),
+  ) as DeliverySettings;
+}
+
+/** The keys a channel of `type` may have, `type` first (for config errors). */
+export function allowedChannelKeys(type: string): string[] | undefined {
+  const kind = channelKind(type);
+  return kind ? ['type', ...Object.keys(kind.properties)] : undefined;
+}
+
+/** schema/tocsin.schema.json's `definitions.channel` and `properties.delivery`, from the kinds. */
+export function channelSchemas(): { channel: JsonSchema; delivery: JsonSchema } {
+  const kinds = Object.values(CHANNEL_KINDS) as ChannelKind[];
+  return {
+    channel: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: kinds.map((k) => k.type) } },
+      oneOf: kinds.map((k) => ({ properties: { type: { const: k.type }, ...k.properties }, additionalProperties: false })),
+    },
+    delivery: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(kinds.flatMap((k) => (k.settings.schema ? [[k.type, k.settings.schema]] : []))),
+    },
+  };
+}

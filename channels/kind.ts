@@ -1,0 +1,42 @@
+/**
+ * What a channel kind (email, slack ...) is at run time: its part of tocsin.yaml, what
+ * the Lambdas may see of it, how an alert is rendered, and, for kinds tocsin delivers
+ * itself, how it is sent. One module per kind, channels/<kind>/index.ts, registered in
+ * channels/index.ts. Its CDK piece (infra.ts) and its `npm start` worker (local.ts) sit
+ * next to it and are registered in channels/infra.ts and channels/local.ts: they load
+ * CDK and local-only code that the Lambda bundles must not carry.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { ChannelSender } from '../lambdas/app/channel-delivery';
+import type { ConfigIssue } from '../lambdas/domain/rules/config';
+import type { ChannelSpec } from '../lambdas/domain/rules/types';
+import type { Alert } from '../lambdas/domain/types';
+
+/** JSON Schema (draft-07) as plain data. */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+export interface ChannelKind<Spec extends ChannelSpec = ChannelSpec, Payload = unknown, Settings = unknown> {
+  readonly type: Spec['type'];
+  /** JSON Schema of the properties of `channels.<name>` besides `type`. */
+  readonly properties: Readonly<Record<string, JsonSchema>>;
+  /** `delivery.<type>` of tocsin.yaml: its JSON Schema and the settings with defaults applied. */
+  readonly settings: { readonly schema?: JsonSchema; read(raw: Record<string, unknown> | undefined): Settings };
+  /** Checks the schema cannot express; paths relative to `channels.<name>`. */
+  check?(spec: Spec): ConfigIssue[];
+  /** What deploying needs beyond the schema (e.g. a secret name); paths relative to `channels.<name>`. */
+  deployIssues?(spec: Spec): ConfigIssue[];
+  /** What the Lambdas get of it: no secrets, no addresses, no local-only settings. */
+  forLambda(spec: Spec): Spec;
+  /** The alert as this kind's message; `link` from tocsin.yaml links.alert. */
+  render(alert: Alert, link: string | undefined): Payload;
+  /**
+   * Kinds tocsin delivers itself (a queue per channel drained by the channel worker); absent
+   * when SNS delivers them (email).
+   */
+  readonly worker?: {
+    /** Deployed: at least this long between two sends of one poller to one destination. */
+    readonly minIntervalMs: number;
+    /** Deployed: the sender of these channels (secrets from Secrets Manager). */
+    sender(channels: Readonly<Record<string, Spec>>, aws: { secrets: SecretsManagerClient }): ChannelSender<Payload>;
+  };
+}

@@ -1,0 +1,32 @@
+/** What a channel kind provides to `npm start` (registered in channels/local.ts). */
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '../lambdas/app/ingest-http';
+import type { FileConfig } from '../lambdas/commons/config-file';
+import type { QueueWorker } from '../local/queue-worker';
+import type { ChannelSpecOf, ChannelType } from '.';
+
+export interface LocalChannelContext {
+  readonly config: FileConfig;
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+  readonly alertsTopicArn: string;
+  /** Subscribed to the alerts topic, unfiltered: every notification. */
+  readonly notificationsQueueUrl: string;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly env: NodeJS.ProcessEnv;
+  /** Notification text for the operator (stdout). */
+  print(text: string): void;
+}
+
+export interface LocalDelivery {
+  readonly workers: QueueWorker[];
+  /** `# ...` lines for the runner's banner. */
+  readonly banner: string[];
+}
+
+export interface LocalChannel<T extends ChannelType> {
+  /** Starts delivering the channels of this kind (possibly none). */
+  start(ctx: LocalChannelContext, channels: Readonly<Record<string, ChannelSpecOf<T>>>): Promise<LocalDelivery>;
+}

@@ -1,0 +1,15 @@
+/**
+ * How `npm start` delivers each channel kind, on its stand-ins (fauxqs, dynalite): one
+ * entry per kind of channels/index.ts (a kind without one does not compile).
+ */
+import type { ChannelType } from '.';
+import { emailLocal } from './email/local';
+import type { LocalChannel } from './local-kind';
+import { slackLocal } from './slack/local';
+
+export type { LocalChannel, LocalChannelContext, LocalDelivery } from './local-kind';
+
+export const LOCAL_CHANNELS: { readonly [T in ChannelType]: LocalChannel<T> } = {
+  email: emailLocal,
+  slack: slackLocal,
+};

@@ -1,0 +1,99 @@
+/**
+ * The application's ports on AWS services: DynamoDB (state, silences, storm grouping,
+ * replay guard), SNS (channels), SQS (timers), Secrets Manager (keys). The Lambdas use
+ * them against AWS; `npm start` and the bench against its stand-ins, with local keys.
+ * Each adapter is built when first used.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { lazyPorts, type ApplicationPorts } from '../app/application';
+import type { Logger } from '../app/ingest-http';
+import { systemClock, type Clock, type ClusterKeys, type ConsulTokens } from '../app/ports';
+import { alertLink } from '../domain/render';
+import type { RuntimeConfig } from '../domain/rules/types';
+import { SecretsManagerClusterKeys } from './cluster-keys';
+import { SecretsManagerConsulTokens } from './consul-tokens';
+import { DynamoDigestStore, DynamoSilenceStore, DynamoStormGate } from './dynamo-notify-store';
+import { DynamoReplayGuard } from './dynamo-replay-guard';
+import { DynamoScopeStore, DynamoSubjectStore } from './dynamo-state-store';
+import { SnsAlertPublisher } from './sns-publisher';
+import { SqsTimerQueue } from './sqs-timers';
+
+export interface AwsClients {
+  readonly doc: DynamoDBDocumentClient;
+  /** Needed unless `channels` is given in `overrides`. */
+  readonly sns?: SNSClient;
+  /** Needed unless `timers` is given in `overrides`. */
+  readonly sqs?: SQSClient;
+}
+
+/** Where the keys come from: Secrets Manager names (deployed), or given (local, bench). */
+export type KeySource =
+  | { readonly secrets: SecretsManagerClient; readonly clusterSecretPrefix: string; readonly adminSecretPrefix: string; readonly clusters: ReadonlySet<string> }
+  | { readonly clusterKeys: ClusterKeys; readonly adminKeys: ClusterKeys; readonly consulTokens?: ConsulTokens };
+
+export interface AwsPortsOptions {
+  /** Clients are asked for when an adapter needing them is first built. */
+  readonly clients: () => AwsClients;
+  readonly tableName: string;
+  readonly alertsTopicArn: string;
+  readonly timersQueueUrl: string;
+  /** grouping and links of tocsin.yaml. */
+  readonly config: Pick<RuntimeConfig, 'grouping' | 'links'>;
+  readonly logger: Logger;
+  readonly keys?: KeySource;
+  readonly clock?: Clock;
+  /** How long the dispatcher reuses a cluster's silence list (ms). */
+  readonly silenceCacheMs?: number;
+  /** Ports given instead of built (the bench's channel publisher that only counts). */
+  readonly overrides?: Partial<ApplicationPorts>;
+}
+
+export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
+  const { tableName } = opts;
+  const clock = opts.clock ?? systemClock;
+  const doc = () => opts.clients().doc;
+  const client = <K extends 'sns' | 'sqs'>(name: K): NonNullable<AwsClients[K]> => {
+    const c = opts.clients()[name];
+    if (!c) throw new Error(`no ${name.toUpperCase()} client given`);
+    return c as NonNullable<AwsClients[K]>;
+  };
+  const keys = (): KeySource => {
+    if (!opts.keys) throw new Error('no cluster keys configured for this function');
+    return opts.keys;
+  };
+  const fromSecrets = <T>(make: (k: Extract<KeySource, { secrets: SecretsManagerClient }>) => T, given: (k: Exclude<KeySource, { secrets: SecretsManagerClient }>) => T) => () => {
+    const k = keys();
+    return 'secrets' in k ? make(k) : given(k);
+  };
+  const built: { readonly [K in keyof ApplicationPorts]-?: () => ApplicationPorts[K] } = {
+    clock: () => clock,
+    logger: () => opts.logger,
+    subjects: () => new DynamoSubjectStore(doc(), tableName),
+    scopes: () => new DynamoScopeStore(doc(), tableName),
+    channels: () => new SnsAlertPublisher(client('sns'), opts.alertsTopicArn, (a) => alertLink(opts.config.links?.alert, a)),
+    timers: () => new SqsTimerQueue(client('sqs'), opts.timersQueueUrl, clock),
+    silences: () => new DynamoSilenceStore(doc(), tableName, opts.silenceCacheMs),
+    storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping),
+    digests: () => new DynamoDigestStore(doc(), tableName),
+    replay: () => new DynamoReplayGuard(doc(), tableName),
+    clusterKeys: fromSecrets(
+      (k) => new SecretsManagerClusterKeys(k.secrets, k.clusterSecretPrefix, k.clusters),
+      (k) => k.clusterKeys,
+    ),
+    adminKeys: fromSecrets(
+      (k) => new SecretsManagerClusterKeys(k.secrets, k.adminSecretPrefix, k.clusters),
+      (k) => k.adminKeys,
+    ),
+    consulTokens: fromSecrets(
+      (k) => new SecretsManagerConsulTokens(k.secrets, k.clusterSecretPrefix, k.clusters),
+      (k) => k.consulTokens,
+    ),
+  };
+  const given = opts.overrides ?? {};
+  return lazyPorts<ApplicationPorts>(
+    Object.fromEntries(Object.entries(built).map(([name, make]) => [name, name in given ? () => given[name as keyof ApplicationPorts] : make])) as typeof built,
+  );
+}

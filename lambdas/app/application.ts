@@ -1,0 +1,132 @@
+/**
+ * The composition root: the application wired from its ports, once. The Lambdas
+ * (functions/), `npm start` (local/) and the bench hand it their adapters
+ * (adapters/aws-ports.ts builds the AWS ones) and use what they serve: the HTTP API, the
+ * timers worker, the dispatcher. Ports are read when first needed, so a function that
+ * serves only timers never builds the ingest side's adapters.
+ */
+import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/check-transitions';
+import { compileRules, type RuleSet } from '../domain/rules/evaluate';
+import type { RuntimeConfig } from '../domain/rules/types';
+import { Dispatcher, type ChannelPublisher, type SilenceReader, type StormGate, type TimerQueue } from './dispatcher';
+import { createIngestHandler, type HttpRequest, type HttpResponse, type Logger } from './ingest-http';
+import type { Clock, ClusterKeys, ConsulTokens, ReplayGuard, ScopeStore, SubjectStore } from './ports';
+import { createSilenceApi, withSilenceRoutes, type SilenceStore } from './silence-api';
+import type { SourceContext } from './sources';
+import { handleTimer, parseTimer, type DigestStore, type TimerOutcome } from './timer-worker';
+
+/** Every adapter the application may need. */
+export interface ApplicationPorts {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly subjects: SubjectStore;
+  readonly scopes: ScopeStore;
+  /** One message per delivery, for its channels (SNS). */
+  readonly channels: ChannelPublisher;
+  readonly timers: TimerQueue;
+  readonly silences: SilenceStore & SilenceReader;
+  readonly storm: StormGate;
+  readonly digests: DigestStore;
+  readonly replay: ReplayGuard;
+  /** The shim's signing keys, per cluster. */
+  readonly clusterKeys: ClusterKeys;
+  /** The silence API's keys, per cluster (not the shim's). */
+  readonly adminKeys: ClusterKeys;
+  /** Consul's http watch handler tokens; without them that route is off. */
+  readonly consulTokens?: ConsulTokens;
+}
+
+export interface Application {
+  readonly rules: RuleSet;
+  /** Where sources' alerts go: rules, silences, storm grouping, then the channels. */
+  readonly dispatcher: Dispatcher;
+  readonly sources: SourceContext;
+  /** The HTTP API: shim ingest, Consul's http handler, silences. */
+  http(req: HttpRequest): Promise<HttpResponse>;
+  /** One message of the timers queue (`for`, `repeat`, storm digests). */
+  handleTimerMessage(body: string): Promise<TimerOutcome>;
+}
+
+export interface ApplicationOptions {
+  config: RuntimeConfig;
+  /** Compiled already (the Lambdas compile the bundled config once at init). */
+  rules?: RuleSet;
+  checkPolicy?: CheckAlertPolicy;
+  /** Lease of pending alerts; tests shorten it. */
+  leaseMs?: number;
+}
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+export function createApplication(options: ApplicationOptions, ports: ApplicationPorts): Application {
+  const rules = options.rules ?? compileRules(options.config);
+  const dispatcher = once(
+    () =>
+      new Dispatcher({
+        rules,
+        channels: ports.channels,
+        timers: ports.timers,
+        clock: ports.clock,
+        silences: ports.silences,
+        storm: ports.storm,
+        logger: ports.logger,
+      }),
+  );
+  const sources = once(
+    (): SourceContext => ({
+      subjects: ports.subjects,
+      scopes: ports.scopes,
+      publisher: dispatcher(),
+      rules,
+      checkPolicy: options.checkPolicy ?? defaultCheckPolicy,
+      clock: ports.clock,
+      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    }),
+  );
+  const http = once(() =>
+    withSilenceRoutes(
+      createSilenceApi({ adminKeys: ports.adminKeys, replay: ports.replay, silences: ports.silences, clock: ports.clock, logger: ports.logger }),
+      createIngestHandler({
+        keys: ports.clusterKeys,
+        replay: ports.replay,
+        sources: sources(),
+        logger: ports.logger,
+        ...(ports.consulTokens ? { consulTokens: ports.consulTokens } : {}),
+      }),
+    ),
+  );
+  const timerDeps = once(() => ({
+    subjects: ports.subjects,
+    publisher: dispatcher(),
+    channels: ports.channels,
+    timers: ports.timers,
+    digests: ports.digests,
+    grouping: options.config.grouping,
+    clock: ports.clock,
+    ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+  }));
+  return {
+    rules,
+    get dispatcher() {
+      return dispatcher();
+    },
+    get sources() {
+      return sources();
+    },
+    http: (req) => http()(req),
+    handleTimerMessage: (body) => handleTimer(timerDeps(), parseTimer(body)),
+  };
+}
+
+/** Ports built on first use, once: `factories` has one function per port. */
+export function lazyPorts<T extends object>(factories: { readonly [K in keyof T]-?: () => T[K] }): T {
+  const ports = {} as T;
+  for (const key of Object.keys(factories) as Array<keyof T>) {
+    const make = once(factories[key]);
+    Object.defineProperty(ports, key, { get: make, enumerable: true });
+  }
+  return ports;
+}

@@ -1,0 +1,26 @@
+/** The timers queue's worker under `npm start` (the timers Lambda's stand-in): `for`, `repeat`, storm digests. */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Application } from '../lambdas/app/application';
+import type { Logger } from '../lambdas/app/ingest-http';
+import { startQueueWorker, type QueueWorker } from './queue-worker';
+
+export function startTimersWorker(opts: { sqs: SQSClient; queueUrl: string; app: Application; logger: Logger }): QueueWorker {
+  return startQueueWorker({
+    sqs: opts.sqs,
+    queueUrl: opts.queueUrl,
+    handle: async (messages) =>
+      Promise.all(
+        messages.map(async (m) => {
+          try {
+            const outcome = await opts.app.handleTimerMessage(m.body);
+            opts.logger.info('timer', { outcome });
+            return { id: m.id, ok: true as const };
+          } catch (err) {
+            opts.logger.error('timer failed', { error: (err as Error).message });
+            return { id: m.id, ok: false as const, retryAfterSeconds: 1 };
+          }
+        }),
+      ),
+    onError: (err) => opts.logger.error('timers worker failed', { error: err.message }),
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * The channel registry: every kind's part of tocsin.yaml (schema, semantic and deploy
+ * checks), what the Lambdas see of it, and that the JSON Schema file matches the kinds.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { allowedChannelKeys, channelDeployIssues, channelIssues, channelSchemas, lambdaConfig, readDeliverySettings } from '../../channels';
+import { parseConfigText } from '../../lambdas/commons/config-file';
+import { CONFIG_FILE } from '../../lambdas/commons/topology';
+import type { RuntimeConfig } from '../../lambdas/domain/rules/types';
+
+const ROOT = join(__dirname, '..', '..');
+
+test('schema/tocsin.schema.json holds the registry\'s channel and delivery schemas (else: npm run schema)', () => {
+  const file = JSON.parse(readFileSync(join(ROOT, CONFIG_FILE.schemaPath), 'utf8')) as { properties: { delivery: unknown }; definitions: { channel: unknown } };
+  const { channel, delivery } = channelSchemas();
+  expect(file.definitions.channel).toEqual(channel);
+  expect(file.properties.delivery).toEqual(delivery);
+});
+
+describe('channelIssues', () => {
+  test.each([
+    [{ a: { type: 'email' }, b: { type: 'slack' } }, []],
+    [{ x: { type: 'pager' } }, [{ path: ['channels', 'x', 'type'], reason: 'unknown channel type "pager" (known: email, slack)' }]],
+    [{ ok: { type: 'email' }, y: { type: '' } }, [{ path: ['channels', 'y', 'type'], reason: 'unknown channel type "" (known: email, slack)' }]],
+  ])('%j', (channels, issues) => {
+    expect(channelIssues(channels)).toEqual(issues);
+  });
+});
+
+describe('channelDeployIssues', () => {
+  test.each([
+    [{ team: { type: 'slack', secretName: 's' } }, []],
+    [{ team: { type: 'slack', webhookUrl: 'http://127.0.0.1:9/' } }, [{ path: ['channels', 'team'], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' }]],
+    [{ oncall: { type: 'email' } }, []],
+  ])('%j', (channels, issues) => {
+    expect(channelDeployIssues(channels as never)).toEqual(issues);
+  });
+});
+
+describe('lambdaConfig', () => {
+  const base: Omit<RuntimeConfig, 'channels'> = { clusters: ['a'], defaults: { channels: [], resolved: true }, rules: [], grouping: { windowSeconds: 60, threshold: 20 } };
+
+  test('each kind keeps what it needs at run time: no addresses, no local webhook URLs', () => {
+    const channels = {
+      oncall: { type: 'email', addresses: ['a@b.c'], minSeverity: 'warning' },
+      all: { type: 'email', addresses: ['a@b.c'] },
+      team: { type: 'slack', secretName: 'tocsin/slack/team', webhookUrl: 'http://127.0.0.1:9/' },
+      local: { type: 'slack', webhookUrl: 'http://127.0.0.1:9/' },
+    };
+    expect(lambdaConfig({ ...base, channels }).channels).toEqual({
+      oncall: { type: 'email', minSeverity: 'warning' },
+      all: { type: 'email' },
+      team: { type: 'slack', secretName: 'tocsin/slack/team' },
+      local: { type: 'slack' },
+    });
+  });
+
+  test('an unknown type is an error naming the channel, not an email channel', () => {
+    expect(() => lambdaConfig({ ...base, channels: { pager: { type: 'pagerduty' } } })).toThrow('channels.pager: unknown channel type "pagerduty" (known: email, slack)');
+  });
+});
+
+test('an unknown type in tocsin.yaml fails with the file, the path and its line', () => {
+  const parse = () => parseConfigText('clusters: [a]\nchannels:\n  x: { type: pager }\n', '/etc/tocsin/t.yaml');
+  expect(parse).toThrow('Invalid tocsin configuration /etc/tocsin/t.yaml:\n');
+  expect(parse).toThrow('channels.x.type (line 3, column 14): must be one of "email", "slack"');
+});
+
+test('allowed keys and delivery settings come from the kinds', () => {
+  expect(allowedChannelKeys('email')).toEqual(['type', 'addresses', 'minSeverity']);
+  expect(allowedChannelKeys('slack')).toEqual(['type', 'secretName', 'webhookUrl']);
+  expect(allowedChannelKeys('pager')).toBeUndefined();
+  expect(readDeliverySettings(undefined)).toEqual({ email: undefined, slack: { maxReceiveCount: 5 } });
+  expect(readDeliverySettings({ slack: { maxReceiveCount: 7, minIntervalMs: 0 } }).slack).toEqual({ maxReceiveCount: 7, minIntervalMs: 0 });
+});
