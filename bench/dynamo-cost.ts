@@ -11,6 +11,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApplication } from '../lambdas/app/application';
+import { httpApi } from '../lambdas/app/application-http';
 import { awsPorts } from '../lambdas/adapters/aws-ports';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { StaticConsulTokens } from '../lambdas/adapters/consul-tokens';
@@ -66,7 +67,7 @@ export async function dynamoCost(opts: { rounds: number }): Promise<FigureResult
         overrides: { channels: { publish: async (a) => void alerts.push(a) }, timers: { schedule: async () => undefined } },
       }),
     );
-    server = createHttpServer((req) => app.http(req), LIMITS.maxBodyBytes);
+    server = createHttpServer(httpApi(app), LIMITS.maxBodyBytes);
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

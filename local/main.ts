@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONSUL_HTTP, LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE, TIMERS_QUEUE } from '../lambdas/commons/topology';
 import { createApplication, type Application } from '../lambdas/app/application';
+import { httpApi } from '../lambdas/app/application-http';
 import { awsPorts } from '../lambdas/adapters/aws-ports';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { loadOrCreateLocalConsulTokens } from '../lambdas/adapters/consul-tokens';
@@ -105,7 +106,7 @@ async function startChannels(ctx: LocalChannelContext, config: FileConfig): Prom
 }
 
 async function listen(app: Application, port: number): Promise<{ server: ReturnType<typeof createHttpServer>; origin: string }> {
-  const server = createHttpServer((req) => app.http(req), LIMITS.maxBodyBytes);
+  const server = createHttpServer(httpApi(app), LIMITS.maxBodyBytes);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(port, LOCAL_DEFAULTS.host, () => ok());

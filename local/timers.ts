@@ -1,10 +1,11 @@
 /** The timers queue's worker under `npm start` (the timers Lambda's stand-in): `for`, `repeat`, storm digests. */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Application } from '../lambdas/app/application';
+import { timerWorker, type Application } from '../lambdas/app/application';
 import type { Logger } from '../lambdas/app/ingest-http';
 import { startQueueWorker, type QueueWorker } from './queue-worker';
 
 export function startTimersWorker(opts: { sqs: SQSClient; queueUrl: string; app: Application; logger: Logger }): QueueWorker {
+  const handleTimer = timerWorker(opts.app);
   return startQueueWorker({
     sqs: opts.sqs,
     queueUrl: opts.queueUrl,
@@ -12,7 +13,7 @@ export function startTimersWorker(opts: { sqs: SQSClient; queueUrl: string; app:
       Promise.all(
         messages.map(async (m) => {
           try {
-            const outcome = await opts.app.handleTimerMessage(m.body);
+            const outcome = await handleTimer(m.body);
             opts.logger.info('timer', { outcome });
             return { id: m.id, ok: true as const };
           } catch (err) {

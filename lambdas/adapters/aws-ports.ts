@@ -1,10 +1,9 @@
 /**
  * The application's ports on AWS services: DynamoDB (state, silences, storm grouping,
- * replay guard), SNS (channels), SQS (timers), Secrets Manager (keys). The Lambdas use
- * them against AWS; `npm start` and the bench against its stand-ins, with local keys.
+ * replay guard), SNS (channels), SQS (timers). The Lambdas use them against AWS, `npm start`
+ * and the bench against its stand-ins; the API keys come from the caller.
  * Each adapter is built when first used.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -13,8 +12,6 @@ import type { Logger } from '../app/ingest-http';
 import { systemClock, type Clock, type ClusterKeys, type ConsulTokens } from '../app/ports';
 import { alertLink } from '../domain/render';
 import type { RuntimeConfig } from '../domain/rules/types';
-import { SecretsManagerClusterKeys } from './cluster-keys';
-import { SecretsManagerConsulTokens } from './consul-tokens';
 import { DynamoDigestStore, DynamoSilenceStore, DynamoStormGate } from './dynamo-notify-store';
 import { DynamoReplayGuard } from './dynamo-replay-guard';
 import { DynamoScopeStore, DynamoSubjectStore } from './dynamo-state-store';
@@ -29,10 +26,12 @@ export interface AwsClients {
   readonly sqs?: SQSClient;
 }
 
-/** Where the keys come from: Secrets Manager names (deployed), or given (local, bench). */
-export type KeySource =
-  | { readonly secrets: SecretsManagerClient; readonly clusterSecretPrefix: string; readonly adminSecretPrefix: string; readonly clusters: ReadonlySet<string> }
-  | { readonly clusterKeys: ClusterKeys; readonly adminKeys: ClusterKeys; readonly consulTokens?: ConsulTokens };
+/** The keys of the HTTP API: Secrets Manager (deployed), files or literals (local, bench). */
+export interface ApiKeys {
+  readonly clusterKeys: ClusterKeys;
+  readonly adminKeys: ClusterKeys;
+  readonly consulTokens?: ConsulTokens;
+}
 
 export interface AwsPortsOptions {
   /** Clients are asked for when an adapter needing them is first built. */
@@ -43,7 +42,8 @@ export interface AwsPortsOptions {
   /** grouping and links of tocsin.yaml. */
   readonly config: Pick<RuntimeConfig, 'grouping' | 'links'>;
   readonly logger: Logger;
-  readonly keys?: KeySource;
+  /** Only the HTTP API needs them. */
+  readonly keys?: ApiKeys;
   readonly clock?: Clock;
   /** How long the dispatcher reuses a cluster's silence list (ms). */
   readonly silenceCacheMs?: number;
@@ -60,13 +60,9 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     if (!c) throw new Error(`no ${name.toUpperCase()} client given`);
     return c as NonNullable<AwsClients[K]>;
   };
-  const keys = (): KeySource => {
-    if (!opts.keys) throw new Error('no cluster keys configured for this function');
+  const keys = (): ApiKeys => {
+    if (!opts.keys) throw new Error('no API keys configured for this function');
     return opts.keys;
-  };
-  const fromSecrets = <T>(make: (k: Extract<KeySource, { secrets: SecretsManagerClient }>) => T, given: (k: Exclude<KeySource, { secrets: SecretsManagerClient }>) => T) => () => {
-    const k = keys();
-    return 'secrets' in k ? make(k) : given(k);
   };
   const built: { readonly [K in keyof ApplicationPorts]-?: () => ApplicationPorts[K] } = {
     clock: () => clock,
@@ -79,18 +75,9 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping),
     digests: () => new DynamoDigestStore(doc(), tableName),
     replay: () => new DynamoReplayGuard(doc(), tableName),
-    clusterKeys: fromSecrets(
-      (k) => new SecretsManagerClusterKeys(k.secrets, k.clusterSecretPrefix, k.clusters),
-      (k) => k.clusterKeys,
-    ),
-    adminKeys: fromSecrets(
-      (k) => new SecretsManagerClusterKeys(k.secrets, k.adminSecretPrefix, k.clusters),
-      (k) => k.adminKeys,
-    ),
-    consulTokens: fromSecrets(
-      (k) => new SecretsManagerConsulTokens(k.secrets, k.clusterSecretPrefix, k.clusters),
-      (k) => k.consulTokens,
-    ),
+    clusterKeys: () => keys().clusterKeys,
+    adminKeys: () => keys().adminKeys,
+    consulTokens: () => keys().consulTokens,
   };
   const given = opts.overrides ?? {};
   return lazyPorts<ApplicationPorts>(

@@ -1,17 +1,17 @@
 /**
  * The composition root: the application wired from its ports, once. The Lambdas
  * (functions/), `npm start` (local/) and the bench hand it their adapters
- * (adapters/aws-ports.ts builds the AWS ones) and use what they serve: the HTTP API, the
- * timers worker, the dispatcher. Ports are read when first needed, so a function that
- * serves only timers never builds the ingest side's adapters.
+ * (adapters/aws-ports.ts builds the AWS ones) and take what they serve: the HTTP API
+ * (`httpApi`, application-http.ts), the timers worker (`timerWorker`), the dispatcher. Ports are read when first
+ * needed, so a function that serves only timers never builds the ingest side's adapters.
  */
 import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/check-transitions';
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher, type SilenceReader, type StormGate, type TimerQueue } from './dispatcher';
-import { createIngestHandler, type HttpRequest, type HttpResponse, type Logger } from './ingest-http';
+import type { Logger } from './ingest-http';
 import type { Clock, ClusterKeys, ConsulTokens, ReplayGuard, ScopeStore, SubjectStore } from './ports';
-import { createSilenceApi, withSilenceRoutes, type SilenceStore } from './silence-api';
+import type { SilenceStore } from './silence-api';
 import type { SourceContext } from './sources';
 import { handleTimer, parseTimer, type DigestStore, type TimerOutcome } from './timer-worker';
 
@@ -37,14 +37,12 @@ export interface ApplicationPorts {
 }
 
 export interface Application {
+  readonly options: ApplicationOptions;
+  readonly ports: ApplicationPorts;
   readonly rules: RuleSet;
   /** Where sources' alerts go: rules, silences, storm grouping, then the channels. */
   readonly dispatcher: Dispatcher;
   readonly sources: SourceContext;
-  /** The HTTP API: shim ingest, Consul's http handler, silences. */
-  http(req: HttpRequest): Promise<HttpResponse>;
-  /** One message of the timers queue (`for`, `repeat`, storm digests). */
-  handleTimerMessage(body: string): Promise<TimerOutcome>;
 }
 
 export interface ApplicationOptions {
@@ -61,6 +59,11 @@ function once<T>(make: () => T): () => T {
   return () => (made ??= { value: make() }).value;
 }
 
+/**
+ * The core every entry point shares. What each serves is wired from it by `timerWorker`
+ * below and `httpApi` (application-http.ts, its own module so that the timers function's
+ * bundle does not carry the ingest side: every source and normalizer).
+ */
 export function createApplication(options: ApplicationOptions, ports: ApplicationPorts): Application {
   const rules = options.rules ?? compileRules(options.config);
   const dispatcher = once(
@@ -86,29 +89,9 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     }),
   );
-  const http = once(() =>
-    withSilenceRoutes(
-      createSilenceApi({ adminKeys: ports.adminKeys, replay: ports.replay, silences: ports.silences, clock: ports.clock, logger: ports.logger }),
-      createIngestHandler({
-        keys: ports.clusterKeys,
-        replay: ports.replay,
-        sources: sources(),
-        logger: ports.logger,
-        ...(ports.consulTokens ? { consulTokens: ports.consulTokens } : {}),
-      }),
-    ),
-  );
-  const timerDeps = once(() => ({
-    subjects: ports.subjects,
-    publisher: dispatcher(),
-    channels: ports.channels,
-    timers: ports.timers,
-    digests: ports.digests,
-    grouping: options.config.grouping,
-    clock: ports.clock,
-    ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-  }));
   return {
+    options,
+    ports,
     rules,
     get dispatcher() {
       return dispatcher();
@@ -116,9 +99,23 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
     get sources() {
       return sources();
     },
-    http: (req) => http()(req),
-    handleTimerMessage: (body) => handleTimer(timerDeps(), parseTimer(body)),
   };
+}
+
+/** The timers queue's worker: one message (`for`, `repeat`, a storm digest) at a time. */
+export function timerWorker(app: Application): (body: string) => Promise<TimerOutcome> {
+  const { ports, options } = app;
+  const deps = {
+    subjects: ports.subjects,
+    publisher: app.dispatcher,
+    channels: ports.channels,
+    timers: ports.timers,
+    digests: ports.digests,
+    grouping: options.config.grouping,
+    clock: ports.clock,
+    ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+  };
+  return (body) => handleTimer(deps, parseTimer(body));
 }
 
 /** Ports built on first use, once: `factories` has one function per port. */

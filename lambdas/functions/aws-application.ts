@@ -9,12 +9,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createApplication, type Application } from '../app/application';
 import type { Logger } from '../app/ingest-http';
-import { awsPorts, type KeySource } from '../adapters/aws-ports';
+import { awsPorts, type ApiKeys } from '../adapters/aws-ports';
 import { bundledConfig } from '../commons/bundled-config';
 import { requiredEnv } from '../commons/config';
 import { LAMBDA_ENV } from '../commons/topology';
 
-export function awsApplication(opts: { logger: Logger; keys?: KeySource }): Application {
+export function awsApplication(opts: { logger: Logger; keys?: ApiKeys }): Application {
   const tableName = requiredEnv(LAMBDA_ENV.tableName);
   const alertsTopicArn = requiredEnv(LAMBDA_ENV.alertsTopicArn);
   const timersQueueUrl = requiredEnv(LAMBDA_ENV.timersQueueUrl);

@@ -1,21 +1,26 @@
 /** Ingest Lambda behind the HTTP API: adapt the event, call the application's HTTP API. */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { httpApi } from '../app/application-http';
 import type { HttpRequest } from '../app/ingest-http';
+import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
+import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
 import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { awsApplication } from './aws-application';
 
 const config = readIngestConfig();
-const app = awsApplication({
-  logger: jsonLogger(),
-  keys: {
-    secrets: new SecretsManagerClient({}),
-    clusterSecretPrefix: config.clusterSecretPrefix,
-    adminSecretPrefix: config.adminSecretPrefix,
-    clusters: config.clusters,
-  },
-});
+const secrets = new SecretsManagerClient({});
+const handle = httpApi(
+  awsApplication({
+    logger: jsonLogger(),
+    keys: {
+      clusterKeys: new SecretsManagerClusterKeys(secrets, config.clusterSecretPrefix, config.clusters),
+      adminKeys: new SecretsManagerClusterKeys(secrets, config.adminSecretPrefix, config.clusters),
+      consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
+    },
+  }),
+);
 
 export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
   const headers: Record<string, string | undefined> = {};
@@ -31,7 +36,7 @@ export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
 }
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const res = await app.http(toHttpRequest(event));
+  const res = await handle(toHttpRequest(event));
   return {
     statusCode: res.status,
     headers: { 'content-type': 'application/json', ...res.headers },

@@ -3,17 +3,18 @@
  * `for` and `repeat` timers re-check the stored episode; digest timers send the storm digest.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { timerWorker } from '../app/application';
 import { jsonLogger } from '../commons/logger';
 import { awsApplication } from './aws-application';
 
 const logger = jsonLogger();
-const app = awsApplication({ logger });
+const handleTimer = timerWorker(awsApplication({ logger }));
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {
-      const outcome = await app.handleTimerMessage(record.body);
+      const outcome = await handleTimer(record.body);
       logger.info('timer', { outcome, messageId: record.messageId });
     } catch (err) {
       logger.error('timer failed', { messageId: record.messageId, error: (err as Error).message });
