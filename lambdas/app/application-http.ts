@@ -1,19 +1,34 @@
-/** The composition root's HTTP side (see application.ts): the API the ingest function and `npm start` serve. */
+/**
+ * The composition root's HTTP side (see application.ts): the API the ingest function and
+ * `npm start` serve. Each API beside ingest claims its paths here; everything else is
+ * ingest's (the shim's route and Consul's http handler), which answers 404 for the rest.
+ */
 import type { Application } from './application';
 import { createIngestHandler, type HttpRequest, type HttpResponse } from './ingest-http';
-import { createSilenceApi, withSilenceRoutes } from './silence-api';
+import { createSilenceApi, isSilenceRoute } from './silence-api';
 
-/** The HTTP API: shim ingest, Consul's http handler, silences. */
-export function httpApi(app: Application): (req: HttpRequest) => Promise<HttpResponse> {
+type Handler = (req: HttpRequest) => Promise<HttpResponse>;
+
+/** An API beside ingest: the paths it serves, and its handler. */
+interface Api {
+  serves(path: string): boolean;
+  handle: Handler;
+}
+
+export function httpApi(app: Application): Handler {
   const { ports } = app;
-  return withSilenceRoutes(
-    createSilenceApi({ adminKeys: ports.adminKeys, replay: ports.replay, silences: ports.silences, clock: ports.clock, logger: ports.logger }),
-    createIngestHandler({
-      keys: ports.clusterKeys,
-      replay: ports.replay,
-      sources: app.sources,
-      logger: ports.logger,
-      ...(ports.consulTokens ? { consulTokens: ports.consulTokens } : {}),
-    }),
-  );
+  const apis: Api[] = [
+    {
+      serves: isSilenceRoute,
+      handle: createSilenceApi({ adminKeys: ports.adminKeys, replay: ports.replay, silences: ports.silences, clock: ports.clock, logger: ports.logger }),
+    },
+  ];
+  const ingest = createIngestHandler({
+    keys: ports.clusterKeys,
+    replay: ports.replay,
+    sources: app.sources,
+    logger: ports.logger,
+    ...(ports.consulTokens ? { consulTokens: ports.consulTokens } : {}),
+  });
+  return (req) => (apis.find((api) => api.serves(req.path))?.handle ?? ingest)(req);
 }

@@ -106,11 +106,3 @@ export function createSilenceApi(deps: SilenceApiDeps): (req: HttpRequest) => Pr
     }
   };
 }
-
-/** Silence routes to the silence API, everything else to `other` (the ingest handler). */
-export function withSilenceRoutes(
-  silences: (req: HttpRequest) => Promise<HttpResponse>,
-  other: (req: HttpRequest) => Promise<HttpResponse>,
-): (req: HttpRequest) => Promise<HttpResponse> {
-  return (req) => (isSilenceRoute(req.path) ? silences(req) : other(req));
-}
