@@ -1,12 +1,13 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALERT_ATTRIBUTE_NAMES, channelFilterPolicy, type AlertAttributeName } from '../lambdas/commons/topology';
 import type { Severity } from '../lambdas/domain/types';
 import { SEVERITIES, SEVERITY_RANK, type EmailChannelConfig } from './config';
+import type { TocsinFunction } from './tocsin-function';
 
 /**
  * Message attribute the ingest Lambda sets to the alert's severity. Typed as
@@ -26,6 +27,15 @@ export function severitiesAtOrAbove(min: Severity): Severity[] {
 export function emailFilterPolicy(channel: EmailChannelConfig): Record<string, SubscriptionFilter> {
   const raw = channelFilterPolicy(channel.name, channel.minSeverity ? severitiesAtOrAbove(channel.minSeverity) : undefined);
   return Object.fromEntries(Object.entries(raw).map(([k, allowlist]) => [k, SubscriptionFilter.stringFilter({ allowlist })]));
+}
+
+/** Publishing to the alerts topic, which its customer managed key encrypts. */
+export function grantPublishToAlerts(alertsTopic: ITopic, publisher: TocsinFunction): void {
+  alertsTopic.grantPublish(publisher);
+  Validations.of(publisher.executionRole).acknowledge({
+    id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+    reason: 'Required to publish to the KMS-encrypted alerts topic (documented SNS SSE publisher permission); scoped to the one topic key.',
+  });
 }
 
 export interface AlertTopicsProps {

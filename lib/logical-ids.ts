@@ -30,8 +30,9 @@ export function keepLogicalId(construct: IConstruct, legacyPath: string): void {
   resource.overrideLogicalId(logicalIdAt(`${legacyPath}/${resource.node.id}`));
 }
 
-/** A queue and the policy its enforceSSL statement lives in. */
+/** A queue and its policy (where enforceSSL and the SNS grants go). */
 export function keepQueueLogicalIds(queue: Queue, legacyPath: string): void {
   keepLogicalId(queue, legacyPath);
-  if (queue.policy) keepLogicalId(queue.policy, `${legacyPath}/${queue.policy.node.id}`);
+  const policy = queue.node.tryFindChild('Policy');
+  if (policy) keepLogicalId(policy, `${legacyPath}/Policy`);
 }

@@ -1,26 +1,24 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { configDigest, encodeBundledConfig } from '../lambdas/commons/bundled-config';
-import { BUNDLED_CONFIG, CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../lambdas/commons/topology';
-import { lambdaConfig } from '../lambdas/domain/rules/config';
+import { CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../lambdas/commons/topology';
+import { grantPublishToAlerts } from './alert-topics';
 import { CLUSTER_KEY_LENGTH } from './cluster-secrets';
 import type { TocsinConfig } from './config';
 import { STATE_TABLE_ACTIONS } from './ingest-api';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './lambda-bundling';
+import { configBundle } from './lambda-bundling';
+import { TocsinFunction } from './tocsin-function';
 
 export const TIMERS_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 'timers.ts');
 /** One worker Lambda for every channel delivered from a queue (Slack today): queue ARN -> channel -> kind. */
@@ -31,11 +29,6 @@ export const SLACK_EVENT_SOURCE = { maxConcurrency: 2, batchSize: 5 } as const;
 export const SLACK_FUNCTION_TIMEOUT_SECONDS = 60;
 export const TIMERS_FUNCTION_TIMEOUT_SECONDS = 60;
 
-/** The esbuild define carrying the validated runtime config into a bundle. */
-export function bundledConfigDefine(config: TocsinConfig): Record<string, string> {
-  return { [BUNDLED_CONFIG.define]: JSON.stringify(encodeBundledConfig(lambdaConfig(config.runtime))) };
-}
-
 export interface NotificationsProps {
   readonly config: TocsinConfig;
   readonly table: ITable;
@@ -45,8 +38,8 @@ export interface NotificationsProps {
   readonly key: IKey;
   /** Redrive target of the SNS subscriptions (what SNS itself could not deliver). */
   readonly deliveryDeadLetterQueue: IQueue;
-  /** Gets the timers queue, the admin secrets and the config digest. */
-  readonly ingestFunction: NodejsFunction;
+  /** Gets the timers queue and the admin secrets. */
+  readonly ingestFunction: TocsinFunction;
   readonly logRetention: RetentionDays;
   /** Secrets Manager name prefix of the per-cluster admin keys. */
   readonly adminSecretPrefix: string;
@@ -61,21 +54,20 @@ export interface NotificationsProps {
 export class Notifications extends Construct {
   public readonly timersQueue: Queue;
   public readonly timersDeadLetterQueue: Queue;
-  public readonly timersFunction: NodejsFunction;
+  public readonly timersFunction: TocsinFunction;
   public readonly adminSecrets: ReadonlyMap<string, Secret>;
   /** Secrets Manager name prefix of the admin keys; cluster c's is `${prefix}${c}`. */
   public readonly adminSecretPrefix: string;
   public readonly slackQueues: ReadonlyMap<string, Queue>;
   public readonly slackDeadLetterQueue?: Queue;
-  public readonly slackFunction?: NodejsFunction;
+  public readonly slackFunction?: TocsinFunction;
   public readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
     const { config } = props;
     this.adminSecretPrefix = props.adminSecretPrefix;
-    const define = bundledConfigDefine(config);
-    const digest = configDigest(lambdaConfig(config.runtime));
+    const functionConfig = configBundle(config.runtime);
     const alarmAction = new SnsAction(props.opsTopic);
     const alarm = (alarmId: string, metric: Metric, description: string) => {
       const a = new Alarm(this, alarmId, {
@@ -101,42 +93,17 @@ export class Notifications extends Construct {
         id: 'Serverless-SQSRedrivePolicy',
         reason: `This queue is itself the dead-letter queue of ${what}; a DLQ of a DLQ adds nothing. Its depth is alarmed on.`,
       });
-    const newFunction = (fnId: string, entry: string, description: string, timeoutSeconds: number, environment: Record<string, string>) => {
-      const logGroup = new LogGroup(this, `${fnId}Logs`, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-      const role = new Role(this, `${fnId}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `tocsin ${description}` });
-      logGroup.grantWrite(role);
-      const fn = new NodejsFunction(this, fnId, {
+    const newFunction = (fnId: string, entry: string, description: string, timeoutSeconds: number, environment: Record<string, string>) =>
+      new TocsinFunction(this, fnId, {
         entry,
-        handler: 'handler',
-        runtime: Runtime.NODEJS_22_X,
-        architecture: Architecture.ARM_64,
+        description,
         memorySize: 256,
         timeout: Duration.seconds(timeoutSeconds),
-        tracing: Tracing.ACTIVE,
-        role,
-        logGroup,
-        description: `tocsin: ${description}`,
-        environment: { ...environment, [LAMBDA_ENV.configDigest]: digest, NODE_OPTIONS: LAMBDA_NODE_OPTIONS },
-        bundling: { forceDockerBundling: false, ...LAMBDA_BUNDLING, externalModules: [...LAMBDA_BUNDLING.externalModules], define },
+        invokedBy: 'sqsEventSource',
+        logRetention: props.logRetention,
+        config: functionConfig,
+        environment,
       });
-      Validations.of(fn).acknowledge(
-        {
-          id: 'Serverless-LambdaDLQ',
-          reason: 'Invoked only by an SQS event source mapping: a failed message stays in its queue and the queue\'s redrive policy moves it to an alarmed dead-letter queue. A function DLQ applies to asynchronous invocations only.',
-        },
-        {
-          id: 'Serverless-LambdaEventSourceMappingDestination',
-          reason: 'SQS event sources: a failed message returns to its queue (batchItemFailures) and the queue\'s redrive policy moves it to an alarmed dead-letter queue; on-failure destinations exist for stream sources only.',
-        },
-        { id: 'AwsSolutions-L1', reason: 'Runtime pinned to nodejs22.x by project decision (esbuild target node22, local toolchain and tests); move together with the toolchain.' },
-        { id: 'Serverless-LambdaLatestVersion', reason: 'Runtime pinned to nodejs22.x by project decision (esbuild target node22, local toolchain and tests); move together with the toolchain.' },
-      );
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Only xray:PutTraceSegments/PutTelemetryRecords use Resource "*": X-Ray does not support resource-level permissions.',
-      });
-      return fn;
-    };
 
     // Timers: a delay queue (SQS-managed encryption: nothing from SNS lands here) and its worker.
     this.timersDeadLetterQueue = new Queue(this, 'TimersDlq', { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
@@ -156,19 +123,14 @@ export class Notifications extends Construct {
     });
     this.timersFunction.addEventSource(new SqsEventSource(this.timersQueue, { batchSize: 10, reportBatchItemFailures: true }));
     props.table.grant(this.timersFunction, ...STATE_TABLE_ACTIONS);
-    props.alertsTopic.grantPublish(this.timersFunction);
+    grantPublishToAlerts(props.alertsTopic, this.timersFunction);
     this.timersQueue.grantSendMessages(this.timersFunction);
-    Validations.of(this.timersFunction.role!).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason: 'Required to publish to the KMS-encrypted alerts topic (documented SNS SSE publisher permission); scoped to the one topic key.',
-    });
     functionAlarms('Timers', this.timersFunction, 'timers');
 
     // The ingest Lambda schedules timers and reads the admin keys of the silence API.
     const ingest = props.ingestFunction;
     ingest.addEnvironment(LAMBDA_ENV.timersQueueUrl, this.timersQueue.queueUrl);
     ingest.addEnvironment(LAMBDA_ENV.adminSecretPrefix, props.adminSecretPrefix);
-    ingest.addEnvironment(LAMBDA_ENV.configDigest, digest);
     this.timersQueue.grantSendMessages(ingest);
     const adminSecrets = new Map<string, Secret>();
     for (const cluster of config.clusters) {

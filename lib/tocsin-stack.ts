@@ -5,7 +5,8 @@ import { AlertTopics } from './alert-topics';
 import { ClusterSecrets } from './cluster-secrets';
 import { readConfig, type TocsinConfig } from './config';
 import { IngestApi } from './ingest-api';
-import { bundledConfigDefine, Notifications } from './notifications';
+import { configBundle } from './lambda-bundling';
+import { Notifications } from './notifications';
 import { OperationsAlarms } from './operations-alarms';
 import { StateTable } from './state-table';
 
@@ -71,7 +72,7 @@ export class TocsinStack extends Stack {
       logRetention: config.logRetention,
       reservedConcurrency: config.reservedConcurrency,
       entry: props.ingestEntry,
-      define: bundledConfigDefine(config),
+      config: configBundle(config.runtime),
     });
     this.notifications = new Notifications(this, 'Notifications', {
       config,
@@ -89,7 +90,7 @@ export class TocsinStack extends Stack {
       httpApi: this.ingestApi.httpApi,
       deliveryDeadLetterQueue: this.alertTopics.deliveryDeadLetterQueue,
       opsTopic: this.alertTopics.opsTopic,
-      ingestLogGroup: this.ingestApi.functionLogGroup,
+      ingestLogGroup: this.ingestApi.ingestFunction.logGroup,
     });
 
     this.addOutputs();

@@ -120,7 +120,7 @@ describe('timers (for, repeat, storm digests)', () => {
     expect(env[LAMBDA_ENV.adminSecretPrefix]).toBe('tocsin/Tocsin/admin/');
     expect(env[LAMBDA_ENV.configDigest]).toMatch(/^[0-9a-f]{64}$/);
     s.template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: idOf(s.stack.ingestApi.functionRole) }],
+      Roles: [{ Ref: idOf(s.stack.ingestApi.ingestFunction.executionRole) }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Resource: s.stack.resolve(s.stack.notifications.timersQueue.queueArn) })]) },
     });
   });

@@ -119,7 +119,7 @@ describe('no silent failure', () => {
 
   test('refused credentials and refused input are counted from the ingest log group and alarmed', () => {
     const filters = ofType('AWS::Logs::MetricFilter');
-    const logGroupRef = JSON.parse(JSON.stringify(s.stack.resolve(s.stack.ingestApi.functionLogGroup.logGroupName)));
+    const logGroupRef = JSON.parse(JSON.stringify(s.stack.resolve(s.stack.ingestApi.ingestFunction.logGroup.logGroupName)));
     const byMetric = JSON.parse(JSON.stringify(Object.fromEntries(filters.map(([, f]) => [f.Properties.MetricTransformations[0].MetricName, f.Properties]))));
     expect(byMetric.AuthenticationFailures).toMatchObject({ LogGroupName: logGroupRef, FilterPattern: REJECTION_FILTERS.authenticationFailures });
     expect(byMetric.RejectedInput).toMatchObject({ LogGroupName: logGroupRef, FilterPattern: REJECTION_FILTERS.rejectedInput });

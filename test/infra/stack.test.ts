@@ -42,7 +42,7 @@ const ingestFunction = (): [string, Resources[string]] => {
   return [id, resources[id]];
 };
 const ingestRole = (): [string, Resources[string]] => {
-  const id = s.stack.getLogicalId(s.stack.ingestApi.functionRole.node.defaultChild as CfnElement);
+  const id = s.stack.getLogicalId(s.stack.ingestApi.ingestFunction.executionRole.node.defaultChild as CfnElement);
   return [id, resources[id]];
 };
 
