@@ -6,11 +6,13 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV, ROUTES } from '../lambdas/commons/topology';
 import { grantPublishToAlerts } from './alert-topics';
 import type { ClusterSecrets } from './cluster-secrets';
 import type { ConfigBundle } from './lambda-bundling';
+import { STATE_TABLE_ACTIONS } from './state-table';
 import { TocsinFunction } from './tocsin-function';
 
 /** Where the ingest handler lives (written by the Lambda side of the project). */
@@ -18,27 +20,14 @@ export const INGEST_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', '
 
 export type RouteName = keyof typeof ROUTES;
 
-/**
- * Item-level DynamoDB actions the ingest Lambda may use on the state table.
- * Deliberately narrower than grantReadWriteData (no Scan, DescribeTable or stream reads);
- * TransactWriteItems/TransactGetItems are authorised by these per-item actions.
- */
-export const STATE_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-] as const;
-
 export interface IngestApiProps {
   readonly table: ITable;
   readonly alertsTopic: ITopic;
+  /** HMAC keys, token digests and the silence API's admin keys, read by the function. */
   readonly clusterSecrets: ClusterSecrets;
   readonly clusters: readonly string[];
+  /** Where `for`, `repeat` and digest timers are scheduled. */
+  readonly timersQueue: IQueue;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: RetentionDays;
   /** @default - unreserved (shares the account pool) */
@@ -81,11 +70,14 @@ export class IngestApi extends Construct {
         [LAMBDA_ENV.alertsTopicArn]: props.alertsTopic.topicArn,
         [LAMBDA_ENV.clusterSecretPrefix]: props.clusterSecrets.prefix,
         [LAMBDA_ENV.clusters]: props.clusters.join(','),
+        [LAMBDA_ENV.adminSecretPrefix]: props.clusterSecrets.adminPrefix,
+        [LAMBDA_ENV.timersQueueUrl]: props.timersQueue.queueUrl,
       },
     });
     props.table.grant(this.ingestFunction, ...STATE_TABLE_ACTIONS);
     grantPublishToAlerts(props.alertsTopic, this.ingestFunction);
     props.clusterSecrets.grantRead(this.ingestFunction);
+    props.timersQueue.grantSendMessages(this.ingestFunction);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

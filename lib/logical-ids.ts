@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CfnElement } from 'aws-cdk-lib';
+import { Stack, type CfnElement } from 'aws-cdk-lib';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 
@@ -27,7 +27,9 @@ export function logicalIdAt(path: string): string {
  */
 export function keepLogicalId(construct: IConstruct, legacyPath: string): void {
   const resource = construct.node.defaultChild as CfnElement;
-  resource.overrideLogicalId(logicalIdAt(`${legacyPath}/${resource.node.id}`));
+  const stack = Stack.of(resource);
+  // A rename, unlike overrideLogicalId, is also what stack.getLogicalId() answers.
+  stack.renameLogicalId(stack.getLogicalId(resource), logicalIdAt(`${legacyPath}/${resource.node.id}`));
 }
 
 /** A queue and its policy (where enforceSSL and the SNS grants go). */

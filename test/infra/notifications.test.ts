@@ -106,22 +106,22 @@ describe('Slack channels', () => {
 
 describe('timers (for, repeat, storm digests)', () => {
   test('an encrypted delay queue with a redrive policy, drained by the timers worker with partial batch failures', () => {
-    const q = resources[idOf(s.stack.notifications.timersQueue)]!;
+    const q = resources[idOf(s.stack.timers.queue)]!;
     expect(q.Properties).toMatchObject({ SqsManagedSseEnabled: true, RedrivePolicy: { maxReceiveCount: 5 } });
     s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: idOf(s.stack.notifications.timersFunction) },
+      FunctionName: { Ref: idOf(s.stack.timers.worker) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 
   test('the ingest Lambda may send timers and knows the queue, the admin key prefix and the config digest', () => {
     const env = resources[idOf(s.stack.ingestApi.ingestFunction)]!.Properties.Environment.Variables;
-    expect(env[LAMBDA_ENV.timersQueueUrl]).toEqual({ Ref: idOf(s.stack.notifications.timersQueue) });
+    expect(env[LAMBDA_ENV.timersQueueUrl]).toEqual({ Ref: idOf(s.stack.timers.queue) });
     expect(env[LAMBDA_ENV.adminSecretPrefix]).toBe('tocsin/Tocsin/admin/');
     expect(env[LAMBDA_ENV.configDigest]).toMatch(/^[0-9a-f]{64}$/);
     s.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: idOf(s.stack.ingestApi.ingestFunction.executionRole) }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Resource: s.stack.resolve(s.stack.notifications.timersQueue.queueArn) })]) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Resource: s.stack.resolve(s.stack.timers.queue.queueArn) })]) },
     });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { LOG_EVENTS } from '../../lambdas/commons/topology';
 import { REJECTION_FILTERS } from '../../lib/operations-alarms';
-import { STATE_TABLE_ACTIONS } from '../../lib/ingest-api';
+import { STATE_TABLE_ACTIONS } from '../../lib/state-table';
 import { ingestHarness } from '../support/ingest-harness';
 import { checksEnvelope, signedEnvelope } from '../support/signed-requests';
 import { synth, type Synth } from './helpers';
