@@ -2,11 +2,11 @@ import { Aws, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../lambdas/commons/topology';
 import { AlertTopics } from './alert-topics';
+import { Channels } from './channels';
 import { ClusterSecrets } from './cluster-secrets';
 import { readConfig, type TocsinConfig } from './config';
 import { IngestApi } from './ingest-api';
 import { configBundle } from './lambda-bundling';
-import { Notifications } from './notifications';
 import { OperationsAlarms } from './operations-alarms';
 import { StateTable } from './state-table';
 import { Timers } from './timers';
@@ -45,7 +45,7 @@ export class TocsinStack extends Stack {
   public readonly clusterSecrets: ClusterSecrets;
   public readonly timers: Timers;
   public readonly ingestApi: IngestApi;
-  public readonly notifications: Notifications;
+  public readonly channels: Channels;
   public readonly alarms: OperationsAlarms;
 
   constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
@@ -59,10 +59,7 @@ export class TocsinStack extends Stack {
     const functionConfig = configBundle(config.runtime);
 
     this.stateTable = new StateTable(this, 'State');
-    this.alertTopics = new AlertTopics(this, 'Topics', {
-      emailChannels: config.emailChannels,
-      opsEmails: config.opsEmails,
-    });
+    this.alertTopics = new AlertTopics(this, 'Topics', { opsEmails: config.opsEmails });
     this.clusterSecrets = new ClusterSecrets(this, 'ClusterSecrets', {
       clusters: config.clusters,
       prefix: `tocsin/${this.stackName}/cluster/`,
@@ -87,14 +84,15 @@ export class TocsinStack extends Stack {
       entry: props.ingestEntry,
       config: functionConfig,
     });
-    this.notifications = new Notifications(this, 'Notifications', {
-      config,
+    this.channels = new Channels(this, 'Channels', {
+      channels: config.channels,
+      delivery: config.delivery,
       alertsTopic: this.alertTopics.alertsTopic,
-      opsTopic: this.alertTopics.opsTopic,
-      key: this.alertTopics.key,
+      topicKey: this.alertTopics.key,
       deliveryDeadLetterQueue: this.alertTopics.deliveryDeadLetterQueue,
+      opsTopic: this.alertTopics.opsTopic,
       logRetention: config.logRetention,
-      functionConfig,
+      config: functionConfig,
     });
     this.alarms = new OperationsAlarms(this, 'Alarms', {
       ingestFunction: this.ingestApi.ingestFunction,
