@@ -4,17 +4,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Subscription, SubscriptionProtocol, Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALERT_ATTRIBUTE_NAMES, type AlertAttributeName } from '../lambdas/commons/topology';
 import type { TocsinFunction } from './tocsin-function';
-
-/**
- * Message attribute the ingest Lambda sets to the alert's severity. Typed as
- * AlertAttributeName so a rename in topology.ts breaks compilation here.
- */
-export const SEVERITY_ATTRIBUTE: AlertAttributeName = 'severity';
-if (!ALERT_ATTRIBUTE_NAMES.includes(SEVERITY_ATTRIBUTE)) {
-  throw new Error(`topology.ts ALERT_ATTRIBUTE_NAMES no longer contains "${SEVERITY_ATTRIBUTE}"`);
-}
 
 /** Publishing to the alerts topic, which its customer managed key encrypts. */
 export function grantPublishToAlerts(alertsTopic: ITopic, publisher: TocsinFunction): void {

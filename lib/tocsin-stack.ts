@@ -56,6 +56,7 @@ export class TocsinStack extends Stack {
     this.config = props.config ?? readConfig(this);
     const { config } = this;
 
+    // Bundled into every function.
     const functionConfig = configBundle(config.runtime);
 
     this.stateTable = new StateTable(this, 'State');
@@ -65,6 +66,7 @@ export class TocsinStack extends Stack {
       prefix: `tocsin/${this.stackName}/cluster/`,
       adminPrefix: `tocsin/${this.stackName}/admin/`,
     });
+    // Before the ingest API, which schedules timers.
     this.timers = new Timers(this, 'Timers', {
       table: this.stateTable.table,
       alertsTopic: this.alertTopics.alertsTopic,

@@ -3,14 +3,23 @@
  * alerts topic per address, filtered on the channel (and its minimum severity).
  */
 import { Subscription, SubscriptionFilter, SubscriptionProtocol } from 'aws-cdk-lib/aws-sns';
-import { channelFilterPolicy } from '../../lambdas/commons/topology';
+import { ALERT_ATTRIBUTE_NAMES, channelFilterPolicy, type AlertAttributeName } from '../../lambdas/commons/topology';
 import type { Severity } from '../../lambdas/domain/types';
 import { keepLogicalId } from '../../lib/logical-ids';
 import type { ChannelInfra, DeployedChannel } from '../kind-infra';
 
+/**
+ * Message attribute the ingest Lambda sets to the alert's severity. Typed as
+ * AlertAttributeName so a rename in topology.ts breaks compilation here.
+ */
+export const SEVERITY_ATTRIBUTE: AlertAttributeName = 'severity';
+if (!ALERT_ATTRIBUTE_NAMES.includes(SEVERITY_ATTRIBUTE)) {
+  throw new Error(`topology.ts ALERT_ATTRIBUTE_NAMES no longer contains "${SEVERITY_ATTRIBUTE}"`);
+}
+
 /** Severity ranks: a subscriber with minimum severity S receives every severity ranked >= S. */
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 1, warning: 2, critical: 3 };
-export const SEVERITIES = Object.keys(SEVERITY_RANK) as Severity[];
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 1, warning: 2, critical: 3 };
+const SEVERITIES = Object.keys(SEVERITY_RANK) as Severity[];
 
 /** Severities delivered to a subscriber whose minimum is `min`, highest first. */
 export function severitiesAtOrAbove(min: Severity): Severity[] {
