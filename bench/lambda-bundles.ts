@@ -12,9 +12,7 @@ import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../lib/lambda-bundling';
-import { toTocsinConfig } from '../lib/config';
-import { bundledConfigDefine } from '../lib/notifications';
+import { configBundle, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../lib/lambda-bundling';
 import { loadConfigFile } from '../lambdas/commons/config-file';
 import { LAMBDA_ENV } from '../lambdas/commons/topology';
 import { ROOT, TMP } from './lib/paths';
@@ -139,7 +137,7 @@ export async function lambdaBundles(opts: { rounds: number }): Promise<FigureRes
     .filter((f) => /export (async )?function handler\b|export const handler\b/.test(readFileSync(f, 'utf8')));
   const env = functionEnv();
   const bareEnv = { PATH: process.env.PATH };
-  const define = bundledConfigDefine(toTocsinConfig(loadConfigFile(join(ROOT, 'tocsin.yaml'))));
+  const { define } = configBundle(loadConfigFile(join(ROOT, 'tocsin.yaml')).runtime);
   const bundles: Record<string, string> = {};
   for (const entry of entries) bundles[basename(entry, '.ts')] = await bundleFunction(entry, outDir, define);
   // The alternative: the SDK inside the bundle (the AWS blog's advice for cold starts). Its

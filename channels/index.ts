@@ -1,7 +1,8 @@
 /**
  * The channel kinds tocsin knows: one line per kind. Config validation, the Lambdas' view
- * of the config, the JSON Schema, the CDK stack (channels/infra.ts) and `npm start`
- * (channels/local.ts) all loop over this registry.
+ * of the config and the JSON Schema loop over this registry; so do the CDK stack and
+ * `npm start`, through channels/infra.ts and channels/local.ts, whose entries are typed
+ * by it (a kind registered here without them does not compile).
  */
 import type { ConfigIssue } from '../lambdas/domain/rules/config';
 import type { ChannelSpec, RuntimeConfig } from '../lambdas/domain/rules/types';
@@ -21,8 +22,12 @@ export type SettingsOf<T extends ChannelType> = ReturnType<KindOf<T>['settings']
 /** `delivery:` of tocsin.yaml, per kind, defaults applied. */
 export type DeliverySettings = { readonly [T in ChannelType]: SettingsOf<T> };
 
+export function isChannelType(type: string): type is ChannelType {
+  return Object.prototype.hasOwnProperty.call(CHANNEL_KINDS, type);
+}
+
 export function channelKind(type: string): ChannelKind | undefined {
-  return Object.prototype.hasOwnProperty.call(CHANNEL_KINDS, type) ? (CHANNEL_KINDS[type as ChannelType] as ChannelKind) : undefined;
+  return isChannelType(type) ? (CHANNEL_KINDS[type] as ChannelKind) : undefined;
 }
 
 /** The channels of one kind, by name. */
@@ -30,7 +35,7 @@ export function channelsOfType<T extends ChannelType>(channels: Readonly<Record<
   return Object.fromEntries(Object.entries(channels).filter(([, ch]) => ch.type === type)) as Record<string, ChannelSpecOf<T>>;
 }
 
-function unknownType(type: string): string {
+export function unknownChannelType(type: string): string {
   return `unknown channel type "${type}" (known: ${Object.keys(CHANNEL_KINDS).join(', ')})`;
 }
 
@@ -38,14 +43,9 @@ function unknownType(type: string): string {
 export function channelIssues(channels: Readonly<Record<string, ChannelSpec>>): ConfigIssue[] {
   return Object.entries(channels).flatMap(([name, ch]) => {
     const kind = channelKind(ch.type);
-    if (!kind) return [{ path: ['channels', name, 'type'], reason: unknownType(ch.type) }];
+    if (!kind) return [{ path: ['channels', name, 'type'], reason: unknownChannelType(ch.type) }];
     return (kind.check?.(ch) ?? []).map((i) => ({ ...i, path: ['channels', name, ...i.path] }));
   });
-}
-
-/** What deploying needs beyond a valid file (e.g. secrets instead of local webhook URLs). */
-export function channelDeployIssues(channels: Readonly<Record<string, ChannelSpec>>): ConfigIssue[] {
-  return Object.entries(channels).flatMap(([name, ch]) => (channelKind(ch.type)?.deployIssues?.(ch) ?? []).map((i) => ({ ...i, path: ['channels', name, ...i.path] })));
 }
 
 /** What the Lambdas get: each kind keeps what it needs at run time (no webhook URLs, no addresses). */
@@ -53,7 +53,7 @@ export function lambdaConfig(config: RuntimeConfig): RuntimeConfig {
   const channels = Object.fromEntries(
     Object.entries(config.channels).map(([name, ch]) => {
       const kind = channelKind(ch.type);
-      if (!kind) throw new Error(`channels.${name}: ${unknownType(ch.type)}`);
+      if (!kind) throw new Error(`channels.${name}: ${unknownChannelType(ch.type)}`);
       return [name, kind.forLambda(ch)];
     }),
   );

@@ -23,8 +23,6 @@ export interface ChannelKind<Spec extends ChannelSpec = ChannelSpec, Payload = u
   readonly settings: { readonly schema?: JsonSchema; read(raw: Record<string, unknown> | undefined): Settings };
   /** Checks the schema cannot express; paths relative to `channels.<name>`. */
   check?(spec: Spec): ConfigIssue[];
-  /** What deploying needs beyond the schema (e.g. a secret name); paths relative to `channels.<name>`. */
-  deployIssues?(spec: Spec): ConfigIssue[];
   /** What the Lambdas get of it: no secrets, no addresses, no local-only settings. */
   forLambda(spec: Spec): Spec;
   /** The alert as this kind's message; `link` from tocsin.yaml links.alert. */

@@ -1,36 +1,21 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import { Subscription, SubscriptionProtocol, Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALERT_ATTRIBUTE_NAMES, channelFilterPolicy, type AlertAttributeName } from '../lambdas/commons/topology';
-import type { Severity } from '../lambdas/domain/types';
-import { SEVERITIES, SEVERITY_RANK, type EmailChannelConfig } from './config';
+import type { TocsinFunction } from './tocsin-function';
 
-/**
- * Message attribute the ingest Lambda sets to the alert's severity. Typed as
- * AlertAttributeName so a rename in topology.ts breaks compilation here.
- */
-export const SEVERITY_ATTRIBUTE: AlertAttributeName = 'severity';
-if (!ALERT_ATTRIBUTE_NAMES.includes(SEVERITY_ATTRIBUTE)) {
-  throw new Error(`topology.ts ALERT_ATTRIBUTE_NAMES no longer contains "${SEVERITY_ATTRIBUTE}"`);
-}
-
-/** Severities delivered to a subscriber whose minimum is `min`, highest first. */
-export function severitiesAtOrAbove(min: Severity): Severity[] {
-  return SEVERITIES.filter((s) => SEVERITY_RANK[s] >= SEVERITY_RANK[min]).sort((a, b) => SEVERITY_RANK[b] - SEVERITY_RANK[a]);
-}
-
-/** The subscription filter policy of an email channel: its name, and the severity floor if any. */
-export function emailFilterPolicy(channel: EmailChannelConfig): Record<string, SubscriptionFilter> {
-  const raw = channelFilterPolicy(channel.name, channel.minSeverity ? severitiesAtOrAbove(channel.minSeverity) : undefined);
-  return Object.fromEntries(Object.entries(raw).map(([k, allowlist]) => [k, SubscriptionFilter.stringFilter({ allowlist })]));
+/** Publishing to the alerts topic, which its customer managed key encrypts. */
+export function grantPublishToAlerts(alertsTopic: ITopic, publisher: TocsinFunction): void {
+  alertsTopic.grantPublish(publisher);
+  Validations.of(publisher.executionRole).acknowledge({
+    id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+    reason: 'Required to publish to the KMS-encrypted alerts topic (documented SNS SSE publisher permission); scoped to the one topic key.',
+  });
 }
 
 export interface AlertTopicsProps {
-  /** Email channels: each address subscribes with a filter policy on the channel (and minSeverity). */
-  readonly emailChannels: readonly EmailChannelConfig[];
   /** Recipients of operational alarms (no filter). */
   readonly opsEmails: readonly string[];
 }
@@ -45,10 +30,8 @@ export class AlertTopics extends Construct {
   public readonly key: Key;
   public readonly alertsTopic: Topic;
   public readonly opsTopic: Topic;
-  /** Redrive target of every email subscription (alerts and ops). */
+  /** Redrive target of every subscription (alerts and ops). */
   public readonly deliveryDeadLetterQueue: Queue;
-  /** Email subscriptions of the alerts topic, by `<channel>/<address>`. */
-  public readonly alertSubscriptions: ReadonlyMap<string, Subscription>;
   /** Email subscriptions of the operations topic, by address. */
   public readonly opsSubscriptions: ReadonlyMap<string, Subscription>;
 
@@ -123,22 +106,6 @@ export class AlertTopics extends Construct {
         },
       }),
     );
-
-    const alertSubscriptions = new Map<string, Subscription>();
-    for (const channel of props.emailChannels) {
-      for (const address of channel.addresses) {
-        // Channel and address are the construct id: reordering the lists does not replace subscriptions.
-        const subscription = new Subscription(this, `Email-${channel.name}-${address}`, {
-          topic: this.alertsTopic,
-          protocol: SubscriptionProtocol.EMAIL,
-          endpoint: address,
-          deadLetterQueue: this.deliveryDeadLetterQueue,
-          filterPolicy: emailFilterPolicy(channel),
-        });
-        alertSubscriptions.set(`${channel.name}/${address}`, subscription);
-      }
-    }
-    this.alertSubscriptions = alertSubscriptions;
 
     const opsSubscriptions = new Map<string, Subscription>();
     for (const address of props.opsEmails) {

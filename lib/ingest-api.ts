@@ -4,50 +4,38 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV, ROUTES } from '../lambdas/commons/topology';
+import { grantPublishToAlerts } from './alert-topics';
 import type { ClusterSecrets } from './cluster-secrets';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './lambda-bundling';
+import type { ConfigBundle } from './lambda-bundling';
+import { STATE_TABLE_ACTIONS } from './state-table';
+import { TocsinFunction } from './tocsin-function';
 
 /** Where the ingest handler lives (written by the Lambda side of the project). */
 export const INGEST_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 'ingest.ts');
 
 export type RouteName = keyof typeof ROUTES;
 
-/**
- * Item-level DynamoDB actions the ingest Lambda may use on the state table.
- * Deliberately narrower than grantReadWriteData (no Scan, DescribeTable or stream reads);
- * TransactWriteItems/TransactGetItems are authorised by these per-item actions.
- */
-export const STATE_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-] as const;
-
 export interface IngestApiProps {
   readonly table: ITable;
   readonly alertsTopic: ITopic;
+  /** HMAC keys, token digests and the silence API's admin keys, read by the function. */
   readonly clusterSecrets: ClusterSecrets;
   readonly clusters: readonly string[];
+  /** Where `for`, `repeat` and digest timers are scheduled. */
+  readonly timersQueue: IQueue;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: RetentionDays;
   /** @default - unreserved (shares the account pool) */
   readonly reservedConcurrency?: number;
   /** @default INGEST_ENTRY */
   readonly entry?: string;
-  /** esbuild defines (the bundled runtime config, BUNDLED_CONFIG in topology.ts). */
-  readonly define?: Record<string, string>;
+  /** The validated runtime config, bundled into the function. */
+  readonly config: ConfigBundle;
 }
 
 /**
@@ -60,9 +48,7 @@ export class IngestApi extends Construct {
   /** The `$default` stage, with throttling and JSON access logs. */
   public readonly stage: HttpStage;
   public readonly accessLogGroup: LogGroup;
-  public readonly ingestFunction: NodejsFunction;
-  public readonly functionRole: Role;
-  public readonly functionLogGroup: LogGroup;
+  public readonly ingestFunction: TocsinFunction;
   public readonly integration: HttpLambdaIntegration;
   /** Routes created per topology route name. */
   public readonly routes: Readonly<Record<RouteName, HttpRoute[]>>;
@@ -70,77 +56,28 @@ export class IngestApi extends Construct {
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
 
-    this.functionLogGroup = new LogGroup(this, 'FunctionLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    // Own role instead of AWSLambdaBasicExecutionRole: log writes scoped to this log group only.
-    this.functionRole = new Role(this, 'FunctionRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'tocsin ingest Lambda',
-    });
-    this.functionLogGroup.grantWrite(this.functionRole);
-
-    this.ingestFunction = new NodejsFunction(this, 'Function', {
+    this.ingestFunction = new TocsinFunction(this, 'Function', {
       entry: props.entry ?? INGEST_ENTRY,
-      handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+      description: 'ingest signed shim envelopes and Consul HTTP watches',
       memorySize: 512,
       timeout: Duration.seconds(29),
-      tracing: Tracing.ACTIVE,
-      role: this.functionRole,
-      logGroup: this.functionLogGroup,
+      invokedBy: 'apiGateway',
+      logRetention: props.logRetention,
+      config: props.config,
       reservedConcurrentExecutions: props.reservedConcurrency,
-      description: 'tocsin: ingest signed shim envelopes and Consul HTTP watches',
       environment: {
         [LAMBDA_ENV.tableName]: props.table.tableName,
         [LAMBDA_ENV.alertsTopicArn]: props.alertsTopic.topicArn,
         [LAMBDA_ENV.clusterSecretPrefix]: props.clusterSecrets.prefix,
         [LAMBDA_ENV.clusters]: props.clusters.join(','),
-        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
-      },
-      bundling: {
-        forceDockerBundling: false,
-        ...LAMBDA_BUNDLING,
-        externalModules: [...LAMBDA_BUNDLING.externalModules],
-        ...(props.define ? { define: props.define } : {}),
+        [LAMBDA_ENV.adminSecretPrefix]: props.clusterSecrets.adminPrefix,
+        [LAMBDA_ENV.timersQueueUrl]: props.timersQueue.queueUrl,
       },
     });
-    // Invoked synchronously by API Gateway only: a DLQ / on-failure destination never fires
-    // for synchronous invocations (the caller — the shim — gets the error and retries).
-    Validations.of(this.ingestFunction).acknowledge(
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Synchronous invocation by API Gateway only; Lambda DLQs apply to asynchronous invocations. Failures are returned to the agent shim (which retries) and alarmed on (Errors/Throttles).',
-      },
-      {
-        id: 'AwsSolutions-L1',
-        reason: 'Runtime pinned to nodejs22.x by project decision (esbuild target node22, local toolchain and tests); move together with the toolchain.',
-      },
-      {
-        id: 'Serverless-LambdaLatestVersion',
-        reason: 'Runtime pinned to nodejs22.x by project decision (esbuild target node22, local toolchain and tests); move together with the toolchain.',
-      },
-    );
-
     props.table.grant(this.ingestFunction, ...STATE_TABLE_ACTIONS);
-    props.alertsTopic.grantPublish(this.ingestFunction);
+    grantPublishToAlerts(props.alertsTopic, this.ingestFunction);
     props.clusterSecrets.grantRead(this.ingestFunction);
-
-    // X-Ray (Tracing.ACTIVE) and SNS-with-KMS grants need statements cdk-nag reports as wildcards.
-    Validations.of(this.functionRole).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Only xray:PutTraceSegments/PutTelemetryRecords use Resource "*": X-Ray does not support resource-level permissions.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason: 'Required to publish to the KMS-encrypted alerts topic (documented SNS SSE publisher permission); scoped to the one topic key.',
-      },
-    );
+    props.timersQueue.grantSendMessages(this.ingestFunction);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,

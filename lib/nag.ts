@@ -15,3 +15,11 @@ export function applyNagPacks(app: IConstruct, opts: { verbose?: boolean } = {})
   Validations.of(app).addPlugins(...packs);
   return packs;
 }
+
+/** A queue that is itself a dead-letter queue (of `of`) has no redrive policy of its own. */
+export function acknowledgeDeadLetterQueue(queue: IConstruct, of: string): void {
+  Validations.of(queue).acknowledge({
+    id: 'Serverless-SQSRedrivePolicy',
+    reason: `This queue is itself the dead-letter queue of ${of}; a DLQ of a DLQ adds nothing. Its depth is alarmed on.`,
+  });
+}

@@ -1,6 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, TreatMissingData, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
@@ -20,6 +20,44 @@ export const REJECTION_FILTERS = {
   authenticationFailures: `{ ($.message = "${LOG_EVENTS.requestRejected}") && ($.status = 401) }`,
   rejectedInput: `{ ($.message = "${LOG_EVENTS.requestRejected}") && (($.status = 400) || ($.status = 413) || ($.status = 415) || ($.status = 422)) }`,
 } as const;
+
+/** Period of every tocsin alarm. */
+export const ALARM_PERIOD = Duration.minutes(5);
+
+export interface OpsAlarmProps {
+  readonly metric: IMetric;
+  readonly description: string;
+  /** @default 1 */
+  readonly threshold?: number;
+}
+
+/** An alarm on `metric` >= threshold in one period, to the operations topic on ALARM and on OK; no data is not breaching. */
+export function opsAlarm(scope: Construct, id: string, opsTopic: ITopic, props: OpsAlarmProps): Alarm {
+  const alarm = new Alarm(scope, id, {
+    metric: props.metric,
+    threshold: props.threshold ?? 1,
+    evaluationPeriods: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+    alarmDescription: props.description,
+  });
+  const action = new SnsAction(opsTopic);
+  alarm.addAlarmAction(action);
+  alarm.addOkAction(action);
+  return alarm;
+}
+
+/** Errors and throttles of a function draining a queue (`<idPrefix>Errors`, `<idPrefix>Throttles`). */
+export function queueWorkerAlarms(scope: Construct, idPrefix: string, worker: IFunction, what: string, opsTopic: ITopic): void {
+  opsAlarm(scope, `${idPrefix}Errors`, opsTopic, {
+    metric: worker.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
+    description: `tocsin ${what} Lambda reported errors: notifications may be delayed (the queue retries).`,
+  });
+  opsAlarm(scope, `${idPrefix}Throttles`, opsTopic, {
+    metric: worker.metricThrottles({ period: ALARM_PERIOD, statistic: 'Sum' }),
+    description: `tocsin ${what} Lambda was throttled: notifications are delayed.`,
+  });
+}
 
 /** Refused credentials tolerated per 5 minutes before alarming (a stray probe is not an incident). */
 export const AUTH_FAILURE_THRESHOLD = 3;
@@ -51,22 +89,9 @@ export class OperationsAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
-    const period = Duration.minutes(5);
-    const action = new SnsAction(props.opsTopic);
-
-    const make = (alarmId: string, metric: Metric, description: string, threshold = 1): Alarm => {
-      const alarm = new Alarm(this, alarmId, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-      return alarm;
-    };
+    const period = ALARM_PERIOD;
+    const make = (alarmId: string, metric: Metric, description: string, threshold = 1): Alarm =>
+      opsAlarm(this, alarmId, props.opsTopic, { metric, description, threshold });
 
     this.lambdaErrors = make(
       'IngestErrors',

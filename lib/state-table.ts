@@ -3,6 +3,22 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { Construct } from 'constructs';
 import { STATE_TABLE } from '../lambdas/commons/topology';
 
+/**
+ * Item-level DynamoDB actions the functions (ingest, timers) may use on the state table.
+ * Deliberately narrower than grantReadWriteData (no Scan, DescribeTable or stream reads);
+ * TransactWriteItems/TransactGetItems are authorised by these per-item actions.
+ */
+export const STATE_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
 export interface StateTableProps {
   /** @default RemovalPolicy.RETAIN — the table holds the last known state of every check. */
   readonly removalPolicy?: RemovalPolicy;

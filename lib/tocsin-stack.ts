@@ -2,12 +2,14 @@ import { Aws, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../lambdas/commons/topology';
 import { AlertTopics } from './alert-topics';
+import { Channels } from './channels';
 import { ClusterSecrets } from './cluster-secrets';
 import { readConfig, type TocsinConfig } from './config';
 import { IngestApi } from './ingest-api';
-import { bundledConfigDefine, Notifications } from './notifications';
+import { configBundle } from './lambda-bundling';
 import { OperationsAlarms } from './operations-alarms';
 import { StateTable } from './state-table';
+import { Timers } from './timers';
 
 export interface TocsinStackProps extends StackProps {
   /** @default - read from tocsin.yaml (see lib/config.ts: -c tocsin:config, $TOCSIN_CONFIG, ./tocsin.yaml) */
@@ -41,8 +43,9 @@ export class TocsinStack extends Stack {
   public readonly stateTable: StateTable;
   public readonly alertTopics: AlertTopics;
   public readonly clusterSecrets: ClusterSecrets;
+  public readonly timers: Timers;
   public readonly ingestApi: IngestApi;
-  public readonly notifications: Notifications;
+  public readonly channels: Channels;
   public readonly alarms: OperationsAlarms;
 
   constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
@@ -53,43 +56,52 @@ export class TocsinStack extends Stack {
     this.config = props.config ?? readConfig(this);
     const { config } = this;
 
+    // Bundled into every function.
+    const functionConfig = configBundle(config.runtime);
+
     this.stateTable = new StateTable(this, 'State');
-    this.alertTopics = new AlertTopics(this, 'Topics', {
-      emailChannels: config.emailChannels,
-      opsEmails: config.opsEmails,
-    });
+    this.alertTopics = new AlertTopics(this, 'Topics', { opsEmails: config.opsEmails });
     this.clusterSecrets = new ClusterSecrets(this, 'ClusterSecrets', {
       clusters: config.clusters,
       prefix: `tocsin/${this.stackName}/cluster/`,
+      adminPrefix: `tocsin/${this.stackName}/admin/`,
+    });
+    // Before the ingest API, which schedules timers.
+    this.timers = new Timers(this, 'Timers', {
+      table: this.stateTable.table,
+      alertsTopic: this.alertTopics.alertsTopic,
+      opsTopic: this.alertTopics.opsTopic,
+      logRetention: config.logRetention,
+      config: functionConfig,
     });
     this.ingestApi = new IngestApi(this, 'Ingest', {
       table: this.stateTable.table,
       alertsTopic: this.alertTopics.alertsTopic,
       clusterSecrets: this.clusterSecrets,
       clusters: config.clusters,
+      timersQueue: this.timers.queue,
       throttle: config.throttle,
       logRetention: config.logRetention,
       reservedConcurrency: config.reservedConcurrency,
       entry: props.ingestEntry,
-      define: bundledConfigDefine(config),
+      config: functionConfig,
     });
-    this.notifications = new Notifications(this, 'Notifications', {
-      config,
-      table: this.stateTable.table,
+    this.channels = new Channels(this, 'Channels', {
+      channels: config.channels,
+      delivery: config.delivery,
       alertsTopic: this.alertTopics.alertsTopic,
-      opsTopic: this.alertTopics.opsTopic,
-      key: this.alertTopics.key,
+      topicKey: this.alertTopics.key,
       deliveryDeadLetterQueue: this.alertTopics.deliveryDeadLetterQueue,
-      ingestFunction: this.ingestApi.ingestFunction,
+      opsTopic: this.alertTopics.opsTopic,
       logRetention: config.logRetention,
-      adminSecretPrefix: `tocsin/${this.stackName}/admin/`,
+      config: functionConfig,
     });
     this.alarms = new OperationsAlarms(this, 'Alarms', {
       ingestFunction: this.ingestApi.ingestFunction,
       httpApi: this.ingestApi.httpApi,
       deliveryDeadLetterQueue: this.alertTopics.deliveryDeadLetterQueue,
       opsTopic: this.alertTopics.opsTopic,
-      ingestLogGroup: this.ingestApi.functionLogGroup,
+      ingestLogGroup: this.ingestApi.ingestFunction.logGroup,
     });
 
     this.addOutputs();
@@ -109,10 +121,10 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, OUTPUTS.opsTopicArn, { value: this.alertTopics.opsTopic.topicArn, description: 'SNS topic of tocsin operational alarms' });
     new CfnOutput(this, OUTPUTS.tableName, { value: this.stateTable.table.tableName, description: 'DynamoDB state table' });
     new CfnOutput(this, OUTPUTS.adminSecretPrefix, {
-      value: this.notifications.adminSecretPrefix,
+      value: this.clusterSecrets.adminPrefix,
       description: 'Secrets Manager name prefix; the admin key of cluster c (TOCSIN_ADMIN_KEY for tocsin silence) is <prefix><c>',
     });
-    new CfnOutput(this, OUTPUTS.timersQueueUrl, { value: this.notifications.timersQueue.queueUrl, description: 'Delay queue of for/repeat/digest timers' });
+    new CfnOutput(this, OUTPUTS.timersQueueUrl, { value: this.timers.queue.queueUrl, description: 'Delay queue of for/repeat/digest timers' });
     new CfnOutput(this, OUTPUTS.clusterSecretPrefix, {
       value: this.clusterSecrets.prefix,
       description: 'Secrets Manager name prefix; the HMAC key of cluster c is <prefix><c>',
@@ -145,7 +157,7 @@ export class TocsinStack extends Stack {
         value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_KEY="$(${keyCommand})"`,
         description: `agent-shim environment for cluster "${cluster}" (prefix with export, or put in the service's environment)`,
       });
-      const adminCommand = `aws secretsmanager get-secret-value --secret-id ${this.notifications.adminSecretPrefix}${cluster} --region ${Aws.REGION} --query SecretString --output text`;
+      const adminCommand = `aws secretsmanager get-secret-value --secret-id ${this.clusterSecrets.adminSecretName(cluster)} --region ${Aws.REGION} --query SecretString --output text`;
       new CfnOutput(this, `${OUTPUTS.adminEnvPrefix}${suffix}`, {
         value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_ADMIN_KEY="$(${adminCommand})"`,
         description: `environment of "npx tocsin silence ..." for cluster "${cluster}" (its admin key, not the shim key)`,

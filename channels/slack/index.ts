@@ -57,8 +57,6 @@ export const slackChannel: ChannelKind<SlackChannel, SlackMessage, SlackSettings
       ...(raw?.minIntervalMs !== undefined ? { minIntervalMs: raw.minIntervalMs as number } : {}),
     }),
   },
-  deployIssues: (spec) =>
-    spec.secretName ? [] : [{ path: [], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' }],
   forLambda: (spec) => ({ type: 'slack', ...(spec.secretName ? { secretName: spec.secretName } : {}) }),
   render: slackMessage,
   worker: {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigFileError, readConfig, toTocsinConfig, type TocsinConfig } from '../../lib/config';
-import { severitiesAtOrAbove } from '../../lib/alert-topics';
+import { severitiesAtOrAbove } from '../../channels/email/infra';
 import { TocsinStack } from '../../lib/tocsin-stack';
 import { loadConfigFile, parseConfigText, resolveConfigPath } from '../../lambdas/commons/config-file';
 import { CONFIG_FILE } from '../../lambdas/commons/topology';
@@ -34,7 +34,7 @@ describe('the example tocsin.yaml', () => {
     expect(loaded.runtime.defaults.channels).toEqual(['oncall']);
     const text = require('node:fs').readFileSync(path.join(ROOT, 'tocsin.yaml'), 'utf8') as string;
     expect(text.split('\n')[0]).toBe(`# yaml-language-server: $schema=./${CONFIG_FILE.schemaPath}`);
-    expect(toTocsinConfig(loaded).emailChannels).toEqual([{ name: 'oncall', addresses: [] }]);
+    expect(toTocsinConfig(loaded).channels.email).toEqual([{ name: 'oncall', addresses: [] }]);
   });
 });
 
@@ -43,8 +43,7 @@ describe('defaults', () => {
     const c = parse('clusters: [default]\n');
     expect(c).toMatchObject({
       clusters: ['default'],
-      emailChannels: [],
-      slackChannels: [],
+      channels: { email: [], slack: [] },
       opsEmails: [],
       throttle: { rateLimit: 50, burstLimit: 100 },
       reservedConcurrency: undefined,
@@ -74,12 +73,12 @@ channels:
   oncall: { type: email, addresses: [oncall@example.com, OPS@example.com], minSeverity: critical }
   team: { type: slack, secretName: tocsin/slack/team, webhookUrl: "http://127.0.0.1:9/hook" }
 `);
-    expect(c.emailChannels).toEqual([
+    expect(c.channels.email).toEqual([
       { name: 'ops', addresses: ['ops@example.com', 'dev@example.com'] },
       { name: 'oncall', addresses: ['oncall@example.com', 'OPS@example.com'], minSeverity: 'critical' },
     ]);
     expect(c.opsEmails).toEqual(['ops@example.com', 'dev@example.com', 'oncall@example.com']);
-    expect(c.slackChannels).toEqual([{ name: 'team', secretName: 'tocsin/slack/team' }]);
+    expect(c.channels.slack).toEqual([{ name: 'team', secretName: 'tocsin/slack/team' }]);
   });
 
   test('deployment.opsEmails replaces the default ops recipients', () => {

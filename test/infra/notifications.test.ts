@@ -9,7 +9,8 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { decodeBundledConfig } from '../../lambdas/commons/bundled-config';
 import { CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../../lambdas/commons/topology';
-import { SLACK_EVENT_SOURCE, SLACK_FUNCTION_TIMEOUT_SECONDS } from '../../lib/notifications';
+import { SLACK_EVENT_SOURCE } from '../../channels/slack/infra';
+import { CHANNEL_WORKER_TIMEOUT_SECONDS } from '../../lib/channel-worker';
 import { synth, type Synth } from './helpers';
 
 const CONFIG = `
@@ -43,12 +44,12 @@ describe('Slack channels', () => {
   test('one KMS-encrypted queue per channel, redriving to the Slack DLQ after delivery.slack.maxReceiveCount', () => {
     const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
     const keyArn = plain(s.stack.resolve(s.stack.alertTopics.key.keyArn));
-    const dlqArn = plain(s.stack.resolve(s.stack.notifications.slackDeadLetterQueue!.queueArn));
+    const dlqArn = plain(s.stack.resolve(s.stack.channels.resources.slack.deadLetterQueue!.queueArn));
     for (const channel of ['team', 'noise']) {
-      const q = resources[idOf(s.stack.notifications.slackQueues.get(channel)!)]!;
+      const q = resources[idOf(s.stack.channels.resources.slack.queues.get(channel)!)]!;
       expect(q.Properties).toMatchObject({
         KmsMasterKeyId: keyArn,
-        VisibilityTimeout: 6 * SLACK_FUNCTION_TIMEOUT_SECONDS,
+        VisibilityTimeout: 6 * CHANNEL_WORKER_TIMEOUT_SECONDS,
         RedrivePolicy: { deadLetterTargetArn: dlqArn, maxReceiveCount: 7 },
       });
     }
@@ -59,7 +60,7 @@ describe('Slack channels', () => {
       s.template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'sqs',
         TopicArn: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn),
-        Endpoint: s.stack.resolve(s.stack.notifications.slackQueues.get(channel)!.queueArn),
+        Endpoint: s.stack.resolve(s.stack.channels.resources.slack.queues.get(channel)!.queueArn),
         FilterPolicy: { [CHANNELS_ATTRIBUTE]: [channel] },
         RedrivePolicy: { deadLetterTargetArn: s.stack.resolve(s.stack.alertTopics.deliveryDeadLetterQueue.queueArn) },
       });
@@ -67,7 +68,7 @@ describe('Slack channels', () => {
   });
 
   test('the notifier drains each queue with at most 2 pollers, batches of 5, reporting partial batch failures', () => {
-    const fnId = idOf(s.stack.notifications.slackFunction!);
+    const fnId = idOf(s.stack.channels.worker!.function);
     const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.FunctionName).includes(fnId));
     expect(mappings).toHaveLength(2);
     for (const [, m] of mappings) {
@@ -79,11 +80,11 @@ describe('Slack channels', () => {
     }
     const env = resources[fnId]!.Properties.Environment.Variables;
     const map = env[LAMBDA_ENV.slackQueues];
-    expect(JSON.stringify(map)).toContain(idOf(s.stack.notifications.slackQueues.get('team')!));
+    expect(JSON.stringify(map)).toContain(idOf(s.stack.channels.resources.slack.queues.get('team')!));
   });
 
   test('the notifier may read exactly the webhook secrets, by name, and change message visibility (Retry-After)', () => {
-    const roleId = idOf(s.stack.notifications.slackFunction!.role as never);
+    const roleId = idOf(s.stack.channels.worker!.function.role as never);
     const statements = ofType('AWS::IAM::Policy')
       .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
@@ -94,7 +95,7 @@ describe('Slack channels', () => {
   });
 
   test('the Slack DLQ alarms to the ops topic', () => {
-    const dlqId = idOf(s.stack.notifications.slackDeadLetterQueue!);
+    const dlqId = idOf(s.stack.channels.resources.slack.deadLetterQueue!);
     const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => String(JSON.stringify(a.Properties.Dimensions)).includes(dlqId));
     expect(alarms.map(([, a]) => a.Properties.AlarmActions)).toEqual([[s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn)]]);
   });
@@ -106,22 +107,22 @@ describe('Slack channels', () => {
 
 describe('timers (for, repeat, storm digests)', () => {
   test('an encrypted delay queue with a redrive policy, drained by the timers worker with partial batch failures', () => {
-    const q = resources[idOf(s.stack.notifications.timersQueue)]!;
+    const q = resources[idOf(s.stack.timers.queue)]!;
     expect(q.Properties).toMatchObject({ SqsManagedSseEnabled: true, RedrivePolicy: { maxReceiveCount: 5 } });
     s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: idOf(s.stack.notifications.timersFunction) },
+      FunctionName: { Ref: idOf(s.stack.timers.worker) },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 
   test('the ingest Lambda may send timers and knows the queue, the admin key prefix and the config digest', () => {
     const env = resources[idOf(s.stack.ingestApi.ingestFunction)]!.Properties.Environment.Variables;
-    expect(env[LAMBDA_ENV.timersQueueUrl]).toEqual({ Ref: idOf(s.stack.notifications.timersQueue) });
+    expect(env[LAMBDA_ENV.timersQueueUrl]).toEqual({ Ref: idOf(s.stack.timers.queue) });
     expect(env[LAMBDA_ENV.adminSecretPrefix]).toBe('tocsin/Tocsin/admin/');
     expect(env[LAMBDA_ENV.configDigest]).toMatch(/^[0-9a-f]{64}$/);
     s.template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: idOf(s.stack.ingestApi.functionRole) }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Resource: s.stack.resolve(s.stack.notifications.timersQueue.queueArn) })]) },
+      Roles: [{ Ref: idOf(s.stack.ingestApi.ingestFunction.executionRole) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Resource: s.stack.resolve(s.stack.timers.queue.queueArn) })]) },
     });
   });
 });

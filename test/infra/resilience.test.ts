@@ -4,9 +4,9 @@
  * failure that goes unnoticed (DLQs or synchronous callers, alarms to the operations topic),
  * least privilege, refused requests counted from the Lambda's own log lines.
  */
-import { LOG_EVENTS } from '../../lambdas/commons/topology';
+import { LAMBDA_ENV, LOG_EVENTS } from '../../lambdas/commons/topology';
 import { REJECTION_FILTERS } from '../../lib/operations-alarms';
-import { STATE_TABLE_ACTIONS } from '../../lib/ingest-api';
+import { STATE_TABLE_ACTIONS } from '../../lib/state-table';
 import { ingestHarness } from '../support/ingest-harness';
 import { checksEnvelope, signedEnvelope } from '../support/signed-requests';
 import { synth, type Synth } from './helpers';
@@ -119,7 +119,7 @@ describe('no silent failure', () => {
 
   test('refused credentials and refused input are counted from the ingest log group and alarmed', () => {
     const filters = ofType('AWS::Logs::MetricFilter');
-    const logGroupRef = JSON.parse(JSON.stringify(s.stack.resolve(s.stack.ingestApi.functionLogGroup.logGroupName)));
+    const logGroupRef = JSON.parse(JSON.stringify(s.stack.resolve(s.stack.ingestApi.ingestFunction.logGroup.logGroupName)));
     const byMetric = JSON.parse(JSON.stringify(Object.fromEntries(filters.map(([, f]) => [f.Properties.MetricTransformations[0].MetricName, f.Properties]))));
     expect(byMetric.AuthenticationFailures).toMatchObject({ LogGroupName: logGroupRef, FilterPattern: REJECTION_FILTERS.authenticationFailures });
     expect(byMetric.RejectedInput).toMatchObject({ LogGroupName: logGroupRef, FilterPattern: REJECTION_FILTERS.rejectedInput });
@@ -139,6 +139,30 @@ describe('no silent failure', () => {
     expect(REJECTION_FILTERS.authenticationFailures).toContain(`$.message = "${LOG_EVENTS.requestRejected}"`);
     expect(REJECTION_FILTERS.authenticationFailures).toContain('$.status = 401');
     expect(REJECTION_FILTERS.rejectedInput).toContain('$.status = 422');
+  });
+});
+
+describe('every function has the shared defaults (lib/tocsin-function.ts)', () => {
+  test('Node.js 22 on arm64, active tracing, source maps, the one bundled config digest, its own role writing to its own log group', () => {
+    const fns = ofType('AWS::Lambda::Function');
+    expect(fns).toHaveLength(3); // ingest, timers worker, channel worker
+    const digests = new Set<string>();
+    for (const [id, fn] of fns) {
+      const p = fn.Properties;
+      expect({ id, runtime: p.Runtime, arch: p.Architectures, tracing: p.TracingConfig?.Mode }).toEqual({ id, runtime: 'nodejs22.x', arch: ['arm64'], tracing: 'Active' });
+      expect({ id, nodeOptions: p.Environment.Variables.NODE_OPTIONS }).toEqual({ id, nodeOptions: '--enable-source-maps' });
+      digests.add(p.Environment.Variables[LAMBDA_ENV.configDigest]);
+      const logGroupId = p.LoggingConfig.LogGroup.Ref as string;
+      expect({ id, retention: resources[logGroupId]!.Properties.RetentionInDays }).toEqual({ id, retention: 90 });
+      const roleId = p.Role['Fn::GetAtt'][0] as string;
+      const logWrites = ofType('AWS::IAM::Policy')
+        .filter(([, pol]) => refersTo(pol.Properties.Roles, roleId))
+        .flatMap(([, pol]) => pol.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+        .filter((st) => JSON.stringify(st.Action).includes('logs:'));
+      expect({ id, logWrites: logWrites.map((st) => st.Resource) }).toEqual({ id, logWrites: [{ 'Fn::GetAtt': [logGroupId, 'Arn'] }] });
+    }
+    expect([...digests]).toHaveLength(1);
+    expect([...digests][0]).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 

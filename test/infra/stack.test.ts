@@ -8,7 +8,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ALERT_ATTRIBUTE_NAMES, CHANNELS_ATTRIBUTE, LAMBDA_ENV, ROUTES, STATE_TABLE, CONSUL_HTTP } from '../../lambdas/commons/topology';
 import { OUTPUTS } from '../../lib/tocsin-stack';
-import { STATE_TABLE_ACTIONS } from '../../lib/ingest-api';
+import { STATE_TABLE_ACTIONS } from '../../lib/state-table';
 import { logicalIds, synth, type Synth } from './helpers';
 
 const SEVERITY = ALERT_ATTRIBUTE_NAMES.find((n) => n === 'severity')!;
@@ -42,7 +42,7 @@ const ingestFunction = (): [string, Resources[string]] => {
   return [id, resources[id]];
 };
 const ingestRole = (): [string, Resources[string]] => {
-  const id = s.stack.getLogicalId(s.stack.ingestApi.functionRole.node.defaultChild as CfnElement);
+  const id = s.stack.getLogicalId(s.stack.ingestApi.ingestFunction.executionRole.node.defaultChild as CfnElement);
   return [id, resources[id]];
 };
 
@@ -69,7 +69,7 @@ describe('ingest Lambda', () => {
       TracingConfig: { Mode: 'Active' },
     });
     // The ingest function and the timers worker (no Slack channel here): no CDK-generated helper Lambdas.
-    const timersId = s.stack.getLogicalId(s.stack.notifications.timersFunction.node.defaultChild as CfnElement);
+    const timersId = s.stack.getLogicalId(s.stack.timers.worker.node.defaultChild as CfnElement);
     expect(logicalIds(template, 'AWS::Lambda::Function').sort()).toEqual([ingestFunction()[0], timersId].sort());
   });
 

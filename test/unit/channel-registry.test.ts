@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allowedChannelKeys, channelDeployIssues, channelIssues, channelSchemas, lambdaConfig, readDeliverySettings } from '../../channels';
+import { allowedChannelKeys, channelIssues, channelSchemas, lambdaConfig, readDeliverySettings } from '../../channels';
+import { deployChannels } from '../../channels/infra';
 import { parseConfigText } from '../../lambdas/commons/config-file';
 import { CONFIG_FILE } from '../../lambdas/commons/topology';
 import type { RuntimeConfig } from '../../lambdas/domain/rules/types';
@@ -28,13 +29,15 @@ describe('channelIssues', () => {
   });
 });
 
-describe('channelDeployIssues', () => {
+describe('deployChannels: what deploying needs beyond a valid file', () => {
   test.each([
     [{ team: { type: 'slack', secretName: 's' } }, []],
     [{ team: { type: 'slack', webhookUrl: 'http://127.0.0.1:9/' } }, [{ path: ['channels', 'team'], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' }]],
     [{ oncall: { type: 'email' } }, []],
+    [{ x: { type: 'pager' } }, [{ path: ['channels', 'x', 'type'], reason: 'unknown channel type "pager" (known: email, slack)' }]],
   ])('%j', (channels, issues) => {
-    expect(channelDeployIssues(channels as never)).toEqual(issues);
+    const deployed = deployChannels(channels);
+    expect('issues' in deployed ? deployed.issues : []).toEqual(issues);
   });
 });
 

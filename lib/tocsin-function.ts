@@ -1,0 +1,99 @@
+import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { LAMBDA_ENV } from '../lambdas/commons/topology';
+import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
+
+/**
+ * Who invokes a function. Both are synchronous for Lambda, so a function DLQ or an
+ * on-failure destination would never fire: where failures go instead depends on the caller.
+ */
+export type Invoker = 'apiGateway' | 'sqsEventSource';
+
+const RUNTIME_PINNED =
+  'Runtime pinned to nodejs22.x by project decision (esbuild target node22, local toolchain and tests); move together with the toolchain.';
+
+const FAILURE_HANDLING: Readonly<Record<Invoker, ReadonlyArray<{ id: string; reason: string }>>> = {
+  apiGateway: [
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Synchronous invocation by API Gateway only; Lambda DLQs apply to asynchronous invocations. Failures are returned to the agent shim (which retries) and alarmed on (Errors/Throttles).',
+    },
+  ],
+  sqsEventSource: [
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        "Invoked only by an SQS event source mapping: a failed message stays in its queue and the queue's redrive policy moves it to an alarmed dead-letter queue. A function DLQ applies to asynchronous invocations only.",
+    },
+    {
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        "SQS event sources: a failed message returns to its queue (batchItemFailures) and the queue's redrive policy moves it to an alarmed dead-letter queue; on-failure destinations exist for stream sources only.",
+    },
+  ],
+};
+
+export interface TocsinFunctionProps {
+  /** Handler module (lambdas/functions/*.ts), exporting `handler`. */
+  readonly entry: string;
+  /** What it does; the function's description is "tocsin: <description>". */
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly invokedBy: Invoker;
+  readonly logRetention: RetentionDays;
+  /** The validated tocsin.yaml, bundled into the code; its digest goes into the environment. */
+  readonly config: ConfigBundle;
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default - unreserved (shares the account pool) */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * Every tocsin Lambda: Node.js 22 on arm64, bundled by local esbuild with the runtime
+ * config, active tracing, its own log group and its own role (instead of
+ * AWSLambdaBasicExecutionRole) that may write to that log group only. The cdk-nag
+ * acknowledgements these choices need are made here, once. The log group and the role
+ * sit next to the function, named after it (`<id>Logs`, `<id>Role`).
+ */
+export class TocsinFunction extends NodejsFunction {
+  /** The function's own role; resources grant to the function itself. */
+  public readonly executionRole: Role;
+
+  constructor(scope: Construct, id: string, props: TocsinFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `tocsin ${props.description}` });
+    logGroup.grantWrite(role);
+    super(scope, id, {
+      entry: props.entry,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      tracing: Tracing.ACTIVE,
+      role,
+      logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      description: `tocsin: ${props.description}`,
+      environment: { ...props.environment, [LAMBDA_ENV.configDigest]: props.config.digest, NODE_OPTIONS: LAMBDA_NODE_OPTIONS },
+      bundling: { forceDockerBundling: false, ...LAMBDA_BUNDLING, externalModules: [...LAMBDA_BUNDLING.externalModules], define: { ...props.config.define } },
+    });
+    this.executionRole = role;
+
+    Validations.of(this).acknowledge(
+      ...FAILURE_HANDLING[props.invokedBy],
+      { id: 'AwsSolutions-L1', reason: RUNTIME_PINNED },
+      { id: 'Serverless-LambdaLatestVersion', reason: RUNTIME_PINNED },
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Only xray:PutTraceSegments/PutTelemetryRecords use Resource "*": X-Ray does not support resource-level permissions.',
+    });
+  }
+}
