@@ -30,7 +30,7 @@ const PLACEHOLDERS: Record<string, string> = {
   [LAMBDA_ENV.adminSecretPrefix]: 'tocsin/admin/',
   [LAMBDA_ENV.timersQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/tocsin-timers',
   [LAMBDA_ENV.configDigest]: '0'.repeat(64),
-  [LAMBDA_ENV.slackQueues]: '{}',
+  [LAMBDA_ENV.channelQueues]: '{}',
 };
 
 export function functionEnv(): NodeJS.ProcessEnv {

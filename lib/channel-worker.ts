@@ -55,7 +55,7 @@ export class ChannelWorker extends Construct implements IGrantable {
       config: props.config,
       environment: {
         // Queue ARN -> channel, for records of several queues in one function.
-        [LAMBDA_ENV.slackQueues]: Lazy.string({
+        [LAMBDA_ENV.channelQueues]: Lazy.string({
           produce: () => stack.toJsonString(Object.fromEntries([...this.channelOfQueue].map(([queue, channel]) => [queue.queueArn, channel]))),
         }),
       },

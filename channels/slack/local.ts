@@ -11,12 +11,17 @@ import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { deliverBatch } from '../../lambdas/app/channel-delivery';
 import { sleep } from '../../lambdas/app/concurrency';
 import { systemClock } from '../../lambdas/app/ports';
-import { SLACK_QUEUES } from '../../lambdas/commons/topology';
 import { startQueueWorker, type QueueWorker } from '../../local/queue-worker';
 import { createQueue } from '../../local/sns-sqs';
 import type { LocalChannel } from '../local-kind';
 import { slackChannel } from '.';
 import { StaticWebhookUrls, WebhookSender } from './webhook';
+
+/** Local queue names: one per channel, one shared dead-letter queue. */
+export const LOCAL_SLACK_QUEUES = {
+  name: (channel: string) => `tocsin-slack-${channel}`,
+  deadLetterName: 'tocsin-slack-dlq',
+} as const;
 
 /** Local knobs (environment), mostly for tests. */
 export const LOCAL_SLACK_ENV = {
@@ -35,7 +40,7 @@ export const slackLocal: LocalChannel<'slack'> = {
     if (Object.keys(webhooks).length === 0) return { workers: [], banner };
 
     const settings = ctx.config.delivery.slack;
-    const dlq = await createQueue(ctx.sqs, SLACK_QUEUES.localDeadLetterName);
+    const dlq = await createQueue(ctx.sqs, LOCAL_SLACK_QUEUES.deadLetterName);
     banner.push(`# slack dead-letter queue: ${dlq.url}`);
     const linkTemplate = ctx.config.runtime.links?.alert;
     const deps = {
@@ -50,7 +55,7 @@ export const slackLocal: LocalChannel<'slack'> = {
     };
     const workers: QueueWorker[] = [];
     for (const name of Object.keys(webhooks)) {
-      const q = await createQueue(ctx.sqs, SLACK_QUEUES.localName(name), {
+      const q = await createQueue(ctx.sqs, LOCAL_SLACK_QUEUES.name(name), {
         VisibilityTimeout: '30',
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: String(settings.maxReceiveCount) }),
       });

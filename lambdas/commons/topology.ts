@@ -48,12 +48,6 @@ export const TIMERS_QUEUE = {
   maxDelaySeconds: 900,
 } as const;
 
-/** One queue per Slack channel, subscribed to the alerts topic; one shared dead-letter queue. */
-export const SLACK_QUEUES = {
-  localName: (channel: string) => `tocsin-slack-${channel}`,
-  localDeadLetterName: 'tocsin-slack-dlq',
-} as const;
-
 /** HTTP API routes. `{watchType}` is a path parameter. */
 export const ROUTES = {
   /** Signed envelopes from agent-shim. */
@@ -80,8 +74,8 @@ export const LAMBDA_ENV = {
   timersQueueUrl: 'TOCSIN_TIMERS_QUEUE_URL',
   /** SHA-256 of the runtime config bundled into the function (which rules a version runs). */
   configDigest: 'TOCSIN_CONFIG_DIGEST',
-  /** Slack notifier only: JSON { "<queue ARN>": "<channel>" }. */
-  slackQueues: 'TOCSIN_SLACK_QUEUES',
+  /** Channel worker only: JSON { "<queue ARN>": "<channel>" }, every queue-delivered channel. */
+  channelQueues: 'TOCSIN_CHANNEL_QUEUES',
 } as const;
 
 /**

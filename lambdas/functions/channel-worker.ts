@@ -22,7 +22,7 @@ const RETRY_BASE_SECONDS = 30;
 
 const { config } = bundledConfig();
 const logger = jsonLogger();
-const queues = JSON.parse(requiredEnv(LAMBDA_ENV.slackQueues)) as Record<string, string>;
+const queues = JSON.parse(requiredEnv(LAMBDA_ENV.channelQueues)) as Record<string, string>;
 const sqs = new SQSClient({});
 const secrets = new SecretsManagerClient({});
 

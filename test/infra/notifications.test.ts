@@ -79,7 +79,7 @@ describe('Slack channels', () => {
       });
     }
     const env = resources[fnId]!.Properties.Environment.Variables;
-    const map = env[LAMBDA_ENV.slackQueues];
+    const map = env[LAMBDA_ENV.channelQueues];
     expect(JSON.stringify(map)).toContain(idOf(s.stack.channels.resources.slack.queues.get('team')!));
   });
 

@@ -77,7 +77,7 @@ describe('ingest Lambda', () => {
     const [, fn] = ingestFunction();
     const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
     // Every LAMBDA_ENV name but the Slack notifier's own.
-    expect(Object.keys(vars).sort()).toEqual([...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.slackQueues), 'NODE_OPTIONS'].sort());
+    expect(Object.keys(vars).sort()).toEqual([...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.channelQueues), 'NODE_OPTIONS'].sort());
     const [tableId] = only('AWS::DynamoDB::Table');
     expect(vars[LAMBDA_ENV.tableName]).toEqual({ Ref: tableId });
     expect(vars[LAMBDA_ENV.alertsTopicArn]).toEqual({ Ref: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn).Ref });
