@@ -7,7 +7,8 @@
  * An object, not an array, on purpose: a backend that predates deltas rejects it
  * (400, "must be a JSON array") instead of mistaking it for a whole snapshot.
  */
-import { InputError, checkSubject, normalizeChecks, type Normalized } from './consul-checks';
+import { InputError, type Normalized } from './input-errors';
+import { checkSubject, normalizeChecks } from './consul-checks';
 import type { CheckObservation } from './types';
 
 export interface CheckDeltaBody {

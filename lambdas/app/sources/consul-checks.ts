@@ -1,4 +1,5 @@
-import { InputError, normalizeChecks } from '../../domain/consul-checks';
+import { InputError } from '../../domain/input-errors';
+import { normalizeChecks } from '../../domain/consul-checks';
 import { normalizeCheckDelta } from '../../domain/check-deltas';
 import { processCheckSnapshot } from '../check-snapshots';
 import { parseBodyJson } from './body';

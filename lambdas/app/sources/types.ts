@@ -1,5 +1,5 @@
 /** What every source handler (one per Consul watch type / Serf event) receives and returns. */
-import type { Rejection } from '../../domain/consul-checks';
+import type { Rejection } from '../../domain/input-errors';
 import type { CheckAlertPolicy } from '../../domain/check-transitions';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import type { Envelope } from '../../domain/types';

@@ -1,5 +1,5 @@
 /** What the Consul source decisions return, and a builder for their alerts. */
-import { alertId } from '../check-alerts';
+import { alertId } from '../alert-id';
 import type { Alert, AlertState, Severity } from '../types';
 
 export type IgnoreReason = 'stale' | 'unchanged' | 'baseline' | 'duplicate' | 'unknown';

@@ -4,7 +4,7 @@
  * arrive as ONE digest per channel when the window closes. So a channel receives at
  * most threshold + 1 messages per window, whatever the storm's size.
  */
-import { alertId } from '../check-alerts';
+import { alertId } from '../alert-id';
 import type { Alert, Severity } from '../types';
 import type { DigestTimer } from './notify';
 import type { GroupingSpec } from './types';
