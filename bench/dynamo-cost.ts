@@ -21,7 +21,7 @@ import { loadConfigFile } from '../lambdas/commons/config-file';
 import { compileRules } from '../lambdas/domain/rules/evaluate';
 import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
 import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/commons/topology';
-import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../lambdas/domain/consul/check-transitions';
 import { tokenDigest } from '../lambdas/domain/consul/tokens';
 import type { Alert } from '../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../local/dynamodb';

@@ -5,9 +5,9 @@
  * (lambdas/domain/rules) - against JSON.parse of the same bytes. process.cpuUsage()
  * over many iterations, the two interleaved in blocks.
  */
-import { processCheckSnapshot, type SnapshotDeps } from '../lambdas/app/check-snapshots';
-import { defaultCheckPolicy, type CheckAlertPolicy } from '../lambdas/domain/check-transitions';
-import { normalizeChecks } from '../lambdas/domain/consul-checks';
+import { processCheckSnapshot, type SnapshotDeps } from '../lambdas/app/sources/check-snapshots';
+import { defaultCheckPolicy, type CheckAlertPolicy } from '../lambdas/domain/consul/check-transitions';
+import { normalizeChecks } from '../lambdas/domain/consul/checks';
 import { normalizeConfig } from '../lambdas/domain/rules/config';
 import { compileRules, evaluateRules } from '../lambdas/domain/rules/evaluate';
 import type { MatchFacts } from '../lambdas/domain/rules/types';

@@ -14,7 +14,7 @@ import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo
 import { DynamoReplayGuard } from '../lambdas/adapters/dynamo-replay-guard';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { loadOrCreateLocalConsulTokens } from '../lambdas/adapters/consul-tokens';
-import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../lambdas/domain/consul/check-transitions';
 import { jsonLogger } from '../lambdas/commons/logger';
 import { dynamoClients, ensureStateTable, startDynalite } from './dynamodb';
 import { startSnsSqs } from './sns-sqs';

@@ -55,7 +55,7 @@ export interface Envelope {
   env?: Record<string, string>;
   /**
    * Consul `checks` watches only. When true, `body` is not the whole list but what changed
-   * since the snapshot this sender last delivered (lambdas/domain/check-deltas.ts), and
+   * since the snapshot this sender last delivered (lambdas/domain/consul/check-deltas.ts), and
    * `base` is that snapshot's highest ModifyIndex. The API answers 409 `{"needFull": true}`
    * when it cannot apply the delta (no baseline for the scope, or `base` ahead of what it
    * has processed); the sender then sends the whole list. Absent: a whole snapshot.

@@ -12,7 +12,7 @@ import { DynamoScopeStore, DynamoSubjectStore } from '../adapters/dynamo-state-s
 import { DynamoReplayGuard } from '../adapters/dynamo-replay-guard';
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
-import { defaultCheckPolicy } from '../domain/check-transitions';
+import { defaultCheckPolicy } from '../domain/consul/check-transitions';
 import { systemClock } from '../app/ports';
 import { createSilenceApi, withSilenceRoutes } from '../app/silence-api';
 import { bundledConfig } from '../commons/bundled-config';

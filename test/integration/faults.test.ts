@@ -14,7 +14,7 @@ import { DynamoReplayGuard } from '../../lambdas/adapters/dynamo-replay-guard';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';

@@ -8,7 +8,7 @@ import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dyn
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import type { SourceContext } from '../../lambdas/app/sources';
 import { handlerFor } from '../../lambdas/app/sources';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert, Envelope } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';

@@ -12,7 +12,7 @@ import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { Dispatcher } from '../../lambdas/app/dispatcher';
 import { handlerFor, type SourceContext } from '../../lambdas/app/sources';
 import { handleTimer, type TimerWorkerDeps } from '../../lambdas/app/timer-worker';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import type { Timer } from '../../lambdas/domain/rules/notify';
 import type { RuleSpec } from '../../lambdas/domain/rules/types';

@@ -20,7 +20,7 @@ import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';
 import { HEADERS, LIMITS, LOG_EVENTS, ROUTES } from '../../lambdas/commons/topology';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { healthCheck } from '../support/consul-fixtures';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';

@@ -8,7 +8,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { handlerFor, type SourceContext, type SourceResult } from '../../lambdas/app/sources';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert, Envelope } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';

@@ -4,7 +4,7 @@ import type { Clock, ReplayGuard } from '../../lambdas/app/ports';
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { StrictMemoryStore, strictSnsClient, type StrictSns } from './strict-fakes';
 
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:tocsin-alerts';

@@ -1,8 +1,8 @@
 import { createIngestHandler } from '../../lambdas/app/ingest-http';
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { HEADERS, ROUTES } from '../../lambdas/commons/topology';
-import { normalizeCheckDelta } from '../../lambdas/domain/check-deltas';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { normalizeCheckDelta } from '../../lambdas/domain/consul/check-deltas';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { parseEnvelope } from '../../lambdas/domain/envelope';
 import { sign } from '../../lambdas/domain/signing';
 import { healthCheck } from '../support/consul-fixtures';

@@ -1,6 +1,6 @@
 /** What every source handler (one per Consul watch type / Serf event) receives and returns. */
 import type { Rejection } from '../../domain/input-errors';
-import type { CheckAlertPolicy } from '../../domain/check-transitions';
+import type { CheckAlertPolicy } from '../../domain/consul/check-transitions';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import type { Envelope } from '../../domain/types';
 import type { AlertPublisher, Clock, ScopeStore, SubjectStore } from '../ports';

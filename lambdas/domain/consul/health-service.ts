@@ -5,7 +5,7 @@
  * aside: those put the instance (or its whole node) in maintenance instead.
  */
 import { InputError, type Normalized } from '../input-errors';
-import { normalizeCheck } from '../consul-checks';
+import { normalizeCheck } from './checks';
 import { excerpt } from '../excerpt';
 import type { CheckObservation, Severity } from '../types';
 import { asObject, formatMap, normalizeArray, optIndex, optNumber, optString, reqString, sameJson, stringArray, stringMap, tagSet } from './fields';

@@ -1,10 +1,10 @@
 /** Build the Alert for a check transition. */
-import { alertId } from './alert-id';
-import { checkSubject } from './consul-checks';
-import { excerpt } from './excerpt';
+import { alertId } from '../alert-id';
+import { checkSubject } from './checks';
+import { excerpt } from '../excerpt';
 import type { AlertIntent, CheckTransition } from './check-transitions';
-import { describeTarget, maintenanceTarget } from './consul/maintenance';
-import type { Alert, CheckObservation } from './types';
+import { describeTarget, maintenanceTarget } from './maintenance';
+import type { Alert, CheckObservation } from '../types';
 
 /** Characters of check output kept in an alert. */
 export const OUTPUT_EXCERPT_CHARS = 1000;

@@ -2,7 +2,7 @@
  * Process one `checks` watch snapshot: find what changed since the scope's
  * watermark and run each change through the transition engine.
  */
-import { checkSubject } from '../domain/consul-checks';
+import { checkSubject } from '../../domain/consul/checks';
 import {
   decideCheck,
   decideCheckRelease,
@@ -12,15 +12,15 @@ import {
   type CheckAlertPolicy,
   type CheckDecision,
   type CheckRecordState,
-} from '../domain/check-transitions';
-import { checkAlert } from '../domain/check-alerts';
-import type { RuleSet } from '../domain/rules/evaluate';
-import { routeAlert, type Episodic } from '../domain/rules/notify';
-import { MaintenanceSet, maintenanceTargetOfCheckSubject, type MaintenanceTarget } from '../domain/consul/maintenance';
-import type { CheckObservation } from '../domain/types';
-import type { AlertPublisher, Clock, ScopeStore, SubjectRecord, SubjectStore } from './ports';
-import { TransitionEngine, type Decision, type Outcome } from './transition-engine';
-import { mapLimit } from './concurrency';
+} from '../../domain/consul/check-transitions';
+import { checkAlert } from '../../domain/consul/check-alerts';
+import type { RuleSet } from '../../domain/rules/evaluate';
+import { routeAlert, type Episodic } from '../../domain/rules/notify';
+import { MaintenanceSet, maintenanceTargetOfCheckSubject, type MaintenanceTarget } from '../../domain/consul/maintenance';
+import type { CheckObservation } from '../../domain/types';
+import type { AlertPublisher, Clock, ScopeStore, SubjectRecord, SubjectStore } from '../ports';
+import { TransitionEngine, type Decision, type Outcome } from '../transition-engine';
+import { mapLimit } from '../concurrency';
 
 /** Items of checks that went away are kept this long, then DynamoDB's TTL removes them. */
 const REMOVED_RETENTION_SECONDS = 30 * 24 * 3600;

@@ -3,9 +3,9 @@
  * written by Go's json.Encoder) into CheckObservations. Each malformed entry is
  * rejected on its own so that the valid ones are still processed.
  */
-import { safeText, truncateText } from './input-limits';
-import { InputError, type Normalized, type Rejection } from './input-errors';
-import type { CheckObservation, CheckStatus } from './types';
+import { safeText, truncateText } from '../input-limits';
+import { InputError, type Normalized, type Rejection } from '../input-errors';
+import type { CheckObservation, CheckStatus } from '../types';
 
 const STATUSES: ReadonlySet<string> = new Set<CheckStatus>(['passing', 'warning', 'critical', 'maintenance']);
 
