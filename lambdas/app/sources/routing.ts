@@ -3,8 +3,8 @@
  * alert a source decided on is routed with `routeAlert`, the routed alert (with its
  * deliveries and timers) becomes the decision's outbox entry, and the subject's episode
  * travels in its stored state, so `for`, `repeat` and resolved-only-if-notified hold for
- * every source, as in `check-snapshots.ts`. Pure: runs inside the engine's decide step,
- * so a lost compare-and-set race routes again against what the winner stored.
+ * every source. Pure: runs inside the engine's decide step, so a lost compare-and-set race
+ * routes again against what the winner stored.
  */
 import { routeAlert, variant, type Episodic } from '../../domain/rules/notify';
 import type { MatchFacts } from '../../domain/rules/types';

@@ -12,9 +12,9 @@ export interface SourceContext {
   clock: Clock;
   checkPolicy: CheckAlertPolicy;
   /**
-   * Alert rules (tocsin.yaml). Sources pass their alert through
-   * `routeAlert({ rules, alert, subject, previous: state.episode, ... })` and store the
-   * returned episode with the subject; see docs/ARCHITECTURE.md "Rules".
+   * Alert rules (tocsin.yaml). Sources route their decision's alert with `routeDecision`
+   * (routing.ts), which stores the subject's episode with its state; see
+   * docs/ARCHITECTURE.md "Rules and delivery".
    */
   rules?: RuleSet;
   /** Lease for pending alerts; tests shorten it. */
