@@ -1,12 +1,12 @@
 /**
  * The AlertPublisher the transition engine calls: executes an alert's routing (see
- * domain/rules/notify.ts). Timers first (idempotent: a timer re-checks the stored
+ * domain/rules/episodes.ts). Timers first (idempotent: a timer re-checks the stored
  * episode when it fires), then one message per delivery, after silences and storm
  * grouping. Alerts that arrive without routing (a source that does not call
  * routeAlert) are routed here, momentarily: channels, severity, suppress, silences
  * and grouping apply; `for`, `repeat` and episodes need the source's cooperation.
  */
-import { alertFacts, routeAlert, type DigestTimer, type Timer } from '../domain/rules/notify';
+import { alertFacts, routeAlert, type DigestTimer, type Timer } from '../domain/rules/episodes';
 import type { RuleSet } from '../domain/rules/evaluate';
 import { silenced, type Silence } from '../domain/rules/silences';
 import type { Alert } from '../domain/types';

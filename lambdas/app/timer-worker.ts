@@ -5,8 +5,8 @@
  * the storm digest of a (cluster, channel, window). A timer more than a second early
  * (SQS delays stop at 900 s) is put back for the rest of its delay.
  */
-import type { DigestTimer, Episodic, SubjectTimer, Timer } from '../domain/rules/notify';
-import { fireTimer } from '../domain/rules/notify';
+import type { DigestTimer, Episodic, SubjectTimer, Timer } from '../domain/rules/episodes';
+import { fireTimer } from '../domain/rules/episodes';
 import { digestAlert, DIGEST_MAX_LINES, type FoldedAlert } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { Alert } from '../domain/types';

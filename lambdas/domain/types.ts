@@ -125,5 +125,5 @@ export interface Alert {
   /** Outbox only: what rules and silences match on (never published). */
   facts?: import('./rules/types').MatchFacts;
   /** Outbox only: deliveries and timers planned by the rules (never published). */
-  routing?: import('./rules/notify').Routing;
+  routing?: import('./rules/episodes').Routing;
 }

@@ -9,7 +9,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../app/ports';
 import { handleTimer, parseTimer } from '../app/timer-worker';
-import { DynamoDigestStore } from '../adapters/dynamo-notify-store';
+import { DynamoDigestStore } from '../adapters/dynamo-storm-store';
 import { DynamoSubjectStore } from '../adapters/dynamo-state-store';
 import { bundledConfig } from '../commons/bundled-config';
 import { jsonLogger } from '../commons/logger';

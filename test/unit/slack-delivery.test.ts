@@ -8,7 +8,7 @@ import { backoffSeconds, deliverBatch, isForChannel, type WebhookResponse } from
 import { handleTimer } from '../../lambdas/app/timer-worker';
 import { delaySeconds } from '../../lambdas/adapters/sqs-timers';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import { routeAlert, type Timer } from '../../lambdas/domain/rules/notify';
+import { routeAlert, type Timer } from '../../lambdas/domain/rules/episodes';
 import type { Silence } from '../../lambdas/domain/rules/silences';
 import { escapeMrkdwn, slackMessage, SLACK_LIMITS } from '../../lambdas/domain/slack';
 import { alertLink, emailBody, snsMessage } from '../../lambdas/domain/render';

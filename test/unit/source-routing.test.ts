@@ -6,7 +6,7 @@
 import { keyValueTags, routeDecision, type AlertRole } from '../../lambdas/app/sources/routing';
 import type { Decision } from '../../lambdas/app/transition-engine';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import type { Episode, Episodic } from '../../lambdas/domain/rules/notify';
+import type { Episode, Episodic } from '../../lambdas/domain/rules/episodes';
 import type { RuleSpec } from '../../lambdas/domain/rules/types';
 import type { Alert, Severity } from '../../lambdas/domain/types';
 

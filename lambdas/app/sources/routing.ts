@@ -6,7 +6,7 @@
  * every source. Pure: runs inside the engine's decide step, so a lost compare-and-set race
  * routes again against what the winner stored.
  */
-import { routeAlert, variant, type Episodic } from '../../domain/rules/notify';
+import { routeAlert, variant, type Episodic } from '../../domain/rules/episodes';
 import type { MatchFacts } from '../../domain/rules/types';
 import type { Alert } from '../../domain/types';
 import type { Decision } from '../transition-engine';

@@ -4,11 +4,12 @@
  * the storm counter and folds, digest marks, and episodes written by the timer worker.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDigestStore, DynamoSilenceStore, DynamoStormGate } from '../../lambdas/adapters/dynamo-notify-store';
+import { DynamoDigestStore, DynamoStormGate } from '../../lambdas/adapters/dynamo-storm-store';
+import { DynamoSilenceStore } from '../../lambdas/adapters/dynamo-silence-store';
 import { DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { handleTimer } from '../../lambdas/app/timer-worker';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import { routeAlert, type Timer } from '../../lambdas/domain/rules/notify';
+import { routeAlert, type Timer } from '../../lambdas/domain/rules/episodes';
 import type { Silence } from '../../lambdas/domain/rules/silences';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';

@@ -3,7 +3,7 @@
  * severity changes within an episode, momentary events; then timers firing.
  */
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import { fireTimer, routeAlert, variant, type Episode, type SubjectTimer } from '../../lambdas/domain/rules/notify';
+import { fireTimer, routeAlert, variant, type Episode, type SubjectTimer } from '../../lambdas/domain/rules/episodes';
 import type { RuleSpec, RuntimeConfig } from '../../lambdas/domain/rules/types';
 import type { Alert, Severity } from '../../lambdas/domain/types';
 

@@ -1,5 +1,5 @@
 /**
- * Notification planning: given the alert a source decided on and the episode stored
+ * Episodes and route planning: given the alert a source decided on and the episode stored
  * with its subject, which channels hear about it now, which later (`for`, `repeat`),
  * and what to store. Pure. The result travels through the transition engine's outbox
  * as the alert's `routing`; the dispatcher (app/dispatcher.ts) executes it.
