@@ -74,7 +74,7 @@ export async function ingestCore(opts: { iterations: number; blocks: number }): 
   };
   const subjects = new MemorySubjectStore();
   const scopes = new MemoryScopeStore();
-  const deps: SnapshotDeps = { subjects, scopes, publisher: { publish: async () => undefined }, policy, clock: { nowMs: () => Date.now() } };
+  const deps: SnapshotDeps = { subjects, scopes, publisher: { dispatch: async () => undefined }, policy, clock: { nowMs: () => Date.now() } };
   const input = (text: string) => ({ cluster: 'bench', scope: 'checks', observations: normalizeChecks(JSON.parse(text)).observations });
 
   const steady = cluster2000();

@@ -9,7 +9,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StormGate } from '../app/dispatcher';
 import { STATE_TABLE } from '../commons/topology';
-import type { DigestTimer } from '../domain/rules/episodes';
+import type { DigestTimer } from '../domain/rules/outbox';
 import { digestTimer, foldedOf, stormVerdict, windowStart, type FoldedAlert } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { Alert } from '../domain/types';

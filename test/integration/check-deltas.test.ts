@@ -26,7 +26,7 @@ beforeAll(async () => {
   ctx = {
     subjects: new DynamoSubjectStore(doc, TABLE),
     scopes: new DynamoScopeStore(doc, TABLE),
-    publisher: { publish: async (a) => void published.push(a) },
+    publisher: { dispatch: async (entry) => void published.push(entry.alert) },
     checkPolicy: defaultCheckPolicy,
     clock: { nowMs: () => Date.now() },
   };

@@ -15,6 +15,7 @@ import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
 import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
 import { memberLine, queryEnvelope, serfEnvelope, userEventEnvelope } from '../support/serf-fixtures';
+import { publishUnrouted } from '../support/unrouted-publisher';
 
 let dynamo: TestDynamo;
 let snsSqs: TestSnsSqs;
@@ -32,7 +33,7 @@ beforeAll(async () => {
   ctx = {
     subjects: new DynamoSubjectStore(doc, TABLE),
     scopes: new DynamoScopeStore(doc, TABLE),
-    publisher: new SnsAlertPublisher(snsSqs.sns, topicArn),
+    publisher: publishUnrouted(new SnsAlertPublisher(snsSqs.sns, topicArn)),
     checkPolicy: defaultCheckPolicy,
     clock: { nowMs: () => Date.now() },
   };

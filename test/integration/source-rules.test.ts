@@ -14,7 +14,7 @@ import { handlerFor, type SourceContext } from '../../lambdas/app/sources';
 import { handleTimer, type TimerWorkerDeps } from '../../lambdas/app/timer-worker';
 import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import type { Timer } from '../../lambdas/domain/rules/episodes';
+import type { Timer } from '../../lambdas/domain/rules/outbox';
 import type { RuleSpec } from '../../lambdas/domain/rules/types';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Envelope } from '../../lambdas/domain/types';

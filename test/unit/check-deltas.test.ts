@@ -47,7 +47,7 @@ describe('delta envelopes', () => {
       sources: {
         subjects: { get: unused, getMany: unused, put: unused, claimPending: unused, clearPending: unused },
         scopes: { getScope: async () => ({ watermark: 0, active: new Set<string>() }), updateScope: unused },
-        publisher: { publish: unused },
+        publisher: { dispatch: unused },
         checkPolicy: defaultCheckPolicy,
         clock: { nowMs: () => Date.now() },
       },

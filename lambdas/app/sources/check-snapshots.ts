@@ -17,7 +17,7 @@ import { checkAlert } from '../../domain/consul/check-alerts';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import { MaintenanceSet, maintenanceTargetOfCheckSubject, type MaintenanceTarget } from '../../domain/consul/maintenance';
 import type { CheckObservation } from '../../domain/types';
-import type { AlertPublisher, Clock, ScopeStore, SubjectRecord, SubjectStore } from '../ports';
+import type { Clock, OutboxPublisher, ScopeStore, SubjectRecord, SubjectStore } from '../ports';
 import { TransitionEngine, type Decision, type Outcome } from '../transition-engine';
 import { mapLimit } from '../concurrency';
 import { routeDecision } from './routing';
@@ -28,7 +28,7 @@ const REMOVED_RETENTION_SECONDS = 30 * 24 * 3600;
 export interface SnapshotDeps {
   subjects: SubjectStore;
   scopes: ScopeStore;
-  publisher: AlertPublisher;
+  publisher: OutboxPublisher;
   policy: CheckAlertPolicy;
   /** Alert rules (tocsin.yaml): routing, `for`, `repeat`, resolved notices. Absent: alerts go out unrouted. */
   rules?: RuleSet;

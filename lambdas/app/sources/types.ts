@@ -3,12 +3,12 @@ import type { Rejection } from '../../domain/input-errors';
 import type { CheckAlertPolicy } from '../../domain/consul/check-transitions';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import type { Envelope } from '../../domain/types';
-import type { AlertPublisher, Clock, ScopeStore, SubjectStore } from '../ports';
+import type { Clock, OutboxPublisher, ScopeStore, SubjectStore } from '../ports';
 
 export interface SourceContext {
   subjects: SubjectStore;
   scopes: ScopeStore;
-  publisher: AlertPublisher;
+  publisher: OutboxPublisher;
   clock: Clock;
   checkPolicy: CheckAlertPolicy;
   /**

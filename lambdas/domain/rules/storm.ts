@@ -6,7 +6,7 @@
  */
 import { alertId } from '../alert-id';
 import type { Alert, Severity } from '../types';
-import type { DigestTimer } from './episodes';
+import type { DigestTimer } from './outbox';
 import type { GroupingSpec } from './types';
 
 /** Lines listed in a digest; the rest are counted. */
