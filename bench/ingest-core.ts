@@ -5,9 +5,9 @@
  * (lambdas/domain/rules) - against JSON.parse of the same bytes. process.cpuUsage()
  * over many iterations, the two interleaved in blocks.
  */
-import { processCheckSnapshot, type SnapshotDeps } from '../lambdas/app/check-snapshots';
-import { defaultCheckPolicy, type CheckAlertPolicy } from '../lambdas/domain/check-transitions';
-import { normalizeChecks } from '../lambdas/domain/consul-checks';
+import { processCheckSnapshot, type SnapshotDeps } from '../lambdas/app/sources/check-snapshots';
+import { defaultCheckPolicy, type CheckAlertPolicy } from '../lambdas/domain/consul/check-transitions';
+import { normalizeChecks } from '../lambdas/domain/consul/checks';
 import { normalizeConfig } from '../lambdas/domain/rules/config';
 import { compileRules, evaluateRules } from '../lambdas/domain/rules/evaluate';
 import type { MatchFacts } from '../lambdas/domain/rules/types';
@@ -74,7 +74,7 @@ export async function ingestCore(opts: { iterations: number; blocks: number }): 
   };
   const subjects = new MemorySubjectStore();
   const scopes = new MemoryScopeStore();
-  const deps: SnapshotDeps = { subjects, scopes, publisher: { publish: async () => undefined }, policy, clock: { nowMs: () => Date.now() } };
+  const deps: SnapshotDeps = { subjects, scopes, publisher: { dispatch: async () => undefined }, policy, clock: { nowMs: () => Date.now() } };
   const input = (text: string) => ({ cluster: 'bench', scope: 'checks', observations: normalizeChecks(JSON.parse(text)).observations });
 
   const steady = cluster2000();

@@ -2,7 +2,7 @@
  * Deltas for Consul `checks` watches. Consul hands the handler the whole list every
  * time (2,000 checks is ~1 MB); usually one check changed. The shim remembers, per
  * cluster and scope, each check's ModifyIndex as of its last successful send, and sends
- * only what changed since then (Envelope.delta, body per lambdas/domain/check-deltas.ts)
+ * only what changed since then (Envelope.delta, body per lambdas/domain/consul/check-deltas.ts)
  * plus `base`, the highest ModifyIndex of that last snapshot.
  *
  * Why a lost or refused delta cannot leave the backend wrong:
@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Envelope } from '../../lambdas/domain/types';
-import type { CheckDeltaBody } from '../../lambdas/domain/check-deltas';
+import type { CheckDeltaBody } from '../../lambdas/domain/consul/check-deltas';
 import type { Outcome, Transport } from './transport';
 
 /** node -> checkId -> ModifyIndex */

@@ -37,14 +37,14 @@ export class MemorySubjectStore implements SubjectStore {
 
   async claimPending(cluster: string, subject: string, alertId: string, nowMs: number, leaseUntil: number): Promise<boolean> {
     const rec = this.items.get(this.k(cluster, subject))?.record;
-    if (!rec?.pending || rec.pending.alert.id !== alertId || rec.pending.leaseUntil > nowMs) return false;
+    if (!rec?.pending || rec.pending.entry.alert.id !== alertId || rec.pending.leaseUntil > nowMs) return false;
     rec.pending = { ...rec.pending, leaseUntil };
     return true;
   }
 
   async clearPending(cluster: string, subject: string, alertId: string): Promise<void> {
     const rec = this.items.get(this.k(cluster, subject))?.record;
-    if (rec?.pending?.alert.id === alertId) delete rec.pending;
+    if (rec?.pending?.entry.alert.id === alertId) delete rec.pending;
   }
 
   snapshot(): Map<string, Item> {

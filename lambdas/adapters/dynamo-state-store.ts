@@ -1,9 +1,8 @@
 /** SubjectStore and ScopeStore on DynamoDB (single table, see STATE_TABLE). */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PendingAlert, ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
-import type { Alert } from '../domain/types';
-import { decodeBody, encodeBody } from './subject-record-codec';
+import type { ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
+import { decodeSubjectBody, encodeSubjectBody, outboxEntry, type StoredOutbox } from './subject-record-codec';
 import { STATE_TABLE } from '../commons/topology';
 import { sleep } from '../app/concurrency';
 
@@ -25,25 +24,25 @@ export function isConditionFailure(err: unknown): boolean {
 }
 
 /**
- * A subject item: `body` (state and outbox alert, subject-record-codec.ts), `rev`, and
- * while an alert is pending `pendingId` and `lease` (epoch ms). Items written before the
- * codec hold `state` and `pending` (with `leaseUntil`) as maps; they are still read, and
- * the next write replaces them.
+ * A subject item: `body` (state and outbox entry, subject-record-codec.ts), `rev`, and
+ * while an entry is pending `pendingId` (its alert's id) and `lease` (epoch ms). Items
+ * written before the codec hold `state` and `pending` (the stored outbox entry as `alert`,
+ * with `leaseUntil`) as maps; they are still read, and the next write replaces them.
  */
 function toRecord<S>(item: Record<string, unknown>): SubjectRecord<S> {
   const rev = item.rev as number;
   if (item.body instanceof Uint8Array) {
-    const { state, alert } = decodeBody(item.body);
+    const { state, outbox } = decodeSubjectBody(item.body);
     const record: SubjectRecord<S> = { state: state as S, rev };
     const pendingId = item.pendingId as string | undefined;
-    if (pendingId !== undefined && (alert as Alert | undefined)?.id === pendingId) {
-      record.pending = { alert: alert as Alert, leaseUntil: item.lease as number };
+    if (pendingId !== undefined && outbox?.alert.id === pendingId) {
+      record.pending = { entry: outbox, leaseUntil: item.lease as number };
     }
     return record;
   }
   const record: SubjectRecord<S> = { state: item.state as S, rev };
-  const legacy = item.pending as PendingAlert | undefined;
-  if (legacy) record.pending = { alert: legacy.alert, leaseUntil: typeof item.lease === 'number' ? item.lease : legacy.leaseUntil };
+  const legacy = item.pending as { alert: StoredOutbox; leaseUntil: number } | undefined;
+  if (legacy) record.pending = { entry: outboxEntry(legacy.alert), leaseUntil: typeof item.lease === 'number' ? item.lease : legacy.leaseUntil };
   return record;
 }
 
@@ -88,11 +87,11 @@ export class DynamoSubjectStore implements SubjectStore {
     const now = Date.now();
     const item: Record<string, unknown> = {
       ...this.key(cluster, subject),
-      body: encodeBody({ state: next.state, ...(next.pending ? { alert: next.pending.alert } : {}) }),
+      body: encodeSubjectBody(next.state, next.pending?.entry),
       rev: (expectedRev ?? 0) + 1,
     };
     if (next.pending) {
-      item.pendingId = next.pending.alert.id;
+      item.pendingId = next.pending.entry.alert.id;
       item.lease = next.pending.leaseUntil;
     }
     if (next.ttlSeconds !== undefined) item[TTL] = Math.floor(now / 1000) + next.ttlSeconds;

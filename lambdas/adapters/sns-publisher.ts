@@ -1,6 +1,6 @@
-/** AlertPublisher on SNS: one message per alert, a body per protocol, filterable attributes. */
+/** ChannelPublisher on SNS: one message per alert, a body per protocol, filterable attributes. */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { AlertPublisher } from '../app/ports';
+import type { ChannelPublisher } from '../app/dispatcher';
 import { safeText, truncateText } from '../domain/input-limits';
 import { alertAttributes } from '../domain/render';
 import { emailBody, emailSubject } from '../../channels/email/render';
@@ -15,7 +15,7 @@ export const MAX_SNS_MESSAGE_BYTES = 250 * 1024;
 const SHRUNK_DETAIL_CHARS = 400;
 const SHRUNK_TITLE_CHARS = 200;
 
-export class SnsAlertPublisher implements AlertPublisher {
+export class SnsAlertPublisher implements ChannelPublisher {
   constructor(
     private readonly sns: SNSClient,
     private readonly topicArn: string,
@@ -23,8 +23,7 @@ export class SnsAlertPublisher implements AlertPublisher {
     private readonly link?: string | ((alert: Alert) => string | undefined),
   ) {}
 
-  async publish(outboxAlert: Alert): Promise<void> {
-    const { routing: _routing, facts: _facts, ...alert } = outboxAlert; // outbox-only fields are never published
+  async publish(alert: Alert): Promise<void> {
     const attributes: Record<string, { DataType: string; StringValue: string }> = Object.fromEntries(
       // SNS refuses attribute values outside the XML character range, and the SDK cannot
       // encode lone surrogates: either would make this alert unpublishable forever.

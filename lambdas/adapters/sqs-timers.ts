@@ -3,7 +3,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { TimerQueue } from '../app/dispatcher';
 import type { Clock } from '../app/ports';
 import { TIMERS_QUEUE } from '../commons/topology';
-import type { Timer } from '../domain/rules/notify';
+import type { Timer } from '../domain/rules/outbox';
 
 export function delaySeconds(dueAt: number, nowMs: number): number {
   return Math.max(0, Math.min(TIMERS_QUEUE.maxDelaySeconds, Math.ceil((dueAt - nowMs) / 1000)));

@@ -12,8 +12,13 @@
  * The first byte names the encoding. An item written with one encoding must stay readable
  * for as long as items live, so DICTIONARY_V1 never changes: a better dictionary becomes
  * version 2, and version 1 stays decodable (the golden test in test/unit pins it).
+ *
+ * The outbox entry is stored flat, as it always was: the alert's fields, then `facts` and
+ * `routing` (storedOutbox / outboxEntry below).
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { OutboxEntry } from '../domain/rules/outbox';
+import type { Alert } from '../domain/types';
 
 export interface StoredBody {
   state: unknown;
@@ -54,4 +59,26 @@ export function decodeBody(bytes: Uint8Array): StoredBody {
   if (buf[0] !== V1) throw new Error(`subject item encoded with unknown version ${buf[0]}: written by a newer tocsin?`);
   const json = inflateRawSync(buf.subarray(1), { dictionary: DICTIONARY_V1, maxOutputLength: MAX_BODY_BYTES });
   return JSON.parse(json.toString('utf8')) as StoredBody;
+}
+
+/** An outbox entry as items store it: the alert's own fields, then `facts` and `routing`. */
+export type StoredOutbox = Alert & Pick<OutboxEntry, 'facts' | 'routing'>;
+
+export function storedOutbox(entry: OutboxEntry): StoredOutbox {
+  return { ...entry.alert, ...(entry.facts ? { facts: entry.facts } : {}), ...(entry.routing ? { routing: entry.routing } : {}) };
+}
+
+export function outboxEntry(stored: StoredOutbox): OutboxEntry {
+  const { facts, routing, ...alert } = stored;
+  return { alert, ...(facts ? { facts } : {}), ...(routing ? { routing } : {}) };
+}
+
+/** A subject's state and outbox entry in the `body` attribute. */
+export function encodeSubjectBody(state: unknown, outbox: OutboxEntry | undefined): Uint8Array {
+  return encodeBody({ state, ...(outbox ? { alert: storedOutbox(outbox) } : {}) });
+}
+
+export function decodeSubjectBody(bytes: Uint8Array): { state: unknown; outbox?: OutboxEntry } {
+  const { state, alert } = decodeBody(bytes);
+  return { state, ...(alert ? { outbox: outboxEntry(alert as StoredOutbox) } : {}) };
 }

@@ -5,7 +5,7 @@
  * (`httpApi`, application-http.ts), the timers worker (`timerWorker`), the dispatcher. Ports are read when first
  * needed, so a function that serves only timers never builds the ingest side's adapters.
  */
-import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/check-transitions';
+import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/check-transitions';
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher, type SilenceReader, type StormGate, type TimerQueue } from './dispatcher';

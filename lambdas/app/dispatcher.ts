@@ -1,18 +1,22 @@
 /**
- * The AlertPublisher the transition engine calls: executes an alert's routing (see
- * domain/rules/notify.ts). Timers first (idempotent: a timer re-checks the stored
+ * The OutboxPublisher the transition engine calls: carries out an outbox entry's routing
+ * (see domain/rules/episodes.ts). Timers first (idempotent: a timer re-checks the stored
  * episode when it fires), then one message per delivery, after silences and storm
- * grouping. Alerts that arrive without routing (a source that does not call
- * routeAlert) are routed here, momentarily: channels, severity, suppress, silences
- * and grouping apply; `for`, `repeat` and episodes need the source's cooperation.
+ * grouping. Entries that arrive without routing (no rules when the source decided) are
+ * routed here, momentarily: channels, severity, suppress, silences and grouping apply;
+ * `for`, `repeat` and episodes need the source's cooperation.
  */
-import { alertFacts, routeAlert, type DigestTimer, type Timer } from '../domain/rules/notify';
+import { alertFacts, routeAlert } from '../domain/rules/episodes';
 import type { RuleSet } from '../domain/rules/evaluate';
 import { silenced, type Silence } from '../domain/rules/silences';
+import type { DigestTimer, OutboxEntry, Timer } from '../domain/rules/outbox';
 import type { Alert } from '../domain/types';
-import type { AlertPublisher, Clock } from './ports';
+import type { Clock, OutboxPublisher } from './ports';
 
-/** Publishes one message for the alert's `channels` (SNS: the channels message attribute). */
+/**
+ * Publishes one message: a published alert, for its `channels` (SNS: the channels message
+ * attribute). What the dispatcher and the digest sender call, never the engine.
+ */
 export interface ChannelPublisher {
   publish(alert: Alert): Promise<void>;
 }
@@ -49,25 +53,26 @@ export interface DispatcherDeps {
   logger?: DispatcherLogger;
 }
 
-export class Dispatcher implements AlertPublisher {
+export class Dispatcher implements OutboxPublisher {
   constructor(private readonly deps: DispatcherDeps) {}
 
-  async publish(alert: Alert): Promise<void> {
+  async dispatch(entry: OutboxEntry): Promise<void> {
     const nowMs = this.deps.clock.nowMs();
-    const carrier = alert.routing ? alert : routeAlert({ rules: this.deps.rules, alert, subject: '', previous: undefined, momentary: true, nowMs }).alert;
-    if (!carrier?.routing) {
+    const { alert } = entry;
+    const routed = entry.routing ? entry : routeAlert({ rules: this.deps.rules, alert, subject: '', previous: undefined, momentary: true, nowMs }).outbox;
+    if (!routed?.routing) {
       this.deps.logger?.info('alert routed nowhere', { id: alert.id, cluster: alert.cluster, kind: alert.kind });
       return;
     }
-    const { deliveries, timers } = carrier.routing;
+    const { deliveries, timers } = routed.routing;
     for (const timer of timers) await this.deps.timers.schedule(timer);
     if (deliveries.length === 0) return;
 
-    const facts = carrier.facts ?? alertFacts(carrier);
+    const facts = routed.facts ?? alertFacts(alert);
     if (this.deps.silences) {
-      const muting = silenced(await this.deps.silences.forCluster(carrier.cluster), facts, nowMs);
+      const muting = silenced(await this.deps.silences.forCluster(alert.cluster), facts, nowMs);
       if (muting) {
-        this.deps.logger?.info('alert silenced', { id: carrier.id, cluster: carrier.cluster, silence: muting.id });
+        this.deps.logger?.info('alert silenced', { id: alert.id, cluster: alert.cluster, silence: muting.id });
         return;
       }
     }
@@ -78,7 +83,7 @@ export class Dispatcher implements AlertPublisher {
           admitted.push(channel);
           continue;
         }
-        const gate = await this.deps.storm.admit(carrier.cluster, channel, delivery.alert, nowMs);
+        const gate = await this.deps.storm.admit(alert.cluster, channel, delivery.alert, nowMs);
         if (gate.verdict === 'deliver') {
           admitted.push(channel);
         } else if (gate.digest) {

@@ -4,7 +4,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { CONSUL_HTTP, HEADERS, LIMITS, REPLAYED, ROUTES, LOG_EVENTS } from '../commons/topology';
-import { InputError } from '../domain/consul-checks';
+import { InputError } from '../domain/input-errors';
 import { parseEnvelope } from '../domain/envelope';
 import { jsonDepthExceeds } from '../domain/input-limits';
 import { bearerToken } from '../domain/consul/tokens';

@@ -1,10 +1,10 @@
 /** Ports: what the application needs from the outside world. Adapters implement them. */
-import type { Alert } from '../domain/types';
+import type { OutboxEntry } from '../domain/rules/outbox';
 
-/** An alert recorded with its transition but not yet known to be published. */
-export interface PendingAlert {
-  alert: Alert;
-  /** Epoch ms until which the writer that claimed it is publishing it. */
+/** An outbox entry recorded with its transition but not yet known to be dispatched. */
+export interface PendingEntry {
+  entry: OutboxEntry;
+  /** Epoch ms until which the writer that claimed it is dispatching it. */
   leaseUntil: number;
 }
 
@@ -15,12 +15,12 @@ export interface PendingAlert {
 export interface SubjectRecord<S> {
   state: S;
   rev: number;
-  pending?: PendingAlert;
+  pending?: PendingEntry;
 }
 
 export interface SubjectWrite<S> {
   state: S;
-  pending?: PendingAlert;
+  pending?: PendingEntry;
   /** Let DynamoDB's TTL delete the item after this many seconds. */
   ttlSeconds?: number;
 }
@@ -62,8 +62,13 @@ export interface ScopeStore {
   updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void>;
 }
 
-export interface AlertPublisher {
-  publish(alert: Alert): Promise<void>;
+/**
+ * The transition engine's publisher: carries out an outbox entry (the Dispatcher: rules,
+ * silences, storm grouping, timers). Not a ChannelPublisher, on purpose: one of those in
+ * its place would publish every alert unrouted and unsilenced.
+ */
+export interface OutboxPublisher {
+  dispatch(entry: OutboxEntry): Promise<void>;
 }
 
 /**

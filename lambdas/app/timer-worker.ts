@@ -5,13 +5,14 @@
  * the storm digest of a (cluster, channel, window). A timer more than a second early
  * (SQS delays stop at 900 s) is put back for the rest of its delay.
  */
-import type { DigestTimer, Episodic, SubjectTimer, Timer } from '../domain/rules/notify';
-import { fireTimer } from '../domain/rules/notify';
+import type { DigestTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
+import type { Episodic } from '../domain/rules/episodes';
+import { fireTimer } from '../domain/rules/episodes';
 import { digestAlert, DIGEST_MAX_LINES, type FoldedAlert } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
-import type { Alert } from '../domain/types';
+import type { OutboxEntry } from '../domain/rules/outbox';
 import type { ChannelPublisher, TimerQueue } from './dispatcher';
-import type { AlertPublisher, Clock, SubjectStore } from './ports';
+import type { Clock, OutboxPublisher, SubjectStore } from './ports';
 import { TransitionEngine } from './transition-engine';
 
 export interface DigestStore {
@@ -23,7 +24,7 @@ export interface DigestStore {
 export interface TimerWorkerDeps {
   subjects: SubjectStore;
   /** The dispatcher: silences and storm grouping apply to delayed notifications too. */
-  publisher: AlertPublisher;
+  publisher: OutboxPublisher;
   /** Digests go straight to their channel. */
   channels: ChannelPublisher;
   timers: TimerQueue;
@@ -58,14 +59,14 @@ export async function handleTimer(deps: TimerWorkerDeps, timer: Timer): Promise<
 
 async function fireSubjectTimer(deps: TimerWorkerDeps, timer: SubjectTimer): Promise<TimerOutcome> {
   const engine = new TransitionEngine(deps);
-  let fired: Alert | undefined;
+  let fired: OutboxEntry | undefined;
   const outcome = await engine.apply<Episodic & Record<string, unknown>>(timer.cluster, timer.subject, (prev) => {
     fired = undefined;
     if (!prev) return { kind: 'ignore' };
     const out = fireTimer(timer, prev.state.episode, deps.clock.nowMs());
-    if (!out.alert) return { kind: 'ignore' };
-    fired = out.alert;
-    return { kind: 'write', state: { ...prev.state, episode: out.episode }, alert: out.alert };
+    if (!out.outbox) return { kind: 'ignore' };
+    fired = out.outbox;
+    return { kind: 'write', state: { ...prev.state, episode: out.episode }, outbox: out.outbox };
   });
   if (outcome === 'unsettled') throw new TimerNotSettled(`timer ${timer.kind} ${timer.subject}: ${engine.errors.join('; ')}`);
   return fired && outcome === 'published' ? 'notified' : 'stale';

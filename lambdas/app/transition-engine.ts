@@ -1,22 +1,22 @@
 /**
  * Exactly-once alerts for any subject: the decision is pure (domain), the write is a
  * compare-and-set on the subject's revision, and the alert travels with the write as
- * a pending outbox entry until SNS accepted it. Concurrent or repeated deliveries of
+ * a pending outbox entry until it was dispatched. Concurrent or repeated deliveries of
  * one change converge on one write, hence one alert; a failed publish is retried by
  * the next delivery, under a lease so that two retries do not both publish.
  */
-import type { Alert } from '../domain/types';
-import type { AlertPublisher, Clock, PendingAlert, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
+import type { OutboxEntry } from '../domain/rules/outbox';
+import type { Clock, OutboxPublisher, PendingEntry, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
 import { sleep } from './concurrency';
 
-export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; alert?: Alert; ttlSeconds?: number };
+export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; outbox?: OutboxEntry; ttlSeconds?: number };
 
 /** none: nothing to do; written: state changed, no alert; published; unsettled: retry later. */
 export type Outcome = 'none' | 'written' | 'published' | 'unsettled';
 
 export interface EngineDeps {
   subjects: SubjectStore;
-  publisher: AlertPublisher;
+  publisher: OutboxPublisher;
   clock: Clock;
   /** How long a writer may hold a pending alert before another takes over. */
   leaseMs?: number;
@@ -72,7 +72,7 @@ export class TransitionEngine {
       if (decision.kind === 'ignore') return 'none';
       const next: SubjectWrite<S> = { state: decision.state };
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
-      if (decision.alert) next.pending = { alert: decision.alert, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
+      if (decision.outbox) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
       if (await store.put(cluster, subject, record?.rev, next)) {
         return next.pending ? this.publish(cluster, subject, next.pending) : 'written';
       }
@@ -82,11 +82,11 @@ export class TransitionEngine {
     return 'unsettled';
   }
 
-  /** Publishes the pending alert this engine holds the lease of. */
-  private async publish(cluster: string, subject: string, held: PendingAlert): Promise<'published' | 'unsettled'> {
-    const { alert } = held;
+  /** Publishes the pending entry this engine holds the lease of. */
+  private async publish(cluster: string, subject: string, held: PendingEntry): Promise<'published' | 'unsettled'> {
+    const { alert } = held.entry;
     try {
-      await this.deps.publisher.publish(alert);
+      await this.deps.publisher.dispatch(held.entry);
     } catch (err) {
       this.errors.push(`publish ${alert.id}: ${(err as Error).message}`);
       await this.releaseLease(cluster, subject, held);
@@ -109,9 +109,9 @@ export class TransitionEngine {
    * at once rather than after the lease: a claim whose "now" is our own lease end succeeds
    * only while nobody else has claimed the alert since, and sets the lease to now.
    */
-  private async releaseLease(cluster: string, subject: string, held: PendingAlert): Promise<void> {
+  private async releaseLease(cluster: string, subject: string, held: PendingEntry): Promise<void> {
     try {
-      await this.deps.subjects.claimPending(cluster, subject, held.alert.id, held.leaseUntil, this.deps.clock.nowMs());
+      await this.deps.subjects.claimPending(cluster, subject, held.entry.alert.id, held.leaseUntil, this.deps.clock.nowMs());
     } catch {
       // The lease then simply runs out.
     }
@@ -121,11 +121,11 @@ export class TransitionEngine {
   private async settle<S>(cluster: string, subject: string, record: SubjectRecord<S>): Promise<SubjectRecord<S> | 'unsettled'> {
     let current: SubjectRecord<S> | undefined = record;
     for (let wait = 0; current?.pending; wait++) {
-      const { alert, leaseUntil } = current.pending;
+      const { entry, leaseUntil } = current.pending;
       const now = this.deps.clock.nowMs();
       const lease = now + this.leaseMs;
-      if (leaseUntil <= now && (await this.deps.subjects.claimPending(cluster, subject, alert.id, now, lease))) {
-        if ((await this.publish(cluster, subject, { alert, leaseUntil: lease })) === 'unsettled') return 'unsettled';
+      if (leaseUntil <= now && (await this.deps.subjects.claimPending(cluster, subject, entry.alert.id, now, lease))) {
+        if ((await this.publish(cluster, subject, { entry, leaseUntil: lease })) === 'unsettled') return 'unsettled';
         const { pending: _published, ...rest } = current;
         return rest;
       }

@@ -1,6 +1,6 @@
 /** Validate the shim's envelope: types and lengths per field, with a reason a human can act on. */
 import type { Envelope, Source } from './types';
-import { InputError } from './consul-checks';
+import { InputError } from './input-errors';
 import { wellFormed } from './input-limits';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;

@@ -55,7 +55,7 @@ export interface Envelope {
   env?: Record<string, string>;
   /**
    * Consul `checks` watches only. When true, `body` is not the whole list but what changed
-   * since the snapshot this sender last delivered (lambdas/domain/check-deltas.ts), and
+   * since the snapshot this sender last delivered (lambdas/domain/consul/check-deltas.ts), and
    * `base` is that snapshot's highest ModifyIndex. The API answers 409 `{"needFull": true}`
    * when it cannot apply the delta (no baseline for the scope, or `base` ahead of what it
    * has processed); the sender then sends the whole list. Absent: a whole snapshot.
@@ -90,7 +90,7 @@ export type Severity = 'critical' | 'warning' | 'info';
 /** Firing alerts announce a problem; resolved ones say it is over. */
 export type AlertState = 'firing' | 'resolved';
 
-/** What the pipeline publishes: one per real change. */
+/** What the pipeline publishes: one per real change. Its outbox entry (rules/outbox.ts) adds facts and routing. */
 export interface Alert {
   /** Deterministic: the same change always yields the same id. */
   id: string;
@@ -114,7 +114,7 @@ export interface Alert {
   since?: string;
   /** Ordered key/value facts for the body (check type, output excerpt ...). */
   details: Array<[string, string]>;
-  /** Channels this message is for (set by the dispatcher; the `channels` message attribute). */
+  /** Channels this message is for (set when it is published; the `channels` message attribute). */
   channels?: string[];
   /** Rules that routed it ("default" when none matched). */
   rules?: string[];
@@ -122,8 +122,4 @@ export interface Alert {
   reminder?: number;
   /** A storm digest: this many notifications of the window folded into this one. */
   digest?: { count: number; windowStart: string; windowSeconds: number };
-  /** Outbox only: what rules and silences match on (never published). */
-  facts?: import('./rules/types').MatchFacts;
-  /** Outbox only: deliveries and timers planned by the rules (never published). */
-  routing?: import('./rules/notify').Routing;
 }

@@ -8,7 +8,7 @@ import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dyn
 import { consulChecks } from '../../lambdas/app/sources/consul-checks';
 import type { SourceContext } from '../../lambdas/app/sources';
 import { parseEnvelope } from '../../lambdas/domain/envelope';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import type { Alert, Envelope } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
@@ -26,7 +26,7 @@ beforeAll(async () => {
   ctx = {
     subjects: new DynamoSubjectStore(doc, TABLE),
     scopes: new DynamoScopeStore(doc, TABLE),
-    publisher: { publish: async (a) => void published.push(a) },
+    publisher: { dispatch: async (entry) => void published.push(entry.alert) },
     checkPolicy: defaultCheckPolicy,
     clock: { nowMs: () => Date.now() },
   };

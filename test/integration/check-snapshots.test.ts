@@ -6,21 +6,21 @@ import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
-import { processCheckSnapshot, type SnapshotDeps } from '../../lambdas/app/check-snapshots';
-import type { AlertPublisher } from '../../lambdas/app/ports';
-import { normalizeChecks } from '../../lambdas/domain/consul-checks';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { processCheckSnapshot, type SnapshotDeps } from '../../lambdas/app/sources/check-snapshots';
+import type { OutboxPublisher } from '../../lambdas/app/ports';
+import { normalizeChecks } from '../../lambdas/domain/consul/checks';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
 import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
 import { healthCheck, largeSnapshot, type HealthCheckFixture } from '../support/consul-fixtures';
+import { publishUnrouted } from '../support/unrouted-publisher';
 
 let dynamo: TestDynamo;
 let snsSqs: TestSnsSqs;
 let deps: SnapshotDeps;
-let publisher: SnsAlertPublisher;
 let queueUrl: string;
 const TABLE = 'tocsin-it-checks';
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await ensureStateTable(client, TABLE);
   const topicArn = await createTopic(snsSqs.sns, 'it-alerts');
   queueUrl = await subscribeQueue(snsSqs.sns, snsSqs.sqs, topicArn, 'it-subscriber');
-  publisher = new SnsAlertPublisher(snsSqs.sns, topicArn);
+  const publisher = publishUnrouted(new SnsAlertPublisher(snsSqs.sns, topicArn));
   deps = { subjects: new DynamoSubjectStore(doc, TABLE), scopes: new DynamoScopeStore(doc, TABLE), publisher, policy: defaultCheckPolicy, clock: { nowMs: () => Date.now() } };
 }, 120000);
 
@@ -106,7 +106,7 @@ describe(`check snapshots (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'
 
   it('keeps an alert whose publish failed, and the retry publishes it exactly once', async () => {
     const cluster = newCluster();
-    const failing: AlertPublisher = { publish: async () => Promise.reject(new Error('SNS unavailable')) };
+    const failing: OutboxPublisher = { dispatch: async () => Promise.reject(new Error('SNS unavailable')) };
     const snapshot = [healthCheck({ CheckID: 'f', Status: 'critical', ModifyIndex: 7 })];
     const failed = await run(cluster, snapshot, { publisher: failing, leaseMs: 0 });
     expect(failed).toMatchObject({ transitions: 1, alertsPublished: 0, unsettled: 1 });

@@ -14,7 +14,7 @@ import { DynamoReplayGuard } from '../../lambdas/adapters/dynamo-replay-guard';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
@@ -22,6 +22,7 @@ import { healthCheck, type HealthCheckFixture } from '../support/consul-fixtures
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
 import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
 import { checksEnvelope, signedEnvelope } from '../support/signed-requests';
+import { publishUnrouted } from '../support/unrouted-publisher';
 
 const KEY = 'faults-cluster-key';
 const TABLE = 'tocsin-it-faults';
@@ -106,7 +107,7 @@ function makeHandler(leaseMs?: number): (req: HttpRequest) => Promise<HttpRespon
     sources: {
       subjects: new DynamoSubjectStore(faultyDoc(doc), TABLE),
       scopes: new DynamoScopeStore(faultyDoc(doc), TABLE),
-      publisher: new SnsAlertPublisher(faultySns(snsSqs.sns), topicArn),
+      publisher: publishUnrouted(new SnsAlertPublisher(faultySns(snsSqs.sns), topicArn)),
       checkPolicy: defaultCheckPolicy,
       clock: { nowMs: () => Date.now() },
       ...(leaseMs !== undefined ? { leaseMs } : {}),

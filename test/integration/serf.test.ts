@@ -8,13 +8,14 @@ import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dyn
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import type { SourceContext } from '../../lambdas/app/sources';
 import { handlerFor } from '../../lambdas/app/sources';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert, Envelope } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
 import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
 import { memberLine, queryEnvelope, serfEnvelope, userEventEnvelope } from '../support/serf-fixtures';
+import { publishUnrouted } from '../support/unrouted-publisher';
 
 let dynamo: TestDynamo;
 let snsSqs: TestSnsSqs;
@@ -32,7 +33,7 @@ beforeAll(async () => {
   ctx = {
     subjects: new DynamoSubjectStore(doc, TABLE),
     scopes: new DynamoScopeStore(doc, TABLE),
-    publisher: new SnsAlertPublisher(snsSqs.sns, topicArn),
+    publisher: publishUnrouted(new SnsAlertPublisher(snsSqs.sns, topicArn)),
     checkPolicy: defaultCheckPolicy,
     clock: { nowMs: () => Date.now() },
   };

@@ -6,15 +6,15 @@
  * moving it past their due time, as the SQS delay queue would.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDigestStore } from '../../lambdas/adapters/dynamo-notify-store';
+import { DynamoDigestStore } from '../../lambdas/adapters/dynamo-storm-store';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { Dispatcher } from '../../lambdas/app/dispatcher';
 import { handlerFor, type SourceContext } from '../../lambdas/app/sources';
 import { handleTimer, type TimerWorkerDeps } from '../../lambdas/app/timer-worker';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import type { Timer } from '../../lambdas/domain/rules/notify';
+import type { Timer } from '../../lambdas/domain/rules/outbox';
 import type { RuleSpec } from '../../lambdas/domain/rules/types';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Envelope } from '../../lambdas/domain/types';

@@ -20,7 +20,7 @@ import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';
 import { HEADERS, LIMITS, LOG_EVENTS, ROUTES } from '../../lambdas/commons/topology';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { healthCheck } from '../support/consul-fixtures';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
@@ -28,6 +28,7 @@ import { ingestHarness, TOPIC_ARN } from '../support/ingest-harness';
 import { signedRaw } from '../support/signed-requests';
 import { SOURCE_HANDLERS } from '../../lambdas/app/sources';
 import { strictSnsClient } from '../support/strict-fakes';
+import { publishUnrouted } from '../support/unrouted-publisher';
 
 const SEED = Number(process.env.TOCSIN_FUZZ_SEED ?? 0x7a115eed) >>> 0;
 const CASES = Number(process.env.TOCSIN_FUZZ_CASES ?? 3000);
@@ -461,7 +462,7 @@ describe('hostile observations through the real DynamoDB adapters', () => {
       sources: {
         subjects: new DynamoSubjectStore(doc, table),
         scopes: new DynamoScopeStore(doc, table),
-        publisher: new SnsAlertPublisher(sns.client, TOPIC_ARN),
+        publisher: publishUnrouted(new SnsAlertPublisher(sns.client, TOPIC_ARN)),
         checkPolicy: defaultCheckPolicy,
         clock: { nowMs: () => Date.now() },
       },

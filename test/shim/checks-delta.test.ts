@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Envelope } from '../../lambdas/domain/types';
-import type { CheckDeltaBody } from '../../lambdas/domain/check-deltas';
+import type { CheckDeltaBody } from '../../lambdas/domain/consul/check-deltas';
 import { goJsonLine, healthCheck, type HealthCheckFixture } from '../support/consul-fixtures';
 import { CLUSTER, consulEnv, ensureBuilt, queued, readJson, runShim, startApi, tempDir, type FakeApi } from './helpers';
 

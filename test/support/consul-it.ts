@@ -8,12 +8,13 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { handlerFor, type SourceContext, type SourceResult } from '../../lambdas/app/sources';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert, Envelope } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { startTestDynamo, type TestDynamo } from './dynamodb';
 import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from './fauxqs';
+import { publishUnrouted } from './unrouted-publisher';
 
 export interface ConsulIt {
   dynamo: TestDynamo;
@@ -38,7 +39,7 @@ export async function startConsulIt(table: string): Promise<ConsulIt> {
   const ctx: SourceContext = {
     subjects: new DynamoSubjectStore(doc, table),
     scopes: new DynamoScopeStore(doc, table),
-    publisher: new SnsAlertPublisher(snsSqs.sns, topicArn),
+    publisher: publishUnrouted(new SnsAlertPublisher(snsSqs.sns, topicArn)),
     checkPolicy: defaultCheckPolicy,
     clock: { nowMs: () => Date.now() },
   };

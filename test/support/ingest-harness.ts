@@ -4,8 +4,9 @@ import type { Clock, ReplayGuard } from '../../lambdas/app/ports';
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { StrictMemoryStore, strictSnsClient, type StrictSns } from './strict-fakes';
+import { publishUnrouted } from './unrouted-publisher';
 
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:tocsin-alerts';
 
@@ -27,7 +28,7 @@ export function ingestHarness(opts: { keys: Record<string, string>; clock?: Cloc
     sources: {
       subjects: store,
       scopes: store,
-      publisher: new SnsAlertPublisher(sns.client, TOPIC_ARN),
+      publisher: publishUnrouted(new SnsAlertPublisher(sns.client, TOPIC_ARN)),
       checkPolicy: defaultCheckPolicy,
       clock: opts.clock ?? { nowMs: () => Date.now() },
       ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),

@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type {
-  PendingAlert,
+  PendingEntry,
   ReplayGuard,
   ScopeRecord,
   ScopeStore,
@@ -21,6 +21,7 @@ import type {
   SubjectWrite,
 } from '../../lambdas/app/ports';
 import { keys } from '../../lambdas/adapters/dynamo-state-store';
+import { storedOutbox } from '../../lambdas/adapters/subject-record-codec';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 
@@ -66,7 +67,7 @@ export function checkDynamoItem(pk: string, sk: string, attributes: Record<strin
 interface Item {
   state: unknown;
   rev: number;
-  pending?: PendingAlert;
+  pending?: PendingEntry;
 }
 
 /** One in-memory "table": subjects, scopes and replay records, with DynamoDB's limits. */
@@ -100,7 +101,8 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
     const item: Item = { state: next.state, rev: (expectedRev ?? 0) + 1, ...(next.pending ? { pending: next.pending } : {}) };
     // Checked as plain maps, stricter than the adapter's compressed body: what the domain hands
     // over must stay storable (and publishable) text whatever the encoding.
-    checkDynamoItem(pk, sk, { ...item, ...(next.pending ? { pendingId: next.pending.alert.id } : {}) });
+    const { pending } = next;
+    checkDynamoItem(pk, sk, { state: item.state, rev: item.rev, ...(pending ? { pending: { alert: storedOutbox(pending.entry), leaseUntil: pending.leaseUntil }, pendingId: pending.entry.alert.id } : {}) });
     const current = this.subjects.get(`${pk}|${sk}`);
     if (expectedRev === undefined ? current !== undefined : !current || current.rev !== expectedRev || current.pending) return false;
     this.subjects.set(`${pk}|${sk}`, structuredClone(item));
@@ -109,14 +111,14 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
 
   async claimPending(cluster: string, subject: string, alertId: string, nowMs: number, leaseUntil: number): Promise<boolean> {
     const item = this.subjects.get(this.sk(cluster, subject).join('|'));
-    if (!item?.pending || item.pending.alert.id !== alertId || item.pending.leaseUntil > nowMs) return false;
+    if (!item?.pending || item.pending.entry.alert.id !== alertId || item.pending.leaseUntil > nowMs) return false;
     item.pending.leaseUntil = leaseUntil;
     return true;
   }
 
   async clearPending(cluster: string, subject: string, alertId: string): Promise<void> {
     const item = this.subjects.get(this.sk(cluster, subject).join('|'));
-    if (item?.pending?.alert.id === alertId) delete item.pending;
+    if (item?.pending?.entry.alert.id === alertId) delete item.pending;
   }
 
   async getScope(cluster: string, scope: string): Promise<ScopeRecord> {

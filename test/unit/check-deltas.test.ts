@@ -1,8 +1,8 @@
 import { createIngestHandler } from '../../lambdas/app/ingest-http';
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { HEADERS, ROUTES } from '../../lambdas/commons/topology';
-import { normalizeCheckDelta } from '../../lambdas/domain/check-deltas';
-import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
+import { normalizeCheckDelta } from '../../lambdas/domain/consul/check-deltas';
+import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { parseEnvelope } from '../../lambdas/domain/envelope';
 import { sign } from '../../lambdas/domain/signing';
 import { healthCheck } from '../support/consul-fixtures';
@@ -47,7 +47,7 @@ describe('delta envelopes', () => {
       sources: {
         subjects: { get: unused, getMany: unused, put: unused, claimPending: unused, clearPending: unused },
         scopes: { getScope: async () => ({ watermark: 0, active: new Set<string>() }), updateScope: unused },
-        publisher: { publish: unused },
+        publisher: { dispatch: unused },
         checkPolicy: defaultCheckPolicy,
         clock: { nowMs: () => Date.now() },
       },

@@ -5,7 +5,7 @@ import {
   nextCheckState,
   type CheckTransition,
   type StoredCheck,
-} from '../../lambdas/domain/check-transitions';
+} from '../../lambdas/domain/consul/check-transitions';
 import type { CheckObservation } from '../../lambdas/domain/types';
 
 const obs = (status: CheckObservation['status'], modifyIndex: number): CheckObservation => ({

@@ -1,4 +1,4 @@
-import { InputError } from '../../lambdas/domain/consul-checks';
+import { InputError } from '../../lambdas/domain/input-errors';
 import { agentServiceSubject, decideAgentService, normalizeAgentService, type AgentServiceState } from '../../lambdas/domain/consul/agent-service';
 import { agentService, goJsonLine, type AgentServiceFixture } from '../support/consul-fixtures';
 

@@ -1,4 +1,4 @@
-import { InputError } from '../../lambdas/domain/consul-checks';
+import { InputError } from '../../lambdas/domain/input-errors';
 import {
   decideCatalogNode,
   decideCatalogNodeGone,

@@ -1,4 +1,5 @@
-import { normalizeChecks, InputError, MAX_OUTPUT_CHARS } from '../../lambdas/domain/consul-checks';
+import { normalizeChecks, MAX_OUTPUT_CHARS } from '../../lambdas/domain/consul/checks';
+import { InputError } from '../../lambdas/domain/input-errors';
 import { goJsonLine, healthCheck } from '../support/consul-fixtures';
 
 describe('normalizeChecks', () => {

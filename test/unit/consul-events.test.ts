@@ -1,5 +1,5 @@
 import { decideEvent, EVENT_RETENTION_SECONDS, eventSubject, normalizeEvents, type EventRecordState } from '../../lambdas/domain/consul/events';
-import { InputError } from '../../lambdas/domain/consul-checks';
+import { InputError } from '../../lambdas/domain/input-errors';
 import { BINARY_BYTES, eventBuffer, goJsonLine, userEvent } from '../support/consul-fixtures';
 
 const AT = '2026-03-01T10:00:00.000Z';

@@ -1,4 +1,4 @@
-import { InputError } from '../../lambdas/domain/consul-checks';
+import { InputError } from '../../lambdas/domain/input-errors';
 import { decideKvGone, decideKvPresent, MAX_KEY_BYTES, normalizeKey, normalizeKeyprefix, type KvContext, type KvObservation, type KvRecordState } from '../../lambdas/domain/consul/kv';
 import { bytesDigest } from '../../lambdas/domain/consul/payload';
 import { BINARY_BYTES, goJsonLine, kvPair } from '../support/consul-fixtures';

@@ -1,4 +1,4 @@
-import { checkAlert, ttlExpired } from '../../lambdas/domain/check-alerts';
+import { checkAlert, ttlExpired } from '../../lambdas/domain/consul/check-alerts';
 import {
   decideCheck,
   decideCheckRelease,
@@ -7,8 +7,8 @@ import {
   nextCheckState,
   type CheckTransition,
   type StoredCheck,
-} from '../../lambdas/domain/check-transitions';
-import { normalizeChecks } from '../../lambdas/domain/consul-checks';
+} from '../../lambdas/domain/consul/check-transitions';
+import { normalizeChecks } from '../../lambdas/domain/consul/checks';
 import { isMaintenanceCheck, MaintenanceSet, maintenanceTarget, maintenanceTargetOfCheckSubject } from '../../lambdas/domain/consul/maintenance';
 import type { CheckObservation } from '../../lambdas/domain/types';
 import { expiredTtlCheck, goJsonLine, healthCheck, nodeMaintenance, serviceMaintenance, type HealthCheckFixture } from '../support/consul-fixtures';

@@ -1,4 +1,4 @@
-import { InputError } from '../../lambdas/domain/consul-checks';
+import { InputError } from '../../lambdas/domain/input-errors';
 import { bytesDigest, decodeBase64Field, describeBytes } from '../../lambdas/domain/consul/payload';
 import { b64, BINARY_BYTES } from '../support/consul-fixtures';
 

@@ -1,5 +1,5 @@
 /** The fast paths of the checks normalizer give exactly the results of the plain versions. */
-import { CHECK_LIMITS, normalizeChecks } from '../../lambdas/domain/consul-checks';
+import { CHECK_LIMITS, normalizeChecks } from '../../lambdas/domain/consul/checks';
 import { safeText } from '../../lambdas/domain/input-limits';
 import { healthCheck } from '../support/consul-fixtures';
 

@@ -1,11 +1,11 @@
-import { checkAlert } from '../../lambdas/domain/check-alerts';
+import { checkAlert } from '../../lambdas/domain/consul/check-alerts';
 import { alertAttributes, alertFromNotification } from '../../lambdas/domain/render';
 import { emailBody, emailSubject, MAX_SUBJECT_CHARS } from '../../channels/email/render';
 import { snsMessage } from '../../lambdas/adapters/sns-publisher';
 import { sign, verify } from '../../lambdas/domain/signing';
-import { normalizeChecks } from '../../lambdas/domain/consul-checks';
+import { normalizeChecks } from '../../lambdas/domain/consul/checks';
 import { healthCheck } from '../support/consul-fixtures';
-import type { CheckTransition } from '../../lambdas/domain/check-transitions';
+import type { CheckTransition } from '../../lambdas/domain/consul/check-transitions';
 
 const transition = (overrides: Partial<Parameters<typeof healthCheck>[0]> = {}): CheckTransition => {
   const observation = normalizeChecks([healthCheck({ Status: 'critical', ModifyIndex: 42, ...overrides })]).observations[0]!;

@@ -8,7 +8,8 @@ import { backoffSeconds, deliverBatch, isForChannel, type SendResponse } from '.
 import { handleTimer } from '../../lambdas/app/timer-worker';
 import { delaySeconds } from '../../lambdas/adapters/sqs-timers';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import { routeAlert, type Timer } from '../../lambdas/domain/rules/notify';
+import { routeAlert } from '../../lambdas/domain/rules/episodes';
+import type { Timer } from '../../lambdas/domain/rules/outbox';
 import type { Silence } from '../../lambdas/domain/rules/silences';
 import { escapeMrkdwn, slackMessage, SLACK_LIMITS } from '../../channels/slack/render';
 import { emailBody } from '../../channels/email/render';
@@ -157,7 +158,7 @@ describe('Dispatcher', () => {
   });
   const setup = (opts: { silences?: Silence[]; storm?: StormGate } = {}) => {
     const log: string[] = [];
-    const channels: ChannelPublisher = { publish: async (a) => void log.push(`publish ${a.severity} ${a.title} -> ${a.channels!.join('+')}${a.routing || a.facts ? ' (LEAK)' : ''}`) };
+    const channels: ChannelPublisher = { publish: async (a) => void log.push(`publish ${a.severity} ${a.title} -> ${a.channels!.join('+')}${'routing' in a || 'facts' in a ? ' (LEAK)' : ''}`) };
     const timers: TimerQueue = { schedule: async (t: Timer) => void log.push(`timer ${t.kind}`) };
     const d = new Dispatcher({ rules, channels, timers, clock, ...(opts.silences ? { silences: { forCluster: async () => opts.silences! } } : {}), ...(opts.storm ? { storm: opts.storm } : {}) });
     return { d, log };
@@ -165,28 +166,28 @@ describe('Dispatcher', () => {
 
   test('a routed alert: its timers, then its deliveries', async () => {
     const { d, log } = setup();
-    const routed = routeAlert({ rules, alert: alert({ service: 'db' }), subject: 's', previous: undefined, nowMs: NOW }).alert!;
-    await d.publish(routed);
+    const routed = routeAlert({ rules, alert: alert({ service: 'db' }), subject: 's', previous: undefined, nowMs: NOW }).outbox!;
+    await d.dispatch(routed);
     expect(log).toEqual(['publish critical CRITICAL: http on web-1 -> email']);
-    const delayed = routeAlert({ rules, alert: alert(), subject: 's', previous: undefined, nowMs: NOW }).alert!;
-    await d.publish(delayed);
+    const delayed = routeAlert({ rules, alert: alert(), subject: 's', previous: undefined, nowMs: NOW }).outbox!;
+    await d.dispatch(delayed);
     expect(log.slice(1)).toEqual(['timer for']);
   });
 
   test('an alert without routing (a source that does not call routeAlert) is routed here, momentarily', async () => {
     const { d, log } = setup();
-    await d.publish(alert());
-    await d.publish(alert({ service: 'noise' }));
+    await d.dispatch({ alert: alert() });
+    await d.dispatch({ alert: alert({ service: 'noise' }) });
     expect(log).toEqual(['publish critical CRITICAL: http on web-1 -> slack+email']);
   });
 
   test('an active matching silence mutes every channel', async () => {
     const silence: Silence = { id: 's1', cluster: 'prod', matchers: { node: { glob: 'web-*' } }, startsAt: new Date(NOW - 1).toISOString(), endsAt: new Date(NOW + 1).toISOString(), author: 'a', comment: 'c', createdAt: '' };
     const { d, log } = setup({ silences: [silence] });
-    await d.publish(alert({ service: 'db' }));
+    await d.dispatch({ alert: alert({ service: 'db' }) });
     expect(log).toEqual([]);
     const expired = setup({ silences: [{ ...silence, endsAt: new Date(NOW).toISOString() }] });
-    await expired.d.publish(alert({ service: 'db' }));
+    await expired.d.dispatch({ alert: alert({ service: 'db' }) });
     expect(expired.log).toHaveLength(1);
   });
 
@@ -200,8 +201,8 @@ describe('Dispatcher', () => {
       },
     };
     const { d, log } = setup({ storm });
-    await d.publish(alert());
-    await d.publish(alert({ id: 'other' }));
+    await d.dispatch({ alert: alert() });
+    await d.dispatch({ alert: alert({ id: 'other' }) });
     expect(log).toEqual(['timer digest', 'publish critical CRITICAL: http on web-1 -> email', 'publish critical CRITICAL: http on web-1 -> email']);
   });
 });

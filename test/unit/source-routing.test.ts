@@ -3,10 +3,10 @@
  * role treats the episode stored with the subject, and that the episode survives a
  * state built afresh.
  */
-import { keyValueTags, routeDecision, type AlertRole } from '../../lambdas/app/sources/routing';
+import { keyValueTags, routeDecision, type AlertRole, type SourceDecision } from '../../lambdas/app/sources/routing';
 import type { Decision } from '../../lambdas/app/transition-engine';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import type { Episode, Episodic } from '../../lambdas/domain/rules/notify';
+import type { Episode, Episodic } from '../../lambdas/domain/rules/episodes';
 import type { RuleSpec } from '../../lambdas/domain/rules/types';
 import type { Alert, Severity } from '../../lambdas/domain/types';
 
@@ -37,8 +37,8 @@ const alert = (to: string, severity: Severity, state: Alert['state'] = 'firing',
   details: [],
 });
 
-const write = (status: string, a?: Alert): Decision<State> => ({ kind: 'write', state: { status }, ...(a ? { alert: a } : {}) });
-const delivered = (d: Decision<State>) => (d.kind === 'write' ? (d.alert?.routing?.deliveries.map((x) => `${x.alert.title} -> ${x.channels.join('+')}`) ?? []) : []);
+const write = (status: string, a?: Alert): SourceDecision<State> => ({ kind: 'write', state: { status }, ...(a ? { alert: a } : {}) });
+const delivered = (d: Decision<State>) => (d.kind === 'write' ? (d.outbox?.routing?.deliveries.map((x) => `${x.alert.title} -> ${x.channels.join('+')}`) ?? []) : []);
 const episodeOf = (d: Decision<State>) => (d.kind === 'write' ? d.state.episode : undefined);
 
 /** An episode opened by a `failed` alert, with `chat` notified and `pager` still waiting. */
@@ -55,7 +55,7 @@ describe('routeDecision', () => {
   test('episode: a firing alert opens the episode, stored with the new state', () => {
     const d = routeDecision({ rules: CHAT_AND_SLOW_PAGER, clock }, 'member/m', undefined, write('failed', alert('failed', 'critical')), () => ({ role: 'episode' }));
     expect(delivered(d)).toEqual(['CRITICAL: member m failed -> chat']);
-    expect(d.kind === 'write' && d.alert?.routing?.timers.map((t) => `${t.kind}:${t.rule}`)).toEqual(['for:pager']);
+    expect(d.kind === 'write' && d.outbox?.routing?.timers.map((t) => `${t.kind}:${t.rule}`)).toEqual(['for:pager']);
     expect(Object.keys(episodeOf(d)!.routes)).toEqual(['chat', 'pager']);
   });
 
@@ -68,7 +68,7 @@ describe('routeDecision', () => {
   test('resolves: a firing notice closes the episode as its RESOLVED alert; nobody notified, nobody hears', () => {
     const d = routeDecision({ rules: CHAT_AND_SLOW_PAGER, clock }, 'service/web', { status: 'failed', episode: opened() }, write('registered', alert('registered', 'info')), () => ({ role: 'resolves' }));
     expect(delivered(d)).toEqual(['RESOLVED: member m registered -> chat']);
-    expect(d.kind === 'write' && d.alert?.state).toBe('resolved');
+    expect(d.kind === 'write' && d.outbox?.alert.state).toBe('resolved');
     expect(episodeOf(d)).toBeUndefined();
 
     const quiet = routeDecision({ rules: rules([{ name: 'slow', channels: ['pager'], for: 60 }]), clock }, 's', { status: 'x', episode: { ...opened(), routes: {} } }, write('registered', alert('registered', 'info')), () => ({ role: 'resolves' }));
@@ -97,7 +97,7 @@ describe('routeDecision', () => {
     const episode = opened();
     expect(routeDecision({ rules: CHAT_AND_SLOW_PAGER, clock }, 's', { status: 'failed', episode }, write('failed'), () => ({ role: 'episode' }))).toEqual({ kind: 'write', state: { status: 'failed', episode } });
     const raw = alert('left', 'warning');
-    expect(routeDecision({ clock }, 's', { status: 'failed', episode }, write('left', raw), () => ({ role: 'episode' }))).toEqual({ kind: 'write', state: { status: 'left', episode }, alert: raw });
+    expect(routeDecision({ clock }, 's', { status: 'failed', episode }, write('left', raw), () => ({ role: 'episode' }))).toEqual({ kind: 'write', state: { status: 'left', episode }, outbox: { alert: raw } });
     expect(routeDecision({ rules: CHAT_AND_SLOW_PAGER, clock }, 's', { status: 'failed', episode }, { kind: 'ignore' }, () => ({ role: 'episode' }))).toEqual({ kind: 'ignore' });
   });
 });

@@ -1,5 +1,5 @@
 import { LIMITS } from '../../commons/topology';
-import { InputError } from '../../domain/consul-checks';
+import { InputError } from '../../domain/input-errors';
 import { envelopeBodyText } from '../../domain/envelope';
 import { jsonDepthExceeds, parseWellFormedJson } from '../../domain/input-limits';
 import type { Envelope } from '../../domain/types';

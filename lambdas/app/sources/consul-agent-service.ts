@@ -1,6 +1,6 @@
 /** Consul `agent_service` watch: the local agent's registration of one service. */
 import { agentServiceSubject, decideAgentService, normalizeAgentService, type AgentServiceState } from '../../domain/consul/agent-service';
-import { InputError } from '../../domain/consul-checks';
+import { InputError } from '../../domain/input-errors';
 import { TransitionEngine } from '../transition-engine';
 import { parseBodyJson } from './body';
 import { routeDecision } from './routing';

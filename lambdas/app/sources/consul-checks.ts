@@ -1,6 +1,7 @@
-import { InputError, normalizeChecks } from '../../domain/consul-checks';
-import { normalizeCheckDelta } from '../../domain/check-deltas';
-import { processCheckSnapshot } from '../check-snapshots';
+import { InputError } from '../../domain/input-errors';
+import { normalizeChecks } from '../../domain/consul/checks';
+import { normalizeCheckDelta } from '../../domain/consul/check-deltas';
+import { processCheckSnapshot } from './check-snapshots';
 import { parseBodyJson } from './body';
 import type { SourceHandler } from './types';
 

@@ -1,16 +1,20 @@
 /**
  * The rules glue every source shares (docs/ARCHITECTURE.md "Rules and delivery"): the
  * alert a source decided on is routed with `routeAlert`, the routed alert (with its
- * deliveries and timers) becomes the decision's outbox entry, and the subject's episode
+ * facts, deliveries and timers) becomes the decision's outbox entry, and the subject's episode
  * travels in its stored state, so `for`, `repeat` and resolved-only-if-notified hold for
- * every source, as in `check-snapshots.ts`. Pure: runs inside the engine's decide step,
- * so a lost compare-and-set race routes again against what the winner stored.
+ * every source. Pure: runs inside the engine's decide step, so a lost compare-and-set race
+ * routes again against what the winner stored.
  */
-import { routeAlert, variant, type Episodic } from '../../domain/rules/notify';
+import { routeAlert, variant, type Episodic } from '../../domain/rules/episodes';
+import type { OutboxEntry } from '../../domain/rules/outbox';
 import type { MatchFacts } from '../../domain/rules/types';
 import type { Alert } from '../../domain/types';
 import type { Decision } from '../transition-engine';
 import type { SourceContext } from './types';
+
+/** What a source decides before routing: the next state and the alert it proposes, if any. */
+export type SourceDecision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; alert?: Alert; ttlSeconds?: number };
 
 /**
  * What an alert is to its subject's episode:
@@ -41,12 +45,13 @@ export function routeDecision<S>(
   ctx: Pick<SourceContext, 'rules' | 'clock'>,
   subject: string,
   previous: S | undefined,
-  decision: Decision<S>,
+  decision: SourceDecision<S>,
   routing: (alert: Alert) => AlertRouting,
 ): Decision<S> {
   if (decision.kind !== 'write') return decision;
   let episode = (previous as Episodic | undefined)?.episode;
-  let alert = decision.alert;
+  const { alert, ...write } = decision;
+  let outbox: OutboxEntry | undefined = alert ? { alert } : undefined;
   if (alert && ctx.rules) {
     const { role, facts } = routing(alert);
     const routed = routeAlert({
@@ -58,12 +63,11 @@ export function routeDecision<S>(
       ...(role === 'notice' || role === 'final' ? { momentary: true } : {}),
       nowMs: ctx.clock.nowMs(),
     });
-    alert = routed.alert;
+    outbox = routed.outbox;
     episode = role === 'final' ? undefined : routed.episode;
   }
   const { episode: _stored, ...rest } = decision.state as S & Episodic;
-  const { alert: _unrouted, ...write } = decision;
-  return { ...write, state: (episode ? { ...rest, episode } : rest) as S, ...(alert ? { alert } : {}) };
+  return { ...write, state: (episode ? { ...rest, episode } : rest) as S, ...(outbox ? { outbox } : {}) };
 }
 
 /** The notice as the episode's resolved alert ("RESOLVED: service web registered"). */

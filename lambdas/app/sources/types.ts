@@ -1,20 +1,20 @@
 /** What every source handler (one per Consul watch type / Serf event) receives and returns. */
-import type { Rejection } from '../../domain/consul-checks';
-import type { CheckAlertPolicy } from '../../domain/check-transitions';
+import type { Rejection } from '../../domain/input-errors';
+import type { CheckAlertPolicy } from '../../domain/consul/check-transitions';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import type { Envelope } from '../../domain/types';
-import type { AlertPublisher, Clock, ScopeStore, SubjectStore } from '../ports';
+import type { Clock, OutboxPublisher, ScopeStore, SubjectStore } from '../ports';
 
 export interface SourceContext {
   subjects: SubjectStore;
   scopes: ScopeStore;
-  publisher: AlertPublisher;
+  publisher: OutboxPublisher;
   clock: Clock;
   checkPolicy: CheckAlertPolicy;
   /**
-   * Alert rules (tocsin.yaml). Sources pass their alert through
-   * `routeAlert({ rules, alert, subject, previous: state.episode, ... })` and store the
-   * returned episode with the subject; see docs/ARCHITECTURE.md "Rules".
+   * Alert rules (tocsin.yaml). Sources route their decision's alert with `routeDecision`
+   * (routing.ts), which stores the subject's episode with its state; see
+   * docs/ARCHITECTURE.md "Rules and delivery".
    */
   rules?: RuleSet;
   /** Lease for pending alerts; tests shorten it. */

@@ -6,8 +6,8 @@
  *   TaggedAddresses, Meta, CreateIndex, ModifyIndex}; maps may be null.
  * The first snapshot of a scope is the baseline: recorded, not announced.
  */
-import type { Normalized, Rejection } from '../consul-checks';
-import { CHECK_LIMITS, InputError } from '../consul-checks';
+import { CHECK_LIMITS } from './checks';
+import { InputError, type Normalized, type Rejection } from '../input-errors';
 import { safeText } from '../input-limits';
 import { asObject, formatMap, normalizeArray, optIndex, optString, reqString, sameJson, stringArray, stringMap, tagSet } from './fields';
 import { buildAlert, GONE_RETENTION_SECONDS, ignore, tagDiff, type Verdict } from './decision';

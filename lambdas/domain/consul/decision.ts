@@ -1,10 +1,10 @@
 /** What the Consul source decisions return, and a builder for their alerts. */
-import { alertId } from '../check-alerts';
+import { alertId } from '../alert-id';
 import type { Alert, AlertState, Severity } from '../types';
 
 export type IgnoreReason = 'stale' | 'unchanged' | 'baseline' | 'duplicate' | 'unknown';
 
-/** Structurally the TransitionEngine's Decision, plus why nothing was written. */
+/** Structurally the decision a source routes (`SourceDecision`, app/sources/routing.ts), plus why nothing was written. */
 export type ConsulDecision<S> =
   | { kind: 'ignore'; reason: IgnoreReason }
   | { kind: 'write'; state: S; alert?: Alert; ttlSeconds?: number };

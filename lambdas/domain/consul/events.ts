@@ -4,7 +4,7 @@
  * event, at start the whole 256-entry buffer again, some versions re-deliver:
  * one alert per event ID, the first delivery wins, later ones change nothing.
  */
-import type { Normalized } from '../consul-checks';
+import type { Normalized } from '../input-errors';
 import { asObject, normalizeArray, optIndex, optNumber, optString, reqString } from './fields';
 import { decodeBase64Field, describeBytes, type DecodedBytes } from './payload';
 import { buildAlert, ignore, type Verdict } from './decision';

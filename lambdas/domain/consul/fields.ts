@@ -3,7 +3,8 @@
  * as `null`, absent `omitempty` fields are missing. Each reader throws InputError
  * naming the field, so a normalizer can reject one entry and keep the others.
  */
-import { CHECK_LIMITS, InputError, type Normalized, type Rejection } from '../consul-checks';
+import { CHECK_LIMITS } from './checks';
+import { InputError, type Normalized, type Rejection } from '../input-errors';
 import { safeText } from '../input-limits';
 
 export type JsonObject = Record<string, unknown>;

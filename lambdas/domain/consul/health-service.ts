@@ -4,9 +4,9 @@
  * service instance whose health is the worst of its checks, maintenance checks
  * aside: those put the instance (or its whole node) in maintenance instead.
  */
-import type { Normalized } from '../consul-checks';
-import { InputError, normalizeCheck } from '../consul-checks';
-import { excerpt } from '../check-alerts';
+import { InputError, type Normalized } from '../input-errors';
+import { normalizeCheck } from './checks';
+import { excerpt } from '../excerpt';
 import type { CheckObservation, Severity } from '../types';
 import { asObject, formatMap, normalizeArray, optIndex, optNumber, optString, reqString, sameJson, stringArray, stringMap, tagSet } from './fields';
 import { buildAlert, GONE_RETENTION_SECONDS, ignore, tagDiff, type Verdict } from './decision';

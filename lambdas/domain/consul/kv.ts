@@ -3,8 +3,7 @@
  * no key is left under the prefix) watches. A key is created, changed or deleted;
  * ModifyIndex orders observations, anything at or below the stored index is stale.
  */
-import type { Normalized } from '../consul-checks';
-import { InputError } from '../consul-checks';
+import { InputError, type Normalized } from '../input-errors';
 import { asObject, normalizeArray, optIndex, optNumber, optString, reqString } from './fields';
 import { bytesDigest, decodeBase64Field, describeBytes, type DecodedBytes } from './payload';
 import { buildAlert, GONE_RETENTION_SECONDS, ignore, type Verdict } from './decision';

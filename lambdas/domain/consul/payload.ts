@@ -4,7 +4,7 @@
  * otherwise flagged binary and shown as a hex/base64 excerpt: never raw.
  */
 import { createHash } from 'node:crypto';
-import { InputError } from '../consul-checks';
+import { InputError } from '../input-errors';
 import { safeText } from '../input-limits';
 
 export type DecodedBytes =

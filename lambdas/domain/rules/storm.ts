@@ -4,9 +4,9 @@
  * arrive as ONE digest per channel when the window closes. So a channel receives at
  * most threshold + 1 messages per window, whatever the storm's size.
  */
-import { alertId } from '../check-alerts';
+import { alertId } from '../alert-id';
 import type { Alert, Severity } from '../types';
-import type { DigestTimer } from './notify';
+import type { DigestTimer } from './outbox';
 import type { GroupingSpec } from './types';
 
 /** Lines listed in a digest; the rest are counted. */

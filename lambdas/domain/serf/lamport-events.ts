@@ -21,8 +21,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Alert } from '../types';
-import { alertId, excerpt } from '../check-alerts';
-import { InputError } from '../consul-checks';
+import { alertId } from '../alert-id';
+import { excerpt } from '../excerpt';
+import { InputError } from '../input-errors';
 
 export type LamportKind = 'user' | 'query';
 

@@ -24,7 +24,7 @@
  * whatever order Go's map iteration produced.
  */
 import { createHash } from 'node:crypto';
-import type { Rejection } from '../consul-checks';
+import type { Rejection } from '../input-errors';
 
 export interface MemberLine {
   name: string;

@@ -22,7 +22,7 @@
  *    so a late `member-failed` after `member-leave`/`member-reap` is ignored.
  */
 import type { Alert, AlertState, Severity } from '../types';
-import { alertId } from '../check-alerts';
+import { alertId } from '../alert-id';
 import { formatTags, type MemberLine } from './member-lines';
 
 export const SERF_MEMBER_EVENTS = ['member-join', 'member-leave', 'member-failed', 'member-update', 'member-reap'] as const;

@@ -3,7 +3,8 @@
  * severity changes within an episode, momentary events; then timers firing.
  */
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import { fireTimer, routeAlert, variant, type Episode, type SubjectTimer } from '../../lambdas/domain/rules/notify';
+import { fireTimer, routeAlert, variant, type Episode } from '../../lambdas/domain/rules/episodes';
+import type { SubjectTimer } from '../../lambdas/domain/rules/outbox';
 import type { RuleSpec, RuntimeConfig } from '../../lambdas/domain/rules/types';
 import type { Alert, Severity } from '../../lambdas/domain/types';
 
@@ -36,8 +37,8 @@ const alert = (to: string, severity: Severity, state: Alert['state'] = 'firing',
 
 /** What a result delivers now, and what it schedules. */
 const summary = (r: ReturnType<typeof routeAlert>) => ({
-  now: r.alert?.routing?.deliveries.map((d) => `${d.alert.title} -> ${d.channels.join('+')}`) ?? [],
-  timers: r.alert?.routing?.timers.map((t) => `${t.kind}:${t.rule}@+${(t.dueAt - T0) / 1000}s`) ?? [],
+  now: r.outbox?.routing?.deliveries.map((d) => `${d.alert.title} -> ${d.channels.join('+')}`) ?? [],
+  timers: r.outbox?.routing?.timers.map((t) => `${t.kind}:${t.rule}@+${(t.dueAt - T0) / 1000}s`) ?? [],
 });
 
 const SLOW: RuleSpec = { name: 'slow', channels: ['slack'], for: 120, repeat: 600 };
@@ -59,13 +60,13 @@ describe('routeAlert: firing', () => {
     expect(summary(r)).toEqual(expected);
     expect(r.episode?.id).toBe('a-critical');
     // The outbox entry carries the facts silences match on; deliveries never do.
-    if (r.alert) expect(r.alert.facts).toMatchObject({ cluster: 'prod', service: 'web', status: 'critical' });
-    for (const d of r.alert?.routing?.deliveries ?? []) expect(d.alert.facts).toBeUndefined();
+    if (r.outbox) expect(r.outbox.facts).toMatchObject({ cluster: 'prod', service: 'web', status: 'critical' });
+    for (const d of r.outbox?.routing?.deliveries ?? []) expect(d.alert).not.toHaveProperty('facts');
   });
 
   test('suppress still records the episode (so nothing is "resolved" later)', () => {
     const r = routeAlert({ rules: rules([{ name: 'mute', suppress: true }]), alert: alert('critical', 'critical'), subject: 's', previous: undefined, nowMs: T0 });
-    expect(r.alert).toBeUndefined();
+    expect(r.outbox).toBeUndefined();
     expect(r.episode).toEqual({ id: 'a-critical', startedAt: T0, status: 'critical', routes: {} });
   });
 
@@ -104,11 +105,11 @@ describe('routeAlert: resolved', () => {
     const r = routeAlert({ rules: rules([]), alert: alert('passing', 'info', 'resolved'), subject: 's', previous: episode(routes), nowMs: T0 + 1000 });
     expect(summary(r).now).toEqual(expected);
     expect(r.episode).toBeUndefined();
-    for (const d of r.alert?.routing?.deliveries ?? []) expect(d.alert.state).toBe('resolved');
+    for (const d of r.outbox?.routing?.deliveries ?? []) expect(d.alert.state).toBe('resolved');
   });
 
   test('resolved without an episode: nothing', () => {
-    expect(routeAlert({ rules: rules([]), alert: alert('passing', 'info', 'resolved'), subject: 's', previous: undefined, nowMs: T0 })).toEqual({ episode: undefined, alert: undefined });
+    expect(routeAlert({ rules: rules([]), alert: alert('passing', 'info', 'resolved'), subject: 's', previous: undefined, nowMs: T0 })).toEqual({ episode: undefined, outbox: undefined });
   });
 });
 
@@ -129,12 +130,12 @@ describe('routeAlert: momentary (events)', () => {
 describe('fireTimer', () => {
   const set = rules([SLOW]);
   const opened = routeAlert({ rules: set, alert: alert('critical', 'critical'), subject: 's', previous: undefined, nowMs: T0 });
-  const forTimer = opened.alert!.routing!.timers[0] as SubjectTimer;
+  const forTimer = opened.outbox!.routing!.timers[0] as SubjectTimer;
 
   test('for: the condition persisted -> notify, mark notified, schedule the first reminder', () => {
     const out = fireTimer(forTimer, opened.episode, T0 + 120_000);
-    expect(out.alert!.routing!.deliveries.map((d) => `${d.alert.title} -> ${d.channels}`)).toEqual(['CRITICAL: http on web-1 -> slack']);
-    expect(out.alert!.routing!.timers.map((t) => `${t.kind}/${(t as SubjectTimer).seq}@+${(t.dueAt - T0) / 1000}s`)).toEqual(['repeat/0@+720s']);
+    expect(out.outbox!.routing!.deliveries.map((d) => `${d.alert.title} -> ${d.channels}`)).toEqual(['CRITICAL: http on web-1 -> slack']);
+    expect(out.outbox!.routing!.timers.map((t) => `${t.kind}/${(t as SubjectTimer).seq}@+${(t.dueAt - T0) / 1000}s`)).toEqual(['repeat/0@+720s']);
     expect(out.episode!.routes.slow!.notifiedAt).toBe(T0 + 120_000);
   });
 
@@ -143,17 +144,17 @@ describe('fireTimer', () => {
     ['a different episode (changed since)', { ...opened.episode!, id: 'other' }],
     ['already notified (duplicate timer)', { ...opened.episode!, routes: { slow: { ...opened.episode!.routes.slow!, notifiedAt: T0 + 1 } } }],
   ] as Array<[string, Episode | undefined]>)('for: %s -> nothing', (_n, stored) => {
-    expect(fireTimer(forTimer, stored, T0 + 120_000).alert).toBeUndefined();
+    expect(fireTimer(forTimer, stored, T0 + 120_000).outbox).toBeUndefined();
   });
 
   test('repeat: a reminder with its own id and number, the next one scheduled; a duplicate does nothing', () => {
     const notified = fireTimer(forTimer, opened.episode, T0 + 120_000);
-    const repeat = notified.alert!.routing!.timers[0] as SubjectTimer;
+    const repeat = notified.outbox!.routing!.timers[0] as SubjectTimer;
     const first = fireTimer(repeat, notified.episode, T0 + 720_000);
-    const sent = first.alert!.routing!.deliveries[0]!.alert;
+    const sent = first.outbox!.routing!.deliveries[0]!.alert;
     expect(sent).toMatchObject({ reminder: 1, id: 'a-critical-r1', title: 'CRITICAL: http on web-1' });
-    expect((first.alert!.routing!.timers[0] as SubjectTimer).seq).toBe(1);
-    expect(fireTimer(repeat, first.episode, T0 + 721_000).alert).toBeUndefined();
+    expect((first.outbox!.routing!.timers[0] as SubjectTimer).seq).toBe(1);
+    expect(fireTimer(repeat, first.episode, T0 + 721_000).outbox).toBeUndefined();
   });
 });
 

@@ -1,8 +1,8 @@
 /**
- * Notification planning: given the alert a source decided on and the episode stored
+ * Episodes and route planning: given the alert a source decided on and the episode stored
  * with its subject, which channels hear about it now, which later (`for`, `repeat`),
- * and what to store. Pure. The result travels through the transition engine's outbox
- * as the alert's `routing`; the dispatcher (app/dispatcher.ts) executes it.
+ * and what to store. Pure. The result is the subject's outbox entry (outbox.ts): the
+ * transition engine stores it, the dispatcher (app/dispatcher.ts) carries it out.
  *
  * An episode is one stretch of "problem" for a subject: it starts with a firing alert,
  * may change severity (a new firing alert; routes already notified hear about it at
@@ -11,6 +11,7 @@
  */
 import type { Alert, Severity } from '../types';
 import { evaluateRules, type Route, type RuleSet } from './evaluate';
+import type { Delivery, OutboxEntry, Routing, SubjectTimer, TimerAlert } from './outbox';
 import type { MatchFacts } from './types';
 
 export interface EpisodeRoute {
@@ -41,45 +42,6 @@ export interface Episodic {
   episode?: Episode;
 }
 
-/** One SNS message: the alert as this route reads it, for these channels. */
-export interface Delivery {
-  alert: Alert;
-  channels: string[];
-}
-
-/** Re-check a subject later (SQS delay queue): first notification after `for`, or a reminder. */
-export interface SubjectTimer {
-  kind: 'for' | 'repeat';
-  cluster: string;
-  subject: string;
-  /** Episode id the timer belongs to; a different stored id means the condition changed. */
-  episode: string;
-  rule: string;
-  /** For reminders: how many reminders must have been sent before this one. */
-  seq: number;
-  dueAt: number;
-  /** What to send when it fires. */
-  alert: Alert;
-}
-
-/** Send the storm digest of (cluster, channel, window) when the window closes. */
-export interface DigestTimer {
-  kind: 'digest';
-  cluster: string;
-  channel: string;
-  /** Window start, epoch ms. */
-  window: number;
-  dueAt: number;
-}
-
-export type Timer = SubjectTimer | DigestTimer;
-
-/** The outbox side of a decision: deliveries now, timers for later, facts for silences. */
-export interface Routing {
-  deliveries: Delivery[];
-  timers: SubjectTimer[];
-}
-
 export interface RouteAlertInput {
   rules: RuleSet;
   /** The alert the source decided on (severity and state are the source's proposal). */
@@ -98,8 +60,8 @@ export interface RouteAlertInput {
 export interface RouteAlertResult {
   /** Store this with the subject (undefined: no episode). */
   episode: Episode | undefined;
-  /** The outbox entry (the alert with `routing`), or undefined when there is nothing to do. */
-  alert: Alert | undefined;
+  /** The outbox entry (the alert, its facts and routing), or undefined when there is nothing to do. */
+  outbox: OutboxEntry | undefined;
 }
 
 /** The facts rules and silences match on. */
@@ -119,7 +81,7 @@ const LABEL = (severity: Severity, state: Alert['state']) => (state === 'resolve
  * "LABEL: what" convention get the matching label.
  */
 export function variant(alert: Alert, severity: Severity, state: Alert['state'], rules: string[]): Alert {
-  const { routing: _routing, channels: _channels, facts: _facts, ...base } = alert;
+  const { channels: _channels, ...base } = alert;
   const oldLabel = `${LABEL(alert.severity, alert.state)}: `;
   const title = alert.title.startsWith(oldLabel) ? `${LABEL(severity, state)}: ${alert.title.slice(oldLabel.length)}` : alert.title;
   return { ...base, severity, state, title, rules };
@@ -138,9 +100,9 @@ function deliveries(alert: Alert, picks: Array<{ rule: string; route: { severity
   return [...bySeverity.entries()].map(([severity, g]) => ({ alert: variant(alert, severity, state, g.rules), channels: g.channels }));
 }
 
-function carrier(alert: Alert, facts: MatchFacts, routing: Routing): Alert | undefined {
+function outboxEntry(alert: Alert, facts: MatchFacts, routing: Routing): OutboxEntry | undefined {
   if (routing.deliveries.length === 0 && routing.timers.length === 0) return undefined;
-  return { ...alert, facts, routing };
+  return { alert, facts, routing };
 }
 
 export function routeAlert(input: RouteAlertInput): RouteAlertResult {
@@ -151,14 +113,14 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
     // Without an episode, a resolved alert goes to every route that wants resolved notices.
     const routes = evaluateRules(input.rules, facts).routes.filter((r) => alert.state !== 'resolved' || r.resolved);
     const ds = deliveries(alert, routes.map((r) => ({ rule: r.rule, route: r })), alert.state);
-    return { episode: previous, alert: carrier(alert, facts, { deliveries: ds, timers: [] }) };
+    return { episode: previous, outbox: outboxEntry(alert, facts, { deliveries: ds, timers: [] }) };
   }
 
   if (alert.state === 'resolved') {
-    if (!previous) return { episode: undefined, alert: undefined };
+    if (!previous) return { episode: undefined, outbox: undefined };
     const notified = Object.entries(previous.routes).filter(([, r]) => r.notifiedAt !== undefined && r.resolved);
     const ds = deliveries(alert, notified.map(([rule, route]) => ({ rule, route })), 'resolved');
-    return { episode: undefined, alert: carrier(alert, facts, { deliveries: ds, timers: [] }) };
+    return { episode: undefined, outbox: outboxEntry(alert, facts, { deliveries: ds, timers: [] }) };
   }
 
   // Firing: a new episode, or a change within the current one.
@@ -180,18 +142,18 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
     }
     episode.routes[route.rule] = stored;
   }
-  return { episode, alert: carrier(alert, facts, { deliveries: deliveries(alert, now, 'firing'), timers }) };
+  return { episode, outbox: outboxEntry(alert, facts, { deliveries: deliveries(alert, now, 'firing'), timers }) };
 }
 
-function subjectTimer(kind: SubjectTimer['kind'], input: RouteAlertInput, episode: string, rule: string, seq: number, dueAt: number, alert: Alert): SubjectTimer {
+function subjectTimer(kind: SubjectTimer['kind'], input: RouteAlertInput, episode: string, rule: string, seq: number, dueAt: number, alert: TimerAlert): SubjectTimer {
   return { kind, cluster: input.alert.cluster, subject: input.subject, episode, rule, seq, dueAt, alert };
 }
 
 export interface TimerOutcome {
   /** Store this episode (unchanged: nothing to do). */
   episode: Episode | undefined;
-  /** The outbox entry to publish, if the timer still applies. */
-  alert: Alert | undefined;
+  /** The outbox entry to dispatch, if the timer still applies. */
+  outbox: OutboxEntry | undefined;
 }
 
 /**
@@ -200,11 +162,11 @@ export interface TimerOutcome {
  * schedule its next reminder. Anything else (resolved, changed, duplicate): nothing.
  */
 export function fireTimer(timer: SubjectTimer, stored: Episode | undefined, nowMs: number): TimerOutcome {
-  const none = { episode: stored, alert: undefined };
+  const none = { episode: stored, outbox: undefined };
   if (!stored || stored.id !== timer.episode) return none;
   const route = stored.routes[timer.rule];
   if (!route) return none;
-  let alert: Alert;
+  let alert: TimerAlert;
   let next: EpisodeRoute;
   if (timer.kind === 'for') {
     if (route.notifiedAt !== undefined) return none;
@@ -221,12 +183,7 @@ export function fireTimer(timer: SubjectTimer, stored: Episode | undefined, nowM
     timers.push({ ...timer, kind: 'repeat', seq, dueAt: nowMs + route.repeat * 1000, alert: timer.alert });
   }
   const episode: Episode = { ...stored, routes: { ...stored.routes, [timer.rule]: next } };
-  const facts = timer.alert.facts ?? alertFacts(timer.alert);
-  const delivered: Delivery[] = route.channels.length > 0 ? [{ alert: stripCarrier(alert), channels: route.channels }] : [];
-  return { episode, alert: { ...stripCarrier(alert), facts, routing: { deliveries: delivered, timers } } };
-}
-
-function stripCarrier(alert: Alert): Alert {
-  const { routing: _r, facts: _f, ...rest } = alert;
-  return rest;
+  const { facts = alertFacts(alert), ...published } = alert;
+  const delivered: Delivery[] = route.channels.length > 0 ? [{ alert: published, channels: route.channels }] : [];
+  return { episode, outbox: { alert: published, facts, routing: { deliveries: delivered, timers } } };
 }

@@ -4,11 +4,13 @@
  * the storm counter and folds, digest marks, and episodes written by the timer worker.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDigestStore, DynamoSilenceStore, DynamoStormGate } from '../../lambdas/adapters/dynamo-notify-store';
+import { DynamoDigestStore, DynamoStormGate } from '../../lambdas/adapters/dynamo-storm-store';
+import { DynamoSilenceStore } from '../../lambdas/adapters/dynamo-silence-store';
 import { DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { handleTimer } from '../../lambdas/app/timer-worker';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import { routeAlert, type Timer } from '../../lambdas/domain/rules/notify';
+import { routeAlert } from '../../lambdas/domain/rules/episodes';
+import type { OutboxEntry, Timer } from '../../lambdas/domain/rules/outbox';
 import type { Silence } from '../../lambdas/domain/rules/silences';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
@@ -82,20 +84,20 @@ describe(`notification items (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'au
     const rules = compileRules({ clusters: [c], channels: { slack: { type: 'slack' } }, defaults: { channels: [], resolved: true }, rules: [{ name: 'slow', channels: ['slack'], for: 1 }], grouping: { windowSeconds: 60, threshold: 20 } });
     const opened = routeAlert({ rules, alert: alert(c, 'x1'), subject: 'check/n/x', previous: undefined, nowMs: Date.now() - 2000 });
     await subjects.put(c, 'check/n/x', undefined, { state: { status: 'critical', episode: opened.episode } });
-    const published: Alert[] = [];
+    const published: OutboxEntry[] = [];
     const deps = {
       subjects,
-      publisher: { publish: async (a: Alert) => void published.push(a) },
+      publisher: { dispatch: async (entry: OutboxEntry) => void published.push(entry) },
       channels: { publish: async () => undefined },
       timers: { schedule: async () => undefined },
       digests: new DynamoDigestStore(doc, TABLE),
       grouping: { windowSeconds: 60, threshold: 20 },
       clock: { nowMs: () => Date.now() },
     };
-    const timer = opened.alert!.routing!.timers[0]!;
+    const timer = opened.outbox!.routing!.timers[0]!;
     expect(await handleTimer(deps, timer)).toBe('notified');
     expect(await handleTimer(deps, timer)).toBe('stale'); // a duplicate delivery of the same timer
-    expect(published.map((a) => a.routing!.deliveries.map((d) => d.channels))).toEqual([[['slack']]]);
+    expect(published.map((entry) => entry.routing!.deliveries.map((d) => d.channels))).toEqual([[['slack']]]);
     const stored = await subjects.get<{ status: string; episode: { routes: Record<string, { notifiedAt?: number }> } }>(c, 'check/n/x');
     expect(stored!.state.status).toBe('critical');
     expect(stored!.state.episode.routes.slow!.notifiedAt).toBeDefined();

@@ -1,22 +1,13 @@
 /** Build the Alert for a check transition. */
-import { createHash } from 'node:crypto';
-import { checkSubject } from './consul-checks';
-import { truncateText } from './input-limits';
+import { alertId } from '../alert-id';
+import { checkSubject } from './checks';
+import { excerpt } from '../excerpt';
 import type { AlertIntent, CheckTransition } from './check-transitions';
-import { describeTarget, maintenanceTarget } from './consul/maintenance';
-import type { Alert, CheckObservation } from './types';
+import { describeTarget, maintenanceTarget } from './maintenance';
+import type { Alert, CheckObservation } from '../types';
 
 /** Characters of check output kept in an alert. */
 export const OUTPUT_EXCERPT_CHARS = 1000;
-
-export function alertId(parts: ReadonlyArray<string | number | undefined>): string {
-  return createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\u0000')).digest('hex').slice(0, 32);
-}
-
-export function excerpt(text: string, max: number): string {
-  const trimmed = text.trim();
-  return trimmed.length <= max ? trimmed : `${truncateText(trimmed, max - 1)}…`;
-}
 
 function describeStatus(status: string | undefined): string {
   if (status === undefined) return 'unknown';

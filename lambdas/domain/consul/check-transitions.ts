@@ -2,8 +2,8 @@
  * Turn check snapshots into transitions. Consul's ModifyIndex orders
  * observations of one check: anything at or below the stored index is stale.
  */
-import type { CheckObservation, CheckStatus, Severity } from './types';
-import { isMaintenanceCheck, type MaintenanceTarget } from './consul/maintenance';
+import type { CheckObservation, CheckStatus, Severity } from '../types';
+import { isMaintenanceCheck, type MaintenanceTarget } from './maintenance';
 
 /** What the store keeps per (cluster, node, check). */
 export interface StoredCheck {

@@ -7,8 +7,9 @@
  * An object, not an array, on purpose: a backend that predates deltas rejects it
  * (400, "must be a JSON array") instead of mistaking it for a whole snapshot.
  */
-import { InputError, checkSubject, normalizeChecks, type Normalized } from './consul-checks';
-import type { CheckObservation } from './types';
+import { InputError, type Normalized } from '../input-errors';
+import { checkSubject, normalizeChecks } from './checks';
+import type { CheckObservation } from '../types';
 
 export interface CheckDeltaBody {
   changed: unknown[];

@@ -3,18 +3,9 @@
  * written by Go's json.Encoder) into CheckObservations. Each malformed entry is
  * rejected on its own so that the valid ones are still processed.
  */
-import { safeText, truncateText } from './input-limits';
-import type { CheckObservation, CheckStatus } from './types';
-
-export interface Rejection {
-  index: number;
-  reason: string;
-}
-
-export interface Normalized<T> {
-  observations: T[];
-  rejected: Rejection[];
-}
+import { safeText, truncateText } from '../input-limits';
+import { InputError, type Normalized, type Rejection } from '../input-errors';
+import type { CheckObservation, CheckStatus } from '../types';
 
 const STATUSES: ReadonlySet<string> = new Set<CheckStatus>(['passing', 'warning', 'critical', 'maintenance']);
 
@@ -37,8 +28,6 @@ export const CHECK_LIMITS = {
   definitionChars: 8192,
   definitionDepth: 8,
 } as const;
-
-export class InputError extends Error {}
 
 /** A string field with unsafe characters replaced (input-limits.ts); longer than `maxChars` is an error. */
 function str(entry: Record<string, unknown>, field: string, required: boolean, maxChars?: number): string {

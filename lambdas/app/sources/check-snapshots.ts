@@ -2,7 +2,7 @@
  * Process one `checks` watch snapshot: find what changed since the scope's
  * watermark and run each change through the transition engine.
  */
-import { checkSubject } from '../domain/consul-checks';
+import { checkSubject } from '../../domain/consul/checks';
 import {
   decideCheck,
   decideCheckRelease,
@@ -12,15 +12,15 @@ import {
   type CheckAlertPolicy,
   type CheckDecision,
   type CheckRecordState,
-} from '../domain/check-transitions';
-import { checkAlert } from '../domain/check-alerts';
-import type { RuleSet } from '../domain/rules/evaluate';
-import { routeAlert, type Episodic } from '../domain/rules/notify';
-import { MaintenanceSet, maintenanceTargetOfCheckSubject, type MaintenanceTarget } from '../domain/consul/maintenance';
-import type { CheckObservation } from '../domain/types';
-import type { AlertPublisher, Clock, ScopeStore, SubjectRecord, SubjectStore } from './ports';
-import { TransitionEngine, type Decision, type Outcome } from './transition-engine';
-import { mapLimit } from './concurrency';
+} from '../../domain/consul/check-transitions';
+import { checkAlert } from '../../domain/consul/check-alerts';
+import type { RuleSet } from '../../domain/rules/evaluate';
+import { MaintenanceSet, maintenanceTargetOfCheckSubject, type MaintenanceTarget } from '../../domain/consul/maintenance';
+import type { CheckObservation } from '../../domain/types';
+import type { Clock, OutboxPublisher, ScopeStore, SubjectRecord, SubjectStore } from '../ports';
+import { TransitionEngine, type Decision, type Outcome } from '../transition-engine';
+import { mapLimit } from '../concurrency';
+import { routeDecision } from './routing';
 
 /** Items of checks that went away are kept this long, then DynamoDB's TTL removes them. */
 const REMOVED_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -28,7 +28,7 @@ const REMOVED_RETENTION_SECONDS = 30 * 24 * 3600;
 export interface SnapshotDeps {
   subjects: SubjectStore;
   scopes: ScopeStore;
-  publisher: AlertPublisher;
+  publisher: OutboxPublisher;
   policy: CheckAlertPolicy;
   /** Alert rules (tocsin.yaml): routing, `for`, `repeat`, resolved notices. Absent: alerts go out unrouted. */
   rules?: RuleSet;
@@ -69,32 +69,22 @@ export interface SnapshotResult {
 
 type CheckRecord = SubjectRecord<CheckRecordState>;
 
-function toDecision(decision: CheckDecision, deps: Pick<SnapshotDeps, 'policy' | 'rules' | 'clock'>): Decision<CheckRecordState> {
+/** A check's decision for the engine: its next state, and its alert routed like every source's (routing.ts). */
+function toDecision(previous: CheckRecordState | undefined, decision: CheckDecision, deps: Pick<SnapshotDeps, 'policy' | 'rules' | 'clock'>): Decision<CheckRecordState> {
   if (decision.kind === 'ignore') return { kind: 'ignore' };
   const t = decision.transition;
   const { intent, suppressed } = evaluateCheckPolicy(deps.policy, t); // maintenance mode around the policy
   const { output: _output, ...facts } = t.observation; // output travels in the alert; keep items small
-  let alert = intent ? checkAlert(t, intent) : undefined;
-  // Rules: who hears about it and when; the episode travels with the check's state.
-  let episode = (t.previous as Episodic | undefined)?.episode;
-  if (deps.rules && alert) {
-    const routed = routeAlert({
-      rules: deps.rules,
-      alert,
-      subject: checkSubject(t.observation),
-      previous: episode,
-      facts: { checkName: t.observation.name, tags: t.observation.serviceTags },
-      nowMs: deps.clock.nowMs(),
-    });
-    alert = routed.alert;
-    episode = routed.episode;
-  }
-  return {
+  const write: Decision<CheckRecordState> = {
     kind: 'write',
-    state: { ...nextCheckState(t, intent, suppressed), facts, ...(episode ? { episode } : {}) },
-    ...(alert ? { alert } : {}),
+    state: { ...nextCheckState(t, intent, suppressed), facts },
+    ...(intent ? { alert: checkAlert(t, intent) } : {}),
     ...(t.to === 'removed' ? { ttlSeconds: REMOVED_RETENTION_SECONDS } : {}),
   };
+  return routeDecision(deps, checkSubject(t.observation), previous, write, () => ({
+    role: 'episode',
+    facts: { checkName: t.observation.name, tags: t.observation.serviceTags },
+  }));
 }
 
 export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotInput): Promise<SnapshotResult> {
@@ -162,7 +152,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
       return engine.apply<CheckRecordState>(
         cluster,
         subject,
-        (prev) => toDecision(decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark, covering(obs)), deps),
+        (prev) => toDecision(prev?.state, decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark, covering(obs)), deps),
         prefetched(subject),
       );
     }),
@@ -172,7 +162,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
         subject,
         (prev) =>
           prev
-            ? toDecision(decideCheckRemoval(cluster, prev.state, { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps)
+            ? toDecision(prev.state, decideCheckRemoval(cluster, prev.state, { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps)
             : { kind: 'ignore' },
         prefetched(subject),
       ),
@@ -184,7 +174,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
         (prev) => {
           if (!prev) return { kind: 'ignore' };
           const obs = present.get(subject) ?? { ...prev.state.facts, output: '' };
-          return toDecision(decideCheckRelease(cluster, prev.state, obs, at, covering(obs)), deps);
+          return toDecision(prev.state, decideCheckRelease(cluster, prev.state, obs, at, covering(obs)), deps);
         },
         prefetched(subject),
       ),

@@ -1,0 +1,94 @@
+/**
+ * Silences in DynamoDB, in the state table under the cluster's partition
+ * (`pk = cluster#<c>`, `sk = silence#<id>`); TTL 30 days after a silence's end.
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SilenceReader } from '../app/dispatcher';
+import { STATE_TABLE } from '../commons/topology';
+import type { Silence } from '../domain/rules/silences';
+import { isConditionFailure, keys } from './dynamo-state-store';
+
+const PK = STATE_TABLE.partitionKey;
+const SK = STATE_TABLE.sortKey;
+const TTL = STATE_TABLE.ttlAttribute;
+const SILENCE_RETENTION_SECONDS = 30 * 24 * 3600;
+
+const silenceKey = (id: string) => `silence#${id}`;
+
+export type ExpireResult = { kind: 'expired'; silence: Silence } | { kind: 'not_found' } | { kind: 'already_expired'; silence: Silence };
+
+/** Silences; reads check the end time themselves (TTL is housekeeping only). */
+export class DynamoSilenceStore implements SilenceReader {
+  private readonly cache = new Map<string, { until: number; silences: Silence[] }>();
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    /** How long the dispatcher may reuse a cluster's list (a new silence applies after at most this). */
+    private readonly cacheMs = 5000,
+  ) {}
+
+  async create(s: Silence): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { [PK]: keys.cluster(s.cluster), [SK]: silenceKey(s.id), silence: s, [TTL]: Math.floor(Date.parse(s.endsAt) / 1000) + SILENCE_RETENTION_SECONDS },
+        ConditionExpression: `attribute_not_exists(${PK})`,
+      }),
+    );
+    this.cache.delete(s.cluster);
+  }
+
+  async list(cluster: string): Promise<Silence[]> {
+    const out: Silence[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
+          ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':prefix': silenceKey('') },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(item.silence as Silence);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async forCluster(cluster: string): Promise<Silence[]> {
+    const now = Date.now();
+    const hit = this.cache.get(cluster);
+    if (hit && hit.until > now) return hit.silences;
+    const silences = await this.list(cluster);
+    this.cache.set(cluster, { until: now + this.cacheMs, silences });
+    return silences;
+  }
+
+  /** Ends a silence now; an expired silence stays listed (history) until TTL removes it. */
+  async expire(cluster: string, id: string, nowMs: number): Promise<ExpireResult> {
+    const key = { [PK]: keys.cluster(cluster), [SK]: silenceKey(id) };
+    const now = new Date(nowMs).toISOString();
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET silence.endsAt = :now, #ttl = :ttl',
+          ConditionExpression: `attribute_exists(${PK}) AND silence.endsAt > :now`,
+          ExpressionAttributeNames: { '#ttl': TTL },
+          ExpressionAttributeValues: { ':now': now, ':ttl': Math.floor(nowMs / 1000) + SILENCE_RETENTION_SECONDS },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      this.cache.delete(cluster);
+      return { kind: 'expired', silence: out.Attributes?.silence as Silence };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const existing = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      return existing.Item ? { kind: 'already_expired', silence: existing.Item.silence as Silence } : { kind: 'not_found' };
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What a decision leaves in its subject's outbox: the alert, the facts rules and silences
+ * match on, and the routing the rules planned for it (deliveries now, timers for later).
+ * The transition engine stores the entry with the subject's state until the dispatcher
+ * (app/dispatcher.ts) has carried it out. The entry itself is never published: each
+ * delivery's alert is, with its channels.
+ */
+import type { Alert } from '../types';
+import type { MatchFacts } from './types';
+
+export interface OutboxEntry {
+  alert: Alert;
+  /** What rules and silences match on; absent: the alert's own fields. */
+  facts?: MatchFacts;
+  /** Planned by the rules (episodes.ts routeAlert); absent: the dispatcher routes the alert as momentary. */
+  routing?: Routing;
+}
+
+/** Deliveries now, timers for later. */
+export interface Routing {
+  deliveries: Delivery[];
+  timers: SubjectTimer[];
+}
+
+/** One published message: the alert as this route reads it, for these channels. */
+export interface Delivery {
+  alert: Alert;
+  channels: string[];
+}
+
+/**
+ * What a subject timer sends when it fires, with the facts silences then match on. Flat
+ * (the alert's fields plus `facts`), as timers travel on the queue and sit in stored
+ * routing; timers queued before facts travelled with them have none.
+ */
+export interface TimerAlert extends Alert {
+  facts?: MatchFacts;
+}
+
+/** Re-check a subject later (SQS delay queue): first notification after `for`, or a reminder. */
+export interface SubjectTimer {
+  kind: 'for' | 'repeat';
+  cluster: string;
+  subject: string;
+  /** Episode id the timer belongs to; a different stored id means the condition changed. */
+  episode: string;
+  rule: string;
+  /** For reminders: how many reminders must have been sent before this one. */
+  seq: number;
+  dueAt: number;
+  alert: TimerAlert;
+}
+
+/** Send the storm digest of (cluster, channel, window) when the window closes. */
+export interface DigestTimer {
+  kind: 'digest';
+  cluster: string;
+  channel: string;
+  /** Window start, epoch ms. */
+  window: number;
+  dueAt: number;
+}
+
+export type Timer = SubjectTimer | DigestTimer;
