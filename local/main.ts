@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONSUL_HTTP, LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE } from '../lambdas/commons/topology';
 import { createIngestHandler } from '../lambdas/app/ingest-http';
-import { systemClock } from '../lambdas/app/ports';
+import { systemClock } from '../lambdas/app/runtime';
 import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
 import { DynamoReplayGuard } from '../lambdas/adapters/dynamo-replay-guard';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';

@@ -14,11 +14,11 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@
 import { SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Dispatcher } from '../lambdas/app/dispatcher';
-import { systemClock } from '../lambdas/app/ports';
+import { systemClock, type Logger } from '../lambdas/app/runtime';
 import { createSilenceApi } from '../lambdas/app/silence-api';
 import { deliverBatch } from '../lambdas/app/slack-notifier';
 import { handleTimer, parseTimer } from '../lambdas/app/timer-worker';
-import type { HttpRequest, HttpResponse, Logger } from '../lambdas/app/ingest-http';
+import type { HttpRequest, HttpResponse } from '../lambdas/app/http';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { DynamoDigestStore, DynamoSilenceStore, DynamoStormGate } from '../lambdas/adapters/dynamo-notify-store';
 import { DynamoReplayGuard } from '../lambdas/adapters/dynamo-replay-guard';

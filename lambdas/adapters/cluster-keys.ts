@@ -1,7 +1,7 @@
 /** ClusterKeys adapters: Secrets Manager in AWS, a JSON file locally. */
 import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ClusterKeys } from '../app/ports';
+import type { ClusterKeys } from '../app/credentials';
 
 const CACHE_MS = 5 * 60 * 1000;
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ConsulTokens } from '../app/ports';
+import type { ConsulTokens } from '../app/credentials';
 import { CONSUL_HTTP } from '../commons/topology';
 import { tokenDigest, tokenMatches } from '../domain/consul/tokens';
 

@@ -8,7 +8,7 @@
  * Grouping items live for a day (TTL).
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SilenceReader, StormGate } from '../app/dispatcher';
+import type { DigestStore, SilenceReader, SilenceStore, StormGate } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/topology';
 import type { DigestTimer } from '../domain/rules/notify';
 import type { Silence } from '../domain/rules/silences';
@@ -94,7 +94,7 @@ export class DynamoStormGate implements StormGate {
 }
 
 /** What the digest worker reads and marks. */
-export class DynamoDigestStore {
+export class DynamoDigestStore implements DigestStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -144,7 +144,7 @@ export class DynamoDigestStore {
 export type ExpireResult = { kind: 'expired'; silence: Silence } | { kind: 'not_found' } | { kind: 'already_expired'; silence: Silence };
 
 /** Silences; reads check the end time themselves (TTL is housekeeping only). */
-export class DynamoSilenceStore implements SilenceReader {
+export class DynamoSilenceStore implements SilenceReader, SilenceStore {
   private readonly cache = new Map<string, { until: number; silences: Silence[] }>();
 
   constructor(

@@ -6,7 +6,7 @@
  * so a late TTL deletion never lets a replay through).
  */
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ReplayGuard } from '../app/ports';
+import type { ReplayGuard } from '../app/signed-request';
 import { STATE_TABLE } from '../commons/topology';
 import { isConditionFailure, keys } from './dynamo-state-store';
 

@@ -1,7 +1,7 @@
 /** TimerQueue on an SQS queue: per-message DelaySeconds (at most 900 s; longer timers hop). */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { TimerQueue } from '../app/dispatcher';
-import type { Clock } from '../app/ports';
+import type { TimerQueue } from '../app/delivery-ports';
+import type { Clock } from '../app/runtime';
 import { TIMERS_QUEUE } from '../commons/topology';
 import type { Timer } from '../domain/rules/notify';
 

@@ -18,7 +18,8 @@ import type { RuleSet } from '../domain/rules/evaluate';
 import { routeAlert, type Episodic } from '../domain/rules/notify';
 import { MaintenanceSet, maintenanceTargetOfCheckSubject, type MaintenanceTarget } from '../domain/consul/maintenance';
 import type { CheckObservation } from '../domain/types';
-import type { AlertPublisher, Clock, ScopeStore, SubjectRecord, SubjectStore } from './ports';
+import type { AlertPublisher, ScopeStore, SubjectRecord, SubjectStore } from './ports';
+import type { Clock } from './runtime';
 import { TransitionEngine, type Decision, type Outcome } from './transition-engine';
 import { mapLimit } from './concurrency';
 

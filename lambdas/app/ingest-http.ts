@@ -1,6 +1,6 @@
 /**
  * The ingest API, independent of its transport: API Gateway (lambdas/functions)
- * and the local server (local/) both adapt their requests to HttpRequest.
+ * and the local server (local/) both adapt their requests to HttpRequest (http.ts).
  */
 import { gunzipSync } from 'node:zlib';
 import { CONSUL_HTTP, HEADERS, LIMITS, REPLAYED, ROUTES, LOG_EVENTS } from '../commons/topology';
@@ -9,30 +9,11 @@ import { parseEnvelope } from '../domain/envelope';
 import { jsonDepthExceeds } from '../domain/input-limits';
 import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
-import type { ClusterKeys, ConsulTokens, ReplayGuard } from './ports';
+import type { HttpRequest, HttpResponse } from './http';
+import type { ClusterKeys, ConsulTokens } from './credentials';
+import type { Logger } from './runtime';
 import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
-import { replayRecordExpiry, verifySignedRequest } from './signed-request';
-
-export interface HttpRequest {
-  method: string;
-  path: string;
-  /** Lower-case header names. */
-  headers: Record<string, string | undefined>;
-  /** Query string parameters (the Consul HTTP handler route reads `cluster` and `scope`). */
-  query?: Record<string, string | undefined>;
-  body: Buffer;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers?: Record<string, string>;
-  body: Record<string, unknown>;
-}
-
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import { replayRecordExpiry, verifySignedRequest, type ReplayGuard } from './signed-request';
 
 export interface IngestDeps {
   keys: ClusterKeys;

@@ -9,7 +9,7 @@
 import { CHANNELS_ATTRIBUTE } from '../commons/topology';
 import { alertLink, alertFromNotification } from '../domain/render';
 import { slackMessage } from '../domain/slack';
-import type { Clock } from './ports';
+import type { Clock, Logger } from './runtime';
 
 export interface QueueMessage {
   id: string;
@@ -39,11 +39,6 @@ export interface WebhookUrls {
   urlFor(channel: string): Promise<string>;
 }
 
-export interface NotifierLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface SlackNotifierDeps {
   poster: WebhookPoster;
   urls: WebhookUrls;
@@ -55,7 +50,7 @@ export interface SlackNotifierDeps {
   retryBaseSeconds: number;
   /** tocsin.yaml links.alert. */
   linkTemplate?: string;
-  logger?: NotifierLogger;
+  logger?: Logger;
 }
 
 /** A 429 without Retry-After: wait this long. */

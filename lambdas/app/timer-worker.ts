@@ -7,18 +7,14 @@
  */
 import type { DigestTimer, Episodic, SubjectTimer, Timer } from '../domain/rules/notify';
 import { fireTimer } from '../domain/rules/notify';
-import { digestAlert, DIGEST_MAX_LINES, type FoldedAlert } from '../domain/rules/storm';
+import { digestAlert, DIGEST_MAX_LINES } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { Alert } from '../domain/types';
-import type { ChannelPublisher, TimerQueue } from './dispatcher';
-import type { AlertPublisher, Clock, SubjectStore } from './ports';
+import type { DigestStore, TimerQueue } from './delivery-ports';
+import type { ChannelPublisher } from './dispatcher';
+import type { AlertPublisher, SubjectStore } from './ports';
+import type { Clock } from './runtime';
 import { TransitionEngine } from './transition-engine';
-
-export interface DigestStore {
-  folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number }>;
-  wasSent(timer: DigestTimer): Promise<boolean>;
-  markSent(timer: DigestTimer): Promise<void>;
-}
 
 export interface TimerWorkerDeps {
   subjects: SubjectStore;

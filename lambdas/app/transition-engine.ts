@@ -6,7 +6,8 @@
  * the next delivery, under a lease so that two retries do not both publish.
  */
 import type { Alert } from '../domain/types';
-import type { AlertPublisher, Clock, PendingAlert, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
+import type { AlertPublisher, PendingAlert, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
+import type { Clock } from './runtime';
 import { sleep } from './concurrency';
 
 export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; alert?: Alert; ttlSeconds?: number };

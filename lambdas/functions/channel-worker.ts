@@ -9,7 +9,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sleep } from '../app/concurrency';
-import { systemClock } from '../app/ports';
+import { systemClock } from '../app/runtime';
 import { deliverBatch } from '../app/slack-notifier';
 import { FetchWebhookPoster, SecretsManagerWebhookUrls } from '../adapters/slack-webhook';
 import { bundledConfig } from '../commons/bundled-config';

@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { systemClock } from '../app/ports';
+import { systemClock } from '../app/runtime';
 import { handleTimer, parseTimer } from '../app/timer-worker';
 import { DynamoDigestStore } from '../adapters/dynamo-notify-store';
 import { DynamoSubjectStore } from '../adapters/dynamo-state-store';

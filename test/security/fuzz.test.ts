@@ -12,7 +12,7 @@
  * Reproduce a run: TOCSIN_FUZZ_SEED=<seed printed below> npx jest test/security/fuzz.test.ts
  */
 import { gzipSync } from 'node:zlib';
-import type { HttpRequest, HttpResponse } from '../../lambdas/app/ingest-http';
+import type { HttpRequest, HttpResponse } from '../../lambdas/app/http';
 import { createIngestHandler } from '../../lambdas/app/ingest-http';
 import { DynamoReplayGuard } from '../../lambdas/adapters/dynamo-replay-guard';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';

@@ -7,7 +7,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoReplayGuard } from '../../lambdas/adapters/dynamo-replay-guard';
 import { keys as itemKeys } from '../../lambdas/adapters/dynamo-state-store';
-import type { HttpRequest } from '../../lambdas/app/ingest-http';
+import type { HttpRequest } from '../../lambdas/app/http';
 import { HEADERS, LIMITS, ROUTES, STATE_TABLE } from '../../lambdas/commons/topology';
 import { sign } from '../../lambdas/domain/signing';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';

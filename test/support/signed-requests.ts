@@ -1,6 +1,6 @@
 /** Build HttpRequests for the ingest handler the way agent-shim signs them. */
 import { gzipSync } from 'node:zlib';
-import type { HttpRequest } from '../../lambdas/app/ingest-http';
+import type { HttpRequest } from '../../lambdas/app/http';
 import { HEADERS, ROUTES } from '../../lambdas/commons/topology';
 import { sign } from '../../lambdas/domain/signing';
 import type { Envelope } from '../../lambdas/domain/types';

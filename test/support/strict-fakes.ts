@@ -12,7 +12,6 @@ import { Readable } from 'node:stream';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type {
   PendingAlert,
-  ReplayGuard,
   ScopeRecord,
   ScopeStore,
   ScopeUpdate,
@@ -20,6 +19,7 @@ import type {
   SubjectStore,
   SubjectWrite,
 } from '../../lambdas/app/ports';
+import type { ReplayGuard } from '../../lambdas/app/signed-request';
 import { keys } from '../../lambdas/adapters/dynamo-state-store';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';

@@ -3,7 +3,8 @@ import type { Rejection } from '../../domain/consul-checks';
 import type { CheckAlertPolicy } from '../../domain/check-transitions';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import type { Envelope } from '../../domain/types';
-import type { AlertPublisher, Clock, ScopeStore, SubjectStore } from '../ports';
+import type { AlertPublisher, ScopeStore, SubjectStore } from '../ports';
+import type { Clock } from '../runtime';
 
 export interface SourceContext {
   subjects: SubjectStore;
