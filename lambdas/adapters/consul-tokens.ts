@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsCall } from './aws-errors';
 import type { ConsulTokens } from '../app/credentials';
 import { CONSUL_HTTP } from '../commons/topology';
 import { tokenDigest, tokenMatches } from '../domain/consul/tokens';
@@ -30,7 +31,7 @@ export class SecretsManagerConsulTokens implements ConsulTokens {
     if (cached && cached.until > this.nowMs()) return cached.digest;
     let digest: string | undefined;
     try {
-      const out = await this.client.send(new GetSecretValueCommand({ SecretId: consulTokenSecretName(this.secretPrefix, cluster) }));
+      const out = await awsCall(this.client.send(new GetSecretValueCommand({ SecretId: consulTokenSecretName(this.secretPrefix, cluster) })));
       digest = out.SecretString;
     } catch (err) {
       // No secret (not set up for this cluster): no token is valid. Anything else is an outage.

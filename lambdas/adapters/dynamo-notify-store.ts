@@ -8,6 +8,7 @@
  * Grouping items live for a day (TTL).
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsCall } from './aws-errors';
 import type { DigestStore, SilenceReader, SilenceStore, StormGate } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/topology';
 import type { DigestTimer } from '../domain/rules/notify';
@@ -41,7 +42,7 @@ export class DynamoStormGate implements StormGate {
     const window = windowStart(nowMs, this.grouping);
     const pk = keys.cluster(cluster);
     const expires = Math.floor(nowMs / 1000) + GROUPING_RETENTION_SECONDS;
-    const counted = await this.doc.send(
+    const counted = await awsCall(this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { [PK]: pk, [SK]: notifyKeys.storm(channel, window) },
@@ -50,22 +51,22 @@ export class DynamoStormGate implements StormGate {
         ExpressionAttributeValues: { ':one': 1, ':ttl': expires },
         ReturnValues: 'UPDATED_NEW',
       }),
-    );
+    ));
     const count = Number(counted.Attributes?.n ?? 1);
     if (stormVerdict(count, this.grouping) === 'deliver') return { verdict: 'deliver' };
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { [PK]: pk, [SK]: `${notifyKeys.foldPrefix(channel, window)}${alert.id}`, folded: foldedOf(alert), [TTL]: expires },
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
-      );
+      ));
     } catch (err) {
       if (!isConditionFailure(err)) throw err; // folded already (a retry)
     }
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [PK]: pk, [SK]: notifyKeys.digest(channel, window) },
@@ -74,7 +75,7 @@ export class DynamoStormGate implements StormGate {
           ExpressionAttributeNames: { '#ttl': TTL },
           ExpressionAttributeValues: { ':t': true, ':ttl': expires },
         }),
-      );
+      ));
       return { verdict: 'fold', digest: digestTimer(cluster, channel, window, this.grouping) };
     } catch (err) {
       if (isConditionFailure(err)) return { verdict: 'fold' };
@@ -83,13 +84,13 @@ export class DynamoStormGate implements StormGate {
   }
 
   async digestNotScheduled(timer: DigestTimer): Promise<void> {
-    await this.doc.send(
+    await awsCall(this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { [PK]: keys.cluster(timer.cluster), [SK]: notifyKeys.digest(timer.channel, timer.window) },
         UpdateExpression: 'REMOVE scheduled',
       }),
-    );
+    ));
   }
 }
 
@@ -112,7 +113,7 @@ export class DynamoDigestStore implements DigestStore {
     let total = 0;
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({ ...base, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      const out = await awsCall(this.doc.send(new QueryCommand({ ...base, ...(start ? { ExclusiveStartKey: start } : {}) })));
       for (const item of out.Items ?? []) {
         total++;
         if (items.length < limit) items.push(item.folded as FoldedAlert);
@@ -123,21 +124,21 @@ export class DynamoDigestStore implements DigestStore {
   }
 
   async wasSent(timer: DigestTimer): Promise<boolean> {
-    const out = await this.doc.send(
+    const out = await awsCall(this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(timer.cluster), [SK]: notifyKeys.digest(timer.channel, timer.window) }, ConsistentRead: true }),
-    );
+    ));
     return out.Item?.sent === true;
   }
 
   async markSent(timer: DigestTimer): Promise<void> {
-    await this.doc.send(
+    await awsCall(this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { [PK]: keys.cluster(timer.cluster), [SK]: notifyKeys.digest(timer.channel, timer.window) },
         UpdateExpression: 'SET sent = :t',
         ExpressionAttributeValues: { ':t': true },
       }),
-    );
+    ));
   }
 }
 
@@ -155,13 +156,13 @@ export class DynamoSilenceStore implements SilenceReader, SilenceStore {
   ) {}
 
   async create(s: Silence): Promise<void> {
-    await this.doc.send(
+    await awsCall(this.doc.send(
       new PutCommand({
         TableName: this.tableName,
         Item: { [PK]: keys.cluster(s.cluster), [SK]: notifyKeys.silence(s.id), silence: s, [TTL]: Math.floor(Date.parse(s.endsAt) / 1000) + SILENCE_RETENTION_SECONDS },
         ConditionExpression: `attribute_not_exists(${PK})`,
       }),
-    );
+    ));
     this.cache.delete(s.cluster);
   }
 
@@ -169,7 +170,7 @@ export class DynamoSilenceStore implements SilenceReader, SilenceStore {
     const out: Silence[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(
+      const page = await awsCall(this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
@@ -177,7 +178,7 @@ export class DynamoSilenceStore implements SilenceReader, SilenceStore {
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
-      );
+      ));
       for (const item of page.Items ?? []) out.push(item.silence as Silence);
       start = page.LastEvaluatedKey;
     } while (start);
@@ -198,7 +199,7 @@ export class DynamoSilenceStore implements SilenceReader, SilenceStore {
     const key = { [PK]: keys.cluster(cluster), [SK]: notifyKeys.silence(id) };
     const now = new Date(nowMs).toISOString();
     try {
-      const out = await this.doc.send(
+      const out = await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
@@ -208,12 +209,12 @@ export class DynamoSilenceStore implements SilenceReader, SilenceStore {
           ExpressionAttributeValues: { ':now': now, ':ttl': Math.floor(nowMs / 1000) + SILENCE_RETENTION_SECONDS },
           ReturnValues: 'ALL_NEW',
         }),
-      );
+      ));
       this.cache.delete(cluster);
       return { kind: 'expired', silence: out.Attributes?.silence as Silence };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const existing = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      const existing = await awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
       return existing.Item ? { kind: 'already_expired', silence: existing.Item.silence as Silence } : { kind: 'not_found' };
     }
   }

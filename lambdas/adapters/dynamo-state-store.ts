@@ -1,6 +1,7 @@
 /** SubjectStore and ScopeStore on DynamoDB (single table, see STATE_TABLE). */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsCall } from './aws-errors';
 import type { PendingAlert, ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
 import type { Alert } from '../domain/types';
 import { decodeBody, encodeBody } from './subject-record-codec';
@@ -58,7 +59,7 @@ export class DynamoSubjectStore implements SubjectStore {
   }
 
   async get<S>(cluster: string, subject: string): Promise<SubjectRecord<S> | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster, subject), ConsistentRead: true }));
+    const out = await awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster, subject), ConsistentRead: true })));
     return out.Item ? toRecord<S>(out.Item) : undefined;
   }
 
@@ -74,7 +75,7 @@ export class DynamoSubjectStore implements SubjectStore {
         if (attempt > 8) throw new Error('DynamoDB left keys unprocessed after repeated retries');
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
         // Eventually consistent: a stale read only costs a lost compare-and-set.
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        const out = await awsCall(this.doc.send(new BatchGetCommand({ RequestItems: request })));
         for (const item of out.Responses?.[this.tableName] ?? []) {
           found.set((item[SK] as string).slice(prefix.length), toRecord<S>(item));
         }
@@ -97,7 +98,7 @@ export class DynamoSubjectStore implements SubjectStore {
     }
     if (next.ttlSeconds !== undefined) item[TTL] = Math.floor(now / 1000) + next.ttlSeconds;
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
@@ -108,7 +109,7 @@ export class DynamoSubjectStore implements SubjectStore {
                 ExpressionAttributeValues: { ':rev': expectedRev },
               }),
         }),
-      );
+      ));
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -118,7 +119,7 @@ export class DynamoSubjectStore implements SubjectStore {
 
   async claimPending(cluster: string, subject: string, alertId: string, nowMs: number, leaseUntil: number): Promise<boolean> {
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(cluster, subject),
@@ -126,7 +127,7 @@ export class DynamoSubjectStore implements SubjectStore {
           ConditionExpression: 'pendingId = :id AND (lease <= :now OR (attribute_not_exists(lease) AND pending.leaseUntil <= :now))',
           ExpressionAttributeValues: { ':lease': leaseUntil, ':id': alertId, ':now': nowMs },
         }),
-      );
+      ));
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -136,7 +137,7 @@ export class DynamoSubjectStore implements SubjectStore {
 
   async clearPending(cluster: string, subject: string, alertId: string): Promise<void> {
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(cluster, subject),
@@ -145,7 +146,7 @@ export class DynamoSubjectStore implements SubjectStore {
           ConditionExpression: 'pendingId = :id',
           ExpressionAttributeValues: { ':id': alertId },
         }),
-      );
+      ));
     } catch (err) {
       if (!isConditionFailure(err)) throw err; // already cleared by another publisher
     }
@@ -159,9 +160,9 @@ export class DynamoScopeStore implements ScopeStore {
   ) {}
 
   async getScope(cluster: string, scope: string): Promise<ScopeRecord> {
-    const out = await this.doc.send(
+    const out = await awsCall(this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(cluster), [SK]: keys.scope(scope) } }),
-    );
+    ));
     const item = out.Item;
     return {
       watermark: typeof item?.watermark === 'number' ? item.watermark : 0,
@@ -180,7 +181,7 @@ export class DynamoScopeStore implements ScopeStore {
     try {
       // ADD and DELETE on one attribute cannot share an update expression: only when a
       // snapshot both adds and removes active subjects does this take a second write.
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new UpdateCommand({
           ...common,
           UpdateExpression: `SET watermark = :w, updatedAt = :now${add ? ' ADD active :add' : del ? ' DELETE active :del' : ''}`,
@@ -190,15 +191,15 @@ export class DynamoScopeStore implements ScopeStore {
             ...(add ? { ':add': new Set(update.addActive) } : del ? { ':del': new Set(update.removeActive) } : {}),
           },
         }),
-      );
+      ));
       if (add && del) {
-        await this.doc.send(
+        await awsCall(this.doc.send(
           new UpdateCommand({
             ...common,
             UpdateExpression: 'DELETE active :del',
             ExpressionAttributeValues: { ':w': update.watermark, ':del': new Set(update.removeActive) },
           }),
-        );
+        ));
       }
     } catch (err) {
       if (!isConditionFailure(err)) throw err; // a newer snapshot got there first

@@ -1,5 +1,6 @@
 /** AlertPublisher on SNS: one message per alert, a body per protocol, filterable attributes. */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { awsCall } from './aws-errors';
 import type { AlertPublisher } from '../app/ports';
 import { safeText, truncateText } from '../domain/input-limits';
 import { alertAttributes, snsMessage } from '../domain/render';
@@ -35,7 +36,7 @@ export class SnsAlertPublisher implements AlertPublisher {
     const attributeBytes = Object.entries(attributes).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.StringValue) + 6, 0);
     let { subject, message } = snsMessage(alert, link);
     if (Buffer.byteLength(message) + attributeBytes > MAX_SNS_MESSAGE_BYTES) ({ subject, message } = snsMessage(shrink(alert), link));
-    await this.sns.send(
+    await awsCall(this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,
         Subject: snsSubject(subject),
@@ -43,7 +44,7 @@ export class SnsAlertPublisher implements AlertPublisher {
         MessageStructure: 'json',
         MessageAttributes: attributes,
       }),
-    );
+    ));
   }
 }
 

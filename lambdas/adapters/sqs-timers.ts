@@ -1,5 +1,6 @@
 /** TimerQueue on an SQS queue: per-message DelaySeconds (at most 900 s; longer timers hop). */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { awsCall } from './aws-errors';
 import type { TimerQueue } from '../app/delivery-ports';
 import type { Clock } from '../app/runtime';
 import { TIMERS_QUEUE } from '../commons/topology';
@@ -17,8 +18,8 @@ export class SqsTimerQueue implements TimerQueue {
   ) {}
 
   async schedule(timer: Timer): Promise<void> {
-    await this.sqs.send(
+    await awsCall(this.sqs.send(
       new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(timer), DelaySeconds: delaySeconds(timer.dueAt, this.clock.nowMs()) }),
-    );
+    ));
   }
 }

@@ -9,6 +9,7 @@ import { parseEnvelope } from '../domain/envelope';
 import { jsonDepthExceeds } from '../domain/input-limits';
 import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
+import { TransientError } from './errors';
 import type { HttpRequest, HttpResponse } from './http';
 import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { Logger } from './runtime';
@@ -66,28 +67,6 @@ function parseJson(text: string, what: string): unknown {
   } catch (err) {
     throw new HttpError(400, 'malformed_json', `${what} is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
-}
-
-/** Throttling and server-side failures of AWS services: worth a retry, so 503 rather than 500. */
-const TRANSIENT_ERRORS: ReadonlySet<string> = new Set([
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'InternalServerError',
-  'InternalFailure',
-  'InternalErrorException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'TimeoutError',
-]);
-
-function isTransient(err: unknown): boolean {
-  const e = err as { name?: string; $retryable?: unknown; $fault?: string; $metadata?: { httpStatusCode?: number } } | null;
-  if (!e || typeof e !== 'object') return false;
-  return Boolean(e.$retryable) || e.$fault === 'server' || TRANSIENT_ERRORS.has(e.name ?? '') || (e.$metadata?.httpStatusCode ?? 0) >= 500;
 }
 
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -210,7 +189,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       if (err instanceof HttpError) return json(err.status, { error: err.code, message: err.message });
       if (err instanceof InputError) return json(400, { error: 'invalid_input', message: err.message });
       deps.logger.error('ingest failed', { error: (err as Error)?.message, name: (err as Error)?.name });
-      if (isTransient(err)) {
+      if (err instanceof TransientError) {
         return json(503, { error: 'unavailable', message: 'a backing service is throttling or unavailable; retry' }, { 'retry-after': '5' });
       }
       return json(500, { error: 'internal', message: 'internal error; the request can be retried' });

@@ -20,6 +20,7 @@ import type {
   SubjectWrite,
 } from '../../lambdas/app/ports';
 import type { ReplayGuard } from '../../lambdas/app/signed-request';
+import { awsCall } from '../../lambdas/adapters/aws-errors';
 import { keys } from '../../lambdas/adapters/dynamo-state-store';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
@@ -75,6 +76,11 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
   readonly scopes = new Map<string, ScopeRecord>();
   readonly signatures = new Map<string, number>();
 
+  /** It stands in for the DynamoDB adapters: its refusals reach the app mapped like theirs (adapters/aws-errors.ts). */
+  private check(pk: string, sk: string, attributes: Record<string, unknown>): Promise<void> {
+    return awsCall((async () => checkDynamoItem(pk, sk, attributes))());
+  }
+
   private sk(cluster: string, subject: string): [string, string] {
     return [keys.cluster(cluster), keys.subject(subject)];
   }
@@ -88,7 +94,7 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
     const out = new Map<string, SubjectRecord<S>>();
     for (const s of subjects) {
       const [pk, sk] = this.sk(cluster, s);
-      checkDynamoItem(pk, sk, {});
+      await this.check(pk, sk, {});
       const r = await this.get<S>(cluster, s);
       if (r) out.set(s, r);
     }
@@ -100,7 +106,7 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
     const item: Item = { state: next.state, rev: (expectedRev ?? 0) + 1, ...(next.pending ? { pending: next.pending } : {}) };
     // Checked as plain maps, stricter than the adapter's compressed body: what the domain hands
     // over must stay storable (and publishable) text whatever the encoding.
-    checkDynamoItem(pk, sk, { ...item, ...(next.pending ? { pendingId: next.pending.alert.id } : {}) });
+    await this.check(pk, sk, { ...item, ...(next.pending ? { pendingId: next.pending.alert.id } : {}) });
     const current = this.subjects.get(`${pk}|${sk}`);
     if (expectedRev === undefined ? current !== undefined : !current || current.rev !== expectedRev || current.pending) return false;
     this.subjects.set(`${pk}|${sk}`, structuredClone(item));
@@ -129,13 +135,13 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
     if (update.watermark < current.watermark) return;
     const active = new Set([...current.active, ...update.addActive]);
     for (const s of update.removeActive) active.delete(s);
-    checkDynamoItem(keys.cluster(cluster), keys.scope(scope), { watermark: update.watermark, active });
+    await this.check(keys.cluster(cluster), keys.scope(scope), { watermark: update.watermark, active });
     this.scopes.set(`${cluster}|${scope}`, { watermark: update.watermark, active });
   }
 
   async firstUse(cluster: string, signature: string, expiresAtSeconds: number): Promise<boolean> {
     const key = `${keys.replay(cluster)}|${keys.signature(signature)}`;
-    checkDynamoItem(keys.replay(cluster), keys.signature(signature), { expiresAt: expiresAtSeconds });
+    await this.check(keys.replay(cluster), keys.signature(signature), { expiresAt: expiresAtSeconds });
     if (this.signatures.has(key)) return false;
     this.signatures.set(key, expiresAtSeconds);
     return true;
