@@ -4,13 +4,14 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALERT_ATTRIBUTE_NAMES, channelFilterPolicy, type AlertAttributeName } from '../lambdas/commons/topology';
-import type { Severity } from '../lambdas/domain/types';
-import { SEVERITIES, SEVERITY_RANK, type EmailChannelConfig } from './config';
+import { channelFilterPolicy } from '../lambdas/commons/topology';
+import { ALERT_ATTRIBUTE_NAMES, type AlertAttributeName } from '../lambdas/domain/render';
+import { SEVERITY_RANK, type Severity } from '../lambdas/domain/types';
+import { SEVERITIES, type EmailChannelConfig } from './config';
 
 /**
  * Message attribute the ingest Lambda sets to the alert's severity. Typed as
- * AlertAttributeName so a rename in topology.ts breaks compilation here.
+ * AlertAttributeName so a rename in domain/render.ts breaks compilation here.
  */
 export const SEVERITY_ATTRIBUTE: AlertAttributeName = 'severity';
 if (!ALERT_ATTRIBUTE_NAMES.includes(SEVERITY_ATTRIBUTE)) {

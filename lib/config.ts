@@ -10,16 +10,12 @@ import type { IConstruct } from 'constructs';
 import { CONFIG_FILE } from '../lambdas/commons/topology';
 import { ConfigFileError, loadConfigFile, resolveConfigPath, type DeliverySettings, type FileConfig } from '../lambdas/commons/config-file';
 import type { RuntimeConfig, SlackChannel } from '../lambdas/domain/rules/types';
-import type { Severity } from '../lambdas/domain/types';
+import { SEVERITY_RANK, type Severity } from '../lambdas/domain/types';
 
 export { ConfigFileError };
 
-/** Severity ranks: a subscriber with minimum severity S receives every severity ranked >= S. */
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 1, warning: 2, critical: 3 };
 export const SEVERITIES = Object.keys(SEVERITY_RANK) as Severity[];
 
-/** Cluster names become secret names and env values; keep them boring (also enforced by the schema). */
-export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** Each cluster adds secrets and stack outputs (200 outputs per stack). */
 export const MAX_CLUSTERS = 50;
 

@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { CONSUL_HTTP, HEADERS, LIMITS, REPLAYED, ROUTES, LOG_EVENTS } from '../commons/topology';
 import { InputError } from '../domain/consul-checks';
 import { parseEnvelope } from '../domain/envelope';
+import { CLUSTER_NAME_PATTERN } from '../domain/protocol';
 import { jsonDepthExceeds } from '../domain/input-limits';
 import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
@@ -68,8 +69,6 @@ function parseJson(text: string, what: string): unknown {
     throw new HttpError(400, 'malformed_json', `${what} is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
 }
-
-const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 /** `/v1/consul/{watchType}` as a pattern, from the topology route. */
 const CONSUL_HTTP_PATH = new RegExp(`^${ROUTES.consulHttp.path.replace('{watchType}', '([a-z][a-z_]{0,31})')}$`);
@@ -139,7 +138,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     if (!cluster) throw new HttpError(401, 'unauthenticated', `missing cluster: add ?${CONSUL_HTTP.clusterParam}=<name> to the handler path, or an ${CONSUL_HTTP.clusterHeader} header`);
     const token = bearerToken(req.headers.authorization);
     if (!token) throw new HttpError(401, 'unauthenticated', 'missing bearer token (Authorization: Bearer <token>)');
-    if (!CLUSTER_NAME.test(cluster) || !(await tokens.verify(cluster, token))) throw new HttpError(401, 'unauthenticated', 'unknown cluster or wrong token');
+    if (!CLUSTER_NAME_PATTERN.test(cluster) || !(await tokens.verify(cluster, token))) throw new HttpError(401, 'unauthenticated', 'unknown cluster or wrong token');
     used.knownCluster = cluster;
     return cluster;
   }

@@ -13,7 +13,7 @@ export const STATE_TABLE = {
   ttlAttribute: 'expiresAt',
 } as const;
 
-/** Every alert is published here; subscriptions filter on ALERT_ATTRIBUTE_NAMES. */
+/** Every alert is published here; subscriptions filter on ALERT_ATTRIBUTE_NAMES (domain/render.ts). */
 export const ALERTS_TOPIC = {
   localName: 'tocsin-alerts',
 } as const;
@@ -22,10 +22,6 @@ export const ALERTS_TOPIC = {
 export const LOCAL_NOTIFICATIONS_QUEUE = {
   localName: 'tocsin-local-notifications',
 } as const;
-
-/** SNS message attributes set on every alert, for subscription filter policies. */
-export const ALERT_ATTRIBUTE_NAMES = ['severity', 'cluster', 'node', 'service', 'check', 'kind'] as const;
-export type AlertAttributeName = (typeof ALERT_ATTRIBUTE_NAMES)[number];
 
 /**
  * Message attribute (String.Array) naming the channels an alert is for. Every

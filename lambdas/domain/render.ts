@@ -3,7 +3,6 @@
  * JSON for machines, plus SNS message attributes for subscription filters.
  */
 import type { Alert } from './types';
-import type { AlertAttributeName } from '../commons/topology';
 
 export const MAX_SUBJECT_CHARS = 100;
 
@@ -44,6 +43,10 @@ export function emailBody(alert: Alert, link?: string): string {
   lines.push('', `Alert id: ${alert.id}`);
   return lines.join('\n');
 }
+
+/** Message attributes set on every alert: what delivery subscriptions filter on. */
+export const ALERT_ATTRIBUTE_NAMES = ['severity', 'cluster', 'node', 'service', 'check', 'kind'] as const;
+export type AlertAttributeName = (typeof ALERT_ATTRIBUTE_NAMES)[number];
 
 export function alertAttributes(alert: Alert): Record<AlertAttributeName, string> {
   return {
