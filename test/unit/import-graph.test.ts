@@ -1,8 +1,8 @@
 /**
- * No import cycles in the shipped code. A cycle means two modules can be neither read,
- * tested nor moved apart; type-only imports and `import('...')` type references count too
- * (they are how such cycles hide). The same graph `madge --circular` draws, built with the
- * TypeScript compiler so that it resolves exactly like tsc.
+ * The shipped code's imports: no cycles, and the layers of docs/ARCHITECTURE.md. A cycle
+ * means two modules can be neither read, tested nor moved apart; type-only imports and
+ * `import('...')` type references count too (they are how such cycles hide). The same graph
+ * `madge --circular` draws, built with the TypeScript compiler so that it resolves like tsc.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -44,13 +44,15 @@ function moduleSpecifiers(file: string, text: string): string[] {
 }
 
 /** File -> the project files it imports (paths relative to the repository). */
-function importGraph(): Map<string, string[]> {
+function importGraph(packages: Map<string, string[]>): Map<string, string[]> {
   const options = ts.parseJsonConfigFileContent(ts.readConfigFile(join(ROOT, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, ROOT).options;
   const files = DIRS.flatMap((dir) => sourceFiles(join(ROOT, dir)));
   const known = new Set(files);
   const graph = new Map<string, string[]>();
   for (const file of files) {
-    const targets = moduleSpecifiers(file, readFileSync(file, 'utf8'))
+    const specifiers = moduleSpecifiers(file, readFileSync(file, 'utf8'));
+    packages.set(relative(ROOT, file), specifiers.filter((spec) => !spec.startsWith('.')));
+    const targets = specifiers
       .map((spec) => ts.resolveModuleName(spec, file, options, ts.sys).resolvedModule?.resolvedFileName)
       .filter((target): target is string => target !== undefined && known.has(target));
     graph.set(relative(ROOT, file), [...new Set(targets)].map((target) => relative(ROOT, target)));
@@ -92,9 +94,17 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found.sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
-describe('import graph', () => {
-  const graph = importGraph();
+const packages = new Map<string, string[]>();
+const graph = importGraph(packages);
 
+/** Imports of files under `dir` that `allowed` refuses, as "file -> import". */
+function importsBreaking(dir: string, allowed: (target: string) => boolean): string[] {
+  return [...graph].flatMap(([file, targets]) =>
+    file.startsWith(dir) ? [...targets, ...(packages.get(file) ?? [])].filter((t) => !allowed(t)).map((t) => `${file} -> ${t}`) : [],
+  );
+}
+
+describe('import graph', () => {
   it('sees the shipped code, type references included', () => {
     const text = "import { a } from './a';\nimport type { B } from './b';\nexport { c } from './c';\nlet d: import('./d').D;\nconst e = require('./e');\nvoid import('./f');";
     expect(moduleSpecifiers('x.ts', text)).toEqual(['./a', './b', './c', './d', './e', './f']);
@@ -110,5 +120,16 @@ describe('import graph', () => {
 
   it('has no cycles', () => {
     expect(cycles(graph)).toEqual([]);
+  });
+});
+
+describe('layers', () => {
+  it('domain/ is pure: it imports only domain/ and node builtins (no AWS, no deployment facts, no app)', () => {
+    expect(importsBreaking('lambdas/domain/', (t) => t.startsWith('lambdas/domain/') || t.startsWith('node:'))).toEqual([]);
+  });
+
+  it('app/ reaches the outside world through ports only: no AWS SDK, no adapters, no handlers', () => {
+    const outside = (t: string) => t.startsWith('@aws-sdk/') || t.startsWith('lambdas/adapters/') || t.startsWith('lambdas/functions/');
+    expect(importsBreaking('lambdas/app/', (t) => !outside(t))).toEqual([]);
   });
 });
