@@ -20,7 +20,7 @@ import { Dispatcher } from '../lambdas/app/dispatcher';
 import { loadConfigFile } from '../lambdas/commons/config-file';
 import { compileRules } from '../lambdas/domain/rules/evaluate';
 import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
-import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/commons/topology';
+import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/domain/protocol';
 import { defaultCheckPolicy } from '../lambdas/domain/check-transitions';
 import { tokenDigest } from '../lambdas/domain/consul/tokens';
 import type { Alert } from '../lambdas/domain/types';

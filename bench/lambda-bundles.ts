@@ -16,7 +16,7 @@ import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../lib/lambda-bundling';
 import { toTocsinConfig } from '../lib/config';
 import { bundledConfigDefine } from '../lib/notifications';
 import { loadConfigFile } from '../lambdas/commons/config-file';
-import { LAMBDA_ENV } from '../lambdas/commons/topology';
+import { LAMBDA_ENV } from '../lambdas/commons/deployment';
 import { ROOT, TMP } from './lib/paths';
 import type { FigureResult, Row } from './lib/report';
 import { interleave, median, timeExec } from './lib/stats';

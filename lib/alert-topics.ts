@@ -4,7 +4,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Subscription, SubscriptionFilter, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { channelFilterPolicy } from '../lambdas/commons/topology';
+import { channelFilterPolicy } from '../lambdas/commons/deployment';
 import { ALERT_ATTRIBUTE_NAMES, type AlertAttributeName } from '../lambdas/domain/render';
 import { SEVERITY_RANK, type Severity } from '../lambdas/domain/types';
 import { SEVERITIES, type EmailChannelConfig } from './config';
@@ -15,7 +15,7 @@ import { SEVERITIES, type EmailChannelConfig } from './config';
  */
 export const SEVERITY_ATTRIBUTE: AlertAttributeName = 'severity';
 if (!ALERT_ATTRIBUTE_NAMES.includes(SEVERITY_ATTRIBUTE)) {
-  throw new Error(`topology.ts ALERT_ATTRIBUTE_NAMES no longer contains "${SEVERITY_ATTRIBUTE}"`);
+  throw new Error(`domain/render.ts ALERT_ATTRIBUTE_NAMES no longer contains "${SEVERITY_ATTRIBUTE}"`);
 }
 
 /** Severities delivered to a subscriber whose minimum is `min`, highest first. */

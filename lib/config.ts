@@ -7,7 +7,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
-import { CONFIG_FILE } from '../lambdas/commons/topology';
+import { CONFIG_FILE } from '../lambdas/commons/deployment';
 import { ConfigFileError, loadConfigFile, resolveConfigPath, type DeliverySettings, type FileConfig } from '../lambdas/commons/config-file';
 import type { RuntimeConfig, SlackChannel } from '../lambdas/domain/rules/types';
 import { SEVERITY_RANK, type Severity } from '../lambdas/domain/types';

@@ -10,7 +10,8 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { LAMBDA_ENV, ROUTES } from '../lambdas/commons/topology';
+import { LAMBDA_ENV } from '../lambdas/commons/deployment';
+import { ROUTES } from '../lambdas/domain/protocol';
 import type { ClusterSecrets } from './cluster-secrets';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './lambda-bundling';
 
@@ -46,12 +47,12 @@ export interface IngestApiProps {
   readonly reservedConcurrency?: number;
   /** @default INGEST_ENTRY */
   readonly entry?: string;
-  /** esbuild defines (the bundled runtime config, BUNDLED_CONFIG in topology.ts). */
+  /** esbuild defines (the bundled runtime config, BUNDLED_CONFIG in commons/deployment.ts). */
   readonly define?: Record<string, string>;
 }
 
 /**
- * HTTP API (payload format 2.0) in front of the ingest Lambda. Both topology
+ * HTTP API (payload format 2.0) in front of the ingest Lambda. Both protocol
  * routes — signed shim envelopes and Consul's own HTTP watch handler — land on
  * the same function; authentication happens in the handler (HMAC / bearer).
  */
@@ -64,7 +65,7 @@ export class IngestApi extends Construct {
   public readonly functionRole: Role;
   public readonly functionLogGroup: LogGroup;
   public readonly integration: HttpLambdaIntegration;
-  /** Routes created per topology route name. */
+  /** Routes created per protocol route name (ROUTES). */
   public readonly routes: Readonly<Record<RouteName, HttpRoute[]>>;
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
@@ -205,7 +206,7 @@ export class IngestApi extends Construct {
     this.routes = routes;
   }
 
-  /** Public URL of a topology route (path parameters left as `{name}` placeholders). */
+  /** Public URL of a protocol route (path parameters left as `{name}` placeholders). */
   public urlFor(route: RouteName): string {
     return `${this.httpApi.apiEndpoint}${ROUTES[route].path}`;
   }

@@ -15,7 +15,7 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { configDigest, encodeBundledConfig } from '../lambdas/commons/bundled-config';
-import { BUNDLED_CONFIG, CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../lambdas/commons/topology';
+import { BUNDLED_CONFIG, CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../lambdas/commons/deployment';
 import { lambdaConfig } from '../lambdas/domain/rules/config';
 import { CLUSTER_KEY_LENGTH } from './cluster-secrets';
 import type { TocsinConfig } from './config';

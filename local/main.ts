@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONSUL_HTTP, LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE } from '../lambdas/commons/topology';
+import { LOCAL_DEFAULTS, LOCAL_NAMES } from './names';
+import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/domain/protocol';
 import { createIngestHandler } from '../lambdas/app/ingest-http';
 import { systemClock } from '../lambdas/app/runtime';
 import { DynamoScopeStore, DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   const dynamo = values['dynamodb-endpoint'] ? undefined : await startDynalite(resolve(dataDir, 'dynamodb'));
   const dynamoEndpoint = values['dynamodb-endpoint'] ?? dynamo?.endpoint;
   const { client, doc } = dynamoClients(dynamoEndpoint);
-  await ensureStateTable(client, STATE_TABLE.localName);
+  await ensureStateTable(client, LOCAL_NAMES.stateTable);
   const snsSqs = await startSnsSqs();
 
   const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
@@ -93,14 +94,14 @@ async function main(): Promise<void> {
     logger,
   });
   // Only the digests are kept: a token is shown once, when it is created.
-  const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, CONSUL_HTTP.localTokensFile), clusters);
+  const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, LOCAL_NAMES.consulTokensFile), clusters);
   const handle = createIngestHandler({
     keys: new StaticClusterKeys(keys),
     consulTokens: consulTokens.tokens,
-    replay: new DynamoReplayGuard(doc, STATE_TABLE.localName),
+    replay: new DynamoReplayGuard(doc, LOCAL_NAMES.stateTable),
     sources: {
-      subjects: new DynamoSubjectStore(doc, STATE_TABLE.localName),
-      scopes: new DynamoScopeStore(doc, STATE_TABLE.localName),
+      subjects: new DynamoSubjectStore(doc, LOCAL_NAMES.stateTable),
+      scopes: new DynamoScopeStore(doc, LOCAL_NAMES.stateTable),
       publisher: notify.publisher,
       rules: notify.rules,
       checkPolicy: defaultCheckPolicy,
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
   });
 
   say(`tocsin local pipeline ready: ${url}`);
-  say(`# DynamoDB: ${dynamoEndpoint}  table ${STATE_TABLE.localName}`);
+  say(`# DynamoDB: ${dynamoEndpoint}  table ${LOCAL_NAMES.stateTable}`);
   say(`# SNS/SQS: ${snsSqs.endpoint}  topic ${snsSqs.alertsTopicArn}`);
   say(`# notifications are appended to ${jsonlPath}`);
   say(`# config: ${config.file}`);
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
   say(`export TOCSIN_KEY=${keys[clusters[0] as string]}`);
   say(`# consul http handler: ${ROUTES.consulHttp.method} http://${LOCAL_DEFAULTS.host}:${boundPort}${ROUTES.consulHttp.path}?${CONSUL_HTTP.clusterParam}=<cluster>`);
   for (const [cluster, token] of Object.entries(consulTokens.created)) {
-    say(`# consul http handler token: ${token}  (cluster ${cluster}; shown once, only its SHA-256 is kept in ${CONSUL_HTTP.localTokensFile})`);
+    say(`# consul http handler token: ${token}  (cluster ${cluster}; shown once, only its SHA-256 is kept in ${LOCAL_NAMES.consulTokensFile})`);
   }
 
   let stopping = false;

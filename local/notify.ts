@@ -26,7 +26,7 @@ import { DynamoSubjectStore } from '../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../lambdas/adapters/sns-publisher';
 import { FetchWebhookPoster, StaticWebhookUrls } from '../lambdas/adapters/slack-webhook';
 import { SqsTimerQueue } from '../lambdas/adapters/sqs-timers';
-import { SLACK_QUEUES, STATE_TABLE, TIMERS_QUEUE } from '../lambdas/commons/topology';
+import { LOCAL_NAMES } from './names';
 import type { FileConfig } from '../lambdas/commons/config-file';
 import { compileRules, type RuleSet } from '../lambdas/domain/rules/evaluate';
 import { alertLink } from '../lambdas/domain/render';
@@ -86,12 +86,12 @@ export async function startLocalNotify(opts: {
 }): Promise<LocalNotify> {
   const env = opts.env ?? process.env;
   const { runtime, delivery } = opts.config;
-  const table = STATE_TABLE.localName;
+  const table = LOCAL_NAMES.stateTable;
   const rules = compileRules(runtime);
   const clock = systemClock;
   const linkTemplate = runtime.links?.alert;
   const channels = new SnsAlertPublisher(opts.sns, opts.alertsTopicArn, (a) => alertLink(linkTemplate, a));
-  const timersQueue = await queue(opts.sqs, TIMERS_QUEUE.localName);
+  const timersQueue = await queue(opts.sqs, LOCAL_NAMES.timersQueue);
   const timers = new SqsTimerQueue(opts.sqs, timersQueue.url, clock);
   const silences = new DynamoSilenceStore(opts.doc, table, Number(env[LOCAL_NOTIFY_ENV.silenceCacheMs] ?? 1000));
   const publisher = new Dispatcher({
@@ -154,7 +154,7 @@ export async function startLocalNotify(opts: {
   }
   let slackDeadLetterQueueUrl: string | undefined;
   if (Object.keys(webhooks).length > 0) {
-    const dlq = await queue(opts.sqs, SLACK_QUEUES.localDeadLetterName);
+    const dlq = await queue(opts.sqs, LOCAL_NAMES.slackDeadLetterQueue);
     slackDeadLetterQueueUrl = dlq.url;
     banner.push(`# slack dead-letter queue: ${dlq.url}`);
     const urls = new StaticWebhookUrls(webhooks);
@@ -169,7 +169,7 @@ export async function startLocalNotify(opts: {
       logger: opts.logger,
     };
     for (const name of Object.keys(webhooks)) {
-      const q = await queue(opts.sqs, SLACK_QUEUES.localName(name), {
+      const q = await queue(opts.sqs, LOCAL_NAMES.slackQueue(name), {
         VisibilityTimeout: '30',
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: String(delivery.slack.maxReceiveCount) }),
       });

@@ -7,13 +7,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsCall } from './aws-errors';
 import type { ConsulTokens } from '../app/credentials';
-import { CONSUL_HTTP } from '../commons/topology';
+import { SECRET_SUFFIXES } from '../commons/deployment';
 import { tokenDigest, tokenMatches } from '../domain/consul/tokens';
 
 const CACHE_MS = 5 * 60 * 1000;
 
 export function consulTokenSecretName(prefix: string, cluster: string): string {
-  return `${prefix}${cluster}${CONSUL_HTTP.tokenSecretSuffix}`;
+  return `${prefix}${cluster}${SECRET_SUFFIXES.consulHttpToken}`;
 }
 
 export class SecretsManagerConsulTokens implements ConsulTokens {

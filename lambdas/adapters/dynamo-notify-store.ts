@@ -10,7 +10,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsCall } from './aws-errors';
 import type { DigestStore, SilenceReader, SilenceStore, StormGate } from '../app/delivery-ports';
-import { STATE_TABLE } from '../commons/topology';
+import { STATE_TABLE } from '../commons/deployment';
 import type { DigestTimer } from '../domain/rules/notify';
 import type { Silence } from '../domain/rules/silences';
 import { digestTimer, foldedOf, stormVerdict, windowStart, type FoldedAlert } from '../domain/rules/storm';

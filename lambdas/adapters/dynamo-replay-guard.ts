@@ -8,7 +8,7 @@
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsCall } from './aws-errors';
 import type { ReplayGuard } from '../app/signed-request';
-import { STATE_TABLE } from '../commons/topology';
+import { STATE_TABLE } from '../commons/deployment';
 import { isConditionFailure, keys } from './dynamo-state-store';
 
 const PK = STATE_TABLE.partitionKey;

@@ -5,7 +5,7 @@ import { awsCall } from './aws-errors';
 import type { PendingAlert, ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
 import type { Alert } from '../domain/types';
 import { decodeBody, encodeBody } from './subject-record-codec';
-import { STATE_TABLE } from '../commons/topology';
+import { STATE_TABLE } from '../commons/deployment';
 import { sleep } from '../app/concurrency';
 
 const PK = STATE_TABLE.partitionKey;

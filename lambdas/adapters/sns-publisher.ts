@@ -5,7 +5,7 @@ import type { AlertPublisher } from '../app/ports';
 import { safeText, truncateText } from '../domain/input-limits';
 import { alertAttributes, snsMessage } from '../domain/render';
 import type { Alert } from '../domain/types';
-import { CHANNELS_ATTRIBUTE } from '../commons/topology';
+import { CHANNELS_ATTRIBUTE } from '../commons/deployment';
 
 /** SNS: subjects "less than 100 characters long", no line breaks or control characters. */
 export const MAX_SNS_SUBJECT_CHARS = 99;

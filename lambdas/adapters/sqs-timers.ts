@@ -3,7 +3,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { awsCall } from './aws-errors';
 import type { TimerQueue } from '../app/delivery-ports';
 import type { Clock } from '../app/runtime';
-import { TIMERS_QUEUE } from '../commons/topology';
+import { TIMERS_QUEUE } from '../commons/deployment';
 import type { Timer } from '../domain/rules/notify';
 
 export function delaySeconds(dueAt: number, nowMs: number): number {

@@ -3,10 +3,10 @@
  * and the local server (local/) both adapt their requests to HttpRequest (http.ts).
  */
 import { gunzipSync } from 'node:zlib';
-import { CONSUL_HTTP, HEADERS, LIMITS, REPLAYED, ROUTES, LOG_EVENTS } from '../commons/topology';
+import { LOG_EVENTS } from '../commons/deployment';
 import { InputError } from '../domain/consul-checks';
 import { parseEnvelope } from '../domain/envelope';
-import { CLUSTER_NAME_PATTERN } from '../domain/protocol';
+import { CLUSTER_NAME_PATTERN, CONSUL_HTTP, HEADERS, LIMITS, REPLAYED, ROUTES } from '../domain/protocol';
 import { jsonDepthExceeds } from '../domain/input-limits';
 import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
@@ -70,7 +70,7 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-/** `/v1/consul/{watchType}` as a pattern, from the topology route. */
+/** `/v1/consul/{watchType}` as a pattern, from the protocol route. */
 const CONSUL_HTTP_PATH = new RegExp(`^${ROUTES.consulHttp.path.replace('{watchType}', '([a-z][a-z_]{0,31})')}$`);
 
 /** What authentication learnt about a request. */

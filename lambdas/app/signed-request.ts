@@ -3,7 +3,7 @@
  * headers mapped onto domain/signing's verify, and how long its replay record must live
  * (ReplayGuard).
  */
-import { HEADERS, LIMITS } from '../commons/topology';
+import { HEADERS, LIMITS } from '../domain/protocol';
 import { verify } from '../domain/signing';
 import type { HttpRequest } from './http';
 

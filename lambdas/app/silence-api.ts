@@ -7,7 +7,7 @@
  * the cluster whose admin key signed it, and to nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import { HEADERS, REPLAYED, ROUTES } from '../commons/topology';
+import { HEADERS, REPLAYED, ROUTES } from '../domain/protocol';
 import { parseSilenceRequest, SilenceError, silenceState, SILENCE_LIMITS, type Silence } from '../domain/rules/silences';
 import type { SilenceStore } from './delivery-ports';
 import type { HttpRequest, HttpResponse } from './http';

@@ -6,7 +6,7 @@
  * `retryAfterSeconds` (a 429's Retry-After, else a backoff); the queue's redrive
  * policy moves a message that keeps failing to the dead-letter queue.
  */
-import { CHANNELS_ATTRIBUTE } from '../commons/topology';
+import { CHANNELS_ATTRIBUTE } from '../commons/deployment';
 import { alertLink, alertFromNotification } from '../domain/render';
 import { slackMessage } from '../domain/slack';
 import type { Clock, Logger } from './runtime';

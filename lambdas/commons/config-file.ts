@@ -10,7 +10,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { normalizeConfig, formatPath, type ConfigIssue, type ConfigPath } from '../domain/rules/config';
 import type { RuntimeConfig } from '../domain/rules/types';
-import { CONFIG_FILE } from './topology';
+import { CONFIG_FILE } from './deployment';
 
 export const SCHEMA_FILE = join(__dirname, '..', '..', CONFIG_FILE.schemaPath);
 

@@ -14,7 +14,7 @@ import { deliverBatch } from '../app/slack-notifier';
 import { FetchWebhookPoster, SecretsManagerWebhookUrls } from '../adapters/slack-webhook';
 import { bundledConfig } from '../commons/bundled-config';
 import { jsonLogger } from '../commons/logger';
-import { LAMBDA_ENV } from '../commons/topology';
+import { LAMBDA_ENV } from '../commons/deployment';
 import { requiredEnv } from '../commons/config';
 
 /** Each of the (at most 2) concurrent pollers of a queue posts at most every 2 s: ≈1 msg/s per webhook. */

@@ -7,7 +7,7 @@ import { type Logger, systemClock } from '../app/runtime';
 import { DynamoSilenceStore, DynamoStormGate } from '../adapters/dynamo-notify-store';
 import { SnsAlertPublisher } from '../adapters/sns-publisher';
 import { SqsTimerQueue } from '../adapters/sqs-timers';
-import { LAMBDA_ENV } from '../commons/topology';
+import { LAMBDA_ENV } from '../commons/deployment';
 import { requiredEnv } from '../commons/config';
 import type { RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';

@@ -13,7 +13,7 @@ import { DynamoDigestStore } from '../adapters/dynamo-notify-store';
 import { DynamoSubjectStore } from '../adapters/dynamo-state-store';
 import { bundledConfig } from '../commons/bundled-config';
 import { jsonLogger } from '../commons/logger';
-import { LAMBDA_ENV } from '../commons/topology';
+import { LAMBDA_ENV } from '../commons/deployment';
 import { notifyDeps } from './notify-deps';
 import { requiredEnv } from '../commons/config';
 

@@ -19,7 +19,8 @@ import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dyn
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';
-import { HEADERS, LIMITS, LOG_EVENTS, ROUTES } from '../../lambdas/commons/topology';
+import { HEADERS, LIMITS, ROUTES } from '../../lambdas/domain/protocol';
+import { LOG_EVENTS } from '../../lambdas/commons/deployment';
 import { defaultCheckPolicy } from '../../lambdas/domain/check-transitions';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { healthCheck } from '../support/consul-fixtures';
