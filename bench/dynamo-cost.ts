@@ -17,7 +17,7 @@ import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { StaticConsulTokens } from '../lambdas/adapters/consul-tokens';
 import { reportConsumedCapacity } from '../lambdas/adapters/dynamo-capacity';
 import { loadConfigFile } from '../lambdas/commons/config-file';
-import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/commons/topology';
+import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/domain/protocol';
 import { tokenDigest } from '../lambdas/domain/consul/tokens';
 import type { Alert } from '../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../local/dynamodb';

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { configBundle, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../lib/lambda-bundling';
 import { loadConfigFile } from '../lambdas/commons/config-file';
-import { LAMBDA_ENV } from '../lambdas/commons/topology';
+import { LAMBDA_ENV } from '../lambdas/commons/deployment';
 import { ROOT, TMP } from './lib/paths';
 import type { FigureResult, Row } from './lib/report';
 import { interleave, median, timeExec } from './lib/stats';

@@ -4,6 +4,7 @@
  * Commands print configuration; nothing here talks to AWS or to the agents.
  */
 import { parseArgs } from 'node:util';
+import { CLUSTER_NAME_PATTERN } from '../lambdas/domain/protocol';
 import { CONSUL_WATCH_TYPES, type ConsulWatchType } from '../lambdas/domain/types';
 import {
   DEFAULT_OPTIONS,
@@ -52,8 +53,6 @@ export interface CliOutput {
   stderr: string;
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-
 function options(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): AgentConfigOptions {
   const str = (name: string): string | undefined => {
     const v = values[name];
@@ -69,7 +68,7 @@ function options(values: Record<string, string | boolean | undefined>, env: Node
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new CliError('--url must be an http:// or https:// URL');
   const cluster = str('cluster') ?? (env.TOCSIN_CLUSTER || DEFAULT_OPTIONS.cluster);
-  if (!NAME_RE.test(cluster)) throw new CliError(`--cluster must be 1-63 letters, digits, ".", "_" or "-" (got "${cluster}")`);
+  if (!CLUSTER_NAME_PATTERN.test(cluster)) throw new CliError(`--cluster must be 1-63 letters, digits, ".", "_" or "-" (got "${cluster}")`);
   let types: readonly ConsulWatchType[] = DEFAULT_OPTIONS.types;
   const list = str('types');
   if (list !== undefined) {

@@ -1,7 +1,7 @@
 /** What a channel kind provides to `npm start` (registered in channels/local.ts). */
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Logger } from '../lambdas/app/ingest-http';
+import type { Logger } from '../lambdas/app/runtime';
 import type { FileConfig } from '../lambdas/commons/config-file';
 import type { QueueWorker } from '../local/queue-worker';
 import type { ChannelSpecOf, ChannelType } from '.';

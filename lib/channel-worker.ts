@@ -6,7 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_ENV } from '../lambdas/commons/topology';
+import { LAMBDA_ENV } from '../lambdas/commons/deployment';
 import type { ConfigBundle } from './lambda-bundling';
 import { keepLogicalId } from './logical-ids';
 import { queueWorkerAlarms } from './operations-alarms';

@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CONSUL_HTTP } from '../lambdas/commons/topology';
+import { SECRET_SUFFIXES } from '../lambdas/commons/deployment';
 import { keepLogicalId } from './logical-ids';
 
 export interface ClusterSecretsProps {
@@ -98,7 +98,7 @@ export class ClusterSecrets extends Construct {
   }
 
   public consulTokenSecretName(cluster: string): string {
-    return `${this.prefix}${cluster}${CONSUL_HTTP.tokenSecretSuffix}`;
+    return `${this.prefix}${cluster}${SECRET_SUFFIXES.consulHttpToken}`;
   }
 
   public secretName(cluster: string): string {

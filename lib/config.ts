@@ -8,15 +8,13 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { deployChannels, type DeployedChannels } from '../channels/infra';
-import { CONFIG_FILE } from '../lambdas/commons/topology';
+import { CONFIG_FILE } from '../lambdas/commons/deployment';
 import { ConfigFileError, loadConfigFile, resolveConfigPath, type FileConfig } from '../lambdas/commons/config-file';
 import type { DeliverySettings } from '../channels';
 import type { RuntimeConfig } from '../lambdas/domain/rules/types';
 
 export { ConfigFileError };
 
-/** Cluster names become secret names and env values; keep them boring (also enforced by the schema). */
-export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** Each cluster adds secrets and stack outputs (200 outputs per stack). */
 export const MAX_CLUSTERS = 50;
 

@@ -8,7 +8,8 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_ENV, ROUTES } from '../lambdas/commons/topology';
+import { LAMBDA_ENV } from '../lambdas/commons/deployment';
+import { ROUTES } from '../lambdas/domain/protocol';
 import { grantPublishToAlerts } from './alert-topics';
 import type { ClusterSecrets } from './cluster-secrets';
 import type { ConfigBundle } from './lambda-bundling';
@@ -39,7 +40,7 @@ export interface IngestApiProps {
 }
 
 /**
- * HTTP API (payload format 2.0) in front of the ingest Lambda. Both topology
+ * HTTP API (payload format 2.0) in front of the ingest Lambda. Both protocol
  * routes — signed shim envelopes and Consul's own HTTP watch handler — land on
  * the same function; authentication happens in the handler (HMAC / bearer).
  */
@@ -50,7 +51,7 @@ export class IngestApi extends Construct {
   public readonly accessLogGroup: LogGroup;
   public readonly ingestFunction: TocsinFunction;
   public readonly integration: HttpLambdaIntegration;
-  /** Routes created per topology route name. */
+  /** Routes created per protocol route name (ROUTES). */
   public readonly routes: Readonly<Record<RouteName, HttpRoute[]>>;
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
@@ -142,7 +143,7 @@ export class IngestApi extends Construct {
     this.routes = routes;
   }
 
-  /** Public URL of a topology route (path parameters left as `{name}` placeholders). */
+  /** Public URL of a protocol route (path parameters left as `{name}` placeholders). */
   public urlFor(route: RouteName): string {
     return `${this.httpApi.apiEndpoint}${ROUTES[route].path}`;
   }

@@ -5,7 +5,7 @@
  * No CDK imports here: the benchmark loads this file on its own.
  */
 import { configDigest, encodeBundledConfig } from '../lambdas/commons/bundled-config';
-import { BUNDLED_CONFIG } from '../lambdas/commons/topology';
+import { BUNDLED_CONFIG } from '../lambdas/commons/deployment';
 import { lambdaConfig } from '../channels';
 import type { RuntimeConfig } from '../lambdas/domain/rules/types';
 

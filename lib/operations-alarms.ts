@@ -7,7 +7,7 @@ import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-log
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LOG_EVENTS } from '../lambdas/commons/topology';
+import { LOG_EVENTS } from '../lambdas/commons/deployment';
 
 /**
  * Metric filters over the ingest Lambda's JSON log lines (LOG_EVENTS.requestRejected).

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { STATE_TABLE } from '../lambdas/commons/topology';
+import { STATE_TABLE } from '../lambdas/commons/deployment';
 
 /**
  * Item-level DynamoDB actions the functions (ingest, timers) may use on the state table.
@@ -26,7 +26,7 @@ export interface StateTableProps {
 
 /**
  * The single-table state store (last-seen snapshots, dedup markers ...).
- * Key schema and TTL attribute come from topology.ts; CloudFormation names the table.
+ * Key schema and TTL attribute come from commons/deployment.ts; CloudFormation names the table.
  */
 export class StateTable extends Construct {
   public readonly table: Table;

@@ -4,7 +4,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { LAMBDA_ENV } from '../lambdas/commons/topology';
+import { LAMBDA_ENV } from '../lambdas/commons/deployment';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
 
 /**

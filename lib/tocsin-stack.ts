@@ -1,6 +1,6 @@
 import { Aws, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ROUTES } from '../lambdas/commons/topology';
+import { ROUTES } from '../lambdas/domain/protocol';
 import { AlertTopics } from './alert-topics';
 import { Channels } from './channels';
 import { ClusterSecrets } from './cluster-secrets';

@@ -9,7 +9,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LOCAL_DEFAULTS, STATE_TABLE } from '../lambdas/commons/topology';
+import { LOCAL_DEFAULTS, LOCAL_NAMES } from './names';
+import { STATE_TABLE } from '../lambdas/commons/deployment';
 
 /** Credentials local emulators accept; never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'tocsinlocal', secretAccessKey: 'tocsinlocal' };
@@ -47,7 +48,7 @@ export function dynamoClients(endpoint: string | undefined, region: string = LOC
 }
 
 /** Creates the state table with the stack's key schema unless it exists. */
-export async function ensureStateTable(client: DynamoDBClient, tableName: string = STATE_TABLE.localName): Promise<void> {
+export async function ensureStateTable(client: DynamoDBClient, tableName: string = LOCAL_NAMES.stateTable): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({

@@ -1,6 +1,6 @@
 /** node:http adapter for the transport-neutral ingest handler. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { HttpRequest, HttpResponse } from '../lambdas/app/ingest-http';
+import type { HttpRequest, HttpResponse } from '../lambdas/app/http';
 
 /** Reads at most `limit` + 1 bytes, so oversized bodies are refused without buffering them whole. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

@@ -7,7 +7,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONSUL_HTTP, LIMITS, LOCAL_DEFAULTS, ROUTES, STATE_TABLE, TIMERS_QUEUE } from '../lambdas/commons/topology';
+import { LOCAL_DEFAULTS, LOCAL_NAMES } from './names';
+import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/domain/protocol';
 import { createApplication, type Application } from '../lambdas/app/application';
 import { httpApi } from '../lambdas/app/application-http';
 import { awsPorts } from '../lambdas/adapters/aws-ports';
@@ -81,7 +82,7 @@ async function startStandIns(dataDir: string, dynamodbEndpoint: string | undefin
   const dynalite = dynamodbEndpoint ? undefined : await startDynalite(resolve(dataDir, 'dynamodb'));
   const dynamoEndpoint = dynamodbEndpoint ?? (dynalite?.endpoint as string);
   const { client, doc } = dynamoClients(dynamoEndpoint);
-  await ensureStateTable(client, STATE_TABLE.localName);
+  await ensureStateTable(client, LOCAL_NAMES.stateTable);
   const snsSqs = await startSnsSqs();
   return {
     dynamoEndpoint,
@@ -131,13 +132,13 @@ async function main(): Promise<void> {
   const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
   const adminKeys = loadOrCreateKeys(resolve(dataDir, 'admin-keys.json'), clusters);
   // Only the digests are kept: a token is shown once, when it is created.
-  const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, CONSUL_HTTP.localTokensFile), clusters);
-  const timersQueue = await createQueue(sqs, TIMERS_QUEUE.localName);
+  const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, LOCAL_NAMES.consulTokensFile), clusters);
+  const timersQueue = await createQueue(sqs, LOCAL_NAMES.timersQueue);
   const app = createApplication(
     { config: config.runtime },
     awsPorts({
       clients: () => ({ doc: standIns.doc, sns, sqs }),
-      tableName: STATE_TABLE.localName,
+      tableName: LOCAL_NAMES.stateTable,
       alertsTopicArn,
       timersQueueUrl: timersQueue.url,
       config: config.runtime,
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
   for (const c of channels) workers.push(...c.workers);
 
   say(`tocsin local pipeline ready: ${url}`);
-  say(`# DynamoDB: ${standIns.dynamoEndpoint}  table ${STATE_TABLE.localName}`);
+  say(`# DynamoDB: ${standIns.dynamoEndpoint}  table ${LOCAL_NAMES.stateTable}`);
   say(`# SNS/SQS: ${standIns.snsSqs.endpoint}  topic ${alertsTopicArn}`);
   say(`# config: ${config.file}`);
   say(`# timers queue: ${timersQueue.url}`);
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
   say(`export TOCSIN_KEY=${keys[clusters[0] as string]}`);
   say(`# consul http handler: ${ROUTES.consulHttp.method} ${origin}${ROUTES.consulHttp.path}?${CONSUL_HTTP.clusterParam}=<cluster>`);
   for (const [cluster, token] of Object.entries(consulTokens.created)) {
-    say(`# consul http handler token: ${token}  (cluster ${cluster}; shown once, only its SHA-256 is kept in ${CONSUL_HTTP.localTokensFile})`);
+    say(`# consul http handler token: ${token}  (cluster ${cluster}; shown once, only its SHA-256 is kept in ${LOCAL_NAMES.consulTokensFile})`);
   }
 
   let stopping = false;

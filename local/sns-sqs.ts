@@ -1,7 +1,7 @@
 /** SNS and SQS for the local runner: fauxqs in-process, with the stack's topic and a delivery queue. */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ALERTS_TOPIC, LOCAL_DEFAULTS, LOCAL_NOTIFICATIONS_QUEUE } from '../lambdas/commons/topology';
+import { LOCAL_DEFAULTS, LOCAL_NAMES } from './names';
 import { LOCAL_CREDENTIALS } from './dynamodb';
 
 export interface RunningSnsSqs {
@@ -27,9 +27,9 @@ export async function startSnsSqs(port = 0): Promise<RunningSnsSqs> {
     startFauxqs(opts: { port: number; logger: boolean; defaultRegion?: string }): Promise<FauxqsServer>;
   };
   const server = await startFauxqs({ port, logger: false, defaultRegion: LOCAL_DEFAULTS.region });
-  const { topicArn } = server.createTopic(ALERTS_TOPIC.localName);
-  const { queueUrl } = server.createQueue(LOCAL_NOTIFICATIONS_QUEUE.localName);
-  server.subscribe({ topic: ALERTS_TOPIC.localName, queue: LOCAL_NOTIFICATIONS_QUEUE.localName });
+  const { topicArn } = server.createTopic(LOCAL_NAMES.alertsTopic);
+  const { queueUrl } = server.createQueue(LOCAL_NAMES.notificationsQueue);
+  server.subscribe({ topic: LOCAL_NAMES.alertsTopic, queue: LOCAL_NAMES.notificationsQueue });
   const endpoint = server.address;
   const config = { region: LOCAL_DEFAULTS.region, endpoint, credentials: LOCAL_CREDENTIALS };
   return {

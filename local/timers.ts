@@ -1,7 +1,7 @@
 /** The timers queue's worker under `npm start` (the timers Lambda's stand-in): `for`, `repeat`, storm digests. */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { timerWorker, type Application } from '../lambdas/app/application';
-import type { Logger } from '../lambdas/app/ingest-http';
+import type { Logger } from '../lambdas/app/runtime';
 import { startQueueWorker, type QueueWorker } from './queue-worker';
 
 export function startTimersWorker(opts: { sqs: SQSClient; queueUrl: string; app: Application; logger: Logger }): QueueWorker {

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { channelSchemas } from '../channels';
-import { CONFIG_FILE } from '../lambdas/commons/topology';
+import { CONFIG_FILE } from '../lambdas/commons/deployment';
 
 const file = join(__dirname, '..', CONFIG_FILE.schemaPath);
 const schema = JSON.parse(readFileSync(file, 'utf8')) as { properties: Record<string, unknown>; definitions: Record<string, unknown> };

@@ -119,7 +119,7 @@ export class DeltaStateFile {
   readonly file: string;
 
   constructor(stateDir: string, cluster: string, scope: string) {
-    // cluster and scope match NAME_RE: safe as file name parts; '+' is in neither.
+    // cluster and scope match CLUSTER_NAME_PATTERN: safe as file name parts; '+' is in neither.
     this.file = path.join(stateDir, `checks+${cluster}+${scope}.state`);
   }
 

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import type * as os from 'node:os';
+import { CLUSTER_NAME_PATTERN } from '../../lambdas/domain/protocol';
 import type { CliArgs } from './args';
 
 export class ConfigError extends Error {}
@@ -49,9 +50,6 @@ export const DEFAULTS = {
   fullEvery: 100,
   fullIntervalS: 3600,
 } as const;
-
-/** Same rule the ingest API applies to cluster and scope (lambdas/domain/envelope.ts). */
-export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 type Raw = Partial<Record<Setting, { value: string; from: string }>>;
 
@@ -110,8 +108,8 @@ export function loadConfig(args: CliArgs, env: NodeJS.ProcessEnv): Config {
   if (url.username || url.password) throw new ConfigError(`${urlRaw.from} must not contain credentials`);
 
   const cluster = raw.cluster!;
-  if (!NAME_RE.test(cluster.value)) throw new ConfigError(`${cluster.from} must be 1-63 letters, digits, ".", "_" or "-" (got "${cluster.value}")`);
-  if (raw.scope && !NAME_RE.test(raw.scope.value)) throw new ConfigError(`${raw.scope.from} must be 1-63 letters, digits, ".", "_" or "-" (got "${raw.scope.value}")`);
+  if (!CLUSTER_NAME_PATTERN.test(cluster.value)) throw new ConfigError(`${cluster.from} must be 1-63 letters, digits, ".", "_" or "-" (got "${cluster.value}")`);
+  if (raw.scope && !CLUSTER_NAME_PATTERN.test(raw.scope.value)) throw new ConfigError(`${raw.scope.from} must be 1-63 letters, digits, ".", "_" or "-" (got "${raw.scope.value}")`);
   if (raw.node && raw.node.value.length > 256) throw new ConfigError(`${raw.node.from} must be at most 256 characters`);
 
   return {

@@ -1,4 +1,4 @@
-import { LIMITS } from '../../lambdas/commons/topology';
+import { LIMITS } from '../../lambdas/domain/protocol';
 import { CONSUL_WATCH_TYPES } from '../../lambdas/domain/types';
 
 export const HELP = `tocsin-shim - forward Consul watch and Serf event handler invocations to tocsin

@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Envelope } from '../../lambdas/domain/types';
-import { HEADERS, LIMITS, REPLAYED } from '../../lambdas/commons/topology';
+import { HEADERS, LIMITS, REPLAYED } from '../../lambdas/domain/protocol';
 import { sign } from '../../lambdas/domain/signing';
 
 /** Above this the JSON is gzipped; snapshots of big clusters compress ~10x. */

@@ -6,7 +6,7 @@
  * load node:http and blur the comparison).
  */
 import type { Envelope } from '../../lambdas/domain/types';
-import { HEADERS, LIMITS } from '../../lambdas/commons/topology';
+import { HEADERS, LIMITS } from '../../lambdas/domain/protocol';
 import { sign } from '../../lambdas/domain/signing';
 
 export const GZIP_THRESHOLD_BYTES = 8 * 1024;

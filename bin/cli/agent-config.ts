@@ -3,7 +3,7 @@
  * handler with the shim, or Consul's own http handler type) in JSON and HCL, and the
  * Serf event handler. Pure: options in, text out.
  */
-import { CONSUL_HTTP, ROUTES } from '../../lambdas/commons/topology';
+import { CONSUL_HTTP, ROUTES } from '../../lambdas/domain/protocol';
 import { CONSUL_WATCH_TYPES, type ConsulWatchType } from '../../lambdas/domain/types';
 
 export type HandlerKind = 'script' | 'http';

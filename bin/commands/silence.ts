@@ -3,7 +3,7 @@
  * key like the shim signs envelopes (HMAC-SHA256, lambdas/domain/signing.ts).
  */
 import { parseArgs } from 'node:util';
-import { HEADERS, REPLAYED, ROUTES } from '../../lambdas/commons/topology';
+import { HEADERS, REPLAYED, ROUTES } from '../../lambdas/domain/protocol';
 import { describeMatchers, matchersFromArgs, SilenceError, type Silence } from '../../lambdas/domain/rules/silences';
 import { sign } from '../../lambdas/domain/signing';
 

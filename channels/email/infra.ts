@@ -3,8 +3,9 @@
  * alerts topic per address, filtered on the channel (and its minimum severity).
  */
 import { Subscription, SubscriptionFilter, SubscriptionProtocol } from 'aws-cdk-lib/aws-sns';
-import { ALERT_ATTRIBUTE_NAMES, channelFilterPolicy, type AlertAttributeName } from '../../lambdas/commons/topology';
-import type { Severity } from '../../lambdas/domain/types';
+import { ALERT_ATTRIBUTE_NAMES, type AlertAttributeName } from '../../lambdas/domain/render';
+import { channelFilterPolicy } from '../../lambdas/commons/deployment';
+import { SEVERITY_RANK, type Severity } from '../../lambdas/domain/types';
 import { keepLogicalId } from '../../lib/logical-ids';
 import type { ChannelInfra, DeployedChannel } from '../kind-infra';
 
@@ -17,8 +18,6 @@ if (!ALERT_ATTRIBUTE_NAMES.includes(SEVERITY_ATTRIBUTE)) {
   throw new Error(`topology.ts ALERT_ATTRIBUTE_NAMES no longer contains "${SEVERITY_ATTRIBUTE}"`);
 }
 
-/** Severity ranks: a subscriber with minimum severity S receives every severity ranked >= S. */
-const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 1, warning: 2, critical: 3 };
 const SEVERITIES = Object.keys(SEVERITY_RANK) as Severity[];
 
 /** Severities delivered to a subscriber whose minimum is `min`, highest first. */

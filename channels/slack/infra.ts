@@ -9,7 +9,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { CHANNELS_ATTRIBUTE } from '../../lambdas/commons/topology';
+import { CHANNELS_ATTRIBUTE } from '../../lambdas/commons/deployment';
 import type { QueueEventSource } from '../../lib/channel-worker';
 import { keepLogicalId, keepQueueLogicalIds } from '../../lib/logical-ids';
 import { acknowledgeDeadLetterQueue } from '../../lib/nag';

@@ -10,7 +10,7 @@
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { deliverBatch } from '../../lambdas/app/channel-delivery';
 import { sleep } from '../../lambdas/app/concurrency';
-import { systemClock } from '../../lambdas/app/ports';
+import { systemClock } from '../../lambdas/app/runtime';
 import { startQueueWorker, type QueueWorker } from '../../local/queue-worker';
 import { createQueue } from '../../local/sns-sqs';
 import type { LocalChannel } from '../local-kind';

@@ -1,7 +1,8 @@
 /** ClusterKeys adapters: Secrets Manager in AWS, a JSON file locally. */
 import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ClusterKeys } from '../app/ports';
+import { awsCall } from './aws-errors';
+import type { ClusterKeys } from '../app/credentials';
 
 const CACHE_MS = 5 * 60 * 1000;
 
@@ -19,7 +20,7 @@ export class SecretsManagerClusterKeys implements ClusterKeys {
     if (!this.clusters.has(cluster)) return undefined;
     const cached = this.cache.get(cluster);
     if (cached && cached.until > Date.now()) return cached.key;
-    const out = await this.client.send(new GetSecretValueCommand({ SecretId: `${this.secretPrefix}${cluster}` }));
+    const out = await awsCall(this.client.send(new GetSecretValueCommand({ SecretId: `${this.secretPrefix}${cluster}` })));
     if (!out.SecretString) throw new Error(`secret for cluster ${cluster} has no string value`);
     this.cache.set(cluster, { key: out.SecretString, until: Date.now() + CACHE_MS });
     return out.SecretString;

@@ -5,14 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ConsulTokens } from '../app/ports';
-import { CONSUL_HTTP } from '../commons/topology';
+import { awsCall } from './aws-errors';
+import type { ConsulTokens } from '../app/credentials';
+import { SECRET_SUFFIXES } from '../commons/deployment';
 import { tokenDigest, tokenMatches } from '../domain/consul/tokens';
 
 const CACHE_MS = 5 * 60 * 1000;
 
 export function consulTokenSecretName(prefix: string, cluster: string): string {
-  return `${prefix}${cluster}${CONSUL_HTTP.tokenSecretSuffix}`;
+  return `${prefix}${cluster}${SECRET_SUFFIXES.consulHttpToken}`;
 }
 
 export class SecretsManagerConsulTokens implements ConsulTokens {
@@ -30,7 +31,7 @@ export class SecretsManagerConsulTokens implements ConsulTokens {
     if (cached && cached.until > this.nowMs()) return cached.digest;
     let digest: string | undefined;
     try {
-      const out = await this.client.send(new GetSecretValueCommand({ SecretId: consulTokenSecretName(this.secretPrefix, cluster) }));
+      const out = await awsCall(this.client.send(new GetSecretValueCommand({ SecretId: consulTokenSecretName(this.secretPrefix, cluster) })));
       digest = out.SecretString;
     } catch (err) {
       // No secret (not set up for this cluster): no token is valid. Anything else is an outage.

@@ -6,8 +6,9 @@
  * so a late TTL deletion never lets a replay through).
  */
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ReplayGuard } from '../app/ports';
-import { STATE_TABLE } from '../commons/topology';
+import { awsCall } from './aws-errors';
+import type { ReplayGuard } from '../app/signed-request';
+import { STATE_TABLE } from '../commons/deployment';
 import { isConditionFailure, keys } from './dynamo-state-store';
 
 const PK = STATE_TABLE.partitionKey;
@@ -25,13 +26,13 @@ export class DynamoReplayGuard implements ReplayGuard {
 
   async firstUse(cluster: string, signature: string, expiresAtSeconds: number): Promise<boolean> {
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...this.key(cluster, signature), [STATE_TABLE.ttlAttribute]: expiresAtSeconds },
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
-      );
+      ));
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -40,6 +41,6 @@ export class DynamoReplayGuard implements ReplayGuard {
   }
 
   async forget(cluster: string, signature: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(cluster, signature) }));
+    await awsCall(this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(cluster, signature) })));
   }
 }

@@ -3,10 +3,11 @@
  * (`pk = cluster#<c>`, `sk = silence#<id>`); TTL 30 days after a silence's end.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SilenceReader } from '../app/dispatcher';
-import { STATE_TABLE } from '../commons/topology';
+import type { SilenceReader } from '../app/delivery-ports';
+import { STATE_TABLE } from '../commons/deployment';
 import type { Silence } from '../domain/rules/silences';
 import { isConditionFailure, keys } from './dynamo-state-store';
+import { awsCall } from './aws-errors';
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
@@ -29,13 +30,13 @@ export class DynamoSilenceStore implements SilenceReader {
   ) {}
 
   async create(s: Silence): Promise<void> {
-    await this.doc.send(
+    await awsCall(this.doc.send(
       new PutCommand({
         TableName: this.tableName,
         Item: { [PK]: keys.cluster(s.cluster), [SK]: silenceKey(s.id), silence: s, [TTL]: Math.floor(Date.parse(s.endsAt) / 1000) + SILENCE_RETENTION_SECONDS },
         ConditionExpression: `attribute_not_exists(${PK})`,
       }),
-    );
+    ));
     this.cache.delete(s.cluster);
   }
 
@@ -43,7 +44,7 @@ export class DynamoSilenceStore implements SilenceReader {
     const out: Silence[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(
+      const page = await awsCall(this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
@@ -51,7 +52,7 @@ export class DynamoSilenceStore implements SilenceReader {
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
-      );
+      ));
       for (const item of page.Items ?? []) out.push(item.silence as Silence);
       start = page.LastEvaluatedKey;
     } while (start);
@@ -72,7 +73,7 @@ export class DynamoSilenceStore implements SilenceReader {
     const key = { [PK]: keys.cluster(cluster), [SK]: silenceKey(id) };
     const now = new Date(nowMs).toISOString();
     try {
-      const out = await this.doc.send(
+      const out = await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
@@ -82,12 +83,12 @@ export class DynamoSilenceStore implements SilenceReader {
           ExpressionAttributeValues: { ':now': now, ':ttl': Math.floor(nowMs / 1000) + SILENCE_RETENTION_SECONDS },
           ReturnValues: 'ALL_NEW',
         }),
-      );
+      ));
       this.cache.delete(cluster);
       return { kind: 'expired', silence: out.Attributes?.silence as Silence };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const existing = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+      const existing = await awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
       return existing.Item ? { kind: 'already_expired', silence: existing.Item.silence as Silence } : { kind: 'not_found' };
     }
   }

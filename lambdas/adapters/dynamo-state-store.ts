@@ -3,8 +3,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
 import { decodeSubjectBody, encodeSubjectBody, outboxEntry, type StoredOutbox } from './subject-record-codec';
-import { STATE_TABLE } from '../commons/topology';
+import { STATE_TABLE } from '../commons/deployment';
 import { sleep } from '../app/concurrency';
+import { awsCall } from './aws-errors';
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
@@ -57,7 +58,7 @@ export class DynamoSubjectStore implements SubjectStore {
   }
 
   async get<S>(cluster: string, subject: string): Promise<SubjectRecord<S> | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster, subject), ConsistentRead: true }));
+    const out = await awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster, subject), ConsistentRead: true })));
     return out.Item ? toRecord<S>(out.Item) : undefined;
   }
 
@@ -73,7 +74,7 @@ export class DynamoSubjectStore implements SubjectStore {
         if (attempt > 8) throw new Error('DynamoDB left keys unprocessed after repeated retries');
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
         // Eventually consistent: a stale read only costs a lost compare-and-set.
-        const out = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        const out = await awsCall(this.doc.send(new BatchGetCommand({ RequestItems: request })));
         for (const item of out.Responses?.[this.tableName] ?? []) {
           found.set((item[SK] as string).slice(prefix.length), toRecord<S>(item));
         }
@@ -96,7 +97,7 @@ export class DynamoSubjectStore implements SubjectStore {
     }
     if (next.ttlSeconds !== undefined) item[TTL] = Math.floor(now / 1000) + next.ttlSeconds;
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
@@ -107,7 +108,7 @@ export class DynamoSubjectStore implements SubjectStore {
                 ExpressionAttributeValues: { ':rev': expectedRev },
               }),
         }),
-      );
+      ));
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -117,7 +118,7 @@ export class DynamoSubjectStore implements SubjectStore {
 
   async claimPending(cluster: string, subject: string, alertId: string, nowMs: number, leaseUntil: number): Promise<boolean> {
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(cluster, subject),
@@ -125,7 +126,7 @@ export class DynamoSubjectStore implements SubjectStore {
           ConditionExpression: 'pendingId = :id AND (lease <= :now OR (attribute_not_exists(lease) AND pending.leaseUntil <= :now))',
           ExpressionAttributeValues: { ':lease': leaseUntil, ':id': alertId, ':now': nowMs },
         }),
-      );
+      ));
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -135,7 +136,7 @@ export class DynamoSubjectStore implements SubjectStore {
 
   async clearPending(cluster: string, subject: string, alertId: string): Promise<void> {
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(cluster, subject),
@@ -144,7 +145,7 @@ export class DynamoSubjectStore implements SubjectStore {
           ConditionExpression: 'pendingId = :id',
           ExpressionAttributeValues: { ':id': alertId },
         }),
-      );
+      ));
     } catch (err) {
       if (!isConditionFailure(err)) throw err; // already cleared by another publisher
     }
@@ -158,9 +159,9 @@ export class DynamoScopeStore implements ScopeStore {
   ) {}
 
   async getScope(cluster: string, scope: string): Promise<ScopeRecord> {
-    const out = await this.doc.send(
+    const out = await awsCall(this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(cluster), [SK]: keys.scope(scope) } }),
-    );
+    ));
     const item = out.Item;
     return {
       watermark: typeof item?.watermark === 'number' ? item.watermark : 0,
@@ -179,7 +180,7 @@ export class DynamoScopeStore implements ScopeStore {
     try {
       // ADD and DELETE on one attribute cannot share an update expression: only when a
       // snapshot both adds and removes active subjects does this take a second write.
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new UpdateCommand({
           ...common,
           UpdateExpression: `SET watermark = :w, updatedAt = :now${add ? ' ADD active :add' : del ? ' DELETE active :del' : ''}`,
@@ -189,15 +190,15 @@ export class DynamoScopeStore implements ScopeStore {
             ...(add ? { ':add': new Set(update.addActive) } : del ? { ':del': new Set(update.removeActive) } : {}),
           },
         }),
-      );
+      ));
       if (add && del) {
-        await this.doc.send(
+        await awsCall(this.doc.send(
           new UpdateCommand({
             ...common,
             UpdateExpression: 'DELETE active :del',
             ExpressionAttributeValues: { ':w': update.watermark, ':del': new Set(update.removeActive) },
           }),
-        );
+        ));
       }
     } catch (err) {
       if (!isConditionFailure(err)) throw err; // a newer snapshot got there first

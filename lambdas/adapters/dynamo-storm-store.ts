@@ -7,13 +7,14 @@
  * They live for a day (TTL).
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { StormGate } from '../app/dispatcher';
-import { STATE_TABLE } from '../commons/topology';
+import type { DigestStore, StormGate } from '../app/delivery-ports';
+import { STATE_TABLE } from '../commons/deployment';
 import type { DigestTimer } from '../domain/rules/outbox';
 import { digestTimer, foldedOf, stormVerdict, windowStart, type FoldedAlert } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { Alert } from '../domain/types';
 import { isConditionFailure, keys } from './dynamo-state-store';
+import { awsCall } from './aws-errors';
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
@@ -37,7 +38,7 @@ export class DynamoStormGate implements StormGate {
     const window = windowStart(nowMs, this.grouping);
     const pk = keys.cluster(cluster);
     const expires = Math.floor(nowMs / 1000) + GROUPING_RETENTION_SECONDS;
-    const counted = await this.doc.send(
+    const counted = await awsCall(this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { [PK]: pk, [SK]: stormKeys.count(channel, window) },
@@ -46,22 +47,22 @@ export class DynamoStormGate implements StormGate {
         ExpressionAttributeValues: { ':one': 1, ':ttl': expires },
         ReturnValues: 'UPDATED_NEW',
       }),
-    );
+    ));
     const count = Number(counted.Attributes?.n ?? 1);
     if (stormVerdict(count, this.grouping) === 'deliver') return { verdict: 'deliver' };
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { [PK]: pk, [SK]: `${stormKeys.foldPrefix(channel, window)}${alert.id}`, folded: foldedOf(alert), [TTL]: expires },
           ConditionExpression: `attribute_not_exists(${PK})`,
         }),
-      );
+      ));
     } catch (err) {
       if (!isConditionFailure(err)) throw err; // folded already (a retry)
     }
     try {
-      await this.doc.send(
+      await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [PK]: pk, [SK]: stormKeys.digest(channel, window) },
@@ -70,7 +71,7 @@ export class DynamoStormGate implements StormGate {
           ExpressionAttributeNames: { '#ttl': TTL },
           ExpressionAttributeValues: { ':t': true, ':ttl': expires },
         }),
-      );
+      ));
       return { verdict: 'fold', digest: digestTimer(cluster, channel, window, this.grouping) };
     } catch (err) {
       if (isConditionFailure(err)) return { verdict: 'fold' };
@@ -79,18 +80,18 @@ export class DynamoStormGate implements StormGate {
   }
 
   async digestNotScheduled(timer: DigestTimer): Promise<void> {
-    await this.doc.send(
+    await awsCall(this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { [PK]: keys.cluster(timer.cluster), [SK]: stormKeys.digest(timer.channel, timer.window) },
         UpdateExpression: 'REMOVE scheduled',
       }),
-    );
+    ));
   }
 }
 
 /** What the digest worker reads and marks. */
-export class DynamoDigestStore {
+export class DynamoDigestStore implements DigestStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -108,7 +109,7 @@ export class DynamoDigestStore {
     let total = 0;
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({ ...base, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      const out = await awsCall(this.doc.send(new QueryCommand({ ...base, ...(start ? { ExclusiveStartKey: start } : {}) })));
       for (const item of out.Items ?? []) {
         total++;
         if (items.length < limit) items.push(item.folded as FoldedAlert);
@@ -119,20 +120,20 @@ export class DynamoDigestStore {
   }
 
   async wasSent(timer: DigestTimer): Promise<boolean> {
-    const out = await this.doc.send(
+    const out = await awsCall(this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(timer.cluster), [SK]: stormKeys.digest(timer.channel, timer.window) }, ConsistentRead: true }),
-    );
+    ));
     return out.Item?.sent === true;
   }
 
   async markSent(timer: DigestTimer): Promise<void> {
-    await this.doc.send(
+    await awsCall(this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { [PK]: keys.cluster(timer.cluster), [SK]: stormKeys.digest(timer.channel, timer.window) },
         UpdateExpression: 'SET sent = :t',
         ExpressionAttributeValues: { ':t': true },
       }),
-    );
+    ));
   }
 }

@@ -5,7 +5,8 @@ import { safeText, truncateText } from '../domain/input-limits';
 import { alertAttributes } from '../domain/render';
 import { emailBody, emailSubject } from '../../channels/email/render';
 import type { Alert } from '../domain/types';
-import { CHANNELS_ATTRIBUTE } from '../commons/topology';
+import { CHANNELS_ATTRIBUTE } from '../commons/deployment';
+import { awsCall } from './aws-errors';
 
 /** SNS: subjects "less than 100 characters long", no line breaks or control characters. */
 export const MAX_SNS_SUBJECT_CHARS = 99;
@@ -35,7 +36,7 @@ export class SnsAlertPublisher implements ChannelPublisher {
     const attributeBytes = Object.entries(attributes).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.StringValue) + 6, 0);
     let { subject, message } = snsMessage(alert, link);
     if (Buffer.byteLength(message) + attributeBytes > MAX_SNS_MESSAGE_BYTES) ({ subject, message } = snsMessage(shrink(alert), link));
-    await this.sns.send(
+    await awsCall(this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,
         Subject: snsSubject(subject),
@@ -43,7 +44,7 @@ export class SnsAlertPublisher implements ChannelPublisher {
         MessageStructure: 'json',
         MessageAttributes: attributes,
       }),
-    );
+    ));
   }
 }
 

@@ -4,7 +4,8 @@
  * ingest's (the shim's route and Consul's http handler), which answers 404 for the rest.
  */
 import type { Application } from './application';
-import { createIngestHandler, type HttpRequest, type HttpResponse } from './ingest-http';
+import { createIngestHandler } from './ingest-http';
+import type { HttpRequest, HttpResponse } from './http';
 import { createSilenceApi, isSilenceRoute } from './silence-api';
 
 type Handler = (req: HttpRequest) => Promise<HttpResponse>;

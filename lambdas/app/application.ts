@@ -8,12 +8,14 @@
 import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/check-transitions';
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
-import { Dispatcher, type ChannelPublisher, type SilenceReader, type StormGate, type TimerQueue } from './dispatcher';
-import type { Logger } from './ingest-http';
-import type { Clock, ClusterKeys, ConsulTokens, ReplayGuard, ScopeStore, SubjectStore } from './ports';
-import type { SilenceStore } from './silence-api';
+import { Dispatcher, type ChannelPublisher } from './dispatcher';
+import type { DigestStore, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
+import type { Clock, Logger } from './runtime';
+import type { ScopeStore, SubjectStore } from './ports';
+import type { ClusterKeys, ConsulTokens } from './credentials';
+import type { ReplayGuard } from './signed-request';
 import type { SourceContext } from './sources';
-import { handleTimer, parseTimer, type DigestStore, type TimerOutcome } from './timer-worker';
+import { handleTimer, parseTimer, type TimerOutcome } from './timer-worker';
 
 /** Every adapter the application may need. */
 export interface ApplicationPorts {

@@ -6,10 +6,10 @@
  * visible again after `retryAfterSeconds` (a 429's Retry-After, else a backoff); the
  * queue's redrive policy moves a message that keeps failing to the dead-letter queue.
  */
-import { CHANNELS_ATTRIBUTE } from '../commons/topology';
+import { CHANNELS_ATTRIBUTE } from '../commons/deployment';
 import { alertFromNotification, alertLink } from '../domain/render';
 import type { Alert } from '../domain/types';
-import type { Clock } from './ports';
+import type { Clock, Logger } from './runtime';
 
 export interface QueueMessage {
   id: string;
@@ -40,11 +40,6 @@ export interface ChannelSender<Payload> {
   send(destination: string, payload: Payload): Promise<SendResponse>;
 }
 
-export interface DeliveryLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface ChannelDeliveryDeps<Payload> {
   render: (alert: Alert, link: string | undefined) => Payload;
   sender: ChannelSender<Payload>;
@@ -56,7 +51,7 @@ export interface ChannelDeliveryDeps<Payload> {
   retryBaseSeconds: number;
   /** tocsin.yaml links.alert. */
   linkTemplate?: string;
-  logger?: DeliveryLogger;
+  logger?: Logger;
 }
 
 /** A 429 without Retry-After: wait this long. */

@@ -8,10 +8,12 @@
  */
 import { alertFacts, routeAlert } from '../domain/rules/episodes';
 import type { RuleSet } from '../domain/rules/evaluate';
-import { silenced, type Silence } from '../domain/rules/silences';
-import type { DigestTimer, OutboxEntry, Timer } from '../domain/rules/outbox';
+import { silenced } from '../domain/rules/silences';
+import type { OutboxEntry } from '../domain/rules/outbox';
 import type { Alert } from '../domain/types';
-import type { Clock, OutboxPublisher } from './ports';
+import type { OutboxPublisher } from './ports';
+import type { SilenceReader, StormGate, TimerQueue } from './delivery-ports';
+import type { Clock, Logger } from './runtime';
 
 /**
  * Publishes one message: a published alert, for its `channels` (SNS: the channels message
@@ -21,28 +23,6 @@ export interface ChannelPublisher {
   publish(alert: Alert): Promise<void>;
 }
 
-/** Delivers a timer at (or shortly after) its dueAt. */
-export interface TimerQueue {
-  schedule(timer: Timer): Promise<void>;
-}
-
-/** Silences of a cluster, expired ones included or not: the dispatcher checks the end time. */
-export interface SilenceReader {
-  forCluster(cluster: string): Promise<Silence[]>;
-}
-
-/** Storm grouping: may this notification go out on its own, or is it folded into the window's digest? */
-export interface StormGate {
-  /** 'deliver', or 'fold' (kept for the digest; `digest` is the timer to schedule once per window). */
-  admit(cluster: string, channel: string, alert: Alert, nowMs: number): Promise<{ verdict: 'deliver' } | { verdict: 'fold'; digest?: DigestTimer }>;
-  /** Undo the "digest scheduled" mark when scheduling failed, so a retry schedules it. */
-  digestNotScheduled?(timer: DigestTimer): Promise<void>;
-}
-
-export interface DispatcherLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface DispatcherDeps {
   rules: RuleSet;
   channels: ChannelPublisher;
@@ -50,7 +30,7 @@ export interface DispatcherDeps {
   clock: Clock;
   silences?: SilenceReader;
   storm?: StormGate;
-  logger?: DispatcherLogger;
+  logger?: Logger;
 }
 
 export class Dispatcher implements OutboxPublisher {

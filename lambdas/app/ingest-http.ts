@@ -1,38 +1,21 @@
 /**
  * The ingest API, independent of its transport: API Gateway (lambdas/functions)
- * and the local server (local/) both adapt their requests to HttpRequest.
+ * and the local server (local/) both adapt their requests to HttpRequest (http.ts).
  */
 import { gunzipSync } from 'node:zlib';
-import { CONSUL_HTTP, HEADERS, LIMITS, REPLAYED, ROUTES, LOG_EVENTS } from '../commons/topology';
+import { LOG_EVENTS } from '../commons/deployment';
 import { InputError } from '../domain/input-errors';
 import { parseEnvelope } from '../domain/envelope';
+import { CLUSTER_NAME_PATTERN, CONSUL_HTTP, HEADERS, LIMITS, REPLAYED, ROUTES } from '../domain/protocol';
 import { jsonDepthExceeds } from '../domain/input-limits';
 import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
-import type { ClusterKeys, ConsulTokens, ReplayGuard } from './ports';
+import { TransientError } from './errors';
+import type { HttpRequest, HttpResponse } from './http';
+import type { ClusterKeys, ConsulTokens } from './credentials';
+import type { Logger } from './runtime';
 import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
-import { replayRecordExpiry, verifySignedRequest } from './signed-request';
-
-export interface HttpRequest {
-  method: string;
-  path: string;
-  /** Lower-case header names. */
-  headers: Record<string, string | undefined>;
-  /** Query string parameters (the Consul HTTP handler route reads `cluster` and `scope`). */
-  query?: Record<string, string | undefined>;
-  body: Buffer;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers?: Record<string, string>;
-  body: Record<string, unknown>;
-}
-
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import { replayRecordExpiry, verifySignedRequest, type ReplayGuard } from './signed-request';
 
 export interface IngestDeps {
   keys: ClusterKeys;
@@ -87,31 +70,7 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-/** Throttling and server-side failures of AWS services: worth a retry, so 503 rather than 500. */
-const TRANSIENT_ERRORS: ReadonlySet<string> = new Set([
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'InternalServerError',
-  'InternalFailure',
-  'InternalErrorException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'TimeoutError',
-]);
-
-function isTransient(err: unknown): boolean {
-  const e = err as { name?: string; $retryable?: unknown; $fault?: string; $metadata?: { httpStatusCode?: number } } | null;
-  if (!e || typeof e !== 'object') return false;
-  return Boolean(e.$retryable) || e.$fault === 'server' || TRANSIENT_ERRORS.has(e.name ?? '') || (e.$metadata?.httpStatusCode ?? 0) >= 500;
-}
-
-const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-
-/** `/v1/consul/{watchType}` as a pattern, from the topology route. */
+/** `/v1/consul/{watchType}` as a pattern, from the protocol route. */
 const CONSUL_HTTP_PATH = new RegExp(`^${ROUTES.consulHttp.path.replace('{watchType}', '([a-z][a-z_]{0,31})')}$`);
 
 /** What authentication learnt about a request. */
@@ -179,7 +138,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     if (!cluster) throw new HttpError(401, 'unauthenticated', `missing cluster: add ?${CONSUL_HTTP.clusterParam}=<name> to the handler path, or an ${CONSUL_HTTP.clusterHeader} header`);
     const token = bearerToken(req.headers.authorization);
     if (!token) throw new HttpError(401, 'unauthenticated', 'missing bearer token (Authorization: Bearer <token>)');
-    if (!CLUSTER_NAME.test(cluster) || !(await tokens.verify(cluster, token))) throw new HttpError(401, 'unauthenticated', 'unknown cluster or wrong token');
+    if (!CLUSTER_NAME_PATTERN.test(cluster) || !(await tokens.verify(cluster, token))) throw new HttpError(401, 'unauthenticated', 'unknown cluster or wrong token');
     used.knownCluster = cluster;
     return cluster;
   }
@@ -229,7 +188,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       if (err instanceof HttpError) return json(err.status, { error: err.code, message: err.message });
       if (err instanceof InputError) return json(400, { error: 'invalid_input', message: err.message });
       deps.logger.error('ingest failed', { error: (err as Error)?.message, name: (err as Error)?.name });
-      if (isTransient(err)) {
+      if (err instanceof TransientError) {
         return json(503, { error: 'unavailable', message: 'a backing service is throttling or unavailable; retry' }, { 'retry-after': '5' });
       }
       return json(500, { error: 'internal', message: 'internal error; the request can be retried' });

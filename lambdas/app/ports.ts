@@ -1,4 +1,9 @@
-/** Ports: what the application needs from the outside world. Adapters implement them. */
+/**
+ * Ports of the transition engine and the sources: subject state, snapshot scopes and the
+ * outbox's publisher. Adapters implement them. The other ports sit with what they serve:
+ * runtime.ts (clock, logger), credentials.ts, signed-request.ts (replay guard),
+ * delivery-ports.ts (timers, silences, storm windows).
+ */
 import type { OutboxEntry } from '../domain/rules/outbox';
 
 /** An outbox entry recorded with its transition but not yet known to be dispatched. */
@@ -71,32 +76,3 @@ export interface OutboxPublisher {
   dispatch(entry: OutboxEntry): Promise<void>;
 }
 
-/**
- * Remembers the signatures of accepted requests for as long as they could pass the
- * signature time window, so that a captured request cannot be replayed.
- */
-export interface ReplayGuard {
-  /** Records the first use of `signature`; false if it was used before (a replay). */
-  firstUse(cluster: string, signature: string, expiresAtSeconds: number): Promise<boolean>;
-  /** Forgets a use whose request failed (5xx), so that the sender may retry it verbatim. */
-  forget(cluster: string, signature: string): Promise<void>;
-}
-
-/** HMAC key per cluster; undefined for an unknown cluster. */
-export interface ClusterKeys {
-  keyFor(cluster: string): Promise<string | undefined>;
-}
-
-/**
- * Bearer tokens of Consul's HTTP watch handler, per cluster (stored hashed).
- * False for a wrong token and for an unknown cluster alike.
- */
-export interface ConsulTokens {
-  verify(cluster: string, token: string): Promise<boolean>;
-}
-
-export interface Clock {
-  nowMs(): number;
-}
-
-export const systemClock: Clock = { nowMs: () => Date.now() };

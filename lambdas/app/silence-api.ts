@@ -7,17 +7,13 @@
  * the cluster whose admin key signed it, and to nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import { HEADERS, REPLAYED, ROUTES } from '../commons/topology';
+import { HEADERS, REPLAYED, ROUTES } from '../domain/protocol';
 import { parseSilenceRequest, SilenceError, silenceState, SILENCE_LIMITS, type Silence } from '../domain/rules/silences';
-import type { HttpRequest, HttpResponse, Logger } from './ingest-http';
-import type { ClusterKeys, Clock, ReplayGuard } from './ports';
-import { replayRecordExpiry, verifySignedRequest } from './signed-request';
-
-export interface SilenceStore {
-  create(s: Silence): Promise<void>;
-  list(cluster: string): Promise<Silence[]>;
-  expire(cluster: string, id: string, nowMs: number): Promise<{ kind: 'expired' | 'already_expired'; silence: Silence } | { kind: 'not_found' }>;
-}
+import type { SilenceStore } from './delivery-ports';
+import type { HttpRequest, HttpResponse } from './http';
+import type { Clock, Logger } from './runtime';
+import type { ClusterKeys } from './credentials';
+import { replayRecordExpiry, verifySignedRequest, type ReplayGuard } from './signed-request';
 
 export interface SilenceApiDeps {
   /** Per-cluster admin keys (not the shim keys). */

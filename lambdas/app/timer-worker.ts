@@ -8,18 +8,14 @@
 import type { DigestTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
 import type { Episodic } from '../domain/rules/episodes';
 import { fireTimer } from '../domain/rules/episodes';
-import { digestAlert, DIGEST_MAX_LINES, type FoldedAlert } from '../domain/rules/storm';
+import { digestAlert, DIGEST_MAX_LINES } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { OutboxEntry } from '../domain/rules/outbox';
-import type { ChannelPublisher, TimerQueue } from './dispatcher';
-import type { Clock, OutboxPublisher, SubjectStore } from './ports';
+import type { ChannelPublisher } from './dispatcher';
+import type { DigestStore, TimerQueue } from './delivery-ports';
+import type { OutboxPublisher, SubjectStore } from './ports';
+import type { Clock } from './runtime';
 import { TransitionEngine } from './transition-engine';
-
-export interface DigestStore {
-  folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number }>;
-  wasSent(timer: DigestTimer): Promise<boolean>;
-  markSent(timer: DigestTimer): Promise<void>;
-}
 
 export interface TimerWorkerDeps {
   subjects: SubjectStore;

@@ -6,7 +6,8 @@
  * the next delivery, under a lease so that two retries do not both publish.
  */
 import type { OutboxEntry } from '../domain/rules/outbox';
-import type { Clock, OutboxPublisher, PendingEntry, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
+import type { OutboxPublisher, PendingEntry, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
+import type { Clock } from './runtime';
 import { sleep } from './concurrency';
 
 export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; outbox?: OutboxEntry; ttlSeconds?: number };

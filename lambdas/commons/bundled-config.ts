@@ -1,6 +1,6 @@
 /**
  * The runtime config the CDK app bundles into the Lambdas (see BUNDLED_CONFIG in
- * topology.ts), decoded and checked once at init: a bad bundle fails the cold start.
+ * deployment.ts), decoded and checked once at init: a bad bundle fails the cold start.
  */
 import { createHash } from 'node:crypto';
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';

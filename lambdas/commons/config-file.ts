@@ -11,7 +11,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { normalizeConfig, formatPath, type ConfigIssue, type ConfigPath } from '../domain/rules/config';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { allowedChannelKeys, channelIssues as channelTypeIssues, readDeliverySettings, type DeliverySettings } from '../../channels';
-import { CONFIG_FILE } from './topology';
+import { CONFIG_FILE } from './deployment';
 
 export const SCHEMA_FILE = join(__dirname, '..', '..', CONFIG_FILE.schemaPath);
 

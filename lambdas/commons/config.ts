@@ -1,5 +1,5 @@
 /** Lambda configuration, read once at init; a missing value fails the cold start loudly. */
-import { LAMBDA_ENV } from './topology';
+import { LAMBDA_ENV } from './deployment';
 
 export interface IngestConfig {
   tableName: string;

@@ -2,8 +2,8 @@
 import type { Envelope, Source } from './types';
 import { InputError } from './input-errors';
 import { wellFormed } from './input-limits';
+import { CLUSTER_NAME_PATTERN } from './protocol';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const TYPE = /^[a-z][a-z_-]{0,31}$/;
 const MAX_NODE_CHARS = 256;
 const MAX_ENV_VARS = 64;
@@ -23,7 +23,7 @@ export function parseEnvelope(value: unknown): Envelope {
   const o = value as Record<string, unknown>;
   if (o.v !== 1) throw new InputError('envelope.v must be 1');
   const cluster = field(o, 'cluster', 'string') as string;
-  if (!NAME.test(cluster)) throw new InputError('envelope.cluster must be 1-63 letters, digits, ".", "_" or "-"');
+  if (!CLUSTER_NAME_PATTERN.test(cluster)) throw new InputError('envelope.cluster must be 1-63 letters, digits, ".", "_" or "-"');
   const source = field(o, 'source', 'string') as string;
   if (source !== 'consul' && source !== 'serf') throw new InputError('envelope.source must be "consul" or "serf"');
   const type = field(o, 'type', 'string') as string;
@@ -31,7 +31,7 @@ export function parseEnvelope(value: unknown): Envelope {
   let scope: string | undefined;
   if (o.scope !== undefined && o.scope !== null) {
     scope = field(o, 'scope', 'string') as string;
-    if (!NAME.test(scope)) throw new InputError('envelope.scope must be 1-63 letters, digits, ".", "_" or "-"');
+    if (!CLUSTER_NAME_PATTERN.test(scope)) throw new InputError('envelope.scope must be 1-63 letters, digits, ".", "_" or "-"');
   }
   const node = field(o, 'node', 'string') as string;
   if (node.length === 0 || node.length > MAX_NODE_CHARS) throw new InputError(`envelope.node must be 1-${MAX_NODE_CHARS} characters`);

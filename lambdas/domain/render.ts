@@ -4,7 +4,6 @@
  * Each channel kind renders its own message (channels/<kind>/render.ts).
  */
 import type { Alert } from './types';
-import type { AlertAttributeName } from '../commons/topology';
 
 /**
  * The link back for an alert, from a template such as
@@ -17,6 +16,10 @@ export function alertLink(template: string | undefined, alert: Alert): string | 
     encodeURIComponent(String(alert[key] ?? '')),
   );
 }
+
+/** Message attributes set on every alert: what delivery subscriptions filter on. */
+export const ALERT_ATTRIBUTE_NAMES = ['severity', 'cluster', 'node', 'service', 'check', 'kind'] as const;
+export type AlertAttributeName = (typeof ALERT_ATTRIBUTE_NAMES)[number];
 
 export function alertAttributes(alert: Alert): Record<AlertAttributeName, string> {
   return {

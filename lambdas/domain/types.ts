@@ -87,6 +87,9 @@ export interface CheckObservation {
 
 export type Severity = 'critical' | 'warning' | 'info';
 
+/** Higher is worse: a channel's minimum severity S takes every severity ranked >= S; digests list the worst first. */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 1, warning: 2, critical: 3 };
+
 /** Firing alerts announce a problem; resolved ones say it is over. */
 export type AlertState = 'firing' | 'resolved';
 

@@ -8,11 +8,11 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createApplication, type Application } from '../app/application';
-import type { Logger } from '../app/ingest-http';
+import type { Logger } from '../app/runtime';
 import { awsPorts, type ApiKeys } from '../adapters/aws-ports';
 import { bundledConfig } from '../commons/bundled-config';
 import { requiredEnv } from '../commons/config';
-import { LAMBDA_ENV } from '../commons/topology';
+import { LAMBDA_ENV } from '../commons/deployment';
 
 export function awsApplication(opts: { logger: Logger; keys?: ApiKeys }): Application {
   const tableName = requiredEnv(LAMBDA_ENV.tableName);

@@ -12,11 +12,11 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { channelKind } from '../../channels';
 import { deliverBatch, type ChannelDeliveryDeps } from '../app/channel-delivery';
 import { sleep } from '../app/concurrency';
-import { systemClock } from '../app/ports';
+import { systemClock } from '../app/runtime';
 import { bundledConfig } from '../commons/bundled-config';
 import { requiredEnv } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
-import { LAMBDA_ENV } from '../commons/topology';
+import { LAMBDA_ENV } from '../commons/deployment';
 
 const RETRY_BASE_SECONDS = 30;
 

@@ -2,7 +2,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { httpApi } from '../app/application-http';
-import type { HttpRequest } from '../app/ingest-http';
+import type { HttpRequest } from '../app/http';
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
 import { readIngestConfig } from '../commons/config';

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { runSilence } from '../../bin/commands/silence';
-import { HEADERS } from '../../lambdas/commons/topology';
+import { HEADERS } from '../../lambdas/domain/protocol';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
 import { awsClients } from '../support/fauxqs';

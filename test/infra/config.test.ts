@@ -9,7 +9,7 @@ import { ConfigFileError, readConfig, toTocsinConfig, type TocsinConfig } from '
 import { severitiesAtOrAbove } from '../../channels/email/infra';
 import { TocsinStack } from '../../lib/tocsin-stack';
 import { loadConfigFile, parseConfigText, resolveConfigPath } from '../../lambdas/commons/config-file';
-import { CONFIG_FILE } from '../../lambdas/commons/topology';
+import { CONFIG_FILE } from '../../lambdas/commons/deployment';
 import { writeConfig } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');

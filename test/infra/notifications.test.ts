@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { decodeBundledConfig } from '../../lambdas/commons/bundled-config';
-import { CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../../lambdas/commons/topology';
+import { CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../../lambdas/commons/deployment';
 import { SLACK_EVENT_SOURCE } from '../../channels/slack/infra';
 import { CHANNEL_WORKER_TIMEOUT_SECONDS } from '../../lib/channel-worker';
 import { synth, type Synth } from './helpers';

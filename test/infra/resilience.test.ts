@@ -4,7 +4,7 @@
  * failure that goes unnoticed (DLQs or synchronous callers, alarms to the operations topic),
  * least privilege, refused requests counted from the Lambda's own log lines.
  */
-import { LAMBDA_ENV, LOG_EVENTS } from '../../lambdas/commons/topology';
+import { LAMBDA_ENV, LOG_EVENTS } from '../../lambdas/commons/deployment';
 import { REJECTION_FILTERS } from '../../lib/operations-alarms';
 import { STATE_TABLE_ACTIONS } from '../../lib/state-table';
 import { ingestHarness } from '../support/ingest-harness';

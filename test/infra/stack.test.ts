@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ALERT_ATTRIBUTE_NAMES, CHANNELS_ATTRIBUTE, LAMBDA_ENV, ROUTES, STATE_TABLE, CONSUL_HTTP } from '../../lambdas/commons/topology';
+import { CHANNELS_ATTRIBUTE, LAMBDA_ENV, SECRET_SUFFIXES, STATE_TABLE } from '../../lambdas/commons/deployment';
+import { ROUTES } from '../../lambdas/domain/protocol';
+import { ALERT_ATTRIBUTE_NAMES } from '../../lambdas/domain/render';
 import { OUTPUTS } from '../../lib/tocsin-stack';
 import { STATE_TABLE_ACTIONS } from '../../lib/state-table';
 import { logicalIds, synth, type Synth } from './helpers';
@@ -73,7 +75,7 @@ describe('ingest Lambda', () => {
     expect(logicalIds(template, 'AWS::Lambda::Function').sort()).toEqual([ingestFunction()[0], timersId].sort());
   });
 
-  test('environment variable names come from topology LAMBDA_ENV', () => {
+  test('environment variable names come from LAMBDA_ENV', () => {
     const [, fn] = ingestFunction();
     const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
     // Every LAMBDA_ENV name but the Slack notifier's own.
@@ -114,7 +116,7 @@ describe('ingest Lambda', () => {
 });
 
 describe('state table', () => {
-  test('key schema, TTL and billing from topology', () => {
+  test('key schema, TTL and billing from STATE_TABLE', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
@@ -139,7 +141,7 @@ describe('state table', () => {
 });
 
 describe('HTTP API', () => {
-  test('routes are exactly the topology routes', () => {
+  test('routes are exactly the protocol routes', () => {
     const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
     expect(routeKeys.sort()).toEqual(Object.values(ROUTES).map((r) => `${r.method} ${r.path}`).sort());
   });
@@ -266,7 +268,7 @@ describe('cluster secrets and least privilege', () => {
   test('per cluster three generated secrets: the HMAC key (prefix + cluster), the Consul http token digest and the admin key', () => {
     expect(secretIds()).toHaveLength(3 * CLUSTERS.length);
     for (const cluster of CLUSTERS) {
-      for (const name of [`${PREFIX}${cluster}`, `${PREFIX}${cluster}${CONSUL_HTTP.tokenSecretSuffix}`, `tocsin/Tocsin/admin/${cluster}`]) {
+      for (const name of [`${PREFIX}${cluster}`, `${PREFIX}${cluster}${SECRET_SUFFIXES.consulHttpToken}`, `tocsin/Tocsin/admin/${cluster}`]) {
         template.hasResourceProperties('AWS::SecretsManager::Secret', {
           Name: name,
           GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
@@ -364,7 +366,7 @@ describe('operational alarms', () => {
 });
 
 describe('outputs', () => {
-  test('URLs are the API endpoint plus the topology paths', () => {
+  test('URLs are the API endpoint plus the protocol paths', () => {
     const [apiId] = only('AWS::ApiGatewayV2::Api');
     const endpoint = { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] };
     template.hasOutput(OUTPUTS.ingestUrl, { Value: { 'Fn::Join': ['', [endpoint, ROUTES.ingest.path]] } });
@@ -381,7 +383,7 @@ describe('outputs', () => {
     const arns = template.toJSON().Outputs[OUTPUTS.clusterSecretArns].Value;
     expect(arns['Fn::Join'][0]).toBe(',');
     const hmacSecretIds = Object.entries(template.findResources('AWS::SecretsManager::Secret'))
-      .filter(([, r]) => String(r.Properties.Name).startsWith(PREFIX) && !String(r.Properties.Name).endsWith(CONSUL_HTTP.tokenSecretSuffix))
+      .filter(([, r]) => String(r.Properties.Name).startsWith(PREFIX) && !String(r.Properties.Name).endsWith(SECRET_SUFFIXES.consulHttpToken))
       .map(([id]) => id);
     expect(hmacSecretIds).toHaveLength(CLUSTERS.length);
     expect(arns['Fn::Join'][1].map((r: { Ref: string }) => r.Ref).sort()).toEqual(hmacSecretIds.sort());
@@ -437,7 +439,7 @@ deployment:
     t.resourceCountIs('AWS::SecretsManager::Secret', 3);
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'tocsin/Tocsin/admin/default' });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default` });
-    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default${CONSUL_HTTP.tokenSecretSuffix}` });
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default${SECRET_SUFFIXES.consulHttpToken}` });
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [LAMBDA_ENV.clusters]: 'default' }) } });
   });
 

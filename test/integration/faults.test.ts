@@ -9,7 +9,8 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { InternalErrorException, type SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createIngestHandler, type HttpRequest, type HttpResponse } from '../../lambdas/app/ingest-http';
+import { createIngestHandler } from '../../lambdas/app/ingest-http';
+import type { HttpRequest, HttpResponse } from '../../lambdas/app/http';
 import { DynamoReplayGuard } from '../../lambdas/adapters/dynamo-replay-guard';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';

@@ -6,7 +6,7 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { reportConsumedCapacity } from '../../lambdas/adapters/dynamo-capacity';
 import { DynamoSubjectStore, keys } from '../../lambdas/adapters/dynamo-state-store';
-import { STATE_TABLE } from '../../lambdas/commons/topology';
+import { STATE_TABLE } from '../../lambdas/commons/deployment';
 import { decodeBody } from '../../lambdas/adapters/subject-record-codec';
 import type { OutboxEntry } from '../../lambdas/domain/rules/outbox';
 import type { Alert } from '../../lambdas/domain/types';

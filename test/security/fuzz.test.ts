@@ -12,14 +12,15 @@
  * Reproduce a run: TOCSIN_FUZZ_SEED=<seed printed below> npx jest test/security/fuzz.test.ts
  */
 import { gzipSync } from 'node:zlib';
-import type { HttpRequest, HttpResponse } from '../../lambdas/app/ingest-http';
+import type { HttpRequest, HttpResponse } from '../../lambdas/app/http';
 import { createIngestHandler } from '../../lambdas/app/ingest-http';
 import { DynamoReplayGuard } from '../../lambdas/adapters/dynamo-replay-guard';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';
-import { HEADERS, LIMITS, LOG_EVENTS, ROUTES } from '../../lambdas/commons/topology';
+import { HEADERS, LIMITS, ROUTES } from '../../lambdas/domain/protocol';
+import { LOG_EVENTS } from '../../lambdas/commons/deployment';
 import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { healthCheck } from '../support/consul-fixtures';

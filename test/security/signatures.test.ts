@@ -7,8 +7,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoReplayGuard } from '../../lambdas/adapters/dynamo-replay-guard';
 import { keys as itemKeys } from '../../lambdas/adapters/dynamo-state-store';
-import type { HttpRequest } from '../../lambdas/app/ingest-http';
-import { HEADERS, LIMITS, ROUTES, STATE_TABLE } from '../../lambdas/commons/topology';
+import type { HttpRequest } from '../../lambdas/app/http';
+import { HEADERS, LIMITS, ROUTES } from '../../lambdas/domain/protocol';
+import { STATE_TABLE } from '../../lambdas/commons/deployment';
 import { sign } from '../../lambdas/domain/signing';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { healthCheck } from '../support/consul-fixtures';

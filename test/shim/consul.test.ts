@@ -1,5 +1,5 @@
 import * as os from 'node:os';
-import { HEADERS } from '../../lambdas/commons/topology';
+import { HEADERS } from '../../lambdas/domain/protocol';
 import { CLUSTER, checksSnapshot, consulEnv, ensureBuilt, queued, runShim, startApi, tempDir, type FakeApi } from './helpers';
 
 let api: FakeApi;

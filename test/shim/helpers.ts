@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { HEADERS, LIMITS } from '../../lambdas/commons/topology';
+import { HEADERS, LIMITS } from '../../lambdas/domain/protocol';
 import { verify } from '../../lambdas/domain/signing';
 import type { Envelope } from '../../lambdas/domain/types';
 

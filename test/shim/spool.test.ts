@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LIMITS } from '../../lambdas/commons/topology';
+import { LIMITS } from '../../lambdas/domain/protocol';
 import type { Envelope } from '../../lambdas/domain/types';
 import { consulEnv, deadPort, ensureBuilt, queued, readJson, runShim, seedSpool, startApi, tempDir, type FakeApi } from './helpers';
 

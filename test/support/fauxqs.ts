@@ -5,7 +5,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
-import { LOCAL_DEFAULTS } from '../../lambdas/commons/topology';
+import { LOCAL_DEFAULTS } from '../../local/names';
 import { freePort, waitFor } from './ports';
 
 export interface TestSnsSqs {

@@ -1,6 +1,8 @@
 /** The real ingest handler over strict in-memory ports (support/strict-fakes.ts), with captured logs. */
-import { createIngestHandler, type HttpRequest, type HttpResponse } from '../../lambdas/app/ingest-http';
-import type { Clock, ReplayGuard } from '../../lambdas/app/ports';
+import { createIngestHandler } from '../../lambdas/app/ingest-http';
+import type { HttpRequest, HttpResponse } from '../../lambdas/app/http';
+import type { Clock } from '../../lambdas/app/runtime';
+import type { ReplayGuard } from '../../lambdas/app/signed-request';
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';

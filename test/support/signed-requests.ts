@@ -1,7 +1,7 @@
 /** Build HttpRequests for the ingest handler the way agent-shim signs them. */
 import { gzipSync } from 'node:zlib';
-import type { HttpRequest } from '../../lambdas/app/ingest-http';
-import { HEADERS, ROUTES } from '../../lambdas/commons/topology';
+import type { HttpRequest } from '../../lambdas/app/http';
+import { HEADERS, ROUTES } from '../../lambdas/domain/protocol';
 import { sign } from '../../lambdas/domain/signing';
 import type { Envelope } from '../../lambdas/domain/types';
 import { goJsonLine, type HealthCheckFixture } from './consul-fixtures';

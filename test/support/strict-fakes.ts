@@ -12,7 +12,6 @@ import { Readable } from 'node:stream';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type {
   PendingEntry,
-  ReplayGuard,
   ScopeRecord,
   ScopeStore,
   ScopeUpdate,
@@ -20,6 +19,8 @@ import type {
   SubjectStore,
   SubjectWrite,
 } from '../../lambdas/app/ports';
+import type { ReplayGuard } from '../../lambdas/app/signed-request';
+import { awsCall } from '../../lambdas/adapters/aws-errors';
 import { keys } from '../../lambdas/adapters/dynamo-state-store';
 import { storedOutbox } from '../../lambdas/adapters/subject-record-codec';
 import { alertFromNotification } from '../../lambdas/domain/render';
@@ -76,6 +77,11 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
   readonly scopes = new Map<string, ScopeRecord>();
   readonly signatures = new Map<string, number>();
 
+  /** It stands in for the DynamoDB adapters: its refusals reach the app mapped like theirs (adapters/aws-errors.ts). */
+  private check(pk: string, sk: string, attributes: Record<string, unknown>): Promise<void> {
+    return awsCall((async () => checkDynamoItem(pk, sk, attributes))());
+  }
+
   private sk(cluster: string, subject: string): [string, string] {
     return [keys.cluster(cluster), keys.subject(subject)];
   }
@@ -89,7 +95,7 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
     const out = new Map<string, SubjectRecord<S>>();
     for (const s of subjects) {
       const [pk, sk] = this.sk(cluster, s);
-      checkDynamoItem(pk, sk, {});
+      await this.check(pk, sk, {});
       const r = await this.get<S>(cluster, s);
       if (r) out.set(s, r);
     }
@@ -131,13 +137,13 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
     if (update.watermark < current.watermark) return;
     const active = new Set([...current.active, ...update.addActive]);
     for (const s of update.removeActive) active.delete(s);
-    checkDynamoItem(keys.cluster(cluster), keys.scope(scope), { watermark: update.watermark, active });
+    await this.check(keys.cluster(cluster), keys.scope(scope), { watermark: update.watermark, active });
     this.scopes.set(`${cluster}|${scope}`, { watermark: update.watermark, active });
   }
 
   async firstUse(cluster: string, signature: string, expiresAtSeconds: number): Promise<boolean> {
     const key = `${keys.replay(cluster)}|${keys.signature(signature)}`;
-    checkDynamoItem(keys.replay(cluster), keys.signature(signature), { expiresAt: expiresAtSeconds });
+    await this.check(keys.replay(cluster), keys.signature(signature), { expiresAt: expiresAtSeconds });
     if (this.signatures.has(key)) return false;
     this.signatures.set(key, expiresAtSeconds);
     return true;

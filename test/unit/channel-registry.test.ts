@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { allowedChannelKeys, channelIssues, channelSchemas, lambdaConfig, readDeliverySettings } from '../../channels';
 import { deployChannels } from '../../channels/infra';
 import { parseConfigText } from '../../lambdas/commons/config-file';
-import { CONFIG_FILE } from '../../lambdas/commons/topology';
+import { CONFIG_FILE } from '../../lambdas/commons/deployment';
 import type { RuntimeConfig } from '../../lambdas/domain/rules/types';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,6 +1,6 @@
 import { createIngestHandler } from '../../lambdas/app/ingest-http';
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
-import { HEADERS, ROUTES } from '../../lambdas/commons/topology';
+import { HEADERS, ROUTES } from '../../lambdas/domain/protocol';
 import { normalizeCheckDelta } from '../../lambdas/domain/consul/check-deltas';
 import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { parseEnvelope } from '../../lambdas/domain/envelope';

@@ -3,7 +3,8 @@
  * Retry-After, backoff, channel filter, pacing); the dispatcher (timers, silences,
  * storm folding, fallback routing); the timer worker's hop past SQS's 900 s.
  */
-import { Dispatcher, type ChannelPublisher, type StormGate, type TimerQueue } from '../../lambdas/app/dispatcher';
+import { Dispatcher, type ChannelPublisher } from '../../lambdas/app/dispatcher';
+import type { StormGate, TimerQueue } from '../../lambdas/app/delivery-ports';
 import { backoffSeconds, deliverBatch, isForChannel, type SendResponse } from '../../lambdas/app/channel-delivery';
 import { handleTimer } from '../../lambdas/app/timer-worker';
 import { delaySeconds } from '../../lambdas/adapters/sqs-timers';

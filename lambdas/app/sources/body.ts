@@ -1,4 +1,4 @@
-import { LIMITS } from '../../commons/topology';
+import { LIMITS } from '../../domain/protocol';
 import { InputError } from '../../domain/input-errors';
 import { envelopeBodyText } from '../../domain/envelope';
 import { jsonDepthExceeds, parseWellFormedJson } from '../../domain/input-limits';

@@ -3,7 +3,8 @@ import type { Rejection } from '../../domain/input-errors';
 import type { CheckAlertPolicy } from '../../domain/consul/check-transitions';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import type { Envelope } from '../../domain/types';
-import type { Clock, OutboxPublisher, ScopeStore, SubjectStore } from '../ports';
+import type { OutboxPublisher, ScopeStore, SubjectStore } from '../ports';
+import type { Clock } from '../runtime';
 
 export interface SourceContext {
   subjects: SubjectStore;

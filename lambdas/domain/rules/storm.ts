@@ -5,7 +5,7 @@
  * most threshold + 1 messages per window, whatever the storm's size.
  */
 import { alertId } from '../alert-id';
-import type { Alert, Severity } from '../types';
+import { SEVERITY_RANK, type Alert, type Severity } from '../types';
 import type { DigestTimer } from './outbox';
 import type { GroupingSpec } from './types';
 
@@ -44,11 +44,9 @@ export function foldedOf(alert: Alert): FoldedAlert {
   return { id: alert.id, severity: alert.severity, state: alert.state, title: alert.title.slice(0, 300), node: alert.node, kind: alert.kind, source: alert.source, at: alert.at };
 }
 
-const RANK: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
-
 /** The digest: one alert listing (up to DIGEST_MAX_LINES of) what was folded. */
 export function digestAlert(timer: DigestTimer, folded: FoldedAlert[], total: number, grouping: GroupingSpec): Alert {
-  const sorted = [...folded].sort((a, b) => RANK[b.severity] - RANK[a.severity] || a.at.localeCompare(b.at));
+  const sorted = [...folded].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.at.localeCompare(b.at));
   const severity = sorted[0]?.severity ?? 'info';
   const firing = folded.filter((f) => f.state === 'firing').length;
   const nodes = new Set(folded.map((f) => f.node).filter((n) => n && n !== '-'));

@@ -1,0 +1,40 @@
+/**
+ * Ports of delivery (the dispatcher, the timer worker, the silence API), by what they keep:
+ * timers, silences, storm windows. DynamoDB and SQS implement them in lambdas/adapters.
+ */
+import type { DigestTimer, Timer } from '../domain/rules/outbox';
+import type { Silence } from '../domain/rules/silences';
+import type { FoldedAlert } from '../domain/rules/storm';
+import type { Alert } from '../domain/types';
+
+/** Delivers a timer at (or shortly after) its dueAt. */
+export interface TimerQueue {
+  schedule(timer: Timer): Promise<void>;
+}
+
+/** Silences of a cluster, expired ones included or not: the dispatcher checks the end time. */
+export interface SilenceReader {
+  forCluster(cluster: string): Promise<Silence[]>;
+}
+
+/** What the silence API keeps. */
+export interface SilenceStore {
+  create(s: Silence): Promise<void>;
+  list(cluster: string): Promise<Silence[]>;
+  expire(cluster: string, id: string, nowMs: number): Promise<{ kind: 'expired' | 'already_expired'; silence: Silence } | { kind: 'not_found' }>;
+}
+
+/** Storm grouping: may this notification go out on its own, or is it folded into the window's digest? */
+export interface StormGate {
+  /** 'deliver', or 'fold' (kept for the digest; `digest` is the timer to schedule once per window). */
+  admit(cluster: string, channel: string, alert: Alert, nowMs: number): Promise<{ verdict: 'deliver' } | { verdict: 'fold'; digest?: DigestTimer }>;
+  /** Undo the "digest scheduled" mark when scheduling failed, so a retry schedules it. */
+  digestNotScheduled?(timer: DigestTimer): Promise<void>;
+}
+
+/** The notifications a storm window folded, for its digest, and whether the digest went out. */
+export interface DigestStore {
+  folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number }>;
+  wasSent(timer: DigestTimer): Promise<boolean>;
+  markSent(timer: DigestTimer): Promise<void>;
+}

@@ -1,0 +1,88 @@
+/**
+ * Names the deployed pieces agree on: the CDK stack (lib/) creates the resources and sets the
+ * environment, the Lambdas (lambdas/functions, adapters) read them. The local runner's own
+ * names are in local/names.ts; the wire protocol is domain/protocol.ts.
+ */
+
+/** Single-table design: every item is addressed by (pk, sk). */
+export const STATE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB deletes expired items (housekeeping only). */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/**
+ * Message attribute (String.Array) naming the channels an alert is for. Every
+ * channel's subscription filters on it: `{ "channels": ["<name>"] }`.
+ */
+export const CHANNELS_ATTRIBUTE = 'channels' as const;
+
+/** The SNS filter policy delivering a channel's notifications (plus an optional severity floor). */
+export function channelFilterPolicy(channel: string, severities?: readonly string[]): Record<string, string[]> {
+  return { [CHANNELS_ATTRIBUTE]: [channel], ...(severities ? { severity: [...severities] } : {}) };
+}
+
+/**
+ * Delay queue of the notification scheduler: `for` (re-check after N s), `repeat`
+ * (reminders) and storm digests. Messages re-enqueue themselves past SQS's 900 s limit.
+ */
+export const TIMERS_QUEUE = {
+  /** SQS's per-message DelaySeconds limit. */
+  maxDelaySeconds: 900,
+} as const;
+
+/** Environment variables the Lambdas read once at init. */
+export const LAMBDA_ENV = {
+  tableName: 'TOCSIN_TABLE_NAME',
+  alertsTopicArn: 'TOCSIN_ALERTS_TOPIC_ARN',
+  /** Secrets Manager name prefix; the secret for cluster c is `${prefix}${c}`. */
+  clusterSecretPrefix: 'TOCSIN_CLUSTER_SECRET_PREFIX',
+  /** Comma-separated list of cluster names this deployment accepts. */
+  clusters: 'TOCSIN_CLUSTERS',
+  /** Secrets Manager name prefix of the per-cluster admin keys (silence API): `${prefix}${cluster}`. */
+  adminSecretPrefix: 'TOCSIN_ADMIN_SECRET_PREFIX',
+  /** URL of the TIMERS_QUEUE (`for`, `repeat`, storm digests). */
+  timersQueueUrl: 'TOCSIN_TIMERS_QUEUE_URL',
+  /** SHA-256 of the runtime config bundled into the function (which rules a version runs). */
+  configDigest: 'TOCSIN_CONFIG_DIGEST',
+  /** Channel worker only: JSON { "<queue ARN>": "<channel>" }, every queue-delivered channel. */
+  channelQueues: 'TOCSIN_CHANNEL_QUEUES',
+} as const;
+
+/** Secrets Manager names past a cluster's `${clusterSecretPrefix}${cluster}`. */
+export const SECRET_SUFFIXES = {
+  /** The SHA-256 (hex) of the cluster's Consul HTTP handler token (ROUTES.consulHttp). */
+  consulHttpToken: '/consul-http-token-sha256',
+} as const;
+
+/**
+ * The validated runtime config (rules, channels, grouping, links) reaches the Lambdas
+ * inside their bundle: esbuild replaces this expression with the base64 of its JSON.
+ * Not an environment variable: rules outgrow Lambda's 4 KB environment, and a bundled
+ * constant changes atomically with the code (the asset hash covers it).
+ */
+export const BUNDLED_CONFIG = {
+  define: 'process.env.TOCSIN_BUNDLED_CONFIG',
+} as const;
+
+/** tocsin.yaml: read by `cdk synth/deploy` and `npm start`. */
+export const CONFIG_FILE = {
+  /** Default file, relative to the working directory. */
+  defaultPath: 'tocsin.yaml',
+  /** Environment variable naming another file. */
+  env: 'TOCSIN_CONFIG',
+  /** CDK context key naming another file (`cdk synth -c tocsin:config=prod.yaml`); wins over the env. */
+  contextKey: 'tocsin:config',
+  /** JSON Schema, relative to the project root. */
+  schemaPath: 'schema/tocsin.schema.json',
+} as const;
+
+/**
+ * Log lines other components depend on: CloudWatch metric filters (lib/operations-alarms.ts)
+ * count them. JSON lines from commons/logger.ts: `{"level", "message", ...fields}`.
+ */
+export const LOG_EVENTS = {
+  /** Every non-2xx answer of the ingest API; fields `status` (number) and `error` (code). */
+  requestRejected: 'request rejected',
+} as const;
