@@ -22,7 +22,7 @@ export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 
 /** The validated runtime config as every function carries it. */
 export interface ConfigBundle {
-  /** esbuild define putting the config into the bundle (BUNDLED_CONFIG in topology.ts). */
+  /** esbuild define putting the config into the bundle (BUNDLED_CONFIG in commons/deployment.ts). */
   readonly define: Readonly<Record<string, string>>;
   /** SHA-256 of that config: the TOCSIN_CONFIG_DIGEST env var names which rules a version runs. */
   readonly digest: string;

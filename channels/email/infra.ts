@@ -11,11 +11,11 @@ import type { ChannelInfra, DeployedChannel } from '../kind-infra';
 
 /**
  * Message attribute the ingest Lambda sets to the alert's severity. Typed as
- * AlertAttributeName so a rename in topology.ts breaks compilation here.
+ * AlertAttributeName so a rename in domain/render.ts breaks compilation here.
  */
 export const SEVERITY_ATTRIBUTE: AlertAttributeName = 'severity';
 if (!ALERT_ATTRIBUTE_NAMES.includes(SEVERITY_ATTRIBUTE)) {
-  throw new Error(`topology.ts ALERT_ATTRIBUTE_NAMES no longer contains "${SEVERITY_ATTRIBUTE}"`);
+  throw new Error(`domain/render.ts ALERT_ATTRIBUTE_NAMES no longer contains "${SEVERITY_ATTRIBUTE}"`);
 }
 
 const SEVERITIES = Object.keys(SEVERITY_RANK) as Severity[];

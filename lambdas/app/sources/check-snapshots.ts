@@ -22,6 +22,7 @@ import type { Clock } from '../runtime';
 import { TransitionEngine, type Decision, type Outcome } from '../transition-engine';
 import { mapLimit } from '../concurrency';
 import { routeDecision } from './routing';
+import type { SourceResult } from './types';
 
 /** Items of checks that went away are kept this long, then DynamoDB's TTL removes them. */
 const REMOVED_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -53,20 +54,8 @@ export interface SnapshotInput {
   delta?: { base: number; removed: string[] };
 }
 
-export interface SnapshotResult {
-  /** Checks compared with stored state (changed since the watermark, or gone). */
-  examined: number;
-  transitions: number;
-  alertsPublished: number;
-  /** Alerts recorded but not (yet) published: the caller must retry. */
-  unsettled: number;
-  errors: string[];
-  /**
-   * A delta that cannot be applied: the scope has no baseline yet, or the delta's base
-   * is ahead of the watermark (something between was never processed). Nothing was done.
-   */
-  needFull?: boolean;
-}
+/** What a snapshot did: a source's result without the parsing part (accepted, rejected). */
+export type SnapshotResult = Omit<SourceResult, 'accepted' | 'rejected'>;
 
 type CheckRecord = SubjectRecord<CheckRecordState>;
 
