@@ -1,6 +1,7 @@
 /** node:http adapter for the transport-neutral ingest handler. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { HttpRequest, HttpResponse } from '../lambdas/app/http';
+import { systemClock, type Clock } from '../lambdas/app/runtime';
 
 /** Reads at most `limit` + 1 bytes, so oversized bodies are refused without buffering them whole. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -21,7 +22,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export function createHttpServer(handle: (req: HttpRequest) => Promise<HttpResponse>, maxBodyBytes: number): Server {
+/**
+ * `clock`: the one the application checks signature windows with. Every answer's `Date`
+ * header comes from it (not from Node's own), so a sender refused for clock skew corrects
+ * itself by the clock that refused it (protocol.ts CLOCK_SKEW).
+ */
+export function createHttpServer(handle: (req: HttpRequest) => Promise<HttpResponse>, maxBodyBytes: number, clock: Clock = systemClock): Server {
   return createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -29,12 +35,12 @@ export function createHttpServer(handle: (req: HttpRequest) => Promise<HttpRespo
       for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(',') : value;
       const body = await readBody(req, maxBodyBytes);
       const out = await handle({ method: req.method ?? 'GET', path: url.pathname, headers, query: Object.fromEntries(url.searchParams), body });
-      res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
+      res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers, date: new Date(clock.nowMs()).toUTCString() });
       res.end(JSON.stringify(out.body));
       // An oversized body was left unread; do not keep the connection around for it.
       if (body.length > maxBodyBytes) req.destroy();
     })().catch((err: Error) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', date: new Date(clock.nowMs()).toUTCString() });
       res.end(JSON.stringify({ error: 'internal', message: err.message }));
     });
   });

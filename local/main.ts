@@ -107,7 +107,7 @@ async function startChannels(ctx: LocalChannelContext, config: FileConfig): Prom
 }
 
 async function listen(app: Application, port: number): Promise<{ server: ReturnType<typeof createHttpServer>; origin: string }> {
-  const server = createHttpServer(httpApi(app), LIMITS.maxBodyBytes);
+  const server = createHttpServer(httpApi(app), LIMITS.maxBodyBytes, app.ports.clock);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(port, LOCAL_DEFAULTS.host, () => ok());

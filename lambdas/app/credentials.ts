@@ -1,8 +1,16 @@
 /** What callers of the APIs prove, per cluster. Secrets Manager (AWS) or files (local) hold them. */
 
-/** HMAC key per cluster (the shim's, or the admin key of the silence API); undefined for an unknown cluster. */
+/**
+ * HMAC keys per cluster (the shim's, or the admin keys of the silence API): the stored
+ * secret, one key or during a rotation several separated by white space, newest first
+ * (domain/signing keyList); undefined for an unknown cluster.
+ */
 export interface ClusterKeys {
-  keyFor(cluster: string): Promise<string | undefined>;
+  /**
+   * `fresh`: the request named a key the secret lacks; an adapter that caches the secret
+   * may read it again now (rate-limited: callers may be anybody).
+   */
+  keyFor(cluster: string, opts?: { fresh?: boolean }): Promise<string | undefined>;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { HttpRequest, HttpResponse } from './http';
 import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { Logger } from './runtime';
 import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
-import { replayRecordExpiry, verifySignedRequest, type ReplayGuard } from './signed-request';
+import { replayRecordExpiry, signatureRefusal, verifyWithKeys, type ReplayGuard } from './signed-request';
 
 export interface IngestDeps {
   keys: ClusterKeys;
@@ -88,11 +88,14 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
   async function authenticate(req: HttpRequest, used: UsedSignature): Promise<string> {
     const cluster = req.headers[HEADERS.cluster];
     if (!cluster) throw new HttpError(401, 'unauthenticated', `missing ${HEADERS.cluster} header`);
-    const key = await deps.keys.keyFor(cluster);
-    if (!key) throw new HttpError(401, 'unauthenticated', 'unknown cluster');
+    const secret = await deps.keys.keyFor(cluster);
+    if (!secret) throw new HttpError(401, 'unauthenticated', 'unknown cluster');
     used.knownCluster = cluster;
-    const verdict = verifySignedRequest(req, key, deps.sources.clock.nowMs());
-    if (!verdict.ok) throw new HttpError(401, 'unauthenticated', verdict.reason);
+    const verdict = await verifyWithKeys(req, deps.keys, cluster, secret, deps.sources.clock.nowMs());
+    if (!verdict.ok) {
+      const refusal = signatureRefusal(verdict);
+      throw new HttpError(refusal.status, refusal.error, refusal.message);
+    }
     return cluster;
   }
 

@@ -1,10 +1,11 @@
 /**
  * An HMAC-signed request as both signed APIs (ingest, silences) read it: the signing
- * headers mapped onto domain/signing's verify, and how long its replay record must live
- * (ReplayGuard).
+ * headers mapped onto domain/signing's verify, the answer to a refused signature, and how
+ * long its replay record must live (ReplayGuard).
  */
-import { HEADERS, LIMITS } from '../domain/protocol';
-import { verify } from '../domain/signing';
+import { CLOCK_SKEW, HEADERS, LIMITS, UNKNOWN_KEY } from '../domain/protocol';
+import { keyList, verify, type SignatureVerdict } from '../domain/signing';
+import type { ClusterKeys } from './credentials';
 import type { HttpRequest } from './http';
 
 /**
@@ -18,9 +19,11 @@ export interface ReplayGuard {
   forget(cluster: string, signature: string): Promise<void>;
 }
 
-export function verifySignedRequest(req: HttpRequest, key: string, nowMs: number): ReturnType<typeof verify> {
+/** `secret`: the cluster's stored secret, one key or several (domain/signing keyList). */
+export function verifySignedRequest(req: HttpRequest, secret: string, nowMs: number): SignatureVerdict {
   return verify({
-    key,
+    key: keyList(secret),
+    keyId: req.headers[HEADERS.keyId],
     method: req.method,
     path: req.path,
     timestamp: req.headers[HEADERS.timestamp],
@@ -29,6 +32,35 @@ export function verifySignedRequest(req: HttpRequest, key: string, nowMs: number
     nowSeconds: Math.floor(nowMs / 1000),
     windowSeconds: LIMITS.signatureWindowSeconds,
   });
+}
+
+/**
+ * Verifies `req` against the keys of `cluster` (known to `keys`). A request naming a key the
+ * cached secret lacks makes the adapter read the secret again (at most now and then), so a
+ * node given a new key right after the secret changed is not held back by the cache.
+ */
+export async function verifyWithKeys(req: HttpRequest, keys: ClusterKeys, cluster: string, secret: string, nowMs: number): Promise<SignatureVerdict> {
+  const verdict = verifySignedRequest(req, secret, nowMs);
+  if (verdict.ok || verdict.reason !== 'unknown key') return verdict;
+  const fresh = await keys.keyFor(cluster, { fresh: true });
+  return fresh && fresh !== secret ? verifySignedRequest(req, fresh, nowMs) : verdict;
+}
+
+export interface Refusal {
+  status: number;
+  error: string;
+  message: string;
+}
+
+/**
+ * The answer to a refused signature: its own code for what the sender can outlive
+ * (CLOCK_SKEW, UNKNOWN_KEY: the shim keeps the envelope and resends it), `unauthenticated`
+ * with the reason for the rest (a bad signature stays bad).
+ */
+export function signatureRefusal(verdict: Extract<SignatureVerdict, { ok: false }>): Refusal {
+  if (verdict.reason === 'timestamp outside window') return { ...CLOCK_SKEW };
+  if (verdict.reason === 'unknown key') return { ...UNKNOWN_KEY };
+  return { status: 401, error: 'unauthenticated', message: verdict.reason };
 }
 
 /** Epoch seconds until which a verified request's signature could still pass the window (+60 s slack). */

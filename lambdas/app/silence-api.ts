@@ -13,7 +13,7 @@ import type { SilenceStore } from './delivery-ports';
 import type { HttpRequest, HttpResponse } from './http';
 import type { Clock, Logger } from './runtime';
 import type { ClusterKeys } from './credentials';
-import { replayRecordExpiry, verifySignedRequest, type ReplayGuard } from './signed-request';
+import { replayRecordExpiry, signatureRefusal, verifyWithKeys, type ReplayGuard } from './signed-request';
 
 export interface SilenceApiDeps {
   /** Per-cluster admin keys (not the shim keys). */
@@ -42,10 +42,13 @@ export function createSilenceApi(deps: SilenceApiDeps): (req: HttpRequest) => Pr
   async function authenticate(req: HttpRequest): Promise<string | HttpResponse> {
     const cluster = req.headers[HEADERS.cluster];
     if (!cluster) return fail(401, 'unauthenticated', `missing ${HEADERS.cluster} header`);
-    const key = await deps.adminKeys.keyFor(cluster);
-    if (!key) return fail(401, 'unauthenticated', 'unknown cluster');
-    const verdict = verifySignedRequest(req, key, deps.clock.nowMs());
-    if (!verdict.ok) return fail(401, 'unauthenticated', `${verdict.reason} (sign with the cluster's admin key)`);
+    const secret = await deps.adminKeys.keyFor(cluster);
+    if (!secret) return fail(401, 'unauthenticated', 'unknown cluster');
+    const verdict = await verifyWithKeys(req, deps.adminKeys, cluster, secret, deps.clock.nowMs());
+    if (!verdict.ok) {
+      const refusal = signatureRefusal(verdict);
+      return fail(refusal.status, refusal.error, refusal.error === 'unauthenticated' ? `${refusal.message} (sign with the cluster's admin key)` : refusal.message);
+    }
     const signature = req.headers[HEADERS.signature] as string;
     if (!(await deps.replay.firstUse(`admin/${cluster}`, signature, replayRecordExpiry(req)))) {
       return fail(REPLAYED.status, REPLAYED.error, REPLAYED.message);

@@ -15,6 +15,11 @@ export const HEADERS = {
   cluster: 'x-tocsin-cluster',
   timestamp: 'x-tocsin-timestamp',
   signature: 'x-tocsin-signature',
+  /**
+   * Which key signed (domain/signing.ts keyId: a fingerprint, not the key). Not signed
+   * itself: it only lets the API tell a key it does not hold (yet) from a bad signature.
+   */
+  keyId: 'x-tocsin-key-id',
 } as const;
 
 /**
@@ -23,6 +28,32 @@ export const HEADERS = {
  * the CLI signs again in the next second.
  */
 export const REPLAYED = { status: 401, error: 'replayed', message: 'signature already used (replayed request); sign every request afresh' } as const;
+
+/**
+ * Refusals a sender outlives, each with its own error code (every other refused signature
+ * is 401 `unauthenticated`, which no retry cures). The shim keeps such an envelope in its
+ * spool and resends it later instead of moving it to rejected/.
+ *
+ * CLOCK_SKEW: the signed timestamp is more than LIMITS.signatureWindowSeconds away from the
+ * API's clock. Every answer of the signed APIs carries a `Date` header from the clock that
+ * checked the window: the sender corrects its clock by it and signs again.
+ */
+export const CLOCK_SKEW = {
+  status: 401,
+  error: 'clock_skew',
+  message: "timestamp outside the signature window of the API's clock; sign again with the time of this answer's Date header",
+} as const;
+
+/**
+ * UNKNOWN_KEY: the request names (HEADERS.keyId) a key the cluster does not hold: during a
+ * key rotation, a node that has the new key before the API does (or keeps the old one after
+ * the API dropped it); otherwise a wrong key. Without a key id a wrong key is a bad signature.
+ */
+export const UNKNOWN_KEY = {
+  status: 401,
+  error: 'unknown_key',
+  message: "the cluster holds no key with this key id (yet): a key rotation under way, or a wrong key; resend once the API's secret lists the key",
+} as const;
 
 /** Limits shared by the shim, the local runner and the API. */
 export const LIMITS = {

@@ -21,12 +21,35 @@ export function sign(key: string, method: string, path: string, timestamp: strin
   return `${SIGNATURE_VERSION}=${mac}`;
 }
 
+/**
+ * The keys a cluster's secret (or TOCSIN_KEY) holds: one key, or during a rotation
+ * several separated by white space, the newest first. Keys never contain white space
+ * (generated keys are alphanumeric). A sender signs with the first.
+ */
+export function keyList(secret: string): string[] {
+  return secret.split(/\s+/).filter((k) => k !== '');
+}
+
+/** A key's public fingerprint (HEADERS.keyId): 16 hex digits of an HMAC under the key, which reveals nothing of it. */
+export function keyId(key: string): string {
+  return createHmac('sha256', key).update('tocsin key id').digest('hex').slice(0, 16);
+}
+
+const KEY_ID_RE = /^[0-9a-f]{16}$/;
+
 export type SignatureVerdict =
   | { ok: true }
-  | { ok: false; reason: 'missing signature' | 'malformed signature' | 'malformed timestamp' | 'timestamp outside window' | 'signature mismatch' };
+  | { ok: false; reason: 'missing signature' | 'malformed signature' | 'malformed timestamp' | 'timestamp outside window' | 'unknown key' | 'signature mismatch' };
 
 export interface VerifyInput {
-  key: string;
+  /** The key, or the keys the cluster holds (any of them may have signed). */
+  key: string | readonly string[];
+  /**
+   * The key id the request names, if any: only that key is tried, and none of `key` having
+   * it is 'unknown key' (a rotation under way) rather than 'signature mismatch'. A malformed
+   * id counts as none.
+   */
+  keyId?: string;
   method: string;
   path: string;
   timestamp: string | undefined;
@@ -43,11 +66,16 @@ export function verify(input: VerifyInput): SignatureVerdict {
   if (Math.abs(input.nowSeconds - Number(input.timestamp)) > input.windowSeconds) {
     return { ok: false, reason: 'timestamp outside window' };
   }
-  const expected = Buffer.from(sign(input.key, input.method, input.path, input.timestamp, input.body));
-  const given = Buffer.from(input.signature);
-  // Same length is guaranteed by the regex above; compare in constant time.
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-    return { ok: false, reason: 'signature mismatch' };
+  let keys = typeof input.key === 'string' ? [input.key] : input.key;
+  if (input.keyId !== undefined && KEY_ID_RE.test(input.keyId)) {
+    keys = keys.filter((k) => keyId(k) === input.keyId);
+    if (keys.length === 0) return { ok: false, reason: 'unknown key' };
   }
-  return { ok: true };
+  const given = Buffer.from(input.signature);
+  for (const key of keys) {
+    const expected = Buffer.from(sign(key, input.method, input.path, input.timestamp, input.body));
+    // Same length is guaranteed by the regex above; compare in constant time.
+    if (expected.length === given.length && timingSafeEqual(expected, given)) return { ok: true };
+  }
+  return { ok: false, reason: 'signature mismatch' };
 }

@@ -39,7 +39,9 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   const res = await handle(toHttpRequest(event));
   return {
     statusCode: res.status,
-    headers: { 'content-type': 'application/json', ...res.headers },
+    // API Gateway adds its own Date too; both come from AWS's synchronised clocks, the one
+    // the signature window is checked with (protocol.ts CLOCK_SKEW).
+    headers: { 'content-type': 'application/json', ...res.headers, date: new Date().toUTCString() },
     body: JSON.stringify(res.body),
   };
 }

@@ -8,9 +8,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoReplayGuard } from '../../lambdas/adapters/dynamo-replay-guard';
 import { keys as itemKeys } from '../../lambdas/adapters/dynamo-state-store';
 import type { HttpRequest } from '../../lambdas/app/http';
-import { HEADERS, LIMITS, ROUTES } from '../../lambdas/domain/protocol';
+import { CLOCK_SKEW, HEADERS, LIMITS, ROUTES, UNKNOWN_KEY } from '../../lambdas/domain/protocol';
 import { STATE_TABLE } from '../../lambdas/commons/deployment';
-import { sign } from '../../lambdas/domain/signing';
+import { keyId, sign } from '../../lambdas/domain/signing';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { healthCheck } from '../support/consul-fixtures';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
@@ -44,7 +44,68 @@ describe('signature time window', () => {
     const h = ingestHarness({ keys, clock });
     const res = await h.handle(request(`t${timestamp}`, { timestamp }));
     expect(res.status).toBe(status);
-    if (status === 401) expect(res.body).toEqual({ error: 'unauthenticated', message: 'timestamp outside window' });
+    // Its own code (not `unauthenticated`): the shim corrects its clock and keeps the envelope.
+    if (status === 401) expect(res.body).toEqual({ error: CLOCK_SKEW.error, message: CLOCK_SKEW.message });
+  });
+});
+
+describe('key ids and key rotation', () => {
+  const NEW_KEY = 'n3w-k3y-Must-N3ver-Leak-Either-0123456789abcdef';
+  const withId = (key: string, id = keyId(key), opts: Partial<Parameters<typeof signedEnvelope>[1]> = {}) =>
+    request(`k${++modifyIndex}`, { key, headers: { [HEADERS.keyId]: id }, ...opts });
+
+  it('a key id is a fingerprint: 16 hex digits, stable, different per key, never the key', () => {
+    expect(keyId(KEY)).toMatch(/^[0-9a-f]{16}$/);
+    expect(keyId(KEY)).toBe(keyId(KEY));
+    expect(keyId(NEW_KEY)).not.toBe(keyId(KEY));
+    expect(keyId(KEY)).not.toContain(Buffer.from(KEY).toString('hex').slice(0, 8));
+  });
+
+  it('a request naming a key the cluster does not hold is 401 unknown_key, which is not a bad signature', async () => {
+    const h = ingestHarness({ keys, clock });
+    const res = await h.handle(withId(NEW_KEY));
+    expect(res).toEqual({ status: 401, body: { error: UNKNOWN_KEY.error, message: UNKNOWN_KEY.message } });
+    expect(h.store.subjects.size).toBe(0);
+    expect(h.store.signatures.size).toBe(0);
+    expect(JSON.stringify(res)).not.toContain(keyId(NEW_KEY)); // header values are never echoed
+  });
+
+  it('a known key id with a wrong signature stays a bad signature: unauthenticated, signature mismatch', async () => {
+    const h = ingestHarness({ keys, clock });
+    const forged = withId(KEY);
+    const res = await h.handle({ ...forged, body: Buffer.concat([forged.body, Buffer.from(' ')]) });
+    expect(res).toEqual({ status: 401, body: { error: 'unauthenticated', message: 'signature mismatch' } });
+    // Naming another key's id does not turn a forgery into a "rotation".
+    expect((await h.handle(withId('not-the-key', keyId(KEY)))).body).toEqual({ error: 'unauthenticated', message: 'signature mismatch' });
+  });
+
+  it('without a key id (older senders, the CLI) a wrong key is a bad signature, as before', async () => {
+    const h = ingestHarness({ keys, clock });
+    expect((await h.handle(request('nk', { key: NEW_KEY }))).body).toEqual({ error: 'unauthenticated', message: 'signature mismatch' });
+  });
+
+  it('a malformed key id counts as none', async () => {
+    const h = ingestHarness({ keys, clock });
+    expect((await h.handle(withId(KEY, 'not-hex!')).then((r) => r.status))).toBe(200);
+    expect((await h.handle(withId(NEW_KEY, 'NOT-HEX')).then((r) => r.body))).toEqual({ error: 'unauthenticated', message: 'signature mismatch' });
+  });
+
+  it('the clock is checked before the key: a skewed node with an unknown key hears clock_skew first', async () => {
+    const h = ingestHarness({ keys, clock });
+    expect((await h.handle(withId(NEW_KEY, keyId(NEW_KEY), { timestamp: NOW - WINDOW - 1 }))).body.error).toBe(CLOCK_SKEW.error);
+  });
+
+  it('during a rotation the secret holds both keys (newest first): either signs, with or without a key id', async () => {
+    const rotating = { prod: `${NEW_KEY}\n${KEY}` };
+    const h = ingestHarness({ keys: rotating, clock });
+    for (const req of [withId(NEW_KEY), withId(KEY), request('r1', { key: NEW_KEY }), request('r2', { key: KEY })]) {
+      expect((await h.handle(req)).status).toBe(200);
+    }
+    expect((await h.handle(withId('a-third-key'))).body.error).toBe(UNKNOWN_KEY.error);
+    // Once the old key is dropped, a node still on it is held back, not refused for good.
+    rotating.prod = NEW_KEY;
+    expect((await h.handle(withId(KEY))).body.error).toBe(UNKNOWN_KEY.error);
+    expect((await h.handle(withId(NEW_KEY))).status).toBe(200);
   });
 });
 
