@@ -232,7 +232,7 @@ export function deltaEnvelope(full: Envelope, base: number, body: CheckDeltaBody
 /**
  * Send a `checks` watch result: as a delta when the state allows, else (or when the
  * backend asks for it) the whole list. Returns the outcome of the last request; on
- * 'retry' the caller spools `full` (never the delta).
+ * 'retry' or 'held' the caller spools `full` (never the delta).
  */
 export async function sendChecks(
   transport: Pick<Transport, 'send'>,
@@ -272,7 +272,7 @@ export async function sendChecks(
       return outcome;
     }
     discard();
-    if (outcome.kind === 'retry' || outcome.auth) return outcome;
+    if (outcome.kind === 'retry' || outcome.kind === 'held' || outcome.auth) return outcome;
     // 409 needFull: the backend lacks the base; any other refusal: a backend without
     // deltas (an old version answers 400). Either way the whole list goes now.
     paused = outcome.status !== 409;

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import type * as os from 'node:os';
 import { CLUSTER_NAME_PATTERN } from '../../lambdas/domain/protocol';
+import { keyList } from '../../lambdas/domain/signing';
 import type { CliArgs } from './args';
 
 export class ConfigError extends Error {}
@@ -12,6 +13,7 @@ export class ConfigError extends Error {}
 export interface Config {
   url: URL;
   cluster: string;
+  /** The signing key: the first of TOCSIN_KEY's white-space separated keys (domain/signing keyList). */
   key: string;
   /** Explicit reporting node name; the envelope builder falls back per source. */
   node?: string;
@@ -111,11 +113,14 @@ export function loadConfig(args: CliArgs, env: NodeJS.ProcessEnv): Config {
   if (!CLUSTER_NAME_PATTERN.test(cluster.value)) throw new ConfigError(`${cluster.from} must be 1-63 letters, digits, ".", "_" or "-" (got "${cluster.value}")`);
   if (raw.scope && !CLUSTER_NAME_PATTERN.test(raw.scope.value)) throw new ConfigError(`${raw.scope.from} must be 1-63 letters, digits, ".", "_" or "-" (got "${raw.scope.value}")`);
   if (raw.node && raw.node.value.length > 256) throw new ConfigError(`${raw.node.from} must be at most 256 characters`);
+  // The cluster's secret as stored: during a key rotation it lists the new key first.
+  const key = keyList(raw.key!.value)[0];
+  if (key === undefined) throw new ConfigError(`${raw.key!.from} is blank`);
 
   return {
     url,
     cluster: cluster.value,
-    key: raw.key!.value,
+    key,
     node: raw.node?.value,
     scope: raw.scope?.value,
     timeoutMs: positiveInt(raw.timeoutMs, DEFAULTS.timeoutMs),

@@ -10,6 +10,12 @@ export const EXIT = {
   DATAERR: 65,
   /** stdin could not be read (not closed within the time bound). */
   NOINPUT: 66,
+  /**
+   * The API refused an envelope for a reason that can pass (clock skew it could not correct,
+   * a signing key it does not hold yet during a key rotation): it stays in the spool and the
+   * next run or `flush` resends it. Nothing is lost yet.
+   */
+  UNAVAILABLE: 69,
   /** Unexpected internal error. */
   SOFTWARE: 70,
   /** Neither sent nor spooled (spool full or unwritable); `flush`: envelopes remain queued. */
@@ -21,7 +27,7 @@ export const EXIT = {
 } as const;
 
 /** When several problems happen in one run, report the most serious. */
-const SEVERITY: number[] = [EXIT.TEMPFAIL, EXIT.NOPERM, EXIT.DATAERR];
+const SEVERITY: number[] = [EXIT.TEMPFAIL, EXIT.NOPERM, EXIT.DATAERR, EXIT.UNAVAILABLE];
 
 export function worse(a: number, b: number): number {
   if (a === EXIT.OK) return b;

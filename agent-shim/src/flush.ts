@@ -1,4 +1,7 @@
-/** Resend spooled envelopes oldest first, stopping at the first retryable failure (keeps order). */
+/**
+ * Resend spooled envelopes oldest first, stopping at the first retryable failure or
+ * refusal that can pass (keeps order: what follows would be refused alike).
+ */
 import type { Envelope } from '../../lambdas/domain/types';
 import { isEnvelope } from './envelope';
 import { EXIT, worse } from './exit-codes';
@@ -12,12 +15,16 @@ const MIN_SEND_MS = 100;
 export interface FlushResult {
   /**
    * drained: nothing (left) to send; busy: another process holds the flush lock;
-   * blocked: the API is unreachable (retryable failure); auth: 401/403; time: bound reached.
+   * blocked: the API is unreachable (retryable failure); held: refused for a reason that can
+   * pass (clock skew, a key unknown during a rotation), the file stays queued; auth: 401/403
+   * refused for good; time: bound reached.
    */
-  state: 'drained' | 'busy' | 'blocked' | 'auth' | 'time';
+  state: 'drained' | 'busy' | 'blocked' | 'held' | 'auth' | 'time';
   sent: number;
   rejected: number;
   reason?: string;
+  /** state 'held': the API's error code (protocol.ts CLOCK_SKEW or UNKNOWN_KEY). */
+  heldCode?: string;
   code: number;
 }
 
@@ -63,6 +70,7 @@ export async function flushSpool(spool: Spool, transport: Transport, netDeadline
           continue;
         }
         if (outcome.kind === 'retry') return { ...result, state: 'blocked', reason: outcome.reason };
+        if (outcome.kind === 'held') return { ...result, state: 'held', reason: outcome.reason, heldCode: outcome.code, code: worse(result.code, EXIT.UNAVAILABLE) };
         rejectFile(spool, name, `the API rejected spooled envelope ${name} (${outcome.reason})`, result, outcome.auth ? EXIT.NOPERM : EXIT.DATAERR);
         // Bad credentials fail every request alike: keep the rest queued for after the fix.
         if (outcome.auth) return { ...result, state: 'auth', reason: outcome.reason };

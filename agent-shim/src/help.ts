@@ -37,6 +37,8 @@ ENVIRONMENT (overrides the --config file; flags override both)
   TOCSIN_CLUSTER          Cluster name: 1-63 of A-Z a-z 0-9 . _ - (required)
   TOCSIN_KEY              The cluster's HMAC signing key (required). Prefer a --config
                           file readable only by the agent's user over the environment.
+                          Several keys separated by white space (the cluster's secret
+                          during a key rotation): the first one signs.
   TOCSIN_NODE             Reporting node name. Default: SERF_SELF_NAME for Serf
                           events, the host name for Consul (set it when the Consul
                           node name differs from the host name).
@@ -82,11 +84,21 @@ DELIVERY AND SPOOL
                           the envelope is spooled (atomic write) and resent, re-signed,
                           by the next invocation or by "flush". Flushing stops at the
                           first such failure so order is kept.
-  other HTTP 4xx          not retried: the API's reason is printed and the envelope is
-                          stored in <spool>/rejected/ with a .reason.txt beside it. To
-                          resend after fixing the cause, move the .json back into the
-                          spool directory and run "flush". On 401/403 (key, cluster or
-                          clock wrong) flushing stops and the rest stays queued.
+  HTTP 401 clock_skew     this host's clock is off by more than ${LIMITS.signatureWindowSeconds} s: the shim takes the
+                          API's time from the answer's Date header, signs again at once,
+                          and keeps the offset in <spool>/state/clock.json for later
+                          runs (any answer's Date moves it when it is over 60 s off).
+  HTTP 401 unknown_key    the API does not hold this node's key (yet): a key rotation
+                          under way, or a wrong TOCSIN_KEY.
+                          These two, when they persist, keep the envelope in the spool:
+                          an error line, exit 69, flushing stops, and the next run or
+                          "flush" resends it, until the spool limits are reached.
+  other HTTP 4xx          never accepted as sent: the API's reason is printed and the
+                          envelope is stored in <spool>/rejected/ with a .reason.txt
+                          beside it (a bad signature, an unknown cluster, invalid
+                          content, a refused type). To resend after fixing the cause,
+                          move the .json back into the spool directory and run "flush".
+                          On other 401/403 flushing stops and the rest stays queued.
   JSON over ${LIMITS.maxBodyBytes / 1048576} MiB         the API's body limit: treated like an HTTP 413 without
                           uploading it (rejected/, exit 65).
   spool full              nothing is deleted to make room: the envelope is reported
@@ -96,16 +108,19 @@ SERF QUERIES
   For SERF_EVENT=query the shim prints "tocsin: ack <name> ltime=<n>" at once (this is
   the query response), prints nothing else unless it fails, does not flush older
   envelopes, and spools the query if it cannot be sent within min(timeout, 2000 ms).
+  A query refused for now (exit 69) is spooled too, but Serf then drops the ack.
 
 EXIT CODES
   0   delivered, or safely spooled for a later retry (a one-line note on stderr)
   64  usage error (unknown option, missing or unknown --watch outside Serf)
   65  the API rejected an envelope (HTTP 4xx); see rejected/
   66  stdin was not closed within the time bound
+  69  the API refused an envelope for now (clock skew it could not correct, a key it
+      does not hold yet): it is spooled and resent by the next run or "flush"
   70  internal error
   75  an envelope could be neither sent nor spooled (spool full or unwritable) -
       its data is lost; for "flush": envelopes remain queued (API unreachable or
       time bound reached)
-  77  the API refused the credentials (HTTP 401/403)
+  77  the API refused the credentials (HTTP 401/403: bad signature, unknown cluster)
   78  configuration error (missing TOCSIN_URL / TOCSIN_CLUSTER / TOCSIN_KEY, bad value)
 `;

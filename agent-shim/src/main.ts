@@ -4,7 +4,9 @@
  * run handlers serially and without timeout, so every path here is time-bounded.
  */
 import type { Envelope } from '../../lambdas/domain/types';
+import { UNKNOWN_KEY } from '../../lambdas/domain/protocol';
 import { parseArgs, UsageError, type CliArgs } from './args';
+import { loadOffset, saveOffset } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
 import { sendChecks } from './checks-delta';
 import { buildEnvelope, detectInvocation, type Invocation } from './envelope';
@@ -70,14 +72,18 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     log.error(stdin.reason);
     return EXIT.NOINPUT;
   }
-  const envelope = buildEnvelope({ invocation: inv, cluster: cfg.cluster, node: cfg.node, scope: cfg.scope, stdin: stdin.bytes, env, now: new Date(started) });
+  const stateDir = `${cfg.spoolDir}/state`;
+  const offset = loadOffset(stateDir);
+  // sentAt on the API's clock too, as far as we know it.
+  const envelope = buildEnvelope({ invocation: inv, cluster: cfg.cluster, node: cfg.node, scope: cfg.scope, stdin: stdin.bytes, env, now: new Date(started + offset) });
   const what = `${inv.source} ${inv.type}${envelope.scope !== inv.type ? ` (${envelope.scope})` : ''} envelope`;
   const spool = new Spool(cfg.spoolDir, { maxBytes: cfg.spoolMaxBytes, maxFiles: cfg.spoolMaxFiles });
   // Never closed: every run ends in process.exit, which closes the kept-alive socket, and
   // destroying it first costs ~1.5 ms (destroying a socket makes Node create process.stderr).
-  const transport = new Transport(cfg.url, cfg.key, USER_AGENT);
+  const transport = new Transport(cfg.url, cfg.key, USER_AGENT, offset, clockKeeper(stateDir));
   let code: number = EXIT.OK;
   let holdReason: string | undefined;
+  let held: string | undefined;
   // Queries skip the backlog: their budget is tight and any output would pollute the response.
   if (!inv.query) {
     const flushed = await flushSpool(spool, transport, netDeadline, deadline);
@@ -87,18 +93,36 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     if (flushed.state === 'blocked') holdReason = `older envelopes are still queued and the API is unreachable (${flushed.reason})`;
     else if (flushed.state === 'time') holdReason = flushed.reason;
     else if (flushed.state === 'auth') holdReason = `the API refused the credentials (${flushed.reason})`;
+    else if (flushed.state === 'held') {
+      holdReason = `the API refused the oldest spooled envelope for now: ${flushed.reason}`;
+      held = flushed.heldCode;
+    }
   }
-  if (holdReason !== undefined) return worse(code, keep(spool, envelope, what, holdReason));
+  if (holdReason !== undefined) return worse(code, keep(spool, envelope, what, holdReason, held));
 
   // `checks` watches send what changed since the last delivery when they can; what is
   // spooled or rejected below is always the whole envelope.
   const outcome =
     inv.source === 'consul' && inv.type === 'checks'
-      ? await sendChecks(transport, envelope, netDeadline, `${cfg.spoolDir}/state`, cfg, started)
+      ? await sendChecks(transport, envelope, netDeadline, stateDir, cfg, started)
       : await transport.send(envelope, netDeadline);
   if (outcome.kind === 'sent') return code;
   if (outcome.kind === 'retry') return worse(code, keep(spool, envelope, what, outcome.reason));
+  if (outcome.kind === 'held') return worse(code, keep(spool, envelope, what, `the API refused it for now: ${outcome.reason}`, outcome.code));
   return worse(code, reject(spool, envelope, what, outcome.reason, outcome.auth));
+}
+
+/** Saves the API clock's offset when an answer moves it (clock.ts), and says so. */
+function clockKeeper(stateDir: string): (offsetMs: number, previousMs: number) => void {
+  return (offsetMs, previousMs) => {
+    const file = saveOffset(stateDir, offsetMs, Date.now());
+    const s = (ms: number): string => `${Math.round(Math.abs(ms) / 1000)} s ${ms > 0 ? 'ahead of' : 'behind'}`;
+    log.note(
+      offsetMs === 0
+        ? `this host's clock agrees with the API's again (it was ${s(previousMs)} it)`
+        : `the API's clock is ${s(offsetMs)} this host's (its Date header); signing with the API's time${file ? `, kept in ${file}` : ''} - check NTP`,
+    );
+  };
 }
 
 async function flush(args: CliArgs, env: NodeJS.ProcessEnv, started: number): Promise<number> {
@@ -106,7 +130,8 @@ async function flush(args: CliArgs, env: NodeJS.ProcessEnv, started: number): Pr
   if (!cfg) return EXIT.CONFIG;
   const deadline = started + cfg.timeoutMs;
   const spool = new Spool(cfg.spoolDir, { maxBytes: cfg.spoolMaxBytes, maxFiles: cfg.spoolMaxFiles });
-  const transport = new Transport(cfg.url, cfg.key, USER_AGENT); // not closed: see main()
+  const stateDir = `${cfg.spoolDir}/state`;
+  const transport = new Transport(cfg.url, cfg.key, USER_AGENT, loadOffset(stateDir), clockKeeper(stateDir)); // not closed: see main()
   const r = await flushSpool(spool, transport, deadline - spoolReserve(cfg.timeoutMs), deadline);
   if (r.state === 'busy') {
     log.note(`another process is flushing ${spool.dir}; nothing done`);
@@ -118,23 +143,42 @@ async function flush(args: CliArgs, env: NodeJS.ProcessEnv, started: number): Pr
   } catch {
     /* reported by flushSpool */
   }
-  if (r.sent > 0 || r.rejected > 0 || remaining > 0) {
-    log.note(`flush: sent ${r.sent}, rejected ${r.rejected}, ${remaining} still queued in ${spool.dir}${r.reason ? ` - stopped: ${r.reason}` : ''}`);
+  const summary = `flush: sent ${r.sent}, rejected ${r.rejected}, ${remaining} still queued in ${spool.dir}`;
+  if (r.state === 'held') {
+    log.error(`${summary} - the API refused the oldest for now: ${r.reason}${heldHint(r.heldCode)}`);
+    return r.code;
   }
+  if (r.sent > 0 || r.rejected > 0 || remaining > 0) log.note(`${summary}${r.reason ? ` - stopped: ${r.reason}` : ''}`);
   return remaining > 0 && r.state !== 'auth' ? worse(r.code, EXIT.TEMPFAIL) : r.code;
 }
 
-/** Spool for a later retry: exit 0 if kept, 75 if the envelope is lost. */
-function keep(spool: Spool, envelope: Envelope, what: string, reason: string): number {
+/**
+ * Spool for a later retry: exit 0 if kept (a note), 75 if the envelope is lost. `held`: the
+ * API's code when it refused this envelope (or the oldest queued one) for a reason that can
+ * pass: said as an error and exit 69, so that the agent's log shows it.
+ */
+function keep(spool: Spool, envelope: Envelope, what: string, reason: string, held?: string): number {
+  const hint = held === undefined ? '' : heldHint(held);
   try {
     const { file, queued } = spool.write(envelope);
-    log.note(`could not deliver the ${what} (${reason}); spooled as ${file} (${queued} queued), the next invocation or "tocsin-shim flush" resends it`);
-    return EXIT.OK;
+    const line = `could not deliver the ${what} (${reason})${hint}; spooled as ${file} (${queued} queued), the next invocation or "tocsin-shim flush" resends it`;
+    if (held === undefined) {
+      log.note(line);
+      return EXIT.OK;
+    }
+    log.error(line);
+    return EXIT.UNAVAILABLE;
   } catch (e) {
     const why = e instanceof SpoolFullError ? e.message : `cannot write to spool ${spool.dir}: ${(e as Error).message}`;
     log.error(`the ${what} was NOT delivered (${reason}) and NOT spooled: ${why}`);
     return EXIT.TEMPFAIL;
   }
+}
+
+function heldHint(code: string | undefined): string {
+  return code === UNKNOWN_KEY.error
+    ? " - the API lacks this node's TOCSIN_KEY: in a key rotation, it is delivered once the cluster's secret lists this key; else fix TOCSIN_KEY"
+    : " - this host's clock is off and the API's Date header did not correct it; check NTP";
 }
 
 function reject(spool: Spool, envelope: Envelope, what: string, reason: string, auth: boolean): number {

@@ -7,7 +7,9 @@
  *   .tmp-*                          writes in progress (atomic write: temp, fsync, rename)
  *   .flush.lock                     one flusher at a time, so concurrent handlers do not
  *                                   send the same file twice
- *   rejected/                       envelopes the API refused (4xx), plus <name>.reason.txt
+ *   rejected/                       envelopes the API can never accept (4xx but the refusals
+ *                                   that can pass, see flush.ts), plus <name>.reason.txt
+ *   state/                          checks delta state, clock.json (the API clock's offset)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

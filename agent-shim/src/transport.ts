@@ -5,8 +5,9 @@
 import * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Envelope } from '../../lambdas/domain/types';
-import { HEADERS, LIMITS, REPLAYED } from '../../lambdas/domain/protocol';
-import { sign } from '../../lambdas/domain/signing';
+import { CLOCK_SKEW, HEADERS, LIMITS, REPLAYED, UNKNOWN_KEY } from '../../lambdas/domain/protocol';
+import { keyId, sign } from '../../lambdas/domain/signing';
+import { offsetFromDate, TOLERANCE_MS } from './clock';
 
 /** Above this the JSON is gzipped; snapshots of big clusters compress ~10x. */
 export const GZIP_THRESHOLD_BYTES = 8 * 1024;
@@ -17,6 +18,11 @@ export type Outcome =
   | { kind: 'sent'; status: number }
   /** Worth retrying later: network error, timeout, 408/425/429, 5xx, unexpected 1xx/3xx. */
   | { kind: 'retry'; reason: string }
+  /**
+   * Refused for a reason that can pass (protocol.ts CLOCK_SKEW even after correcting the
+   * clock, UNKNOWN_KEY): kept in the spool and resent later, loudly.
+   */
+  | { kind: 'held'; status: number; reason: string; code: string }
   /** The API refused this request; retrying the same bytes would not help. */
   | { kind: 'rejected'; status: number; reason: string; auth: boolean };
 
@@ -41,19 +47,36 @@ export function prepare(envelope: Envelope, key: string, pathname: string, nowMs
   const ts = String(Math.floor(nowMs / 1000));
   headers[HEADERS.cluster] = envelope.cluster;
   headers[HEADERS.timestamp] = ts;
+  headers[HEADERS.keyId] = keyIdOf(key);
   headers[HEADERS.signature] = sign(key, 'POST', pathname, ts, body);
   headers['content-length'] = String(body.length);
   return { body, headers, plainBytes };
+}
+
+let lastKey: string | undefined;
+let lastKeyId = '';
+function keyIdOf(key: string): string {
+  if (key !== lastKey) {
+    lastKeyId = keyId(key);
+    lastKey = key;
+  }
+  return lastKeyId;
 }
 
 export class Transport {
   private readonly mod: typeof http | typeof https;
   private readonly agent: http.Agent;
 
+  /**
+   * `offsetMs`: the API's clock minus ours as last seen (clock.ts), added to our clock when
+   * signing. Answers' Date headers update it; `onOffset` hears of each change.
+   */
   constructor(
     private readonly url: URL,
     private readonly key: string,
     private readonly userAgent: string,
+    private offsetMs = 0,
+    private readonly onOffset?: (offsetMs: number, previousMs: number) => void,
   ) {
     this.mod = url.protocol === 'https:' ? (require('node:https') as typeof https) : http;
     // One kept-alive connection serves a whole spool flush.
@@ -63,12 +86,45 @@ export class Transport {
   /**
    * POST `envelope`, giving up at `deadline` (epoch ms). Never throws. `onSent` runs once
    * the whole request has been handed to the OS, while the API works on it (not if the
-   * outcome is known before that).
+   * outcome is known before that). Refused for clock skew, it signs again once with the
+   * time of the refusal's Date header, as the AWS SDKs do.
    */
-  send(envelope: Envelope, deadline: number, onSent?: () => void): Promise<Outcome> {
+  async send(envelope: Envelope, deadline: number, onSent?: () => void): Promise<Outcome> {
+    const used = this.offsetMs;
+    const first = await this.attempt(envelope, deadline, onSent);
+    if (first.kind !== 'held' || first.code !== CLOCK_SKEW.error) return first;
+    if (this.offsetMs === used) return { ...first, reason: `${first.reason} (no usable Date header to correct the clock by)` };
+    const second = await this.attempt(envelope, deadline, onSent);
+    if (second.kind !== 'held' || second.code !== CLOCK_SKEW.error) return second;
+    return { ...second, reason: `${second.reason} (even signed with the API's time: off by ${Math.round(this.offsetMs / 1000)} s from this host's clock)` };
+  }
+
+  /**
+   * A Date header (not from a cache) moves the offset when it disagrees by more than the
+   * tolerance, or by anything on a clock_skew refusal: that one is retried at once.
+   */
+  private observe(date: string | undefined, age: string | undefined, receivedMs: number, refusedForSkew: boolean): void {
+    if (age !== undefined) return;
+    const sample = offsetFromDate(date, receivedMs);
+    if (sample === undefined) return;
+    const moved = Math.abs(sample - this.offsetMs);
+    let next: number;
+    if (refusedForSkew) {
+      if (moved < 1000) return;
+      next = sample;
+    } else {
+      if (moved <= TOLERANCE_MS) return;
+      next = Math.abs(sample) > TOLERANCE_MS ? sample : 0;
+    }
+    const previous = this.offsetMs;
+    this.offsetMs = next;
+    this.onOffset?.(next, previous);
+  }
+
+  private attempt(envelope: Envelope, deadline: number, onSent?: () => void): Promise<Outcome> {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return Promise.resolve({ kind: 'retry', reason: 'no time left' });
-    const { body, headers, plainBytes } = prepare(envelope, this.key, this.url.pathname, Date.now(), this.userAgent);
+    const { body, headers, plainBytes } = prepare(envelope, this.key, this.url.pathname, Date.now() + this.offsetMs, this.userAgent);
     // The API would answer 413 after we uploaded it all; say so without the upload.
     if (plainBytes > LIMITS.maxBodyBytes) {
       return Promise.resolve({
@@ -91,7 +147,9 @@ export class Transport {
         { method: 'POST', headers, agent: this.agent },
         (res) => {
           const status = res.statusCode ?? 0;
+          const receivedMs = Date.now();
           if (status >= 200 && status < 300) {
+            this.observe(res.headers.date, res.headers.age, receivedMs, false);
             // Success is the status line; do not wait on a slow body. The body is drained
             // (which frees the kept-alive socket) after the caller has acted on the outcome:
             // a run that exits right away never spends time on it.
@@ -105,7 +163,12 @@ export class Transport {
             if (size < MAX_ERROR_BODY_BYTES) chunks.push(c);
             size += c.length;
           });
-          const done = (): void => finish(classify(status, res.statusMessage ?? '', Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES), res.headers.location));
+          const done = (): void => {
+            if (settled) return;
+            const o = classify(status, res.statusMessage ?? '', Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES), res.headers.location);
+            this.observe(res.headers.date, res.headers.age, receivedMs, o.kind === 'held' && o.code === CLOCK_SKEW.error);
+            finish(o);
+          };
           res.on('end', done);
           res.on('error', done);
           res.on('close', done);
@@ -126,12 +189,16 @@ export class Transport {
 
 /** Non-2xx status -> retry or reject, with the API's own reason when it gave one. */
 export function classify(status: number, statusMessage: string, body: Buffer, location?: string): Outcome {
+  const code = apiErrorCode(body);
   // The API accepted these exact bytes before (an earlier attempt whose answer we missed,
   // resent within the same second so with the same signature): delivered, not refused.
-  if (status === REPLAYED.status && apiErrorCode(body) === REPLAYED.error) return { kind: 'sent', status };
+  if (status === REPLAYED.status && code === REPLAYED.error) return { kind: 'sent', status };
   const label = `HTTP ${status}${statusMessage ? ' ' + statusMessage : ''}`;
   const reason = apiReason(body);
   const withReason = reason ? `${label}: ${reason}` : label;
+  if ((status === CLOCK_SKEW.status && code === CLOCK_SKEW.error) || (status === UNKNOWN_KEY.status && code === UNKNOWN_KEY.error)) {
+    return { kind: 'held', status, reason: withReason, code };
+  }
   if (status === 408 || status === 425 || status === 429 || status >= 500) return { kind: 'retry', reason: withReason };
   if (status >= 400) return { kind: 'rejected', status, reason: withReason, auth: status === 401 || status === 403 };
   // 1xx/3xx: the URL is probably wrong (http->https redirect...); keep the envelope.
