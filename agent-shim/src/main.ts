@@ -119,7 +119,7 @@ function clockKeeper(stateDir: string): (offsetMs: number, previousMs: number) =
     const s = (ms: number): string => `${Math.round(Math.abs(ms) / 1000)} s ${ms > 0 ? 'ahead of' : 'behind'}`;
     log.note(
       offsetMs === 0
-        ? `this host's clock agrees with the API's again (it was ${s(previousMs)} it)`
+        ? `this host's clock agrees with the API's again (the API's was ${s(previousMs)} it)`
         : `the API's clock is ${s(offsetMs)} this host's (its Date header); signing with the API's time${file ? `, kept in ${file}` : ''} - check NTP`,
     );
   };

@@ -93,7 +93,7 @@ export class Transport {
     const used = this.offsetMs;
     const first = await this.attempt(envelope, deadline, onSent);
     if (first.kind !== 'held' || first.code !== CLOCK_SKEW.error) return first;
-    if (this.offsetMs === used) return { ...first, reason: `${first.reason} (no usable Date header to correct the clock by)` };
+    if (this.offsetMs === used) return { ...first, reason: `${first.reason} (its Date header, if any, gives no other time)` };
     const second = await this.attempt(envelope, deadline, onSent);
     if (second.kind !== 'held' || second.code !== CLOCK_SKEW.error) return second;
     return { ...second, reason: `${second.reason} (even signed with the API's time: off by ${Math.round(this.offsetMs / 1000)} s from this host's clock)` };
@@ -108,14 +108,10 @@ export class Transport {
     const sample = offsetFromDate(date, receivedMs);
     if (sample === undefined) return;
     const moved = Math.abs(sample - this.offsetMs);
-    let next: number;
-    if (refusedForSkew) {
-      if (moved < 1000) return;
-      next = sample;
-    } else {
-      if (moved <= TOLERANCE_MS) return;
-      next = Math.abs(sample) > TOLERANCE_MS ? sample : 0;
-    }
+    if (refusedForSkew ? moved < 1000 : moved <= TOLERANCE_MS) return;
+    // Within the tolerance our own clock is good enough: no offset, no file.
+    const next = Math.abs(sample) > TOLERANCE_MS ? sample : 0;
+    if (next === this.offsetMs) return;
     const previous = this.offsetMs;
     this.offsetMs = next;
     this.onOffset?.(next, previous);

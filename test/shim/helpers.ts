@@ -38,7 +38,7 @@ export interface Recorded {
   signatureOk: boolean;
 }
 
-export type Reply = number | 'hang' | { status: number; body?: unknown; delayMs?: number };
+export type Reply = number | 'hang' | { status: number; body?: unknown; delayMs?: number; headers?: Record<string, string> };
 
 export interface FakeApi {
   url: string;
@@ -91,7 +91,7 @@ export async function startApi(): Promise<FakeApi> {
       if (reply === 'hang') return;
       const r = typeof reply === 'number' ? { status: reply } : reply;
       const send = (): void => {
-        res.writeHead(r.status, { 'content-type': 'application/json' });
+        res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
         res.end(JSON.stringify(r.body ?? (r.status < 300 ? { ok: true } : { error: `status ${r.status}` })));
       };
       if (r.delayMs) setTimeout(send, r.delayMs);
