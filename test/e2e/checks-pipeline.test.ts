@@ -2,7 +2,7 @@
  * End to end: the bundled shim, run as Consul would run it, against `npm start`'s
  * pipeline; alerts observed on an SQS queue subscribed to the alerts topic.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
@@ -111,5 +111,47 @@ describe('checks watch, shim to SNS', () => {
       "[tocsin default] RESOLVED: Service 'web' check (service web) on web-1",
     ]);
     expect(pipeline.output()).toContain("Subject: [tocsin default] RESOLVED: Service 'web' check (service web) on web-1");
+  });
+});
+
+describe('a node whose clock is 400 s ahead (signature window 300 s)', () => {
+  const spool = tempDir('tocsin-e2e-skewed-');
+  /** The built shim with its clock shifted by a test-only preload (no hook in the shim). */
+  const skewedAgent = (status: string, modifyIndex: number) =>
+    runShim({
+      args: ['--watch', 'checks', '--scope', 'skewed'],
+      env: {
+        TOCSIN_URL: pipeline.url,
+        TOCSIN_CLUSTER: pipeline.cluster,
+        TOCSIN_KEY: pipeline.key,
+        TOCSIN_NODE: 'db-9',
+        TOCSIN_SPOOL_DIR: spool,
+        CONSUL_INDEX: String(modifyIndex),
+        NODE_OPTIONS: `--require ${join(__dirname, '..', 'support', 'skewed-clock.cjs')}`,
+        TOCSIN_TEST_CLOCK_SKEW_MS: '400000',
+      },
+      stdin: goJsonLine([healthCheck({ Node: 'db-9', CheckID: 'service:db', ServiceID: 'db', ServiceName: 'db', Status: status, Output: status, CreateIndex: 50, ModifyIndex: modifyIndex })]),
+    });
+  const clockSkewRefusals = () =>
+    pipeline
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('"request rejected"') && l.includes('"clock_skew"')).length;
+
+  it('its critical check is alerted once, then its recovery once, nothing in rejected/, one refusal in all', async () => {
+    const baseline = await skewedAgent('passing', 50);
+    expect(baseline.code).toBe(0);
+    expect(baseline.stderr).toMatch(/the API's clock is 40\d s behind this host's/);
+    expect(await received(2000)).toEqual([]);
+
+    const critical = await skewedAgent('critical', 51);
+    expect(critical).toMatchObject({ code: 0, stderr: '' });
+    const alerts = await received(3000);
+    expect(alerts.map((a) => [a.node, a.check, a.to])).toEqual([['db-9', 'service:db', 'critical']]);
+
+    expect((await skewedAgent('passing', 52)).code).toBe(0);
+    expect((await received(3000)).map((a) => [a.check, a.state])).toEqual([['service:db', 'resolved']]);
+    expect(existsSync(join(spool, 'rejected'))).toBe(false);
+    expect(clockSkewRefusals()).toBe(1);
   });
 });
