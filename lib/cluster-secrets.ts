@@ -58,7 +58,7 @@ export class ClusterSecrets extends Construct {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'The HMAC key is copied into the agent-shim configuration on every cluster node; automatic rotation would break signing until all nodes are updated. Rotate deliberately (put-secret-value, then roll the shim config).',
+          'The HMAC key is copied into the agent-shim configuration on every cluster node; automatic rotation would break signing until all nodes are updated. Rotate deliberately: put-secret-value "NEW OLD" (both keys accepted), roll TOCSIN_KEY=NEW to the nodes, then put-secret-value "NEW" (README, "Rotating a cluster key").',
       });
       secrets.set(cluster, secret);
     }

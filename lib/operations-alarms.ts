@@ -127,7 +127,7 @@ export class OperationsAlarms extends Construct {
     this.authenticationFailures = make(
       'AuthenticationFailures',
       countOf('AuthenticationFailuresFilter', 'AuthenticationFailures', REJECTION_FILTERS.authenticationFailures),
-      `tocsin ingest API refused credentials (HTTP 401) at least ${AUTH_FAILURE_THRESHOLD} times in 5 minutes: a node with a wrong key, cluster or clock loses every event (see "request rejected" in the function logs and the shim's rejected/ folder).`,
+      `tocsin ingest API refused credentials (HTTP 401) at least ${AUTH_FAILURE_THRESHOLD} times in 5 minutes: a bad signature or an unknown cluster loses the event to the shim's rejected/ folder; unknown_key (a key rotation, a wrong key) and clock_skew the shim could not correct keep it in the shim's spool (exit 69) until accepted (see "request rejected" in the function logs, its "error" field).`,
       AUTH_FAILURE_THRESHOLD,
     );
     this.rejectedInput = make(

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { HEADERS, REPLAYED, ROUTES } from '../../lambdas/domain/protocol';
 import { describeMatchers, matchersFromArgs, SilenceError, type Silence } from '../../lambdas/domain/rules/silences';
-import { sign } from '../../lambdas/domain/signing';
+import { keyList, sign } from '../../lambdas/domain/signing';
 
 export const SILENCE_COMMAND = 'silence';
 
@@ -139,7 +139,8 @@ export async function runSilence(argv: string[], env: NodeJS.ProcessEnv = proces
     if (!url) throw new UsageError('--url or TOCSIN_URL is required');
     if (!cluster) throw new UsageError('--cluster or TOCSIN_CLUSTER is required');
     if (!key) throw new UsageError("--admin-key or TOCSIN_ADMIN_KEY is required (the cluster's admin key)");
-    const target = { base: apiBase(url), cluster, key };
+    // As stored in the admin secret: during a key rotation it lists the new key first.
+    const target = { base: apiBase(url), cluster, key: keyList(key)[0] ?? key };
     const failed = (r: { status: number; json: Record<string, unknown> }) => ({
       code: r.status === 401 ? 77 : 1,
       stdout: '',
