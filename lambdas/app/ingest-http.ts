@@ -115,8 +115,9 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
   async function ingest(envelope: Envelope): Promise<HttpResponse> {
     const handler = handlerFor(envelope.source, envelope.type);
     if (!handler) throw new HttpError(422, 'unsupported_type', `${envelope.source} ${envelope.type} is not supported by this version of tocsin`);
-    const { errors, unsettled, needFull, ...summary } = await handler(envelope, deps.sources);
+    const { errors, unsettled, needFull, warnings, ...summary } = await handler(envelope, deps.sources);
     const where = { cluster: envelope.cluster, node: envelope.node, source: envelope.source, type: envelope.type };
+    for (const warning of warnings ?? []) deps.logger.error(LOG_EVENTS.inputWarning, { ...where, warning });
     if (needFull) {
       deps.logger.info('delta needs a full snapshot', { ...where, base: envelope.base });
       return json(409, { error: 'need_full', message: 'no baseline for this delta; send the whole snapshot', needFull: true });

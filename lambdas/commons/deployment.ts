@@ -85,4 +85,6 @@ export const CONFIG_FILE = {
 export const LOG_EVENTS = {
   /** Every non-2xx answer of the ingest API; fields `status` (number) and `error` (code). */
   requestRejected: 'request rejected',
+  /** A source's warnings (SourceResult.warnings): an input dropped or reinterpreted; field `warning`. */
+  inputWarning: 'input warning',
 } as const;

@@ -65,7 +65,8 @@ describe(`consul watches (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'}
       expect(details).toMatchObject({ ID: fresh.ID, 'Payload encoding': 'binary', ServiceFilter: 'api', TagFilter: 'v2', NodeFilter: '(none)', 'Watch index': index });
       expect(details.Payload).toContain('hex: 1f 8b 08');
 
-      // The record carries a TTL (the buffer replays stop long before it expires).
+      // The record carries the alert and a TTL; after it, the event's window (no TTL) remembers the ID
+      // (test/integration/event-retention.test.ts).
       const item = await it_.doc.send(new GetCommand({ TableName: it_.table, Key: { pk: keys.cluster(cluster), sk: keys.subject(`event/${fresh.ID}`) } }));
       const ttl = item.Item?.expiresAt as number;
       expect(ttl - Date.now() / 1000).toBeGreaterThan(6.9 * 24 * 3600);

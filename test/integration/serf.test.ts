@@ -142,17 +142,62 @@ describe(`Serf events (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`,
     expect(payloads).toEqual({ blob: `(binary, 6 bytes) base64:${binary.toString('base64')}`, ping: '(empty)' });
   });
 
-  it('an LTime far behind the newest of its name is stale; a recent older one is not', async () => {
+  it('an older LTime inside Serf\'s window is an event of its own; names share the clock', async () => {
     const cluster = newCluster();
     await ingest(userEventEnvelope(cluster, 'a', 'rollout', 2000));
     await ingest(userEventEnvelope(cluster, 'a', 'rollout', 1999)); // coalesced away on other agents: still an event
-    const stale = await ingest(userEventEnvelope(cluster, 'b', 'rollout', 1000));
-    expect(stale.transitions).toBe(0);
+    await ingest(userEventEnvelope(cluster, 'b', 'other', 1600)); // another name, behind by less than 512
+    expect((await alerts()).map((a) => Object.fromEntries(a.details).LTime).sort()).toEqual(['1600', '1999', '2000']);
+    await ingest(userEventEnvelope(cluster, 'c', 'rollout', 1999));
+    expect(await alerts(800)).toEqual([]);
+  });
+
+  it('the clock restarts (every agent restarted without a snapshot): LTimes 2 and 3 after 10,000 alert once each; replays stay no-ops', async () => {
+    const cluster = newCluster();
+    const agents = ['serf-a', 'serf-b', 'serf-c'];
+    // Before the restart: LTime 10,000, handled by every agent a minute ago.
+    await Promise.all(agents.map((r) => ingest(userEventEnvelope(cluster, r, 'deploy', 10000, 'web v41\n', ago(60_000)))));
+    expect((await alerts()).map((a) => a.title)).toEqual(['INFO: Serf user event "deploy" (LTime 10000)']);
+
+    // After it: two events, each reported by every agent at once (one of them twice, a shim retry).
+    const after = await Promise.all([
+      ...agents.map((r) => ingest(userEventEnvelope(cluster, r, 'deploy', 2, 'web v42\n', ago(2000)))),
+      ...agents.map((r) => ingest(userEventEnvelope(cluster, r, 'deploy', 3, 'web v43\n', ago(1000)))),
+      ingest(userEventEnvelope(cluster, 'serf-b', 'deploy', 3, 'web v43\n', ago(1000))),
+    ]);
+    expect(after.every((r) => r.unsettled === 0)).toBe(true);
+    expect(after.reduce((n, r) => n + r.transitions, 0)).toBe(2);
+    // The restart is said once, loudly (the API logs SourceResult.warnings).
+    expect(after.flatMap((r) => r.warnings ?? []).filter((w) => w.includes('clock restarted'))).toHaveLength(1);
     const got = await alerts();
-    expect(got.map((a) => Object.fromEntries(a.details).LTime).sort()).toEqual(['1999', '2000']);
-    // Another name has its own high-water mark.
-    await ingest(userEventEnvelope(cluster, 'b', 'other', 3));
-    expect((await alerts()).map((a) => Object.fromEntries(a.details).Event)).toEqual(['other']);
+    expect(got.map((a) => a.title).sort()).toEqual(['INFO: Serf user event "deploy" (LTime 2)', 'INFO: Serf user event "deploy" (LTime 3)']);
+    const revealing = got.find((a) => a.title.includes('LTime 2'))!;
+    expect(Object.fromEntries(revealing.details).Clock).toBe(
+      "Serf's user event clock restarted: LTime 2 came after 10000 (every agent restarted without a snapshot)",
+    );
+
+    // Replays stay no-ops: a node joining with -replay (LTimes 2 and 3 again), a spooled
+    // envelope from before the restart (LTime 10,000, its old sentAt), the old event with
+    // its old payload never shows up again from an agent of the new clock.
+    await ingest(userEventEnvelope(cluster, 'serf-d', 'deploy', 2, 'web v42\n'));
+    await ingest(userEventEnvelope(cluster, 'serf-d', 'deploy', 3, 'web v43\n'));
+    await ingest(userEventEnvelope(cluster, 'serf-c', 'deploy', 10000, 'web v41\n', ago(59_000)));
+    expect(await alerts(1000)).toEqual([]);
+
+    // The new clock goes on; an event equal in name, LTime and payload to one of the old clock is new.
+    await ingest(userEventEnvelope(cluster, 'serf-a', 'deploy', 4, 'web v44\n'));
+    expect((await alerts()).map((a) => Object.fromEntries(a.details).LTime)).toEqual(['4']);
+  });
+
+  it('queries have their own clock, and it restarts too', async () => {
+    const cluster = newCluster();
+    await ingest({ ...queryEnvelope(cluster, 'a', 'uptime', 700), sentAt: ago(60_000) });
+    // The event clock is another clock: LTime 5 there restarts nothing.
+    expect((await ingest(userEventEnvelope(cluster, 'a', 'deploy', 5))).warnings).toBeUndefined();
+    expect(await alerts()).toHaveLength(2);
+    const restarted = await ingest(queryEnvelope(cluster, 'b', 'uptime', 1));
+    expect(restarted).toMatchObject({ transitions: 1, warnings: [expect.stringContaining('Serf query clock restarted')] });
+    expect((await alerts()).map((a) => [a.kind, Object.fromEntries(a.details).LTime])).toEqual([['query', '1']]);
   });
 
   it('a query is recorded once per (name, LTime)', async () => {

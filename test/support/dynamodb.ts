@@ -4,6 +4,8 @@
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { STATE_TABLE } from '../../lambdas/commons/deployment';
 import { dynamoClients, startDynalite } from '../../local/dynamodb';
 import { freePort, waitFor } from './ports';
 
@@ -40,4 +42,33 @@ export async function startTestDynamo(): Promise<TestDynamo> {
   }
   const dynalite = await startDynalite();
   return { kind: 'dynalite', ...dynalite };
+}
+
+/**
+ * What DynamoDB's TTL process does, on demand: deletes every item whose TTL attribute
+ * (`expiresAt`, epoch seconds) is at or before `asOfMs`. DynamoDB Local and dynalite
+ * never expire items themselves; tests call this with a time in the future to see what
+ * would be left after that long.
+ */
+export async function sweepExpired(doc: DynamoDBDocumentClient, table: string, asOfMs: number): Promise<number> {
+  const { partitionKey, sortKey, ttlAttribute } = STATE_TABLE;
+  let deleted = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: '#ttl <= :t',
+        ExpressionAttributeNames: { '#ttl': ttlAttribute },
+        ExpressionAttributeValues: { ':t': Math.floor(asOfMs / 1000) },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      await doc.send(new DeleteCommand({ TableName: table, Key: { [partitionKey]: item[partitionKey], [sortKey]: item[sortKey] } }));
+      deleted++;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return deleted;
 }

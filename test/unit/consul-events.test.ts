@@ -1,4 +1,17 @@
-import { decideEvent, EVENT_RETENTION_SECONDS, eventSubject, normalizeEvents, type EventRecordState } from '../../lambdas/domain/consul/events';
+import {
+  addToWindow,
+  decideEvent,
+  EVENT_RETENTION_SECONDS,
+  EVENT_WINDOW,
+  eventIdHash,
+  eventSubject,
+  eventWindowSubject,
+  normalizeEvents,
+  windowIds,
+  type EventObservation,
+  type EventRecordState,
+  type EventWindowState,
+} from '../../lambdas/domain/consul/events';
 import { InputError } from '../../lambdas/domain/input-errors';
 import { BINARY_BYTES, eventBuffer, goJsonLine, userEvent } from '../support/consul-fixtures';
 
@@ -94,5 +107,46 @@ describe('decideEvent', () => {
 
   it('uses event/<ID> subjects', () => {
     expect(eventSubject('abc')).toBe('event/abc');
+  });
+});
+
+describe('event windows: the IDs remembered per (name, filters), without expiry', () => {
+  const evs = (from: number, count: number, overrides = {}): EventObservation[] =>
+    parse(Array.from({ length: count }, (_, i) => userEvent(from + i, overrides))).observations;
+  const hashes = (list: EventObservation[]) => list.map((e) => eventIdHash(e.id));
+  const LATER = '2026-03-09T10:00:00.000Z';
+
+  it.each<[string, () => EventWindowState | undefined, () => EventObservation[], string[] | 'unchanged']>([
+    ['a first event opens the window', () => undefined, () => evs(1, 1), hashes(evs(1, 1))],
+    ['new IDs are appended, oldest first', () => addToWindow(undefined, evs(1, 2), AT), () => evs(3, 2), hashes(evs(1, 4))],
+    ['IDs it holds change nothing', () => addToWindow(undefined, evs(1, 3), AT), () => evs(2, 2), 'unchanged'],
+    ['an ID twice in one delivery is added once', () => undefined, () => [...evs(1, 1), ...evs(1, 1)], hashes(evs(1, 1))],
+    [`past ${EVENT_WINDOW} IDs the oldest leave`, () => addToWindow(undefined, evs(1, EVENT_WINDOW), AT), () => evs(EVENT_WINDOW + 1, 3), hashes(evs(4, EVENT_WINDOW))],
+  ])('%s', (_name, before, add, expected) => {
+    const previous = before();
+    const next = addToWindow(previous, add(), LATER);
+    if (expected === 'unchanged') {
+      expect(next).toBeUndefined();
+      return;
+    }
+    expect([...windowIds(next)]).toEqual(expected);
+    expect(next!.createdAt).toBe(previous?.createdAt ?? LATER);
+    expect(next).toMatchObject({ name: 'deploy', nodeFilter: '', serviceFilter: '', tagFilter: '' });
+  });
+
+  it('one window per name and filters: events targeted elsewhere do not push these out', () => {
+    const [plain] = evs(1, 1);
+    const [targeted] = evs(2, 1, { NodeFilter: 'web-1' });
+    const [other] = evs(3, 1, { Name: 'rollback' });
+    const [sameKey] = evs(4, 1);
+    expect(eventWindowSubject(plain!)).toMatch(/^event-window\/[0-9a-f]{16}$/);
+    expect(eventWindowSubject(sameKey!)).toBe(eventWindowSubject(plain!));
+    expect(new Set([plain, targeted, other].map((e) => eventWindowSubject(e!))).size).toBe(3);
+  });
+
+  it(`a full window stays small: ${EVENT_WINDOW} IDs as 48-bit hashes`, () => {
+    const full = addToWindow(undefined, evs(1, EVENT_WINDOW + 100), AT)!;
+    expect(windowIds(full).size).toBe(EVENT_WINDOW);
+    expect(full.ids.length).toBe(EVENT_WINDOW * 8);
   });
 });

@@ -1,16 +1,17 @@
 import {
-  LAMPORT_WINDOW,
-  advanceWatermark,
+  MAX_EVENTS_PER_LTIME,
   decideLamportEvent,
   describePayload,
   lamportAlert,
-  lamportSubject,
-  lamportWatermarkSubject,
+  lamportClockSubject,
+  lamportSlotSubject,
+  legacyDuplicate,
+  legacyLamportSubject,
   normalizeLamportEvent,
   type LamportEvent,
-  type LamportEventState,
-  type LamportWatermarkState,
+  type LamportSlotState,
 } from '../../lambdas/domain/serf/lamport-events';
+import { ringSlot } from '../../lambdas/domain/serf/lamport-clock';
 
 const AT = '2026-03-01T12:00:00.000Z';
 const userEvent = (name: string, ltime: string | number | bigint, payload: Buffer | string = '', reporter = 'a'): LamportEvent =>
@@ -26,8 +27,9 @@ describe('normalizeLamportEvent', () => {
   it('takes the name from SERF_USER_EVENT and the LTime from the index, canonical and beyond 2^53', () => {
     const ev = userEvent('deploy', '0009007199254740993');
     expect(ev).toMatchObject({ kind: 'user', name: 'deploy', ltime: '9007199254740993' });
-    expect(lamportSubject('user', ev.name, ev.ltime)).toBe('userevent/deploy/9007199254740993');
-    expect(lamportWatermarkSubject('query', 'ping')).toBe('query-max/ping');
+    expect(lamportSlotSubject('user', 1, ringSlot(ev.ltime))).toBe(`userevent-slot/1/${9007199254740993n % 1024n}`);
+    expect(lamportClockSubject('query')).toBe('query-clock');
+    expect(legacyLamportSubject('user', ev.name, ev.ltime)).toBe('userevent/deploy/9007199254740993');
   });
 
   it('falls back to the LTime variable when the index is absent; queries use SERF_QUERY_*', () => {
@@ -46,30 +48,44 @@ describe('normalizeLamportEvent', () => {
   });
 });
 
-describe('decideLamportEvent', () => {
-  const stored = (ev: LamportEvent): LamportEventState => ({ name: ev.name, ltime: ev.ltime, digests: [ev.digest], firstAt: AT, firstReporter: 'a' });
-  const mark = (max: bigint | number): LamportWatermarkState => ({ name: 'deploy', max: String(max) });
-
-  it.each<[string, LamportEventState | undefined, LamportEvent, LamportWatermarkState | undefined, string]>([
-    ['first report of a new event', undefined, userEvent('deploy', 10, 'v1'), undefined, 'new'],
-    ['another agent reports the same event', stored(userEvent('deploy', 10, 'v1')), userEvent('deploy', 10, 'v1', 'b'), mark(10), 'ignore:duplicate'],
-    ['same LTime, different payload: a distinct event (Serf dedupes on name+payload)', stored(userEvent('deploy', 10, 'v1')), userEvent('deploy', 10, 'v2'), mark(10), 'new'],
-    ['an older LTime never seen (coalesced away elsewhere) is still an event', undefined, userEvent('deploy', 9), mark(10), 'new'],
-    ['older by less than the window', undefined, userEvent('deploy', 1000n - LAMPORT_WINDOW + 1n), mark(1000), 'new'],
-    ['older by the window or more: stale (Serf drops these too)', undefined, userEvent('deploy', 1000n - LAMPORT_WINDOW), mark(1000), 'ignore:stale'],
-    ['empty payload', undefined, userEvent('deploy', 11, ''), mark(10), 'new'],
-    ['binary payload', undefined, userEvent('deploy', 12, Buffer.from([0xff, 0x00, 0xfe])), mark(10), 'new'],
-  ])('%s', (_name, prev, ev, watermark, expected) => {
-    const d = decideLamportEvent(prev, ev, watermark);
-    expect(d.kind === 'ignore' ? `ignore:${d.reason}` : d.kind).toBe(expected);
+describe('decideLamportEvent: dedupe in the lineage ring slot', () => {
+  const slot = (epoch: number, ltime: number, ...events: LamportEvent[]): LamportSlotState => ({
+    epoch,
+    ltime: String(ltime),
+    events: events.map((e) => ({ name: e.name, digest: e.digest, firstAt: AT, firstReporter: e.reporter })),
   });
 
-  it('the watermark only moves forward', () => {
-    expect(advanceWatermark(undefined, { name: 'd', ltime: '5' })).toEqual({ name: 'd', max: '5' });
-    expect(advanceWatermark({ name: 'd', max: '5' }, { name: 'd', ltime: '9' })).toEqual({ name: 'd', max: '9' });
-    expect(advanceWatermark({ name: 'd', max: '9' }, { name: 'd', ltime: '5' })).toBeUndefined();
-    expect(advanceWatermark({ name: 'd', max: '9' }, { name: 'd', ltime: '9' })).toBeUndefined();
-    expect(advanceWatermark({ name: 'd', max: '9007199254740993' }, { name: 'd', ltime: '9007199254740992' })).toBeUndefined();
+  it.each<[string, LamportSlotState | undefined, LamportEvent, number, string]>([
+    ['first report of a new event', undefined, userEvent('deploy', 10, 'v1'), 0, 'new'],
+    ['another agent reports the same event', slot(0, 10, userEvent('deploy', 10, 'v1')), userEvent('deploy', 10, 'v1', 'b'), 0, 'ignore:duplicate'],
+    ['same LTime, different payload: a distinct event (Serf dedupes on name+payload)', slot(0, 10, userEvent('deploy', 10, 'v1')), userEvent('deploy', 10, 'v2'), 0, 'new'],
+    ['same LTime and payload, other name: a distinct event', slot(0, 10, userEvent('deploy', 10, 'v1')), userEvent('rollback', 10, 'v1'), 0, 'new'],
+    ['the slot holds an LTime one ring older: replaced', slot(0, 10, userEvent('deploy', 10, 'v1')), userEvent('deploy', 1034, 'v1'), 0, 'new'],
+    ['the slot holds an LTime one ring newer: stale', slot(0, 1034, userEvent('deploy', 1034, 'v1')), userEvent('deploy', 10, 'v1'), 0, 'ignore:stale'],
+    ['the same (LTime, name, payload) of another clock run: a new event', slot(0, 2, userEvent('deploy', 2, 'v1')), userEvent('deploy', 2, 'v1'), 1, 'new'],
+    ['a newer LTime of another (evicted) run in the slot: replaced', slot(3, 1026, userEvent('deploy', 1026)), userEvent('deploy', 2, 'v1'), 5, 'new'],
+    ['empty payload', undefined, userEvent('deploy', 11, ''), 0, 'new'],
+    ['binary payload', undefined, userEvent('deploy', 12, Buffer.from([0xff, 0x00, 0xfe])), 0, 'new'],
+    [
+      'more distinct events at one LTime than kept',
+      slot(0, 7, ...Array.from({ length: MAX_EVENTS_PER_LTIME }, (_, i) => userEvent('n', 7, `p${i}`))),
+      userEvent('n', 7, 'one more'),
+      0,
+      'ignore:full',
+    ],
+  ])('%s', (_name, prev, ev, epoch, expected) => {
+    const d = decideLamportEvent(prev, ev, epoch);
+    expect(d.kind === 'ignore' ? `ignore:${d.reason}` : d.kind).toBe(expected);
+    if (d.kind === 'new') expect(d.state).toMatchObject({ epoch, ltime: ev.ltime });
+    if (d.kind === 'new') expect(d.state.events.at(-1)).toEqual({ name: ev.name, digest: ev.digest, firstAt: AT, firstReporter: ev.reporter });
+  });
+
+  it('a record from before the rings counts only for its own LTime and payload', () => {
+    const ev = userEvent('deploy', 41, 'v1');
+    const legacy = { name: 'deploy', ltime: '41', digests: [ev.digest], firstAt: AT, firstReporter: 'a' };
+    expect(legacyDuplicate(legacy, ev)).toBe(true);
+    expect(legacyDuplicate(legacy, userEvent('deploy', 41, 'v2'))).toBe(false);
+    expect(legacyDuplicate(undefined, ev)).toBe(false);
   });
 });
 
@@ -92,5 +108,12 @@ describe('describePayload and lamportAlert', () => {
     expect(lamportAlert('prod', userEvent('deploy', 10, 'v2')).id).not.toBe(a.id);
     expect(lamportAlert('prod', userEvent('deploy', 11, 'v1')).id).not.toBe(a.id);
     expect(Object.fromEntries(a.details)).toEqual({ Event: 'deploy', LTime: '10', Payload: 'v1', 'First reported by': 'a' });
+    // The first clock run keeps its ids; a later run's event is another alert, and the one that revealed the restart says so.
+    expect(lamportAlert('prod', userEvent('deploy', 10, 'v1'), { epoch: 0 }).id).toBe(a.id);
+    const restarted = lamportAlert('prod', userEvent('deploy', 10, 'v1'), { epoch: 1, restartedAfter: '10000' });
+    expect(restarted.id).not.toBe(a.id);
+    expect(Object.fromEntries(restarted.details).Clock).toBe(
+      "Serf's user event clock restarted: LTime 10 came after 10000 (every agent restarted without a snapshot)",
+    );
   });
 });

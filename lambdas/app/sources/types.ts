@@ -34,6 +34,11 @@ export interface SourceResult {
   /** Alerts recorded but not yet published: the sender must retry. */
   unsettled: number;
   errors: string[];
+  /**
+   * What the operator must hear of although nothing failed: an input dropped as too old to
+   * tell apart from a replay, a clock restart. The API logs each loudly (LOG_EVENTS.inputWarning).
+   */
+  warnings?: string[];
   /** The input was a delta the handler cannot apply: the sender must send the whole state (409). */
   needFull?: boolean;
 }

@@ -1,20 +1,18 @@
 /**
  * Serf user events and queries: every agent that receives one runs its handler, so one
  * event reaches us once per agent (plus redeliveries). Identity is Serf's own: (name,
- * LTime, payload). Serf dedupes a user event by name and payload within one LTime
- * (`serf/serf.go` handleUserEvent), so two events of one name CAN share an LTime when
- * fired concurrently by two nodes with different payloads.
+ * LTime, payload) within one run of the cluster's Lamport clock. Serf dedupes a user
+ * event by name and payload within one LTime (`serf/serf.go` handleUserEvent), so two
+ * events of one name CAN share an LTime when fired concurrently by two nodes with
+ * different payloads.
  *
- * - Subject `userevent/<name>/<ltime>` (queries: `query/<name>/<ltime>`), written once
- *   per distinct payload with a TTL: the first report alerts, the others are ignored.
- * - Stale rule: per name we keep the highest LTime seen (`userevent-max/<name>`). An
- *   LTime never seen before is a distinct event and alerts even if it is lower than the
- *   highest one (coalescing keeps only the newest LTime per name on SOME agents, and
- *   others may deliver the older one later: that older event was still fired once).
- *   But an LTime at or below `highest - LAMPORT_WINDOW` is stale and ignored: Serf
- *   itself drops events that far behind its clock (its event/query buffer holds 512
- *   LTimes), so only a replay (`serf join -replay`) or an ancient spooled envelope can
- *   bring one, after its record may have expired.
+ * - Which run of the clock (lineage) a report belongs to, and when the clock restarted:
+ *   lamport-clock.ts. Dedupe records live in the lineage's ring, subject
+ *   `userevent-slot/<ring>/<LTime mod 1024>` (queries: `query-slot/...`), one per LTime,
+ *   holding every distinct (name, payload) seen at it; they never expire: a newer LTime
+ *   of the same lineage, or a newer lineage, reuses the slot.
+ * - An LTime whose slot already holds a newer LTime of the same lineage is older than
+ *   anything Serf can still replay: stale, dropped with a warning.
  * - Serf appends "\n" to a non-empty payload that lacks one before piping it to the
  *   handler (`invoke.go` streamPayload): "x" and "x\n" arrive identical. We hash the
  *   bytes as received (identical on every agent) and show text without that newline.
@@ -27,14 +25,10 @@ import { InputError } from '../input-errors';
 
 export type LamportKind = 'user' | 'query';
 
-/** Serf's default EventBuffer / QueryBuffer: events this far behind are dropped by Serf too. */
-export const LAMPORT_WINDOW = 512n;
-/** How long a (name, LTime) record is kept to recognise redeliveries. */
-export const LAMPORT_EVENT_TTL_SECONDS = 30 * 24 * 3600;
-/** The per-name high-water mark is refreshed on every advance and expires after this. */
-export const LAMPORT_WATERMARK_TTL_SECONDS = 365 * 24 * 3600;
-/** Distinct payloads remembered per (name, LTime). */
-const MAX_DIGESTS = 16;
+/** Distinct payloads remembered per (lineage, LTime); Serf itself keeps every one. */
+export const MAX_EVENTS_PER_LTIME = 16;
+/** Records written before the lineage rings (`userevent/<name>/<ltime>`) lived this long. */
+export const LEGACY_EVENT_TTL_SECONDS = 30 * 24 * 3600;
 const PAYLOAD_EXCERPT_CHARS = 500;
 
 export interface LamportEvent {
@@ -49,36 +43,53 @@ export interface LamportEvent {
   at: string;
 }
 
-export interface LamportEventState {
+/** A record written before the lineage rings, `userevent/<name>/<ltime>`; still consulted while it may live. */
+export interface LegacyLamportEventState {
   name: string;
   ltime: string;
-  /** Payload digests seen at this (name, LTime); normally exactly one. */
   digests: string[];
   firstAt: string;
   firstReporter: string;
 }
 
-export interface LamportWatermarkState {
+export interface LamportSlotEvent {
   name: string;
-  /** Highest LTime seen for the name, decimal. */
-  max: string;
+  digest: string;
+  firstAt: string;
+  firstReporter: string;
+}
+
+/** One ring slot: the events seen at one LTime of one lineage. */
+export interface LamportSlotState {
+  epoch: number;
+  ltime: string;
+  events: LamportSlotEvent[];
 }
 
 export type LamportDecision =
-  | { kind: 'ignore'; reason: 'duplicate' | 'stale' }
-  | { kind: 'new'; state: LamportEventState };
+  | { kind: 'ignore'; reason: 'duplicate' | 'stale' | 'full' }
+  | { kind: 'new'; state: LamportSlotState };
 
 const ENV_NAMES: Record<LamportKind, { name: string; ltime: string }> = {
   user: { name: 'SERF_USER_EVENT', ltime: 'SERF_USER_LTIME' },
   query: { name: 'SERF_QUERY_NAME', ltime: 'SERF_QUERY_LTIME' },
 };
 
-export function lamportSubject(kind: LamportKind, name: string, ltime: string): string {
-  return `${kind === 'user' ? 'userevent' : 'query'}/${name}/${ltime}`;
+const PREFIX: Record<LamportKind, string> = { user: 'userevent', query: 'query' };
+
+/** The dedupe record of `ltime` in ring `ring`. */
+export function lamportSlotSubject(kind: LamportKind, ring: number, slot: string): string {
+  return `${PREFIX[kind]}-slot/${ring}/${slot}`;
 }
 
-export function lamportWatermarkSubject(kind: LamportKind, name: string): string {
-  return `${kind === 'user' ? 'userevent' : 'query'}-max/${name}`;
+/** The clock record (lineages) of the cluster's event or query clock. */
+export function lamportClockSubject(kind: LamportKind): string {
+  return `${PREFIX[kind]}-clock`;
+}
+
+/** Where records written before the lineage rings live. */
+export function legacyLamportSubject(kind: LamportKind, name: string, ltime: string): string {
+  return `${PREFIX[kind]}/${name}/${ltime}`;
 }
 
 export function payloadDigest(payload: Buffer): string {
@@ -112,26 +123,30 @@ export function normalizeLamportEvent(
   };
 }
 
-export function isStaleLTime(ltime: string, watermark: LamportWatermarkState | undefined): boolean {
-  return watermark !== undefined && BigInt(ltime) + LAMPORT_WINDOW <= BigInt(watermark.max);
+/**
+ * Dedupe in the lineage's ring slot. The slot holds the LTime last seen there: the same
+ * LTime of the same lineage -> compare (name, payload); an older LTime, or a record of
+ * another (evicted) lineage that used this ring -> replaced; a NEWER LTime of the same
+ * lineage -> this LTime left the ring long ago (RING_SLOTS behind): stale.
+ */
+export function decideLamportEvent(slot: LamportSlotState | undefined, ev: LamportEvent, epoch: number): LamportDecision {
+  const entry: LamportSlotEvent = { name: ev.name, digest: ev.digest, firstAt: ev.at, firstReporter: ev.reporter };
+  if (slot && slot.epoch === epoch) {
+    const held = BigInt(slot.ltime);
+    const l = BigInt(ev.ltime);
+    if (held === l) {
+      if (slot.events.some((e) => e.name === ev.name && e.digest === ev.digest)) return { kind: 'ignore', reason: 'duplicate' };
+      if (slot.events.length >= MAX_EVENTS_PER_LTIME) return { kind: 'ignore', reason: 'full' };
+      return { kind: 'new', state: { ...slot, events: [...slot.events, entry] } };
+    }
+    if (held > l) return { kind: 'ignore', reason: 'stale' };
+  }
+  return { kind: 'new', state: { epoch, ltime: ev.ltime, events: [entry] } };
 }
 
-export function decideLamportEvent(previous: LamportEventState | undefined, ev: LamportEvent, watermark?: LamportWatermarkState): LamportDecision {
-  if (previous?.digests.includes(ev.digest)) return { kind: 'ignore', reason: 'duplicate' };
-  if (!previous && isStaleLTime(ev.ltime, watermark)) return { kind: 'ignore', reason: 'stale' };
-  if (previous && previous.digests.length >= MAX_DIGESTS) return { kind: 'ignore', reason: 'duplicate' };
-  return {
-    kind: 'new',
-    state: previous
-      ? { ...previous, digests: [...previous.digests, ev.digest] }
-      : { name: ev.name, ltime: ev.ltime, digests: [ev.digest], firstAt: ev.at, firstReporter: ev.reporter },
-  };
-}
-
-/** Advance the per-name high-water mark; undefined when it already covers `ltime`. */
-export function advanceWatermark(previous: LamportWatermarkState | undefined, ev: Pick<LamportEvent, 'name' | 'ltime'>): LamportWatermarkState | undefined {
-  if (previous && BigInt(previous.max) >= BigInt(ev.ltime)) return undefined;
-  return { name: ev.name, max: ev.ltime };
+/** Whether a record from before the lineage rings says this event was seen already. */
+export function legacyDuplicate(legacy: LegacyLamportEventState | undefined, ev: LamportEvent): boolean {
+  return legacy !== undefined && legacy.ltime === ev.ltime && legacy.digests.includes(ev.digest);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -158,10 +173,26 @@ export function describePayload(payload: Buffer): string {
   return `(binary, ${payload.length} bytes) base64:${b64.length > PAYLOAD_EXCERPT_CHARS ? `${b64.slice(0, PAYLOAD_EXCERPT_CHARS)}…` : b64}`;
 }
 
-export function lamportAlert(cluster: string, ev: LamportEvent): Alert {
+/** Which run of the clock the event belongs to, and whether it revealed a restart (after which LTime). */
+export interface LamportAlertClock {
+  epoch: number;
+  restartedAfter?: string;
+}
+
+export function lamportAlert(cluster: string, ev: LamportEvent, clock: LamportAlertClock = { epoch: 0 }): Alert {
   const what = ev.kind === 'user' ? 'user event' : 'query';
+  const details: Array<[string, string]> = [
+    [ev.kind === 'user' ? 'Event' : 'Query', ev.name],
+    ['LTime', ev.ltime],
+    ['Payload', describePayload(ev.payload)],
+    ['First reported by', ev.reporter],
+  ];
+  if (clock.restartedAfter !== undefined) {
+    details.push(['Clock', `Serf's ${what} clock restarted: LTime ${ev.ltime} came after ${clock.restartedAfter} (every agent restarted without a snapshot)`]);
+  }
   return {
-    id: alertId([cluster, ev.kind === 'user' ? 'userevent' : 'query', ev.name, ev.ltime, ev.digest]),
+    // The first clock run keeps the ids alerts had before clock runs were told apart.
+    id: alertId([cluster, ev.kind === 'user' ? 'userevent' : 'query', ev.name, ev.ltime, ev.digest, ...(clock.epoch > 0 ? [`epoch ${clock.epoch}`] : [])]),
     cluster,
     source: 'serf',
     kind: ev.kind === 'user' ? 'user-event' : 'query',
@@ -172,11 +203,6 @@ export function lamportAlert(cluster: string, ev: LamportEvent): Alert {
     title: `INFO: Serf ${what} "${excerpt(ev.name.replace(/[\r\n\t]+/g, ' '), 60)}" (LTime ${ev.ltime})`,
     to: 'received',
     at: ev.at,
-    details: [
-      [ev.kind === 'user' ? 'Event' : 'Query', ev.name],
-      ['LTime', ev.ltime],
-      ['Payload', describePayload(ev.payload)],
-      ['First reported by', ev.reporter],
-    ],
+    details,
   };
 }
