@@ -2,9 +2,37 @@
 import { alertId } from '../alert-id';
 import { checkSubject } from './checks';
 import { excerpt } from '../excerpt';
-import type { AlertIntent, CheckTransition } from './check-transitions';
+import { ALERTING_CHECK_STATUSES, RESOLVING_CHECK_STATUSES, STORED_CHECK_STATUSES, type AlertIntent, type CheckTransition } from './check-transitions';
 import { describeTarget, maintenanceTarget } from './maintenance';
+import { alertVocabulary } from '../alert-vocabulary';
 import type { Alert, CheckObservation } from '../types';
+
+/**
+ * What `checks` alerts say (rules/vocabulary.ts). A check alert fires at the status's own
+ * severity and resolves (info) when the check passes or goes away (the default policy,
+ * check-transitions.ts); `from` is the stored status, absent for a check seen first.
+ */
+export const CHECK_ALERTS = alertVocabulary({
+  source: 'consul',
+  kind: 'check',
+  severity: [...ALERTING_CHECK_STATUSES, 'info'],
+  to: [...ALERTING_CHECK_STATUSES, ...RESOLVING_CHECK_STATUSES],
+  from: STORED_CHECK_STATUSES,
+  fromMayBeAbsent: true,
+});
+
+/**
+ * Maintenance notices (`_node_maintenance`, `_service_maintenance:<id>`): info, firing when
+ * maintenance starts, resolved when it ends; `from`/`to` are the maintenance check's statuses.
+ */
+export const MAINTENANCE_ALERTS = alertVocabulary({
+  source: 'consul',
+  kind: 'maintenance',
+  severity: ['info'],
+  to: STORED_CHECK_STATUSES,
+  from: STORED_CHECK_STATUSES,
+  fromMayBeAbsent: true,
+});
 
 /** Characters of check output kept in an alert. */
 export const OUTPUT_EXCERPT_CHARS = 1000;
@@ -27,7 +55,7 @@ function titleOf(t: CheckTransition, intent: AlertIntent): { title: string; kind
   const target = maintenanceTarget(o);
   if (target) {
     const what = describeTarget(target, o.serviceName);
-    return { kind: 'maintenance', title: `MAINTENANCE: ${what} ${intent.state === 'resolved' ? 'left' : 'entered'} maintenance mode` };
+    return { kind: MAINTENANCE_ALERTS.kind, title: `MAINTENANCE: ${what} ${intent.state === 'resolved' ? 'left' : 'entered'} maintenance mode` };
   }
   const service = o.serviceName || undefined;
   const label = intent.state === 'resolved' ? 'RESOLVED' : intent.severity.toUpperCase();
@@ -35,7 +63,7 @@ function titleOf(t: CheckTransition, intent: AlertIntent): { title: string; kind
   let suffix = '';
   if (t.to !== 'removed' && ttlExpired(o)) suffix = ': TTL expired, no update from the service';
   else if (t.released) suffix = ` (still ${t.to} after maintenance)`;
-  return { kind: 'check', title: `${label}: ${what} on ${o.node}${suffix}` };
+  return { kind: CHECK_ALERTS.kind, title: `${label}: ${what} on ${o.node}${suffix}` };
 }
 
 export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
@@ -69,7 +97,7 @@ export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
   const alert: Alert = {
     id: alertId([t.cluster, 'check', checkSubject(o), t.from, t.to, o.modifyIndex, ...(t.released ? ['released'] : [])]),
     cluster: t.cluster,
-    source: 'consul',
+    source: CHECK_ALERTS.source,
     kind,
     severity: intent.severity,
     state: intent.state,

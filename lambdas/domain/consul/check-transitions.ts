@@ -2,12 +2,20 @@
  * Turn check snapshots into transitions. Consul's ModifyIndex orders
  * observations of one check: anything at or below the stored index is stale.
  */
-import type { CheckObservation, CheckStatus, Severity } from '../types';
+import { CHECK_STATUSES, type CheckObservation, type Severity } from '../types';
 import { isMaintenanceCheck, type MaintenanceTarget } from './maintenance';
+
+/** A check's status as stored: Consul's, or `removed` once it left its watch. */
+export const STORED_CHECK_STATUSES = [...CHECK_STATUSES, 'removed'] as const;
+export type StoredCheckStatus = (typeof STORED_CHECK_STATUSES)[number];
+/** Statuses the default policy raises an alert for, at the status's own severity. */
+export const ALERTING_CHECK_STATUSES = ['critical', 'warning'] as const;
+/** Statuses that resolve such an alert. */
+export const RESOLVING_CHECK_STATUSES = ['passing', 'removed'] as const;
 
 /** What the store keeps per (cluster, node, check). */
 export interface StoredCheck {
-  status: CheckStatus | 'removed';
+  status: StoredCheckStatus;
   modifyIndex: number;
   /** ISO time the current status was first observed. */
   since: string;
@@ -137,12 +145,14 @@ export type CheckAlertPolicy = (transition: CheckTransition) => AlertIntent | un
  * Default until rules exist: critical and warning raise alerts of that severity;
  * leaving them (passing, or the check going away) after an alert resolves it.
  */
+const isIn = <T extends string>(list: readonly T[], value: string): value is T => (list as readonly string[]).includes(value);
+
 export const defaultCheckPolicy: CheckAlertPolicy = (t) => {
-  if (t.to === 'critical' || t.to === 'warning') {
+  if (isIn(ALERTING_CHECK_STATUSES, t.to)) {
     if (t.previous?.alerting === t.to) return undefined; // already alerted at this severity
     return { severity: t.to, state: 'firing' };
   }
-  if ((t.to === 'passing' || t.to === 'removed') && t.previous?.alerting) {
+  if (isIn(RESOLVING_CHECK_STATUSES, t.to) && t.previous?.alerting) {
     return { severity: 'info', state: 'resolved' };
   }
   return undefined;

@@ -9,6 +9,7 @@ import { parseDuration } from './duration';
 import { compileMatcher, MatcherError } from './matchers';
 import type { ChannelSpec, MatchSpec, RuleSpec, RuntimeConfig } from './types';
 import { MATCH_FIELDS, META_FIELDS } from './types';
+import { vocabularyIssues } from './vocabulary';
 
 export type ConfigPath = Array<string | number>;
 
@@ -43,7 +44,12 @@ function duration(value: unknown, path: ConfigPath, issues: ConfigIssue[], min: 
   return seconds;
 }
 
-function checkMatch(match: MatchSpec | undefined, path: ConfigPath, issues: ConfigIssue[]): void {
+/**
+ * A rule's match: known fields, matchers that compile, and values tocsin can produce on the
+ * closed-set fields (source, kind, severity, status, from, to; cluster: the configured
+ * ones), alone and together (rules/vocabulary.ts): a rule that can match nothing is an error.
+ */
+function checkMatch(match: MatchSpec | undefined, path: ConfigPath, issues: ConfigIssue[], clusters: readonly string[]): void {
   if (!match) return;
   const known = new Set<string>([...MATCH_FIELDS, ...META_FIELDS]);
   for (const [field, spec] of Object.entries(match)) {
@@ -63,6 +69,7 @@ function checkMatch(match: MatchSpec | undefined, path: ConfigPath, issues: Conf
       }
     }
   }
+  for (const issue of vocabularyIssues(match, { clusters })) issues.push({ path: [...path, ...issue.path], reason: issue.reason });
 }
 
 function channelRefs(list: unknown, path: ConfigPath, channels: Record<string, ChannelSpec>, issues: ConfigIssue[]): void {
@@ -99,7 +106,7 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
     if (seen.has(name)) issues.push({ path: [...path, 'name'], reason: `rule name "${name}" is already used by rules[${seen.get(name)}]` });
     else seen.set(name, i);
     if (name === 'default') issues.push({ path: [...path, 'name'], reason: '"default" is reserved for the defaults route' });
-    checkMatch(raw.match as MatchSpec | undefined, [...path, 'match'], issues);
+    checkMatch(raw.match as MatchSpec | undefined, [...path, 'match'], issues, clusters);
     channelRefs(raw.channels, [...path, 'channels'], channels, issues);
     const rule: RuleSpec = { name };
     if (raw.match) rule.match = raw.match as MatchSpec;

@@ -24,8 +24,15 @@ import type { Alert } from '../types';
 import { alertId } from '../alert-id';
 import { excerpt } from '../excerpt';
 import { InputError } from '../input-errors';
+import { alertVocabulary } from '../alert-vocabulary';
 
 export type LamportKind = 'user' | 'query';
+
+/** What user event and query alerts say (rules/vocabulary.ts): one was received. */
+export const LAMPORT_ALERTS = {
+  user: alertVocabulary({ source: 'serf', kind: 'user-event', severity: ['info'], to: ['received'], from: [], fromMayBeAbsent: true }),
+  query: alertVocabulary({ source: 'serf', kind: 'query', severity: ['info'], to: ['received'], from: [], fromMayBeAbsent: true }),
+} as const;
 
 /** Serf's default EventBuffer / QueryBuffer: events this far behind are dropped by Serf too. */
 export const LAMPORT_WINDOW = 512n;
@@ -160,17 +167,18 @@ export function describePayload(payload: Buffer): string {
 
 export function lamportAlert(cluster: string, ev: LamportEvent): Alert {
   const what = ev.kind === 'user' ? 'user event' : 'query';
+  const vocabulary = LAMPORT_ALERTS[ev.kind];
   return {
     id: alertId([cluster, ev.kind === 'user' ? 'userevent' : 'query', ev.name, ev.ltime, ev.digest]),
     cluster,
-    source: 'serf',
-    kind: ev.kind === 'user' ? 'user-event' : 'query',
-    severity: 'info',
+    source: vocabulary.source,
+    kind: vocabulary.kind,
+    severity: vocabulary.severity[0],
     state: 'firing',
     // A cluster-wide event: Serf does not say which node fired it.
     node: '-',
     title: `INFO: Serf ${what} "${excerpt(ev.name.replace(/[\r\n\t]+/g, ' '), 60)}" (LTime ${ev.ltime})`,
-    to: 'received',
+    to: vocabulary.to[0],
     at: ev.at,
     details: [
       [ev.kind === 'user' ? 'Event' : 'Query', ev.name],
