@@ -89,6 +89,11 @@ export async function alertCorpus(cluster = 'prod'): Promise<Corpus> {
   await consul('checks', [web('passing', 175), serf('web-1', 5), serf('db-1', 5)], 200);
   await consul('checks', [web('passing', 175), serf('web-1', 5), serf('db-1', 210), expiredTtlCheck({ Node: 'db-1', ModifyIndex: 210, CreateIndex: 205 })], 210);
   await consul('checks', [web('passing', 175), serfHealth('db-1', { Status: 'critical', Output: 'Agent not live or unreachable', ModifyIndex: 220, CreateIndex: 5 }), serf('web-1', 5)], 220);
+  // A check registered without a status, not run yet: its alert is held (first-run.ts).
+  const api = (over: Parameters<typeof healthCheck>[0]) => healthCheck({ Node: 'web-1', CheckID: 'service:api', Name: "Service 'api' check", ServiceID: 'api', ServiceName: 'api', Status: 'critical', Output: '', CreateIndex: 230, ModifyIndex: 230, ...over });
+  const dbDown = serfHealth('db-1', { Status: 'critical', Output: 'Agent not live or unreachable', ModifyIndex: 220, CreateIndex: 5 });
+  await consul('checks', [web('passing', 175), dbDown, serf('web-1', 5), api({})], 230);
+  await consul('checks', [web('passing', 175), dbDown, serf('web-1', 5), api({ Output: 'dial tcp: connection refused', ModifyIndex: 231 })], 231);
 
   // key / keyprefix: baseline, created, changed, deleted, created again.
   await consul('key', kvPair('app/flag', 'on', { ModifyIndex: 300 }), 300, { scope: 'flag' });

@@ -63,10 +63,12 @@ function titleOf(t: CheckTransition, intent: AlertIntent): { title: string; kind
   let suffix = '';
   if (t.to !== 'removed' && ttlExpired(o)) suffix = ': TTL expired, no update from the service';
   else if (t.released) suffix = ` (still ${t.to} after maintenance)`;
+  else if (t.awaitingFirstRun && intent.state === 'firing') suffix = ': no result since it was registered';
   return { kind: CHECK_ALERTS.kind, title: `${label}: ${what} on ${o.node}${suffix}` };
 }
 
-export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
+/** `holdSeconds`: how long the alert of a check awaiting its first run is held (first-run.ts). */
+export function checkAlert(t: CheckTransition, intent: AlertIntent, holdSeconds?: number): Alert {
   const o = t.observation;
   const service = o.serviceName || undefined;
   const { title, kind } = titleOf(t, intent);
@@ -89,6 +91,12 @@ export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
     details.push(['Reason', 'TTL expired: the service did not report to this TTL check within its TTL, so Consul marked it critical']);
   }
   if (t.released) details.push(['Maintenance', `ended; the check stayed ${t.to} (its alert was withheld during maintenance)`]);
+  if (t.awaitingFirstRun && intent.state === 'firing') {
+    details.push([
+      'Reason',
+      `Consul registers a check as critical with empty output until its first run; this one has shown no result since it was registered${holdSeconds ? ` (alert held ${holdSeconds}s for it)` : ''}: it has not run, or it fails without output (see the agent's log)`,
+    ]);
+  }
   if (kind === 'maintenance') details.push(['Reason', o.notes ? excerpt(o.notes, 300) : '(none given)']);
   else if (o.notes) details.push(['Notes', excerpt(o.notes, 300)]);
   if (o.output && t.to !== 'removed') details.push(['Output', excerpt(o.output, OUTPUT_EXCERPT_CHARS)]);

@@ -5,7 +5,7 @@
  * the CDK app, `npm start` and the Lambdas (at init) all run it.
  */
 import type { Severity } from '../types';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 import { compileMatcher, MatcherError } from './matchers';
 import type { ChannelSpec, MatchSpec, RuleSpec, RuntimeConfig } from './types';
 import { MATCH_FIELDS, META_FIELDS } from './types';
@@ -21,6 +21,8 @@ export interface ConfigIssue {
 /** Longest `for`/`repeat`: 30 days. */
 export const MAX_DURATION_SECONDS = 30 * 86400;
 export const GROUPING_DEFAULTS = { windowSeconds: 60, threshold: 20 } as const;
+/** Longest `checks.firstRunGrace`: a check that never runs must be heard of the same day. */
+export const MAX_FIRST_RUN_GRACE_SECONDS = 86400;
 
 /** `rules[2].match.node` */
 export function formatPath(path: ConfigPath): string {
@@ -30,15 +32,15 @@ export function formatPath(path: ConfigPath): string {
 
 type Doc = Record<string, unknown>;
 
-function duration(value: unknown, path: ConfigPath, issues: ConfigIssue[], min: number): number | undefined {
+function duration(value: unknown, path: ConfigPath, issues: ConfigIssue[], min: number, max = MAX_DURATION_SECONDS): number | undefined {
   if (value === undefined) return undefined;
   const seconds = parseDuration(value);
   if (seconds === undefined) {
     issues.push({ path, reason: `${JSON.stringify(value)} is not a duration (seconds, or e.g. 90s, 5m, 1h30m)` });
     return undefined;
   }
-  if (seconds < min || seconds > MAX_DURATION_SECONDS) {
-    issues.push({ path, reason: `must be between ${min}s and ${MAX_DURATION_SECONDS / 86400} days` });
+  if (seconds < min || seconds > max) {
+    issues.push({ path, reason: `must be between ${min}s and ${max === MAX_DURATION_SECONDS ? `${max / 86400} days` : formatDuration(max)}` });
     return undefined;
   }
   return seconds;
@@ -138,5 +140,10 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
   };
   const links = doc.links as RuntimeConfig['links'] | undefined;
   if (links?.alert) config.links = { alert: links.alert };
+  const checks = doc.checks as { firstRunGrace?: unknown } | undefined;
+  if (checks?.firstRunGrace !== undefined) {
+    const grace = duration(checks.firstRunGrace, ['checks', 'firstRunGrace'], issues, 0, MAX_FIRST_RUN_GRACE_SECONDS);
+    if (grace !== undefined) config.checks = { firstRunGraceSeconds: grace };
+  }
   return { config, issues };
 }
