@@ -120,6 +120,8 @@ describe('invalid files: file, path (line, column) and reason', () => {
     ['clusters: [a]\nrules:\n  - { name: r, repeat: 0 }\n', 'rules[0].repeat (line 3, column 24): must be between 1s and 30 days'],
     ['clusters: [a]\nrules:\n  - { name: r, suppress: true, channels: [] }\n', 'rules[0].suppress (line 3, column 26): a suppress rule delivers nowhere'],
     ['clusters: [a]\ndeployment: { logRetentionDays: 31 }\n', 'deployment.logRetentionDays (line 2, column 33): must be one of 1, 3, 5'],
+    ['clusters: [a]\nchecks: { firstRunGrace: 2d }\n', 'checks.firstRunGrace (line 2, column 26): must be between 0s and 1d'],
+    ['clusters: [a]\nchecks: { grace: 5s }\n', 'checks (line 2, column 9): unknown key "grace"'],
     ['clusters: [a\n', '(top level) (line 2, column 1): YAML syntax:'],
     ['- a\n- b\n', '(top level): the file must hold a mapping'],
   ])('%j', (yaml, expected) => {
