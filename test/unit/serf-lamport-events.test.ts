@@ -10,7 +10,9 @@ import {
   type LamportEvent,
   type LamportEventState,
   type LamportWatermarkState,
+  MAX_NAME_BYTES_IN_SUBJECT,
 } from '../../lambdas/domain/serf/lamport-events';
+import { LIMITS } from '../../lambdas/domain/protocol';
 
 const AT = '2026-03-01T12:00:00.000Z';
 const userEvent = (name: string, ltime: string | number | bigint, payload: Buffer | string = '', reporter = 'a'): LamportEvent =>
@@ -43,6 +45,41 @@ describe('normalizeLamportEvent', () => {
     ['non-numeric LTime', { SERF_USER_EVENT: 'x', SERF_USER_LTIME: 'abc' }, null],
   ])('rejects %s', (_name, env, index) => {
     expect(() => normalizeLamportEvent('user', { env, index, payload: Buffer.alloc(0), reporter: 'a', at: AT })).toThrow(/SERF_USER/);
+  });
+});
+
+describe('names as long as Serf allows', () => {
+  const named = (kind: 'user' | 'query', name: string) =>
+    normalizeLamportEvent(kind, { env: kind === 'user' ? { SERF_USER_EVENT: name } : { SERF_QUERY_NAME: name }, index: '5', payload: Buffer.alloc(0), reporter: 'a', at: AT });
+
+  it(`takes names up to ${LIMITS.maxSerfEventNameBytes} bytes, refuses longer ones with the limit`, () => {
+    const max = 'é'.repeat(LIMITS.maxSerfEventNameBytes / 2);
+    expect(named('query', 'q'.repeat(1000)).name).toHaveLength(1000);
+    expect(named('user', max).name).toBe(max);
+    expect(() => named('user', `${max}x`)).toThrow(`SERF_USER_EVENT is longer than ${LIMITS.maxSerfEventNameBytes} bytes, more than Serf can send`);
+  });
+
+  it('keys a long name by its digest (sort keys stay under 1,024 bytes); short names as before; no collisions', () => {
+    const short = 'n'.repeat(MAX_NAME_BYTES_IN_SUBJECT);
+    expect(lamportSubject('query', short, '7')).toBe(`query/${short}/7`);
+    const long = 'n'.repeat(MAX_NAME_BYTES_IN_SUBJECT + 1);
+    const longer = 'é'.repeat(LIMITS.maxSerfEventNameBytes / 2);
+    for (const kind of ['user', 'query'] as const) {
+      const subjects = [lamportSubject(kind, long, '99999999999999999999999999999999999999'), lamportWatermarkSubject(kind, long), lamportSubject(kind, longer, '1'), lamportWatermarkSubject(kind, longer)];
+      for (const s of subjects) expect(Buffer.byteLength(`s#${s}`)).toBeLessThan(200);
+      expect(lamportSubject(kind, long, '1')).not.toBe(lamportSubject(kind, longer, '1'));
+      // A short name that looks like a digest stays apart from the long name it digests.
+      const digest = lamportWatermarkSubject(kind, long).split('/')[1]!;
+      expect(lamportSubject(kind, digest, '1')).not.toBe(lamportSubject(kind, long, '1'));
+    }
+    expect(lamportSubject('user', long, '1')).toMatch(/^userevent-sha256\/[0-9a-f]{64}\/1$/);
+  });
+
+  it('the alert carries the whole name (details, event fact); the title an excerpt', () => {
+    const name = 'n'.repeat(3000);
+    const a = lamportAlert('prod', named('query', name));
+    expect(a.details).toContainEqual(['Query', name]);
+    expect(a.title.length).toBeLessThan(120);
   });
 });
 

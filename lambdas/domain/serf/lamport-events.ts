@@ -24,6 +24,7 @@ import type { Alert } from '../types';
 import { alertId } from '../alert-id';
 import { excerpt } from '../excerpt';
 import { InputError } from '../input-errors';
+import { LIMITS } from '../protocol';
 import { alertVocabulary } from '../alert-vocabulary';
 
 export type LamportKind = 'user' | 'query';
@@ -80,12 +81,28 @@ const ENV_NAMES: Record<LamportKind, { name: string; ltime: string }> = {
   query: { name: 'SERF_QUERY_NAME', ltime: 'SERF_QUERY_LTIME' },
 };
 
+/**
+ * Names up to this many UTF-8 bytes appear as they are in subjects (and so in DynamoDB sort
+ * keys, at most 1,024 bytes with the LTime); a longer one (Serf allows up to
+ * LIMITS.maxSerfEventNameBytes) by its SHA-256, under its own prefix so that no name can
+ * collide with a digest. The records keep the whole name.
+ */
+export const MAX_NAME_BYTES_IN_SUBJECT = 512;
+
+function nameKey(kind: LamportKind, name: string): { prefix: string; key: string } {
+  const prefix = kind === 'user' ? 'userevent' : 'query';
+  if (Buffer.byteLength(name, 'utf8') <= MAX_NAME_BYTES_IN_SUBJECT) return { prefix, key: name };
+  return { prefix: `${prefix}-sha256`, key: createHash('sha256').update(name, 'utf8').digest('hex') };
+}
+
 export function lamportSubject(kind: LamportKind, name: string, ltime: string): string {
-  return `${kind === 'user' ? 'userevent' : 'query'}/${name}/${ltime}`;
+  const { prefix, key } = nameKey(kind, name);
+  return `${prefix}/${key}/${ltime}`;
 }
 
 export function lamportWatermarkSubject(kind: LamportKind, name: string): string {
-  return `${kind === 'user' ? 'userevent' : 'query'}-max/${name}`;
+  const { prefix, key } = nameKey(kind, name);
+  return `${prefix}-max/${key}`;
 }
 
 export function payloadDigest(payload: Buffer): string {
@@ -104,8 +121,10 @@ export function normalizeLamportEvent(
   const vars = ENV_NAMES[kind];
   const name = input.env?.[vars.name];
   if (name === undefined || name === '') throw new InputError(`${vars.name} is missing from the envelope env`);
-  // Serf caps name + payload at 512 bytes; the name is part of a DynamoDB sort key.
-  if (Buffer.byteLength(name) > 512) throw new InputError(`${vars.name} is longer than 512 bytes`);
+  // As long as Serf lets a name be (protocol.ts); long names are keyed by digest (nameKey).
+  if (Buffer.byteLength(name) > LIMITS.maxSerfEventNameBytes) {
+    throw new InputError(`${vars.name} is longer than ${LIMITS.maxSerfEventNameBytes} bytes, more than Serf can send`);
+  }
   const raw = input.index ?? input.env?.[vars.ltime];
   if (raw === undefined || !/^\d{1,40}$/.test(raw)) throw new InputError(`${vars.ltime} (the envelope index) must be a decimal LTime`);
   return {
