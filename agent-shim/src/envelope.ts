@@ -2,6 +2,7 @@
 import { isAscii } from 'node:buffer';
 import type * as os from 'node:os';
 import { CONSUL_WATCH_TYPES, type Envelope } from '../../lambdas/domain/types';
+import { LIMITS, SERF_NAME_VARIABLES } from '../../lambdas/domain/protocol';
 import { UsageError } from './args';
 
 export type Invocation =
@@ -49,8 +50,13 @@ export function encodeBody(bytes: Uint8Array): Pick<Envelope, 'body' | 'bodyEnco
 }
 
 // Limits the ingest API enforces on env (lambdas/domain/envelope.ts).
-const MAX_ENV_VARS = 64;
-const MAX_ENV_VALUE_CHARS = 4096;
+const MAX_ENV_VARS = LIMITS.maxEnvVars;
+const MAX_ENV_VALUE_CHARS = LIMITS.maxEnvValueChars;
+/**
+ * The event or query name is what the envelope is about: always forwarded, whatever its
+ * length (up to LIMITS.maxSerfEventNameBytes, all Serf can send; beyond, the API says why).
+ */
+const NAME_VARIABLES: ReadonlySet<string> = new Set(SERF_NAME_VARIABLES);
 /**
  * Handlers inherit the agent's whole environment (CONSUL_HTTP_TOKEN, SERF_RPC_AUTH...).
  * Never forward anything that looks like a credential. Serf tags are gossiped in clear,
@@ -67,7 +73,7 @@ export function pickEnv(env: NodeJS.ProcessEnv, prefix: 'SERF_' | 'CONSUL_'): Re
   let n = 0;
   for (const k of names) {
     const v = env[k];
-    if (v === undefined || v.length > MAX_ENV_VALUE_CHARS) continue;
+    if (v === undefined || (v.length > MAX_ENV_VALUE_CHARS && !NAME_VARIABLES.has(k))) continue;
     if (n++ >= MAX_ENV_VARS) break;
     out[k] = v;
   }

@@ -9,7 +9,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { normalizeConfig, formatPath, type ConfigIssue, type ConfigPath } from '../domain/rules/config';
-import type { RuntimeConfig } from '../domain/rules/types';
+import type { MatchSpec, RuntimeConfig } from '../domain/rules/types';
+import { VOCABULARY_FIELDS, vocabularyIssues } from '../domain/rules/vocabulary';
 import { allowedChannelKeys, channelIssues as channelTypeIssues, readDeliverySettings, type DeliverySettings } from '../../channels';
 import { CONFIG_FILE } from './deployment';
 
@@ -121,6 +122,33 @@ function schemaIssues(errors: ErrorObject[]): ConfigIssue[] {
   return [...out.values()];
 }
 
+/**
+ * A matcher on a closed-set field (kind, status ...) with a value tocsin does not produce
+ * fails the schema's enum, and ajv can only say what the field accepts. Say which value is
+ * wrong instead (domain/rules/vocabulary.ts), where that is the problem.
+ */
+function preferVocabularyIssues(doc: Record<string, unknown>, issues: ConfigIssue[]): ConfigIssue[] {
+  const rules = Array.isArray(doc.rules) ? (doc.rules as unknown[]) : [];
+  const decided = new Map<string, ConfigIssue[] | undefined>();
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) {
+    const [top, index, match, field] = issue.path;
+    if (top !== 'rules' || typeof index !== 'number' || match !== 'match' || !(VOCABULARY_FIELDS as readonly unknown[]).includes(field)) {
+      out.push(issue);
+      continue;
+    }
+    const key = `${index}/${String(field)}`;
+    if (!decided.has(key)) {
+      const spec = ((rules[index] as { match?: Record<string, unknown> } | undefined)?.match ?? {})[field as string];
+      const found = vocabularyIssues({ [field as string]: spec } as MatchSpec).map((i) => ({ path: ['rules', index, 'match', ...i.path], reason: i.reason }));
+      decided.set(key, found.length > 0 ? found : undefined);
+      if (found.length > 0) out.push(...found);
+    }
+    if (decided.get(key) === undefined) out.push(issue);
+  }
+  return out;
+}
+
 /** For channels (oneOf by type), ajv reports every branch; say what the chosen type allows instead. */
 function channelKeyIssues(doc: Record<string, unknown>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -167,7 +195,10 @@ export function parseConfigText(text: string, file: string): FileConfig {
   const validate = schemaValidator();
   if (!validate(data)) {
     const channelSpecific = channelKeyIssues(data as Record<string, unknown>);
-    const rest = schemaIssues(validate.errors ?? []).filter((i) => !(i.path[0] === 'channels' && channelSpecific.some((c) => c.path[1] === i.path[1])));
+    const rest = preferVocabularyIssues(
+      data as Record<string, unknown>,
+      schemaIssues(validate.errors ?? []).filter((i) => !(i.path[0] === 'channels' && channelSpecific.some((c) => c.path[1] === i.path[1]))),
+    );
     throw new ConfigFileError(file, [...channelSpecific, ...rest].map(locate));
   }
   const raw = data as Record<string, unknown>;

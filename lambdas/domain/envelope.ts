@@ -2,12 +2,16 @@
 import type { Envelope, Source } from './types';
 import { InputError } from './input-errors';
 import { wellFormed } from './input-limits';
-import { CLUSTER_NAME_PATTERN } from './protocol';
+import { CLUSTER_NAME_PATTERN, LIMITS, SERF_NAME_VARIABLES } from './protocol';
 
 const TYPE = /^[a-z][a-z_-]{0,31}$/;
 const MAX_NODE_CHARS = 256;
-const MAX_ENV_VARS = 64;
-const MAX_ENV_VALUE_CHARS = 4096;
+const MAX_ENV_VARS = LIMITS.maxEnvVars;
+
+/** Longest value of an env variable: a Serf event or query name may be as long as Serf lets it be. */
+export function maxEnvValueChars(name: string): number {
+  return (SERF_NAME_VARIABLES as readonly string[]).includes(name) ? LIMITS.maxSerfEventNameBytes : LIMITS.maxEnvValueChars;
+}
 /** Variable names: 1-128 characters, no control characters or "=" (SERF_TAG_* may carry "-" or "."). */
 // eslint-disable-next-line no-control-regex
 const ENV_NAME = /^[^\u0000-\u001f\u007f=\ud800-\udfff]{1,128}$/;
@@ -54,7 +58,7 @@ export function parseEnvelope(value: unknown): Envelope {
     if (entries.length > MAX_ENV_VARS) throw new InputError(`envelope.env has more than ${MAX_ENV_VARS} variables`);
     for (const [k, v] of entries) {
       if (!ENV_NAME.test(k) || k === '__proto__') throw new InputError('envelope.env has a variable name that is empty, longer than 128 characters, or has control characters or "="');
-      if (typeof v !== 'string' || v.length > MAX_ENV_VALUE_CHARS) throw new InputError(`envelope.env.${k.slice(0, 64)} must be a string of at most ${MAX_ENV_VALUE_CHARS} characters`);
+      if (typeof v !== 'string' || v.length > maxEnvValueChars(k)) throw new InputError(`envelope.env.${k.slice(0, 64)} must be a string of at most ${maxEnvValueChars(k)} characters`);
     }
     envelope.env = Object.fromEntries(entries.map(([k, v]) => [k, wellFormed(v as string)]));
   }

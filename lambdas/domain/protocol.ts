@@ -63,7 +63,20 @@ export const LIMITS = {
   signatureWindowSeconds: 300,
   /** Deepest array/object nesting accepted in the request JSON and in a handler's JSON body. */
   maxJsonDepth: 32,
+  /** envelope.env: variables, and characters per value (the event name variables excepted). */
+  maxEnvVars: 64,
+  maxEnvValueChars: 4096,
+  /**
+   * Longest Serf user event or query name (UTF-8 bytes), and so the longest value of
+   * SERF_USER_EVENT / SERF_QUERY_NAME: Serf's own hard cap on a user event's name + payload
+   * (9 KB; its default limits are 512 bytes for events and 1,024 for a whole query, both
+   * configurable, queries up to a UDP packet). What Serf can send, tocsin accepts.
+   */
+  maxSerfEventNameBytes: 9 * 1024,
 } as const;
+
+/** Handler variables that carry a Serf event or query name (LIMITS.maxSerfEventNameBytes). */
+export const SERF_NAME_VARIABLES = ['SERF_USER_EVENT', 'SERF_QUERY_NAME'] as const;
 
 /** HTTP API routes. `{watchType}` is a path parameter. */
 export const ROUTES = {

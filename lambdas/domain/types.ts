@@ -65,7 +65,9 @@ export interface Envelope {
   base?: string;
 }
 
-export type CheckStatus = 'passing' | 'warning' | 'critical' | 'maintenance';
+/** A HealthCheck's Status, as Consul reports it. */
+export const CHECK_STATUSES = ['passing', 'warning', 'critical', 'maintenance'] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
 /** One Consul health check, as seen in one snapshot. */
 export interface CheckObservation {

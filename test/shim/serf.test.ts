@@ -1,5 +1,7 @@
 import { CLUSTER, KEY, ensureBuilt, queued, readJson, runShim, startApi, tempDir, type FakeApi } from './helpers';
 import * as path from 'node:path';
+import { parseEnvelope } from '../../lambdas/domain/envelope';
+import { LIMITS } from '../../lambdas/domain/protocol';
 
 let api: FakeApi;
 beforeAll(async () => {
@@ -106,6 +108,16 @@ describe('Serf queries', () => {
     expect(r.code).toBe(0);
     expect(api.requests.map((q) => q.envelope.type)).toEqual(['query']);
     expect(queued(spool)).toHaveLength(1);
+  });
+
+  it('forwards a name as long as Serf allows (user_event_size_limit up to 9 KB), in an envelope the API accepts', async () => {
+    const name = `deploy-${'é'.repeat(2000)}-${'x'.repeat(LIMITS.maxSerfEventNameBytes - 4000 - 8)}`;
+    expect(Buffer.byteLength(name)).toBe(LIMITS.maxSerfEventNameBytes);
+    const r = await runShim({ env: serfEnv(tempDir(), { SERF_EVENT: 'user', SERF_USER_EVENT: name, SERF_USER_LTIME: '12' }), stdin: '' });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const sent = api.requests[0]!.envelope;
+    expect(sent.env?.SERF_USER_EVENT).toBe(name);
+    expect(parseEnvelope(JSON.parse(JSON.stringify(sent))).env?.SERF_USER_EVENT).toBe(name);
   });
 
   it('keeps the total output under 1024 bytes even with a huge query name and a failure', async () => {

@@ -10,8 +10,10 @@ import {
   normalizeLamportEvent,
   type LamportEvent,
   type LamportSlotState,
+  LEGACY_MAX_NAME_BYTES,
 } from '../../lambdas/domain/serf/lamport-events';
 import { ringSlot } from '../../lambdas/domain/serf/lamport-clock';
+import { LIMITS } from '../../lambdas/domain/protocol';
 
 const AT = '2026-03-01T12:00:00.000Z';
 const userEvent = (name: string, ltime: string | number | bigint, payload: Buffer | string = '', reporter = 'a'): LamportEvent =>
@@ -45,6 +47,31 @@ describe('normalizeLamportEvent', () => {
     ['non-numeric LTime', { SERF_USER_EVENT: 'x', SERF_USER_LTIME: 'abc' }, null],
   ])('rejects %s', (_name, env, index) => {
     expect(() => normalizeLamportEvent('user', { env, index, payload: Buffer.alloc(0), reporter: 'a', at: AT })).toThrow(/SERF_USER/);
+  });
+});
+
+describe('names as long as Serf allows', () => {
+  const named = (kind: 'user' | 'query', name: string) =>
+    normalizeLamportEvent(kind, { env: kind === 'user' ? { SERF_USER_EVENT: name } : { SERF_QUERY_NAME: name }, index: '5', payload: Buffer.alloc(0), reporter: 'a', at: AT });
+
+  it(`takes names up to ${LIMITS.maxSerfEventNameBytes} bytes, refuses longer ones with the limit`, () => {
+    const max = 'é'.repeat(LIMITS.maxSerfEventNameBytes / 2);
+    expect(named('query', 'q'.repeat(1000)).name).toHaveLength(1000);
+    expect(named('user', max).name).toBe(max);
+    expect(() => named('user', `${max}x`)).toThrow(`SERF_USER_EVENT is longer than ${LIMITS.maxSerfEventNameBytes} bytes, more than Serf can send`);
+  });
+
+  it('long names have no legacy record to look up (its sort key would pass 1 KB); short names keep theirs', () => {
+    const short = 'n'.repeat(LEGACY_MAX_NAME_BYTES);
+    expect(legacyLamportSubject('query', short, '7')).toBe(`query/${short}/7`);
+    expect(legacyLamportSubject('user', 'n'.repeat(LEGACY_MAX_NAME_BYTES + 1), '7')).toBeUndefined();
+  });
+
+  it('the alert carries the whole name (details, event fact); the title an excerpt', () => {
+    const name = 'n'.repeat(3000);
+    const a = lamportAlert('prod', named('query', name));
+    expect(a.details).toContainEqual(['Query', name]);
+    expect(a.title.length).toBeLessThan(120);
   });
 });
 

@@ -14,6 +14,8 @@ import {
   type CheckRecordState,
 } from '../../domain/consul/check-transitions';
 import { checkAlert } from '../../domain/consul/check-alerts';
+import { firstRunGraceSeconds } from '../../domain/consul/first-run';
+import type { Episodic } from '../../domain/rules/episodes';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import { MaintenanceSet, maintenanceTargetOfCheckSubject, type MaintenanceTarget } from '../../domain/consul/maintenance';
 import type { CheckObservation } from '../../domain/types';
@@ -63,18 +65,33 @@ type CheckRecord = SubjectRecord<CheckRecordState>;
 function toDecision(previous: CheckRecordState | undefined, decision: CheckDecision, deps: Pick<SnapshotDeps, 'policy' | 'rules' | 'clock'>): Decision<CheckRecordState> {
   if (decision.kind === 'ignore') return { kind: 'ignore' };
   const t = decision.transition;
-  const { intent, suppressed } = evaluateCheckPolicy(deps.policy, t); // maintenance mode around the policy
+  const evaluated = evaluateCheckPolicy(deps.policy, t); // maintenance mode around the policy
+  const { suppressed } = evaluated;
+  let { intent } = evaluated;
+  // A check held while awaiting its first run reported, still failing: its alert goes out now,
+  // unless somebody heard of it already (the hold ran out, or no rules held it: unrouted).
+  if (t.firstRunReported && intent?.state === 'firing' && heldAlertHeard(previous, deps)) intent = undefined;
+  // A check awaiting its first run: its alert is held (consul/first-run.ts).
+  const holdSeconds = t.awaitingFirstRun && intent?.state === 'firing' ? firstRunGraceSeconds(t.observation, deps.rules?.config.checks?.firstRunGraceSeconds) : 0;
   const { output: _output, ...facts } = t.observation; // output travels in the alert; keep items small
   const write: Decision<CheckRecordState> = {
     kind: 'write',
     state: { ...nextCheckState(t, intent, suppressed), facts },
-    ...(intent ? { alert: checkAlert(t, intent) } : {}),
+    ...(intent ? { alert: checkAlert(t, intent, holdSeconds || undefined) } : {}),
     ...(t.to === 'removed' ? { ttlSeconds: REMOVED_RETENTION_SECONDS } : {}),
   };
   return routeDecision(deps, checkSubject(t.observation), previous, write, () => ({
     role: 'episode',
     facts: { checkName: t.observation.name, tags: t.observation.serviceTags },
+    ...(holdSeconds > 0 ? { holdSeconds } : {}),
   }));
+}
+
+/** Whether a channel was told of the subject's current episode (without rules, every alert went out at once). */
+function heldAlertHeard(previous: CheckRecordState | undefined, deps: Pick<SnapshotDeps, 'rules'>): boolean {
+  if (!deps.rules) return true;
+  const routes = (previous as (CheckRecordState & Episodic) | undefined)?.episode?.routes ?? {};
+  return Object.values(routes).some((r) => r.notifiedAt !== undefined);
 }
 
 export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotInput): Promise<SnapshotResult> {

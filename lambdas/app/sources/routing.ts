@@ -33,6 +33,11 @@ export interface AlertRouting {
   role: AlertRole;
   /** What rules and silences match on beyond the alert's own fields: tags, meta, event name, payload. */
   facts?: Partial<MatchFacts>;
+  /**
+   * `episode` firing alerts: no route is notified before this many seconds from the episode's
+   * start, as if every route's `for` were at least this (a check awaiting its first run).
+   */
+  holdSeconds?: number;
 }
 
 /**
@@ -53,13 +58,14 @@ export function routeDecision<S>(
   const { alert, ...write } = decision;
   let outbox: OutboxEntry | undefined = alert ? { alert } : undefined;
   if (alert && ctx.rules) {
-    const { role, facts } = routing(alert);
+    const { role, facts, holdSeconds } = routing(alert);
     const routed = routeAlert({
       rules: ctx.rules,
       alert: role === 'resolves' ? resolvedNotice(alert) : alert,
       subject,
       previous: episode,
       ...(facts ? { facts } : {}),
+      ...(holdSeconds ? { holdSeconds } : {}),
       ...(role === 'notice' || role === 'final' ? { momentary: true } : {}),
       nowMs: ctx.clock.nowMs(),
     });

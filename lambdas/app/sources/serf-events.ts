@@ -118,7 +118,9 @@ export function serfLamportHandler(kind: LamportKind): SourceHandler {
  */
 async function seenBeforeRings(ctx: SourceContext, cluster: string, ev: LamportEvent, epoch: number, clockCreatedAt: string): Promise<boolean> {
   if (epoch !== 0 || ctx.clock.nowMs() - Date.parse(clockCreatedAt) > LEGACY_EVENT_TTL_SECONDS * 1000) return false;
-  const legacy = await ctx.subjects.get<LegacyLamportEventState>(cluster, legacyLamportSubject(ev.kind, ev.name, ev.ltime));
+  const subject = legacyLamportSubject(ev.kind, ev.name, ev.ltime);
+  if (!subject) return false;
+  const legacy = await ctx.subjects.get<LegacyLamportEventState>(cluster, subject);
   return legacyDuplicate(legacy?.state, ev);
 }
 

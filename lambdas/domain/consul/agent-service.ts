@@ -8,6 +8,17 @@
 import { createHash } from 'node:crypto';
 import { asObject, formatMap, optNumber, optString, reqString, sameJson, stableJson, stringArray, stringMap, tagSet } from './fields';
 import { buildAlert, ignore, tagDiff, type Verdict } from './decision';
+import { alertVocabulary } from '../alert-vocabulary';
+
+/** What `agent_service` alerts say (rules/vocabulary.ts): a registration changed. */
+export const AGENT_SERVICE_ALERTS = alertVocabulary({
+  source: 'consul',
+  kind: 'agent-service',
+  severity: ['info'],
+  to: ['changed'],
+  from: ['registered'],
+  fromMayBeAbsent: false,
+});
 
 export interface AgentServiceObservation {
   id: string;
@@ -108,9 +119,8 @@ export function decideAgentService(previous: AgentServiceState | undefined, o: A
     decision: {
       kind: 'write',
       state,
-      alert: buildAlert({
+      alert: buildAlert(AGENT_SERVICE_ALERTS, {
         cluster: ctx.cluster,
-        kind: 'agent-service',
         severity: 'info',
         node: ctx.node,
         service: o.service || o.id,

@@ -11,6 +11,20 @@ import { InputError, type Normalized, type Rejection } from '../input-errors';
 import { safeText } from '../input-limits';
 import { asObject, formatMap, normalizeArray, optIndex, optString, reqString, sameJson, stringArray, stringMap, tagSet } from './fields';
 import { buildAlert, GONE_RETENTION_SECONDS, ignore, tagDiff, type Verdict } from './decision';
+import { alertVocabulary } from '../alert-vocabulary';
+
+/**
+ * What `services` and `nodes` alerts say (rules/vocabulary.ts): a service registered,
+ * deregistered or with other tags; a node added to, updated in or removed from the catalog.
+ */
+export const CATALOG_ALERTS = alertVocabulary({
+  source: 'consul',
+  kind: 'catalog',
+  severity: ['info'],
+  to: ['registered', 'tags-changed', 'deregistered', 'added', 'updated', 'removed'],
+  from: ['registered', 'deregistered', 'removed'],
+  fromMayBeAbsent: true,
+});
 
 export interface CatalogContext {
   cluster: string;
@@ -71,9 +85,8 @@ export function decideCatalogService(previous: CatalogServiceState | undefined, 
         ...(ctx.baseline
           ? {}
           : {
-              alert: buildAlert({
+              alert: buildAlert(CATALOG_ALERTS, {
                 cluster: ctx.cluster,
-                kind: 'catalog',
                 severity: 'info',
                 node: '',
                 service: o.name,
@@ -100,9 +113,8 @@ export function decideCatalogService(previous: CatalogServiceState | undefined, 
     decision: {
       kind: 'write',
       state,
-      alert: buildAlert({
+      alert: buildAlert(CATALOG_ALERTS, {
         cluster: ctx.cluster,
-        kind: 'catalog',
         severity: 'info',
         node: '',
         service: o.name,
@@ -131,9 +143,8 @@ export function decideCatalogServiceGone(previous: CatalogServiceState | undefin
       kind: 'write',
       state: { ...previous, registered: false, index, since: ctx.at },
       ttlSeconds: GONE_RETENTION_SECONDS,
-      alert: buildAlert({
+      alert: buildAlert(CATALOG_ALERTS, {
         cluster: ctx.cluster,
-        kind: 'catalog',
         severity: 'info',
         node: '',
         service: previous.name,
@@ -230,9 +241,8 @@ export function decideCatalogNode(previous: CatalogNodeState | undefined, o: Cat
       decision: {
         kind: 'write',
         state: next,
-        alert: buildAlert({
+        alert: buildAlert(CATALOG_ALERTS, {
           cluster: ctx.cluster,
-          kind: 'catalog',
           severity: 'info',
           node: o.node,
           what: `node ${o.node} updated (${changes.map(([k]) => k).join(', ')})`,
@@ -251,9 +261,8 @@ export function decideCatalogNode(previous: CatalogNodeState | undefined, o: Cat
     decision: {
       kind: 'write',
       state,
-      alert: buildAlert({
+      alert: buildAlert(CATALOG_ALERTS, {
         cluster: ctx.cluster,
-        kind: 'catalog',
         severity: 'info',
         node: o.node,
         what: `node ${o.node} joined the catalog`,
@@ -277,9 +286,8 @@ export function decideCatalogNodeGone(previous: CatalogNodeState | undefined, su
       kind: 'write',
       state: { ...previous, present: false, modifyIndex: index, since: ctx.at },
       ttlSeconds: GONE_RETENTION_SECONDS,
-      alert: buildAlert({
+      alert: buildAlert(CATALOG_ALERTS, {
         cluster: ctx.cluster,
-        kind: 'catalog',
         severity: 'info',
         node: previous.node,
         what: `node ${previous.node} left the catalog`,

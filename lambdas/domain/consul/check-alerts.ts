@@ -2,9 +2,37 @@
 import { alertId } from '../alert-id';
 import { checkSubject } from './checks';
 import { excerpt } from '../excerpt';
-import type { AlertIntent, CheckTransition } from './check-transitions';
+import { ALERTING_CHECK_STATUSES, RESOLVING_CHECK_STATUSES, STORED_CHECK_STATUSES, type AlertIntent, type CheckTransition } from './check-transitions';
 import { describeTarget, maintenanceTarget } from './maintenance';
+import { alertVocabulary } from '../alert-vocabulary';
 import type { Alert, CheckObservation } from '../types';
+
+/**
+ * What `checks` alerts say (rules/vocabulary.ts). A check alert fires at the status's own
+ * severity and resolves (info) when the check passes or goes away (the default policy,
+ * check-transitions.ts); `from` is the stored status, absent for a check seen first.
+ */
+export const CHECK_ALERTS = alertVocabulary({
+  source: 'consul',
+  kind: 'check',
+  severity: [...ALERTING_CHECK_STATUSES, 'info'],
+  to: [...ALERTING_CHECK_STATUSES, ...RESOLVING_CHECK_STATUSES],
+  from: STORED_CHECK_STATUSES,
+  fromMayBeAbsent: true,
+});
+
+/**
+ * Maintenance notices (`_node_maintenance`, `_service_maintenance:<id>`): info, firing when
+ * maintenance starts, resolved when it ends; `from`/`to` are the maintenance check's statuses.
+ */
+export const MAINTENANCE_ALERTS = alertVocabulary({
+  source: 'consul',
+  kind: 'maintenance',
+  severity: ['info'],
+  to: STORED_CHECK_STATUSES,
+  from: STORED_CHECK_STATUSES,
+  fromMayBeAbsent: true,
+});
 
 /** Characters of check output kept in an alert. */
 export const OUTPUT_EXCERPT_CHARS = 1000;
@@ -27,7 +55,7 @@ function titleOf(t: CheckTransition, intent: AlertIntent): { title: string; kind
   const target = maintenanceTarget(o);
   if (target) {
     const what = describeTarget(target, o.serviceName);
-    return { kind: 'maintenance', title: `MAINTENANCE: ${what} ${intent.state === 'resolved' ? 'left' : 'entered'} maintenance mode` };
+    return { kind: MAINTENANCE_ALERTS.kind, title: `MAINTENANCE: ${what} ${intent.state === 'resolved' ? 'left' : 'entered'} maintenance mode` };
   }
   const service = o.serviceName || undefined;
   const label = intent.state === 'resolved' ? 'RESOLVED' : intent.severity.toUpperCase();
@@ -35,10 +63,12 @@ function titleOf(t: CheckTransition, intent: AlertIntent): { title: string; kind
   let suffix = '';
   if (t.to !== 'removed' && ttlExpired(o)) suffix = ': TTL expired, no update from the service';
   else if (t.released) suffix = ` (still ${t.to} after maintenance)`;
-  return { kind: 'check', title: `${label}: ${what} on ${o.node}${suffix}` };
+  else if (t.awaitingFirstRun && intent.state === 'firing') suffix = ': no result since it was registered';
+  return { kind: CHECK_ALERTS.kind, title: `${label}: ${what} on ${o.node}${suffix}` };
 }
 
-export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
+/** `holdSeconds`: how long the alert of a check awaiting its first run is held (first-run.ts). */
+export function checkAlert(t: CheckTransition, intent: AlertIntent, holdSeconds?: number): Alert {
   const o = t.observation;
   const service = o.serviceName || undefined;
   const { title, kind } = titleOf(t, intent);
@@ -61,6 +91,12 @@ export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
     details.push(['Reason', 'TTL expired: the service did not report to this TTL check within its TTL, so Consul marked it critical']);
   }
   if (t.released) details.push(['Maintenance', `ended; the check stayed ${t.to} (its alert was withheld during maintenance)`]);
+  if (t.awaitingFirstRun && intent.state === 'firing') {
+    details.push([
+      'Reason',
+      `Consul registers a check as critical with empty output until its first run; this one has shown no result since it was registered${holdSeconds ? ` (alert held ${holdSeconds}s for it)` : ''}: it has not run, or it fails without output (see the agent's log)`,
+    ]);
+  }
   if (kind === 'maintenance') details.push(['Reason', o.notes ? excerpt(o.notes, 300) : '(none given)']);
   else if (o.notes) details.push(['Notes', excerpt(o.notes, 300)]);
   if (o.output && t.to !== 'removed') details.push(['Output', excerpt(o.output, OUTPUT_EXCERPT_CHARS)]);
@@ -69,7 +105,7 @@ export function checkAlert(t: CheckTransition, intent: AlertIntent): Alert {
   const alert: Alert = {
     id: alertId([t.cluster, 'check', checkSubject(o), t.from, t.to, o.modifyIndex, ...(t.released ? ['released'] : [])]),
     cluster: t.cluster,
-    source: 'consul',
+    source: CHECK_ALERTS.source,
     kind,
     severity: intent.severity,
     state: intent.state,

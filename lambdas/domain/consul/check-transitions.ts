@@ -2,12 +2,21 @@
  * Turn check snapshots into transitions. Consul's ModifyIndex orders
  * observations of one check: anything at or below the stored index is stale.
  */
-import type { CheckObservation, CheckStatus, Severity } from '../types';
+import { CHECK_STATUSES, type CheckObservation, type Severity } from '../types';
 import { isMaintenanceCheck, type MaintenanceTarget } from './maintenance';
+import { awaitingFirstRun } from './first-run';
+
+/** A check's status as stored: Consul's, or `removed` once it left its watch. */
+export const STORED_CHECK_STATUSES = [...CHECK_STATUSES, 'removed'] as const;
+export type StoredCheckStatus = (typeof STORED_CHECK_STATUSES)[number];
+/** Statuses the default policy raises an alert for, at the status's own severity. */
+export const ALERTING_CHECK_STATUSES = ['critical', 'warning'] as const;
+/** Statuses that resolve such an alert. */
+export const RESOLVING_CHECK_STATUSES = ['passing', 'removed'] as const;
 
 /** What the store keeps per (cluster, node, check). */
 export interface StoredCheck {
-  status: CheckStatus | 'removed';
+  status: StoredCheckStatus;
   modifyIndex: number;
   /** ISO time the current status was first observed. */
   since: string;
@@ -15,6 +24,8 @@ export interface StoredCheck {
   alerting?: Severity;
   /** A firing alert for the current status was withheld because of maintenance mode. */
   suppressed?: boolean;
+  /** The check was awaiting its first run (first-run.ts) when last seen: its alert is held. */
+  awaitingFirstRun?: boolean;
 }
 
 /** Stored per check: its state and the facts needed to describe it once it is gone. */
@@ -37,6 +48,13 @@ export interface CheckTransition {
    * alert withheld during maintenance is due now.
    */
   released?: boolean;
+  /** The observation awaits the check's first run (first-run.ts): a firing alert is held. */
+  awaitingFirstRun?: boolean;
+  /**
+   * A check held while awaiting its first run has reported (from === to, with a result now):
+   * its alert is due at once.
+   */
+  firstRunReported?: boolean;
 }
 
 export type CheckDecision =
@@ -55,7 +73,7 @@ export function decideCheck(
   baselineIndex = 0,
   maintenance?: MaintenanceTarget,
 ): CheckDecision {
-  const m = maintenance ? { maintenance } : {};
+  const m = { ...(maintenance ? { maintenance } : {}), ...(awaitingFirstRun(observation) ? { awaitingFirstRun: true } : {}) };
   if (!previous || previous.status === 'removed') {
     // A check seen passing for the first time needs no state: absence means "fine".
     if (observation.status === 'passing') return { kind: 'ignore', reason: 'baseline' };
@@ -64,7 +82,13 @@ export function decideCheck(
     return { kind: 'transition', transition: { cluster, from, to: observation.status, previous, observation, at, ...m } };
   }
   if (observation.modifyIndex <= previous.modifyIndex) return { kind: 'ignore', reason: 'stale' };
-  if (observation.status === previous.status) return decideCheckRelease(cluster, previous, observation, at, maintenance);
+  if (observation.status === previous.status) {
+    if (previous.awaitingFirstRun && !awaitingFirstRun(observation)) {
+      // Held while awaiting its first run, and now it has reported: still failing.
+      return { kind: 'transition', transition: { cluster, from: previous.status, to: observation.status, previous, observation, at, ...m, firstRunReported: true } };
+    }
+    return decideCheckRelease(cluster, previous, observation, at, maintenance);
+  }
   return { kind: 'transition', transition: { cluster, from: previous.status, to: observation.status, previous, observation, at, ...m } };
 }
 
@@ -118,6 +142,7 @@ export function nextCheckState(t: CheckTransition, intent: AlertIntent | undefin
   const alerting = intent ? (intent.state === 'firing' ? intent.severity : undefined) : t.previous?.alerting;
   if (alerting) next.alerting = alerting;
   if (suppressed) next.suppressed = true;
+  if (t.awaitingFirstRun) next.awaitingFirstRun = true;
   return next;
 }
 
@@ -137,16 +162,23 @@ export type CheckAlertPolicy = (transition: CheckTransition) => AlertIntent | un
  * Default until rules exist: critical and warning raise alerts of that severity;
  * leaving them (passing, or the check going away) after an alert resolves it.
  */
+const isIn = <T extends string>(list: readonly T[], value: string): value is T => (list as readonly string[]).includes(value);
+
 export const defaultCheckPolicy: CheckAlertPolicy = (t) => {
-  if (t.to === 'critical' || t.to === 'warning') {
+  if (isIn(ALERTING_CHECK_STATUSES, t.to)) {
     if (t.previous?.alerting === t.to) return undefined; // already alerted at this severity
     return { severity: t.to, state: 'firing' };
   }
-  if ((t.to === 'passing' || t.to === 'removed') && t.previous?.alerting) {
+  if (isIn(RESOLVING_CHECK_STATUSES, t.to) && t.previous?.alerting) {
     return { severity: 'info', state: 'resolved' };
   }
   return undefined;
 };
+
+function withoutAlerting(s: StoredCheck): StoredCheck {
+  const { alerting: _alerting, ...rest } = s;
+  return rest;
+}
 
 /**
  * Maintenance mode around any policy:
@@ -163,7 +195,9 @@ export function evaluateCheckPolicy(policy: CheckAlertPolicy, t: CheckTransition
     if (inMaintenance) return t.previous?.alerting ? { suppressed: false } : { intent: { severity: 'info', state: 'firing' }, suppressed: false };
     return t.previous?.alerting ? { intent: { severity: 'info', state: 'resolved' }, suppressed: false } : { suppressed: false };
   }
-  const intent = policy(t);
+  // A check held while awaiting its first run has reported and still fails: its alert,
+  // recorded when it was held, is raised now (the policy sees no alert raised yet).
+  const intent = t.firstRunReported && t.previous ? policy({ ...t, previous: withoutAlerting(t.previous) }) : policy(t);
   if (t.maintenance && intent?.state === 'firing') return { suppressed: true };
   return intent ? { intent, suppressed: false } : { suppressed: false };
 }

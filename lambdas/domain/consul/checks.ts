@@ -5,9 +5,9 @@
  */
 import { safeText, truncateText } from '../input-limits';
 import { InputError, type Normalized, type Rejection } from '../input-errors';
-import type { CheckObservation, CheckStatus } from '../types';
+import { CHECK_STATUSES, type CheckObservation, type CheckStatus } from '../types';
 
-const STATUSES: ReadonlySet<string> = new Set<CheckStatus>(['passing', 'warning', 'critical', 'maintenance']);
+const STATUSES: ReadonlySet<string> = new Set<string>(CHECK_STATUSES);
 
 /** Longest output kept; Consul itself caps at 4096 bytes by default. */
 export const MAX_OUTPUT_CHARS = 4096;
@@ -89,7 +89,7 @@ export function normalizeCheck(entry: unknown): CheckObservation {
   if (node === '') throw new InputError('Node is empty');
   if (checkId === '') throw new InputError('CheckID is empty');
   const status = str(e, 'Status', true);
-  if (!STATUSES.has(status)) throw new InputError(`Status "${status.slice(0, 40)}" is not one of passing, warning, critical, maintenance`);
+  if (!STATUSES.has(status)) throw new InputError(`Status "${status.slice(0, 40)}" is not one of ${CHECK_STATUSES.join(', ')}`);
   const modifyIndex = e.ModifyIndex;
   if (typeof modifyIndex !== 'number' || !Number.isSafeInteger(modifyIndex) || modifyIndex < 0) {
     throw new InputError('ModifyIndex must be a non-negative integer');

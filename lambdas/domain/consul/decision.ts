@@ -1,6 +1,7 @@
 /** What the Consul source decisions return, and a builder for their alerts. */
 import { alertId } from '../alert-id';
-import type { Alert, AlertState, Severity } from '../types';
+import type { AlertVocabulary, ValueOf } from '../alert-vocabulary';
+import type { Alert, AlertState } from '../types';
 
 export type IgnoreReason = 'stale' | 'unchanged' | 'baseline' | 'duplicate' | 'unknown';
 
@@ -26,18 +27,18 @@ export const ignore = <S>(reason: IgnoreReason, member?: boolean): Verdict<S> =>
 /** Records of things that went away are kept this long, then DynamoDB's TTL removes them. */
 export const GONE_RETENTION_SECONDS = 30 * 24 * 3600;
 
-export interface AlertInput {
+/** An alert of a Consul source; its kind, severity, from and to come from the source's vocabulary. */
+export interface AlertInput<V extends AlertVocabulary> {
   cluster: string;
-  kind: string;
-  severity: Severity;
+  severity: ValueOf<V['severity']>;
   state?: AlertState;
   node: string;
   service?: string;
   check?: string;
   /** Title without the label: "key app/config changed". */
   what: string;
-  from?: string;
-  to: string;
+  from?: ValueOf<V['from']>;
+  to: ValueOf<V['to']>;
   at: string;
   since?: string;
   details: Array<[string, string]>;
@@ -45,17 +46,17 @@ export interface AlertInput {
   idParts: ReadonlyArray<string | number | undefined>;
 }
 
-export function label(severity: Severity, state: AlertState): string {
+export function label(severity: Alert['severity'], state: AlertState): string {
   return state === 'resolved' ? 'RESOLVED' : severity.toUpperCase();
 }
 
-export function buildAlert(input: AlertInput): Alert {
+export function buildAlert<V extends AlertVocabulary & { source: 'consul' }>(vocabulary: V, input: AlertInput<V>): Alert {
   const state = input.state ?? 'firing';
   const alert: Alert = {
-    id: alertId([input.cluster, input.kind, ...input.idParts]),
+    id: alertId([input.cluster, vocabulary.kind, ...input.idParts]),
     cluster: input.cluster,
-    source: 'consul',
-    kind: input.kind,
+    source: vocabulary.source,
+    kind: vocabulary.kind,
     severity: input.severity,
     state,
     // SNS attributes must not be empty: "-" marks "not about one node".

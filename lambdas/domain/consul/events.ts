@@ -20,6 +20,10 @@ import type { Normalized } from '../input-errors';
 import { asObject, normalizeArray, optIndex, optNumber, optString, reqString } from './fields';
 import { decodeBase64Field, describeBytes, type DecodedBytes } from './payload';
 import { buildAlert, ignore, type Verdict } from './decision';
+import { alertVocabulary } from '../alert-vocabulary';
+
+/** What `event` alerts say (rules/vocabulary.ts): an event fired. */
+export const EVENT_ALERTS = alertVocabulary({ source: 'consul', kind: 'event', severity: ['info'], to: ['fired'], from: [], fromMayBeAbsent: true });
 
 export interface EventObservation {
   id: string;
@@ -156,9 +160,8 @@ export function decideEvent(previous: EventRecordState | undefined, ev: EventObs
       kind: 'write',
       state: { name: ev.name, ltime: ev.ltime, firstSeenAt: ctx.at, reportedBy: ctx.node },
       ttlSeconds: EVENT_RETENTION_SECONDS,
-      alert: buildAlert({
+      alert: buildAlert(EVENT_ALERTS, {
         cluster: ctx.cluster,
-        kind: 'event',
         severity: 'info',
         node: '',
         what: `event "${ev.name || ev.id}" fired in ${ctx.cluster}`,

@@ -11,8 +11,24 @@ import type { CheckObservation, Severity } from '../types';
 import { asObject, formatMap, normalizeArray, optIndex, optNumber, optString, reqString, sameJson, stringArray, stringMap, tagSet } from './fields';
 import { buildAlert, GONE_RETENTION_SECONDS, ignore, tagDiff, type Verdict } from './decision';
 import { describeTarget, isMaintenanceCheck, MaintenanceSet, type MaintenanceTarget } from './maintenance';
+import { alertVocabulary, type ValueOf } from '../alert-vocabulary';
 
-export type InstanceHealth = 'passing' | 'warning' | 'critical';
+/** An instance's health: the worst of its checks (maintenance checks aside). */
+export const INSTANCE_HEALTH = ['passing', 'warning', 'critical'] as const;
+export type InstanceHealth = (typeof INSTANCE_HEALTH)[number];
+
+/**
+ * What `service` alerts say (rules/vocabulary.ts): an instance's health, registration
+ * and maintenance. `from` is the previous health, or `maintenance` when it was in it.
+ */
+export const SERVICE_ALERTS = alertVocabulary({
+  source: 'consul',
+  kind: 'service',
+  severity: ['info', 'warning', 'critical'],
+  to: [...INSTANCE_HEALTH, 'registered', 'changed', 'maintenance', 'deregistered'],
+  from: [...INSTANCE_HEALTH, 'maintenance'],
+  fromMayBeAbsent: true,
+});
 
 export interface FailingCheck {
   checkId: string;
@@ -196,10 +212,9 @@ export function decideInstance(previous: InstanceState | undefined, o: InstanceO
     index,
     since: previous?.registered && previous.health === o.health ? previous.since : ctx.at,
   };
-  const alert = (severity: Severity, state: 'firing' | 'resolved', what: string, to: string, extra: Array<[string, string]> = []) =>
-    buildAlert({
+  const alert = (severity: Severity, state: 'firing' | 'resolved', what: string, to: ValueOf<typeof SERVICE_ALERTS.to>, extra: Array<[string, string]> = []) =>
+    buildAlert(SERVICE_ALERTS, {
       cluster: ctx.cluster,
-      kind: 'service',
       severity,
       state,
       node: o.node,
@@ -270,9 +285,8 @@ export function decideInstanceGone(previous: InstanceState | undefined, subject:
       ttlSeconds: GONE_RETENTION_SECONDS,
       ...(notify
         ? {
-            alert: buildAlert({
+            alert: buildAlert(SERVICE_ALERTS, {
               cluster: ctx.cluster,
-              kind: 'service',
               severity,
               state: previous.alerting ? 'resolved' : 'firing',
               node: previous.node,

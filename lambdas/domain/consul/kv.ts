@@ -7,6 +7,18 @@ import { InputError, type Normalized } from '../input-errors';
 import { asObject, normalizeArray, optIndex, optNumber, optString, reqString } from './fields';
 import { bytesDigest, decodeBase64Field, describeBytes, type DecodedBytes } from './payload';
 import { buildAlert, GONE_RETENTION_SECONDS, ignore, type Verdict } from './decision';
+import { alertVocabulary, type ValueOf } from '../alert-vocabulary';
+
+/** What `key` and `keyprefix` alerts say (rules/vocabulary.ts): a key created, changed or deleted. */
+export const KV_ALERTS = alertVocabulary({
+  source: 'consul',
+  kind: 'key',
+  severity: ['info'],
+  to: ['created', 'changed', 'deleted'],
+  from: ['present', 'deleted'],
+  fromMayBeAbsent: true,
+});
+type KvChange = ValueOf<typeof KV_ALERTS.to>;
 
 export interface KvObservation {
   key: string;
@@ -125,16 +137,15 @@ export function decideKvPresent(previous: KvRecordState | undefined, o: KvObserv
     // Lock/session bookkeeping bumps ModifyIndex without changing the value: record, no alert.
     return { decision: { kind: 'write', state: { ...state, since: previous.since } }, member: true };
   }
-  const change = existed ? 'changed' : 'created';
+  const change: KvChange = existed ? 'changed' : 'created';
   const details: Array<[string, string]> = [['Key', o.key], ...valueDetails(o)];
   if (previous && !previous.deleted) details.splice(2, 0, ['Previous value', previous.valueExcerpt]);
   return {
     decision: {
       kind: 'write',
       state,
-      alert: buildAlert({
+      alert: buildAlert(KV_ALERTS, {
         cluster: ctx.cluster,
-        kind: 'key',
         severity: 'info',
         node: '',
         what: `key ${o.key} ${change}`,
@@ -174,9 +185,8 @@ export function decideKvGone(previous: KvRecordState | undefined, key: string, c
       kind: 'write',
       state,
       ttlSeconds: GONE_RETENTION_SECONDS,
-      alert: buildAlert({
+      alert: buildAlert(KV_ALERTS, {
         cluster: ctx.cluster,
-        kind: 'key',
         severity: 'info',
         node: '',
         what: `key ${key} deleted`,

@@ -5,10 +5,11 @@
  * the CDK app, `npm start` and the Lambdas (at init) all run it.
  */
 import type { Severity } from '../types';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 import { compileMatcher, MatcherError } from './matchers';
 import type { ChannelSpec, MatchSpec, RuleSpec, RuntimeConfig } from './types';
 import { MATCH_FIELDS, META_FIELDS } from './types';
+import { vocabularyIssues } from './vocabulary';
 
 export type ConfigPath = Array<string | number>;
 
@@ -20,6 +21,8 @@ export interface ConfigIssue {
 /** Longest `for`/`repeat`: 30 days. */
 export const MAX_DURATION_SECONDS = 30 * 86400;
 export const GROUPING_DEFAULTS = { windowSeconds: 60, threshold: 20 } as const;
+/** Longest `checks.firstRunGrace`: a check that never runs must be heard of the same day. */
+export const MAX_FIRST_RUN_GRACE_SECONDS = 86400;
 
 /** `rules[2].match.node` */
 export function formatPath(path: ConfigPath): string {
@@ -29,21 +32,26 @@ export function formatPath(path: ConfigPath): string {
 
 type Doc = Record<string, unknown>;
 
-function duration(value: unknown, path: ConfigPath, issues: ConfigIssue[], min: number): number | undefined {
+function duration(value: unknown, path: ConfigPath, issues: ConfigIssue[], min: number, max = MAX_DURATION_SECONDS): number | undefined {
   if (value === undefined) return undefined;
   const seconds = parseDuration(value);
   if (seconds === undefined) {
     issues.push({ path, reason: `${JSON.stringify(value)} is not a duration (seconds, or e.g. 90s, 5m, 1h30m)` });
     return undefined;
   }
-  if (seconds < min || seconds > MAX_DURATION_SECONDS) {
-    issues.push({ path, reason: `must be between ${min}s and ${MAX_DURATION_SECONDS / 86400} days` });
+  if (seconds < min || seconds > max) {
+    issues.push({ path, reason: `must be between ${min}s and ${max === MAX_DURATION_SECONDS ? `${max / 86400} days` : formatDuration(max)}` });
     return undefined;
   }
   return seconds;
 }
 
-function checkMatch(match: MatchSpec | undefined, path: ConfigPath, issues: ConfigIssue[]): void {
+/**
+ * A rule's match: known fields, matchers that compile, and values tocsin can produce on the
+ * closed-set fields (source, kind, severity, status, from, to; cluster: the configured
+ * ones), alone and together (rules/vocabulary.ts): a rule that can match nothing is an error.
+ */
+function checkMatch(match: MatchSpec | undefined, path: ConfigPath, issues: ConfigIssue[], clusters: readonly string[]): void {
   if (!match) return;
   const known = new Set<string>([...MATCH_FIELDS, ...META_FIELDS]);
   for (const [field, spec] of Object.entries(match)) {
@@ -63,6 +71,7 @@ function checkMatch(match: MatchSpec | undefined, path: ConfigPath, issues: Conf
       }
     }
   }
+  for (const issue of vocabularyIssues(match, { clusters })) issues.push({ path: [...path, ...issue.path], reason: issue.reason });
 }
 
 function channelRefs(list: unknown, path: ConfigPath, channels: Record<string, ChannelSpec>, issues: ConfigIssue[]): void {
@@ -99,7 +108,7 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
     if (seen.has(name)) issues.push({ path: [...path, 'name'], reason: `rule name "${name}" is already used by rules[${seen.get(name)}]` });
     else seen.set(name, i);
     if (name === 'default') issues.push({ path: [...path, 'name'], reason: '"default" is reserved for the defaults route' });
-    checkMatch(raw.match as MatchSpec | undefined, [...path, 'match'], issues);
+    checkMatch(raw.match as MatchSpec | undefined, [...path, 'match'], issues, clusters);
     channelRefs(raw.channels, [...path, 'channels'], channels, issues);
     const rule: RuleSpec = { name };
     if (raw.match) rule.match = raw.match as MatchSpec;
@@ -131,5 +140,10 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
   };
   const links = doc.links as RuntimeConfig['links'] | undefined;
   if (links?.alert) config.links = { alert: links.alert };
+  const checks = doc.checks as { firstRunGrace?: unknown } | undefined;
+  if (checks?.firstRunGrace !== undefined) {
+    const grace = duration(checks.firstRunGrace, ['checks', 'firstRunGrace'], issues, 0, MAX_FIRST_RUN_GRACE_SECONDS);
+    if (grace !== undefined) config.checks = { firstRunGraceSeconds: grace };
+  }
   return { config, issues };
 }

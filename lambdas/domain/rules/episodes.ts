@@ -54,6 +54,12 @@ export interface RouteAlertInput {
   facts?: Partial<MatchFacts>;
   /** Events: no episode, no `for`/`repeat`/resolved; every route hears about it now. */
   momentary?: boolean;
+  /**
+   * Firing alerts: routes not notified yet in this episode are due no earlier than the
+   * episode's start + this many seconds, whatever their `for` (a held alert, e.g. a Consul
+   * check awaiting its first run). Routes already notified hear of a change at once.
+   */
+  holdSeconds?: number;
   nowMs: number;
 }
 
@@ -130,7 +136,7 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
   const now: Array<{ rule: string; route: Route }> = [];
   const timers: SubjectTimer[] = [];
   for (const route of routes) {
-    const dueAt = startedAt + route.for * 1000;
+    const dueAt = startedAt + Math.max(route.for, input.holdSeconds ?? 0) * 1000;
     const before = previous?.routes[route.rule];
     const stored: EpisodeRoute = { severity: route.severity, channels: route.channels, dueAt, repeat: route.repeat, resolved: route.resolved, reminders: 0 };
     if (before?.notifiedAt !== undefined || dueAt <= nowMs) {

@@ -6,6 +6,7 @@
 import { parseDuration } from './duration';
 import { compileMatch, compileMatcher, MatcherError } from './matchers';
 import { MATCH_FIELDS, META_FIELDS, type MatchFacts, type MatchSpec, type MatcherSpec } from './types';
+import { vocabularyIssues } from './vocabulary';
 
 export interface Silence {
   id: string;
@@ -73,6 +74,11 @@ export function validateMatchers(raw: unknown): MatchSpec {
       if (err instanceof MatcherError) throw new SilenceError(`matchers.${field}: ${err.message}`);
       throw err;
     }
+  }
+  // A silence that can match no alert tocsin produces would mute nothing, silently.
+  const issues = vocabularyIssues(raw as MatchSpec);
+  if (issues.length > 0) {
+    throw new SilenceError(issues.map((i) => `${['matchers', ...i.path].map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').slice(1)}: ${i.reason}`).join('; '));
   }
   return raw as MatchSpec;
 }

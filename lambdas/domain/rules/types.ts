@@ -103,6 +103,8 @@ export interface RuntimeConfig {
   grouping: GroupingSpec;
   /** URL template for a link back, e.g. `https://consul.example.com/ui/{cluster}/nodes/{node}`. */
   links?: { alert?: string };
+  /** Consul checks (`checks:`); absent: the defaults (consul/first-run.ts). */
+  checks?: { firstRunGraceSeconds: number };
 }
 
 /** What rules and silences match against: the facts of one alert candidate. */

@@ -22,8 +22,16 @@ import type { Alert } from '../types';
 import { alertId } from '../alert-id';
 import { excerpt } from '../excerpt';
 import { InputError } from '../input-errors';
+import { LIMITS } from '../protocol';
+import { alertVocabulary } from '../alert-vocabulary';
 
 export type LamportKind = 'user' | 'query';
+
+/** What user event and query alerts say (rules/vocabulary.ts): one was received. */
+export const LAMPORT_ALERTS = {
+  user: alertVocabulary({ source: 'serf', kind: 'user-event', severity: ['info'], to: ['received'], from: [], fromMayBeAbsent: true }),
+  query: alertVocabulary({ source: 'serf', kind: 'query', severity: ['info'], to: ['received'], from: [], fromMayBeAbsent: true }),
+} as const;
 
 /** Distinct payloads remembered per (lineage, LTime); Serf itself keeps every one. */
 export const MAX_EVENTS_PER_LTIME = 16;
@@ -87,8 +95,15 @@ export function lamportClockSubject(kind: LamportKind): string {
   return `${PREFIX[kind]}-clock`;
 }
 
-/** Where records written before the lineage rings live. */
-export function legacyLamportSubject(kind: LamportKind, name: string, ltime: string): string {
+/** Names the API took before the lineage rings: only these can have a legacy record. */
+export const LEGACY_MAX_NAME_BYTES = 512;
+
+/**
+ * Where a record written before the lineage rings lives; undefined for a name longer than
+ * the API then accepted (no such record, and its sort key would pass DynamoDB's 1 KB).
+ */
+export function legacyLamportSubject(kind: LamportKind, name: string, ltime: string): string | undefined {
+  if (Buffer.byteLength(name, 'utf8') > LEGACY_MAX_NAME_BYTES) return undefined;
   return `${PREFIX[kind]}/${name}/${ltime}`;
 }
 
@@ -108,8 +123,10 @@ export function normalizeLamportEvent(
   const vars = ENV_NAMES[kind];
   const name = input.env?.[vars.name];
   if (name === undefined || name === '') throw new InputError(`${vars.name} is missing from the envelope env`);
-  // Serf caps name + payload at 512 bytes; the name is part of a DynamoDB sort key.
-  if (Buffer.byteLength(name) > 512) throw new InputError(`${vars.name} is longer than 512 bytes`);
+  // As long as Serf lets a name be (protocol.ts); subjects hold no name (lineage ring slots).
+  if (Buffer.byteLength(name) > LIMITS.maxSerfEventNameBytes) {
+    throw new InputError(`${vars.name} is longer than ${LIMITS.maxSerfEventNameBytes} bytes, more than Serf can send`);
+  }
   const raw = input.index ?? input.env?.[vars.ltime];
   if (raw === undefined || !/^\d{1,40}$/.test(raw)) throw new InputError(`${vars.ltime} (the envelope index) must be a decimal LTime`);
   return {
@@ -181,6 +198,7 @@ export interface LamportAlertClock {
 
 export function lamportAlert(cluster: string, ev: LamportEvent, clock: LamportAlertClock = { epoch: 0 }): Alert {
   const what = ev.kind === 'user' ? 'user event' : 'query';
+  const vocabulary = LAMPORT_ALERTS[ev.kind];
   const details: Array<[string, string]> = [
     [ev.kind === 'user' ? 'Event' : 'Query', ev.name],
     ['LTime', ev.ltime],
@@ -194,14 +212,14 @@ export function lamportAlert(cluster: string, ev: LamportEvent, clock: LamportAl
     // The first clock run keeps the ids alerts had before clock runs were told apart.
     id: alertId([cluster, ev.kind === 'user' ? 'userevent' : 'query', ev.name, ev.ltime, ev.digest, ...(clock.epoch > 0 ? [`epoch ${clock.epoch}`] : [])]),
     cluster,
-    source: 'serf',
-    kind: ev.kind === 'user' ? 'user-event' : 'query',
-    severity: 'info',
+    source: vocabulary.source,
+    kind: vocabulary.kind,
+    severity: vocabulary.severity[0],
     state: 'firing',
     // A cluster-wide event: Serf does not say which node fired it.
     node: '-',
     title: `INFO: Serf ${what} "${excerpt(ev.name.replace(/[\r\n\t]+/g, ' '), 60)}" (LTime ${ev.ltime})`,
-    to: 'received',
+    to: vocabulary.to[0],
     at: ev.at,
     details,
   };

@@ -24,11 +24,14 @@
 import type { Alert, AlertState, Severity } from '../types';
 import { alertId } from '../alert-id';
 import { formatTags, type MemberLine } from './member-lines';
+import { alertVocabulary } from '../alert-vocabulary';
 
 export const SERF_MEMBER_EVENTS = ['member-join', 'member-leave', 'member-failed', 'member-update', 'member-reap'] as const;
 export type SerfMemberEvent = (typeof SERF_MEMBER_EVENTS)[number];
 
-export type MemberStatus = 'alive' | 'left' | 'failed' | 'reaped';
+/** A member's status as tocsin keeps it: alive, or down (failed, left, reaped). */
+export const MEMBER_STATUSES = ['alive', 'left', 'failed', 'reaped'] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 
 export function statusFor(event: SerfMemberEvent): MemberStatus {
   switch (event) {
@@ -176,6 +179,16 @@ const INTENT: Record<MemberChange, { severity: Severity; state: AlertState; verb
   reaped: { severity: 'info', state: 'firing', verb: 'was reaped' },
 };
 
+/** What member alerts say (rules/vocabulary.ts): `from`/`to` are member statuses, absent `from` for a member seen first. */
+export const MEMBER_ALERTS = alertVocabulary({
+  source: 'serf',
+  kind: 'member',
+  severity: [...new Set(Object.values(INTENT).map((i) => i.severity))],
+  to: MEMBER_STATUSES,
+  from: MEMBER_STATUSES,
+  fromMayBeAbsent: true,
+});
+
 function tagDiff(before: Record<string, string>, after: Record<string, string>): string[] {
   const out: string[] = [];
   for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
@@ -218,8 +231,8 @@ export function memberAlert(cluster: string, t: Extract<MemberDecision, { kind: 
   const alert: Alert = {
     id: alertId([cluster, 'member', state.name, revision, state.status, state.fingerprint]),
     cluster,
-    source: 'serf',
-    kind: 'member',
+    source: MEMBER_ALERTS.source,
+    kind: MEMBER_ALERTS.kind,
     severity: intent.severity,
     state: intent.state,
     node: state.name,
