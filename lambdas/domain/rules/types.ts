@@ -4,6 +4,7 @@
  * secret or deployment knob. The CDK app bundles it into the Lambdas; `npm start`
  * passes it in-process. Durations are seconds here.
  */
+import type { HeartbeatsSpec } from '../heartbeats';
 import type { Severity, Source } from '../types';
 
 /** One value test. Strings are exact matches. */
@@ -103,6 +104,8 @@ export interface RuntimeConfig {
   grouping: GroupingSpec;
   /** URL template for a link back, e.g. `https://consul.example.com/ui/{cluster}/nodes/{node}`. */
   links?: { alert?: string };
+  /** Signs of life (domain/heartbeats.ts); absent: HEARTBEAT_DEFAULTS for every cluster. */
+  heartbeats?: HeartbeatsSpec;
 }
 
 /** What rules and silences match against: the facts of one alert candidate. */
