@@ -10,6 +10,7 @@ import { sendChecks } from './checks-delta';
 import { buildEnvelope, detectInvocation, type Invocation } from './envelope';
 import { EXIT, worse } from './exit-codes';
 import { flushSpool } from './flush';
+import { sendHeartbeat } from './heartbeat';
 import { HELP } from './help';
 import * as log from './log';
 import { Spool, SpoolFullError } from './spool';
@@ -45,6 +46,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return EXIT.OK;
   }
   if (args.command === 'flush') return flush(args, env, started);
+  if (args.command === 'heartbeat') return heartbeat(args, env, started);
 
   let inv: Invocation;
   try {
@@ -122,6 +124,15 @@ async function flush(args: CliArgs, env: NodeJS.ProcessEnv, started: number): Pr
     log.note(`flush: sent ${r.sent}, rejected ${r.rejected}, ${remaining} still queued in ${spool.dir}${r.reason ? ` - stopped: ${r.reason}` : ''}`);
   }
   return remaining > 0 && r.state !== 'auth' ? worse(r.code, EXIT.TEMPFAIL) : r.code;
+}
+
+async function heartbeat(args: CliArgs, env: NodeJS.ProcessEnv, started: number): Promise<number> {
+  const cfg = config(args, env);
+  if (!cfg) return EXIT.CONFIG;
+  const deadline = started + cfg.timeoutMs;
+  const spool = new Spool(cfg.spoolDir, { maxBytes: cfg.spoolMaxBytes, maxFiles: cfg.spoolMaxFiles });
+  const transport = new Transport(cfg.url, cfg.key, USER_AGENT); // not closed: see main()
+  return sendHeartbeat(cfg, transport, spool, deadline - spoolReserve(cfg.timeoutMs), deadline, new Date(started));
 }
 
 /** Spool for a later retry: exit 0 if kept, 75 if the envelope is lost. */
