@@ -123,6 +123,6 @@ export function heartbeatConfigText(o: HeartbeatConfigOptions): string {
     '## or cron: /etc/cron.d/tocsin-heartbeat',
   );
   if (o.every < 60) lines.push(`# cron runs at most once a minute: with every ${formatDuration(o.every)} use the systemd timer (or set missingAfter to 2m or more).`);
-  lines.push(cronLine(o), '');
+  lines.push(cronLine(o));
   return `${lines.join('\n')}\n`;
 }
