@@ -116,6 +116,8 @@ export class Heartbeats {
       this.remember(this.lifeWritten, key, now);
       if (!s.heartbeat) this.remember(this.reportWritten, key, now);
       if (before?.missingSince !== undefined) await this.reportedAgain(s.cluster, s.node, before.missingSince, now);
+      // A watcher's first report (once in its life, or after `forget`): a silent cluster is silent no more.
+      else if (before === undefined) await this.firstReport(s.cluster, s.node);
     } catch (err) {
       this.deps.logger.error('sign of life not recorded', { cluster: s.cluster, node: s.node, error: (err as Error).message });
     }
@@ -139,6 +141,12 @@ export class Heartbeats {
     }
     await this.deps.watchers.clearMissing(cluster, node, missingSince);
     this.deps.logger.info('watcher reports again', { cluster, node });
+  }
+
+  private async firstReport(cluster: string, node: string): Promise<void> {
+    const engine = this.engine();
+    const outcome = await this.applyCluster(engine, cluster, { known: 1, silent: 0, reporter: node }, this.settings(cluster), undefined);
+    if (outcome === 'unsettled') this.deps.logger.error('heartbeat resolution not yet published', { cluster, node, errors: engine.errors });
   }
 
   private applyWatcher(
