@@ -25,6 +25,13 @@ export interface HeartbeatsSpec extends HeartbeatSettings {
 
 export const HEARTBEAT_DEFAULTS: Readonly<HeartbeatSettings> = { every: 60, missingAfter: 300 };
 
+/** What heartbeat alerts carry, for rules and silences: source, kind, and every `from`/`to` (status) value. */
+export const HEARTBEAT_ALERTS = {
+  source: 'tocsin',
+  kind: 'heartbeat',
+  statuses: ['reporting', 'missing', 'retired', 'silent', 'unwatched'],
+} as const;
+
 /** missingAfter >= this x every: one lost heartbeat (a restart, a throttled request) must not alert. */
 export const MISSING_AFTER_MIN_FACTOR = 2;
 
@@ -109,7 +116,7 @@ export interface WatcherObservation {
 }
 
 function base(cluster: string, node: string, parts: Array<string | number>): Pick<Alert, 'id' | 'cluster' | 'source' | 'kind' | 'node'> {
-  return { id: alertId([cluster, 'heartbeat', ...parts]), cluster, source: 'tocsin', kind: 'heartbeat', node };
+  return { id: alertId([cluster, 'heartbeat', ...parts]), cluster, source: HEARTBEAT_ALERTS.source, kind: HEARTBEAT_ALERTS.kind, node };
 }
 
 /** Missing when silent; reporting again (resolved) when it was missing and is not silent. */
