@@ -17,6 +17,7 @@ import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { StaticConsulTokens } from '../lambdas/adapters/consul-tokens';
 import { reportConsumedCapacity } from '../lambdas/adapters/dynamo-capacity';
 import { loadConfigFile } from '../lambdas/commons/config-file';
+import { heartbeatSettings } from '../lambdas/domain/heartbeats';
 import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/domain/protocol';
 import { tokenDigest } from '../lambdas/domain/consul/tokens';
 import type { Alert } from '../lambdas/domain/types';
@@ -27,12 +28,14 @@ import { ROOT, SHIM, scratchDir } from './lib/paths';
 import { join } from 'node:path';
 import type { FigureResult, Row } from './lib/report';
 import { cluster2000, goJsonLine, maxIndex, withChange, type HealthCheckFixture } from './lib/snapshots';
-import { timeExec } from './lib/stats';
+import { sleep, timeExec } from './lib/stats';
 
 export const TARGETS = { shim: 5, consulHttp: 10 };
 const TABLE = 'tocsin-bench-capacity';
 /** One cluster per way of sending: subjects (checks) are per cluster. */
-const CLUSTERS = { shim: 'bench-shim', consul: 'bench-consul' };
+const CLUSTERS = { shim: 'bench-shim', consul: 'bench-consul', heartbeat: 'bench-heartbeat' };
+/** The heartbeat cluster's `every` (s): short, so that the sign-of-life cache (every/2) expires between two measured heartbeats. */
+const HEARTBEAT_EVERY = 2;
 const KEY = 'bench-signing-key';
 const TOKEN = 'bench-consul-token';
 
@@ -51,7 +54,16 @@ export async function dynamoCost(opts: { rounds: number }): Promise<FigureResult
       byOp[op] = (byOp[op] ?? 0) + u;
     });
     const alerts: Alert[] = [];
-    const config = loadConfigFile(join(ROOT, 'tocsin.yaml'));
+    const loaded = loadConfigFile(join(ROOT, 'tocsin.yaml'));
+    // The checks clusters keep tocsin.yaml's heartbeats (every 1m): the per-change rows show the
+    // steady path, where a busy watcher's sign of life is cached. The heartbeat cluster's is short.
+    const config = {
+      ...loaded,
+      runtime: {
+        ...loaded.runtime,
+        heartbeats: { ...heartbeatSettings(loaded.runtime.heartbeats, CLUSTERS.shim), clusters: { [CLUSTERS.heartbeat]: { every: HEARTBEAT_EVERY, missingAfter: 2 * HEARTBEAT_EVERY } } },
+      },
+    };
     // The ingest function's wiring (the composition root on the DynamoDB adapters); only
     // the channels and the timers queue are stand-ins: they consume no DynamoDB capacity.
     const app = createApplication(
@@ -63,7 +75,7 @@ export async function dynamoCost(opts: { rounds: number }): Promise<FigureResult
         timersQueueUrl: 'unused',
         config: config.runtime,
         logger: { info: () => undefined, error: () => undefined },
-        keys: { clusterKeys: new StaticClusterKeys({ [CLUSTERS.shim]: KEY }), adminKeys: new StaticClusterKeys({}), consulTokens: new StaticConsulTokens({ [CLUSTERS.consul]: tokenDigest(TOKEN) }) },
+        keys: { clusterKeys: new StaticClusterKeys({ [CLUSTERS.shim]: KEY, [CLUSTERS.heartbeat]: KEY }), adminKeys: new StaticClusterKeys({}), consulTokens: new StaticConsulTokens({ [CLUSTERS.consul]: tokenDigest(TOKEN) }) },
         overrides: { channels: { publish: async (a) => void alerts.push(a) }, timers: { schedule: async () => undefined } },
       }),
     );
@@ -158,6 +170,31 @@ export async function dynamoCost(opts: { rounds: number }): Promise<FigureResult
       });
       details[label] = { baselineWholeList: baseline, perChange: per };
     }
+
+    // (c) `tocsin-shim heartbeat`: a watcher's first report, a steady heartbeat (its sign of
+    // life older than every/2: written), and one within every/2 of the last (cached).
+    const heartbeat = (node: string) => async () => {
+      const r = await timeExec(process.execPath, [SHIM, 'heartbeat'], {
+        env: { PATH: process.env.PATH, TOCSIN_URL: `${origin}${ROUTES.ingest.path}`, TOCSIN_CLUSTER: CLUSTERS.heartbeat, TOCSIN_KEY: KEY, TOCSIN_NODE: node, TOCSIN_SPOOL_DIR: spool, TOCSIN_TIMEOUT_MS: '30000' },
+        stdin: '',
+      });
+      if (r.code !== 0 || r.stderr) throw new Error(`shim heartbeat exited ${r.code}: ${r.stderr}`);
+    };
+    const first: Array<{ units: number; byOp: Record<string, number> }> = [];
+    const steady: typeof first = [];
+    const cached: typeof first = [];
+    for (let r = 0; r < opts.rounds; r++) {
+      const node = `bench-node-${r}`;
+      first.push(await measure(heartbeat(node)));
+      await sleep(HEARTBEAT_EVERY * 1000);
+      steady.push(await measure(heartbeat(node)));
+      cached.push(await measure(heartbeat(node)));
+    }
+    const avg = (xs: Array<{ units: number }>) => xs.reduce((n, x) => n + x.units, 0) / xs.length;
+    rows.push(
+      { figure: '3 dynamodb cost', metric: '(c) `tocsin-shim heartbeat`, steady: replay record + sign of life', value: avg(steady), unit: 'units', pass: null, note: `first report of a watcher ${avg(first)}, within every/2 of its last sign of life ${avg(cached)}` },
+    );
+    details['(c) heartbeat'] = { first, steady, cached };
     return { rows, details };
   } finally {
     if (server) await new Promise<void>((r) => server!.close(() => r()));

@@ -15,7 +15,13 @@ import {
   type AgentConfigOptions,
   type HandlerKind,
 } from './cli/agent-config';
+import { existsSync } from 'node:fs';
+import { ConfigFileError, loadConfigFile, resolveConfigPath } from '../lambdas/commons/config-file';
+import { heartbeatSettings } from '../lambdas/domain/heartbeats';
+import { parseDuration } from '../lambdas/domain/rules/duration';
+import { heartbeatConfigText } from './cli/heartbeat-config';
 import { SILENCE_COMMAND, silenceMain } from './commands/silence';
+import { WATCHERS_COMMAND, watchersMain } from './commands/watchers';
 
 export const USAGE = `Usage: tocsin <command> [options]
 
@@ -24,7 +30,11 @@ Commands:
                   the shim, and Consul's http handler type), in JSON and HCL, plus the
                   Serf event handler line.
   serf-config     Only the Serf event handler configuration.
+  heartbeat-config
+                  A systemd service + timer pair and a cron line running
+                  "tocsin-shim heartbeat" every heartbeats.every of tocsin.yaml.
   silence         add | list | expire silences (tocsin silence --help).
+  watchers        heartbeat watchers: list, or forget one (tocsin watchers --help).
   help            This text.
 
 Options:
@@ -43,6 +53,13 @@ Options:
   --service NAME      service (service watch) / service_id (agent_service) (default "${DEFAULT_OPTIONS.service}")
   --key KEY           key of the key watch (default "${DEFAULT_OPTIONS.key}")
   --prefix PREFIX     prefix of the keyprefix watch (default "${DEFAULT_OPTIONS.prefix}")
+
+heartbeat-config options:
+  --every DURATION    heartbeat period, e.g. 1m or 30 (seconds). Default: heartbeats.every
+                      of the cluster in tocsin.yaml ($TOCSIN_CONFIG), else 1m
+  --user NAME         the agent's user, who runs the heartbeat (default "consul")
+  --agent NAME        the agent's systemd unit / process: heartbeats only while it runs
+                      (default "consul"; "serf" for Serf; "none": no such guard)
 `;
 
 export class CliError extends Error {}
@@ -93,6 +110,24 @@ function options(values: Record<string, string | boolean | undefined>, env: Node
   };
 }
 
+/** --every, else the cluster's heartbeats.every in tocsin.yaml when there is one, else the default. */
+function heartbeatEvery(flag: string | undefined, cluster: string, env: NodeJS.ProcessEnv): { every: number; everyFrom: string } {
+  if (flag !== undefined) {
+    const every = parseDuration(flag);
+    if (every === undefined || every < 1) throw new CliError(`--every "${flag}" is not a duration (seconds, or e.g. 30s, 1m, 5m)`);
+    return { every, everyFrom: '--every' };
+  }
+  const file = resolveConfigPath(undefined, env);
+  if (!existsSync(file)) return { every: heartbeatSettings(undefined, cluster).every, everyFrom: `the default; no ${file}` };
+  try {
+    const config = loadConfigFile(file);
+    return { every: heartbeatSettings(config.runtime.heartbeats, cluster).every, everyFrom: `heartbeats of ${file}` };
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOutput {
   const ok = (stdout: string): CliOutput => ({ code: 0, stdout, stderr: '' });
   try {
@@ -112,6 +147,9 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
         service: { type: 'string' },
         key: { type: 'string' },
         prefix: { type: 'string' },
+        every: { type: 'string' },
+        user: { type: 'string' },
+        agent: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -132,6 +170,17 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
       case 'serf-config':
         if (format !== undefined) throw new CliError('serf-config has no --format');
         return ok(serfSection(o));
+      case 'heartbeat-config': {
+        if (format !== undefined) throw new CliError('heartbeat-config has no --format');
+        const { every, everyFrom } = heartbeatEvery(values.every, o.cluster, env);
+        const name = (flag: string, fallback: string): string => {
+          const v = values[flag as 'user' | 'agent'];
+          if (v === undefined) return fallback;
+          if (!/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/.test(v)) throw new CliError(`--${flag} "${v}" is not a user or unit name`);
+          return v;
+        };
+        return ok(heartbeatConfigText({ cluster: o.cluster, shimPath: o.shimPath, shimConfig: o.shimConfig, every, everyFrom, user: name('user', 'consul'), agent: name('agent', 'consul') }));
+      }
       default:
         throw new CliError(`unknown command "${command}"`);
     }
@@ -142,6 +191,7 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
 }
 
 if (require.main === module && process.argv[2] === SILENCE_COMMAND) silenceMain(process.argv.slice(3));
+else if (require.main === module && process.argv[2] === WATCHERS_COMMAND) watchersMain(process.argv.slice(3));
 else if (require.main === module) {
   const out = runCli(process.argv.slice(2));
   process.stdout.write(out.stdout);

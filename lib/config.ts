@@ -31,6 +31,8 @@ export interface TocsinConfig {
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly reservedConcurrency?: number;
   readonly logRetention: RetentionDays;
+  /** deployment.watchdog.url: pinged by the sweeper after each successful sweep. */
+  readonly watchdogUrl?: string;
 }
 
 export const DEFAULTS = {
@@ -66,6 +68,7 @@ export function toTocsinConfig(loaded: FileConfig): TocsinConfig {
     },
     reservedConcurrency: deployment.reservedConcurrency,
     logRetention: (deployment.logRetentionDays ?? DEFAULTS.logRetentionDays) as RetentionDays,
+    ...(deployment.watchdog ? { watchdogUrl: deployment.watchdog.url } : {}),
   };
 }
 

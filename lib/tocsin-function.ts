@@ -1,6 +1,8 @@
 import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -8,10 +10,12 @@ import { LAMBDA_ENV } from '../lambdas/commons/deployment';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
 
 /**
- * Who invokes a function. Both are synchronous for Lambda, so a function DLQ or an
- * on-failure destination would never fire: where failures go instead depends on the caller.
+ * Who invokes a function. API Gateway and SQS event sources are synchronous for Lambda, so
+ * a function DLQ or an on-failure destination would never fire: where failures go instead
+ * depends on the caller. A schedule (EventBridge) invokes asynchronously: failed
+ * invocations go to the on-failure destination (`asyncInvoke`).
  */
-export type Invoker = 'apiGateway' | 'sqsEventSource';
+export type Invoker = 'apiGateway' | 'sqsEventSource' | 'schedule';
 
 const RUNTIME_PINNED =
   'Runtime pinned to nodejs22.x by project decision (esbuild target node22, local toolchain and tests); move together with the toolchain.';
@@ -22,6 +26,13 @@ const FAILURE_HANDLING: Readonly<Record<Invoker, ReadonlyArray<{ id: string; rea
       id: 'Serverless-LambdaDLQ',
       reason:
         'Synchronous invocation by API Gateway only; Lambda DLQs apply to asynchronous invocations. Failures are returned to the agent shim (which retries) and alarmed on (Errors/Throttles).',
+    },
+  ],
+  schedule: [
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked asynchronously by an EventBridge schedule: failed invocations go to the on-failure destination (an SQS queue, alarmed), whose record carries the request, the response and the error; a function DLQ would receive the same events with less.',
     },
   ],
   sqsEventSource: [
@@ -52,6 +63,8 @@ export interface TocsinFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** @default - unreserved (shares the account pool) */
   readonly reservedConcurrentExecutions?: number;
+  /** Required for asynchronous invokers (`schedule`): where failed invocations go, and how often Lambda retries them. */
+  readonly asyncInvoke?: { readonly onFailure: IQueue; readonly retryAttempts: number; readonly maxEventAge: Duration };
 }
 
 /**
@@ -66,6 +79,9 @@ export class TocsinFunction extends NodejsFunction {
   public readonly executionRole: Role;
 
   constructor(scope: Construct, id: string, props: TocsinFunctionProps) {
+    if ((props.invokedBy === 'schedule') !== (props.asyncInvoke !== undefined)) {
+      throw new Error(`${id}: asyncInvoke (an on-failure destination) is required for, and only for, asynchronous invokers`);
+    }
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `tocsin ${props.description}` });
     logGroup.grantWrite(role);
@@ -80,6 +96,9 @@ export class TocsinFunction extends NodejsFunction {
       role,
       logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      ...(props.asyncInvoke
+        ? { onFailure: new SqsDestination(props.asyncInvoke.onFailure), retryAttempts: props.asyncInvoke.retryAttempts, maxEventAge: props.asyncInvoke.maxEventAge }
+        : {}),
       description: `tocsin: ${props.description}`,
       environment: { ...props.environment, [LAMBDA_ENV.configDigest]: props.config.digest, NODE_OPTIONS: LAMBDA_NODE_OPTIONS },
       bundling: { forceDockerBundling: false, ...LAMBDA_BUNDLING, externalModules: [...LAMBDA_BUNDLING.externalModules], define: { ...props.config.define } },

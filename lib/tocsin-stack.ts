@@ -9,6 +9,7 @@ import { IngestApi } from './ingest-api';
 import { configBundle } from './lambda-bundling';
 import { OperationsAlarms } from './operations-alarms';
 import { StateTable } from './state-table';
+import { Sweeper } from './sweeper';
 import { Timers } from './timers';
 
 export interface TocsinStackProps extends StackProps {
@@ -47,6 +48,7 @@ export class TocsinStack extends Stack {
   public readonly ingestApi: IngestApi;
   public readonly channels: Channels;
   public readonly alarms: OperationsAlarms;
+  public readonly sweeper: Sweeper;
 
   constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
     super(scope, id, {
@@ -95,6 +97,15 @@ export class TocsinStack extends Stack {
       opsTopic: this.alertTopics.opsTopic,
       logRetention: config.logRetention,
       config: functionConfig,
+    });
+    this.sweeper = new Sweeper(this, 'Sweeper', {
+      table: this.stateTable.table,
+      alertsTopic: this.alertTopics.alertsTopic,
+      timersQueue: this.timers.queue,
+      opsTopic: this.alertTopics.opsTopic,
+      logRetention: config.logRetention,
+      config: functionConfig,
+      ...(config.watchdogUrl ? { watchdogUrl: config.watchdogUrl } : {}),
     });
     this.alarms = new OperationsAlarms(this, 'Alarms', {
       ingestFunction: this.ingestApi.ingestFunction,

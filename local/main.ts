@@ -11,6 +11,8 @@ import { LOCAL_DEFAULTS, LOCAL_NAMES } from './names';
 import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/domain/protocol';
 import { createApplication, type Application } from '../lambdas/app/application';
 import { httpApi } from '../lambdas/app/application-http';
+import { sweeper } from '../lambdas/app/application-sweeper';
+import { SWEEPER } from '../lambdas/commons/deployment';
 import { awsPorts } from '../lambdas/adapters/aws-ports';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { loadOrCreateLocalConsulTokens } from '../lambdas/adapters/consul-tokens';
@@ -24,12 +26,24 @@ import { createHttpServer } from './http-server';
 import { loadOrCreateKeys } from './keys';
 import type { QueueWorker } from './queue-worker';
 import { startTimersWorker } from './timers';
+import { startLocalSweeper } from './sweeper';
 
 /** Local knobs (environment), mostly for tests. */
 export const LOCAL_ENV = {
   /** How long the dispatcher reuses a cluster's silence list (ms); default 1000. */
   silenceCacheMs: 'TOCSIN_LOCAL_SILENCE_CACHE_MS',
+  /** Seconds between two sweeps (heartbeats ...); default SWEEPER.periodSeconds (60). */
+  sweepSeconds: 'TOCSIN_LOCAL_SWEEP_SECONDS',
 } as const;
+
+/** TOCSIN_LOCAL_SWEEP_SECONDS, checked: a positive number of seconds. */
+function sweepPeriodMs(env: NodeJS.ProcessEnv): number {
+  const raw = env[LOCAL_ENV.sweepSeconds];
+  if (raw === undefined || raw === '') return SWEEPER.periodSeconds * 1000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86400) throw new Error(`${LOCAL_ENV.sweepSeconds}=${raw} is not a number of seconds between 0 and 86400`);
+  return Math.round(seconds * 1000);
+}
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -42,7 +56,8 @@ Options:
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
 
 Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN_CONFIG
-(clusters, channels, rules; Slack channels are delivered to their webhookUrl).
+(clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl).
+The sweeper (heartbeats) runs every ${SWEEPER.periodSeconds} s; ${LOCAL_ENV.sweepSeconds} changes it.
   --help                   this text
 `;
 
@@ -118,9 +133,11 @@ async function listen(app: Application, port: number): Promise<{ server: ReturnT
 }
 
 async function main(): Promise<void> {
+  const startedAt = Date.now();
   const options = parseOptions();
   if (!options) return;
   const config = loadConfigFile(resolveConfigPath());
+  const sweepMs = sweepPeriodMs(process.env);
   const clusters = options.clusters ?? config.runtime.clusters;
   const { dataDir } = options;
   mkdirSync(dataDir, { recursive: true });
@@ -135,7 +152,8 @@ async function main(): Promise<void> {
   const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, LOCAL_NAMES.consulTokensFile), clusters);
   const timersQueue = await createQueue(sqs, LOCAL_NAMES.timersQueue);
   const app = createApplication(
-    { config: config.runtime },
+    // Watchers are judged on their silence since this runner started, not while it was stopped.
+    { config: config.runtime, heartbeatGraceFromMs: startedAt },
     awsPorts({
       clients: () => ({ doc: standIns.doc, sns, sqs }),
       tableName: LOCAL_NAMES.stateTable,
@@ -156,12 +174,15 @@ async function main(): Promise<void> {
     config,
   );
   for (const c of channels) workers.push(...c.workers);
+  // deployment.watchdog.url is the deployed sweeper's: a local runner pinging it would hide that one's death.
+  const localSweeper = startLocalSweeper({ sweep: sweeper(app, { clusters }), periodMs: sweepMs, logger });
 
   say(`tocsin local pipeline ready: ${url}`);
   say(`# DynamoDB: ${standIns.dynamoEndpoint}  table ${LOCAL_NAMES.stateTable}`);
   say(`# SNS/SQS: ${standIns.snsSqs.endpoint}  topic ${alertsTopicArn}`);
   say(`# config: ${config.file}`);
   say(`# timers queue: ${timersQueue.url}`);
+  say(`# sweeper: every ${sweepMs / 1000} s (${LOCAL_ENV.sweepSeconds}); heartbeats of ${clusters.join(', ')}`);
   for (const c of channels) for (const line of c.banner) say(line);
   say('# silences (npx tocsin silence ...) are signed with the admin key of the cluster:');
   say(`export TOCSIN_ADMIN_KEY=${adminKeys[clusters[0] as string]}`);
@@ -180,6 +201,7 @@ async function main(): Promise<void> {
     stopping = true;
     say(`\n${signal}: stopping`);
     await new Promise<void>((r) => server.close(() => r()));
+    await localSweeper.stop();
     await Promise.all(workers.map((w) => w.stop()));
     await standIns.stop();
     process.exit(0);

@@ -3,7 +3,7 @@
 export class UsageError extends Error {}
 
 export interface CliArgs {
-  command: 'event' | 'flush';
+  command: 'event' | 'flush' | 'heartbeat';
   help: boolean;
   version: boolean;
   watch?: string;
@@ -47,12 +47,15 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       out[VALUE_FLAGS[name as ValueFlag]] = value;
       continue;
     }
-    if (arg === 'flush' && !sawCommand) {
-      out.command = 'flush';
+    if ((arg === 'flush' || arg === 'heartbeat') && !sawCommand) {
+      out.command = arg;
       sawCommand = true;
       continue;
     }
     throw new UsageError(`unexpected argument "${arg}" (see --help)`);
+  }
+  if (out.command === 'heartbeat' && (out.watch !== undefined || out.scope !== undefined)) {
+    throw new UsageError('heartbeat takes no --watch or --scope: it reports the node, not a watch');
   }
   return out;
 }

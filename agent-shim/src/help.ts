@@ -12,6 +12,11 @@ USAGE
         serf agent -event-handler /usr/local/bin/tocsin-shim
   tocsin-shim flush [--config FILE] [--timeout-ms N]
       Send spooled envelopes, oldest first, then exit (for a cron job or systemd timer).
+  tocsin-shim heartbeat [--config FILE] [--timeout-ms N]
+      Tell tocsin this node can report (a signed "tocsin heartbeat" envelope), then
+      flush the spool with the time left. Run it from a systemd timer or cron every
+      heartbeats.every of tocsin.yaml (npx tocsin heartbeat-config prints both), as the
+      agent's user. Never spooled; not delivered: exit 75 with a line on stderr.
 
   Each invocation reads all of stdin and the environment, wraps them verbatim in a
   signed envelope and POSTs it to TOCSIN_URL. It first resends anything spooled by
@@ -40,8 +45,9 @@ ENVIRONMENT (overrides the --config file; flags override both)
                           Several keys separated by white space (the cluster's secret
                           during a key rotation): the first one signs.
   TOCSIN_NODE             Reporting node name. Default: SERF_SELF_NAME for Serf
-                          events, the host name for Consul (set it when the Consul
-                          node name differs from the host name).
+                          events, the host name for Consul and heartbeats (set it when
+                          the agent's node name differs from the host name: heartbeats
+                          and the handlers must report the same name).
   TOCSIN_SCOPE            Same as --scope.
   TOCSIN_TIMEOUT_MS       Total time bound in ms, default 5000. Serf queries use at
                           most 2000 ms so the answer beats Serf's query deadline.

@@ -4,7 +4,6 @@
  * run handlers serially and without timeout, so every path here is time-bounded.
  */
 import type { Envelope } from '../../lambdas/domain/types';
-import { UNKNOWN_KEY } from '../../lambdas/domain/protocol';
 import { parseArgs, UsageError, type CliArgs } from './args';
 import { loadOffset, saveOffset } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -12,11 +11,12 @@ import { sendChecks } from './checks-delta';
 import { buildEnvelope, detectInvocation, type Invocation } from './envelope';
 import { EXIT, worse } from './exit-codes';
 import { flushSpool } from './flush';
+import { sendHeartbeat } from './heartbeat';
 import { HELP } from './help';
 import * as log from './log';
 import { Spool, SpoolFullError } from './spool';
 import { readStdin } from './stdin';
-import { Transport } from './transport';
+import { heldHint, Transport } from './transport';
 
 declare const __TOCSIN_SHIM_VERSION__: string | undefined;
 const VERSION = typeof __TOCSIN_SHIM_VERSION__ === 'string' ? __TOCSIN_SHIM_VERSION__ : '0.0.0-dev';
@@ -47,6 +47,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return EXIT.OK;
   }
   if (args.command === 'flush') return flush(args, env, started);
+  if (args.command === 'heartbeat') return heartbeat(args, env, started);
 
   let inv: Invocation;
   try {
@@ -152,6 +153,16 @@ async function flush(args: CliArgs, env: NodeJS.ProcessEnv, started: number): Pr
   return remaining > 0 && r.state !== 'auth' ? worse(r.code, EXIT.TEMPFAIL) : r.code;
 }
 
+async function heartbeat(args: CliArgs, env: NodeJS.ProcessEnv, started: number): Promise<number> {
+  const cfg = config(args, env);
+  if (!cfg) return EXIT.CONFIG;
+  const deadline = started + cfg.timeoutMs;
+  const spool = new Spool(cfg.spoolDir, { maxBytes: cfg.spoolMaxBytes, maxFiles: cfg.spoolMaxFiles });
+  const stateDir = `${cfg.spoolDir}/state`;
+  const transport = new Transport(cfg.url, cfg.key, USER_AGENT, loadOffset(stateDir), clockKeeper(stateDir)); // not closed: see main()
+  return sendHeartbeat(cfg, transport, spool, deadline - spoolReserve(cfg.timeoutMs), deadline, new Date(started));
+}
+
 /**
  * Spool for a later retry: exit 0 if kept (a note), 75 if the envelope is lost. `held`: the
  * API's code when it refused this envelope (or the oldest queued one) for a reason that can
@@ -175,11 +186,6 @@ function keep(spool: Spool, envelope: Envelope, what: string, reason: string, he
   }
 }
 
-function heldHint(code: string | undefined): string {
-  return code === UNKNOWN_KEY.error
-    ? " - the API lacks this node's TOCSIN_KEY: in a key rotation, it is delivered once the cluster's secret lists this key; else fix TOCSIN_KEY"
-    : " - this host's clock is off and the API's Date header did not correct it; check NTP";
-}
 
 function reject(spool: Spool, envelope: Envelope, what: string, reason: string, auth: boolean): number {
   const hint = auth ? ' - check TOCSIN_KEY, TOCSIN_CLUSTER and this host\'s clock' : '';

@@ -226,3 +226,10 @@ export function apiReason(body: Buffer): string {
   const flat = reason.replace(/\s+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '').trim();
   return flat.length > MAX_REASON_CHARS ? flat.slice(0, MAX_REASON_CHARS) + '…' : flat;
 }
+
+/** What to do about an envelope the API refused for a reason that can pass (a `held` outcome). */
+export function heldHint(code: string | undefined): string {
+  return code === UNKNOWN_KEY.error
+    ? " - the API lacks this node's TOCSIN_KEY: in a key rotation, it is delivered once the cluster's secret lists this key; else fix TOCSIN_KEY"
+    : " - this host's clock is off and the API's Date header did not correct it; check NTP";
+}

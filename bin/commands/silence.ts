@@ -1,11 +1,12 @@
 /**
  * `tocsin silence add|list|expire`: the silence API, signed with the cluster's admin
- * key like the shim signs envelopes (HMAC-SHA256, lambdas/domain/signing.ts).
+ * key like the shim signs envelopes (admin-client.ts).
  */
 import { parseArgs } from 'node:util';
-import { HEADERS, REPLAYED, ROUTES } from '../../lambdas/domain/protocol';
+import { ROUTES } from '../../lambdas/domain/protocol';
 import { describeMatchers, matchersFromArgs, SilenceError, type Silence } from '../../lambdas/domain/rules/silences';
-import { keyList, sign } from '../../lambdas/domain/signing';
+import { apiBase, call, emit, failed, UsageError, type CliOutput, type Fetch } from './admin-client';
+import { keyList } from '../../lambdas/domain/signing';
 
 export const SILENCE_COMMAND = 'silence';
 
@@ -29,78 +30,7 @@ Options (and environment):
                      aws secretsmanager get-secret-value --secret-id <ClusterAdminSecretPrefix><cluster>)
 `;
 
-export interface SilenceCliOutput {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-type Fetch = typeof fetch;
-
-/** Attempts at one request refused as a replay (one per second). */
-const REPLAYED_ATTEMPTS = 5;
-
-class UsageError extends Error {}
-
-function apiBase(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--url "${url}" is not a URL`);
-  }
-  return `${parsed.origin}${parsed.pathname.replace(/\/v1\/.*$/, '').replace(/\/$/, '')}`;
-}
-
-async function call(
-  f: Fetch,
-  target: { base: string; cluster: string; key: string },
-  method: string,
-  path: string,
-  body?: unknown,
-  query = '',
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const payload = body === undefined ? '' : JSON.stringify(body);
-  const url = `${target.base}${path}${query}`;
-  // A signature covers method, path, second and body: the same request twice within one
-  // second (two `list`s) carries the same signature and the API refuses it as a replay.
-  // Re-signed in the next second it is a new request. Of n identical requests started in
-  // one second, one goes through per second, hence several attempts.
-  for (let attempt = 1; ; attempt++) {
-    const reply = await send(f, target, method, url, payload);
-    if (attempt >= REPLAYED_ATTEMPTS || reply.status !== REPLAYED.status || reply.json.error !== REPLAYED.error) return reply;
-    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 10));
-  }
-}
-
-async function send(
-  f: Fetch,
-  target: { base: string; cluster: string; key: string },
-  method: string,
-  url: string,
-  payload: string,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const res = await f(url, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      [HEADERS.cluster]: target.cluster,
-      [HEADERS.timestamp]: timestamp,
-      // Signed over the URL's path, as the shim signs (the query string is not covered: list filters only).
-      [HEADERS.signature]: sign(target.key, method, new URL(url).pathname, timestamp, payload),
-    },
-    ...(method === 'GET' ? {} : { body: payload }),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = { message: text.slice(0, 300) };
-  }
-  return { status: res.status, json };
-}
+export type SilenceCliOutput = CliOutput;
 
 function table(silences: Array<Silence & { state?: string }>): string {
   if (silences.length === 0) return 'no silences\n';
@@ -141,11 +71,6 @@ export async function runSilence(argv: string[], env: NodeJS.ProcessEnv = proces
     if (!key) throw new UsageError("--admin-key or TOCSIN_ADMIN_KEY is required (the cluster's admin key)");
     // As stored in the admin secret: during a key rotation it lists the new key first.
     const target = { base: apiBase(url), cluster, key: keyList(key)[0] ?? key };
-    const failed = (r: { status: number; json: Record<string, unknown> }) => ({
-      code: r.status === 401 ? 77 : 1,
-      stdout: '',
-      stderr: `tocsin: ${r.status} ${String(r.json.error ?? '')}: ${String(r.json.message ?? '')}\n`,
-    });
 
     if (sub === 'add') {
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
@@ -191,9 +116,5 @@ export async function runSilence(argv: string[], env: NodeJS.ProcessEnv = proces
 
 /** Entry point from bin/tocsin-cli.ts. */
 export function silenceMain(argv: string[]): void {
-  void runSilence(argv).then((out) => {
-    process.stdout.write(out.stdout);
-    process.stderr.write(out.stderr);
-    process.exitCode = out.code;
-  });
+  emit(runSilence(argv));
 }

@@ -1,6 +1,7 @@
 /**
  * The application's ports on AWS services: DynamoDB (state, silences, storm grouping,
- * replay guard), SNS (channels), SQS (timers). The Lambdas use them against AWS, `npm start`
+ * replay guard, heartbeat watchers, the sweeper's record), SNS (channels, the sweeper's
+ * reachability check), SQS (timers), HTTPS (the watchdog). The Lambdas use them against AWS, `npm start`
  * and the bench against its stand-ins; the API keys come from the caller.
  * Each adapter is built when first used.
  */
@@ -16,7 +17,10 @@ import { DynamoSilenceStore } from './dynamo-silence-store';
 import { DynamoDigestStore, DynamoStormGate } from './dynamo-storm-store';
 import { DynamoReplayGuard } from './dynamo-replay-guard';
 import { DynamoScopeStore, DynamoSubjectStore } from './dynamo-state-store';
-import { SnsAlertPublisher } from './sns-publisher';
+import { DynamoSweepLedger } from './dynamo-sweep-ledger';
+import { DynamoWatcherStore } from './dynamo-watcher-store';
+import { HttpsWatchdog } from './https-watchdog';
+import { SnsAlertPublisher, SnsAlertsProbe } from './sns-publisher';
 import { SqsTimerQueue } from './sqs-timers';
 
 export interface AwsClients {
@@ -50,6 +54,8 @@ export interface AwsPortsOptions {
   readonly silenceCacheMs?: number;
   /** Ports given instead of built (the bench's channel publisher that only counts). */
   readonly overrides?: Partial<ApplicationPorts>;
+  /** deployment.watchdog.url (the sweeper); absent: no watchdog port. */
+  readonly watchdogUrl?: string;
 }
 
 export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
@@ -79,6 +85,10 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     clusterKeys: () => keys().clusterKeys,
     adminKeys: () => keys().adminKeys,
     consulTokens: () => keys().consulTokens,
+    watchers: () => new DynamoWatcherStore(doc(), tableName),
+    sweepLedger: () => new DynamoSweepLedger(doc(), tableName),
+    alertsProbe: () => new SnsAlertsProbe(client('sns'), opts.alertsTopicArn),
+    watchdog: () => (opts.watchdogUrl ? new HttpsWatchdog(opts.watchdogUrl) : undefined),
   };
   const given = opts.overrides ?? {};
   return lazyPorts<ApplicationPorts>(

@@ -30,7 +30,7 @@ export function isConditionFailure(err: unknown): boolean {
  * written before the codec hold `state` and `pending` (the stored outbox entry as `alert`,
  * with `leaseUntil`) as maps; they are still read, and the next write replaces them.
  */
-function toRecord<S>(item: Record<string, unknown>): SubjectRecord<S> {
+export function toRecord<S>(item: Record<string, unknown>): SubjectRecord<S> {
   const rev = item.rev as number;
   if (item.body instanceof Uint8Array) {
     const { state, outbox } = decodeSubjectBody(item.body);

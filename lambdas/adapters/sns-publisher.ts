@@ -1,6 +1,7 @@
 /** ChannelPublisher on SNS: one message per alert, a body per protocol, filterable attributes. */
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { GetTopicAttributesCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { ChannelPublisher } from '../app/dispatcher';
+import type { AlertsProbe } from '../app/heartbeat-ports';
 import { safeText, truncateText } from '../domain/input-limits';
 import { alertAttributes } from '../domain/render';
 import { emailBody, emailSubject } from '../../channels/email/render';
@@ -45,6 +46,18 @@ export class SnsAlertPublisher implements ChannelPublisher {
         MessageAttributes: attributes,
       }),
     ));
+  }
+}
+
+/** The sweeper's check that alerts can go out: the topic answers (GetTopicAttributes), nothing is published. */
+export class SnsAlertsProbe implements AlertsProbe {
+  constructor(
+    private readonly sns: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async reachable(): Promise<void> {
+    await awsCall(this.sns.send(new GetTopicAttributesCommand({ TopicArn: this.topicArn })));
   }
 }
 

@@ -4,9 +4,11 @@
  * ingest's (the shim's route and Consul's http handler), which answers 404 for the rest.
  */
 import type { Application } from './application';
+import { heartbeatsOf } from './application-heartbeats';
 import { createIngestHandler } from './ingest-http';
 import type { HttpRequest, HttpResponse } from './http';
 import { createSilenceApi, isSilenceRoute } from './silence-api';
+import { createWatchersApi, isWatcherRoute } from './watchers-api';
 
 type Handler = (req: HttpRequest) => Promise<HttpResponse>;
 
@@ -18,10 +20,15 @@ interface Api {
 
 export function httpApi(app: Application): Handler {
   const { ports } = app;
+  const heartbeats = heartbeatsOf(app);
   const apis: Api[] = [
     {
       serves: isSilenceRoute,
       handle: createSilenceApi({ adminKeys: ports.adminKeys, replay: ports.replay, silences: ports.silences, clock: ports.clock, logger: ports.logger }),
+    },
+    {
+      serves: isWatcherRoute,
+      handle: createWatchersApi({ adminKeys: ports.adminKeys, replay: ports.replay, heartbeats, ledger: ports.sweepLedger, clock: ports.clock, logger: ports.logger }),
     },
   ];
   const ingest = createIngestHandler({
@@ -30,6 +37,7 @@ export function httpApi(app: Application): Handler {
     sources: app.sources,
     logger: ports.logger,
     ...(ports.consulTokens ? { consulTokens: ports.consulTokens } : {}),
+    signOfLife: (s) => heartbeats.signOfLife(s),
   });
   return (req) => (apis.find((api) => api.serves(req.path))?.handle ?? ingest)(req);
 }

@@ -2,8 +2,10 @@
  * The composition root: the application wired from its ports, once. The Lambdas
  * (functions/), `npm start` (local/) and the bench hand it their adapters
  * (adapters/aws-ports.ts builds the AWS ones) and take what they serve: the HTTP API
- * (`httpApi`, application-http.ts), the timers worker (`timerWorker`), the dispatcher. Ports are read when first
- * needed, so a function that serves only timers never builds the ingest side's adapters.
+ * (`httpApi`, application-http.ts), the timers worker (`timerWorker`), the sweeper (`sweeper`,
+ * application-sweeper.ts, with heartbeats from application-heartbeats.ts), the dispatcher. Ports
+ * are read when first needed, so a function that serves only timers never builds the ingest
+ * side's adapters.
  */
 import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/check-transitions';
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';
@@ -13,6 +15,7 @@ import type { DigestStore, SilenceReader, SilenceStore, StormGate, TimerQueue } 
 import type { Clock, Logger } from './runtime';
 import type { ScopeStore, SubjectStore } from './ports';
 import type { ClusterKeys, ConsulTokens } from './credentials';
+import type { AlertsProbe, SweepLedger, Watchdog, WatcherStore } from './heartbeat-ports';
 import type { ReplayGuard } from './signed-request';
 import type { SourceContext } from './sources';
 import { handleTimer, parseTimer, type TimerOutcome } from './timer-worker';
@@ -36,6 +39,14 @@ export interface ApplicationPorts {
   readonly adminKeys: ClusterKeys;
   /** Consul's http watch handler tokens; without them that route is off. */
   readonly consulTokens?: ConsulTokens;
+  /** Heartbeats: the watchers' signs of life (application-heartbeats.ts). */
+  readonly watchers: WatcherStore;
+  /** The sweeper's own record (application-sweeper.ts). */
+  readonly sweepLedger: SweepLedger;
+  /** Whether the alerts topic answers (the sweeper's health check). */
+  readonly alertsProbe: AlertsProbe;
+  /** deployment.watchdog.url: pinged after each successful sweep; absent: none configured. */
+  readonly watchdog?: Watchdog;
 }
 
 export interface Application {
@@ -54,6 +65,8 @@ export interface ApplicationOptions {
   checkPolicy?: CheckAlertPolicy;
   /** Lease of pending alerts; tests shorten it. */
   leaseMs?: number;
+  /** Heartbeats count silence from no earlier than this (npm start: its start, so a stopped runner blames no watcher). */
+  heartbeatGraceFromMs?: number;
 }
 
 function once<T>(make: () => T): () => T {

@@ -6,13 +6,14 @@ import { gunzipSync } from 'node:zlib';
 import { LOG_EVENTS } from '../commons/deployment';
 import { InputError } from '../domain/input-errors';
 import { parseEnvelope } from '../domain/envelope';
-import { CLUSTER_NAME_PATTERN, CONSUL_HTTP, HEADERS, LIMITS, REPLAYED, ROUTES } from '../domain/protocol';
+import { CLUSTER_NAME_PATTERN, CONSUL_HTTP, HEADERS, HEARTBEAT_ENVELOPE, LIMITS, REPLAYED, ROUTES } from '../domain/protocol';
 import { jsonDepthExceeds } from '../domain/input-limits';
 import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
 import { TransientError } from './errors';
 import type { HttpRequest, HttpResponse } from './http';
 import type { ClusterKeys, ConsulTokens } from './credentials';
+import type { SignOfLife } from './heartbeats';
 import type { Logger } from './runtime';
 import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
 import { replayRecordExpiry, signatureRefusal, verifyWithKeys, type ReplayGuard } from './signed-request';
@@ -26,6 +27,11 @@ export interface IngestDeps {
   maxBodyBytes?: number;
   /** Bearer tokens of Consul's own HTTP watch handler; without them that route is off (404). */
   consulTokens?: ConsulTokens;
+  /**
+   * Heartbeats: every envelope a handler processed is a sign of life from its (cluster,
+   * node). Never throws (failures are logged). Without it nothing is recorded.
+   */
+  signOfLife?: (s: SignOfLife) => Promise<void>;
 }
 
 class HttpError extends Error {
@@ -112,10 +118,16 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     used.signature = signature;
   }
 
-  async function ingest(envelope: Envelope): Promise<HttpResponse> {
+  /** `reporter`: the envelope's node names a real node (Consul's http route: only with X-Tocsin-Node). */
+  async function ingest(envelope: Envelope, reporter = true): Promise<HttpResponse> {
     const handler = handlerFor(envelope.source, envelope.type);
     if (!handler) throw new HttpError(422, 'unsupported_type', `${envelope.source} ${envelope.type} is not supported by this version of tocsin`);
     const { errors, unsettled, needFull, warnings, ...summary } = await handler(envelope, deps.sources);
+    // Processed (whatever it found): the watcher that sent it is alive.
+    if (reporter && deps.signOfLife) {
+      const heartbeat = envelope.source === HEARTBEAT_ENVELOPE.source && envelope.type === HEARTBEAT_ENVELOPE.type;
+      await deps.signOfLife({ cluster: envelope.cluster, node: envelope.node, via: `${envelope.source}/${envelope.type}`, heartbeat });
+    }
     const where = { cluster: envelope.cluster, node: envelope.node, source: envelope.source, type: envelope.type };
     for (const warning of warnings ?? []) deps.logger.error(LOG_EVENTS.inputWarning, { ...where, warning });
     if (needFull) {
@@ -160,19 +172,21 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     const text = bytes.toString('utf8');
     const utf8 = Buffer.from(text, 'utf8').equals(bytes);
     const index = req.headers[CONSUL_HTTP.indexHeader];
+    // Without X-Tocsin-Node every agent of the cluster posts as one pseudo-node: no sign of life (docs/heartbeats.md).
+    const namedNode = req.headers[CONSUL_HTTP.nodeHeader];
     const envelope = parseEnvelope({
       v: 1,
       cluster,
       source: 'consul',
       type: watchType,
       scope: req.query?.[CONSUL_HTTP.scopeParam] ?? null,
-      node: req.headers[CONSUL_HTTP.nodeHeader] || CONSUL_HTTP.defaultNode,
+      node: namedNode || CONSUL_HTTP.defaultNode,
       index: index ? index.trim() : null,
       sentAt: new Date(deps.sources.clock.nowMs()).toISOString(),
       body: utf8 ? text : bytes.toString('base64'),
       bodyEncoding: utf8 ? 'utf8' : 'base64',
     });
-    return ingest(envelope);
+    return ingest(envelope, Boolean(namedNode));
   }
 
   async function respond(req: HttpRequest, used: UsedSignature): Promise<HttpResponse> {

@@ -2,18 +2,19 @@
  * The silence API (create, list, expire), transport-neutral like ingest-http.ts.
  * Requests are signed exactly like the shim's (HMAC-SHA256 over method, path,
  * timestamp and body digest; lambdas/domain/signing.ts), but with the cluster's ADMIN
- * key, a separate secret: the shim key sits on every node of the cluster, and a
+ * key (admin-auth.ts): the shim key sits on every node of the cluster, and a
  * compromised node must not be able to silence its own alerts. A silence applies to
  * the cluster whose admin key signed it, and to nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import { HEADERS, REPLAYED, ROUTES } from '../domain/protocol';
+import { ROUTES } from '../domain/protocol';
 import { parseSilenceRequest, SilenceError, silenceState, SILENCE_LIMITS, type Silence } from '../domain/rules/silences';
 import type { SilenceStore } from './delivery-ports';
 import type { HttpRequest, HttpResponse } from './http';
 import type { Clock, Logger } from './runtime';
 import type { ClusterKeys } from './credentials';
-import { replayRecordExpiry, signatureRefusal, verifyWithKeys, type ReplayGuard } from './signed-request';
+import { authenticateAdmin } from './admin-auth';
+import type { ReplayGuard } from './signed-request';
 
 export interface SilenceApiDeps {
   /** Per-cluster admin keys (not the shim keys). */
@@ -39,23 +40,6 @@ function view(s: Silence, nowMs: number): Record<string, unknown> {
 }
 
 export function createSilenceApi(deps: SilenceApiDeps): (req: HttpRequest) => Promise<HttpResponse> {
-  async function authenticate(req: HttpRequest): Promise<string | HttpResponse> {
-    const cluster = req.headers[HEADERS.cluster];
-    if (!cluster) return fail(401, 'unauthenticated', `missing ${HEADERS.cluster} header`);
-    const secret = await deps.adminKeys.keyFor(cluster);
-    if (!secret) return fail(401, 'unauthenticated', 'unknown cluster');
-    const verdict = await verifyWithKeys(req, deps.adminKeys, cluster, secret, deps.clock.nowMs());
-    if (!verdict.ok) {
-      const refusal = signatureRefusal(verdict);
-      return fail(refusal.status, refusal.error, refusal.error === 'unauthenticated' ? `${refusal.message} (sign with the cluster's admin key)` : refusal.message);
-    }
-    const signature = req.headers[HEADERS.signature] as string;
-    if (!(await deps.replay.firstUse(`admin/${cluster}`, signature, replayRecordExpiry(req)))) {
-      return fail(REPLAYED.status, REPLAYED.error, REPLAYED.message);
-    }
-    return cluster;
-  }
-
   return async function handle(req: HttpRequest): Promise<HttpResponse> {
     try {
       const expireId = EXPIRE_PATH.exec(req.path)?.[1];
@@ -69,7 +53,7 @@ export function createSilenceApi(deps: SilenceApiDeps): (req: HttpRequest) => Pr
               : undefined;
       if (!route) return fail(isSilenceRoute(req.path) ? 405 : 404, isSilenceRoute(req.path) ? 'method_not_allowed' : 'not_found', `no route for ${req.method} ${req.path.slice(0, 100)}`);
       if (req.body.length > MAX_BODY_BYTES) return fail(413, 'body_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
-      const auth = await authenticate(req);
+      const auth = await authenticateAdmin(deps, req);
       if (typeof auth !== 'string') return auth;
       const cluster = auth;
       const nowMs = deps.clock.nowMs();

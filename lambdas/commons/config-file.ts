@@ -22,6 +22,8 @@ export interface DeploymentSettings {
   throttleBurstLimit?: number;
   reservedConcurrency?: number;
   logRetentionDays?: number;
+  /** External dead-man's switch the sweeper pings after each successful sweep (https). */
+  watchdog?: { url: string };
 }
 
 export interface FileConfig {

@@ -48,6 +48,8 @@ export const LAMBDA_ENV = {
   configDigest: 'TOCSIN_CONFIG_DIGEST',
   /** Channel worker only: JSON { "<queue ARN>": "<channel>" }, every queue-delivered channel. */
   channelQueues: 'TOCSIN_CHANNEL_QUEUES',
+  /** Sweeper only, when configured: deployment.watchdog.url (https), pinged after each successful sweep. */
+  watchdogUrl: 'TOCSIN_WATCHDOG_URL',
 } as const;
 
 /** Secrets Manager names past a cluster's `${clusterSecretPrefix}${cluster}`. */
@@ -87,4 +89,15 @@ export const LOG_EVENTS = {
   requestRejected: 'request rejected',
   /** A source's warnings (SourceResult.warnings): an input dropped or reinterpreted; field `warning`. */
   inputWarning: 'input warning',
+  /** One per sweep (app/sweeper.ts), with the tasks' counts, `health` and `sincePreviousMs`. */
+  sweepDone: 'sweep done',
+  /** A sweep with a failed task, or whose table write or alerts-topic check failed. */
+  sweepFailed: 'sweep failed',
+  /** The external dead-man's switch (deployment.watchdog.url) could not be reached. */
+  watchdogPingFailed: 'watchdog ping failed',
+} as const;
+
+/** The sweeper (app/sweeper.ts): how often it runs in AWS (EventBridge) and by default under `npm start`. */
+export const SWEEPER = {
+  periodSeconds: 60,
 } as const;

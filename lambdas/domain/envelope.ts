@@ -29,7 +29,7 @@ export function parseEnvelope(value: unknown): Envelope {
   const cluster = field(o, 'cluster', 'string') as string;
   if (!CLUSTER_NAME_PATTERN.test(cluster)) throw new InputError('envelope.cluster must be 1-63 letters, digits, ".", "_" or "-"');
   const source = field(o, 'source', 'string') as string;
-  if (source !== 'consul' && source !== 'serf') throw new InputError('envelope.source must be "consul" or "serf"');
+  if (source !== 'consul' && source !== 'serf' && source !== 'tocsin') throw new InputError('envelope.source must be "consul", "serf" or "tocsin"');
   const type = field(o, 'type', 'string') as string;
   if (!TYPE.test(type)) throw new InputError('envelope.type is not a watch or event type');
   let scope: string | undefined;

@@ -88,7 +88,17 @@ export const ROUTES = {
   silenceCreate: { method: 'POST', path: '/v1/silences' },
   silenceList: { method: 'GET', path: '/v1/silences' },
   silenceExpire: { method: 'POST', path: '/v1/silences/{id}/expire' },
+  /** Heartbeat watchers (`tocsin watchers`), signed with the cluster's ADMIN key like silences. */
+  watcherList: { method: 'GET', path: '/v1/watchers' },
+  /** Body `{"node": "<name>"}`: a JSON body, not a path segment, since node names are free text. */
+  watcherForget: { method: 'POST', path: '/v1/watchers/forget' },
 } as const;
+
+/**
+ * `tocsin-shim heartbeat`: an envelope of its own kind, source "tocsin", type "heartbeat",
+ * with an empty body. It says only "this node's shim can reach tocsin" (docs/heartbeats.md).
+ */
+export const HEARTBEAT_ENVELOPE = { source: 'tocsin', type: 'heartbeat' } as const;
 
 /** Consul's own HTTP watch handler (ROUTES.consulHttp): the inputs it can send. */
 export const CONSUL_HTTP = {

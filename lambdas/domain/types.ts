@@ -1,6 +1,7 @@
 /** Plain types shared by the domain, the adapters, the shim and the handlers. */
 
-export type Source = 'consul' | 'serf';
+/** Where an envelope or an alert comes from: an agent's handler, or tocsin itself (heartbeats). */
+export type Source = 'consul' | 'serf' | 'tocsin';
 
 /** Consul watch types a handler can be registered for. */
 export const CONSUL_WATCH_TYPES = [

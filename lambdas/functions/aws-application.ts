@@ -14,7 +14,7 @@ import { bundledConfig } from '../commons/bundled-config';
 import { requiredEnv } from '../commons/config';
 import { LAMBDA_ENV } from '../commons/deployment';
 
-export function awsApplication(opts: { logger: Logger; keys?: ApiKeys }): Application {
+export function awsApplication(opts: { logger: Logger; keys?: ApiKeys; watchdogUrl?: string }): Application {
   const tableName = requiredEnv(LAMBDA_ENV.tableName);
   const alertsTopicArn = requiredEnv(LAMBDA_ENV.alertsTopicArn);
   const timersQueueUrl = requiredEnv(LAMBDA_ENV.timersQueueUrl);
@@ -34,6 +34,7 @@ export function awsApplication(opts: { logger: Logger; keys?: ApiKeys }): Applic
     config,
     logger: opts.logger,
     ...(opts.keys ? { keys: opts.keys } : {}),
+    ...(opts.watchdogUrl ? { watchdogUrl: opts.watchdogUrl } : {}),
   });
   return createApplication({ config, rules }, ports);
 }

@@ -38,6 +38,7 @@ const STATEFUL: Readonly<Record<string, readonly string[]>> = {
     'NotificationsSlackteamE94953B5',
     'NotificationsTimersDlq5FF02C80',
     'NotificationsTimersQueueDDFBF79B',
+    'SweeperDlqB2EC2E6F',
     'TopicsDeliveryDlqE62D750E',
   ],
   'AWS::SQS::QueuePolicy': [
@@ -46,6 +47,7 @@ const STATEFUL: Readonly<Record<string, readonly string[]>> = {
     'NotificationsSlackteamPolicy13305CBD',
     'NotificationsTimersDlqPolicyE7BCEF22',
     'NotificationsTimersQueuePolicy37BB425D',
+    'SweeperDlqPolicy3F4B6452',
     'TopicsDeliveryDlqPolicyCE5C50E8',
   ],
   'AWS::SecretsManager::Secret': [

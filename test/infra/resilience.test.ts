@@ -89,10 +89,15 @@ describe('no silent failure', () => {
   });
 
   test('every queue has a redrive policy or is itself a dead-letter queue, and every DLQ depth alarms to the ops topic', () => {
+    // Dead-letter targets: queue redrive policies, Lambda on-failure destinations, EventBridge target DLQs.
     const redriveTargets = new Set<string>();
     for (const [, r] of Object.entries(resources)) {
-      const target = r.Properties?.RedrivePolicy?.deadLetterTargetArn;
-      if (target) redriveTargets.add(JSON.stringify(target));
+      const targets = [
+        r.Properties?.RedrivePolicy?.deadLetterTargetArn,
+        r.Type === 'AWS::Lambda::EventInvokeConfig' ? r.Properties.DestinationConfig?.OnFailure?.Destination : undefined,
+        ...(r.Type === 'AWS::Events::Rule' ? (r.Properties.Targets ?? []).map((t: { DeadLetterConfig?: { Arn?: unknown } }) => t.DeadLetterConfig?.Arn) : []),
+      ];
+      for (const target of targets) if (target) redriveTargets.add(JSON.stringify(target));
     }
     for (const [id, q] of ofType('AWS::SQS::Queue')) {
       const isDlq = [...redriveTargets].some((t) => t.includes(`"${id}"`));
@@ -145,7 +150,7 @@ describe('no silent failure', () => {
 describe('every function has the shared defaults (lib/tocsin-function.ts)', () => {
   test('Node.js 22 on arm64, active tracing, source maps, the one bundled config digest, its own role writing to its own log group', () => {
     const fns = ofType('AWS::Lambda::Function');
-    expect(fns).toHaveLength(3); // ingest, timers worker, channel worker
+    expect(fns).toHaveLength(4); // ingest, timers worker, channel worker, sweeper
     const digests = new Set<string>();
     for (const [id, fn] of fns) {
       const p = fn.Properties;

@@ -70,16 +70,17 @@ describe('ingest Lambda', () => {
       Handler: 'index.handler',
       TracingConfig: { Mode: 'Active' },
     });
-    // The ingest function and the timers worker (no Slack channel here): no CDK-generated helper Lambdas.
+    // The ingest function, the timers worker and the sweeper (no Slack channel here): no CDK-generated helper Lambdas.
     const timersId = s.stack.getLogicalId(s.stack.timers.worker.node.defaultChild as CfnElement);
-    expect(logicalIds(template, 'AWS::Lambda::Function').sort()).toEqual([ingestFunction()[0], timersId].sort());
+    const sweeperId = s.stack.getLogicalId(s.stack.sweeper.function.node.defaultChild as CfnElement);
+    expect(logicalIds(template, 'AWS::Lambda::Function').sort()).toEqual([ingestFunction()[0], timersId, sweeperId].sort());
   });
 
   test('environment variable names come from LAMBDA_ENV', () => {
     const [, fn] = ingestFunction();
     const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
-    // Every LAMBDA_ENV name but the Slack notifier's own.
-    expect(Object.keys(vars).sort()).toEqual([...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.channelQueues), 'NODE_OPTIONS'].sort());
+    // Every LAMBDA_ENV name but the Slack notifier's and the sweeper's own.
+    expect(Object.keys(vars).sort()).toEqual([...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.channelQueues && n !== LAMBDA_ENV.watchdogUrl), 'NODE_OPTIONS'].sort());
     const [tableId] = only('AWS::DynamoDB::Table');
     expect(vars[LAMBDA_ENV.tableName]).toEqual({ Ref: tableId });
     expect(vars[LAMBDA_ENV.alertsTopicArn]).toEqual({ Ref: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn).Ref });
@@ -171,7 +172,8 @@ describe('HTTP API', () => {
   });
 
   test('API Gateway may invoke the function only from its routes', () => {
-    const perms = Object.values(template.findResources('AWS::Lambda::Permission'));
+    const [fnId] = ingestFunction();
+    const perms = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) => JSON.stringify(p.Properties.FunctionName).includes(`"${fnId}"`));
     expect(perms.length).toBe(Object.keys(ROUTES).length);
     for (const p of perms) {
       expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
@@ -338,10 +340,14 @@ describe('operational alarms', () => {
     expect(alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort()).toEqual([
       'AWS/ApiGateway/5xx',
       'AWS/Lambda/Errors', // ingest
+      'AWS/Lambda/Errors', // sweeper
       'AWS/Lambda/Errors', // timers worker
+      'AWS/Lambda/Invocations', // the sweeper has not run
+      'AWS/Lambda/Throttles',
       'AWS/Lambda/Throttles',
       'AWS/Lambda/Throttles',
       'AWS/SQS/ApproximateNumberOfMessagesVisible', // SNS delivery DLQ
+      'AWS/SQS/ApproximateNumberOfMessagesVisible', // sweeper DLQ
       'AWS/SQS/ApproximateNumberOfMessagesVisible', // timers DLQ
       'tocsin/Tocsin/AuthenticationFailures',
       'tocsin/Tocsin/RejectedInput',
@@ -349,7 +355,8 @@ describe('operational alarms', () => {
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([opsRef]);
       expect(a.Properties.OKActions).toEqual([opsRef]);
-      expect(a.Properties.TreatMissingData).toBe('notBreaching');
+      // Only "the sweeper has not run" treats no data as breaching: no invocation is no data.
+      expect(a.Properties.TreatMissingData).toBe(a.Properties.MetricName === 'Invocations' ? 'breaching' : 'notBreaching');
     }
   });
 

@@ -9,6 +9,9 @@
 import { handlerFor, SOURCE_HANDLERS, type SourceContext } from '../../lambdas/app/sources';
 import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
+import { alertFacts } from '../../lambdas/domain/rules/episodes';
+import { decideCluster, decideWatcher, HEARTBEAT_DEFAULTS, retireWatcher, type HeartbeatDecision } from '../../lambdas/domain/heartbeats';
+import { HEARTBEAT_ENVELOPE } from '../../lambdas/domain/protocol';
 import type { OutboxEntry } from '../../lambdas/domain/rules/outbox';
 import type { Envelope } from '../../lambdas/domain/types';
 import {
@@ -154,6 +157,25 @@ export async function alertCorpus(cluster = 'prod'): Promise<Corpus> {
   // Serf user events and queries.
   await run({ ...userEventEnvelope(cluster, 'serf-b', 'deploy', 41, 'v42'), sentAt: iso() });
   await run({ ...queryEnvelope(cluster, 'serf-b', 'uptime', 7), sentAt: iso() });
+
+  // tocsin heartbeats: the envelope is a sign of life only; the alerts are the sweeper's and
+  // the report path's decisions (app/heartbeats.ts), walked here through their transitions.
+  await run({ v: 1, cluster, source: HEARTBEAT_ENVELOPE.source, type: HEARTBEAT_ENVELOPE.type, node: 'web-1', index: null, sentAt: iso(), body: '', bodyEncoding: 'utf8' });
+  const settings = HEARTBEAT_DEFAULTS;
+  const signs = { node: 'web-1', seenAt: now - 600_000, reportAt: now - 600_000, via: 'tocsin/heartbeat' };
+  const decided = (d: HeartbeatDecision<unknown>): void => {
+    if (d.kind === 'write' && d.alert) entries.push({ alert: d.alert, facts: alertFacts(d.alert) });
+  };
+  const missingWatcher = decideWatcher(undefined, { cluster, revision: 1, nowMs: now, signs, silent: true, settings });
+  decided(missingWatcher);
+  const missingState = missingWatcher.kind === 'write' ? missingWatcher.state : undefined;
+  decided(decideWatcher(missingState, { cluster, revision: 2, nowMs: now, signs: { ...signs, seenAt: now }, silent: false, settings }));
+  decided(retireWatcher(missingState, { cluster, node: 'web-1', revision: 2, nowMs: now }));
+  const silentCluster = decideCluster(undefined, { cluster, revision: 1, nowMs: now, known: 2, silent: 2, latestSeenAt: now - 600_000, settings });
+  decided(silentCluster);
+  const silentState = silentCluster.kind === 'write' ? silentCluster.state : undefined;
+  decided(decideCluster(silentState, { cluster, revision: 2, nowMs: now, known: 2, silent: 0, latestSeenAt: now, reporter: 'web-1', settings }));
+  decided(decideCluster(silentState, { cluster, revision: 2, nowMs: now, known: 0, silent: 0, settings }));
 
   const missing = Object.keys(SOURCE_HANDLERS).filter((k) => !handled.has(k));
   if (missing.length > 0) throw new Error(`the corpus has no input for ${missing.join(', ')}`);

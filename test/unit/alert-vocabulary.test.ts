@@ -60,7 +60,7 @@ describe('vocabularyIssues', () => {
     ['a regex matching one', { status: { regex: '^crit' } }, []],
     ['a regex matching none', { severity: { regex: '^fatal$' } }, [{ path: ['severity'], reason: 'regex "^fatal$" matches no severity tocsin produces (known: critical, info, warning)' }]],
     ['lists check each part', { kind: ['check', 'chek'] }, [{ path: ['kind', 1], reason: `"chek" is not a kind tocsin produces (known: ${KINDS})` }]],
-    ['not checks its part', { source: { not: 'consol' } }, [{ path: ['source', 'not'], reason: '"consol" is not a source tocsin produces (known: consul, serf)' }]],
+    ['not checks its part', { source: { not: 'consol' } }, [{ path: ['source', 'not'], reason: '"consol" is not a source tocsin produces (known: consul, serf, tocsin)' }]],
     ['not inside a list', { kind: ['check', { not: ['member', 'membr'] }] }, [{ path: ['kind', 1, 'not', 1], reason: `"membr" is not a kind tocsin produces (known: ${KINDS})` }]],
     ['a not that holds for nothing', { kind: { not: { glob: '*' } } }, [{ path: [], reason: expect.stringContaining('matches no alert tocsin produces: no kind of alert has this source and kind') }]],
     ['kind and status that never meet', { kind: 'check', status: 'maintenance' }, [{ path: [], reason: 'matches no alert tocsin produces: a check alert has status critical, warning, passing or removed' }]],

@@ -9,6 +9,7 @@ import { consulEvent } from './consul-event';
 import { consulAgentService } from './consul-agent-service';
 import { serfMemberFailed, serfMemberJoin, serfMemberLeave, serfMemberReap, serfMemberUpdate } from './serf-members';
 import { serfQuery, serfUser } from './serf-events';
+import { tocsinHeartbeat } from './tocsin-heartbeat';
 
 export const SOURCE_HANDLERS: Readonly<Record<string, SourceHandler>> = {
   'consul/checks': consulChecks,
@@ -26,6 +27,7 @@ export const SOURCE_HANDLERS: Readonly<Record<string, SourceHandler>> = {
   'serf/member-reap': serfMemberReap,
   'serf/user': serfUser,
   'serf/query': serfQuery,
+  'tocsin/heartbeat': tocsinHeartbeat,
 };
 
 export function handlerFor(source: string, type: string): SourceHandler | undefined {

@@ -4,6 +4,7 @@
  * channels referenced by rules exist, matchers compile, durations in range. Pure:
  * the CDK app, `npm start` and the Lambdas (at init) all run it.
  */
+import { HEARTBEAT_DEFAULTS, MISSING_AFTER_MIN_FACTOR, type HeartbeatSettings, type HeartbeatsSpec } from '../heartbeats';
 import type { Severity } from '../types';
 import { formatDuration, parseDuration } from './duration';
 import { compileMatcher, MatcherError } from './matchers';
@@ -84,6 +85,49 @@ function channelRefs(list: unknown, path: ConfigPath, channels: Record<string, C
   });
 }
 
+/** Longest heartbeat period: a node that reports less often than daily is not being watched. */
+export const MAX_HEARTBEAT_EVERY_SECONDS = 86400;
+
+/**
+ * `heartbeats: { every, missingAfter, clusters: { <name>: { every?, missingAfter? } } }`:
+ * the top level applies to every cluster, a cluster's entry overrides it key by key.
+ * missingAfter must be at least twice every (one lost heartbeat does not alert).
+ */
+function heartbeats(raw: Doc | undefined, clusters: string[], issues: ConfigIssue[]): HeartbeatsSpec {
+  const read = (doc: Doc | undefined, path: ConfigPath, inherited: HeartbeatSettings): HeartbeatSettings | undefined => {
+    const every = doc?.every === undefined ? inherited.every : duration(doc.every, [...path, 'every'], issues, 1);
+    const missingAfter = doc?.missingAfter === undefined ? inherited.missingAfter : duration(doc.missingAfter, [...path, 'missingAfter'], issues, 1);
+    if (every === undefined || missingAfter === undefined) return undefined;
+    if (every > MAX_HEARTBEAT_EVERY_SECONDS) {
+      issues.push({ path: [...path, 'every'], reason: `must be at most ${formatDuration(MAX_HEARTBEAT_EVERY_SECONDS)}` });
+      return undefined;
+    }
+    if (missingAfter < MISSING_AFTER_MIN_FACTOR * every) {
+      const at = doc?.missingAfter !== undefined ? 'missingAfter' : doc?.every !== undefined ? 'every' : 'missingAfter';
+      issues.push({
+        path: [...path, at],
+        reason: `missingAfter (${formatDuration(missingAfter)}${doc?.missingAfter === undefined ? ', inherited' : ''}) must be at least ${MISSING_AFTER_MIN_FACTOR} x every (${formatDuration(every)}${doc?.every === undefined ? ', inherited' : ''}): one late heartbeat must not raise an alert`,
+      });
+      return undefined;
+    }
+    return { every, missingAfter };
+  };
+  const top = read(raw, ['heartbeats'], HEARTBEAT_DEFAULTS) ?? { ...HEARTBEAT_DEFAULTS };
+  const spec: HeartbeatsSpec = { ...top };
+  const perCluster = (raw?.clusters as Record<string, Doc> | undefined) ?? {};
+  const own: Record<string, HeartbeatSettings> = {};
+  for (const [name, doc] of Object.entries(perCluster)) {
+    if (!clusters.includes(name)) {
+      issues.push({ path: ['heartbeats', 'clusters', name], reason: `cluster "${name}" is not listed under clusters (${clusters.join(', ')})` });
+      continue;
+    }
+    const settings = read(doc ?? {}, ['heartbeats', 'clusters', name], top);
+    if (settings) own[name] = settings;
+  }
+  if (Object.keys(own).length > 0) spec.clusters = own;
+  return spec;
+}
+
 /** The runtime configuration and every problem found (the config is unusable when issues is non-empty). */
 export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
@@ -145,5 +189,6 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
     const grace = duration(checks.firstRunGrace, ['checks', 'firstRunGrace'], issues, 0, MAX_FIRST_RUN_GRACE_SECONDS);
     if (grace !== undefined) config.checks = { firstRunGraceSeconds: grace };
   }
+  config.heartbeats = heartbeats(doc.heartbeats as Doc | undefined, clusters, issues);
   return { config, issues };
 }

@@ -4,6 +4,7 @@
  * secret or deployment knob. The CDK app bundles it into the Lambdas; `npm start`
  * passes it in-process. Durations are seconds here.
  */
+import type { HeartbeatsSpec } from '../heartbeats';
 import type { Severity, Source } from '../types';
 
 /** One value test. Strings are exact matches. */
@@ -105,6 +106,8 @@ export interface RuntimeConfig {
   links?: { alert?: string };
   /** Consul checks (`checks:`); absent: the defaults (consul/first-run.ts). */
   checks?: { firstRunGraceSeconds: number };
+  /** Signs of life (domain/heartbeats.ts); absent: HEARTBEAT_DEFAULTS for every cluster. */
+  heartbeats?: HeartbeatsSpec;
 }
 
 /** What rules and silences match against: the facts of one alert candidate. */

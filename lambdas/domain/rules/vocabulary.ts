@@ -22,6 +22,7 @@ import { SERVICE_ALERTS } from '../consul/health-service';
 import { KV_ALERTS } from '../consul/kv';
 import { LAMPORT_ALERTS } from '../serf/lamport-events';
 import { MEMBER_ALERTS } from '../serf/members';
+import { HEARTBEAT_VOCABULARY } from '../heartbeats';
 import { equalsPredicate, globPredicate, MatcherError, regexPredicate, compileMatcher, type Predicate } from './matchers';
 import type { MatchSpec, MatcherSpec, ValueMatcher } from './types';
 
@@ -37,6 +38,7 @@ export const ALERT_VOCABULARIES: readonly AlertVocabulary[] = [
   MEMBER_ALERTS,
   LAMPORT_ALERTS.user,
   LAMPORT_ALERTS.query,
+  HEARTBEAT_VOCABULARY,
 ];
 
 /** Match fields whose values come from the vocabularies. */

@@ -1,0 +1,23 @@
+/**
+ * Sweeper Lambda, invoked every minute by an EventBridge schedule (asynchronously: its
+ * failures go to the function's dead-letter queue and the Errors alarm). One sweep of
+ * every configured cluster (app/sweeper.ts); a failed sweep throws after logging it.
+ */
+import { sweeper } from '../app/application-sweeper';
+import type { SweepOutcome } from '../app/sweeper';
+import { jsonLogger } from '../commons/logger';
+import { LAMBDA_ENV } from '../commons/deployment';
+import { awsApplication } from './aws-application';
+
+const logger = jsonLogger();
+const watchdogUrl = process.env[LAMBDA_ENV.watchdogUrl] || undefined;
+const sweep = sweeper(awsApplication({ logger, ...(watchdogUrl ? { watchdogUrl } : {}) }));
+
+export async function handler(): Promise<SweepOutcome> {
+  const outcome = await sweep();
+  if (!outcome.ok) {
+    const failed = [...outcome.tasks.filter((t) => !t.ok).map((t) => `${t.name}: ${(t.errors ?? []).join('; ')}`), ...outcome.health.errors];
+    throw new Error(`sweep failed: ${failed.join(' | ').slice(0, 1000)}`);
+  }
+  return outcome;
+}
