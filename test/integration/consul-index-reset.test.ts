@@ -14,7 +14,7 @@ import { tokenDigest } from '../../lambdas/domain/consul/tokens';
 import { RESET_GAP_MS } from '../../lambdas/domain/consul/index-order';
 import { catalogServices, goJsonLine } from '../support/consul-fixtures';
 import { newCluster, startConsulIt, titles, type ConsulIt } from '../support/consul-it';
-import { NEWEST_KEY_DELETED, RESET_SCENARIOS } from '../support/index-reset-scenarios';
+import { check, NEWEST_KEY_DELETED, RESET_SCENARIOS } from '../support/index-reset-scenarios';
 
 let it_: ConsulIt;
 
@@ -111,6 +111,36 @@ describe(`index resets through Consul's http handler (DynamoDB ${process.env.TOC
     expect(titles(await it_.alerts())).toEqual(['INFO: service api deregistered', 'INFO: service web tags changed (-canary)']);
     await post('services', 'services', catalogServices({ consul: [], web: ['v1'], api: [] }), 15);
     expect(titles(await it_.alerts())).toEqual(['INFO: service api registered']);
+  });
+
+  it('a Raft snapshot restore: same items and CreateIndexes, the index back by a little; the restored state is compared like a rebuild', async () => {
+    const { post } = api();
+    await post('checks', 'checks', [check('a', 'passing', 100, 100), check('b', 'passing', 101, 101)], 500, 'consul-1');
+    await post('checks', 'checks', [check('a', 'critical', 100, 880), check('b', 'passing', 101, 101)], 880, 'consul-1');
+    await post('checks', 'checks', [check('a', 'critical', 100, 880), check('b', 'warning', 101, 900)], 900, 'consul-1');
+    expect(titles(await it_.alerts())).toEqual(['CRITICAL: check a on web-1', 'WARNING: check b on web-1']);
+    // Restored from a snapshot taken at 700, then the agents' anti-entropy re-syncs: a is
+    // passing now (ModifyIndex 705, below the stored 880); b is still warning (re-synced at 710).
+    const restored = await post('checks', 'checks', [check('a', 'passing', 100, 705), check('b', 'warning', 101, 710)], 712, 'consul-1');
+    expect(restored.index).toMatchObject({ verdict: 'reset', evidence: 'same-agent' });
+    expect(titles(await it_.alerts())).toEqual(['RESOLVED: check a on web-1']);
+    // Then a goes critical again at 720: below the old watermark (900), heard at once.
+    await post('checks', 'checks', [check('a', 'critical', 100, 720), check('b', 'warning', 101, 710)], 720, 'consul-2');
+    expect(titles(await it_.alerts())).toEqual(['CRITICAL: check a on web-1']);
+  });
+
+  it('five agents report the new index space at once, more than 5 minutes after the last delivery: each change alerts once', async () => {
+    const { post, advance } = api();
+    const s = RESET_SCENARIOS.find((x) => x.type === 'checks')!;
+    await post('checks', 'checks', s.history[0]!.body, s.history[0]!.index, 'consul-1');
+    expect(titles(await it_.alerts())).toEqual(s.history[0]!.alerts);
+    advance(RESET_GAP_MS + 30_000);
+    const results = await Promise.all(['consul-2', 'consul-3', 'consul-4', 'consul-5', 'consul-6'].map((node) => post('checks', 'checks', s.reset.body, s.reset.index, node)));
+    expect(results.every((r) => r.index?.verdict === 'reset' || r.index === undefined)).toBe(true);
+    expect(results.reduce((n, r) => n + (r.alertsPublished as number), 0)).toBe(s.reset.alerts.length);
+    expect(titles(await it_.alerts())).toEqual(s.reset.alerts);
+    await post('checks', 'checks', s.next.body, s.next.index, 'consul-1');
+    expect(titles(await it_.alerts())).toEqual(s.next.alerts);
   });
 
   it('a keyprefix list whose newest key was deleted (its index drops): one "deleted", nothing re-alerted', async () => {
