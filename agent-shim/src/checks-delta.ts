@@ -13,7 +13,10 @@
  * - the backend refuses (409 needFull) a delta whose base it has not reached, e.g. after
  *   its state was lost, and the shim then sends the whole list at once.
  * A whole list also goes out when the state file is missing or unreadable, every
- * `fullEvery` sends and every `fullIntervalS` seconds.
+ * `fullEvery` sends and every `fullIntervalS` seconds, and when CONSUL_INDEX is lower than
+ * the last send's: the index went backwards (a rebuilt or restored cluster), so equal
+ * ModifyIndexes no longer mean "unchanged", and the backend needs the whole list to
+ * re-baseline (docs/consul.md, "Indexes that go backwards").
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -42,6 +45,8 @@ export interface DeltaState {
   fullAt: number;
   /** A backend refused a delta (other than 409): only whole lists until the next interval. */
   paused?: boolean;
+  /** CONSUL_INDEX of the last delivered snapshot, when it had one. */
+  index?: number;
   count: number;
   checks: IndexTree;
 }
@@ -218,8 +223,16 @@ export class DeltaStateFile {
   }
 }
 
-export function wantDelta(prev: DeltaState | undefined, policy: DeltaPolicy, nowMs: number): prev is DeltaState {
+/** CONSUL_INDEX as a number, when it is one we can compare. */
+function watchIndex(envelope: Envelope): number | undefined {
+  const n = envelope.index !== null && /^\d{1,15}$/.test(envelope.index) ? Number(envelope.index) : NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+export function wantDelta(prev: DeltaState | undefined, policy: DeltaPolicy, nowMs: number, index?: number): prev is DeltaState {
   if (!prev || policy.fullEvery <= 1) return false;
+  // The watch index went backwards: a new index space, where a diff by ModifyIndex means nothing.
+  if (index !== undefined && typeof prev.index === 'number' && index < prev.index) return false;
   if (prev.deltas + 1 >= policy.fullEvery) return false;
   const age = nowMs - prev.fullAt;
   return age >= 0 && age < policy.fullIntervalS * 1000 && !prev.paused;
@@ -264,8 +277,10 @@ export async function sendChecks(
     staged = undefined;
   };
   let paused = false;
-  if (wantDelta(prev, policy, nowMs)) {
-    const next: DeltaState = { v: 1, base: view.maxIndex, deltas: prev.deltas + 1, fullAt: prev.fullAt, count: view.count, checks: view.tree };
+  const index = watchIndex(full);
+  const at = index !== undefined ? { index } : {};
+  if (wantDelta(prev, policy, nowMs, index)) {
+    const next: DeltaState = { v: 1, base: view.maxIndex, deltas: prev.deltas + 1, fullAt: prev.fullAt, count: view.count, ...at, checks: view.tree };
     const outcome = await transport.send(deltaEnvelope(full, prev.base, diffChecks(view, prev.checks, prev.count)), deadline, stage(next));
     if (outcome.kind === 'sent') {
       commit(next);
@@ -277,7 +292,7 @@ export async function sendChecks(
     // deltas (an old version answers 400). Either way the whole list goes now.
     paused = outcome.status !== 409;
   }
-  const next: DeltaState = { v: 1, base: view.maxIndex, deltas: 0, fullAt: nowMs, count: view.count, checks: view.tree, ...(paused ? { paused } : {}) };
+  const next: DeltaState = { v: 1, base: view.maxIndex, deltas: 0, fullAt: nowMs, count: view.count, ...at, checks: view.tree, ...(paused ? { paused } : {}) };
   const keep = view.maxIndex > 0;
   const outcome = await transport.send(full, deadline, keep ? stage(next) : undefined);
   if (outcome.kind === 'sent' && keep) {

@@ -1,5 +1,5 @@
 /** In-memory SubjectStore / ScopeStore with the DynamoDB adapters' semantics, for CPU-only measurements. */
-import type { ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../../lambdas/app/ports';
+import type { ScopeRecord, ScopeReset, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../../lambdas/app/ports';
 
 interface Item {
   record: SubjectRecord<unknown>;
@@ -61,24 +61,33 @@ export class MemoryScopeStore implements ScopeStore {
 
   async getScope(cluster: string, scope: string): Promise<ScopeRecord> {
     const s = this.scopes.get(`${cluster}\u0000${scope}`);
-    return { watermark: s?.watermark ?? 0, active: new Set(s?.active ?? []) };
+    return { watermark: s?.watermark ?? 0, active: new Set(s?.active ?? []), ...(s?.epoch ? { epoch: s.epoch } : {}), ...(s?.last ? { last: { ...s.last } } : {}) };
   }
 
   async updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void> {
     const key = `${cluster}\u0000${scope}`;
     const cur = this.scopes.get(key) ?? { watermark: 0, active: new Set<string>() };
-    if (cur.watermark > update.watermark) return;
+    if (cur.watermark > update.watermark || (cur.epoch ?? 0) !== (update.epoch ?? 0)) return;
     const active = new Set(cur.active);
     update.addActive.forEach((s) => active.add(s));
     update.removeActive.forEach((s) => active.delete(s));
-    this.scopes.set(key, { watermark: update.watermark, active });
+    const last = update.last ?? cur.last;
+    this.scopes.set(key, { watermark: update.watermark, active, ...(cur.epoch ? { epoch: cur.epoch } : {}), ...(last ? { last } : {}) });
+  }
+
+  async resetScope(cluster: string, scope: string, reset: ScopeReset): Promise<boolean> {
+    const key = `${cluster}\u0000${scope}`;
+    const cur = this.scopes.get(key) ?? { watermark: 0, active: new Set<string>() };
+    if (cur.watermark !== reset.from.watermark || (cur.epoch ?? 0) !== reset.from.epoch) return false;
+    this.scopes.set(key, { watermark: reset.watermark, active: new Set(reset.active), epoch: reset.epoch, last: { ...reset.last } });
+    return true;
   }
 
   snapshot(): Map<string, ScopeRecord> {
-    return new Map([...this.scopes].map(([k, v]) => [k, { watermark: v.watermark, active: new Set(v.active) }]));
+    return new Map([...this.scopes].map(([k, v]) => [k, { ...v, active: new Set(v.active) }]));
   }
 
   restore(saved: Map<string, ScopeRecord>): void {
-    this.scopes = new Map([...saved].map(([k, v]) => [k, { watermark: v.watermark, active: new Set(v.active) }]));
+    this.scopes = new Map([...saved].map(([k, v]) => [k, { ...v, active: new Set(v.active) }]));
   }
 }

@@ -1,7 +1,8 @@
 /** SubjectStore and ScopeStore on DynamoDB (single table, see STATE_TABLE). */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ScopeRecord, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
+import type { ScopeRecord, ScopeReset, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
+import type { LastDelivery } from '../domain/consul/index-order';
 import { decodeSubjectBody, encodeSubjectBody, outboxEntry, type StoredOutbox } from './subject-record-codec';
 import { STATE_TABLE } from '../commons/deployment';
 import { sleep } from '../app/concurrency';
@@ -152,28 +153,44 @@ export class DynamoSubjectStore implements SubjectStore {
   }
 }
 
+/** `last` as stored (a map); undefined when absent or not of that shape. */
+function lastDelivery(value: unknown): LastDelivery | undefined {
+  const v = value as Partial<LastDelivery> | undefined;
+  if (!v || typeof v.node !== 'string' || typeof v.sentAt !== 'number' || typeof v.at !== 'number') return undefined;
+  return { node: v.node, sentAt: v.sentAt, at: v.at };
+}
+
 export class DynamoScopeStore implements ScopeStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
+  private key(cluster: string, scope: string) {
+    return { [PK]: keys.cluster(cluster), [SK]: keys.scope(scope) };
+  }
+
   async getScope(cluster: string, scope: string): Promise<ScopeRecord> {
-    const out = await awsCall(this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(cluster), [SK]: keys.scope(scope) } }),
-    ));
+    const out = await awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster, scope) })));
     const item = out.Item;
-    return {
+    const record: ScopeRecord = {
       watermark: typeof item?.watermark === 'number' ? item.watermark : 0,
       active: item?.active instanceof Set ? new Set(item.active as Set<string>) : new Set(),
     };
+    if (typeof item?.epoch === 'number' && item.epoch > 0) record.epoch = item.epoch;
+    // Scopes written before `last` existed: their last update's time, from no known agent.
+    const updatedAt = typeof item?.updatedAt === 'string' ? Date.parse(item.updatedAt) : NaN;
+    const last = lastDelivery(item?.last) ?? (Number.isFinite(updatedAt) ? { node: '', sentAt: updatedAt, at: updatedAt } : undefined);
+    if (last) record.last = last;
+    return record;
   }
 
   async updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void> {
     const common = {
       TableName: this.tableName,
-      Key: { [PK]: keys.cluster(cluster), [SK]: keys.scope(scope) },
-      ConditionExpression: 'attribute_not_exists(watermark) OR watermark <= :w',
+      Key: this.key(cluster, scope),
+      // Forward only, and never across a reset that happened since the update was computed.
+      ConditionExpression: '(attribute_not_exists(watermark) OR watermark <= :w) AND (attribute_not_exists(epoch) OR epoch = :e)',
     };
     const add = update.addActive.length > 0;
     const del = update.removeActive.length > 0;
@@ -183,10 +200,13 @@ export class DynamoScopeStore implements ScopeStore {
       await awsCall(this.doc.send(
         new UpdateCommand({
           ...common,
-          UpdateExpression: `SET watermark = :w, updatedAt = :now${add ? ' ADD active :add' : del ? ' DELETE active :del' : ''}`,
+          UpdateExpression: `SET watermark = :w, updatedAt = :now${update.last ? ', #last = :last' : ''}${add ? ' ADD active :add' : del ? ' DELETE active :del' : ''}`,
+          ...(update.last ? { ExpressionAttributeNames: { '#last': 'last' } } : {}),
           ExpressionAttributeValues: {
             ':w': update.watermark,
+            ':e': update.epoch ?? 0,
             ':now': new Date().toISOString(),
+            ...(update.last ? { ':last': { ...update.last } } : {}),
             ...(add ? { ':add': new Set(update.addActive) } : del ? { ':del': new Set(update.removeActive) } : {}),
           },
         }),
@@ -196,12 +216,40 @@ export class DynamoScopeStore implements ScopeStore {
           new UpdateCommand({
             ...common,
             UpdateExpression: 'DELETE active :del',
-            ExpressionAttributeValues: { ':w': update.watermark, ':del': new Set(update.removeActive) },
+            ExpressionAttributeValues: { ':w': update.watermark, ':e': update.epoch ?? 0, ':del': new Set(update.removeActive) },
           }),
         ));
       }
     } catch (err) {
-      if (!isConditionFailure(err)) throw err; // a newer snapshot got there first
+      if (!isConditionFailure(err)) throw err; // a newer snapshot (or a reset) got there first
+    }
+  }
+
+  async resetScope(cluster: string, scope: string, reset: ScopeReset): Promise<boolean> {
+    const active = reset.active.length > 0;
+    try {
+      await awsCall(this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(cluster, scope),
+          ConditionExpression: 'watermark = :fromW AND (attribute_not_exists(epoch) OR epoch = :fromE)',
+          UpdateExpression: `SET watermark = :w, epoch = :e, #last = :last, updatedAt = :now${active ? ', active = :active' : ' REMOVE active'}`,
+          ExpressionAttributeNames: { '#last': 'last' },
+          ExpressionAttributeValues: {
+            ':fromW': reset.from.watermark,
+            ':fromE': reset.from.epoch,
+            ':w': reset.watermark,
+            ':e': reset.epoch,
+            ':last': { ...reset.last },
+            ':now': new Date().toISOString(),
+            ...(active ? { ':active': new Set(reset.active) } : {}),
+          },
+        }),
+      ));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false; // another delivery reset or moved the scope first
+      throw err;
     }
   }
 }

@@ -134,6 +134,10 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       deps.logger.info('delta needs a full snapshot', { ...where, base: envelope.base });
       return json(409, { error: 'need_full', message: 'no baseline for this delta; send the whole snapshot', needFull: true });
     }
+    if (summary.index?.verdict === 'reset') {
+      // Rare and worth seeing: Consul's indexes restarted (rebuild, snapshot restore) or a KV list lost its newest key.
+      deps.logger.info('consul index went backwards: scope re-baselined against stored state', { ...where, scope: envelope.scope ?? envelope.type, ...summary.index });
+    }
     deps.logger.info('ingested', { ...where, ...summary, rejected: summary.rejected.length });
     if (unsettled > 0) {
       deps.logger.error('alerts not yet published', { ...where, unsettled, errors });

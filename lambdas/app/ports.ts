@@ -5,6 +5,7 @@
  * delivery-ports.ts (timers, silences, storm windows).
  */
 import type { OutboxEntry } from '../domain/rules/outbox';
+import type { LastDelivery } from '../domain/consul/index-order';
 
 /** An outbox entry recorded with its transition but not yet known to be dispatched. */
 export interface PendingEntry {
@@ -53,18 +54,42 @@ export interface ScopeRecord {
   watermark: number;
   /** Subjects last seen non-passing in this scope, to notice them disappearing. */
   active: Set<string>;
+  /**
+   * When the scope's current index space began (epoch ms): set when a snapshot with a
+   * lower index was taken as a reset (domain/consul/index-order.ts). Subject records
+   * written before it hold indexes of the old space. Absent: never reset.
+   */
+  epoch?: number;
+  /** The delivery that last moved the watermark (who, when): the evidence a reset is judged on. */
+  last?: LastDelivery;
 }
 
 export interface ScopeUpdate {
   watermark: number;
   addActive: string[];
   removeActive: string[];
+  /** The delivery this update comes from, when it moves the watermark: kept as the scope's `last`. */
+  last?: LastDelivery;
+  /** The epoch the update was computed in (absent: 0): dropped if the scope was reset since. */
+  epoch?: number;
+}
+
+/** A scope re-baselined after its index went backwards: replaces watermark, epoch, last and the active set. */
+export interface ScopeReset {
+  /** The scope as read when the reset was decided: nothing is written if it moved since. */
+  from: { watermark: number; epoch: number };
+  watermark: number;
+  epoch: number;
+  active: string[];
+  last: LastDelivery;
 }
 
 export interface ScopeStore {
   getScope(cluster: string, scope: string): Promise<ScopeRecord>;
-  /** Advances the watermark only forward; an older update changes nothing. */
+  /** Advances the watermark only forward; an older update (or one from before a reset) changes nothing. */
   updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void>;
+  /** Lowers the watermark to a reset's; false (nothing written) when the scope moved since it was read. */
+  resetScope(cluster: string, scope: string, reset: ScopeReset): Promise<boolean>;
 }
 
 /**

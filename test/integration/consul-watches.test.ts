@@ -130,12 +130,12 @@ describe(`consul watches (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'}
   describe('key', () => {
     it('one key: baseline, change, delete (null); repeats and stale views ignored; a null on a shared scope is refused', async () => {
       const cluster = newCluster();
-      const env = (body: unknown, index: number, scope = 'flag') => consulEnvelope('key', body, { cluster, scope, index: String(index) });
+      const env = (body: unknown, index: number, scope = 'flag', node = 'agent-1') => consulEnvelope('key', body, { cluster, scope, index: String(index), node });
       await it_.ingest(env(kvPair('flags/dark-mode', 'off', { ModifyIndex: 5, CreateIndex: 5 }), 5));
       await it_.ingest(env(kvPair('flags/dark-mode', 'on', { ModifyIndex: 9, CreateIndex: 5 }), 9));
       await it_.ingest(env(null, 12));
       await it_.ingest(env(null, 12)); // agent restart: the same "no key" again
-      await it_.ingest(env(kvPair('flags/dark-mode', 'off', { ModifyIndex: 9, CreateIndex: 5 }), 9)); // stale
+      await it_.ingest(env(kvPair('flags/dark-mode', 'off', { ModifyIndex: 9, CreateIndex: 5 }), 9, 'flag', 'agent-2')); // stale: a lagging agent
       const seen = await it_.alerts();
       expect(seen.map((a) => a.title)).toEqual(['INFO: key flags/dark-mode changed', 'INFO: key flags/dark-mode deleted']);
       expect(Object.fromEntries(seen[0]!.details)['Previous value']).toBeUndefined(); // unchanged since the baseline: not recorded
@@ -164,7 +164,7 @@ describe(`consul watches (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'}
       expect(titles(await it_.alerts())).toEqual(['INFO: service api registered', 'INFO: service web tags changed (+canary)']);
 
       // A lagging agent's older snapshot: skipped without reading a service.
-      expect(await it_.ingest(env(catalogServices({ consul: [], web: ['v1'] }), 105))).toMatchObject({ examined: 0, alertsPublished: 0 });
+      expect(await it_.ingest(env(catalogServices({ consul: [], web: ['v1'] }), 105, 'agent-9'))).toMatchObject({ examined: 0, alertsPublished: 0 });
       // An agent restart re-delivers the current snapshot: nothing.
       expect(await it_.ingest(env(next, 110))).toMatchObject({ examined: 0, alertsPublished: 0 });
 
@@ -179,7 +179,7 @@ describe(`consul watches (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'}
   describe('nodes (catalog)', () => {
     it('baseline, then joined / updated (IPv6 tagged address) / left; stale ignored', async () => {
       const cluster = newCluster();
-      const env = (body: unknown, index: number) => consulEnvelope('nodes', body, { cluster, index: String(index) });
+      const env = (body: unknown, index: number, node = 'agent-1') => consulEnvelope('nodes', body, { cluster, index: String(index), node });
       const n = (name: string, over: Parameters<typeof catalogNode>[1] = {}) => catalogNode(name, { CreateIndex: 10, ModifyIndex: 10, ...over });
       await it_.ingest(env([n('web-1'), n('web-2'), n('db-1', { TaggedAddresses: null, Meta: null })], 10));
       expect(await it_.alerts(800)).toEqual([]);
@@ -192,7 +192,7 @@ describe(`consul watches (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'}
       await it_.ingest(env([n('web-1', { ModifyIndex: 20 }), n('web-3', { CreateIndex: 21, ModifyIndex: 21 })], 30));
       expect(titles(await it_.alerts())).toEqual(['INFO: node db-1 left the catalog', 'INFO: node web-2 left the catalog']);
       // The old view again (lagging agent): nothing, and db-1 is not "back".
-      expect(await it_.ingest(env([n('web-1'), n('web-2'), n('db-1')], 10))).toMatchObject({ examined: 0, alertsPublished: 0 });
+      expect(await it_.ingest(env([n('web-1'), n('web-2'), n('db-1')], 10, 'agent-9'))).toMatchObject({ examined: 0, alertsPublished: 0 });
       expect(await it_.alerts(800)).toEqual([]);
     });
   });
@@ -233,7 +233,7 @@ describe(`consul watches (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'}
       // Service maintenance of web-1a only; a stale snapshot changes nothing.
       await it_.ingest(env([inst('web-1', 'web-1a', 'critical', 70, [serviceMaintenance('web-1', 'web-1a', 'web', 'deploy', 70)]), inst('web-2', 'web-2a', 'critical', 55)], 70));
       expect(titles(await it_.alerts())).toEqual(['INFO: service web instance web-1a on web-1 entered maintenance']);
-      expect(await it_.ingest(env(failing, 30))).toMatchObject({ examined: 0, alertsPublished: 0 });
+      expect(await it_.ingest(env(failing, 30, 'agent-9'))).toMatchObject({ examined: 0, alertsPublished: 0 });
 
       // web-2a deregistered while alerting: resolved. [] later: web-1a (in maintenance) goes quietly.
       await it_.ingest(env([inst('web-1', 'web-1a', 'critical', 70, [serviceMaintenance('web-1', 'web-1a', 'web', 'deploy', 70)])], 80));

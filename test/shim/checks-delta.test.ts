@@ -126,6 +126,20 @@ describe('checks watch deltas', () => {
     expect(api.requests.map((q) => q.envelope.delta ?? false)).toEqual([false, true, false, false]);
   });
 
+  it('sends the whole list when CONSUL_INDEX went below the last send\'s (a rebuilt or restored cluster), then deltas again', async () => {
+    const spool = tempDir();
+    await send(spool, list(4, { 0: { CreateIndex: 4_000_000, ModifyIndex: 5_000_000 } }), 5_000_000);
+    await send(spool, list(4, { 0: { CreateIndex: 4_000_000, ModifyIndex: 5_000_001 } }), 5_000_001);
+    // The new index space: c1 happens to keep its ModifyIndex (11) but went critical; a diff
+    // by ModifyIndex would miss it, and the backend needs the whole list to re-baseline.
+    const rebuilt = list(4, { 0: { CreateIndex: 3, ModifyIndex: 3 }, 1: { Status: 'critical', CreateIndex: 4, ModifyIndex: 11 } });
+    expect(await send(spool, rebuilt, 14)).toMatchObject({ code: 0, stderr: '' });
+    await send(spool, list(4, { 0: { CreateIndex: 3, ModifyIndex: 15 }, 1: { Status: 'critical', CreateIndex: 4, ModifyIndex: 11 } }), 15);
+    expect(api.requests.map((q) => `${q.envelope.index}:${q.envelope.delta ?? false}`)).toEqual(['5000000:false', '5000001:true', '14:false', '15:true']);
+    expect(api.requests[2]!.envelope.body).toBe(goJsonLine(rebuilt));
+    expect(api.requests[3]!.envelope.base).toBe('13'); // the highest ModifyIndex of the rebuilt list
+  });
+
   it('sends the whole list every TOCSIN_FULL_EVERY sends; 1 turns deltas off', async () => {
     const spool = tempDir();
     for (let i = 0; i < 5; i++) await send(spool, list(3, { 0: { ModifyIndex: 100 + i } }), 100 + i, { TOCSIN_FULL_EVERY: '3' });

@@ -13,6 +13,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type {
   PendingEntry,
   ScopeRecord,
+  ScopeReset,
   ScopeStore,
   ScopeUpdate,
   SubjectRecord,
@@ -129,16 +130,27 @@ export class StrictMemoryStore implements SubjectStore, ScopeStore, ReplayGuard 
 
   async getScope(cluster: string, scope: string): Promise<ScopeRecord> {
     const r = this.scopes.get(`${cluster}|${scope}`);
-    return r ? { watermark: r.watermark, active: new Set(r.active) } : { watermark: 0, active: new Set() };
+    if (!r) return { watermark: 0, active: new Set() };
+    return { watermark: r.watermark, active: new Set(r.active), ...(r.epoch ? { epoch: r.epoch } : {}), ...(r.last ? { last: { ...r.last } } : {}) };
   }
 
   async updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void> {
     const current = await this.getScope(cluster, scope);
-    if (update.watermark < current.watermark) return;
+    if (update.watermark < current.watermark || (current.epoch ?? 0) !== (update.epoch ?? 0)) return;
     const active = new Set([...current.active, ...update.addActive]);
     for (const s of update.removeActive) active.delete(s);
-    await this.check(keys.cluster(cluster), keys.scope(scope), { watermark: update.watermark, active });
-    this.scopes.set(`${cluster}|${scope}`, { watermark: update.watermark, active });
+    const last = update.last ?? current.last;
+    await this.check(keys.cluster(cluster), keys.scope(scope), { watermark: update.watermark, active, ...(last ? { last } : {}) });
+    this.scopes.set(`${cluster}|${scope}`, { watermark: update.watermark, active, ...(current.epoch ? { epoch: current.epoch } : {}), ...(last ? { last } : {}) });
+  }
+
+  async resetScope(cluster: string, scope: string, reset: ScopeReset): Promise<boolean> {
+    const current = await this.getScope(cluster, scope);
+    if (current.watermark !== reset.from.watermark || (current.epoch ?? 0) !== reset.from.epoch) return false;
+    const active = new Set(reset.active);
+    await this.check(keys.cluster(cluster), keys.scope(scope), { watermark: reset.watermark, epoch: reset.epoch, active, last: reset.last });
+    this.scopes.set(`${cluster}|${scope}`, { watermark: reset.watermark, active, epoch: reset.epoch, last: { ...reset.last } });
+    return true;
   }
 
   async firstUse(cluster: string, signature: string, expiresAtSeconds: number): Promise<boolean> {

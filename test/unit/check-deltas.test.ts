@@ -46,7 +46,7 @@ describe('delta envelopes', () => {
       replay: { firstUse: async () => true, forget: async () => undefined },
       sources: {
         subjects: { get: unused, getMany: unused, put: unused, claimPending: unused, clearPending: unused },
-        scopes: { getScope: async () => ({ watermark: 0, active: new Set<string>() }), updateScope: unused },
+        scopes: { getScope: async () => ({ watermark: 0, active: new Set<string>() }), updateScope: unused, resetScope: unused },
         publisher: { dispatch: unused },
         checkPolicy: defaultCheckPolicy,
         clock: { nowMs: () => Date.now() },

@@ -1,6 +1,9 @@
 /**
  * Process one `checks` watch snapshot: find what changed since the scope's
- * watermark and run each change through the transition engine.
+ * watermark and run each change through the transition engine. A snapshot whose index
+ * went below the watermark is judged like every snapshot watch's (consul-snapshot.ts,
+ * domain/consul/index-order.ts): an older delivery changes nothing, a reset re-baselines
+ * the scope against the stored checks.
  */
 import { checkSubject } from '../../domain/consul/checks';
 import {
@@ -23,7 +26,9 @@ import type { OutboxPublisher, ScopeStore, SubjectRecord, SubjectStore } from '.
 import type { Clock } from '../runtime';
 import { TransitionEngine, type Decision, type Outcome } from '../transition-engine';
 import { mapLimit } from '../concurrency';
+import { indexReport, nextEpoch } from '../../domain/consul/index-order';
 import { routeDecision } from './routing';
+import { inEpoch, judge, saveScope, stampEpoch, type Delivery } from './consul-snapshot';
 import type { SourceResult } from './types';
 
 /** Items of checks that went away are kept this long, then DynamoDB's TTL removes them. */
@@ -54,6 +59,8 @@ export interface SnapshotInput {
    * subjects gone since then. Absent: `observations` is the whole watch result.
    */
   delta?: { base: number; removed: string[] };
+  /** Who sent it and when: how a snapshot whose index is below the watermark is judged. Absent: never judged a reset. */
+  delivery?: Delivery;
 }
 
 /** What a snapshot did: a source's result without the parsing part (accepted, rejected). */
@@ -61,8 +68,19 @@ export type SnapshotResult = Omit<SourceResult, 'accepted' | 'rejected'>;
 
 type CheckRecord = SubjectRecord<CheckRecordState>;
 
-/** A check's decision for the engine: its next state, and its alert routed like every source's (routing.ts). */
-function toDecision(previous: CheckRecordState | undefined, decision: CheckDecision, deps: Pick<SnapshotDeps, 'policy' | 'rules' | 'clock'>): Decision<CheckRecordState> {
+/** A stored check from before its scope's reset: its indexes belong to the old space, so any observation is newer. */
+const unorderedCheck = (state: CheckRecordState): CheckRecordState => ({ ...state, modifyIndex: 0 });
+
+/**
+ * A check's decision for the engine: its next state (stamped with the scope's epoch), and
+ * its alert routed like every source's (routing.ts).
+ */
+function toDecision(
+  previous: CheckRecordState | undefined,
+  decision: CheckDecision,
+  deps: Pick<SnapshotDeps, 'policy' | 'rules' | 'clock'>,
+  epoch: number,
+): Decision<CheckRecordState> {
   if (decision.kind === 'ignore') return { kind: 'ignore' };
   const t = decision.transition;
   const evaluated = evaluateCheckPolicy(deps.policy, t); // maintenance mode around the policy
@@ -76,7 +94,7 @@ function toDecision(previous: CheckRecordState | undefined, decision: CheckDecis
   const { output: _output, ...facts } = t.observation; // output travels in the alert; keep items small
   const write: Decision<CheckRecordState> = {
     kind: 'write',
-    state: { ...nextCheckState(t, intent, suppressed), facts },
+    state: stampEpoch({ ...nextCheckState(t, intent, suppressed), facts }, epoch),
     ...(intent ? { alert: checkAlert(t, intent, holdSeconds || undefined) } : {}),
     ...(t.to === 'removed' ? { ttlSeconds: REMOVED_RETENTION_SECONDS } : {}),
   };
@@ -100,7 +118,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   const at = new Date(deps.clock.nowMs()).toISOString();
   const engine = new TransitionEngine(deps);
 
-  const { delta } = input;
+  const { delta, snapshotIndex } = input;
   const present = new Map<string, CheckObservation>();
   for (const obs of input.observations) present.set(checkSubject(obs), obs);
   // A delta holds only changed checks: read their records while the scope is read, rather
@@ -108,13 +126,24 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   const early = delta ? deps.subjects.getMany<CheckRecordState>(cluster, [...present.keys()]) : undefined;
   early?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const scopeRecord = await deps.scopes.getScope(cluster, scope);
+  const verdict = scopeRecord.watermark === 0 ? ({ kind: 'forward' } as const) : judge(scopeRecord, snapshotIndex, input.delivery);
+  const index = indexReport(verdict, snapshotIndex, scopeRecord.watermark);
+  const nothing: SnapshotResult = { examined: 0, transitions: 0, alertsPublished: 0, unsettled: 0, errors: [], ...(index ? { index } : {}) };
+  // Sent before the scope was reset (by its handler's time): a state of the old index space.
+  if (verdict.kind === 'before-reset') return nothing;
+  const reset = verdict.kind === 'reset' && input.delivery !== undefined;
   // A delta is "everything since base": applying it on top of a watermark >= base leaves
   // nothing out (changes at or below the watermark were processed already, and each
-  // check's own ModifyIndex makes re-applying one harmless). Anything else is a gap.
-  if (delta && (scopeRecord.watermark === 0 || delta.base > scopeRecord.watermark)) {
-    return { examined: 0, transitions: 0, alertsPublished: 0, unsettled: 0, errors: [], needFull: true };
+  // check's own ModifyIndex makes re-applying one harmless). Anything else is a gap; and a
+  // reset needs the whole list to compare with.
+  if (delta && (reset || scopeRecord.watermark === 0 || delta.base > scopeRecord.watermark)) {
+    return { ...nothing, needFull: true };
   }
-  const candidates = [...present.values()].filter((o) => o.modifyIndex > scopeRecord.watermark);
+  // A reset starts a new epoch: every check is compared with its stored state by content.
+  const epoch = reset ? nextEpoch(scopeRecord, input.delivery!.facts) : (scopeRecord.epoch ?? 0);
+  const watermark = reset ? 0 : scopeRecord.watermark;
+  const stored = (r: CheckRecord | undefined): CheckRecordState | undefined => inEpoch(r?.state, epoch, unorderedCheck);
+  const candidates = [...present.values()].filter((o) => o.modifyIndex > watermark);
   // Only checks last seen non-passing can vanish with consequences (passing ones have no state).
   const vanished = delta
     ? [...new Set(delta.removed)].filter((s) => scopeRecord.active.has(s) && !present.has(s))
@@ -128,8 +157,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   }
   // A removal the stored check is newer than (it came back since) is stale: a late or
   // repeated delivery. It neither removes the check nor ends its maintenance below.
-  const { snapshotIndex } = input;
-  const removedNow = vanished.filter((s) => snapshotIndex === undefined || snapshotIndex > (records.get(s)?.state.modifyIndex ?? 0));
+  const removedNow = vanished.filter((s) => snapshotIndex === undefined || snapshotIndex > (stored(records.get(s))?.modifyIndex ?? 0));
 
   // Maintenance mode: which nodes and instances are in maintenance once this snapshot is
   // applied. A delta carries only what changed, so unchanged maintenance checks count
@@ -159,7 +187,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
       return engine.apply<CheckRecordState>(
         cluster,
         subject,
-        (prev) => toDecision(prev?.state, decideCheck(cluster, prev?.state, obs, at, scopeRecord.watermark, covering(obs)), deps),
+        (prev) => toDecision(prev?.state, decideCheck(cluster, stored(prev), obs, at, watermark, covering(obs)), deps, epoch),
         prefetched(subject),
       );
     }),
@@ -169,7 +197,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
         subject,
         (prev) =>
           prev
-            ? toDecision(prev.state, decideCheckRemoval(cluster, prev.state, { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps)
+            ? toDecision(prev.state, decideCheckRemoval(cluster, stored(prev), { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps, epoch)
             : { kind: 'ignore' },
         prefetched(subject),
       ),
@@ -179,29 +207,34 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
         cluster,
         subject,
         (prev) => {
-          if (!prev) return { kind: 'ignore' };
+          const previous = stored(prev);
+          if (!prev || !previous) return { kind: 'ignore' };
           const obs = present.get(subject) ?? { ...prev.state.facts, output: '' };
-          return toDecision(prev.state, decideCheckRelease(cluster, prev.state, obs, at, covering(obs)), deps);
+          return toDecision(prev.state, decideCheckRelease(cluster, previous, obs, at, covering(obs)), deps, epoch);
         },
         prefetched(subject),
       ),
     ),
   ];
   const outcomes = await mapLimit(jobs, deps.concurrency ?? 16, (job) => job());
-  const result: SnapshotResult = { examined: jobs.length, ...engine.tally(outcomes) };
+  const result: SnapshotResult = { examined: jobs.length, ...engine.tally(outcomes), ...(index ? { index } : {}) };
 
   // Only a fully settled snapshot may move the watermark: otherwise the next
   // delivery must look at these checks again to finish their alerts.
   if (result.unsettled === 0) {
-    const maxIndex = input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), scopeRecord.watermark);
+    const maxIndex = input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), watermark);
     const addActive = candidates.filter((o) => o.status !== 'passing').map(checkSubject).filter((s) => !scopeRecord.active.has(s));
     const removeActive = [
       ...candidates.filter((o) => o.status === 'passing').map(checkSubject).filter((s) => scopeRecord.active.has(s)),
       ...removedNow,
     ];
-    if (maxIndex > scopeRecord.watermark || addActive.length > 0 || removeActive.length > 0) {
-      await deps.scopes.updateScope(cluster, scope, { watermark: maxIndex, addActive, removeActive });
-    }
+    await saveScope(deps.scopes, cluster, scope, scopeRecord, {
+      watermark: reset ? Math.max(maxIndex, 1) : maxIndex,
+      addActive,
+      removeActive,
+      ...(reset ? { reset: { epoch } } : {}),
+      ...(input.delivery ? { delivery: input.delivery } : {}),
+    });
   }
   return result;
 }

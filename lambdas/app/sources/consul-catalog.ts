@@ -15,7 +15,7 @@ import {
 } from '../../domain/consul/catalog';
 import { raftIndex } from '../../domain/consul/fields';
 import { parseBodyJson } from './body';
-import { processKeyedSnapshot } from './consul-snapshot';
+import { deliveryOf, processKeyedSnapshot } from './consul-snapshot';
 import type { SourceHandler } from './types';
 
 /** `services` carries no per-service index: the watch index orders whole snapshots. */
@@ -28,8 +28,10 @@ export const consulServices: SourceHandler = async (envelope, ctx) => {
     items: observations,
     subjectOf: (o) => catalogServiceSubject(o.name),
     ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
+    delivery: deliveryOf(envelope, ctx.clock.nowMs()),
     vanish: 'missing',
     recordBaseline: true,
+    unordered: (state) => ({ ...state, index: 0 }),
     present: decideCatalogService,
     gone: decideCatalogServiceGone,
     // A deregistered service is the episode; registered again, it is over.
@@ -51,8 +53,10 @@ export const consulNodes: SourceHandler = async (envelope, ctx) => {
     subjectOf: (o) => catalogNodeSubject(o.node),
     indexOf: (o) => o.modifyIndex,
     ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
+    delivery: deliveryOf(envelope, ctx.clock.nowMs()),
     vanish: 'missing',
     recordBaseline: true,
+    unordered: (state) => ({ ...state, modifyIndex: 0 }),
     present: decideCatalogNode,
     gone: decideCatalogNodeGone,
     // A node gone from the catalog is the episode; back, it is over.

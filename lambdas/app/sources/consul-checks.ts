@@ -3,6 +3,7 @@ import { normalizeChecks } from '../../domain/consul/checks';
 import { normalizeCheckDelta } from '../../domain/consul/check-deltas';
 import { processCheckSnapshot } from './check-snapshots';
 import { parseBodyJson } from './body';
+import { deliveryOf } from './consul-snapshot';
 import type { SourceHandler } from './types';
 
 export const consulChecks: SourceHandler = async (envelope, ctx) => {
@@ -31,6 +32,7 @@ export const consulChecks: SourceHandler = async (envelope, ctx) => {
       observations,
       ...(index !== undefined && Number.isSafeInteger(index) ? { snapshotIndex: index } : {}),
       ...(delta ? { delta } : {}),
+      delivery: deliveryOf(envelope, ctx.clock.nowMs()),
     },
   );
   return { accepted: observations.length, rejected, ...result };

@@ -3,7 +3,7 @@ import { raftIndex } from '../../domain/consul/fields';
 import { decideKvGone, decideKvPresent, kvSubject, normalizeKey, normalizeKeyprefix, type KvObservation, type KvRecordState } from '../../domain/consul/kv';
 import type { Envelope } from '../../domain/types';
 import { parseBodyJson } from './body';
-import { processKeyedSnapshot } from './consul-snapshot';
+import { deliveryOf, processKeyedSnapshot } from './consul-snapshot';
 import type { SourceContext, SourceHandler, SourceResult } from './types';
 
 async function processKv(envelope: Envelope, ctx: SourceContext, single: boolean): Promise<SourceResult> {
@@ -17,10 +17,12 @@ async function processKv(envelope: Envelope, ctx: SourceContext, single: boolean
     subjectOf: (o) => kvSubject(o.key),
     indexOf: (o) => o.modifyIndex,
     ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
+    delivery: deliveryOf(envelope, ctx.clock.nowMs()),
     // keyprefix: a key missing from the list is deleted (null = all of them).
     // key: the body names no key when it is null; the scope's one known key is meant.
     vanish: !single ? 'missing' : body === null ? 'single' : 'none',
     recordBaseline: false,
+    unordered: (state) => ({ ...state, modifyIndex: 0 }),
     present: decideKvPresent,
     gone: (prev, subject, c) => decideKvGone(prev, subject.slice('kv/'.length), c),
     // A deleted key is the episode; created again, it is over.

@@ -14,7 +14,7 @@ import {
   type InstanceState,
 } from '../../domain/consul/health-service';
 import { parseBodyJson } from './body';
-import { processKeyedSnapshot } from './consul-snapshot';
+import { deliveryOf, processKeyedSnapshot } from './consul-snapshot';
 import type { SourceHandler } from './types';
 
 export const consulService: SourceHandler = async (envelope, ctx) => {
@@ -26,8 +26,10 @@ export const consulService: SourceHandler = async (envelope, ctx) => {
     items: observations,
     subjectOf: instanceSubject,
     ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
+    delivery: deliveryOf(envelope, ctx.clock.nowMs()),
     vanish: 'missing',
     recordBaseline: true,
+    unordered: (state) => ({ ...state, index: 0 }),
     present: decideInstance,
     gone: decideInstanceGone,
     // Health is the episode (critical/warning firing, resolved); registrations, changes and maintenance are notices.

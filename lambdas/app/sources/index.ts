@@ -39,7 +39,10 @@ export function handlerFor(source: string, type: string): SourceHandler | undefi
  * happened in between, so that a replayed copy needs no refusing (and the request no
  * replay record, one DynamoDB write per request). True for `checks` snapshots and deltas
  * that carry Consul's index: checks at or below the scope's watermark are not examined
- * again, and a removal older than the stored check is stale (check-snapshots.ts). Everything
+ * again, a removal older than the stored check is stale (check-snapshots.ts), and a copy
+ * carries its original node and sentAt, so it can never pass for a reset of the index
+ * (domain/consul/index-order.ts: not later than the delivery that moved the watermark
+ * since, or from before the reset it caused). Everything
  * else (Serf members above all, which have no index) keeps the replay guard.
  */
 export function repeatIsNoOp(envelope: Envelope): boolean {

@@ -3,6 +3,7 @@ import type { Rejection } from '../../domain/input-errors';
 import type { CheckAlertPolicy } from '../../domain/consul/check-transitions';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import type { Envelope } from '../../domain/types';
+import type { IndexReport } from '../../domain/consul/index-order';
 import type { OutboxPublisher, ScopeStore, SubjectStore } from '../ports';
 import type { Clock } from '../runtime';
 
@@ -41,6 +42,8 @@ export interface SourceResult {
   warnings?: string[];
   /** The input was a delta the handler cannot apply: the sender must send the whole state (409). */
   needFull?: boolean;
+  /** Set when the snapshot's index was behind its scope's: what it was taken for (domain/consul/index-order.ts). */
+  index?: IndexReport;
 }
 
 /** `body` is the envelope's stdin already JSON-parsed when the source sends JSON, else raw. */

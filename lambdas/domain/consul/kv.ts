@@ -92,6 +92,11 @@ export interface KvContext {
   at: string;
   /** First snapshot of the scope: record nothing, alert nothing. */
   baseline: boolean;
+  /**
+   * The scope is re-baselined after its index went backwards: a known key without a
+   * record (unchanged since the baseline, its value never stored) is taken as unchanged.
+   */
+  reset?: boolean;
   /** The scope already knew this key (existed at its baseline or since). */
   known: boolean;
   /** Watch index of the snapshot (CONSUL_INDEX), when known. */
@@ -127,6 +132,7 @@ function valueDetails(o: KvObservation): Array<[string, string]> {
 /** A key present in the snapshot whose ModifyIndex is above the scope's watermark. */
 export function decideKvPresent(previous: KvRecordState | undefined, o: KvObservation, ctx: KvContext): Verdict<KvRecordState> {
   if (ctx.baseline) return ignore('baseline', true);
+  if (ctx.reset && !previous && ctx.known) return ignore('unchanged', true);
   if (previous && o.modifyIndex <= previous.modifyIndex) {
     // Older than what is stored: a lagging agent. Deleted later stays deleted.
     return ignore('stale', !previous.deleted);
