@@ -1,7 +1,9 @@
 /**
  * Storm grouping's DynamoDB items, in the state table under the cluster's partition
  * (`pk = cluster#<c>`):
- *   storm#<channel>#<window>           notifications counted in a grouping window
+ *   storm#<channel>#<window>           per severity level, notifications at least that severe
+ *                                      sent one by one in the window (sent_info, sent_warning,
+ *                                      sent_critical); the admit rule is its update's condition
  *   fold#<channel>#<window>#<alertId>  one notification folded into the window's digest
  *   digest#<channel>#<window>          the digest's "scheduled" / "sent" marks
  * They live for a day (TTL).
@@ -10,7 +12,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import type { DigestStore, StormGate } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import type { DigestTimer } from '../domain/rules/outbox';
-import { digestTimer, foldedOf, stormVerdict, windowStart, type FoldedAlert } from '../domain/rules/storm';
+import { chargedLevels, digestTimer, foldedOf, stormLevel, windowStart, worstFirst, type FoldedAlert } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { Alert } from '../domain/types';
 import { isConditionFailure, keys } from './dynamo-state-store';
@@ -27,6 +29,12 @@ const stormKeys = {
   digest: (channel: string, window: number) => `digest#${channel}#${window}`,
 };
 
+/** The counter item's attribute for a level's budget. */
+const sentAttribute = (level: string) => `sent_${level}`;
+
+/** Folded notifications kept in memory while reading a window, before cutting to the worst. */
+const FOLD_READ_SLACK = 4;
+
 export class DynamoStormGate implements StormGate {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -38,18 +46,27 @@ export class DynamoStormGate implements StormGate {
     const window = windowStart(nowMs, this.grouping);
     const pk = keys.cluster(cluster);
     const expires = Math.floor(nowMs / 1000) + GROUPING_RETENTION_SECONDS;
-    const counted = await awsCall(this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [PK]: pk, [SK]: stormKeys.count(channel, window) },
-        UpdateExpression: 'ADD n :one SET #ttl = if_not_exists(#ttl, :ttl)',
-        ExpressionAttributeNames: { '#ttl': TTL },
-        ExpressionAttributeValues: { ':one': 1, ':ttl': expires },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    ));
-    const count = Number(counted.Attributes?.n ?? 1);
-    if (stormVerdict(count, this.grouping) === 'deliver') return { verdict: 'deliver' };
+    // domain/rules/storm.ts stormVerdict, atomically: deliver while fewer than `threshold`
+    // notifications at least as severe went out one by one, and charge every level up to it.
+    const level = stormLevel(alert);
+    const charged = chargedLevels(level);
+    const names: Record<string, string> = { '#ttl': TTL, '#level': sentAttribute(level) };
+    charged.forEach((l, i) => (names[`#c${i}`] = sentAttribute(l)));
+    try {
+      await awsCall(this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: pk, [SK]: stormKeys.count(channel, window) },
+          UpdateExpression: `ADD ${charged.map((_, i) => `#c${i} :one`).join(', ')} SET #ttl = if_not_exists(#ttl, :ttl)`,
+          ConditionExpression: 'attribute_not_exists(#level) OR #level < :threshold',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':one': 1, ':ttl': expires, ':threshold': this.grouping.threshold },
+        }),
+      ));
+      return { verdict: 'deliver' };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // the level's budget is spent: fold
+    }
     try {
       await awsCall(this.doc.send(
         new PutCommand({
@@ -97,7 +114,7 @@ export class DynamoDigestStore implements DigestStore {
     private readonly tableName: string,
   ) {}
 
-  /** Up to `limit` folded notifications, and how many there are in all. */
+  /** The `limit` worst folded notifications (domain worstFirst), and how many there are in all. */
   async folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number }> {
     const base = {
       TableName: this.tableName,
@@ -105,18 +122,19 @@ export class DynamoDigestStore implements DigestStore {
       ExpressionAttributeValues: { ':pk': keys.cluster(timer.cluster), ':prefix': stormKeys.foldPrefix(timer.channel, timer.window) },
       ConsistentRead: true,
     };
-    const items: FoldedAlert[] = [];
+    let items: FoldedAlert[] = [];
     let total = 0;
     let start: Record<string, unknown> | undefined;
     do {
       const out = await awsCall(this.doc.send(new QueryCommand({ ...base, ...(start ? { ExclusiveStartKey: start } : {}) })));
       for (const item of out.Items ?? []) {
         total++;
-        if (items.length < limit) items.push(item.folded as FoldedAlert);
+        items.push(item.folded as FoldedAlert);
+        if (items.length >= limit * FOLD_READ_SLACK) items = items.sort(worstFirst).slice(0, limit);
       }
       start = out.LastEvaluatedKey;
     } while (start);
-    return { items, total };
+    return { items: items.sort(worstFirst).slice(0, limit), total };
   }
 
   async wasSent(timer: DigestTimer): Promise<boolean> {

@@ -29,6 +29,7 @@ channels:
   email: { type: email }
   ops: { type: slack, webhookUrl: "${s.url('ops')}" }
   storm: { type: slack, webhookUrl: "${s.url('storm')}" }
+  quake: { type: slack, webhookUrl: "${s.url('quake')}" }
   flaky: { type: slack, webhookUrl: "${s.url('flaky')}" }
   down: { type: slack, webhookUrl: "${s.url('down')}" }
 defaults: { channels: [email] }
@@ -56,6 +57,13 @@ rules:
   - name: storm
     match: { node: { glob: "storm-*" } }
     channels: [storm]
+  - name: quake-notes
+    match: { node: { glob: "quake-*" }, check: { glob: "note-*" } }
+    severity: info
+    channels: [quake]
+  - name: quake
+    match: { node: { glob: "quake-*" } }
+    channels: [quake]
 `;
 
 beforeAll(async () => {
@@ -246,6 +254,35 @@ describe('rules to Slack, through the shim and npm start', () => {
     const listed = nodes.filter((n) => new RegExp(`on ${n}(?![0-9])`).test(text));
     expect(listed).toHaveLength(15 - THRESHOLD);
     expect(text).toContain(`${15 - THRESHOLD} folded in ${WINDOW_SECONDS}s`);
+  }, 60000);
+
+  it('storms never hide a critical: after a window full of INFO notices, a CRITICAL is posted at once; the digest lists the folded ones with their details', async () => {
+    const size = WINDOW_SECONDS * 1000;
+    await sleep(size - (Date.now() % size) + 200);
+    const notes = Array.from({ length: 12 }, (_, i) => ({ Node: `quake-${i + 1}`, CheckID: `note-${i + 1}`, ServiceID: 'batch', ServiceName: 'batch', Status: 'warning', Output: `job ${i + 1} late`, ModifyIndex: 500 + i }));
+    const db = (Status: string) => ({ Node: 'quake-db', CheckID: 'pg', ServiceID: 'pg', ServiceName: 'postgres', Status, Output: Status === 'critical' ? 'connection refused on :5432' : 'accepting connections', ModifyIndex: Status === 'critical' ? 600 : 450 });
+    await consul('quake', [...notes, db('passing')], 520);
+    await until('the INFO notices', () => slack.postsTo('quake', 200).length >= THRESHOLD, 10000);
+    await consul('quake', [...notes, db('critical')], 600);
+    await until('the digest', () => slack.postsTo('quake').some((p) => p.body.text.includes('storm digest')), 20000);
+    await sleep(1500);
+    const posts = slack.postsTo('quake', 200);
+    const digest = posts.find((p) => p.body.text.includes('storm digest'))!;
+    const alone = posts.filter((p) => p !== digest);
+    // THRESHOLD INFO notices and the CRITICAL one by one, then one digest of the rest.
+    expect(alone).toHaveLength(THRESHOLD + 1);
+    const critical = alone.filter((p) => p.body.text.includes('quake-db'));
+    expect(critical).toHaveLength(1);
+    expectBlockKit(critical[0]!, { emoji: ':red_circle:', color: '#E01E5A', title: 'CRITICAL:' });
+    expect(blockText(critical[0]!.body)).toContain('connection refused on :5432');
+    expect(alone.filter((p) => p.body.text.includes(':large_blue_circle:'))).toHaveLength(THRESHOLD);
+
+    expect(digest.body.text).toContain(`INFO: ${12 - THRESHOLD} more notifications for cluster default (storm digest)`);
+    const text = blockText(digest.body);
+    expect(text).not.toContain('quake-db');
+    const folded = notes.filter((n) => !alone.some((p) => new RegExp(`${n.Node}(?![0-9])`).test(p.body.text)));
+    expect(folded).toHaveLength(12 - THRESHOLD);
+    for (const n of folded) expect(text).toContain(`[node ${n.Node}, service batch, check ${n.CheckID}] :: ${n.Output}`);
   }, 60000);
 
   it("Slack answering 429: the Retry-After is honoured, then the message is delivered once", async () => {

@@ -1,6 +1,9 @@
 /** Silences (requests, CLI matcher syntax, expiry) and storm grouping, table-driven. */
 import { describeMatchers, isActive, matchersFromArgs, parseMatcherArg, parseSilenceRequest, silenced, SilenceError, type Silence } from '../../lambdas/domain/rules/silences';
-import { digestAlert, digestTimer, stormVerdict, windowStart, type FoldedAlert } from '../../lambdas/domain/rules/storm';
+import { chargeSent, digestAlert, digestTimer, foldedOf, maxMessagesPerWindow, stormVerdict, windowStart, DIGEST_EXCERPT_CHARS, DIGEST_MAX_CHARS, type FoldedAlert, type StormSent } from '../../lambdas/domain/rules/storm';
+import { slackMessage, SLACK_LIMITS } from '../../channels/slack/render';
+import { emailBody } from '../../channels/email/render';
+import type { Alert, Severity } from '../../lambdas/domain/types';
 import type { MatchFacts } from '../../lambdas/domain/rules/types';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -81,12 +84,46 @@ describe('storm grouping', () => {
     expect(windowStart(Date.parse('2026-03-01T12:00:59.999Z'), grouping)).toBe(Date.parse('2026-03-01T12:00:00Z'));
     expect(windowStart(Date.parse('2026-03-01T12:01:00Z'), grouping)).toBe(Date.parse('2026-03-01T12:01:00Z'));
   });
+  const note = (c: string): Pick<Alert, 'severity' | 'state'> =>
+    ({ i: { severity: 'info', state: 'firing' }, w: { severity: 'warning', state: 'firing' }, c: { severity: 'critical', state: 'firing' }, r: { severity: 'critical', state: 'resolved' } })[c] as Pick<Alert, 'severity' | 'state'>;
+  /** Runs a window's notifications (i/w/c firing, r a resolved critical) through the admit rule: D delivered, F folded. */
+  const run = (seq: string, g = grouping) => {
+    let sent: StormSent = {};
+    return [...seq].map((c) => {
+      const v = stormVerdict(sent, note(c), g);
+      if (v === 'deliver') sent = chargeSent(sent, note(c));
+      return v === 'deliver' ? 'D' : 'F';
+    }).join('');
+  };
   test.each([
-    [1, 'deliver'],
-    [3, 'deliver'],
-    [4, 'fold'],
-    [500, 'fold'],
-  ])('notification #%d of a window: %s', (n, verdict) => expect(stormVerdict(n, grouping)).toBe(verdict));
+    ['one severity: threshold one by one, then folded', 'iiiiii', 'DDDFFF'],
+    ['a storm of criticals: the same', 'cccccc', 'DDDFFF'],
+    ['a critical after a window full of INFO goes out at once', 'i'.repeat(20) + 'c', 'DDD' + 'F'.repeat(17) + 'D'],
+    ['a warning after infos goes out at once, then warnings get their own budget', 'iiiiwwww', 'DDDFDDDF'],
+    ['a critical after infos and warnings still goes out', 'iiiwwwc', 'DDDDDDD'],
+    ['criticals count against the lower budgets: infos and warnings fold after them', 'ccciwc', 'DDDFFF'],
+    ['resolved notices draw on the info budget', 'iiir', 'DDDF'],
+    ['a resolved notice in a quiet window goes out', 'r', 'D'],
+    ['worst case: 3 x threshold one by one', 'iiiiwwwwcccc', 'DDDFDDDFDDDF'],
+  ])('%s', (_name, seq, expected) => expect(run(seq)).toBe(expected));
+
+  test.each([
+    [{}, 'info', 'deliver'],
+    [{ info: 2 }, 'info', 'deliver'],
+    [{ info: 3 }, 'info', 'fold'],
+    [{ info: 500 }, 'critical', 'deliver'],
+    [{ info: 500, warning: 3 }, 'warning', 'fold'],
+    [{ info: 500, warning: 3, critical: 2 }, 'critical', 'deliver'],
+    [{ info: 3, warning: 3, critical: 3 }, 'critical', 'fold'],
+  ] as Array<[StormSent, Severity, string]>)('sent %j, a firing %s: %s', (sent, severity, verdict) =>
+    expect(stormVerdict(sent, { severity, state: 'firing' }, grouping)).toBe(verdict));
+
+  test('the bound per channel and window', () => {
+    expect(maxMessagesPerWindow(grouping)).toBe(10);
+    // Least severe first is the worst order; any other order sends fewer one by one.
+    expect(run('i'.repeat(200) + 'w'.repeat(200) + 'c'.repeat(200)).replace(/F/g, '')).toHaveLength(maxMessagesPerWindow(grouping) - 1);
+    expect(run('iwc'.repeat(200)).replace(/F/g, '').length).toBeLessThan(maxMessagesPerWindow(grouping) - 1);
+  });
 
   test('the digest: due after the window, highest severity first, long lists cut', () => {
     const timer = digestTimer('prod', 'slack', NOW, grouping);
@@ -104,9 +141,64 @@ describe('storm grouping', () => {
     const d = digestAlert(timer, folded.slice(0, 41), 45, grouping);
     expect(d).toMatchObject({ kind: 'digest', severity: 'critical', channels: ['slack'], digest: { count: 45, windowSeconds: 60 }, title: 'CRITICAL: 45 more notifications for cluster prod (storm digest)' });
     const lines = d.details.find(([k]) => k === 'Alerts')![1].split('\n');
-    expect(lines[0]).toBe('CRITICAL: disk on node-7');
+    expect(lines[0]).toBe('CRITICAL: disk on node-7 [node node-7]');
     expect(lines).toHaveLength(41);
-    expect(lines.at(-1)).toBe('... and 5 more');
+    expect(lines.at(-1)).toBe('... and 5 more not listed (of 45 folded)');
     expect(digestAlert(timer, folded.slice(0, 2), 2, grouping).id).toBe(d.id); // one digest per window and channel
+  });
+
+  const checkAlert = (i: number, severity: Severity, output: string): Alert => ({
+    id: `c${i}`,
+    cluster: 'prod',
+    source: 'consul',
+    kind: 'check',
+    severity,
+    state: 'firing',
+    node: `web-${i}`,
+    service: 'web',
+    check: 'service:web:http',
+    title: `${severity.toUpperCase()}: web-${i} / service:web (HTTP on :80)`,
+    from: 'passing',
+    to: 'critical',
+    at: new Date(NOW + i * 1000).toISOString(),
+    details: [['Check', 'service:web:http'], ['Output', output], ['ModifyIndex', String(100 + i)]],
+  });
+
+  test.each([
+    ['a check: node, service, check and the output', checkAlert(1, 'critical', 'HTTP GET http://10.0.0.1/health:\n 503 Service Unavailable'), ['[node web-1, service web, check service:web:http]', ':: HTTP GET http://10.0.0.1/health: 503 Service Unavailable']],
+    ['a long output is cut', checkAlert(2, 'warning', 'x'.repeat(5000)), ['x'.repeat(DIGEST_EXCERPT_CHARS - 1) + '…']],
+    [
+      'no output: the first telling detail',
+      { ...checkAlert(3, 'info', ''), kind: 'member', service: undefined, check: undefined, details: [['ModifyIndex', '1'], ['Reason', 'left the cluster']] } as Alert,
+      ['[node web-3] :: Reason: left the cluster'],
+    ],
+    ['resolved notices say so', { ...checkAlert(4, 'critical', 'ok'), state: 'resolved', title: 'web-4 / service:web passing' } as Alert, ['RESOLVED web-4 / service:web passing']],
+  ] as Array<[string, Alert, string[]]>)('digest lines carry the key details: %s', (_name, alert, parts) => {
+    const timer = digestTimer('prod', 'slack', NOW, grouping);
+    const line = digestAlert(timer, [foldedOf(alert)], 1, grouping).details.find(([k]) => k === 'Alerts')![1];
+    expect(line.split('\n')).toHaveLength(1);
+    for (const p of parts) expect(line).toContain(p);
+  });
+
+  test('a digest of long outputs stays within every channel and says how many it left out', () => {
+    const timer = digestTimer('prod', 'slack', NOW, grouping);
+    const folded = Array.from({ length: 41 }, (_, i) => foldedOf(checkAlert(i, i === 30 ? 'critical' : 'warning', `boom <${i}> `.repeat(400))));
+    const d = digestAlert(timer, folded, 300, grouping);
+    const list = d.details.find(([k]) => k === 'Alerts')![1];
+    expect(list.length).toBeLessThanOrEqual(DIGEST_MAX_CHARS);
+    const lines = list.split('\n');
+    expect(lines[0]).toContain('CRITICAL: web-30');
+    const listed = lines.length - 1;
+    expect(listed).toBeGreaterThan(20);
+    expect(lines.at(-1)).toBe(`... and ${300 - listed} more not listed (of 300 folded)`);
+
+    const slack = slackMessage(d);
+    const blocks = slack.attachments[0]!.blocks;
+    expect(blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+    const texts = blocks.flatMap((b) => [(b.text as { text?: string } | undefined)?.text ?? '', ...((b.fields as Array<{ text: string }> | undefined) ?? []).map((f) => f.text)]);
+    for (const t of texts) expect(t.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionText);
+    expect(texts.join('\n')).toContain(`... and ${300 - listed} more not listed (of 300 folded)`);
+    expect(texts.join('\n')).toContain('check service:web:http] :: boom &lt;30&gt;');
+    expect(emailBody(d)).toContain(`... and ${300 - listed} more not listed (of 300 folded)`);
   });
 });

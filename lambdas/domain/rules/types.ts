@@ -91,7 +91,11 @@ export interface ChannelSpec {
 export interface GroupingSpec {
   /** Fixed window length in seconds. */
   windowSeconds: number;
-  /** Notifications per (cluster, channel) and window delivered one by one; the rest go into one digest. */
+  /**
+   * Per severity level, notifications at least that severe per (cluster, channel) and window
+   * delivered one by one; the rest go into one digest (domain/rules/storm.ts). At most
+   * 3 x threshold + 1 messages per channel and window.
+   */
   threshold: number;
 }
 
