@@ -65,7 +65,7 @@ export function silenceEndsTask(app: Application, clusters: readonly string[]): 
             for (const subject of await ports.silences.mutedSubjects(cluster, id)) {
               subjects++;
               const outcome = await engine.apply<Episodic & Record<string, unknown>>(cluster, subject, (prev) => {
-                const out = silenceEnded(subject, cluster, prev?.state.episode, ports.clock.nowMs());
+                const out = silenceEnded(subject, cluster, prev?.state.episode, ports.clock.nowMs(), silences);
                 return out ? { kind: 'write', state: { ...prev!.state, episode: out.episode }, outbox: out.outbox } : { kind: 'ignore' };
               });
               outcomes.push(outcome);

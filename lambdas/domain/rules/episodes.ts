@@ -248,7 +248,14 @@ export const SILENCED_UNTIL = 'silenced until';
  * matches, the engine mutes it again (muteEntry) and it waits for that one to end.
  * A resolved episode is gone from the store: nothing to announce.
  */
-export function silenceEnded(subject: string, cluster: string, stored: Episode | undefined, nowMs: number): { episode: Episode; outbox: OutboxEntry } | undefined {
+export function silenceEnded(
+  subject: string,
+  cluster: string,
+  stored: Episode | undefined,
+  nowMs: number,
+  /** The silences as they stand now: one expired early ends when it was expired, not when it was planned to. */
+  current: ReadonlyMap<string, Pick<Silence, 'endsAt' | 'comment'>> = new Map(),
+): { episode: Episode; outbox: OutboxEntry } | undefined {
   if (!stored) return undefined;
   const muted = Object.entries(stored.routes).filter(([, r]) => r.muted !== undefined);
   if (muted.length === 0) return undefined;
@@ -259,7 +266,8 @@ export function silenceEnded(subject: string, cluster: string, stored: Episode |
     const notice = route.muted!;
     const { muted: _m, ...rest } = route;
     routes[rule] = { ...rest, notifiedAt: route.notifiedAt ?? nowMs };
-    const line: [string, string] = [SILENCED_UNTIL, `${notice.endsAt} (silence ${notice.silence}: ${notice.comment})`];
+    const now = current.get(notice.silence);
+    const line: [string, string] = [SILENCED_UNTIL, `${now?.endsAt ?? notice.endsAt} (silence ${notice.silence}: ${now?.comment ?? notice.comment})`];
     const alert: TimerAlert = { ...notice.alert, details: [...notice.alert.details.filter(([k]) => k !== SILENCED_UNTIL), line] };
     if (route.notifiedAt === undefined && route.repeat > 0) {
       timers.push({ kind: 'repeat', cluster, subject, episode: stored.id, rule, seq: route.reminders, dueAt: nowMs + route.repeat * 1000, alert: { ...notice.alert } });
