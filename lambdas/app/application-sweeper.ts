@@ -1,7 +1,7 @@
 /**
  * The composition root's sweeper (see application.ts and sweeper.ts): the sweep tasks, in
- * the order they run, over the application's ports. Heartbeats first; later tasks (silences
- * that end, overdue timers) are appended to `sweepTasks`.
+ * the order they run, over the application's ports. Heartbeats first, then silences that
+ * ended (silenceEndsTask); later tasks (overdue timers) are appended to `sweepTasks`.
  */
 import type { Application } from './application';
 import { heartbeatsOf } from './application-heartbeats';

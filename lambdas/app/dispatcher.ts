@@ -4,7 +4,10 @@
  * episode when it fires), then one message per delivery, after silences and storm
  * grouping. Entries that arrive without routing (no rules when the source decided) are
  * routed here, momentarily: channels, severity, suppress, silences and grouping apply;
- * `for`, `repeat` and episodes need the source's cooperation.
+ * `for`, `repeat` and episodes need the source's cooperation. A firing episode's notice an
+ * active silence matches reaches here already muted by the transition engine (`silencedBy`,
+ * through `silencer`), so that the episode records it and the sweeper announces it when the
+ * silence ends; the check here covers the rest (momentary alerts, reminders, resolved).
  */
 import { alertFacts, routeAlert } from '../domain/rules/episodes';
 import type { RuleSet } from '../domain/rules/evaluate';
