@@ -2,8 +2,8 @@
  * Silences in DynamoDB, in the state table under the cluster's partition
  * (`pk = cluster#<c>`, `sk = silence#<id>`); TTL 30 days after a silence's end.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SilenceReader } from '../app/delivery-ports';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { MuteLedger, SilenceReader } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import type { Silence } from '../domain/rules/silences';
 import { isConditionFailure, keys } from './dynamo-state-store';
@@ -15,11 +15,20 @@ const TTL = STATE_TABLE.ttlAttribute;
 const SILENCE_RETENTION_SECONDS = 30 * 24 * 3600;
 
 const silenceKey = (id: string) => `silence#${id}`;
+/** One item per (silence, subject) it muted; and one per-cluster index of the silences that muted. */
+const muteKey = (id: string, subject: string) => `muted#${id}#${subject}`;
+const MUTE_INDEX = 'muted-index';
+/** A mute left behind (its silence long gone) is cleaned up by TTL after this. */
+const MUTE_RETENTION_SECONDS = 120 * 24 * 3600;
 
 export type ExpireResult = { kind: 'expired'; silence: Silence } | { kind: 'not_found' } | { kind: 'already_expired'; silence: Silence };
 
-/** Silences; reads check the end time themselves (TTL is housekeeping only). */
-export class DynamoSilenceStore implements SilenceReader {
+/**
+ * Silences; reads check the end time themselves (TTL is housekeeping only). Also the mute
+ * ledger: `muted#<silence>#<subject>` items, and `muted-index` (a string set of silence ids)
+ * per cluster, so the sweeper reads one item per cluster and one query per ended silence.
+ */
+export class DynamoSilenceStore implements SilenceReader, MuteLedger {
   private readonly cache = new Map<string, { until: number; silences: Silence[] }>();
 
   constructor(
@@ -91,5 +100,60 @@ export class DynamoSilenceStore implements SilenceReader {
       const existing = await awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
       return existing.Item ? { kind: 'already_expired', silence: existing.Item.silence as Silence } : { kind: 'not_found' };
     }
+  }
+
+  async recordMute(cluster: string, silenceId: string, subject: string): Promise<void> {
+    const ttl = Math.floor(Date.now() / 1000) + MUTE_RETENTION_SECONDS;
+    await awsCall(this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { [PK]: keys.cluster(cluster), [SK]: muteKey(silenceId, subject), silence: silenceId, subject, [TTL]: ttl } }),
+    ));
+    await awsCall(this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [PK]: keys.cluster(cluster), [SK]: MUTE_INDEX },
+        UpdateExpression: 'ADD silences :id',
+        ExpressionAttributeValues: { ':id': new Set([silenceId]) },
+      }),
+    ));
+  }
+
+  async mutingSilences(cluster: string): Promise<string[]> {
+    const out = await awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(cluster), [SK]: MUTE_INDEX }, ConsistentRead: true })));
+    const set = out.Item?.silences as Set<string> | undefined;
+    return set ? [...set] : [];
+  }
+
+  async mutedSubjects(cluster: string, silenceId: string): Promise<string[]> {
+    const out: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await awsCall(this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
+          ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':prefix': muteKey(silenceId, '') },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      ));
+      for (const item of page.Items ?? []) out.push(item.subject as string);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async forgetMutes(cluster: string, silenceId: string, subjects: string[]): Promise<void> {
+    for (const subject of subjects) {
+      await awsCall(this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(cluster), [SK]: muteKey(silenceId, subject) } })));
+    }
+    if ((await this.mutedSubjects(cluster, silenceId)).length > 0) return;
+    await awsCall(this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [PK]: keys.cluster(cluster), [SK]: MUTE_INDEX },
+        UpdateExpression: 'DELETE silences :id',
+        ExpressionAttributeValues: { ':id': new Set([silenceId]) },
+      }),
+    ));
   }
 }

@@ -1,12 +1,15 @@
 /**
  * The composition root's sweeper (see application.ts and sweeper.ts): the sweep tasks, in
- * the order they run, over the application's ports. Heartbeats first; later tasks (silences
- * that end, overdue timers) are appended to `sweepTasks`.
+ * the order they run, over the application's ports. Heartbeats first, then silences that
+ * ended (silenceEndsTask); later tasks (overdue timers) are appended to `sweepTasks`.
  */
 import type { Application } from './application';
 import { heartbeatsOf } from './application-heartbeats';
 import { mapLimit } from './concurrency';
 import { runSweep, type SweepOutcome, type SweepTask } from './sweeper';
+import { silenceEnded, type Episodic } from '../domain/rules/episodes';
+import { silenceState } from '../domain/rules/silences';
+import { TransitionEngine, type Outcome } from './transition-engine';
 
 /** Heartbeats: every configured cluster, a few at a time; one cluster's failure does not stop the others. */
 export function heartbeatTask(app: Application, clusters: readonly string[]): SweepTask {
@@ -31,9 +34,64 @@ export function heartbeatTask(app: Application, clusters: readonly string[]): Sw
   };
 }
 
+/**
+ * Silences that end: for each silence of the cluster's mute index that is over (ended, expired
+ * early, or gone), each subject it muted is re-read and its still-firing episode announced once
+ * to the routes that did not hear it (episodes.ts silenceEnded, through the engine's
+ * compare-and-set: two sweeps at once give one notice). Another active silence that matches
+ * mutes it again (the engine) and it waits for that one. A subject is forgotten only once its
+ * episode holds no notice muted by this silence; a silence leaves the index once none is left.
+ */
+export function silenceEndsTask(app: Application, clusters: readonly string[]): SweepTask {
+  return {
+    name: 'silences',
+    async run(nowMs) {
+      const { ports } = app;
+      const engine = new TransitionEngine({ subjects: ports.subjects, publisher: app.dispatcher, clock: ports.clock, ...(app.options.leaseMs !== undefined ? { leaseMs: app.options.leaseMs } : {}) });
+      const outcomes: Outcome[] = [];
+      const errors: string[] = [];
+      let ended = 0;
+      let subjects = 0;
+      for (const cluster of clusters) {
+        try {
+          const ids = await ports.silences.mutingSilences(cluster);
+          if (ids.length === 0) continue;
+          const silences = new Map((await ports.silences.list(cluster)).map((s) => [s.id, s]));
+          for (const id of ids) {
+            const silence = silences.get(id);
+            if (silence && silenceState(silence, nowMs) !== 'expired') continue;
+            ended++;
+            const done: string[] = [];
+            for (const subject of await ports.silences.mutedSubjects(cluster, id)) {
+              subjects++;
+              const outcome = await engine.apply<Episodic & Record<string, unknown>>(cluster, subject, (prev) => {
+                const out = silenceEnded(subject, cluster, prev?.state.episode, ports.clock.nowMs(), silences);
+                return out ? { kind: 'write', state: { ...prev!.state, episode: out.episode }, outbox: out.outbox } : { kind: 'ignore' };
+              });
+              outcomes.push(outcome);
+              if (outcome === 'unsettled') continue;
+              const after = await ports.subjects.get<Episodic>(cluster, subject);
+              const stillMuted = Object.values(after?.state.episode?.routes ?? {}).some((r) => r.muted?.silence === id);
+              if (!stillMuted) done.push(subject);
+            }
+            await ports.silences.forgetMutes(cluster, id, done);
+          }
+        } catch (err) {
+          errors.push(`${cluster}: ${(err as Error).message}`);
+        }
+      }
+      const tally = engine.tally(outcomes);
+      return {
+        summary: { endedSilences: ended, subjects, announced: tally.alertsPublished, unsettled: tally.unsettled },
+        errors: [...errors, ...tally.errors, ...(tally.unsettled > 0 ? [`silences: ${tally.unsettled} alert(s) not yet published`] : [])],
+      };
+    },
+  };
+}
+
 /** The tasks of one sweep, in order. */
 export function sweepTasks(app: Application, clusters: readonly string[]): SweepTask[] {
-  return [heartbeatTask(app, clusters)];
+  return [heartbeatTask(app, clusters), silenceEndsTask(app, clusters)];
 }
 
 /** One sweep of `clusters` (default: the config's), as the sweeper Lambda and `npm start` run it. */

@@ -11,7 +11,7 @@ import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/chec
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher } from './dispatcher';
-import type { DigestStore, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
+import type { DigestStore, MuteLedger, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
 import type { Clock, Logger } from './runtime';
 import type { ScopeStore, SubjectStore } from './ports';
 import type { ClusterKeys, ConsulTokens } from './credentials';
@@ -29,7 +29,8 @@ export interface ApplicationPorts {
   /** One message per delivery, for its channels (SNS). */
   readonly channels: ChannelPublisher;
   readonly timers: TimerQueue;
-  readonly silences: SilenceStore & SilenceReader;
+  /** Silences, and what they muted (for the sweeper to announce when they end). */
+  readonly silences: SilenceStore & SilenceReader & MuteLedger;
   readonly storm: StormGate;
   readonly digests: DigestStore;
   readonly replay: ReplayGuard;
@@ -89,6 +90,7 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
         timers: ports.timers,
         clock: ports.clock,
         silences: ports.silences,
+        mutes: ports.silences,
         storm: ports.storm,
         logger: ports.logger,
       }),

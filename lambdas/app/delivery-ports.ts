@@ -17,6 +17,21 @@ export interface SilenceReader {
   forCluster(cluster: string): Promise<Silence[]>;
 }
 
+/**
+ * Which subjects each silence muted (a firing episode's notification held back), kept per
+ * cluster and per silence so that the sweeper finds, for a silence that ended, exactly
+ * those subjects, never scanning the subjects of a cluster.
+ */
+export interface MuteLedger {
+  /** Remembers that `silenceId` muted `subject` (before the muted episode is written). */
+  recordMute(cluster: string, silenceId: string, subject: string): Promise<void>;
+  /** Silences of the cluster with muted subjects not yet handled (a small per-cluster index). */
+  mutingSilences(cluster: string): Promise<string[]>;
+  mutedSubjects(cluster: string, silenceId: string): Promise<string[]>;
+  /** Handled: forgets these subjects of the silence; the silence leaves the index once none are left. */
+  forgetMutes(cluster: string, silenceId: string, subjects: string[]): Promise<void>;
+}
+
 /** What the silence API keeps. */
 export interface SilenceStore {
   create(s: Silence): Promise<void>;

@@ -4,15 +4,20 @@
  * episode when it fires), then one message per delivery, after silences and storm
  * grouping. Entries that arrive without routing (no rules when the source decided) are
  * routed here, momentarily: channels, severity, suppress, silences and grouping apply;
- * `for`, `repeat` and episodes need the source's cooperation.
+ * `for`, `repeat` and episodes need the source's cooperation. A firing episode's notice an
+ * active silence matches reaches here already muted by the transition engine (`silencedBy`,
+ * through `silencer`), so that the episode records it and the sweeper announces it when the
+ * silence ends; the check here covers the rest (momentary alerts, reminders, resolved).
  */
 import { alertFacts, routeAlert } from '../domain/rules/episodes';
 import type { RuleSet } from '../domain/rules/evaluate';
 import { silenced } from '../domain/rules/silences';
 import type { OutboxEntry } from '../domain/rules/outbox';
 import type { Alert } from '../domain/types';
-import type { OutboxPublisher } from './ports';
-import type { SilenceReader, StormGate, TimerQueue } from './delivery-ports';
+import type { Silence } from '../domain/rules/silences';
+import type { MatchFacts } from '../domain/rules/types';
+import type { OutboxPublisher, Silencer } from './ports';
+import type { MuteLedger, SilenceReader, StormGate, TimerQueue } from './delivery-ports';
 import type { Clock, Logger } from './runtime';
 
 /**
@@ -29,12 +34,24 @@ export interface DispatcherDeps {
   timers: TimerQueue;
   clock: Clock;
   silences?: SilenceReader;
+  /** With `silences`: what silences muted, for the sweeper to announce when they end. */
+  mutes?: MuteLedger;
   storm?: StormGate;
   logger?: Logger;
 }
 
 export class Dispatcher implements OutboxPublisher {
-  constructor(private readonly deps: DispatcherDeps) {}
+  readonly silencer?: Silencer;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    const { silences, mutes } = deps;
+    if (silences && mutes) {
+      this.silencer = {
+        active: async (facts: MatchFacts, nowMs: number): Promise<Silence | undefined> => silenced(await silences.forCluster(facts.cluster), facts, nowMs),
+        recordMute: (cluster, silenceId, subject) => mutes.recordMute(cluster, silenceId, subject),
+      };
+    }
+  }
 
   async dispatch(entry: OutboxEntry): Promise<void> {
     const nowMs = this.deps.clock.nowMs();
@@ -46,6 +63,7 @@ export class Dispatcher implements OutboxPublisher {
     }
     const { deliveries, timers } = routed.routing;
     for (const timer of timers) await this.deps.timers.schedule(timer);
+    if (routed.silencedBy) this.deps.logger?.info('alert silenced', { id: alert.id, cluster: alert.cluster, silence: routed.silencedBy, announcedWhenItEnds: true });
     if (deliveries.length === 0) return;
 
     const facts = routed.facts ?? alertFacts(alert);

@@ -5,6 +5,8 @@
  * delivery-ports.ts (timers, silences, storm windows).
  */
 import type { OutboxEntry } from '../domain/rules/outbox';
+import type { Silence } from '../domain/rules/silences';
+import type { MatchFacts } from '../domain/rules/types';
 import type { LastDelivery } from '../domain/consul/index-order';
 
 /** An outbox entry recorded with its transition but not yet known to be dispatched. */
@@ -99,5 +101,13 @@ export interface ScopeStore {
  */
 export interface OutboxPublisher {
   dispatch(entry: OutboxEntry): Promise<void>;
+  /** Silences the transition engine checks before it writes a firing episode (absent: none). */
+  readonly silencer?: Silencer;
+}
+
+/** The active silence matching an alert's facts, and the record of what it muted. */
+export interface Silencer {
+  active(facts: MatchFacts, nowMs: number): Promise<Silence | undefined>;
+  recordMute(cluster: string, silenceId: string, subject: string): Promise<void>;
 }
 

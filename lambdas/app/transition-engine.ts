@@ -5,6 +5,7 @@
  * one change converge on one write, hence one alert; a failed publish is retried by
  * the next delivery, under a lease so that two retries do not both publish.
  */
+import { alertFacts, muteEntry, type Episodic } from '../domain/rules/episodes';
 import type { OutboxEntry } from '../domain/rules/outbox';
 import type { OutboxPublisher, PendingEntry, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
 import type { Clock } from './runtime';
@@ -69,8 +70,9 @@ export class TransitionEngine {
         if (settled === 'unsettled') return 'unsettled';
         record = settled;
       }
-      const decision = decide(record);
-      if (decision.kind === 'ignore') return 'none';
+      const decided = decide(record);
+      if (decided.kind === 'ignore') return 'none';
+      const decision = await this.mute(cluster, subject, record, decided);
       const next: SubjectWrite<S> = { state: decision.state };
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
       if (decision.outbox) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
@@ -81,6 +83,26 @@ export class TransitionEngine {
     }
     this.errors.push(`${subject}: too much contention`);
     return 'unsettled';
+  }
+
+  /**
+   * A firing episode's notification (not a reminder) that an active silence matches is
+   * muted here, before the write, so that the stored episode says which routes did not
+   * hear it (episodes.ts muteEntry) and the silence's ledger names the subject for the
+   * sweeper (application-sweeper.ts silenceEndsTask). The ledger is written first: a lost
+   * race leaves an extra entry, which the sweeper finds with nothing to announce.
+   */
+  private async mute<S>(cluster: string, subject: string, record: SubjectRecord<S> | undefined, decision: Extract<Decision<S>, { kind: 'write' }>): Promise<Extract<Decision<S>, { kind: 'write' }>> {
+    const silencer = this.deps.publisher.silencer;
+    const entry = decision.outbox;
+    const episode = (decision.state as Episodic | undefined)?.episode;
+    if (!silencer || !entry?.routing || !episode || entry.alert.state !== 'firing' || entry.alert.reminder !== undefined || entry.routing.deliveries.length === 0) return decision;
+    const silence = await silencer.active(entry.facts ?? alertFacts(entry.alert), this.deps.clock.nowMs());
+    if (!silence) return decision;
+    await silencer.recordMute(cluster, silence.id, subject);
+    const previous = (record?.state as Episodic | undefined)?.episode;
+    const muted = muteEntry(previous, episode, entry, silence);
+    return { ...decision, state: { ...decision.state, episode: muted.episode }, outbox: muted.entry };
   }
 
   /** Publishes the pending entry this engine holds the lease of. */

@@ -13,6 +13,7 @@ import type { Alert, Severity } from '../types';
 import { evaluateRules, type Route, type RuleSet } from './evaluate';
 import type { Delivery, OutboxEntry, Routing, SubjectTimer, TimerAlert } from './outbox';
 import type { MatchFacts } from './types';
+import type { Silence } from './silences';
 
 export interface EpisodeRoute {
   severity: Severity;
@@ -25,6 +26,21 @@ export interface EpisodeRoute {
   notifiedAt?: number;
   /** Reminders sent so far. */
   reminders: number;
+  /**
+   * A notification to this route was muted by an active silence and not delivered since:
+   * the sweeper announces it once the silence has ended (silenceEnded). A route that was
+   * muted and never notified has no `notifiedAt`, so it never hears the RESOLVED.
+   */
+  muted?: MutedNotice;
+}
+
+/** What a silence held back from one route: the alert as the route would have read it. */
+export interface MutedNotice {
+  silence: string;
+  /** ISO-8601 end of the silence as it stood when it muted. */
+  endsAt: string;
+  comment: string;
+  alert: TimerAlert;
 }
 
 export interface Episode {
@@ -177,7 +193,8 @@ export function fireTimer(timer: SubjectTimer, stored: Episode | undefined, nowM
   if (timer.kind === 'for') {
     if (route.notifiedAt !== undefined) return none;
     alert = timer.alert;
-    next = { ...route, notifiedAt: nowMs };
+    const { muted: _muted, ...rest } = route;
+    next = { ...rest, notifiedAt: nowMs };
   } else {
     if (route.notifiedAt === undefined || route.reminders !== timer.seq) return none;
     alert = { ...timer.alert, reminder: timer.seq + 1, id: `${timer.alert.id}-r${timer.seq + 1}` };
@@ -192,4 +209,83 @@ export function fireTimer(timer: SubjectTimer, stored: Episode | undefined, nowM
   const { facts = alertFacts(alert), ...published } = alert;
   const delivered: Delivery[] = route.channels.length > 0 ? [{ alert: published, channels: route.channels }] : [];
   return { episode, outbox: { alert: published, facts, routing: { deliveries: delivered, timers } } };
+}
+
+/**
+ * The transition engine found an active silence matching a firing entry (not a reminder)
+ * about to be written: nothing is delivered now, and every route the entry was for keeps
+ * the alert it would have read (`muted`), to be announced when the silence ends. A route
+ * keeps `notifiedAt` only if it had heard this episode before; otherwise it has not heard
+ * the alert, and will not hear its RESOLVED either. Timers stay (a reminder re-checks).
+ */
+export function muteEntry(previous: Episode | undefined, episode: Episode, entry: OutboxEntry, silence: Silence): { episode: Episode; entry: OutboxEntry } {
+  const routes = { ...episode.routes };
+  const facts = entry.facts ?? alertFacts(entry.alert);
+  for (const d of entry.routing?.deliveries ?? []) {
+    for (const rule of d.alert.rules ?? []) {
+      const route = routes[rule];
+      if (!route) continue;
+      const before = previous && previous.startedAt === episode.startedAt ? previous.routes[rule]?.notifiedAt : undefined;
+      const { notifiedAt: _n, ...rest } = route;
+      const alert: TimerAlert = { ...d.alert, rules: [rule], facts };
+      routes[rule] = { ...rest, ...(before !== undefined ? { notifiedAt: before } : {}), muted: { silence: silence.id, endsAt: silence.endsAt, comment: silence.comment, alert } };
+    }
+  }
+  return {
+    episode: { ...episode, routes },
+    entry: { ...entry, routing: { deliveries: [], timers: entry.routing?.timers ?? [] }, silencedBy: silence.id },
+  };
+}
+
+/** The detail line an announcement after a silence carries. */
+export const SILENCED_UNTIL = 'silenced until';
+
+/**
+ * A silence that muted this subject has ended (sweeper): every route still holding a
+ * muted notice of the stored (still firing) episode hears it now, once, with a detail
+ * saying it was silenced until then. The decision goes through the engine's
+ * compare-and-set, so two sweeps at once give one notice; if another active silence
+ * matches, the engine mutes it again (muteEntry) and it waits for that one to end.
+ * A resolved episode is gone from the store: nothing to announce.
+ */
+export function silenceEnded(
+  subject: string,
+  cluster: string,
+  stored: Episode | undefined,
+  nowMs: number,
+  /** The silences as they stand now: one expired early ends when it was expired, not when it was planned to. */
+  current: ReadonlyMap<string, Pick<Silence, 'endsAt' | 'comment'>> = new Map(),
+): { episode: Episode; outbox: OutboxEntry } | undefined {
+  if (!stored) return undefined;
+  const muted = Object.entries(stored.routes).filter(([, r]) => r.muted !== undefined);
+  if (muted.length === 0) return undefined;
+  const routes = { ...stored.routes };
+  const bySeverity = new Map<Severity, { alert: TimerAlert; rules: string[]; channels: string[] }>();
+  const timers: SubjectTimer[] = [];
+  for (const [rule, route] of muted) {
+    const notice = route.muted!;
+    const { muted: _m, ...rest } = route;
+    routes[rule] = { ...rest, notifiedAt: route.notifiedAt ?? nowMs };
+    const now = current.get(notice.silence);
+    const line: [string, string] = [SILENCED_UNTIL, `${now?.endsAt ?? notice.endsAt} (silence ${notice.silence}: ${now?.comment ?? notice.comment})`];
+    const alert: TimerAlert = { ...notice.alert, details: [...notice.alert.details.filter(([k]) => k !== SILENCED_UNTIL), line] };
+    if (route.notifiedAt === undefined && route.repeat > 0) {
+      timers.push({ kind: 'repeat', cluster, subject, episode: stored.id, rule, seq: route.reminders, dueAt: nowMs + route.repeat * 1000, alert: { ...notice.alert } });
+    }
+    const g = bySeverity.get(alert.severity) ?? { alert, rules: [], channels: [] };
+    g.rules.push(rule);
+    for (const c of route.channels) if (!g.channels.includes(c)) g.channels.push(c);
+    bySeverity.set(alert.severity, g);
+  }
+  const ds: Delivery[] = [...bySeverity.values()].filter((g) => g.channels.length > 0).map((g) => {
+    const { facts: _f, ...alert } = g.alert;
+    return { alert: { ...alert, rules: g.rules }, channels: g.channels };
+  });
+  const first = [...bySeverity.values()][0]!.alert;
+  const { facts = alertFacts(first), ...published } = first;
+  const id = `${published.id}-after-${muted[0]![1].muted!.silence}`;
+  return {
+    episode: { ...stored, routes },
+    outbox: { alert: { ...published, id }, facts, routing: { deliveries: ds.map((d) => ({ ...d, alert: { ...d.alert, id: `${d.alert.id}-after-${muted[0]![1].muted!.silence}` } })), timers } },
+  };
 }

@@ -14,6 +14,8 @@ export interface OutboxEntry {
   facts?: MatchFacts;
   /** Planned by the rules (episodes.ts routeAlert); absent: the dispatcher routes the alert as momentary. */
   routing?: Routing;
+  /** The engine muted its deliveries for this active silence (episodes.ts muteEntry). */
+  silencedBy?: string;
 }
 
 /** Deliveries now, timers for later. */
