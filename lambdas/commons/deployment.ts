@@ -115,7 +115,7 @@ export const METRICS = {
   /** Environment variables Powertools reads: the namespace, and the function's role as `service`. */
   env: { namespace: 'POWERTOOLS_METRICS_NAMESPACE', service: 'POWERTOOLS_SERVICE_NAME' },
   /** The `service` dimension Powertools puts on every metric: the function's role. */
-  services: { ingest: 'ingest', sweeper: 'sweeper', timers: 'timers', channelWorker: 'channel-worker' },
+  services: { ingest: 'ingest', sweeper: 'sweeper', timers: 'timers' },
   names: {
     /** One per alert message published for its channels (after rules, silences, storm grouping); dimension `Kind` (check, member, heartbeat, ...). */
     alertsPublished: 'AlertsPublished',
