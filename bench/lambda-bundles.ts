@@ -6,11 +6,14 @@
  * the AWS SDK resolved from node_modules as the runtime resolves its own copy - against a
  * bare node start. Measured in the same interleaved rounds: two floors (bare node, and
  * `require('node:https')`, the HTTP stack every SDK client loads) and one alternative the
- * stack does not use, the ingest function with the AWS SDK bundled in.
+ * stack does not use, the ingest function with the AWS SDK bundled in. Powertools Metrics'
+ * cost, side by side: each function that bundles it is also built without it (the package
+ * replaced by a no-op of the same shape: the same code, no EMF), and a floor requiring just
+ * the bundled Powertools package (and constructing its Metrics) over bare node.
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { configBundle, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../lib/lambda-bundling';
 import { loadConfigFile } from '../lambdas/commons/config-file';
@@ -56,7 +59,7 @@ export async function bundleFunction(
   entry: string,
   outDir: string,
   define: Record<string, string>,
-  alt: { name?: string; external?: string[]; mainFields?: string[] } = {},
+  alt: { name?: string; external?: string[]; mainFields?: string[]; plugins?: Plugin[] } = {},
 ): Promise<string> {
   const outfile = join(outDir, `${alt.name ?? basename(entry, '.ts')}.js`);
   await build({
@@ -69,6 +72,7 @@ export async function bundleFunction(
     sourcemap: LAMBDA_BUNDLING.sourceMap,
     external: alt.external ?? [...LAMBDA_BUNDLING.externalModules],
     ...(alt.mainFields ? { mainFields: alt.mainFields } : {}),
+    ...(alt.plugins ? { plugins: alt.plugins } : {}),
     // As the stack does: the validated tocsin.yaml travels inside the bundle.
     define,
     outfile,
@@ -125,6 +129,20 @@ function builtinsLoadedBy(bundle: string, env: NodeJS.ProcessEnv): string[] {
 
 const FIGURE = '4 lambda bundles';
 const INGEST_SDK_BUNDLED = 'ingest-sdk-bundled';
+const POWERTOOLS = '@aws-lambda-powertools/metrics';
+const POWERTOOLS_FLOOR = 'powertools-floor';
+const WITHOUT_POWERTOOLS = '-without-powertools';
+
+/** Powertools Metrics replaced by a no-op class of the same shape: the function without its cost. */
+function withoutPowertools(outDir: string): Plugin {
+  const stub = join(outDir, 'powertools-absent.js');
+  writeFileSync(
+    stub,
+    `class Metrics { addMetric() { return this; } addDimensions() { return this; } singleMetric() { return this; } publishStoredMetrics() {} }
+     module.exports = { Metrics, MetricUnit: { Count: 'Count', Milliseconds: 'Milliseconds' } };`,
+  );
+  return { name: 'without-powertools', setup: (b) => b.onResolve({ filter: /^@aws-lambda-powertools\/metrics$/ }, () => ({ path: stub })) };
+}
 
 export async function lambdaBundles(opts: { rounds: number }): Promise<FigureResult> {
   const outDir = join(TMP, 'lambdas');
@@ -145,6 +163,16 @@ export async function lambdaBundles(opts: { rounds: number }): Promise<FigureRes
   // default order for node ("main" first) the CommonJS builds make the bundle ~730 KB.
   const ingestEntry = entries.find((e) => basename(e, '.ts') === 'ingest');
   const sdkBundled = ingestEntry ? await bundleFunction(ingestEntry, outDir, define, { name: INGEST_SDK_BUNDLED, external: [], mainFields: ['module', 'main'] }) : undefined;
+  // Powertools Metrics: each function that bundles it, built again without it; and the package alone.
+  const withPowertools = Object.keys(bundles).filter((name) => readFileSync(bundles[name]!, 'utf8').includes('CloudWatchMetrics'));
+  const without: Record<string, string> = {};
+  for (const name of withPowertools) {
+    const entry = entries.find((e) => basename(e, '.ts') === name)!;
+    without[name] = await bundleFunction(entry, outDir, define, { name: `${name}${WITHOUT_POWERTOOLS}`, plugins: [withoutPowertools(outDir)] });
+  }
+  const floorEntry = join(outDir, `${POWERTOOLS_FLOOR}.ts`);
+  writeFileSync(floorEntry, `import { Metrics } from '${POWERTOOLS}';\nexport const metrics = new Metrics({ namespace: 'bench', serviceName: 'bench' });\n`);
+  const powertoolsFloor = await bundleFunction(floorEntry, outDir, {});
 
   // The builtins the ingest function really loads at init (not every one its SDK mentions).
   const initBuiltins = builtinsLoadedBy(bundles.ingest ?? '', env);
@@ -156,6 +184,8 @@ export async function lambdaBundles(opts: { rounds: number }): Promise<FigureRes
   };
   for (const [name, bundle] of Object.entries(bundles)) variants[name] = () => nodeExec(`${name} init`, `require(${JSON.stringify(bundle)})`, env);
   if (sdkBundled) variants[INGEST_SDK_BUNDLED] = () => nodeExec(`${INGEST_SDK_BUNDLED} init`, `require(${JSON.stringify(sdkBundled)})`, env);
+  for (const [name, bundle] of Object.entries(without)) variants[`${name}${WITHOUT_POWERTOOLS}`] = () => nodeExec(`${name} without Powertools init`, `require(${JSON.stringify(bundle)})`, env);
+  variants[POWERTOOLS_FLOOR] = () => nodeExec('Powertools floor', `require(${JSON.stringify(powertoolsFloor)})`, env);
   const samples = await interleave(opts.rounds, variants);
   const bare = median(samples.bare ?? []);
   const bareNote = `bare node ${bare.toFixed(1)} ms`;
@@ -218,5 +248,24 @@ export async function lambdaBundles(opts: { rounds: number }): Promise<FigureRes
     );
     details[INGEST_SDK_BUNDLED] = { bytes: statSync(sdkBundled).size, mainFields: ['module', 'main'] };
   }
+  // Powertools Metrics' cost: the same function with and without it, and the package alone.
+  const floor = median(samples[POWERTOOLS_FLOOR] ?? []);
+  rows.push(
+    { figure: FIGURE, metric: 'floor: `node` requiring just the bundled Powertools Metrics (and constructing it), median', value: floor, unit: 'ms', pass: null, note: `${bareNote}; ${(statSync(powertoolsFloor).size / 1024).toFixed(1)} KB minified` },
+    { figure: FIGURE, metric: 'floor: Powertools Metrics - bare node', value: floor - bare, unit: 'ms', pass: null },
+  );
+  const powertools: Record<string, unknown> = {};
+  for (const [name, bundle] of Object.entries(without)) {
+    const withMs = median(samples[name] ?? []);
+    const withoutMs = median(samples[`${name}${WITHOUT_POWERTOOLS}`] ?? []);
+    const withKb = statSync(bundles[name]!).size / 1024;
+    const withoutKb = statSync(bundle).size / 1024;
+    rows.push(
+      { figure: FIGURE, metric: `Powertools Metrics in ${name}: init with - without, median`, value: withMs - withoutMs, unit: 'ms', pass: null, note: `with ${withMs.toFixed(1)} ms, without ${withoutMs.toFixed(1)} ms (${((withMs / withoutMs - 1) * 100).toFixed(1)}%)` },
+      { figure: FIGURE, metric: `Powertools Metrics in ${name}: size with - without`, value: withKb - withoutKb, unit: 'KB', pass: null, note: `with ${withKb.toFixed(1)} KB, without ${withoutKb.toFixed(1)} KB` },
+    );
+    powertools[name] = { withMs, withoutMs, withBytes: statSync(bundles[name]!).size, withoutBytes: statSync(bundle).size };
+  }
+  details.powertools = { floorMs: floor, bareMs: bare, floorBytes: statSync(powertoolsFloor).size, functions: powertools };
   return { rows, details };
 }

@@ -8,7 +8,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_ENV } from '../lambdas/commons/deployment';
+import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
 import { ROUTES } from '../lambdas/domain/protocol';
 import { grantPublishToAlerts } from './alert-topics';
 import type { ClusterSecrets } from './cluster-secrets';
@@ -63,6 +63,7 @@ export class IngestApi extends Construct {
       memorySize: 512,
       timeout: Duration.seconds(29),
       invokedBy: 'apiGateway',
+      metricsService: METRICS.services.ingest,
       logRetention: props.logRetention,
       config: props.config,
       reservedConcurrentExecutions: props.reservedConcurrency,

@@ -1,13 +1,13 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric, type Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LOG_EVENTS } from '../lambdas/commons/deployment';
+import { LOG_EVENTS, METRICS } from '../lambdas/commons/deployment';
 
 /**
  * Metric filters over the ingest Lambda's JSON log lines (LOG_EVENTS.requestRejected).
@@ -23,6 +23,26 @@ export const REJECTION_FILTERS = {
 
 /** Period of every tocsin alarm. */
 export const ALARM_PERIOD = Duration.minutes(5);
+
+/**
+ * One of tocsin's own EMF metrics (commons/deployment.ts METRICS), as a function with role
+ * `service` writes it: Powertools puts `service` on every metric, plus the metric's own dimensions.
+ */
+export function tocsinMetric(
+  scope: Construct,
+  name: string,
+  service: string,
+  opts: { dimensions?: Record<string, string>; statistic?: string; period?: Duration; label?: string } = {},
+): Metric {
+  return new Metric({
+    namespace: METRICS.namespace(Stack.of(scope).stackName),
+    metricName: name,
+    dimensionsMap: { [METRICS.dimensions.service]: service, ...opts.dimensions },
+    statistic: opts.statistic ?? 'Sum',
+    period: opts.period ?? ALARM_PERIOD,
+    ...(opts.label ? { label: opts.label } : {}),
+  });
+}
 
 export interface OpsAlarmProps {
   readonly metric: IMetric;
@@ -115,7 +135,7 @@ export class OperationsAlarms extends Construct {
     );
 
     // Per stack, so that two deployments in one account do not mix their counts.
-    const namespace = `tocsin/${Stack.of(this).stackName}`;
+    const namespace = METRICS.namespace(Stack.of(this).stackName);
     const countOf = (filterId: string, metricName: string, pattern: string): Metric =>
       new MetricFilter(this, filterId, {
         logGroup: props.ingestLogGroup,

@@ -10,11 +10,11 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_ENV, SWEEPER } from '../lambdas/commons/deployment';
+import { LAMBDA_ENV, METRICS, SWEEPER } from '../lambdas/commons/deployment';
 import { grantPublishToAlerts } from './alert-topics';
 import type { ConfigBundle } from './lambda-bundling';
 import { acknowledgeDeadLetterQueue } from './nag';
-import { ALARM_PERIOD, opsAlarm } from './operations-alarms';
+import { ALARM_PERIOD, opsAlarm, tocsinMetric } from './operations-alarms';
 import { STATE_TABLE_ACTIONS } from './state-table';
 import { TocsinFunction } from './tocsin-function';
 
@@ -23,6 +23,8 @@ export const SWEEPER_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 
 export const SWEEPER_TIMEOUT_SECONDS = 50;
 /** The "sweeper has not run" alarm: no invocation in this long, missing data breaching. */
 export const SWEEPER_SILENCE = Duration.minutes(5);
+/** The "sweeps are late" alarm: a sweep came this long after the previous one (a sweep or more missed) in 5 minutes. */
+export const SWEEPER_LATE_MS = 2.5 * SWEEPER.periodSeconds * 1000;
 
 export interface SweeperProps {
   readonly table: ITable;
@@ -51,6 +53,8 @@ export class Sweeper extends Construct {
   public readonly deadLetterQueue: Queue;
   /** No sweep for SWEEPER_SILENCE. */
   public readonly notRunning: Alarm;
+  /** A sweep came SWEEPER_LATE_MS or more after the previous one (EMF METRICS.names.sweepLag). */
+  public readonly late: Alarm;
 
   constructor(scope: Construct, id: string, props: SweeperProps) {
     super(scope, id);
@@ -73,6 +77,7 @@ export class Sweeper extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(SWEEPER_TIMEOUT_SECONDS),
       invokedBy: 'schedule',
+      metricsService: METRICS.services.sweeper,
       // No Lambda retry: a failed sweep is retried by the next scheduled one, a minute later.
       asyncInvoke: { onFailure: this.deadLetterQueue, retryAttempts: 0, maxEventAge: Duration.minutes(2) },
       logRetention: props.logRetention,
@@ -107,6 +112,13 @@ export class Sweeper extends Construct {
     });
     this.notRunning.addAlarmAction(action);
     this.notRunning.addOkAction(action);
+    // Between "running" and "not running": sweeps that happen, but not every minute (a missed
+    // schedule, failed invocations the next sweep then covers). From the sweeper's own EMF lag.
+    this.late = opsAlarm(this, 'Late', props.opsTopic, {
+      metric: tocsinMetric(this, METRICS.names.sweepLag, METRICS.services.sweeper, { statistic: 'Maximum' }),
+      threshold: SWEEPER_LATE_MS,
+      description: `tocsin sweeps are late: one came ${SWEEPER_LATE_MS / 1000} s or more after the previous (every ${SWEEPER.periodSeconds} s expected); silent watchers are alerted on late. See "sweep done" (sincePreviousMs) in the sweeper log.`,
+    });
     opsAlarm(this, 'Errors', props.opsTopic, {
       metric: this.function.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
       description: 'tocsin sweeper failed: missing watchers or silent clusters may not be alerted on (see "sweep failed" in its log).',

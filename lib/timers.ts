@@ -6,7 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_ENV } from '../lambdas/commons/deployment';
+import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
 import { grantPublishToAlerts } from './alert-topics';
 import type { ConfigBundle } from './lambda-bundling';
 import { keepLogicalId, keepQueueLogicalIds } from './logical-ids';
@@ -65,6 +65,7 @@ export class Timers extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(TIMERS_FUNCTION_TIMEOUT_SECONDS),
       invokedBy: 'sqsEventSource',
+      metricsService: METRICS.services.timers,
       logRetention: props.logRetention,
       config: props.config,
       environment: {

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations, type Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -6,7 +6,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { LAMBDA_ENV } from '../lambdas/commons/deployment';
+import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
 
 /**
@@ -61,6 +61,8 @@ export interface TocsinFunctionProps {
   /** The validated tocsin.yaml, bundled into the code; its digest goes into the environment. */
   readonly config: ConfigBundle;
   readonly environment?: Readonly<Record<string, string>>;
+  /** The `service` dimension of the metrics it writes (METRICS.services); every function gets the stack's namespace. */
+  readonly metricsService?: string;
   /** @default - unreserved (shares the account pool) */
   readonly reservedConcurrentExecutions?: number;
   /** Required for asynchronous invokers (`schedule`): where failed invocations go, and how often Lambda retries them. */
@@ -100,7 +102,14 @@ export class TocsinFunction extends NodejsFunction {
         ? { onFailure: new SqsDestination(props.asyncInvoke.onFailure), retryAttempts: props.asyncInvoke.retryAttempts, maxEventAge: props.asyncInvoke.maxEventAge }
         : {}),
       description: `tocsin: ${props.description}`,
-      environment: { ...props.environment, [LAMBDA_ENV.configDigest]: props.config.digest, NODE_OPTIONS: LAMBDA_NODE_OPTIONS },
+      environment: {
+        ...props.environment,
+        [LAMBDA_ENV.configDigest]: props.config.digest,
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+        // Powertools Metrics (EMF) reads these: the stack's namespace, the function's role.
+        [METRICS.env.namespace]: METRICS.namespace(Stack.of(scope).stackName),
+        ...(props.metricsService ? { [METRICS.env.service]: props.metricsService } : {}),
+      },
       bundling: { forceDockerBundling: false, ...LAMBDA_BUNDLING, externalModules: [...LAMBDA_BUNDLING.externalModules], define: { ...props.config.define } },
     });
     this.executionRole = role;

@@ -8,6 +8,7 @@ import { readConfig, type TocsinConfig } from './config';
 import { IngestApi } from './ingest-api';
 import { configBundle } from './lambda-bundling';
 import { OperationsAlarms } from './operations-alarms';
+import { TocsinDashboard } from './dashboard';
 import { StateTable } from './state-table';
 import { Sweeper } from './sweeper';
 import { Timers } from './timers';
@@ -49,6 +50,7 @@ export class TocsinStack extends Stack {
   public readonly channels: Channels;
   public readonly alarms: OperationsAlarms;
   public readonly sweeper: Sweeper;
+  public readonly dashboard: TocsinDashboard;
 
   constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
     super(scope, id, {
@@ -113,6 +115,31 @@ export class TocsinStack extends Stack {
       deliveryDeadLetterQueue: this.alertTopics.deliveryDeadLetterQueue,
       opsTopic: this.alertTopics.opsTopic,
       ingestLogGroup: this.ingestApi.ingestFunction.logGroup,
+    });
+    const worker = this.channels.worker;
+    this.dashboard = new TocsinDashboard(this, 'Dashboard', {
+      functions: {
+        ingest: this.ingestApi.ingestFunction,
+        timers: this.timers.worker,
+        sweeper: this.sweeper.function,
+        ...(worker ? { 'channel worker': worker.function } : {}),
+      },
+      timersQueue: this.timers.queue,
+      deadLetterQueues: {
+        delivery: this.alertTopics.deliveryDeadLetterQueue,
+        timers: this.timers.deadLetterQueue,
+        sweeper: this.sweeper.deadLetterQueue,
+      },
+      alarms: [
+        this.alarms.lambdaErrors,
+        this.alarms.lambdaThrottles,
+        this.alarms.api5xx,
+        this.alarms.undeliveredNotifications,
+        this.alarms.authenticationFailures,
+        this.alarms.rejectedInput,
+        this.sweeper.notRunning,
+        this.sweeper.late,
+      ],
     });
 
     this.addOutputs();

@@ -9,7 +9,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lazyPorts, type ApplicationPorts } from '../app/application';
-import { type Clock, type Logger, systemClock } from '../app/runtime';
+import { type Clock, type Logger, type Metrics, systemClock } from '../app/runtime';
 import type { ClusterKeys, ConsulTokens } from '../app/credentials';
 import { alertLink } from '../domain/render';
 import type { RuntimeConfig } from '../domain/rules/types';
@@ -47,6 +47,8 @@ export interface AwsPortsOptions {
   /** grouping and links of tocsin.yaml. */
   readonly config: Pick<RuntimeConfig, 'grouping' | 'links'>;
   readonly logger: Logger;
+  /** tocsin's own numbers (the Lambdas: Powertools EMF); absent: none. */
+  readonly metrics?: Metrics;
   /** Only the HTTP API needs them. */
   readonly keys?: ApiKeys;
   readonly clock?: Clock;
@@ -74,6 +76,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
   const built: { readonly [K in keyof ApplicationPorts]-?: () => ApplicationPorts[K] } = {
     clock: () => clock,
     logger: () => opts.logger,
+    metrics: () => opts.metrics,
     subjects: () => new DynamoSubjectStore(doc(), tableName),
     scopes: () => new DynamoScopeStore(doc(), tableName),
     channels: () => new SnsAlertPublisher(client('sns'), opts.alertsTopicArn, (a) => alertLink(opts.config.links?.alert, a)),

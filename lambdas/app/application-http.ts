@@ -36,6 +36,7 @@ export function httpApi(app: Application): Handler {
     replay: ports.replay,
     sources: app.sources,
     logger: ports.logger,
+    metrics: app.metrics,
     ...(ports.consulTokens ? { consulTokens: ports.consulTokens } : {}),
     signOfLife: (s) => heartbeats.signOfLife(s),
   });

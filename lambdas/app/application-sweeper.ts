@@ -107,5 +107,6 @@ export function sweeper(app: Application, opts: { clusters?: readonly string[] }
       ...(ports.watchdog ? { watchdog: ports.watchdog } : {}),
       clock: ports.clock,
       logger: ports.logger,
+      metrics: app.metrics,
     });
 }

@@ -12,18 +12,21 @@ import { compileRules, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher } from './dispatcher';
 import type { DigestStore, MuteLedger, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
-import type { Clock, Logger } from './runtime';
+import { noMetrics, type Clock, type Logger, type Metrics } from './runtime';
 import type { ScopeStore, SubjectStore } from './ports';
 import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { AlertsProbe, SweepLedger, Watchdog, WatcherStore } from './heartbeat-ports';
 import type { ReplayGuard } from './signed-request';
 import type { SourceContext } from './sources';
 import { handleTimer, parseTimer, type TimerOutcome } from './timer-worker';
+import { METRICS } from '../commons/deployment';
 
 /** Every adapter the application may need. */
 export interface ApplicationPorts {
   readonly clock: Clock;
   readonly logger: Logger;
+  /** tocsin's own numbers (METRICS); absent: none recorded. */
+  readonly metrics?: Metrics;
   readonly subjects: SubjectStore;
   readonly scopes: ScopeStore;
   /** One message per delivery, for its channels (SNS). */
@@ -57,6 +60,19 @@ export interface Application {
   /** Where sources' alerts go: rules, silences, storm grouping, then the channels. */
   readonly dispatcher: Dispatcher;
   readonly sources: SourceContext;
+  /** The channels publisher every alert message goes through (ports.channels, counted: METRICS.names.alertsPublished). */
+  readonly channels: ChannelPublisher;
+  readonly metrics: Metrics;
+}
+
+/** Counts every message published for its channels, by alert kind (a fixed vocabulary). */
+export function countedChannels(channels: ChannelPublisher, metrics: Metrics): ChannelPublisher {
+  return {
+    async publish(alert) {
+      await channels.publish(alert);
+      metrics.count(METRICS.names.alertsPublished, 1, { [METRICS.dimensions.kind]: alert.kind });
+    },
+  };
 }
 
 export interface ApplicationOptions {
@@ -82,11 +98,13 @@ function once<T>(make: () => T): () => T {
  */
 export function createApplication(options: ApplicationOptions, ports: ApplicationPorts): Application {
   const rules = options.rules ?? compileRules(options.config);
+  const metrics = ports.metrics ?? noMetrics;
+  const channels = once(() => countedChannels(ports.channels, metrics));
   const dispatcher = once(
     () =>
       new Dispatcher({
         rules,
-        channels: ports.channels,
+        channels: channels(),
         timers: ports.timers,
         clock: ports.clock,
         silences: ports.silences,
@@ -116,6 +134,10 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
     get sources() {
       return sources();
     },
+    get channels() {
+      return channels();
+    },
+    metrics,
   };
 }
 
@@ -125,7 +147,7 @@ export function timerWorker(app: Application): (body: string) => Promise<TimerOu
   const deps = {
     subjects: ports.subjects,
     publisher: app.dispatcher,
-    channels: ports.channels,
+    channels: app.channels,
     timers: ports.timers,
     digests: ports.digests,
     grouping: options.config.grouping,

@@ -3,7 +3,7 @@
  * and the local server (local/) both adapt their requests to HttpRequest (http.ts).
  */
 import { gunzipSync } from 'node:zlib';
-import { LOG_EVENTS } from '../commons/deployment';
+import { LOG_EVENTS, METRICS } from '../commons/deployment';
 import { InputError } from '../domain/input-errors';
 import { parseEnvelope } from '../domain/envelope';
 import { CLUSTER_NAME_PATTERN, CONSUL_HTTP, HEADERS, HEARTBEAT_ENVELOPE, LIMITS, REPLAYED, ROUTES } from '../domain/protocol';
@@ -14,7 +14,7 @@ import { TransientError } from './errors';
 import type { HttpRequest, HttpResponse } from './http';
 import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { SignOfLife } from './heartbeats';
-import type { Logger } from './runtime';
+import type { Logger, Metrics } from './runtime';
 import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
 import { replayRecordExpiry, signatureRefusal, verifyWithKeys, type ReplayGuard } from './signed-request';
 
@@ -24,6 +24,8 @@ export interface IngestDeps {
   replay: ReplayGuard;
   sources: SourceContext;
   logger: Logger;
+  /** Transitions (by source) and refused requests (by status, by error code); absent: none. */
+  metrics?: Metrics;
   maxBodyBytes?: number;
   /** Bearer tokens of Consul's own HTTP watch handler; without them that route is off (404). */
   consulTokens?: ConsulTokens;
@@ -139,6 +141,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       deps.logger.info('consul index went backwards: scope re-baselined against stored state', { ...where, scope: envelope.scope ?? envelope.type, ...summary.index });
     }
     deps.logger.info('ingested', { ...where, ...summary, rejected: summary.rejected.length });
+    if (summary.transitions > 0) deps.metrics?.count(METRICS.names.transitions, summary.transitions, { [METRICS.dimensions.source]: envelope.source });
     if (unsettled > 0) {
       deps.logger.error('alerts not yet published', { ...where, unsettled, errors });
       return json(503, { error: 'unsettled', message: `${unsettled} alert(s) could not be published yet; retry`, ...summary }, { 'retry-after': '5' });
@@ -228,6 +231,9 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
         error: res.body.error,
         ...(used.knownCluster ? { cluster: used.knownCluster } : {}),
       });
+      // Twice: by status (what the alarms read) and by error code (the API's fixed set; what the dashboard breaks down).
+      deps.metrics?.count(METRICS.names.requestsRefused, 1, { [METRICS.dimensions.status]: String(res.status) });
+      deps.metrics?.count(METRICS.names.requestsRefused, 1, { [METRICS.dimensions.error]: String(res.body.error ?? 'unknown') });
     }
     if (res.status >= 500 && used.cluster && used.signature) {
       try {

@@ -8,9 +8,9 @@
  * (a failed ping is logged loudly, not thrown). Every task must be safe to run twice at
  * once (two sweeps can overlap): through the transition engine's compare-and-set.
  */
-import { LOG_EVENTS } from '../commons/deployment';
+import { LOG_EVENTS, METRICS } from '../commons/deployment';
 import type { AlertsProbe, SweepLedger, Watchdog } from './heartbeat-ports';
-import type { Clock, Logger } from './runtime';
+import type { Clock, Logger, Metrics } from './runtime';
 
 /** What a task reports: counts worth a log line, and problems that make the sweep fail. */
 export interface SweepTaskResult {
@@ -30,6 +30,8 @@ export interface SweepDeps {
   watchdog?: Watchdog;
   clock: Clock;
   logger: Logger;
+  /** Sweeps, failed sweeps, the lag since the previous sweep, heartbeat transitions; absent: none. */
+  metrics?: Metrics;
 }
 
 export interface SweepOutcome {
@@ -94,6 +96,15 @@ export async function runSweep(deps: SweepDeps): Promise<SweepOutcome> {
     ...(sincePreviousMs !== undefined ? { sincePreviousMs } : {}),
     watchdog,
   };
+  const metrics = deps.metrics;
+  if (metrics) {
+    metrics.count(METRICS.names.sweeps);
+    // Always written (0 on success): the failure alarm then sees data every minute.
+    metrics.count(METRICS.names.sweepFailures, ok ? 0 : 1);
+    if (sincePreviousMs !== undefined) metrics.milliseconds(METRICS.names.sweepLag, sincePreviousMs);
+    const transitions = tasks.reduce((n, t) => n + (t.summary?.transitions ?? 0), 0);
+    if (transitions > 0) metrics.count(METRICS.names.transitions, transitions, { [METRICS.dimensions.source]: 'sweeper' });
+  }
   if (ok) logger.info(LOG_EVENTS.sweepDone, { ...outcome, ms: clock.nowMs() - startedAt });
   else logger.error(LOG_EVENTS.sweepFailed, { ...outcome, ms: clock.nowMs() - startedAt });
   return outcome;

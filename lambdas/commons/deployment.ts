@@ -101,3 +101,35 @@ export const LOG_EVENTS = {
 export const SWEEPER = {
   periodSeconds: 60,
 } as const;
+
+/**
+ * tocsin's own numbers, as CloudWatch metrics in the embedded metric format (EMF): JSON log
+ * lines CloudWatch Logs turns into metrics, written by Powertools Metrics in the Lambdas
+ * (adapters/powertools-metrics.ts). The alarms and the dashboard (lib/) read them. Every
+ * dimension is low-cardinality by construction: a function role, a source, a status, an
+ * error code from the API's fixed set; never a node, a subject or a cluster.
+ */
+export const METRICS = {
+  /** Per stack, so that two deployments in one account do not mix their counts (as the metric filters). */
+  namespace: (stackName: string) => `tocsin/${stackName}`,
+  /** Environment variables Powertools reads: the namespace, and the function's role as `service`. */
+  env: { namespace: 'POWERTOOLS_METRICS_NAMESPACE', service: 'POWERTOOLS_SERVICE_NAME' },
+  /** The `service` dimension Powertools puts on every metric: the function's role. */
+  services: { ingest: 'ingest', sweeper: 'sweeper', timers: 'timers' },
+  names: {
+    /** One per alert message published for its channels (after rules, silences, storm grouping); dimension `Kind` (check, member, heartbeat, ...). */
+    alertsPublished: 'AlertsPublished',
+    /** State changes the sources found in one accepted envelope; dimension `Source` (consul, serf, tocsin). */
+    transitions: 'Transitions',
+    /** Every non-2xx answer of the ingest API: once by `Status`, once by `Error` (the code in the body). */
+    requestsRefused: 'RequestsRefused',
+    /** Milliseconds since the previous sweep (the sweeper's `sincePreviousMs`): ~60 000 when healthy. */
+    sweepLag: 'SweepLagMs',
+    /** One per sweep, and one per failed sweep (a task, the table write or the alerts topic failed). */
+    sweeps: 'Sweeps',
+    sweepFailures: 'SweepFailures',
+  },
+  dimensions: { service: 'service', kind: 'Kind', source: 'Source', status: 'Status', error: 'Error' },
+} as const;
+
+export type MetricName = (typeof METRICS.names)[keyof typeof METRICS.names];

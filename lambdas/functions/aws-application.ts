@@ -8,13 +8,13 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createApplication, type Application } from '../app/application';
-import type { Logger } from '../app/runtime';
+import type { Logger, Metrics } from '../app/runtime';
 import { awsPorts, type ApiKeys } from '../adapters/aws-ports';
 import { bundledConfig } from '../commons/bundled-config';
 import { requiredEnv } from '../commons/config';
 import { LAMBDA_ENV } from '../commons/deployment';
 
-export function awsApplication(opts: { logger: Logger; keys?: ApiKeys; watchdogUrl?: string }): Application {
+export function awsApplication(opts: { logger: Logger; metrics?: Metrics; keys?: ApiKeys; watchdogUrl?: string }): Application {
   const tableName = requiredEnv(LAMBDA_ENV.tableName);
   const alertsTopicArn = requiredEnv(LAMBDA_ENV.alertsTopicArn);
   const timersQueueUrl = requiredEnv(LAMBDA_ENV.timersQueueUrl);
@@ -33,6 +33,7 @@ export function awsApplication(opts: { logger: Logger; keys?: ApiKeys; watchdogU
     timersQueueUrl,
     config,
     logger: opts.logger,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.keys ? { keys: opts.keys } : {}),
     ...(opts.watchdogUrl ? { watchdogUrl: opts.watchdogUrl } : {}),
   });

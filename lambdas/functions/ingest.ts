@@ -7,13 +7,17 @@ import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
 import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
+import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
 
 const config = readIngestConfig();
 const secrets = new SecretsManagerClient({});
+// Namespace and service (METRICS.env) from the environment the stack sets.
+const metrics = powertoolsMetrics();
 const handle = httpApi(
   awsApplication({
     logger: jsonLogger(),
+    metrics,
     keys: {
       clusterKeys: new SecretsManagerClusterKeys(secrets, config.clusterSecretPrefix, config.clusters),
       adminKeys: new SecretsManagerClusterKeys(secrets, config.adminSecretPrefix, config.clusters),
@@ -36,7 +40,12 @@ export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
 }
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const res = await handle(toHttpRequest(event));
+  let res;
+  try {
+    res = await handle(toHttpRequest(event));
+  } finally {
+    metrics.flush();
+  }
   return {
     statusCode: res.status,
     // API Gateway adds its own Date too; both come from AWS's synchronised clocks, the one

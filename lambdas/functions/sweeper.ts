@@ -6,15 +6,22 @@
 import { sweeper } from '../app/application-sweeper';
 import type { SweepOutcome } from '../app/sweeper';
 import { jsonLogger } from '../commons/logger';
+import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { LAMBDA_ENV } from '../commons/deployment';
 import { awsApplication } from './aws-application';
 
 const logger = jsonLogger();
 const watchdogUrl = process.env[LAMBDA_ENV.watchdogUrl] || undefined;
-const sweep = sweeper(awsApplication({ logger, ...(watchdogUrl ? { watchdogUrl } : {}) }));
+const metrics = powertoolsMetrics();
+const sweep = sweeper(awsApplication({ logger, metrics, ...(watchdogUrl ? { watchdogUrl } : {}) }));
 
 export async function handler(): Promise<SweepOutcome> {
-  const outcome = await sweep();
+  let outcome: SweepOutcome;
+  try {
+    outcome = await sweep();
+  } finally {
+    metrics.flush();
+  }
   if (!outcome.ok) {
     const failed = [...outcome.tasks.filter((t) => !t.ok).map((t) => `${t.name}: ${(t.errors ?? []).join('; ')}`), ...outcome.health.errors];
     throw new Error(`sweep failed: ${failed.join(' | ').slice(0, 1000)}`);

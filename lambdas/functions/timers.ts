@@ -5,10 +5,12 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { timerWorker } from '../app/application';
 import { jsonLogger } from '../commons/logger';
+import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
 
 const logger = jsonLogger();
-const handleTimer = timerWorker(awsApplication({ logger }));
+const metrics = powertoolsMetrics();
+const handleTimer = timerWorker(awsApplication({ logger, metrics }));
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
@@ -21,5 +23,6 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
+  metrics.flush();
   return { batchItemFailures };
 }

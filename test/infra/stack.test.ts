@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CHANNELS_ATTRIBUTE, LAMBDA_ENV, SECRET_SUFFIXES, STATE_TABLE } from '../../lambdas/commons/deployment';
+import { CHANNELS_ATTRIBUTE, LAMBDA_ENV, METRICS, SECRET_SUFFIXES, STATE_TABLE } from '../../lambdas/commons/deployment';
 import { ROUTES } from '../../lambdas/domain/protocol';
 import { ALERT_ATTRIBUTE_NAMES } from '../../lambdas/domain/render';
 import { OUTPUTS } from '../../lib/tocsin-stack';
@@ -79,8 +79,10 @@ describe('ingest Lambda', () => {
   test('environment variable names come from LAMBDA_ENV', () => {
     const [, fn] = ingestFunction();
     const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
-    // Every LAMBDA_ENV name but the Slack notifier's and the sweeper's own.
-    expect(Object.keys(vars).sort()).toEqual([...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.channelQueues && n !== LAMBDA_ENV.watchdogUrl), 'NODE_OPTIONS'].sort());
+    // Every LAMBDA_ENV name but the Slack notifier's and the sweeper's own; Powertools Metrics' namespace and service.
+    expect(Object.keys(vars).sort()).toEqual(
+      [...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.channelQueues && n !== LAMBDA_ENV.watchdogUrl), 'NODE_OPTIONS', ...Object.values(METRICS.env)].sort(),
+    );
     const [tableId] = only('AWS::DynamoDB::Table');
     expect(vars[LAMBDA_ENV.tableName]).toEqual({ Ref: tableId });
     expect(vars[LAMBDA_ENV.alertsTopicArn]).toEqual({ Ref: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn).Ref });
@@ -351,6 +353,7 @@ describe('operational alarms', () => {
       'AWS/SQS/ApproximateNumberOfMessagesVisible', // timers DLQ
       'tocsin/Tocsin/AuthenticationFailures',
       'tocsin/Tocsin/RejectedInput',
+      'tocsin/Tocsin/SweepLagMs', // the sweeper is late (its own EMF metric)
     ]);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([opsRef]);
