@@ -11,14 +11,14 @@ import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/chec
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher } from './dispatcher';
-import type { DigestStore, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
+import type { DigestStore, PendingTimers, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
 import type { Clock, Logger } from './runtime';
 import type { ScopeStore, SubjectStore } from './ports';
 import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { AlertsProbe, SweepLedger, Watchdog, WatcherStore } from './heartbeat-ports';
 import type { ReplayGuard } from './signed-request';
 import type { SourceContext } from './sources';
-import { handleTimer, parseTimer, type TimerOutcome } from './timer-worker';
+import { handleTimer, parseTimer, type TimerOutcome, type TimerWorkerDeps } from './timer-worker';
 
 /** Every adapter the application may need. */
 export interface ApplicationPorts {
@@ -29,6 +29,8 @@ export interface ApplicationPorts {
   /** One message per delivery, for its channels (SNS). */
   readonly channels: ChannelPublisher;
   readonly timers: TimerQueue;
+  /** Pending timer steps, indexed where the episodes are kept (the sweeper fires lost ones). */
+  readonly pendingTimers: PendingTimers;
   readonly silences: SilenceStore & SilenceReader;
   readonly storm: StormGate;
   readonly digests: DigestStore;
@@ -65,6 +67,8 @@ export interface ApplicationOptions {
   checkPolicy?: CheckAlertPolicy;
   /** Lease of pending alerts; tests shorten it. */
   leaseMs?: number;
+  /** The sweeper fires a pending timer step this long after it was due (default TIMERS_QUEUE.sweepGraceSeconds). */
+  timerGraceMs?: number;
   /** Heartbeats count silence from no earlier than this (npm start: its start, so a stopped runner blames no watcher). */
   heartbeatGraceFromMs?: number;
 }
@@ -86,7 +90,7 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
       new Dispatcher({
         rules,
         channels: ports.channels,
-        timers: ports.timers,
+        timers: indexedTimers(ports.pendingTimers, ports.timers),
         clock: ports.clock,
         silences: ports.silences,
         storm: ports.storm,
@@ -117,19 +121,40 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
   };
 }
 
-/** The timers queue's worker: one message (`for`, `repeat`, a storm digest) at a time. */
-export function timerWorker(app: Application): (body: string) => Promise<TimerOutcome> {
+/**
+ * Scheduling a timer: its step goes into the index of pending steps first, then onto the
+ * queue. A failure of either throws (the outbox is kept and retried); a step indexed but
+ * not queued is fired by the sweeper.
+ */
+export function indexedTimers(pending: PendingTimers, queue: TimerQueue): TimerQueue {
+  return {
+    async schedule(timer) {
+      await pending.add(timer);
+      await queue.schedule(timer);
+    },
+  };
+}
+
+/** What the timers worker and the sweeper's timers task run with. */
+export function timerWorkerDeps(app: Application): TimerWorkerDeps {
   const { ports, options } = app;
-  const deps = {
+  return {
     subjects: ports.subjects,
     publisher: app.dispatcher,
     channels: ports.channels,
+    // A long timer's next hop: the step is indexed already.
     timers: ports.timers,
+    pending: ports.pendingTimers,
     digests: ports.digests,
     grouping: options.config.grouping,
     clock: ports.clock,
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
   };
+}
+
+/** The timers queue's worker: one message (`for`, `repeat`, a storm digest) at a time. */
+export function timerWorker(app: Application): (body: string) => Promise<TimerOutcome> {
+  const deps = timerWorkerDeps(app);
   return (body) => handleTimer(deps, parseTimer(body));
 }
 

@@ -17,7 +17,8 @@ export interface LocalPipeline {
   output(): string;
   /** Everything printed so far on stderr (the JSON request logs). */
   logs(): string;
-  stop(): Promise<number | null>;
+  /** Stop it with `signal` (default SIGINT; SIGKILL: as `kill -9`, nothing flushed). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export async function startLocalPipeline(opts: { args?: string[]; env?: Record<string, string>; dataDir?: string } = {}): Promise<LocalPipeline> {
@@ -57,8 +58,8 @@ export async function startLocalPipeline(opts: { args?: string[]; env?: Record<s
     dataDir,
     output: () => stdout,
     logs: () => stderr,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGINT');
+    stop: async (signal: NodeJS.Signals = 'SIGINT') => {
+      if (child.exitCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
       const code = await exited;
       clearTimeout(timer);
