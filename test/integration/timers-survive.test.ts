@@ -78,7 +78,8 @@ async function cluster() {
         clock,
         logger: { info: () => undefined, error: () => undefined },
         keys: { clusterKeys: new StaticClusterKeys({ [name]: KEY }), adminKeys: new StaticClusterKeys({}) },
-        overrides: { channels: { publish: async (a) => void published.push(a) }, alertsProbe: { reachable: async () => undefined } },
+        // A channel that takes its time, as SNS may: concurrent senders overlap.
+        overrides: { channels: { publish: async (a) => void (await new Promise((r) => setTimeout(r, 200)), published.push(a)) }, alertsProbe: { reachable: async () => undefined } },
       }),
     );
     return { app, api: httpApi(app), sweep: sweeper(app) };
