@@ -12,7 +12,7 @@ import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/domain/protocol';
 import { createApplication, type Application } from '../lambdas/app/application';
 import { httpApi } from '../lambdas/app/application-http';
 import { sweeper } from '../lambdas/app/application-sweeper';
-import { SWEEPER } from '../lambdas/commons/deployment';
+import { SWEEPER, TIMERS_QUEUE } from '../lambdas/commons/deployment';
 import { awsPorts } from '../lambdas/adapters/aws-ports';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { loadOrCreateLocalConsulTokens } from '../lambdas/adapters/consul-tokens';
@@ -34,6 +34,8 @@ export const LOCAL_ENV = {
   silenceCacheMs: 'TOCSIN_LOCAL_SILENCE_CACHE_MS',
   /** Seconds between two sweeps (heartbeats ...); default SWEEPER.periodSeconds (60). */
   sweepSeconds: 'TOCSIN_LOCAL_SWEEP_SECONDS',
+  /** Seconds a pending timer step is overdue before the sweeper fires it; default TIMERS_QUEUE.sweepGraceSeconds (30). */
+  timerGraceSeconds: 'TOCSIN_LOCAL_TIMER_GRACE_SECONDS',
 } as const;
 
 /** TOCSIN_LOCAL_SWEEP_SECONDS, checked: a positive number of seconds. */
@@ -42,6 +44,15 @@ function sweepPeriodMs(env: NodeJS.ProcessEnv): number {
   if (raw === undefined || raw === '') return SWEEPER.periodSeconds * 1000;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86400) throw new Error(`${LOCAL_ENV.sweepSeconds}=${raw} is not a number of seconds between 0 and 86400`);
+  return Math.round(seconds * 1000);
+}
+
+/** TOCSIN_LOCAL_TIMER_GRACE_SECONDS, checked: a number of seconds, 0 or more. */
+function timerGraceMs(env: NodeJS.ProcessEnv): number {
+  const raw = env[LOCAL_ENV.timerGraceSeconds];
+  if (raw === undefined || raw === '') return TIMERS_QUEUE.sweepGraceSeconds * 1000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 86400) throw new Error(`${LOCAL_ENV.timerGraceSeconds}=${raw} is not a number of seconds between 0 and 86400`);
   return Math.round(seconds * 1000);
 }
 
@@ -57,7 +68,9 @@ Options:
 
 Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN_CONFIG
 (clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl).
-The sweeper (heartbeats) runs every ${SWEEPER.periodSeconds} s; ${LOCAL_ENV.sweepSeconds} changes it.
+The sweeper (heartbeats, overdue timers) runs every ${SWEEPER.periodSeconds} s; ${LOCAL_ENV.sweepSeconds} changes it.
+Timers (for, repeat, storm digests) survive a restart: the sweeper fires those overdue by
+${TIMERS_QUEUE.sweepGraceSeconds} s (${LOCAL_ENV.timerGraceSeconds}), as the queue's messages live in memory.
   --help                   this text
 `;
 
@@ -153,7 +166,7 @@ async function main(): Promise<void> {
   const timersQueue = await createQueue(sqs, LOCAL_NAMES.timersQueue);
   const app = createApplication(
     // Watchers are judged on their silence since this runner started, not while it was stopped.
-    { config: config.runtime, heartbeatGraceFromMs: startedAt },
+    { config: config.runtime, heartbeatGraceFromMs: startedAt, timerGraceMs: timerGraceMs(process.env) },
     awsPorts({
       clients: () => ({ doc: standIns.doc, sns, sqs }),
       tableName: LOCAL_NAMES.stateTable,
@@ -182,7 +195,7 @@ async function main(): Promise<void> {
   say(`# SNS/SQS: ${standIns.snsSqs.endpoint}  topic ${alertsTopicArn}`);
   say(`# config: ${config.file}`);
   say(`# timers queue: ${timersQueue.url}`);
-  say(`# sweeper: every ${sweepMs / 1000} s (${LOCAL_ENV.sweepSeconds}); heartbeats of ${clusters.join(', ')}`);
+  say(`# sweeper: every ${sweepMs / 1000} s (${LOCAL_ENV.sweepSeconds}); heartbeats and overdue timers of ${clusters.join(', ')}`);
   for (const c of channels) for (const line of c.banner) say(line);
   say('# silences (npx tocsin silence ...) are signed with the admin key of the cluster:');
   say(`export TOCSIN_ADMIN_KEY=${adminKeys[clusters[0] as string]}`);

@@ -22,6 +22,7 @@ import { DynamoWatcherStore } from './dynamo-watcher-store';
 import { HttpsWatchdog } from './https-watchdog';
 import { SnsAlertPublisher, SnsAlertsProbe } from './sns-publisher';
 import { SqsTimerQueue } from './sqs-timers';
+import { DynamoPendingTimers } from './dynamo-pending-timers';
 
 export interface AwsClients {
   readonly doc: DynamoDBDocumentClient;
@@ -81,6 +82,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     scopes: () => new DynamoScopeStore(doc(), tableName),
     channels: () => new SnsAlertPublisher(client('sns'), opts.alertsTopicArn, (a) => alertLink(opts.config.links?.alert, a)),
     timers: () => new SqsTimerQueue(client('sqs'), opts.timersQueueUrl, clock),
+    pendingTimers: () => new DynamoPendingTimers(doc(), tableName),
     silences: () => new DynamoSilenceStore(doc(), tableName, opts.silenceCacheMs),
     storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping),
     digests: () => new DynamoDigestStore(doc(), tableName),

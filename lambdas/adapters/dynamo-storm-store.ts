@@ -5,7 +5,7 @@
  *                                      sent one by one in the window (sent_info, sent_warning,
  *                                      sent_critical); the admit rule is its update's condition
  *   fold#<channel>#<window>#<alertId>  one notification folded into the window's digest
- *   digest#<channel>#<window>          the digest's "scheduled" / "sent" marks
+ *   digest#<channel>#<window>          the digest's "scheduled" / "sent" marks and its sender's claim
  * They live for a day (TTL).
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -142,6 +142,24 @@ export class DynamoDigestStore implements DigestStore {
       new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(timer.cluster), [SK]: stormKeys.digest(timer.channel, timer.window) }, ConsistentRead: true }),
     ));
     return out.Item?.sent === true;
+  }
+
+  async claim(timer: DigestTimer, nowMs: number, leaseMs: number): Promise<boolean> {
+    try {
+      await awsCall(this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: keys.cluster(timer.cluster), [SK]: stormKeys.digest(timer.channel, timer.window) },
+          UpdateExpression: 'SET claimedUntil = :until',
+          ConditionExpression: 'attribute_not_exists(sent) AND (attribute_not_exists(claimedUntil) OR claimedUntil < :now)',
+          ExpressionAttributeValues: { ':until': nowMs + leaseMs, ':now': nowMs },
+        }),
+      ));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   async markSent(timer: DigestTimer): Promise<void> {

@@ -1,15 +1,18 @@
 /**
  * The composition root's sweeper (see application.ts and sweeper.ts): the sweep tasks, in
- * the order they run, over the application's ports. Heartbeats first, then silences that
- * ended (silenceEndsTask); later tasks (overdue timers) are appended to `sweepTasks`.
+ * the order they run, over the application's ports: heartbeats, overdue timer steps
+ * (timersTask), silences that ended (silenceEndsTask). Later tasks are appended to `sweepTasks`.
  */
-import type { Application } from './application';
+import { LOG_EVENTS, TIMERS_QUEUE } from '../commons/deployment';
+import type { Timer } from '../domain/rules/outbox';
+import { timerWorkerDeps, type Application } from './application';
 import { heartbeatsOf } from './application-heartbeats';
 import { mapLimit } from './concurrency';
 import { runSweep, type SweepOutcome, type SweepTask } from './sweeper';
 import { silenceEnded, type Episodic } from '../domain/rules/episodes';
 import { silenceState } from '../domain/rules/silences';
 import { TransitionEngine, type Outcome } from './transition-engine';
+import { handleTimer } from './timer-worker';
 
 /** Heartbeats: every configured cluster, a few at a time; one cluster's failure does not stop the others. */
 export function heartbeatTask(app: Application, clusters: readonly string[]): SweepTask {
@@ -89,9 +92,51 @@ export function silenceEndsTask(app: Application, clusters: readonly string[]): 
   };
 }
 
+/**
+ * Timers that survive (docs/ARCHITECTURE.md, "Episodes"): every pending `for`, `repeat` or
+ * storm digest step overdue by more than the grace is fired through the timer worker's own
+ * code, as if its queue message had arrived. A step already done is stale and leaves the
+ * index; a step fired twice at once (two sweeps, or a sweep and its late message) fires once.
+ */
+export function timersTask(app: Application, clusters: readonly string[]): SweepTask {
+  const graceMs = app.options.timerGraceMs ?? TIMERS_QUEUE.sweepGraceSeconds * 1000;
+  const limit = TIMERS_QUEUE.sweepLimitPerCluster;
+  return {
+    name: 'timers',
+    async run(nowMs) {
+      const deps = timerWorkerDeps(app);
+      const counts: Record<string, number> = { clusters: clusters.length, overdue: 0 };
+      const errors: string[] = [];
+      await mapLimit(clusters, 4, async (cluster) => {
+        let due: Timer[];
+        try {
+          due = await app.ports.pendingTimers.due(cluster, nowMs - graceMs, limit);
+        } catch (err) {
+          errors.push(`${cluster}: ${(err as Error).message}`);
+          return;
+        }
+        counts.overdue = (counts.overdue ?? 0) + due.length;
+        if (due.length >= limit) errors.push(`${cluster}: ${limit} or more overdue timer steps; the rest go next sweep`);
+        await mapLimit(due, 4, async (timer) => {
+          try {
+            const outcome = await handleTimer(deps, timer);
+            counts[outcome] = (counts[outcome] ?? 0) + 1;
+            if (outcome === 'notified' || outcome === 'digest-sent') {
+              app.ports.logger.info(LOG_EVENTS.timerSwept, { cluster, kind: timer.kind, dueAt: new Date(timer.dueAt).toISOString(), outcome, ...(timer.kind === 'digest' ? { channel: timer.channel } : { subject: timer.subject, rule: timer.rule }) });
+            }
+          } catch (err) {
+            errors.push(`${cluster}: timer ${timer.kind} ${timer.kind === 'digest' ? timer.channel : timer.subject}: ${(err as Error).message}`);
+          }
+        });
+      });
+      return { summary: counts, errors };
+    },
+  };
+}
+
 /** The tasks of one sweep, in order. */
 export function sweepTasks(app: Application, clusters: readonly string[]): SweepTask[] {
-  return [heartbeatTask(app, clusters), silenceEndsTask(app, clusters)];
+  return [heartbeatTask(app, clusters), timersTask(app, clusters), silenceEndsTask(app, clusters)];
 }
 
 /** One sweep of `clusters` (default: the config's), as the sweeper Lambda and `npm start` run it. */

@@ -11,14 +11,14 @@ import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/chec
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher } from './dispatcher';
-import type { DigestStore, MuteLedger, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
+import type { DigestStore, MuteLedger, PendingTimers, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
 import { noMetrics, type Clock, type Logger, type Metrics } from './runtime';
 import type { ScopeStore, SubjectStore } from './ports';
 import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { AlertsProbe, SweepLedger, Watchdog, WatcherStore } from './heartbeat-ports';
 import type { ReplayGuard } from './signed-request';
 import type { SourceContext } from './sources';
-import { handleTimer, parseTimer, type TimerOutcome } from './timer-worker';
+import { handleTimer, parseTimer, type TimerOutcome, type TimerWorkerDeps } from './timer-worker';
 import { METRICS } from '../commons/deployment';
 
 /** Every adapter the application may need. */
@@ -32,6 +32,8 @@ export interface ApplicationPorts {
   /** One message per delivery, for its channels (SNS). */
   readonly channels: ChannelPublisher;
   readonly timers: TimerQueue;
+  /** Pending timer steps, indexed where the episodes are kept (the sweeper fires lost ones). */
+  readonly pendingTimers: PendingTimers;
   /** Silences, and what they muted (for the sweeper to announce when they end). */
   readonly silences: SilenceStore & SilenceReader & MuteLedger;
   readonly storm: StormGate;
@@ -82,6 +84,8 @@ export interface ApplicationOptions {
   checkPolicy?: CheckAlertPolicy;
   /** Lease of pending alerts; tests shorten it. */
   leaseMs?: number;
+  /** The sweeper fires a pending timer step this long after it was due (default TIMERS_QUEUE.sweepGraceSeconds). */
+  timerGraceMs?: number;
   /** Heartbeats count silence from no earlier than this (npm start: its start, so a stopped runner blames no watcher). */
   heartbeatGraceFromMs?: number;
 }
@@ -105,7 +109,7 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
       new Dispatcher({
         rules,
         channels: channels(),
-        timers: ports.timers,
+        timers: indexedTimers(ports.pendingTimers, ports.timers),
         clock: ports.clock,
         silences: ports.silences,
         mutes: ports.silences,
@@ -141,19 +145,40 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
   };
 }
 
-/** The timers queue's worker: one message (`for`, `repeat`, a storm digest) at a time. */
-export function timerWorker(app: Application): (body: string) => Promise<TimerOutcome> {
+/**
+ * Scheduling a timer: its step goes into the index of pending steps first, then onto the
+ * queue. A failure of either throws (the outbox is kept and retried); a step indexed but
+ * not queued is fired by the sweeper.
+ */
+export function indexedTimers(pending: PendingTimers, queue: TimerQueue): TimerQueue {
+  return {
+    async schedule(timer) {
+      await pending.add(timer);
+      await queue.schedule(timer);
+    },
+  };
+}
+
+/** What the timers worker and the sweeper's timers task run with. */
+export function timerWorkerDeps(app: Application): TimerWorkerDeps {
   const { ports, options } = app;
-  const deps = {
+  return {
     subjects: ports.subjects,
     publisher: app.dispatcher,
     channels: app.channels,
+    // A long timer's next hop: the step is indexed already.
     timers: ports.timers,
+    pending: ports.pendingTimers,
     digests: ports.digests,
     grouping: options.config.grouping,
     clock: ports.clock,
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
   };
+}
+
+/** The timers queue's worker: one message (`for`, `repeat`, a storm digest) at a time. */
+export function timerWorker(app: Application): (body: string) => Promise<TimerOutcome> {
+  const deps = timerWorkerDeps(app);
   return (body) => handleTimer(deps, parseTimer(body));
 }
 

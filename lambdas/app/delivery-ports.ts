@@ -12,6 +12,18 @@ export interface TimerQueue {
   schedule(timer: Timer): Promise<void>;
 }
 
+/**
+ * The index of pending timer steps (domain/rules/pending.ts), kept where the episodes are:
+ * a step is added before its queue message is sent and removed once the worker (or the
+ * sweeper) has handled it, so the sweeper finds a step whose message was lost.
+ */
+export interface PendingTimers {
+  add(timer: Timer): Promise<void>;
+  remove(timer: Timer): Promise<void>;
+  /** Steps of `cluster` due at or before `upToMs`, oldest first, at most `limit`. */
+  due(cluster: string, upToMs: number, limit: number): Promise<Timer[]>;
+}
+
 /** Silences of a cluster, expired ones included or not: the dispatcher checks the end time. */
 export interface SilenceReader {
   forCluster(cluster: string): Promise<Silence[]>;
@@ -51,5 +63,10 @@ export interface StormGate {
 export interface DigestStore {
   folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number }>;
   wasSent(timer: DigestTimer): Promise<boolean>;
+  /**
+   * Take the right to send the digest until `nowMs + leaseMs`: false when it was sent, or
+   * another worker holds an unexpired claim (two sweeps, or a sweep and the queue, at once).
+   */
+  claim(timer: DigestTimer, nowMs: number, leaseMs: number): Promise<boolean>;
   markSent(timer: DigestTimer): Promise<void>;
 }

@@ -3,7 +3,10 @@
  * the stored episode through the transition engine (so a `for` notification or a
  * reminder goes out exactly when the condition still holds, once); digest timers send
  * the storm digest of a (cluster, channel, window). A timer more than a second early
- * (SQS delays stop at 900 s) is put back for the rest of its delay.
+ * (SQS delays stop at 900 s) is put back for the rest of its delay. A handled timer leaves
+ * the index of pending steps (`pending`); the sweeper runs this same code for a step whose
+ * message was lost (application-sweeper.ts `timersTask`), so each step fires once: a subject
+ * step through the episode's re-check under compare-and-set, a digest through its claim.
  */
 import type { DigestTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
 import type { Episodic } from '../domain/rules/episodes';
@@ -12,7 +15,7 @@ import { digestAlert, DIGEST_MAX_LINES } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { OutboxEntry } from '../domain/rules/outbox';
 import type { ChannelPublisher } from './dispatcher';
-import type { DigestStore, TimerQueue } from './delivery-ports';
+import type { DigestStore, PendingTimers, TimerQueue } from './delivery-ports';
 import type { OutboxPublisher, SubjectStore } from './ports';
 import type { Clock } from './runtime';
 import { TransitionEngine } from './transition-engine';
@@ -24,16 +27,20 @@ export interface TimerWorkerDeps {
   /** Digests go straight to their channel. */
   channels: ChannelPublisher;
   timers: TimerQueue;
+  /** The index of pending steps: a handled step is removed from it. */
+  pending?: PendingTimers;
   digests: DigestStore;
   grouping: GroupingSpec;
   clock: Clock;
   leaseMs?: number;
 }
 
-export type TimerOutcome = 'rescheduled' | 'notified' | 'stale' | 'digest-sent' | 'digest-empty';
+export type TimerOutcome = 'rescheduled' | 'notified' | 'stale' | 'digest-sent' | 'digest-empty' | 'digest-claimed';
 
 /** Early by more than this: back on the queue. */
 const EARLY_TOLERANCE_MS = 1000;
+/** How long a digest sender's claim holds: past it (the sender died), the next sweep sends it. */
+export const DIGEST_CLAIM_MS = 60_000;
 
 export class TimerNotSettled extends Error {}
 
@@ -50,7 +57,10 @@ export async function handleTimer(deps: TimerWorkerDeps, timer: Timer): Promise<
     await deps.timers.schedule(timer);
     return 'rescheduled';
   }
-  return timer.kind === 'digest' ? sendDigest(deps, timer) : fireSubjectTimer(deps, timer);
+  const outcome = timer.kind === 'digest' ? await sendDigest(deps, timer) : await fireSubjectTimer(deps, timer);
+  // Another worker holds the digest's claim: its step stays pending until that one is done.
+  if (outcome !== 'digest-claimed') await deps.pending?.remove(timer);
+  return outcome;
 }
 
 async function fireSubjectTimer(deps: TimerWorkerDeps, timer: SubjectTimer): Promise<TimerOutcome> {
@@ -72,6 +82,7 @@ async function sendDigest(deps: TimerWorkerDeps, timer: DigestTimer): Promise<Ti
   if (await deps.digests.wasSent(timer)) return 'digest-sent';
   const { items, total } = await deps.digests.folded(timer, DIGEST_MAX_LINES + 1);
   if (total === 0) return 'digest-empty';
+  if (!(await deps.digests.claim(timer, deps.clock.nowMs(), DIGEST_CLAIM_MS))) return (await deps.digests.wasSent(timer)) ? 'digest-sent' : 'digest-claimed';
   await deps.channels.publish(digestAlert(timer, items, total, deps.grouping));
   await deps.digests.markSent(timer);
   return 'digest-sent';

@@ -30,6 +30,13 @@ export function channelFilterPolicy(channel: string, severities?: readonly strin
 export const TIMERS_QUEUE = {
   /** SQS's per-message DelaySeconds limit. */
   maxDelaySeconds: 900,
+  /**
+   * The sweeper fires a pending step once it is this long overdue (the queue had that long
+   * to deliver it); `npm start` takes TOCSIN_LOCAL_TIMER_GRACE_SECONDS.
+   */
+  sweepGraceSeconds: 30,
+  /** Overdue steps the sweeper fires per cluster per sweep; more: the rest next sweep, and the sweep fails loudly. */
+  sweepLimitPerCluster: 500,
 } as const;
 
 /** Environment variables the Lambdas read once at init. */
@@ -95,6 +102,8 @@ export const LOG_EVENTS = {
   sweepFailed: 'sweep failed',
   /** The external dead-man's switch (deployment.watchdog.url) could not be reached. */
   watchdogPingFailed: 'watchdog ping failed',
+  /** The sweeper fired a timer step (`for`, `repeat`, digest) whose queue message never came; fields cluster, kind, dueAt, outcome. */
+  timerSwept: 'timer swept',
 } as const;
 
 /** The sweeper (app/sweeper.ts): how often it runs in AWS (EventBridge) and by default under `npm start`. */

@@ -152,7 +152,7 @@ describe('heartbeats', () => {
 
     c.advance(MISSING_AFTER);
     const swept = await p.sweep();
-    expect(swept).toMatchObject({ ok: true, tasks: [{ name: 'heartbeats', ok: true, summary: { watchers: 3, silent: 3, transitions: 4 } }, { name: 'silences', ok: true }] });
+    expect(swept).toMatchObject({ ok: true, tasks: [{ name: 'heartbeats', ok: true, summary: { watchers: 3, silent: 3, transitions: 4 } }, { name: 'timers', ok: true }, { name: 'silences', ok: true }] });
     const got = c.take();
     expect(got.slice(0, 3).sort()).toEqual(['web-1', 'web-2', 'web-3'].map((n) => `firing WARNING: watcher ${n} of ${c.name} has not reported for 5m`));
     expect(got.slice(3)).toEqual([`firing CRITICAL: cluster ${c.name} is silent: none of its 3 watchers has reported for 5m`]);

@@ -17,16 +17,23 @@ export interface LocalPipeline {
   output(): string;
   /** Everything printed so far on stderr (the JSON request logs). */
   logs(): string;
-  stop(): Promise<number | null>;
+  /** Stop it with `signal` (default SIGINT; SIGKILL: as `kill -9`, nothing flushed). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startLocalPipeline(opts: { args?: string[]; env?: Record<string, string>; dataDir?: string } = {}): Promise<LocalPipeline> {
+/**
+ * `inProcess`: run main.ts in the spawned node process itself (`node --import tsx`), not
+ * under the tsx CLI (which runs it in a child of its own), so that a signal, SIGKILL
+ * included, reaches the pipeline and not a wrapper that would leave it orphaned.
+ */
+export async function startLocalPipeline(opts: { args?: string[]; env?: Record<string, string>; dataDir?: string; inProcess?: boolean } = {}): Promise<LocalPipeline> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tocsin-e2e-'));
-  const child: ChildProcess = spawn(
-    join(ROOT, 'node_modules', '.bin', 'tsx'),
-    [join(ROOT, 'local', 'main.ts'), '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])],
-    { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = [join(ROOT, 'local', 'main.ts'), '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
+  const child: ChildProcess = spawn(opts.inProcess ? process.execPath : join(ROOT, 'node_modules', '.bin', 'tsx'), opts.inProcess ? ['--import', 'tsx', ...args] : args, {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -57,8 +64,8 @@ export async function startLocalPipeline(opts: { args?: string[]; env?: Record<s
     dataDir,
     output: () => stdout,
     logs: () => stderr,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGINT');
+    stop: async (signal: NodeJS.Signals = 'SIGINT') => {
+      if (child.exitCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
       const code = await exited;
       clearTimeout(timer);
