@@ -4,13 +4,14 @@
  * `timer`. No TTL: an item goes when its step is handled (a long `repeat` may wait days).
  * The sweeper queries one cluster's overdue range; nothing scans subjects.
  */
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PendingTimers } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import type { Timer } from '../domain/rules/outbox';
 import { overdueUpToKey, pendingSortKey, PENDING_PREFIX } from '../domain/rules/pending';
 import { keys } from './dynamo-state-store';
 import { awsCall } from './aws-errors';
+import { queryPages } from './dynamo-query';
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
@@ -31,20 +32,16 @@ export class DynamoPendingTimers implements PendingTimers {
 
   async due(cluster: string, upToMs: number, limit: number): Promise<Timer[]> {
     const found: Timer[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await awsCall(this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: `${PK} = :pk AND ${SK} BETWEEN :from AND :to`,
-          ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':from': PENDING_PREFIX, ':to': overdueUpToKey(upToMs, 0) },
-          Limit: limit - found.length,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      ));
-      for (const item of out.Items ?? []) found.push(JSON.parse(String(item.timer)) as Timer);
-      start = out.LastEvaluatedKey;
-    } while (start && found.length < limit);
-    return found;
+    const pages = queryPages(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: `${PK} = :pk AND ${SK} BETWEEN :from AND :to`,
+      ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':from': PENDING_PREFIX, ':to': overdueUpToKey(upToMs, 0) },
+      Limit: limit,
+    });
+    for await (const page of pages) {
+      for (const item of page) found.push(JSON.parse(String(item.timer)) as Timer);
+      if (found.length >= limit) break;
+    }
+    return found.slice(0, limit);
   }
 }

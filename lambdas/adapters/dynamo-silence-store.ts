@@ -2,12 +2,13 @@
  * Silences in DynamoDB, in the state table under the cluster's partition
  * (`pk = cluster#<c>`, `sk = silence#<id>`); TTL 30 days after a silence's end.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MuteLedger, SilenceReader } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import type { Silence } from '../domain/rules/silences';
 import { isConditionFailure, keys } from './dynamo-state-store';
 import { awsCall } from './aws-errors';
+import { queryAll } from './dynamo-query';
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
@@ -50,22 +51,13 @@ export class DynamoSilenceStore implements SilenceReader, MuteLedger {
   }
 
   async list(cluster: string): Promise<Silence[]> {
-    const out: Silence[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await awsCall(this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
-          ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':prefix': silenceKey('') },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      ));
-      for (const item of page.Items ?? []) out.push(item.silence as Silence);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
+      ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':prefix': silenceKey('') },
+      ConsistentRead: true,
+    });
+    return items.map((item) => item.silence as Silence);
   }
 
   async forCluster(cluster: string): Promise<Silence[]> {
@@ -124,22 +116,13 @@ export class DynamoSilenceStore implements SilenceReader, MuteLedger {
   }
 
   async mutedSubjects(cluster: string, silenceId: string): Promise<string[]> {
-    const out: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await awsCall(this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
-          ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':prefix': muteKey(silenceId, '') },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      ));
-      for (const item of page.Items ?? []) out.push(item.subject as string);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
+      ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':prefix': muteKey(silenceId, '') },
+      ConsistentRead: true,
+    });
+    return items.map((item) => item.subject as string);
   }
 
   async forgetMutes(cluster: string, silenceId: string, subjects: string[]): Promise<void> {

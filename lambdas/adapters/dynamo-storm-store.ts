@@ -8,7 +8,7 @@
  *   digest#<channel>#<window>          the digest's "scheduled" / "sent" marks and its sender's claim
  * They live for a day (TTL).
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DigestStore, StormGate } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import type { DigestTimer } from '../domain/rules/outbox';
@@ -17,6 +17,7 @@ import type { GroupingSpec } from '../domain/rules/types';
 import type { Alert } from '../domain/types';
 import { isConditionFailure, keys } from './dynamo-state-store';
 import { awsCall } from './aws-errors';
+import { queryPages } from './dynamo-query';
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
@@ -124,16 +125,13 @@ export class DynamoDigestStore implements DigestStore {
     };
     let items: FoldedAlert[] = [];
     let total = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await awsCall(this.doc.send(new QueryCommand({ ...base, ...(start ? { ExclusiveStartKey: start } : {}) })));
-      for (const item of out.Items ?? []) {
+    for await (const page of queryPages(this.doc, base)) {
+      for (const item of page) {
         total++;
         items.push(item.folded as FoldedAlert);
         if (items.length >= limit * FOLD_READ_SLACK) items = items.sort(worstFirst).slice(0, limit);
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return { items: items.sort(worstFirst).slice(0, limit), total };
   }
 

@@ -4,13 +4,14 @@
  * `missingSince`; epoch ms), written with UpdateItem (no read first). A cluster's watchers
  * and its heartbeat subjects (`s#watcher/<node>`, `s#watchers`) are each one query: no scan.
  */
-import { DeleteCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WatcherStore } from '../app/heartbeat-ports';
 import type { SubjectRecord } from '../app/ports';
 import { STATE_TABLE } from '../commons/deployment';
 import { HEARTBEAT_SUBJECTS_PREFIX, type WatcherSigns } from '../domain/heartbeats';
 import { awsCall } from './aws-errors';
 import { isConditionFailure, keys, toRecord } from './dynamo-state-store';
+import { queryAll } from './dynamo-query';
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
@@ -56,25 +57,13 @@ export class DynamoWatcherStore implements WatcherStore {
     return toSigns(out.Attributes);
   }
 
-  private async query(cluster: string, prefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await awsCall(
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
-            ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':prefix': prefix },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private query(cluster: string, prefix: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
+      ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':prefix': prefix },
+      ConsistentRead: true,
+    });
   }
 
   async list(cluster: string): Promise<WatcherSigns[]> {

@@ -122,7 +122,7 @@ describe('timers survive a lost SQS message', () => {
 
     // Due, but within the grace: the queue may still deliver it; the sweep leaves it.
     c.advance(20 + GRACE_SECONDS - 1);
-    expect(await a.sweep()).toMatchObject({ ok: true, tasks: [{ name: 'heartbeats' }, { name: 'timers', ok: true, summary: { overdue: 0 } }] });
+    expect(await a.sweep()).toMatchObject({ ok: true, tasks: [{ name: 'heartbeats' }, { name: 'timers', ok: true, summary: { overdue: 0 } }, { name: 'silences', ok: true }] });
     expect(c.take()).toEqual([]);
 
     c.advance(2);
@@ -149,7 +149,7 @@ describe('timers survive a lost SQS message', () => {
     await c.checks(a, 'web-1', [{ id: 'slow', status: 'passing' }]);
     expect(c.take()).toEqual([expect.stringMatching(/^oncall RESOLVED: .*slow/)]);
     c.advance(30 - WINDOW_SECONDS + GRACE_SECONDS + 1);
-    expect(await a.sweep()).toMatchObject({ tasks: [{}, { name: 'timers', summary: { overdue: 1, stale: 1 } }] });
+    expect(await a.sweep()).toMatchObject({ tasks: [{}, { name: 'timers', summary: { overdue: 1, stale: 1 } }, { name: 'silences' }] });
     expect(c.take()).toEqual([]);
     expect(await a.app.ports.pendingTimers.due(c.name, Date.now() + 86400_000 * 365, 100)).toEqual([]);
   }, 60000);
