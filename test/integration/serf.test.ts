@@ -171,10 +171,11 @@ describe(`Serf events (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`,
     expect(after.flatMap((r) => r.warnings ?? []).filter((w) => w.includes('clock restarted'))).toHaveLength(1);
     const got = await alerts();
     expect(got.map((a) => a.title).sort()).toEqual(['INFO: Serf user event "deploy" (LTime 2)', 'INFO: Serf user event "deploy" (LTime 3)']);
-    const revealing = got.find((a) => a.title.includes('LTime 2'))!;
-    expect(Object.fromEntries(revealing.details).Clock).toBe(
-      "Serf's user event clock restarted: LTime 2 came after 10000 (every agent restarted without a snapshot)",
-    );
+    // The reports race: whichever of LTime 2 and 3 is handled first reveals the restart, and
+    // only that one says so.
+    const clocks = got.map((a) => Object.fromEntries(a.details).Clock).filter((c) => c !== undefined);
+    expect(clocks).toHaveLength(1);
+    expect(clocks[0]).toMatch(/^Serf's user event clock restarted: LTime [23] came after 10000 \(every agent restarted without a snapshot\)$/);
 
     // Replays stay no-ops: a node joining with -replay (LTimes 2 and 3 again), a spooled
     // envelope from before the restart (LTime 10,000, its old sentAt), the old event with
