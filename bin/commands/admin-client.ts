@@ -91,3 +91,10 @@ export function emit(run: Promise<CliOutput>): void {
     process.exitCode = out.code;
   });
 }
+
+/** Columns padded to their widest cell (the last one left as is), one line per row, with a header. */
+export function formatTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  return `${[line(head), ...rows.map(line)].join('\n')}\n`;
+}

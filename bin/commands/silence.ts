@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ROUTES } from '../../lambdas/domain/protocol';
 import { describeMatchers, matchersFromArgs, SilenceError, type Silence } from '../../lambdas/domain/rules/silences';
-import { apiBase, call, emit, failed, UsageError, type CliOutput, type Fetch } from './admin-client';
+import { apiBase, call, emit, failed, formatTable, UsageError, type CliOutput, type Fetch } from './admin-client';
 import { keyList } from '../../lambdas/domain/signing';
 
 export const SILENCE_COMMAND = 'silence';
@@ -35,10 +35,7 @@ export type SilenceCliOutput = CliOutput;
 function table(silences: Array<Silence & { state?: string }>): string {
   if (silences.length === 0) return 'no silences\n';
   const rows = silences.map((s) => [s.id, s.state ?? '', s.endsAt, s.author, describeMatchers(s.matchers), s.comment.replace(/\s+/g, ' ').slice(0, 60)]);
-  const head = ['ID', 'STATE', 'ENDS', 'AUTHOR', 'MATCHERS', 'COMMENT'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
-  return `${[line(head), ...rows.map(line)].join('\n')}\n`;
+  return formatTable(['ID', 'STATE', 'ENDS', 'AUTHOR', 'MATCHERS', 'COMMENT'], rows);
 }
 
 export async function runSilence(argv: string[], env: NodeJS.ProcessEnv = process.env, f: Fetch = fetch): Promise<SilenceCliOutput> {

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { CLUSTER_NAME_PATTERN, ROUTES } from '../../lambdas/domain/protocol';
 import { formatDuration } from '../../lambdas/domain/rules/duration';
-import { apiBase, call, emit, failed, UsageError, type CliOutput, type Fetch } from './admin-client';
+import { apiBase, call, emit, failed, formatTable, UsageError, type CliOutput, type Fetch } from './admin-client';
 
 export const WATCHERS_COMMAND = 'watchers';
 
@@ -69,10 +69,8 @@ function table(list: Listing, nowMs: number): { text: string; warning?: string }
     w.lastReportAt ? `${w.lastReportAt}${w.via ? ` ${w.via}` : ''}` : 'none (heartbeats only)',
     w.firstSeenAt,
   ]);
-  const cols = ['NODE', 'STATE', 'LAST SEEN', 'SILENT FOR', 'LAST HANDLER REPORT', 'FIRST SEEN'];
-  const widths = cols.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
-  return { text: `${head}${[line(cols), ...rows.map(line)].join('\n')}\n`, ...(warning ? { warning } : {}) };
+  const table = formatTable(['NODE', 'STATE', 'LAST SEEN', 'SILENT FOR', 'LAST HANDLER REPORT', 'FIRST SEEN'], rows);
+  return { text: `${head}${table}`, ...(warning ? { warning } : {}) };
 }
 
 export async function runWatchers(argv: string[], env: NodeJS.ProcessEnv = process.env, f: Fetch = fetch): Promise<CliOutput> {
