@@ -10,47 +10,32 @@
  * Needs the `serf` binary (Debian: apt-get install serf; CI installs it). Without it the
  * suite is skipped, loudly.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shellQuote } from '../../bin/cli/agent-config';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
-import { ensureBuilt, queued, SHIM } from '../shim/helpers';
+import { ensureBuilt, queued } from '../shim/helpers';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
 import { awsClients, drainQueue, subscribeQueue } from '../support/fauxqs';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
-import { freePort } from '../support/ports';
+import { handled, SERF, SERF_MISSING, SERF_VERSION, serfCli, startSerfAgent, stopChild, type SerfAgent } from '../support/serf-agents';
 
-const SERF = process.env.TOCSIN_SERF_BIN ?? 'serf';
-const serfVersion = spawnSync(SERF, ['version'], { encoding: 'utf8' });
-const SERF_MISSING = serfVersion.error !== undefined || serfVersion.status !== 0;
 if (SERF_MISSING) {
   // Visible in the jest output; the tests below show as skipped, not passed.
   console.warn(`SKIPPING test/e2e/serf.test.ts: the "${SERF}" binary was not found (apt-get install -y serf, or set TOCSIN_SERF_BIN)`);
 }
 const describeSerf = SERF_MISSING ? describe.skip : describe;
 
-interface Agent {
-  name: string;
-  bind: string;
-  rpc: string;
-  spool: string;
-  child: ChildProcess;
-  log: () => string;
-}
-
 let dynamo: TestDynamo | undefined;
 let pipeline: LocalPipeline | undefined;
 let clients: ReturnType<typeof awsClients>;
 let queueUrl: string;
 let workDir: string;
-const agents: Agent[] = [];
+const agents: SerfAgent[] = [];
 /** Every alert received so far, in arrival order. */
 const alerts: Alert[] = [];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function pump(ms: number): Promise<void> {
   for (const n of await drainQueue(clients.sqs, queueUrl, ms)) alerts.push(alertFromNotification(n.message));
@@ -70,60 +55,17 @@ async function until(what: string, done: () => boolean, timeoutMs: number): Prom
   }
 }
 
-/** Handler invocations Serf finished for `event` (its debug log line after every run). */
-function handled(agent: Agent, event: string): number {
-  return agent.log().split(`Event '${event}' script output`).length - 1;
-}
-
-function serfCli(args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync(SERF, args, { encoding: 'utf8', timeout: 15000 });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
-}
-
-async function startAgent(name: string, ip: string): Promise<Agent> {
-  const p = pipeline as LocalPipeline;
-  const port = await freePort();
-  const rpc = `127.0.0.1:${await freePort()}`;
-  const spool = mkdtempSync(join(workDir, `spool-${name}-`));
-  // Serf runs the handler with /bin/sh -c and splits the flag at its first "=": keep it free of "=".
-  const handler = `${shellQuote(process.execPath)} ${shellQuote(SHIM)}`;
-  if (handler.includes('=')) throw new Error(`handler command must not contain "=": ${handler}`);
-  const child = spawn(
-    SERF,
-    ['agent', `-node=${name}`, `-bind=${ip}:${port}`, `-rpc-addr=${rpc}`, '-profile=lan', '-log-level=debug', `-event-handler=${handler}`],
-    {
-      // Handlers inherit the agent's environment: this is how the shim gets its settings.
-      env: { ...process.env, TOCSIN_URL: p.url, TOCSIN_CLUSTER: p.cluster, TOCSIN_KEY: p.key, TOCSIN_SPOOL_DIR: spool, TOCSIN_TIMEOUT_MS: '10000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let log = '';
-  child.stdout?.on('data', (c: Buffer) => (log += c.toString('utf8')));
-  child.stderr?.on('data', (c: Buffer) => (log += c.toString('utf8')));
-  const agent: Agent = { name, bind: `${ip}:${port}`, rpc, spool, child, log: () => log };
+async function startAgent(name: string, ip: string): Promise<SerfAgent> {
+  const agent = await startSerfAgent({ name, ip, pipeline: pipeline as LocalPipeline, workDir });
   agents.push(agent);
-  const deadline = Date.now() + 20000;
-  while (!serfCli(['members', `-rpc-addr=${rpc}`]).ok) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serf agent ${name} did not start:\n${log}`);
-    await sleep(200);
-  }
   return agent;
-}
-
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 const joins = () => alerts.filter((a) => a.kind === 'member' && a.to === 'alive');
 const failures = () => alerts.filter((a) => a.kind === 'member' && a.to === 'failed');
 const userEvents = () => alerts.filter((a) => a.kind === 'user-event');
 
-describeSerf(`real Serf agents (${serfVersion.stdout?.split('\n')[0] ?? 'serf'}) -> shim -> local pipeline -> SNS`, () => {
+describeSerf(`real Serf agents (${SERF_VERSION}) -> shim -> local pipeline -> SNS`, () => {
   beforeAll(async () => {
     ensureBuilt();
     workDir = mkdtempSync(join(tmpdir(), 'tocsin-e2e-serf-'));
