@@ -7,6 +7,7 @@
  *   npm run bench -- --only 1,4   some of them
  *   npm run bench -- --quick      fewer rounds (a smoke test of the harness, not figures)
  */
+import '../local/quiet-aws-sdk'; // first: the SDK's Node 20 notice would interleave with the table
 import { rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
@@ -47,8 +48,6 @@ function machine() {
 }
 
 async function main(): Promise<void> {
-  // The AWS SDK's Node 20 notice would interleave with the table.
-  process.removeAllListeners('warning');
   rmSync(TMP, { recursive: true, force: true }); // scratch of earlier runs
   const started = machine();
   const rows: Row[] = [];
