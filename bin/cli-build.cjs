@@ -21,9 +21,9 @@ const { dirname, join, relative } = require('node:path');
 const ROOT = join(__dirname, '..');
 const ENTRY = 'bin/tocsin-cli.ts';
 /**
- * Two levels below the root like bin/tocsin-cli.ts's own modules' siblings: bundled modules
- * that locate files with __dirname (lambdas/commons/config-file.ts finds schema/ at ../..)
- * get the bundle's directory, and bin/dist/../.. is the root as lambdas/commons/../.. is.
+ * Two levels below the root, as lambdas/commons/ is: a bundled module that locates files
+ * with __dirname (config-file.ts finds schema/ at ../..) gets the bundle's directory, and
+ * bin/dist/../.. is the root as lambdas/commons/../.. is.
  */
 const BUNDLE = join(ROOT, 'bin', 'dist', 'tocsin-cli.cjs');
 /** Files that shape the bundle without being imported by it. */
