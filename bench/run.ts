@@ -7,9 +7,11 @@
  *   npm run bench -- --only 1,4   some of them
  *   npm run bench -- --quick      fewer rounds (a smoke test of the harness, not figures)
  */
+import '../local/quiet-aws-sdk'; // first: the SDK's Node 20 notice would interleave with the table
 import { rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
+import { cliStart } from './cli-start';
 import { dynamoCost } from './dynamo-cost';
 import { endToEnd } from './end-to-end';
 import { ingestCore } from './ingest-core';
@@ -31,6 +33,7 @@ const FIGURES: Array<{ n: number; name: string; run: () => Promise<FigureResult>
   { n: 4, name: 'lambda bundles', run: () => lambdaBundles({ rounds: quick ? 3 : 20 }) },
   { n: 5, name: 'end to end', run: () => endToEnd({ rounds: quick ? 1 : 3, singleRuns: quick ? 2 : 7 }) },
   { n: 6, name: 'sustained load', run: () => sustained({ seconds: quick ? 10 : 60, workers: 16 }) },
+  { n: 7, name: 'cli start', run: () => cliStart({ rounds: quick ? 3 : 15 }) },
 ];
 
 function machine() {
@@ -47,8 +50,6 @@ function machine() {
 }
 
 async function main(): Promise<void> {
-  // The AWS SDK's Node 20 notice would interleave with the table.
-  process.removeAllListeners('warning');
   rmSync(TMP, { recursive: true, force: true }); // scratch of earlier runs
   const started = machine();
   const rows: Row[] = [];

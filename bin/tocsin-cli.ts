@@ -1,7 +1,8 @@
 #!/usr/bin/env tsx
 /**
- * tocsin operator CLI: `npx tocsin <command>` or `npm run tocsin -- <command>`.
- * Commands print configuration; nothing here talks to AWS or to the agents.
+ * tocsin operator CLI: `npx tocsin <command>` or `npm run tocsin -- <command>`, both the
+ * bundle of this file (bin/cli-build.cjs, run by bin/run-cli.cjs); `tsx bin/tocsin-cli.ts`
+ * runs it from the sources. Commands print configuration; nothing here talks to AWS or to the agents.
  */
 import { parseArgs } from 'node:util';
 import { CLUSTER_NAME_PATTERN } from '../lambdas/domain/protocol';
@@ -16,7 +17,6 @@ import {
   type HandlerKind,
 } from './cli/agent-config';
 import { existsSync } from 'node:fs';
-import { ConfigFileError, loadConfigFile, resolveConfigPath } from '../lambdas/commons/config-file';
 import { heartbeatSettings } from '../lambdas/domain/heartbeats';
 import { parseDuration } from '../lambdas/domain/rules/duration';
 import { heartbeatConfigText } from './cli/heartbeat-config';
@@ -117,6 +117,8 @@ function heartbeatEvery(flag: string | undefined, cluster: string, env: NodeJS.P
     if (every === undefined || every < 1) throw new CliError(`--every "${flag}" is not a duration (seconds, or e.g. 30s, 1m, 5m)`);
     return { every, everyFrom: '--every' };
   }
+  // tocsin.yaml's reader (yaml, ajv, the channel registry) loads only here, not on every start.
+  const { ConfigFileError, loadConfigFile, resolveConfigPath } = require('../lambdas/commons/config-file') as typeof import('../lambdas/commons/config-file');
   const file = resolveConfigPath(undefined, env);
   if (!existsSync(file)) return { every: heartbeatSettings(undefined, cluster).every, everyFrom: `the default; no ${file}` };
   try {
@@ -190,11 +192,14 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
   }
 }
 
-if (require.main === module && process.argv[2] === SILENCE_COMMAND) silenceMain(process.argv.slice(3));
-else if (require.main === module && process.argv[2] === WATCHERS_COMMAND) watchersMain(process.argv.slice(3));
-else if (require.main === module) {
-  const out = runCli(process.argv.slice(2));
+/** Run one command line (the arguments after `tocsin`) and set the exit code. */
+export function main(argv: string[]): void {
+  if (argv[0] === SILENCE_COMMAND) return silenceMain(argv.slice(1));
+  if (argv[0] === WATCHERS_COMMAND) return watchersMain(argv.slice(1));
+  const out = runCli(argv);
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);
   process.exitCode = out.code;
 }
+
+if (require.main === module) main(process.argv.slice(2));

@@ -4,6 +4,7 @@
  * endpoint) and fauxqs standing in for DynamoDB, SNS and SQS; each channel kind delivers
  * through its local worker (channels/local.ts).
  */
+import './quiet-aws-sdk'; // first: before any AWS SDK client is created
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -2,7 +2,7 @@
  * Slack incoming webhooks: the sender (a JSON POST over fetch) and where each channel's
  * webhook URL comes from (Secrets Manager when deployed, tocsin.yaml under `npm start`).
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ChannelSender, SendResponse } from '../../lambdas/app/channel-delivery';
 
 /** The channel's webhook URL. */
@@ -50,6 +50,8 @@ export class SecretsManagerWebhookUrls implements WebhookUrls {
     if (hit && hit.until > Date.now()) return hit.url;
     const secretName = this.secretNames[channel];
     if (!secretName) throw new Error(`no webhook secret configured for channel ${channel}`);
+    // Required here, not at the top: reading tocsin.yaml (the CLI) loads this module but never the SDK.
+    const { GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
     const out = await this.client.send(new GetSecretValueCommand({ SecretId: secretName }));
     const raw = (out.SecretString ?? '').trim();
     const url = raw.startsWith('{') ? String((JSON.parse(raw) as { url?: unknown }).url ?? '') : raw;

@@ -3,13 +3,13 @@
  * with a tocsin.yaml whose Slack channels point at a local stand-in for Slack ->
  * rules, timers, silences, storm grouping -> the Slack worker's Block Kit posts.
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { runSilence } from '../../bin/commands/silence';
 import { HEADERS } from '../../lambdas/domain/protocol';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
+import { ensureCliBuilt, runTocsin, type CliRun } from '../support/built-cli';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
 import { awsClients } from '../support/fauxqs';
 import { goJsonLine, healthCheck } from '../support/consul-fixtures';
@@ -68,6 +68,7 @@ rules:
 
 beforeAll(async () => {
   ensureBuilt();
+  ensureCliBuilt();
   slack = await startFakeSlack();
   const dir = tempDir('tocsin-e2e-rules-');
   const file = join(dir, 'tocsin.yaml');
@@ -116,15 +117,9 @@ async function until(what: string, probe: () => boolean, timeoutMs: number): Pro
 
 const about = (channel: string, text: string) => () => slack.postsTo(channel, 200).filter((p) => p.body.text.includes(text));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [join(ROOT, 'bin', 'tocsin-cli.ts'), 'silence', ...args],
-      { cwd: ROOT, env: { ...process.env, TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_ADMIN_KEY: adminKey } },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+/** `tocsin silence ARGS`, the built CLI as npx runs it. */
+function cli(args: string[]): Promise<CliRun> {
+  return runTocsin(['silence', ...args], { ...process.env, TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_ADMIN_KEY: adminKey });
 }
 
 function expectBlockKit(post: SlackPost, opts: { emoji: string; color: string; title: string }): void {
@@ -189,11 +184,7 @@ describe('rules to Slack, through the shim and npm start', () => {
     const listed = await cli(['list']);
     expect(listed.stdout).toMatch(new RegExp(`${id}\\s+active\\s+\\S+\\s+e2e\\s+check=web-\\* node!=db-1\\s+deploying web`));
     // The shim's key cannot sign admin requests.
-    const wrongKey = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bin', 'tocsin-cli.ts'), 'silence', 'list'], { cwd: ROOT, env: { ...process.env, TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_ADMIN_KEY: pipeline.key } }, (err, _o, stderr) =>
-        resolve({ code: Number((err as { code?: number } | null)?.code ?? 0), stderr }),
-      ),
-    );
+    const wrongKey = await runTocsin(['silence', 'list'], { ...process.env, TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_ADMIN_KEY: pipeline.key });
     expect(wrongKey.code).toBe(77);
     expect(wrongKey.stderr).toContain('401 unauthenticated');
 

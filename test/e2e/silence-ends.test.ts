@@ -3,11 +3,11 @@
  * sweeper every second, TOCSIN_LOCAL_SWEEP_SECONDS=1), the bundled shim as Consul runs it,
  * `npx tocsin silence add --duration 3s`, a local stand-in for Slack.
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
-import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
+import { ensureCliBuilt, runTocsin, type CliRun } from '../support/built-cli';
+import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 import { goJsonLine, healthCheck } from '../support/consul-fixtures';
 import { blockText, startFakeSlack, type FakeSlack } from '../support/fake-slack';
 
@@ -17,6 +17,7 @@ let adminKey: string;
 
 beforeAll(async () => {
   ensureBuilt();
+  ensureCliBuilt();
   slack = await startFakeSlack();
   const file = join(tempDir('tocsin-e2e-silence-ends-'), 'tocsin.yaml');
   writeFileSync(file, `clusters: [default]\nchannels:\n  ops: { type: slack, webhookUrl: "${slack.url('ops')}" }\ndefaults: { channels: [ops] }\n`);
@@ -43,15 +44,9 @@ async function consul(status: 'passing' | 'critical', index: number): Promise<vo
   expect(run.code).toBe(0);
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [join(ROOT, 'bin', 'tocsin-cli.ts'), 'silence', ...args],
-      { cwd: ROOT, env: { ...process.env, TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_ADMIN_KEY: adminKey } },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+/** `tocsin silence ARGS`, the built CLI as npx runs it. */
+function cli(args: string[]): Promise<CliRun> {
+  return runTocsin(['silence', ...args], { ...process.env, TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_ADMIN_KEY: adminKey });
 }
 
 const aboutWebA = () => slack.postsTo('ops', 200).filter((p) => p.body.text.includes('web-a'));

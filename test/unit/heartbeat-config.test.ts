@@ -8,7 +8,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calendarPeriod } from '../../bin/cli/heartbeat-config';
-import { runCli } from '../../bin/tocsin-cli';
+import { builtCli } from '../support/built-cli';
+
+/** The bundle npx tocsin runs (rebuilt first if a source changed). */
+const { runCli } = builtCli();
 
 const cli = (argv: string[], env: NodeJS.ProcessEnv = {}) => runCli(argv, env);
 

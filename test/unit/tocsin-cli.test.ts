@@ -1,6 +1,9 @@
 import { apiBase, consulHcl, DEFAULT_OPTIONS, serfEventHandler, shellQuote } from '../../bin/cli/agent-config';
-import { runCli } from '../../bin/tocsin-cli';
+import { builtCli } from '../support/built-cli';
 import { CONSUL_WATCH_TYPES } from '../../lambdas/domain/types';
+
+/** The bundle npx tocsin runs (rebuilt first if a source changed). */
+const { runCli } = builtCli();
 
 const ENV = {}; // not the test runner's TOCSIN_* variables
 const cli = (...argv: string[]) => runCli(argv, ENV);
