@@ -1,0 +1,50 @@
+/**
+ * The local runner's bus as `npm start` sets it up: the store under <data dir>/bus, the
+ * alerts topic, the timers queue, the unfiltered notifications queue (the email worker's) and
+ * the record of every notification (notifications.jsonl). Channel kinds add their own queues
+ * and subscriptions (channels/<kind>/local.ts).
+ */
+import { resolve } from 'node:path';
+import type { Logger } from '../../lambdas/app/runtime';
+import { LOCAL_NAMES } from '../names';
+import type { QueueWorker } from '../queue-worker';
+import { LocalBus } from './bus';
+import { startNotificationRecorder } from './recorder';
+
+export interface RunningLocalBus {
+  readonly bus: LocalBus;
+  readonly alertsTopic: string;
+  readonly timersQueue: string;
+  readonly notificationsQueue: string;
+  readonly notificationsFile: string;
+  readonly workers: QueueWorker[];
+}
+
+export async function openLocalBus(dataDir: string, logger: Logger): Promise<RunningLocalBus> {
+  const bus = await LocalBus.open(resolve(dataDir, LOCAL_NAMES.busDirectory), {
+    onDeadLetter: (e) => logger.error('message dead-lettered', { ...e }),
+  });
+  const alertsTopic = LOCAL_NAMES.alertsTopic;
+  bus.declareQueue(LOCAL_NAMES.timersQueue);
+  bus.declareQueue(LOCAL_NAMES.notificationsQueue);
+  bus.declareQueue(LOCAL_NAMES.recordQueue);
+  bus.subscribe(alertsTopic, LOCAL_NAMES.notificationsQueue);
+  bus.subscribe(alertsTopic, LOCAL_NAMES.recordQueue);
+  const notificationsFile = resolve(dataDir, LOCAL_NAMES.notificationsFile);
+  const recorder = startNotificationRecorder({
+    bus,
+    queue: LOCAL_NAMES.recordQueue,
+    file: notificationsFile,
+    onError: (err) => logger.error('notification record failed', { error: err.message }),
+  });
+  return { bus, alertsTopic, timersQueue: LOCAL_NAMES.timersQueue, notificationsQueue: LOCAL_NAMES.notificationsQueue, notificationsFile, workers: [recorder] };
+}
+
+/** `# ...` lines for queues holding messages that nothing consumes (a channel removed from tocsin.yaml). */
+export async function orphanedQueueLines(bus: LocalBus): Promise<string[]> {
+  const lines: string[] = [];
+  for (const [queue, count] of await bus.sizes()) {
+    if (!bus.isDeclared(queue)) lines.push(`# warning: bus queue ${queue} holds ${count} message(s) that no channel of this configuration consumes`);
+  }
+  return lines;
+}
