@@ -63,7 +63,7 @@ export interface BusOptions {
   readonly sync?: boolean;
   readonly nowMs?: () => number;
   /** Told when a message is moved to a dead-letter queue. */
-  readonly onDeadLetter?: (event: { queue: string; deadLetterQueue: string; id: string; receiveCount: number }) => void;
+  readonly onDeadLetter?: (event: { queue: string; deadLetterQueue: string; id: string; receiveCount: number; body: string }) => void;
 }
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -326,7 +326,7 @@ export class LocalBus {
   }
 
   private reportDeadLetter(queue: string, deadLetterQueue: string, stored: StoredMessage): void {
-    this.options.onDeadLetter?.({ queue, deadLetterQueue, id: stored.id, receiveCount: stored.receiveCount });
+    this.options.onDeadLetter?.({ queue, deadLetterQueue, id: stored.id, receiveCount: stored.receiveCount, body: stored.body });
     this.wake(deadLetterQueue);
   }
 

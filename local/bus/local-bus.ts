@@ -22,7 +22,7 @@ export interface RunningLocalBus {
 
 export async function openLocalBus(dataDir: string, logger: Logger): Promise<RunningLocalBus> {
   const bus = await LocalBus.open(resolve(dataDir, LOCAL_NAMES.busDirectory), {
-    onDeadLetter: (e) => logger.error('message dead-lettered', { ...e }),
+    onDeadLetter: ({ body, ...e }) => logger.error('message dead-lettered', { ...e, subject: subjectOf(body) }),
   });
   const alertsTopic = LOCAL_NAMES.alertsTopic;
   bus.declareQueue(LOCAL_NAMES.timersQueue);
@@ -38,6 +38,16 @@ export async function openLocalBus(dataDir: string, logger: Logger): Promise<Run
     onError: (err) => logger.error('notification record failed', { error: err.message }),
   });
   return { bus, alertsTopic, timersQueue: LOCAL_NAMES.timersQueue, notificationsQueue: LOCAL_NAMES.notificationsQueue, notificationsFile, workers: [recorder] };
+}
+
+/** The notification's subject, for the log line of a dead-lettered message (a timer has none). */
+function subjectOf(body: string): string | undefined {
+  try {
+    const subject = (JSON.parse(body) as { Subject?: unknown }).Subject;
+    return typeof subject === 'string' ? subject : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `# ...` lines for queues holding messages that nothing consumes (a channel removed from tocsin.yaml). */
