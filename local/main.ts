@@ -64,7 +64,7 @@ Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host}.
 
 Options:
   --port N                 HTTP port (default ${LOCAL_DEFAULTS.port}; 0 picks a free one)
-  --data-dir DIR           state, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
+  --data-dir DIR           state, message bus, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
   --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
 
