@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   const logger = jsonLogger((line) => process.stderr.write(`${line}\n`));
 
   const standIns = await startStandIns(dataDir, options.dynamodbEndpoint);
-  const local = await openLocalBus(dataDir, logger);
+  const local = await openLocalBus(dataDir, logger, process.env);
   const { bus } = local;
   const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
   const adminKeys = loadOrCreateKeys(resolve(dataDir, 'admin-keys.json'), clusters);

@@ -59,7 +59,7 @@ export interface Publication {
 }
 
 export interface BusOptions {
-  /** fsync every write (LevelDB `sync`): survives power loss, at a cost per write. Default false (docs/local-bus.md). */
+  /** fsync every write (LevelDB `sync`): survives power loss, at a cost per write (npm start: on, docs/local-bus.md). */
   readonly sync?: boolean;
   readonly nowMs?: () => number;
   /** Told when a message is moved to a dead-letter queue. */

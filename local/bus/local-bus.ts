@@ -20,8 +20,19 @@ export interface RunningLocalBus {
   readonly workers: QueueWorker[];
 }
 
-export async function openLocalBus(dataDir: string, logger: Logger): Promise<RunningLocalBus> {
+/** Environment knob: `0` turns off the fsync of every bus write (docs/local-bus.md); default on. */
+export const BUS_SYNC_ENV = 'TOCSIN_LOCAL_BUS_SYNC';
+
+function busSync(env: NodeJS.ProcessEnv): boolean {
+  const raw = (env[BUS_SYNC_ENV] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === '1' || raw === 'true' || raw === 'on') return true;
+  if (raw === '0' || raw === 'false' || raw === 'off') return false;
+  throw new Error(`${BUS_SYNC_ENV}=${env[BUS_SYNC_ENV]} is neither 1 (fsync every write, the default) nor 0`);
+}
+
+export async function openLocalBus(dataDir: string, logger: Logger, env: NodeJS.ProcessEnv): Promise<RunningLocalBus> {
   const bus = await LocalBus.open(resolve(dataDir, LOCAL_NAMES.busDirectory), {
+    sync: busSync(env),
     onDeadLetter: ({ body, ...e }) => logger.error('message dead-lettered', { ...e, subject: subjectOf(body) }),
   });
   const alertsTopic = LOCAL_NAMES.alertsTopic;

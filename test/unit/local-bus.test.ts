@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { LocalBus, type BusOptions } from '../../local/bus/bus';
 import { checkFilterPolicy } from '../../local/bus/filter-policy';
 import { startQueueWorker } from '../../local/queue-worker';
+import { openLocalBus } from '../../local/bus/local-bus';
 
 let dir: string;
 let now: number;
@@ -200,4 +201,16 @@ describe('a queue worker', () => {
     expect(await bus.list('q')).toEqual([]);
     await bus.close();
   }, 10_000);
+});
+
+describe('npm start settings', () => {
+  const logger = { info: () => undefined, error: () => undefined };
+  it('TOCSIN_LOCAL_BUS_SYNC takes 1 or 0 and refuses anything else by name', async () => {
+    await expect(openLocalBus(dir, logger, { TOCSIN_LOCAL_BUS_SYNC: 'sometimes' })).rejects.toThrow('TOCSIN_LOCAL_BUS_SYNC=sometimes is neither 1');
+    for (const value of ['0', '1', undefined]) {
+      const local = await openLocalBus(dir, logger, value === undefined ? {} : { TOCSIN_LOCAL_BUS_SYNC: value });
+      await Promise.all(local.workers.map((w) => w.stop()));
+      await local.bus.close();
+    }
+  });
 });
