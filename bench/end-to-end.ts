@@ -1,7 +1,7 @@
 /**
  * Figure 5, end to end: from shim exec to the alert in the runner's record of what it
- * published (notifications.jsonl), with 50 shims started at once, each reporting a distinct change that yields one
- * alert. The 2,000-check cluster is watched as 50 service-filtered `checks` watches
+ * published (notifications.jsonl, read as it is appended), with 50 shims started at once,
+ * each reporting a distinct change that yields one alert. The 2,000-check cluster is watched as 50 service-filtered `checks` watches
  * (scopes) of 40 checks, one shim per scope, in steady state (deltas).
  */
 import { join } from 'node:path';

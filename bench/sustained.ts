@@ -3,8 +3,9 @@
  * 60 s with nothing lost. Signed delta envelopes, as shims send them in steady state, are
  * POSTed in-process over keep-alive connections by concurrent workers, each owning one
  * `checks` scope; every event flips one check (passing <-> critical), so every event must
- * yield exactly one alert in the runner's record of what it published (notifications.jsonl). Retryable answers
- * (5xx) are retried like the shim would; the alerts are counted and matched afterwards.
+ * yield exactly one alert in the runner's record of what it published (notifications.jsonl).
+ * Retryable answers (5xx) are retried like the shim would; the alerts are counted and
+ * matched afterwards.
  */
 import * as os from 'node:os';
 import type { FigureResult } from './lib/report';
