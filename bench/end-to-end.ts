@@ -1,7 +1,7 @@
 /**
- * Figure 5, end to end: from shim exec to the alert on a queue subscribed to the alerts
- * topic, with 50 shims started at once, each reporting a distinct change that yields one
- * alert. The 2,000-check cluster is watched as 50 service-filtered `checks` watches
+ * Figure 5, end to end: from shim exec to the alert in the runner's record of what it
+ * published (notifications.jsonl, read as it is appended), with 50 shims started at once,
+ * each reporting a distinct change that yields one alert. The 2,000-check cluster is watched as 50 service-filtered `checks` watches
  * (scopes) of 40 checks, one shim per scope, in steady state (deltas).
  */
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { SHIM, scratchDir } from './lib/paths';
 import type { FigureResult } from './lib/report';
 import { goJsonLine, healthCheck, type HealthCheckFixture } from './lib/snapshots';
 import { median, percentile, timeExec, type Exec } from './lib/stats';
-import { AlertsQueue } from './lib/alerts-queue';
+import { NotificationsTail } from './lib/notifications';
 import { startBenchPipeline as startLocalPipeline, type LocalPipeline } from './lib/pipeline';
 
 export const TARGET_RATIO = 1.5;
@@ -70,7 +70,7 @@ function flip(a: Agent, k: number): string {
 
 export async function endToEnd(opts: { rounds: number; singleRuns: number }): Promise<FigureResult> {
   const pipeline = await startLocalPipeline();
-  const queue = await AlertsQueue.subscribe(pipeline.snsSqsEndpoint, pipeline.alertsTopicArn, 'bench-e2e');
+  const queue = NotificationsTail.follow(pipeline.dataDir);
   try {
     const agents = Array.from({ length: SHIMS }, (_, i) => agent(`svc-${String(i).padStart(2, '0')}`));
     const reference = agent('svc-single');

@@ -3,13 +3,14 @@
  * 60 s with nothing lost. Signed delta envelopes, as shims send them in steady state, are
  * POSTed in-process over keep-alive connections by concurrent workers, each owning one
  * `checks` scope; every event flips one check (passing <-> critical), so every event must
- * yield exactly one alert on a queue subscribed to the alerts topic. Retryable answers
- * (5xx) are retried like the shim would; the alerts are counted and matched afterwards.
+ * yield exactly one alert in the runner's record of what it published (notifications.jsonl).
+ * Retryable answers (5xx) are retried like the shim would; the alerts are counted and
+ * matched afterwards.
  */
 import * as os from 'node:os';
 import type { FigureResult } from './lib/report';
 import { SignedClient, checksEnvelope } from './lib/client';
-import { AlertsQueue } from './lib/alerts-queue';
+import { NotificationsTail } from './lib/notifications';
 import { goJsonLine, healthCheck, type HealthCheckFixture } from './lib/snapshots';
 import { nowMs, percentile } from './lib/stats';
 import { startBenchPipeline as startLocalPipeline } from './lib/pipeline';
@@ -18,7 +19,7 @@ const CHECKS_PER_SCOPE = 20;
 
 export async function sustained(opts: { seconds: number; workers: number }): Promise<FigureResult> {
   const pipeline = await startLocalPipeline();
-  const queue = await AlertsQueue.subscribe(pipeline.snsSqsEndpoint, pipeline.alertsTopicArn, 'bench-load', { start: false, pollers: 4 });
+  const queue = NotificationsTail.follow(pipeline.dataDir, { start: false });
   const client = new SignedClient(pipeline.url, pipeline.key, opts.workers);
   try {
     const expected = new Set<string>();

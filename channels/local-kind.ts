@@ -1,18 +1,17 @@
 /** What a channel kind provides to `npm start` (registered in channels/local.ts). */
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../lambdas/app/runtime';
 import type { FileConfig } from '../lambdas/commons/config-file';
+import type { LocalBus } from '../local/bus/bus';
 import type { QueueWorker } from '../local/queue-worker';
 import type { ChannelSpecOf, ChannelType } from '.';
 
 export interface LocalChannelContext {
   readonly config: FileConfig;
-  readonly sns: SNSClient;
-  readonly sqs: SQSClient;
-  readonly alertsTopicArn: string;
-  /** Subscribed to the alerts topic, unfiltered: every notification. */
-  readonly notificationsQueueUrl: string;
+  /** The runner's durable topic and queues (local/bus): declare queues, subscribe them to `alertsTopic`. */
+  readonly bus: LocalBus;
+  readonly alertsTopic: string;
+  /** A queue of the bus subscribed to the alerts topic, unfiltered: every notification. */
+  readonly notificationsQueue: string;
   readonly dataDir: string;
   readonly logger: Logger;
   readonly env: NodeJS.ProcessEnv;

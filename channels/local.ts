@@ -1,5 +1,5 @@
 /**
- * How `npm start` delivers each channel kind, on its stand-ins (fauxqs, dynalite): one
+ * How `npm start` delivers each channel kind, on its stand-ins (the local bus, dynalite): one
  * entry per kind of channels/index.ts (a kind without one does not compile).
  */
 import type { ChannelType } from '.';

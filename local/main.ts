@@ -1,8 +1,8 @@
 /**
  * `npm start`: the tocsin pipeline on one machine, no AWS account needed. The same
  * application as the Lambdas (lambdas/app/application.ts), on dynalite (or any DynamoDB
- * endpoint) and fauxqs standing in for DynamoDB, SNS and SQS; each channel kind delivers
- * through its local worker (channels/local.ts).
+ * endpoint) standing in for DynamoDB and a durable in-process bus (local/bus, LevelDB in the
+ * data dir) for SNS and SQS; each channel kind delivers through its local worker (channels/local.ts).
  */
 import './quiet-aws-sdk'; // first: before any AWS SDK client is created
 import { mkdirSync } from 'node:fs';
@@ -22,7 +22,9 @@ import { loadConfigFile, resolveConfigPath, type FileConfig } from '../lambdas/c
 import { channelsOfType, CHANNEL_KINDS, type ChannelType } from '../channels';
 import { LOCAL_CHANNELS, type LocalChannelContext, type LocalDelivery } from '../channels/local';
 import { dynamoClients, ensureStateTable, startDynalite } from './dynamodb';
-import { createQueue, startSnsSqs } from './sns-sqs';
+import { openLocalBus, orphanedQueueLines } from './bus/local-bus';
+import { BusAlertPublisher, BusAlertsProbe, BusTimerQueue } from './bus/ports';
+import { systemClock } from '../lambdas/app/runtime';
 import { createHttpServer } from './http-server';
 import { loadOrCreateKeys } from './keys';
 import type { QueueWorker } from './queue-worker';
@@ -63,15 +65,17 @@ Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host}.
 
 Options:
   --port N                 HTTP port (default ${LOCAL_DEFAULTS.port}; 0 picks a free one)
-  --data-dir DIR           state, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
+  --data-dir DIR           state, message bus, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
   --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
 
 Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN_CONFIG
 (clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl).
 The sweeper (heartbeats, overdue timers) runs every ${SWEEPER.periodSeconds} s; ${LOCAL_ENV.sweepSeconds} changes it.
-Timers (for, repeat, storm digests) survive a restart: the sweeper fires those overdue by
-${TIMERS_QUEUE.sweepGraceSeconds} s (${LOCAL_ENV.timerGraceSeconds}), as the queue's messages live in memory.
+Timers (for, repeat, storm digests) and deliveries waiting for a retry are kept in DIR/${LOCAL_NAMES.busDirectory}
+and survive a restart or a kill -9; the sweeper also fires a timer step overdue by
+${TIMERS_QUEUE.sweepGraceSeconds} s (${LOCAL_ENV.timerGraceSeconds}). Every notification is recorded in
+DIR/${LOCAL_NAMES.notificationsFile}.
   --help                   this text
 `;
 
@@ -106,19 +110,16 @@ function parseOptions(): Options | undefined {
   };
 }
 
-/** DynamoDB (embedded dynalite unless an endpoint is given) and SNS/SQS (fauxqs), with the state table and the topic. */
+/** DynamoDB (embedded dynalite unless an endpoint is given) with the state table. */
 async function startStandIns(dataDir: string, dynamodbEndpoint: string | undefined) {
   const dynalite = dynamodbEndpoint ? undefined : await startDynalite(resolve(dataDir, 'dynamodb'));
   const dynamoEndpoint = dynamodbEndpoint ?? (dynalite?.endpoint as string);
   const { client, doc } = dynamoClients(dynamoEndpoint);
   await ensureStateTable(client, LOCAL_NAMES.stateTable);
-  const snsSqs = await startSnsSqs();
   return {
     dynamoEndpoint,
     doc,
-    snsSqs,
     stop: async () => {
-      await snsSqs.stop();
       await dynalite?.stop();
     },
   };
@@ -159,45 +160,52 @@ async function main(): Promise<void> {
   const logger = jsonLogger((line) => process.stderr.write(`${line}\n`));
 
   const standIns = await startStandIns(dataDir, options.dynamodbEndpoint);
-  const { sns, sqs, alertsTopicArn } = standIns.snsSqs;
+  const local = await openLocalBus(dataDir, logger, process.env);
+  const { bus } = local;
   const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
   const adminKeys = loadOrCreateKeys(resolve(dataDir, 'admin-keys.json'), clusters);
   // Only the digests are kept: a token is shown once, when it is created.
   const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, LOCAL_NAMES.consulTokensFile), clusters);
-  const timersQueue = await createQueue(sqs, LOCAL_NAMES.timersQueue);
   const app = createApplication(
     // Watchers are judged on their silence since this runner started, not while it was stopped.
     { config: config.runtime, heartbeatGraceFromMs: startedAt, timerGraceMs: timerGraceMs(process.env) },
     awsPorts({
-      clients: () => ({ doc: standIns.doc, sns, sqs }),
+      clients: () => ({ doc: standIns.doc }),
       tableName: LOCAL_NAMES.stateTable,
-      alertsTopicArn,
-      timersQueueUrl: timersQueue.url,
+      alertsTopicArn: local.alertsTopic,
+      timersQueueUrl: local.timersQueue,
       config: config.runtime,
       logger,
       keys: { clusterKeys: new StaticClusterKeys(keys), adminKeys: new StaticClusterKeys(adminKeys), consulTokens: consulTokens.tokens },
       silenceCacheMs: Number(process.env[LOCAL_ENV.silenceCacheMs] ?? 1000),
+      overrides: {
+        channels: new BusAlertPublisher(bus, local.alertsTopic),
+        timers: new BusTimerQueue(bus, local.timersQueue, systemClock),
+        alertsProbe: new BusAlertsProbe(bus),
+      },
     }),
   );
-  const { server, origin } = await listen(app, options.port);
-  const url = `${origin}${ROUTES.ingest.path}`;
-
-  const workers: QueueWorker[] = [startTimersWorker({ sqs, queueUrl: timersQueue.url, app, logger })];
+  // Every subscription exists before anything can publish (a timer due at start, a request).
+  const workers: QueueWorker[] = [...local.workers];
   const channels = await startChannels(
-    { config, sns, sqs, alertsTopicArn, notificationsQueueUrl: standIns.snsSqs.notificationsQueueUrl, dataDir, logger, env: process.env, print: (text) => process.stdout.write(text) },
+    { config, bus, alertsTopic: local.alertsTopic, notificationsQueue: local.notificationsQueue, dataDir, logger, env: process.env, print: (text) => process.stdout.write(text) },
     config,
   );
   for (const c of channels) workers.push(...c.workers);
+  workers.push(startTimersWorker({ bus, queue: local.timersQueue, app, logger }));
+  const { server, origin } = await listen(app, options.port);
+  const url = `${origin}${ROUTES.ingest.path}`;
   // deployment.watchdog.url is the deployed sweeper's: a local runner pinging it would hide that one's death.
   const localSweeper = startLocalSweeper({ sweep: sweeper(app, { clusters }), periodMs: sweepMs, logger });
 
   say(`tocsin local pipeline ready: ${url}`);
   say(`# DynamoDB: ${standIns.dynamoEndpoint}  table ${LOCAL_NAMES.stateTable}`);
-  say(`# SNS/SQS: ${standIns.snsSqs.endpoint}  topic ${alertsTopicArn}`);
+  say(`# message bus: ${bus.location}  topic ${local.alertsTopic}, timers queue ${local.timersQueue}`);
+  say(`# notifications are recorded in ${local.notificationsFile}`);
   say(`# config: ${config.file}`);
-  say(`# timers queue: ${timersQueue.url}`);
   say(`# sweeper: every ${sweepMs / 1000} s (${LOCAL_ENV.sweepSeconds}); heartbeats and overdue timers of ${clusters.join(', ')}`);
   for (const c of channels) for (const line of c.banner) say(line);
+  for (const line of await orphanedQueueLines(bus)) say(line);
   say('# silences (npx tocsin silence ...) are signed with the admin key of the cluster:');
   say(`export TOCSIN_ADMIN_KEY=${adminKeys[clusters[0] as string]}`);
   say('# shim environment:');
@@ -217,6 +225,7 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => server.close(() => r()));
     await localSweeper.stop();
     await Promise.all(workers.map((w) => w.stop()));
+    await bus.close();
     await standIns.stop();
     process.exit(0);
   };

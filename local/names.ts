@@ -12,10 +12,16 @@ export const LOCAL_DEFAULTS = {
 
 export const LOCAL_NAMES = {
   stateTable: 'tocsin-state',
-  /** Every alert is published here. */
+  /** The message bus (local/bus): a LevelDB directory in the data dir. */
+  busDirectory: 'bus',
+  /** Every alert is published here (a topic of the bus). */
   alertsTopic: 'tocsin-alerts',
-  /** Stand-in for email delivery: the runner prints what lands here. */
+  /** Subscribed to the alerts topic, unfiltered: the email worker (printing or sending). */
   notificationsQueue: 'tocsin-local-notifications',
+  /** Subscribed to the alerts topic, unfiltered: the record of every notification published. */
+  recordQueue: 'tocsin-local-record',
+  /** One JSON line per notification published (local/bus/recorder.ts). */
+  notificationsFile: 'notifications.jsonl',
   timersQueue: 'tocsin-timers',
   /** One queue per Slack channel, subscribed to the alerts topic; one shared dead-letter queue. */
   slackQueue: (channel: string) => `tocsin-slack-${channel}`,

@@ -1,11 +1,12 @@
 /**
- * Polls an SQS queue (fauxqs locally) and hands batches to a handler: what it
- * delivered is deleted; what failed becomes visible again after its retry delay (the
- * queue's redrive policy sends it to the dead-letter queue after maxReceiveCount).
- * The local stand-in for a Lambda SQS event source with ReportBatchItemFailures.
+ * Consumes a queue of the local bus (local/bus) and hands batches to a handler: what it
+ * delivered is acknowledged (deleted); what failed becomes visible again after its retry
+ * delay (the queue's dead-letter queue takes it after maxReceiveCount receives). Woken by
+ * the bus when a message becomes visible, so nothing waits on a polling interval. The local
+ * stand-in for a Lambda SQS event source with ReportBatchItemFailures.
  */
-import { ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueMessage } from '../lambdas/app/channel-delivery';
+import type { BusMessage, LocalBus } from './bus/bus';
 
 export type BatchResult = Array<{ id: string; ok: true } | { id: string; ok: false; retryAfterSeconds: number }>;
 
@@ -13,57 +14,48 @@ export interface QueueWorker {
   stop(): Promise<void>;
 }
 
+/** Pause after a failure of the bus itself (not of a delivery), so that a broken store does not spin. */
+const ERROR_PAUSE_MS = 1000;
+
 export function startQueueWorker(opts: {
-  sqs: SQSClient;
-  queueUrl: string;
+  bus: LocalBus;
+  queue: string;
   batchSize?: number;
   handle: (messages: QueueMessage[]) => Promise<BatchResult>;
   onError: (err: Error) => void;
 }): QueueWorker {
-  let running = true;
+  const stopping = new AbortController();
+  const settle = async (received: BusMessage[], results: BatchResult) => {
+    const receiptOf = new Map(received.map((m) => [m.id, m.receipt]));
+    for (const r of results) {
+      const receipt = receiptOf.get(r.id);
+      if (receipt === undefined) continue;
+      receiptOf.delete(r.id);
+      await (r.ok ? opts.bus.ack(receipt) : opts.bus.retryLater(receipt, r.retryAfterSeconds));
+    }
+    // A message the handler gave no result for stays in flight until its visibility timeout.
+    if (receiptOf.size > 0) opts.onError(new Error(`no result for ${receiptOf.size} message(s) of ${opts.queue}; retried after the visibility timeout`));
+  };
   const loop = (async () => {
-    while (running) {
+    while (!stopping.signal.aborted) {
       try {
-        const out = await opts.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: opts.queueUrl,
-            MaxNumberOfMessages: opts.batchSize ?? 10,
-            WaitTimeSeconds: 1,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          }),
-        );
-        const received = out.Messages ?? [];
-        if (received.length === 0) continue;
-        const messages: QueueMessage[] = received.map((m) => ({
-          id: m.MessageId ?? '',
-          body: m.Body ?? '',
-          receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
-        }));
-        const results = await opts.handle(messages);
-        const handleOf = new Map(received.map((m) => [m.MessageId ?? '', m.ReceiptHandle ?? '']));
-        const done = results.filter((r) => r.ok);
-        if (done.length > 0) {
-          await opts.sqs.send(
-            new DeleteMessageBatchCommand({ QueueUrl: opts.queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: handleOf.get(r.id) })) }),
-          );
+        const received = await opts.bus.receive(opts.queue, opts.batchSize ?? 10);
+        if (received.length === 0) {
+          await opts.bus.waitForMessages(opts.queue, stopping.signal);
+          continue;
         }
-        for (const r of results) {
-          if (!r.ok) {
-            await opts.sqs.send(
-              new ChangeMessageVisibilityCommand({ QueueUrl: opts.queueUrl, ReceiptHandle: handleOf.get(r.id), VisibilityTimeout: r.retryAfterSeconds }),
-            );
-          }
-        }
+        const results = await opts.handle(received.map((m) => ({ id: m.id, body: m.body, receiveCount: m.receiveCount })));
+        await settle(received, results);
       } catch (err) {
-        if (!running) break;
+        if (stopping.signal.aborted) break;
         opts.onError(err as Error);
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, ERROR_PAUSE_MS));
       }
     }
   })();
   return {
     stop: async () => {
-      running = false;
+      stopping.abort();
       await loop;
     },
   };

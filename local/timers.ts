@@ -1,14 +1,14 @@
 /** The timers queue's worker under `npm start` (the timers Lambda's stand-in): `for`, `repeat`, storm digests. */
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { timerWorker, type Application } from '../lambdas/app/application';
 import type { Logger } from '../lambdas/app/runtime';
+import type { LocalBus } from './bus/bus';
 import { startQueueWorker, type QueueWorker } from './queue-worker';
 
-export function startTimersWorker(opts: { sqs: SQSClient; queueUrl: string; app: Application; logger: Logger }): QueueWorker {
+export function startTimersWorker(opts: { bus: LocalBus; queue: string; app: Application; logger: Logger }): QueueWorker {
   const handleTimer = timerWorker(opts.app);
   return startQueueWorker({
-    sqs: opts.sqs,
-    queueUrl: opts.queueUrl,
+    bus: opts.bus,
+    queue: opts.queue,
     handle: async (messages) =>
       Promise.all(
         messages.map(async (m) => {

@@ -1,27 +1,19 @@
 /**
- * Slack under `npm start`: per channel with a `webhookUrl`, a queue subscribed to the
- * alerts topic (redriving to one dead-letter queue after delivery.slack.maxReceiveCount)
- * and a worker posting to the webhook with the Lambda's delivery code.
- *
- * fauxqs does not match String.Array attributes in subscription filter policies, so each
- * local queue subscribes unfiltered and the delivery code skips messages whose `channels`
- * attribute does not name its channel (harmless in AWS, where the filter already did it).
+ * Slack under `npm start`: per channel with a `webhookUrl`, a queue of the local bus
+ * subscribed to the alerts topic with the deployed filter policy (`{ channels: [<name>] }`),
+ * redriving to one dead-letter queue after delivery.slack.maxReceiveCount, and a worker
+ * posting to the webhook with the Lambda's delivery code. A post waiting for its retry is
+ * kept by the bus across restarts.
  */
-import { SubscribeCommand } from '@aws-sdk/client-sns';
 import { deliverBatch } from '../../lambdas/app/channel-delivery';
 import { sleep } from '../../lambdas/app/concurrency';
 import { systemClock } from '../../lambdas/app/runtime';
 import { startQueueWorker, type QueueWorker } from '../../local/queue-worker';
-import { createQueue } from '../../local/sns-sqs';
+import { LOCAL_NAMES } from '../../local/names';
+import { channelFilterPolicy } from '../../lambdas/commons/deployment';
 import type { LocalChannel } from '../local-kind';
 import { slackChannel } from '.';
 import { StaticWebhookUrls, WebhookSender } from './webhook';
-
-/** Local queue names: one per channel, one shared dead-letter queue. */
-export const LOCAL_SLACK_QUEUES = {
-  name: (channel: string) => `tocsin-slack-${channel}`,
-  deadLetterName: 'tocsin-slack-dlq',
-} as const;
 
 /** Local knobs (environment), mostly for tests. */
 export const LOCAL_SLACK_ENV = {
@@ -40,8 +32,10 @@ export const slackLocal: LocalChannel<'slack'> = {
     if (Object.keys(webhooks).length === 0) return { workers: [], banner };
 
     const settings = ctx.config.delivery.slack;
-    const dlq = await createQueue(ctx.sqs, LOCAL_SLACK_QUEUES.deadLetterName);
-    banner.push(`# slack dead-letter queue: ${dlq.url}`);
+    const dlq = LOCAL_NAMES.slackDeadLetterQueue;
+    ctx.bus.declareQueue(dlq);
+    const dead = (await ctx.bus.list(dlq)).length;
+    banner.push(`# slack dead-letter queue: ${dlq} (${dead} message${dead === 1 ? '' : 's'})`);
     const linkTemplate = ctx.config.runtime.links?.alert;
     const deps = {
       render: slackChannel.render,
@@ -55,16 +49,14 @@ export const slackLocal: LocalChannel<'slack'> = {
     };
     const workers: QueueWorker[] = [];
     for (const name of Object.keys(webhooks)) {
-      const q = await createQueue(ctx.sqs, LOCAL_SLACK_QUEUES.name(name), {
-        VisibilityTimeout: '30',
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: String(settings.maxReceiveCount) }),
-      });
-      await ctx.sns.send(new SubscribeCommand({ TopicArn: ctx.alertsTopicArn, Protocol: 'sqs', Endpoint: q.arn }));
-      banner.push(`# slack channel ${name}: ${webhooks[name]} (queue ${q.url})`);
+      const queue = LOCAL_NAMES.slackQueue(name);
+      ctx.bus.declareQueue(queue, { visibilityTimeoutSeconds: 30, deadLetter: { queue: dlq, maxReceiveCount: settings.maxReceiveCount } });
+      ctx.bus.subscribe(ctx.alertsTopic, queue, channelFilterPolicy(name));
+      banner.push(`# slack channel ${name}: ${webhooks[name]} (queue ${queue})`);
       workers.push(
         startQueueWorker({
-          sqs: ctx.sqs,
-          queueUrl: q.url,
+          bus: ctx.bus,
+          queue,
           handle: async (messages) => (await deliverBatch(deps, name, messages)).map((r) => (r.ok ? { id: r.id, ok: true as const } : r)),
           onError: (err) => ctx.logger.error(`slack ${name} worker failed`, { error: err.message }),
         }),

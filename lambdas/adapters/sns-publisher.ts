@@ -26,13 +26,7 @@ export class SnsAlertPublisher implements ChannelPublisher {
   ) {}
 
   async publish(alert: Alert): Promise<void> {
-    const attributes: Record<string, { DataType: string; StringValue: string }> = Object.fromEntries(
-      // SNS refuses attribute values outside the XML character range, and the SDK cannot
-      // encode lone surrogates: either would make this alert unpublishable forever.
-      Object.entries(alertAttributes(alert)).map(([name, value]) => [name, { DataType: 'String', StringValue: safeText(value) }]),
-    );
-    // Subscription filter policies route per channel: { "channels": ["<name>"] } matches any element.
-    if (alert.channels?.length) attributes[CHANNELS_ATTRIBUTE] = { DataType: 'String.Array', StringValue: JSON.stringify(alert.channels.map(safeText)) };
+    const attributes = snsMessageAttributes(alert);
     const link = typeof this.link === 'function' ? this.link(alert) : this.link;
     const attributeBytes = Object.entries(attributes).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.StringValue) + 6, 0);
     let { subject, message } = snsMessage(alert, link);
@@ -47,6 +41,18 @@ export class SnsAlertPublisher implements ChannelPublisher {
       }),
     ));
   }
+}
+
+/** The message attributes subscriptions filter on (the local bus publishes the same). */
+export function snsMessageAttributes(alert: Alert): Record<string, { DataType: 'String' | 'String.Array'; StringValue: string }> {
+  const attributes: Record<string, { DataType: 'String' | 'String.Array'; StringValue: string }> = Object.fromEntries(
+    // SNS refuses attribute values outside the XML character range, and the SDK cannot
+    // encode lone surrogates: either would make this alert unpublishable forever.
+    Object.entries(alertAttributes(alert)).map(([name, value]) => [name, { DataType: 'String' as const, StringValue: safeText(value) }]),
+  );
+  // Subscription filter policies route per channel: { "channels": ["<name>"] } matches any element.
+  if (alert.channels?.length) attributes[CHANNELS_ATTRIBUTE] = { DataType: 'String.Array', StringValue: JSON.stringify(alert.channels.map(safeText)) };
+  return attributes;
 }
 
 /** The sweeper's check that alerts can go out: the topic answers (GetTopicAttributes), nothing is published. */

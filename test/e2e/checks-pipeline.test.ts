@@ -6,20 +6,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
-import { awsClients, drainQueue, subscribeQueue } from '../support/fauxqs';
+import { NotificationLog } from '../support/notifications';
 import { goJsonLine, healthCheck, type HealthCheckFixture } from '../support/consul-fixtures';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 
 let pipeline: LocalPipeline;
-let queueUrl: string;
-let clients: ReturnType<typeof awsClients>;
+let notifications: NotificationLog;
 
 beforeAll(async () => {
   ensureBuilt();
   pipeline = await startLocalPipeline();
-  clients = awsClients(pipeline.snsSqsEndpoint);
-  queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'e2e-subscriber');
+  notifications = NotificationLog.of(pipeline.dataDir);
 }, 90000);
 
 afterAll(async () => {
@@ -44,7 +42,7 @@ function consulAgent(node: string, checks: HealthCheckFixture[], index: number) 
 }
 
 async function received(waitMs: number): Promise<Alert[]> {
-  return (await drainQueue(clients.sqs, queueUrl, waitMs)).map((n) => alertFromNotification(n.message));
+  return (await notifications.drain(waitMs)).map((n) => alertFromNotification(n.message));
 }
 
 const snapshot = (status: string, modifyIndex: number, output: string) => [

@@ -11,15 +11,14 @@ import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
 import { goJsonLine, healthCheck } from '../support/consul-fixtures';
-import { awsClients, drainQueue, subscribeQueue } from '../support/fauxqs';
+import { NotificationLog } from '../support/notifications';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
 import { memberLine } from '../support/serf-fixtures';
 
 const NODES = ['web-1', 'web-2', 'web-3'] as const;
 
 let pipeline: LocalPipeline;
-let clients: ReturnType<typeof awsClients>;
-let queueUrl: string;
+let notifications: NotificationLog;
 let adminKey: string;
 const spools = Object.fromEntries(NODES.map((n) => [n, tempDir(`tocsin-e2e-hb-${n}-`)])) as Record<(typeof NODES)[number], string>;
 /** Every heartbeat alert received so far, in arrival order. */
@@ -42,8 +41,7 @@ heartbeats: { every: 1, missingAfter: 3 }
   adminKey = /^export TOCSIN_ADMIN_KEY=(\S+)$/m.exec(pipeline.output())?.[1] ?? '';
   expect(adminKey).not.toBe('');
   expect(pipeline.output()).toContain('# sweeper: every 1 s (TOCSIN_LOCAL_SWEEP_SECONDS)');
-  clients = awsClients(pipeline.snsSqsEndpoint);
-  queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'e2e-heartbeats');
+  notifications = NotificationLog.of(pipeline.dataDir);
 }, 90000);
 
 afterAll(async () => {
@@ -61,7 +59,7 @@ const shimEnv = (node: (typeof NODES)[number], extra: Record<string, string> = {
 });
 
 async function pump(ms: number): Promise<void> {
-  for (const n of await drainQueue(clients.sqs, queueUrl, ms)) {
+  for (const n of await notifications.drain(ms)) {
     const alert = alertFromNotification(n.message);
     if (alert.kind === 'heartbeat') alerts.push(alert);
   }

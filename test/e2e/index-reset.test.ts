@@ -8,17 +8,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { alertFromNotification } from '../../lambdas/domain/render';
 import { deadPort, ensureBuilt, queued, runShim, tempDir } from '../shim/helpers';
-import { awsClients, subscribeQueue } from '../support/fauxqs';
+import { NotificationLog } from '../support/notifications';
 import { goJsonLine } from '../support/consul-fixtures';
 import { check, NEWEST_KEY_DELETED, RESET_SCENARIOS, type ResetScenario } from '../support/index-reset-scenarios';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 
 let pipeline: LocalPipeline;
-let clients: ReturnType<typeof awsClients>;
-let queueUrl: string;
+let notifications: NotificationLog;
 
 beforeAll(async () => {
   ensureBuilt();
@@ -26,8 +23,7 @@ beforeAll(async () => {
   // No storm grouping in the way: every alert arrives as itself.
   writeFileSync(configFile, ['clusters: [default]', 'channels:', '  oncall: { type: email, addresses: [] }', 'defaults:', '  channels: [oncall]', '  resolved: true', 'grouping:', '  windowSeconds: 60', '  threshold: 5000', ''].join('\n'));
   pipeline = await startLocalPipeline({ env: { TOCSIN_CONFIG: configFile } });
-  clients = awsClients(pipeline.snsSqsEndpoint);
-  queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'index-reset-subscriber');
+  notifications = NotificationLog.of(pipeline.dataDir);
 }, 90000);
 
 afterAll(async () => {
@@ -36,18 +32,7 @@ afterAll(async () => {
 
 /** Titles of the alerts received until `count` arrived (or 15 s), listening 1 s more for extras; sorted. */
 async function alerts(count: number): Promise<string[]> {
-  const got: string[] = [];
-  const deadline = Date.now() + 15000;
-  let quietUntil = count === 0 ? Date.now() + 1500 : Number.POSITIVE_INFINITY;
-  while (Date.now() < Math.min(deadline, quietUntil)) {
-    const out = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    const messages = out.Messages ?? [];
-    for (const m of messages) got.push(alertFromNotification((JSON.parse(m.Body ?? '{}') as { Message: string }).Message).title);
-    if (messages.length > 0) {
-      await clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
-    }
-    if (got.length >= count && quietUntil === Number.POSITIVE_INFINITY) quietUntil = Date.now() + 1000;
-  }
+  const got = (await notifications.collect(count, 15000, count === 0 ? 1500 : 1000)).map((n) => n.alert.title);
   return got.sort();
 }
 

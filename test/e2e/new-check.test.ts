@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
-import { awsClients, drainQueue, subscribeQueue } from '../support/fauxqs';
+import { NotificationLog } from '../support/notifications';
 import { goJsonLine, healthCheck, serfHealth, type HealthCheckFixture } from '../support/consul-fixtures';
 import { waitFor } from '../support/ports';
 import { alertFromNotification } from '../../lambdas/domain/render';
@@ -16,8 +16,7 @@ import type { Alert } from '../../lambdas/domain/types';
 
 const GRACE_SECONDS = 3;
 let pipeline: LocalPipeline;
-let queueUrl: string;
-let clients: ReturnType<typeof awsClients>;
+let notifications: NotificationLog;
 let consulToken: string;
 
 beforeAll(async () => {
@@ -28,8 +27,7 @@ beforeAll(async () => {
   pipeline = await startLocalPipeline({ env: { TOCSIN_CONFIG: config } });
   consulToken = /^# consul http handler token: (\S+)/m.exec(pipeline.output())?.[1] ?? '';
   expect(consulToken).not.toBe('');
-  clients = awsClients(pipeline.snsSqsEndpoint);
-  queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'e2e-new-check');
+  notifications = NotificationLog.of(pipeline.dataDir);
 }, 90000);
 
 afterAll(async () => {
@@ -57,7 +55,7 @@ async function consulHttp(scope: string, checks: HealthCheckFixture[], index: nu
 }
 
 const received = async (waitMs: number, node: string): Promise<Alert[]> =>
-  (await drainQueue(clients.sqs, queueUrl, waitMs)).map((n) => alertFromNotification(n.message)).filter((a) => a.node === node);
+  (await notifications.drain(waitMs)).map((n) => alertFromNotification(n.message)).filter((a) => a.node === node);
 
 /** A node's steady checks, and a check as Consul registers it without a status: critical, no output. */
 /** What a Consul 1.7 catalog says of a check's definition: zero values (handler-inputs.md), so the grace is the configured one. */

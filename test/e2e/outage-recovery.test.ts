@@ -1,7 +1,7 @@
 /**
  * Nothing lost, nothing duplicated: the real bundled shim (agent-shim/dist) against the
- * real local pipeline (`npm start`, DynamoDB Local in CI or dynalite, fauxqs), alerts
- * counted on an SQS queue subscribed to the alerts topic.
+ * real local pipeline (`npm start`, DynamoDB Local in CI or dynalite), alerts counted in
+ * the runner's record of every notification published (notifications.jsonl).
  *
  * 1. The API is down (half the nodes: nothing listens; the others: a server answering
  *    503) while 10 nodes x 100 serial watch invocations report 1,000 distinct checks
@@ -15,19 +15,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { goJsonLine, healthCheck } from '../support/consul-fixtures';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { awsClients, subscribeQueue } from '../support/fauxqs';
+import { NotificationLog } from '../support/notifications';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 import { deadPort, ensureBuilt, queued, runShim, startApi, tempDir, type FakeApi } from '../shim/helpers';
 
 let dynamo: TestDynamo;
 let pipeline: LocalPipeline;
-let clients: ReturnType<typeof awsClients>;
-let queueUrl: string;
+let notifications: NotificationLog;
 
 beforeAll(async () => {
   ensureBuilt();
@@ -38,8 +35,7 @@ beforeAll(async () => {
     ['clusters: [default]', 'channels:', '  oncall: { type: email, addresses: [] }', 'defaults:', '  channels: [oncall]', 'grouping:', '  windowSeconds: 60', '  threshold: 5000', ''].join('\n'),
   );
   pipeline = await startLocalPipeline({ args: ['--dynamodb-endpoint', dynamo.endpoint], env: { TOCSIN_CONFIG: configFile } });
-  clients = awsClients(pipeline.snsSqsEndpoint);
-  queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'outage-subscriber');
+  notifications = NotificationLog.of(pipeline.dataDir);
 }, 120_000);
 
 afterAll(async () => {
@@ -48,20 +44,8 @@ afterAll(async () => {
 });
 
 /** Receives until `count` alerts arrived (or `timeoutMs`), then keeps listening `quietMs` for extras. */
-async function collect(sqs: SQSClient, count: number, timeoutMs: number, quietMs: number): Promise<Alert[]> {
-  const got: Alert[] = [];
-  const deadline = Date.now() + timeoutMs;
-  let quietUntil = Number.POSITIVE_INFINITY;
-  while (Date.now() < Math.min(deadline, quietUntil)) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    const messages = out.Messages ?? [];
-    for (const m of messages) got.push(alertFromNotification((JSON.parse(m.Body ?? '{}') as { Message: string }).Message));
-    if (messages.length > 0) {
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
-    }
-    if (got.length >= count && quietUntil === Number.POSITIVE_INFINITY) quietUntil = Date.now() + quietMs;
-  }
-  return got;
+async function collect(count: number, timeoutMs: number, quietMs: number): Promise<Alert[]> {
+  return (await notifications.collect(count, timeoutMs, quietMs)).map((n) => n.alert);
 }
 
 /** Node `node`'s checks watch after its first k+1 checks went critical, one at a time. */
@@ -138,7 +122,7 @@ describe('outage and recovery through the real shim and pipeline', () => {
     const recoveryStarted = Date.now();
     const flushRuns = await Promise.all(nodes.map((n) => flushAll(n.name, n.spool)));
     const flushedMs = Date.now() - recoveryStarted;
-    const alerts = await collect(clients.sqs, NODES * PER_NODE, 120_000, 3000);
+    const alerts = await collect(NODES * PER_NODE, 120_000, 3000);
     const recoveryMs = Date.now() - recoveryStarted - 3000;
     // eslint-disable-next-line no-console
     console.log(
@@ -176,7 +160,7 @@ describe('outage and recovery through the real shim and pipeline', () => {
     // Whoever was told to retry (contention: 503) delivers on its next flush.
     const spooled = agents.filter((a) => queued(a.spool).length > 0);
     for (const a of spooled) await flushAll(a.node, a.spool);
-    const alerts = await collect(clients.sqs, 1, 30_000, 3000);
+    const alerts = await collect(1, 30_000, 3000);
     // eslint-disable-next-line no-console
     console.log(`50 concurrent agents: ran in ${concurrentMs} ms, ${spooled.length} spooled and flushed, ${alerts.length} alert(s)`);
     expect(alerts.map((a) => [a.node, a.check, a.from, a.to])).toEqual([['web-1', 'fleet-check', 'passing', 'critical']]);
@@ -194,7 +178,7 @@ describe('outage and recovery through the real shim and pipeline', () => {
     expect(run.stderr).toContain('1 observation(s) rejected (#1: Status "on fire" is not one of passing, warning, critical, maintenance); the others were processed');
     const rejected = queued(`${spool}/rejected`);
     expect(rejected).toHaveLength(1);
-    const alerts = await collect(clients.sqs, 1, 30_000, 2000);
+    const alerts = await collect(1, 30_000, 2000);
     expect(alerts.map((a) => [a.node, a.check, a.to])).toEqual([['web-9', 'good', 'critical']]);
   }, 60_000);
 

@@ -5,13 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { runSilence } from '../../bin/commands/silence';
 import { HEADERS } from '../../lambdas/domain/protocol';
 import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
 import { ensureCliBuilt, runTocsin, type CliRun } from '../support/built-cli';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
-import { awsClients } from '../support/fauxqs';
 import { goJsonLine, healthCheck } from '../support/consul-fixtures';
 import { blockText, startFakeSlack, type FakeSlack, type SlackPost } from '../support/fake-slack';
 
@@ -21,7 +19,7 @@ const THRESHOLD = 4;
 let slack: FakeSlack;
 let pipeline: LocalPipeline;
 let adminKey: string;
-let dlqUrl: string;
+let dlq: string;
 
 const config = (s: FakeSlack) => `# yaml-language-server: $schema=${ROOT}/schema/tocsin.schema.json
 clusters: [default]
@@ -75,9 +73,9 @@ beforeAll(async () => {
   writeFileSync(file, config(slack));
   pipeline = await startLocalPipeline({ env: { TOCSIN_CONFIG: file, TOCSIN_LOCAL_RETRY_SECONDS: '1', TOCSIN_LOCAL_SILENCE_CACHE_MS: '0' } });
   adminKey = /^export TOCSIN_ADMIN_KEY=(\S+)$/m.exec(pipeline.output())?.[1] ?? '';
-  dlqUrl = /^# slack dead-letter queue: (\S+)$/m.exec(pipeline.output())?.[1] ?? '';
+  dlq = /^# slack dead-letter queue: (\S+) \(0 messages\)$/m.exec(pipeline.output())?.[1] ?? '';
   expect(adminKey).not.toBe('');
-  expect(dlqUrl).not.toBe('');
+  expect(dlq).not.toBe('');
 }, 90000);
 
 afterAll(async () => {
@@ -291,14 +289,20 @@ describe('rules to Slack, through the shim and npm start', () => {
   it('Slack down: after maxReceiveCount attempts the message is in the dead-letter queue', async () => {
     slack.reply = (channel) => (channel === 'down' ? 500 : 200);
     await consul('down', [{ Node: 'db-2', CheckID: 'down', Status: 'critical', ModifyIndex: 60 }], 60);
-    const { sqs } = awsClients(pipeline.snsSqsEndpoint);
-    let dead: string | undefined;
+    // The runner says so on stderr: the queue, the dead-letter queue, the notification's subject.
+    const deadLettered = () =>
+      pipeline
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"message dead-lettered"'))
+        .map((l) => JSON.parse(l) as { queue: string; deadLetterQueue: string; subject?: string });
+    let dead: { queue: string; deadLetterQueue: string; subject?: string } | undefined;
     const deadline = Date.now() + 20000;
     while (!dead && Date.now() < deadline) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }));
-      dead = out.Messages?.map((m) => m.Body ?? '').find((b) => b.includes('\\"check\\":\\"down\\"') || b.includes('down'));
+      dead = deadLettered().find((d) => d.subject?.includes('down'));
+      if (!dead) await sleep(200);
     }
-    expect(dead).toBeDefined();
+    expect(dead).toMatchObject({ queue: 'tocsin-slack-down', deadLetterQueue: dlq });
     expect(slack.postsTo('down').map((p) => p.status)).toEqual([500, 500]);
     await sleep(3000);
     expect(slack.postsTo('down')).toHaveLength(2); // no further attempts

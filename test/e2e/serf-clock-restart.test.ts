@@ -24,7 +24,7 @@ import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { ensureBuilt, queued } from '../shim/helpers';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { awsClients, drainQueue, subscribeQueue } from '../support/fauxqs';
+import { NotificationLog } from '../support/notifications';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 import { SERF, SERF_MISSING, SERF_VERSION, aliveMembers, handled, serfCli, startSerfAgent, stopChild, type SerfAgent } from '../support/serf-agents';
 
@@ -35,8 +35,7 @@ const describeSerf = SERF_MISSING ? describe.skip : describe;
 
 let dynamo: TestDynamo | undefined;
 let pipeline: LocalPipeline | undefined;
-let clients: ReturnType<typeof awsClients>;
-let queueUrl: string;
+let notifications: NotificationLog;
 let workDir: string;
 /** Agents of the current life, by name. */
 const agents = new Map<string, SerfAgent>();
@@ -45,7 +44,7 @@ const alerts: Alert[] = [];
 const IPS: Record<string, string> = { 'serf-a': '127.0.0.21', 'serf-b': '127.0.0.22', 'serf-c': '127.0.0.23', 'serf-d': '127.0.0.24' };
 
 async function pump(ms: number): Promise<void> {
-  for (const n of await drainQueue(clients.sqs, queueUrl, ms)) alerts.push(alertFromNotification(n.message));
+  for (const n of await notifications.drain(ms)) alerts.push(alertFromNotification(n.message));
 }
 
 async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
@@ -99,16 +98,13 @@ describeSerf(`real Serf agents (${SERF_VERSION}): every agent restarts without a
     workDir = mkdtempSync(join(tmpdir(), 'tocsin-e2e-serf-clock-'));
     dynamo = await startTestDynamo();
     pipeline = await startLocalPipeline({ args: ['--dynamodb-endpoint', dynamo.endpoint], dataDir: join(workDir, 'data') });
-    clients = awsClients(pipeline.snsSqsEndpoint);
-    queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'e2e-serf-clock-subscriber');
+    notifications = NotificationLog.of(pipeline.dataDir);
   }, 120000);
 
   afterAll(async () => {
     await Promise.all(everyAgent.map((x) => stopChild(x.child)));
     const code = await pipeline?.stop();
     await dynamo?.stop();
-    clients?.sns.destroy();
-    clients?.sqs.destroy();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
     expect(code).toBe(0);
   }, 60000);

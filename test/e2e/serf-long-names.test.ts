@@ -13,7 +13,7 @@ import { LIMITS } from '../../lambdas/domain/protocol';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { ensureBuilt, queued, runShim, SHIM } from '../shim/helpers';
-import { awsClients, drainQueue, subscribeQueue } from '../support/fauxqs';
+import { NotificationLog } from '../support/notifications';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 import { freePort, waitFor } from '../support/ports';
 
@@ -23,8 +23,7 @@ const SERF_MISSING = serfVersion.error !== undefined || serfVersion.status !== 0
 if (SERF_MISSING) console.warn(`SKIPPING the real Serf part of test/e2e/serf-long-names.test.ts: "${SERF}" not found (apt-get install -y serf, or set TOCSIN_SERF_BIN)`);
 
 let pipeline: LocalPipeline;
-let clients: ReturnType<typeof awsClients>;
-let queueUrl: string;
+let notifications: NotificationLog;
 let workDir: string;
 const agents: Array<{ name: string; bind: string; rpc: string; spool: string; child: ChildProcess; log: () => string }> = [];
 const alerts: Alert[] = [];
@@ -33,15 +32,12 @@ beforeAll(async () => {
   ensureBuilt();
   workDir = mkdtempSync(join(tmpdir(), 'tocsin-e2e-serf-names-'));
   pipeline = await startLocalPipeline({ dataDir: join(workDir, 'data') });
-  clients = awsClients(pipeline.snsSqsEndpoint);
-  queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'e2e-serf-names');
+  notifications = NotificationLog.of(pipeline.dataDir);
 }, 90000);
 
 afterAll(async () => {
   await Promise.all(agents.map((a) => stop(a.child)));
   expect(await pipeline?.stop()).toBe(0);
-  clients?.sns.destroy();
-  clients?.sqs.destroy();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 }, 60000);
 
@@ -57,7 +53,7 @@ async function stop(child: ChildProcess): Promise<void> {
 /** The alert whose details name `name`, once it has arrived. */
 async function alertNamed(kind: string, name: string): Promise<Alert> {
   return waitFor(`the ${kind} alert`, async () => {
-    for (const n of await drainQueue(clients.sqs, queueUrl, 1000)) alerts.push(alertFromNotification(n.message));
+    for (const n of await notifications.drain(1000)) alerts.push(alertFromNotification(n.message));
     return alerts.find((a) => a.kind === kind && a.details.some(([, v]) => v === name));
   }, 30000);
 }
@@ -146,7 +142,7 @@ describe('the built shim against npm start', () => {
       expect(x.log()).not.toContain('Error invoking script');
     }
     await new Promise((r) => setTimeout(r, 2000));
-    for (const n of await drainQueue(clients.sqs, queueUrl, 1000)) alerts.push(alertFromNotification(n.message));
+    for (const n of await notifications.drain(1000)) alerts.push(alertFromNotification(n.message));
     expect(alerts.filter((x) => x.kind === 'query' && x.details.some(([, v]) => v === name))).toHaveLength(1);
   }, 120000);
 });

@@ -17,7 +17,7 @@ import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { ensureBuilt, queued } from '../shim/helpers';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { awsClients, drainQueue, subscribeQueue } from '../support/fauxqs';
+import { NotificationLog } from '../support/notifications';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 import { handled, SERF, SERF_MISSING, SERF_VERSION, serfCli, startSerfAgent, stopChild, type SerfAgent } from '../support/serf-agents';
 
@@ -29,8 +29,7 @@ const describeSerf = SERF_MISSING ? describe.skip : describe;
 
 let dynamo: TestDynamo | undefined;
 let pipeline: LocalPipeline | undefined;
-let clients: ReturnType<typeof awsClients>;
-let queueUrl: string;
+let notifications: NotificationLog;
 let workDir: string;
 const agents: SerfAgent[] = [];
 /** Every alert received so far, in arrival order. */
@@ -38,7 +37,7 @@ const alerts: Alert[] = [];
 
 
 async function pump(ms: number): Promise<void> {
-  for (const n of await drainQueue(clients.sqs, queueUrl, ms)) alerts.push(alertFromNotification(n.message));
+  for (const n of await notifications.drain(ms)) alerts.push(alertFromNotification(n.message));
 }
 
 /** Pumps the queue (collecting alerts) until `done` holds; throws with the agents' logs on timeout. */
@@ -71,16 +70,13 @@ describeSerf(`real Serf agents (${SERF_VERSION}) -> shim -> local pipeline -> SN
     workDir = mkdtempSync(join(tmpdir(), 'tocsin-e2e-serf-'));
     dynamo = await startTestDynamo();
     pipeline = await startLocalPipeline({ args: ['--dynamodb-endpoint', dynamo.endpoint], dataDir: join(workDir, 'data') });
-    clients = awsClients(pipeline.snsSqsEndpoint);
-    queueUrl = await subscribeQueue(clients.sns, clients.sqs, pipeline.alertsTopicArn, 'e2e-serf-subscriber');
+    notifications = NotificationLog.of(pipeline.dataDir);
   }, 120000);
 
   afterAll(async () => {
     await Promise.all(agents.map((a) => stopChild(a.child)));
     const code = await pipeline?.stop();
     await dynamo?.stop();
-    clients?.sns.destroy();
-    clients?.sqs.destroy();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
     expect(code).toBe(0);
   }, 60000);

@@ -1,8 +1,9 @@
 /**
  * End to end: timers survive a restart of `npm start` (docs/ARCHITECTURE.md, "Episodes" and
- * "Storm grouping"). The SNS/SQS stand-in keeps its queues in memory, so every queued timer
- * message dies with the runner; the index of pending steps lives in dynalite's data dir and
- * the sweeper (every TOCSIN_LOCAL_SWEEP_SECONDS) fires what is overdue. The built shim sends
+ * "Storm grouping"). Two paths can fire a step after the restart: the bus's timers queue
+ * (kept in the data dir, test/e2e/bus-restart.test.ts) and the sweeper (every
+ * TOCSIN_LOCAL_SWEEP_SECONDS, from the index of pending steps in dynalite), here with a
+ * grace of 1 s so that both race for every step: each must fire once. The built shim sends
  * Consul checks watches to the runner; a local stand-in for Slack receives the posts. The
  * runner is stopped in the middle of a `for` and a storm window, started again on the same
  * --data-dir, stopped again in the middle of a `repeat`, and started once more: the

@@ -16,10 +16,9 @@ import { normalizeConfig } from '../../lambdas/domain/rules/config';
 import { DIGEST_GRACE_SECONDS } from '../../lambdas/domain/rules/storm';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
-import { createQueue } from '../../local/sns-sqs';
 import { consulEnvelope, healthCheck } from '../support/consul-fixtures';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { startTestSnsSqs, type TestSnsSqs } from '../support/fauxqs';
+import { createQueue, startTestSnsSqs, type TestSnsSqs } from '../support/fauxqs';
 import { signedEnvelope } from '../support/signed-requests';
 
 const TABLE = 'tocsin-it-timers';

@@ -61,6 +61,13 @@ export async function subscribeQueue(sns: SNSClient, sqs: SQSClient, topicArn: s
   return QueueUrl as string;
 }
 
+/** Creates (or finds) a queue; its URL and ARN. */
+export async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string> = {}): Promise<{ url: string; arn: string }> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  return { url: QueueUrl as string, arn: attrs.Attributes?.QueueArn as string };
+}
+
 export async function createTopic(sns: SNSClient, name: string): Promise<string> {
   return (await sns.send(new CreateTopicCommand({ Name: name }))).TopicArn as string;
 }

@@ -10,9 +10,9 @@ export interface LocalPipeline {
   url: string;
   cluster: string;
   key: string;
-  snsSqsEndpoint: string;
-  alertsTopicArn: string;
   dataDir: string;
+  /** The runner's message bus (a LevelDB directory in the data dir). */
+  busDir: string;
   /** Everything printed so far on stdout. */
   output(): string;
   /** Everything printed so far on stderr (the JSON request logs). */
@@ -53,15 +53,12 @@ export async function startLocalPipeline(opts: { args?: string[]; env?: Record<s
     if (!m?.[1]) throw new Error(`no ${re} in local pipeline output:\n${stdout}`);
     return m[1];
   };
-  const sns = /^# SNS\/SQS: (\S+)\s+topic (\S+)$/m.exec(stdout);
-  if (!sns?.[1] || !sns[2]) throw new Error(`no SNS/SQS line in:\n${stdout}`);
   return {
     url: grab(/^export TOCSIN_URL=(\S+)$/m),
     cluster: grab(/^export TOCSIN_CLUSTER=(\S+)$/m),
     key: grab(/^export TOCSIN_KEY=(\S+)$/m),
-    snsSqsEndpoint: sns[1],
-    alertsTopicArn: sns[2],
     dataDir,
+    busDir: grab(/^# message bus: (\S+)/m),
     output: () => stdout,
     logs: () => stderr,
     stop: async (signal: NodeJS.Signals = 'SIGINT') => {

@@ -1,0 +1,203 @@
+/**
+ * End to end: what `npm start` holds in its message bus (local/bus, LevelDB in the data dir)
+ * survives a kill -9. The built shim sends Consul checks watches; a local stand-in for Slack
+ * receives the posts. The sweeper's own recovery of overdue timer steps is kept out of the
+ * way (grace of an hour), so that what is delivered after a restart came from the bus:
+ * - a `for`, a storm digest and a `repeat` pending across kills: each delivered once;
+ * - a Slack post refused once, the runner killed before its retry: delivered once;
+ * - a post Slack keeps refusing: in the dead-letter queue after maxReceiveCount attempts,
+ *   and still there after a kill -9 and a restart.
+ * (test/e2e/timers-restart.test.ts covers the sweeper's path.)
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalBus } from '../../local/bus/bus';
+import { LOCAL_NAMES } from '../../local/names';
+import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
+import { goJsonLine, healthCheck } from '../support/consul-fixtures';
+import { startFakeSlack, type FakeSlack } from '../support/fake-slack';
+import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
+
+const WINDOW_SECONDS = 8;
+const THRESHOLD = 2;
+const STORM_NODES = 5;
+const RETRY_SECONDS = 4;
+
+let slack: FakeSlack;
+let configFile: string;
+/** The runner of the test under way: killed after a failed test. */
+let running: LocalPipeline | undefined;
+
+beforeAll(async () => {
+  ensureBuilt();
+  slack = await startFakeSlack();
+  configFile = join(tempDir('tocsin-e2e-bus-'), 'tocsin.yaml');
+  writeFileSync(
+    configFile,
+    `# yaml-language-server: $schema=${ROOT}/schema/tocsin.schema.json
+clusters: [default]
+channels:
+  email: { type: email }
+  ops: { type: slack, webhookUrl: "${slack.url('ops')}" }
+  storm: { type: slack, webhookUrl: "${slack.url('storm')}" }
+  retry: { type: slack, webhookUrl: "${slack.url('retry')}" }
+  down: { type: slack, webhookUrl: "${slack.url('down')}" }
+defaults: { channels: [email] }
+grouping: { windowSeconds: ${WINDOW_SECONDS}, threshold: ${THRESHOLD} }
+delivery: { slack: { maxReceiveCount: 2, minIntervalMs: 50 } }
+rules:
+  - name: slow
+    match: { check: { glob: "slow-*" } }
+    channels: [ops]
+    for: 5s
+    repeat: 10s
+  - name: storm
+    match: { node: { glob: "storm-*" } }
+    channels: [storm]
+  - name: retry
+    match: { check: retry }
+    channels: [retry]
+  - name: down
+    match: { check: down }
+    channels: [down]
+`,
+  );
+}, 90000);
+
+afterEach(async () => {
+  await running?.stop('SIGKILL');
+  running = undefined;
+});
+
+afterAll(async () => {
+  await slack?.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function start(dataDir: string): Promise<LocalPipeline> {
+  running = await startLocalPipeline({
+    dataDir,
+    inProcess: true,
+    // The sweeper fires no timer step (an hour of grace): only the bus can deliver them.
+    env: { TOCSIN_CONFIG: configFile, TOCSIN_LOCAL_SWEEP_SECONDS: '1', TOCSIN_LOCAL_TIMER_GRACE_SECONDS: '3600', TOCSIN_LOCAL_RETRY_SECONDS: String(RETRY_SECONDS) },
+  });
+  return running;
+}
+
+async function kill(pipeline: LocalPipeline): Promise<void> {
+  await pipeline.stop('SIGKILL');
+  running = undefined;
+}
+
+async function consul(pipeline: LocalPipeline, scope: string, checks: Array<Parameters<typeof healthCheck>[0]>, index: number): Promise<void> {
+  const run = await runShim({
+    args: ['--watch', 'checks', '--scope', scope],
+    env: { TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_KEY: pipeline.key, TOCSIN_NODE: 'agent-1', TOCSIN_SPOOL_DIR: tempDir('tocsin-e2e-spool-'), CONSUL_INDEX: String(index) },
+    stdin: goJsonLine(checks.map((c) => healthCheck({ Name: c?.CheckID ?? 'check', ...c }))),
+  });
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; Slack saw:\n${slack.posts.map((p) => `${p.channel} ${p.status} ${p.body.text}`).join('\n')}\n${running?.logs().slice(-3000) ?? ''}`);
+    await sleep(100);
+  }
+}
+
+describe('the message bus of npm start survives kill -9', () => {
+  it('a `for`, a storm digest and a `repeat` pending across kills: each delivered once', async () => {
+    const check = 'slow-bus';
+    const nodes = Array.from({ length: STORM_NODES }, (_, i) => `storm-bus-${i + 1}`);
+    const about = (channel: string, text: string) => slack.postsTo(channel, 200).filter((p) => p.body.text.includes(text));
+    const firing = () => about('ops', check).filter((p) => !p.body.text.includes('reminder'));
+    const reminders = () => about('ops', check).filter((p) => p.body.text.includes('reminder 1'));
+    const stormPosts = () => slack.postsTo('storm', 200).filter((p) => nodes.some((n) => new RegExp(`on ${n}(?![0-9])`).test(p.body.text)) && !p.body.text.includes('storm digest'));
+    const digests = () => slack.postsTo('storm', 200).filter((p) => p.body.text.includes('storm digest') && nodes.some((n) => JSON.stringify(p.body).includes(n)));
+
+    const dataDir = tempDir('tocsin-e2e-bus-data-');
+    let pipeline = await start(dataDir);
+    // Right after a window boundary, so that the storm falls into one window.
+    const size = WINDOW_SECONDS * 1000;
+    await sleep(size - (Date.now() % size) + 200);
+    await consul(pipeline, 'storm', nodes.map((Node, i) => ({ Node, CheckID: 'disk', Name: 'disk', ServiceID: '', ServiceName: '', ServiceTags: [], Status: 'critical', Output: 'disk full', ModifyIndex: 100 + i })), 200);
+    await consul(pipeline, 'slow', [{ Node: 'web-1', CheckID: check, Status: 'critical', Output: 'timeout', ModifyIndex: 20 }], 20);
+    await until('the storm posts that go out one by one', () => stormPosts().length === THRESHOLD, 10000);
+    expect(firing()).toEqual([]); // held for 5 s
+    expect(digests()).toEqual([]); // the window is still open
+
+    // kill -9 in the middle of the `for` and of the storm window.
+    await kill(pipeline);
+    pipeline = await start(dataDir);
+    await until('the `for` notification after the restart', () => firing().length >= 1, 30000);
+    await until('the storm digest after the restart', () => digests().length >= 1, 30000);
+    expect(reminders()).toEqual([]);
+
+    // kill -9 in the middle of the `repeat` (10 s after the notification).
+    await kill(pipeline);
+    pipeline = await start(dataDir);
+    await until('the reminder after the restart', () => reminders().length >= 1, 30000);
+    await sleep(3000); // nothing fires twice
+    expect(firing()).toHaveLength(1);
+    expect(reminders()).toHaveLength(1);
+    expect(digests()).toHaveLength(1);
+    expect(digests()[0]!.body.text).toContain(`${STORM_NODES - THRESHOLD} more notifications`);
+    expect(stormPosts()).toHaveLength(THRESHOLD);
+    expect(await pipeline.stop()).toBe(0);
+    running = undefined;
+  }, 150000);
+
+  it('a Slack post refused once, the runner killed before its retry: delivered once after the restart', async () => {
+    slack.reply = (channel, attempt) => (channel === 'retry' && attempt === 0 ? 500 : 200);
+    const dataDir = tempDir('tocsin-e2e-bus-retry-');
+    let pipeline = await start(dataDir);
+    await consul(pipeline, 'retry', [{ Node: 'db-1', CheckID: 'retry', Status: 'critical', Output: 'refused', ModifyIndex: 30 }], 30);
+    await until('the refused post', () => slack.postsTo('retry').length === 1, 15000);
+    await sleep(1000); // the retry is due RETRY_SECONDS after the refusal
+    expect(slack.postsTo('retry')).toHaveLength(1);
+    await kill(pipeline);
+
+    pipeline = await start(dataDir);
+    await until('the retried post', () => slack.postsTo('retry', 200).length === 1, 20000);
+    await sleep(RETRY_SECONDS * 1000 + 1000); // no second delivery
+    const posts = slack.postsTo('retry');
+    expect(posts.map((p) => p.status)).toEqual([500, 200]);
+    expect(posts[1]!.body).toEqual(posts[0]!.body);
+    expect(await pipeline.stop()).toBe(0);
+    running = undefined;
+  }, 90000);
+
+  it('a post Slack keeps refusing is in the dead-letter queue after maxReceiveCount attempts, and still there after a kill -9', async () => {
+    slack.reply = (channel) => (channel === 'down' ? 500 : 200);
+    const dataDir = tempDir('tocsin-e2e-bus-dlq-');
+    let pipeline = await start(dataDir);
+    expect(pipeline.output()).toContain(`# slack dead-letter queue: ${LOCAL_NAMES.slackDeadLetterQueue} (0 messages)`);
+    await consul(pipeline, 'down', [{ Node: 'db-2', CheckID: 'down', Status: 'critical', Output: 'refused', ModifyIndex: 40 }], 40);
+    await until('the dead-letter log line', () => pipeline.logs().includes('"message dead-lettered"'), 30000);
+    expect(slack.postsTo('down').map((p) => p.status)).toEqual([500, 500]);
+    await kill(pipeline);
+
+    pipeline = await start(dataDir);
+    expect(pipeline.output()).toContain(`# slack dead-letter queue: ${LOCAL_NAMES.slackDeadLetterQueue} (1 message)`);
+    await sleep(RETRY_SECONDS * 1000 + 1000);
+    expect(slack.postsTo('down')).toHaveLength(2); // no further attempts
+    expect(await pipeline.stop()).toBe(0);
+    running = undefined;
+
+    // The runner is stopped: its store can be opened and read.
+    const bus = await LocalBus.open(pipeline.busDir);
+    try {
+      const dead = await bus.list(LOCAL_NAMES.slackDeadLetterQueue);
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ receiveCount: 2, deadLetteredFrom: LOCAL_NAMES.slackQueue('down') });
+      const envelope = JSON.parse(dead[0]!.body) as { Subject: string; Message: string; MessageAttributes: Record<string, { Value: string }> };
+      expect(JSON.parse(envelope.Message)).toMatchObject({ check: 'down', node: 'db-2', severity: 'critical' });
+      expect(JSON.parse(envelope.MessageAttributes.channels!.Value)).toEqual(['down']);
+    } finally {
+      await bus.close();
+    }
+  }, 90000);
+});

@@ -1,0 +1,216 @@
+/**
+ * The local runner's message bus (local/bus/bus.ts) on a temp dir: delays, visibility and
+ * retries, redrive to a dead-letter queue, the topic's filter policies, and what a reopened
+ * store holds. Time is the bus's injected clock, so nothing here waits on a timer.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalBus, type BusOptions } from '../../local/bus/bus';
+import { checkFilterPolicy } from '../../local/bus/filter-policy';
+import { startQueueWorker } from '../../local/queue-worker';
+import { openLocalBus } from '../../local/bus/local-bus';
+
+let dir: string;
+let now: number;
+const open = (opts: BusOptions = {}) => LocalBus.open(dir, { nowMs: () => now, ...opts });
+const channels = (...names: string[]) => ({ DataType: 'String.Array' as const, StringValue: JSON.stringify(names) });
+const str = (value: string) => ({ DataType: 'String' as const, StringValue: value });
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tocsin-bus-'));
+  now = 1_700_000_000_000;
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('queues', () => {
+  it('a message sent is received once, and is gone once acknowledged', async () => {
+    const bus = await open();
+    bus.declareQueue('q');
+    await bus.send('q', 'hello');
+    const [m] = await bus.receive('q');
+    expect(m).toMatchObject({ body: 'hello', receiveCount: 1 });
+    expect(await bus.receive('q')).toEqual([]); // in flight
+    await bus.ack(m!.receipt);
+    now += 3_600_000;
+    expect(await bus.receive('q')).toEqual([]);
+    expect(await bus.list('q')).toEqual([]);
+    await bus.close();
+  });
+
+  it('a delayed message is invisible until its delay has passed', async () => {
+    const bus = await open();
+    bus.declareQueue('timers');
+    await bus.send('timers', 'later', { delayMs: 6000 });
+    await bus.send('timers', 'now');
+    expect((await bus.receive('timers')).map((m) => m.body)).toEqual(['now']);
+    now += 5999;
+    expect(await bus.receive('timers')).toEqual([]);
+    now += 1;
+    expect((await bus.receive('timers')).map((m) => m.body)).toEqual(['later']);
+    await bus.close();
+  });
+
+  it('a failed delivery comes back after its retry delay, its receive count up by one', async () => {
+    const bus = await open();
+    bus.declareQueue('slack', { visibilityTimeoutSeconds: 30 });
+    await bus.send('slack', 'post');
+    const [first] = await bus.receive('slack');
+    await bus.retryLater(first!.receipt, 5);
+    now += 4999;
+    expect(await bus.receive('slack')).toEqual([]);
+    now += 1;
+    const [second] = await bus.receive('slack');
+    expect(second).toMatchObject({ id: first!.id, body: 'post', receiveCount: 2 });
+    await bus.close();
+  });
+
+  it('a message neither acknowledged nor retried comes back after the visibility timeout', async () => {
+    const bus = await open();
+    bus.declareQueue('slack', { visibilityTimeoutSeconds: 30 });
+    await bus.send('slack', 'post');
+    const [first] = await bus.receive('slack');
+    now += 29_999;
+    expect(await bus.receive('slack')).toEqual([]);
+    now += 1;
+    const [again] = await bus.receive('slack');
+    expect(again).toMatchObject({ id: first!.id, receiveCount: 2 });
+    await bus.ack(first!.receipt); // the old receipt is no longer current: ignored
+    expect(await bus.list('slack')).toHaveLength(1);
+    await bus.close();
+  });
+
+  it('after maxReceiveCount failed receives the message is in the dead-letter queue, and says where from', async () => {
+    const deadLettered: unknown[] = [];
+    const bus = await open({ onDeadLetter: (e) => deadLettered.push(e) });
+    bus.declareQueue('dlq');
+    bus.declareQueue('slack', { deadLetter: { queue: 'dlq', maxReceiveCount: 2 } });
+    const id = await bus.send('slack', 'post');
+    await bus.retryLater((await bus.receive('slack'))[0]!.receipt, 1);
+    now += 1000;
+    const [second] = await bus.receive('slack');
+    expect(second!.receiveCount).toBe(2);
+    await bus.retryLater(second!.receipt, 1);
+    now += 60_000;
+    expect(await bus.receive('slack')).toEqual([]);
+    expect(await bus.list('dlq')).toEqual([expect.objectContaining({ id, body: 'post', receiveCount: 2, deadLetteredFrom: 'slack' })]);
+    expect(deadLettered).toEqual([{ queue: 'slack', deadLetterQueue: 'dlq', id, receiveCount: 2, body: 'post' }]);
+    await bus.close();
+  });
+
+  it('refuses what it cannot honour: an undeclared queue, a dead-letter queue declared after its source, a bad delay', async () => {
+    const bus = await open();
+    await expect(bus.send('nowhere', 'x')).rejects.toThrow('queue nowhere is not declared');
+    expect(() => bus.declareQueue('slack', { deadLetter: { queue: 'dlq', maxReceiveCount: 2 } })).toThrow('dead-letter queue dlq is not declared');
+    expect(() => bus.declareQueue('a b')).toThrow('letters, digits');
+    bus.declareQueue('q');
+    await expect(bus.send('q', 'x', { delayMs: -1 })).rejects.toThrow('not between 0 and one year');
+    await bus.close();
+  });
+});
+
+describe('the topic', () => {
+  it('copies a publication to each queue whose filter policy matches, as an SNS notification envelope', async () => {
+    const bus = await open();
+    for (const q of ['ops', 'storm', 'everything', 'ops-critical']) bus.declareQueue(q);
+    bus.subscribe('alerts', 'ops', { channels: ['ops'] });
+    bus.subscribe('alerts', 'storm', { channels: ['storm'] });
+    bus.subscribe('alerts', 'everything');
+    bus.subscribe('alerts', 'ops-critical', { channels: ['ops'], severity: ['critical'] });
+
+    const warning = await bus.publish('alerts', { subject: 'disk', message: '{"id":"a1"}', attributes: { channels: channels('ops', 'email'), severity: str('warning') } });
+    expect(warning.queues.sort()).toEqual(['everything', 'ops']);
+    const critical = await bus.publish('alerts', { subject: 'down', message: '{"id":"a2"}', attributes: { channels: channels('ops'), severity: str('critical') } });
+    expect(critical.queues.sort()).toEqual(['everything', 'ops', 'ops-critical']);
+    // No channels attribute: only the unfiltered subscription takes it.
+    expect((await bus.publish('alerts', { subject: 'x', message: '{}', attributes: {} })).queues).toEqual(['everything']);
+
+    const [m] = await bus.receive('ops');
+    expect(JSON.parse(m!.body)).toEqual({
+      Type: 'Notification',
+      MessageId: warning.id,
+      TopicArn: 'alerts',
+      Subject: 'disk',
+      Message: '{"id":"a1"}',
+      Timestamp: new Date(now).toISOString(),
+      MessageAttributes: { channels: { Type: 'String.Array', Value: '["ops","email"]' }, severity: { Type: 'String', Value: 'warning' } },
+    });
+    expect(await bus.list('storm')).toEqual([]);
+    await bus.close();
+  });
+
+  it('refuses filter policies it would not evaluate as SNS does', () => {
+    expect(() => checkFilterPolicy({ channels: [{ prefix: 'o' }] })).toThrow('only a non-empty list of exact string values');
+    expect(() => checkFilterPolicy({ channels: [] })).toThrow();
+    expect(() => checkFilterPolicy(['ops'])).toThrow();
+  });
+});
+
+describe('reopening the store', () => {
+  it('keeps what was sent, delayed or waiting for a retry, and makes what a dead process held in flight visible at once', async () => {
+    let bus = await open();
+    bus.declareQueue('q', { visibilityTimeoutSeconds: 300 });
+    await bus.send('q', 'in flight');
+    await bus.send('q', 'retrying');
+    const received = await bus.receive('q');
+    await bus.retryLater(received.find((m) => m.body === 'retrying')!.receipt, 60);
+    await bus.send('q', 'delayed', { delayMs: 30_000 });
+    await bus.close(); // 'in flight' was neither acknowledged nor retried: as if killed
+
+    bus = await open();
+    bus.declareQueue('q', { visibilityTimeoutSeconds: 300 });
+    expect((await bus.receive('q')).map((m) => [m.body, m.receiveCount])).toEqual([['in flight', 2]]);
+    now += 30_000;
+    expect((await bus.receive('q')).map((m) => m.body)).toEqual(['delayed']);
+    now += 30_000;
+    expect((await bus.receive('q')).map((m) => [m.body, m.receiveCount])).toEqual([['retrying', 2]]);
+    expect(await bus.sizes()).toEqual(new Map([['q', 3]]));
+    await bus.close();
+  });
+
+  it('a second process cannot open the same store (LevelDB holds a lock)', async () => {
+    const bus = await open();
+    await expect(LocalBus.open(dir)).rejects.toThrow(/cannot open the message bus in .*lock/i);
+    await bus.close();
+  });
+});
+
+describe('a queue worker', () => {
+  it('is woken by a send (no polling interval), acknowledges what it delivered and retries what failed', async () => {
+    const bus = await LocalBus.open(dir);
+    bus.declareQueue('q');
+    const seen: Array<[string, number]> = [];
+    const worker = startQueueWorker({
+      bus,
+      queue: 'q',
+      onError: (err) => {
+        throw err;
+      },
+      handle: async (messages) =>
+        messages.map((m) => {
+          seen.push([m.body, m.receiveCount]);
+          return m.body === 'flaky' && m.receiveCount === 1 ? { id: m.id, ok: false as const, retryAfterSeconds: 0 } : { id: m.id, ok: true as const };
+        }),
+    });
+    await new Promise((r) => setTimeout(r, 100)); // the worker is waiting on an empty queue
+    await bus.send('q', 'flaky');
+    await bus.send('q', 'fine');
+    while (seen.length < 3) await new Promise((r) => setTimeout(r, 20));
+    await worker.stop();
+    expect(seen.sort()).toEqual([['fine', 1], ['flaky', 1], ['flaky', 2]]);
+    expect(await bus.list('q')).toEqual([]);
+    await bus.close();
+  }, 10_000);
+});
+
+describe('npm start settings', () => {
+  const logger = { info: () => undefined, error: () => undefined };
+  it('TOCSIN_LOCAL_BUS_SYNC takes 1 or 0 and refuses anything else by name', async () => {
+    await expect(openLocalBus(dir, logger, { TOCSIN_LOCAL_BUS_SYNC: 'sometimes' })).rejects.toThrow('TOCSIN_LOCAL_BUS_SYNC=sometimes is neither 1');
+    for (const value of ['0', '1', undefined]) {
+      const local = await openLocalBus(dir, logger, value === undefined ? {} : { TOCSIN_LOCAL_BUS_SYNC: value });
+      await Promise.all(local.workers.map((w) => w.stop()));
+      await local.bus.close();
+    }
+  });
+});
