@@ -14,7 +14,7 @@ import { rootCertificates } from 'node:tls';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import nodemailer from 'nodemailer';
 import { isForChannel, type QueueMessage } from '../../lambdas/app/channel-delivery';
-import { CONFIG_FILE } from '../../lambdas/commons/deployment';
+import { CHANNELS_ATTRIBUTE } from '../../lambdas/commons/deployment';
 import { configErrorAt } from '../../lambdas/commons/config-file';
 import { alertFromNotification, alertLink } from '../../lambdas/domain/render';
 import { SEVERITY_RANK, type Alert } from '../../lambdas/domain/types';
@@ -63,8 +63,13 @@ function transportOptions(settings: SmtpSettings, secrets: SmtpSecrets) {
   };
 }
 
+/**
+ * The SNS filter policy of the deployed subscription (channelFilterPolicy): the `channels`
+ * attribute names the channel, and the severity is at least the channel's minimum. A
+ * notification without the attribute matches no email subscription in AWS, nor here.
+ */
 function wanted(notification: SnsNotification, alert: Alert, target: SmtpTarget): boolean {
-  if (!isForChannel(notification, target.channel)) return false;
+  if (!notification.MessageAttributes?.[CHANNELS_ATTRIBUTE] || !isForChannel(notification, target.channel)) return false;
   return !target.minSeverity || SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[target.minSeverity];
 }
 
@@ -91,7 +96,7 @@ export async function startSmtpDelivery(ctx: LocalChannelContext, channels: Read
   banner.push(`# email dead letters: ${deadLetters.path} (after ${settings.maxAttempts} attempts, or at once when refused for good)`);
   // Tell the operator now, not at the first alert, when the server or the login is wrong.
   transport.verify().catch((err: Error) => {
-    process.stderr.write(`tocsin: SMTP ${endpoint} does not answer as expected: ${err.message} (emails will be retried; see ${CONFIG_FILE.defaultPath} local.smtp)\n`);
+    process.stderr.write(`tocsin: SMTP ${endpoint} does not answer as expected: ${err.message} (emails will be retried; see local.smtp in ${ctx.config.file})\n`);
   });
   const linkTemplate = ctx.config.runtime.links?.alert;
 

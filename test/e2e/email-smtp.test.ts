@@ -236,6 +236,37 @@ describe.each(['starttls', 'implicit'] as const)('TLS %s with a private CA (caFi
   }, 30000);
 });
 
+describe('TLS to a server whose CA is not trusted (no caFile)', () => {
+  let sink: SmtpSink;
+  let pipeline: LocalPipeline;
+
+  beforeAll(async () => {
+    sink = await startSmtpSink({ tls: 'starttls', cert: privateCa(tempDir('tocsin-e2e-ca-')) });
+    const file = writeConfig(`{ host: 127.0.0.1, port: ${sink.port}, tls: starttls, from: tocsin@example.com, maxAttempts: 2, retryBaseSeconds: 1 }`);
+    pipeline = await startLocalPipeline({ env: { TOCSIN_CONFIG: file } });
+  }, 90000);
+
+  afterAll(async () => {
+    const code = await pipeline?.stop();
+    await sink?.close();
+    expect(code).toBe(0);
+  });
+
+  it('says so at start, sends nothing, and dead-letters the email with the certificate error', async () => {
+    await critical(pipeline, 'web');
+    await until('the dead letters', () => deadLetters(pipeline).length >= 2, 30000, () => pipeline.logs().slice(-3000));
+    expect(pipeline.logs()).toMatch(new RegExp(`^tocsin: SMTP 127\\.0\\.0\\.1:${sink.port} \\(tls starttls\\) does not answer as expected: .*certificate`, 'm'));
+    expect(deadLetters(pipeline).map((d) => [d.address, d.attempts, d.reason])).toEqual(
+      expect.arrayContaining([
+        ['ops@example.com', 2, 'attempts exhausted'],
+        ['lead@example.com', 2, 'attempts exhausted'],
+      ]),
+    );
+    expect(deadLetters(pipeline)[0]!.error.message).toMatch(/certificate/);
+    expect(sink.received).toEqual([]);
+  }, 60000);
+});
+
 describe('start-up errors', () => {
   it('a password variable that is not set stops the start, naming the file, the key and its line', async () => {
     const file = writeConfig(`{ host: 127.0.0.1, port: 2525, tls: starttls, from: tocsin@example.com, username: tocsin, passwordEnv: ${PASSWORD_ENV}_UNSET }`);
