@@ -67,7 +67,8 @@ Options:
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
 
 Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN_CONFIG
-(clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl).
+(clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl;
+email channels are sent through the SMTP server of local.smtp, printed without it).
 The sweeper (heartbeats, overdue timers) runs every ${SWEEPER.periodSeconds} s; ${LOCAL_ENV.sweepSeconds} changes it.
 Timers (for, repeat, storm digests) survive a restart: the sweeper fires those overdue by
 ${TIMERS_QUEUE.sweepGraceSeconds} s (${LOCAL_ENV.timerGraceSeconds}), as the queue's messages live in memory.
