@@ -103,16 +103,18 @@ export async function startSmtpDelivery(ctx: LocalChannelContext, channels: Read
   async function deliver(target: SmtpTarget, m: QueueMessage): Promise<BatchResult[number]> {
     let notification: SnsNotification;
     let alert: Alert;
+    let email: { subject: string; text: string };
     try {
       notification = JSON.parse(m.body) as SnsNotification;
       alert = alertFromNotification(notification.Message ?? '');
+      if (!wanted(notification, alert, target)) return { id: m.id, ok: true };
+      email = emailChannel.render(alert, alertLink(linkTemplate, alert));
     } catch (err) {
       // Retrying cannot fix an unreadable message; dropping it is logged.
-      ctx.logger.error('unreadable notification dropped', { channel: target.channel, id: m.id, error: (err as Error).message });
+      ctx.logger.error('unreadable notification dropped', { channel: target.channel, address: target.address, id: m.id, error: (err as Error).message });
       return { id: m.id, ok: true };
     }
-    if (!wanted(notification, alert, target)) return { id: m.id, ok: true };
-    const { subject, text } = emailChannel.render(alert, alertLink(linkTemplate, alert));
+    const { subject, text } = email;
     try {
       await transport.sendMail({
         from: settings.from,

@@ -267,6 +267,33 @@ describe('TLS to a server whose CA is not trusted (no caFile)', () => {
   }, 60000);
 });
 
+describe('a login the server refuses', () => {
+  let sink: SmtpSink;
+  let pipeline: LocalPipeline;
+
+  beforeAll(async () => {
+    sink = await startSmtpSink({ tls: 'none', auth: { user: 'tocsin', pass: PASSWORD } });
+    const file = writeConfig(`{ host: 127.0.0.1, port: ${sink.port}, tls: none, from: tocsin@example.com, username: tocsin, passwordEnv: ${PASSWORD_ENV}, maxAttempts: 2, retryBaseSeconds: 1 }`);
+    pipeline = await startLocalPipeline({ env: { TOCSIN_CONFIG: file, [PASSWORD_ENV]: 'not-the-password-7f3a' } });
+  }, 90000);
+
+  afterAll(async () => {
+    const code = await pipeline?.stop();
+    await sink?.close();
+    expect(code).toBe(0);
+  });
+
+  it('is reported at start, retried (the configuration, not the email, is wrong), then dead-lettered', async () => {
+    await critical(pipeline, 'web');
+    await until('the dead letters', () => deadLetters(pipeline).length >= 2, 30000, () => pipeline.logs().slice(-3000));
+    expect(pipeline.logs()).toMatch(/^tocsin: SMTP 127\.0\.0\.1:\d+ \(tls none, user tocsin\) does not answer as expected: .*535/m);
+    for (const letter of deadLetters(pipeline)) expect(letter).toMatchObject({ attempts: 2, reason: 'attempts exhausted', error: { responseCode: 535 } });
+    expect(sink.authFailures()).toBeGreaterThanOrEqual(3); // the check at start, then each address twice (pooled)
+    expect(sink.received).toEqual([]);
+    expect(`${pipeline.output()}${pipeline.logs()}`).not.toContain('not-the-password-7f3a');
+  }, 60000);
+});
+
 describe('start-up errors', () => {
   it('a password variable that is not set stops the start, naming the file, the key and its line', async () => {
     const file = writeConfig(`{ host: 127.0.0.1, port: 2525, tls: starttls, from: tocsin@example.com, username: tocsin, passwordEnv: ${PASSWORD_ENV}_UNSET }`);
