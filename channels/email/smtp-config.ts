@@ -72,18 +72,18 @@ function isLoopback(host: string): boolean {
   return bare === '::1';
 }
 
-/** One mailbox, with or without a display name. */
-export function singleAddress(value: string): boolean {
+/** The address of one mailbox, with or without a display name; undefined if it is not one. */
+export function mailboxAddress(value: string): string | undefined {
   const parsed = addressparser(value);
-  if (parsed.length !== 1) return false;
   const [one] = parsed;
-  return !!one && 'address' in one && typeof one.address === 'string' && /^[^@\s]+@[^@\s]+$/.test(one.address);
+  if (parsed.length !== 1 || !one || !('address' in one) || typeof one.address !== 'string') return undefined;
+  return /^[^@\s]+@[^@\s]+$/.test(one.address) ? one.address : undefined;
 }
 
 /** What the schema cannot check; paths relative to `local.smtp` (raw: already schema-valid). */
 export function smtpIssues(raw: Readonly<Record<string, unknown>>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  if (typeof raw.from === 'string' && !singleAddress(raw.from)) {
+  if (typeof raw.from === 'string' && mailboxAddress(raw.from) === undefined) {
     issues.push({ path: ['from'], reason: 'must be one address ("ops@example.com") or a name and one address ("Tocsin <ops@example.com>")' });
   }
   if (raw.username !== undefined && raw.tls === 'none' && typeof raw.host === 'string' && !isLoopback(raw.host)) {

@@ -24,7 +24,7 @@ import { createQueue } from '../../local/sns-sqs';
 import type { LocalChannelContext, LocalDelivery } from '../local-kind';
 import { emailChannel, type EmailChannel } from '.';
 import { DeadLetterFile } from './dead-letter';
-import { smtpSecrets, type SmtpSecrets, type SmtpSettings } from './smtp-config';
+import { mailboxAddress, smtpSecrets, type SmtpSecrets, type SmtpSettings } from './smtp-config';
 import { failureVerdict, smtpFailure } from './smtp-retry';
 
 /** Longer than a send can take (the transport's timeouts below), so that no email is sent twice while in flight. */
@@ -99,6 +99,7 @@ export async function startSmtpDelivery(ctx: LocalChannelContext, channels: Read
     process.stderr.write(`tocsin: SMTP ${endpoint} does not answer as expected: ${err.message} (emails will be retried; see local.smtp in ${ctx.config.file})\n`);
   });
   const linkTemplate = ctx.config.runtime.links?.alert;
+  const messageIdDomain = mailboxAddress(settings.from)?.split('@')[1] ?? 'tocsin.invalid';
 
   async function deliver(target: SmtpTarget, m: QueueMessage): Promise<BatchResult[number]> {
     let notification: SnsNotification;
@@ -122,7 +123,7 @@ export async function startSmtpDelivery(ctx: LocalChannelContext, channels: Read
         subject,
         text,
         // Stable across retries: a mail client shows a duplicate (a send whose answer was lost) once.
-        ...(notification.MessageId ? { messageId: `<${notification.MessageId}.${addressDigest(target.address)}@tocsin>` } : {}),
+        ...(notification.MessageId ? { messageId: `<${notification.MessageId}.${addressDigest(target.address)}@${messageIdDomain}>` } : {}),
         headers: { 'X-Tocsin-Alert-Id': alert.id, 'X-Tocsin-Channel': target.channel },
       });
       ctx.print(`email sent to ${target.address} (channel ${target.channel}): ${subject}\n`);

@@ -150,6 +150,8 @@ describe('plain SMTP with AUTH, retries and the dead-letter file', () => {
       expect(mail!.text).toBe(emailBody(alert!, alertLink(LINK, alert!)));
       expect(mail!.text).toContain('https://consul.example.com/ui/default/nodes/web-1');
       expect(mail!.headers['x-tocsin-alert-id']).toBe(alert!.id);
+      // Stable across retries (the SNS message id and the address): a resent copy shows once.
+      expect(mail!.headers['message-id']).toMatch(/^<[0-9a-f-]{36}\.[0-9a-f]{12}@example\.com>$/);
       expect(mail!.user).toBe('tocsin');
     }
     // Only the channel the alert names: not the other channels' addresses.
