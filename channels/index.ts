@@ -73,8 +73,17 @@ export function allowedChannelKeys(type: string): string[] | undefined {
   return kind ? ['type', ...Object.keys(kind.properties)] : undefined;
 }
 
-/** schema/tocsin.schema.json's `definitions.channel` and `properties.delivery`, from the kinds. */
-export function channelSchemas(): { channel: JsonSchema; delivery: JsonSchema } {
+/** `local:` of tocsin.yaml (schema-valid): what the kinds' checks find, paths from the top. */
+export function localSettingsIssues(raw: Readonly<Record<string, unknown>> | undefined): ConfigIssue[] {
+  return (Object.values(CHANNEL_KINDS) as ChannelKind[]).flatMap((kind) => {
+    const part = kind.local && (raw?.[kind.local.key] as Record<string, unknown> | undefined);
+    if (!kind.local?.check || !part) return [];
+    return kind.local.check(part).map((i) => ({ ...i, path: ['local', kind.local?.key ?? '', ...i.path] }));
+  });
+}
+
+/** schema/tocsin.schema.json's `definitions.channel`, `properties.delivery` and `properties.local`, from the kinds. */
+export function channelSchemas(): { channel: JsonSchema; delivery: JsonSchema; local: JsonSchema } {
   const kinds = Object.values(CHANNEL_KINDS) as ChannelKind[];
   return {
     channel: {
@@ -87,6 +96,12 @@ export function channelSchemas(): { channel: JsonSchema; delivery: JsonSchema } 
       type: 'object',
       additionalProperties: false,
       properties: Object.fromEntries(kinds.flatMap((k) => (k.settings.schema ? [[k.type, k.settings.schema]] : []))),
+    },
+    local: {
+      description: 'npm start only (ignored when deployed).',
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(kinds.flatMap((k) => (k.local ? [[k.local.key, k.local.schema]] : []))),
     },
   };
 }

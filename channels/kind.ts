@@ -21,6 +21,11 @@ export interface ChannelKind<Spec extends ChannelSpec = ChannelSpec, Payload = u
   readonly properties: Readonly<Record<string, JsonSchema>>;
   /** `delivery.<type>` of tocsin.yaml: its JSON Schema and the settings with defaults applied. */
   readonly settings: { readonly schema?: JsonSchema; read(raw: Record<string, unknown> | undefined): Settings };
+  /**
+   * `local.<key>` of tocsin.yaml: settings only `npm start` reads (email: `smtp`), never the
+   * Lambdas. `check`: what the schema cannot express, paths relative to `local.<key>`.
+   */
+  readonly local?: { readonly key: string; readonly schema: JsonSchema; check?(raw: Readonly<Record<string, unknown>>): ConfigIssue[] };
   /** Checks the schema cannot express; paths relative to `channels.<name>`. */
   check?(spec: Spec): ConfigIssue[];
   /** What the Lambdas get of it: no secrets, no addresses, no local-only settings. */

@@ -70,7 +70,8 @@ Options:
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
 
 Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN_CONFIG
-(clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl).
+(clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl;
+email channels are sent through the SMTP server of local.smtp, printed without it).
 The sweeper (heartbeats, overdue timers) runs every ${SWEEPER.periodSeconds} s; ${LOCAL_ENV.sweepSeconds} changes it.
 Timers (for, repeat, storm digests) and deliveries waiting for a retry are kept in DIR/${LOCAL_NAMES.busDirectory}
 and survive a restart or a kill -9; the sweeper also fires a timer step overdue by

@@ -1,6 +1,6 @@
 /**
  * `npm run schema`: writes the generated parts of schema/tocsin.schema.json: the channel
- * kinds' parts (`definitions.channel`, `properties.delivery`) from the registry
+ * kinds' parts (`definitions.channel`, `properties.delivery`, `properties.local`) from the registry
  * (channels/index.ts), and the matchers of the closed-set match fields (source, kind,
  * severity, status/to, from) from the alert vocabularies (lambdas/commons/match-schema.ts).
  * Unit tests fail while the file and the code disagree.
@@ -13,9 +13,10 @@ import { matchSchemas } from '../lambdas/commons/match-schema';
 
 const file = join(__dirname, '..', CONFIG_FILE.schemaPath);
 const schema = JSON.parse(readFileSync(file, 'utf8')) as { properties: Record<string, unknown>; definitions: Record<string, unknown> & { match: { properties: Record<string, unknown> } } };
-const { channel, delivery } = channelSchemas();
+const { channel, delivery, local } = channelSchemas();
 schema.definitions.channel = channel;
 schema.properties.delivery = delivery;
+schema.properties.local = local;
 const match = matchSchemas();
 Object.assign(schema.definitions, match.definitions);
 Object.assign(schema.definitions.match.properties, match.properties);

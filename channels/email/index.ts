@@ -1,10 +1,12 @@
 /**
  * Email: SNS delivers it. Deployed, each address is an SNS email subscription filtered on
- * the channel (infra.ts); under `npm start` the local worker prints it (local.ts).
+ * the channel (infra.ts); under `npm start` the local worker sends it through the SMTP
+ * server of `local.smtp` (smtp-config.ts, smtp-delivery.ts), or prints it (local.ts).
  */
 import type { Severity } from '../../lambdas/domain/types';
 import type { ChannelKind } from '../kind';
 import { emailBody, emailSubject } from './render';
+import { SMTP_SCHEMA, smtpIssues } from './smtp-config';
 
 export interface EmailChannel {
   type: 'email';
@@ -25,6 +27,7 @@ export const emailChannel: ChannelKind<EmailChannel, EmailMessage, undefined> = 
     minSeverity: { $ref: '#/definitions/severity' },
   },
   settings: { read: () => undefined },
+  local: { key: 'smtp', schema: SMTP_SCHEMA, check: smtpIssues },
   forLambda: (spec) => ({ type: 'email', ...(spec.minSeverity ? { minSeverity: spec.minSeverity } : {}) }),
   render: (alert, link) => ({ subject: emailSubject(alert), text: emailBody(alert, link) }),
 };

@@ -1,21 +1,28 @@
 /**
- * Email under `npm start`: printed, not sent. Every notification (whatever its channels) is
- * printed as the email would read. The record of what went out, <data dir>/notifications.jsonl,
- * is the bus's (local/bus/recorder.ts), not this worker's.
+ * Email under `npm start`. With `local.smtp` in tocsin.yaml the email channels are sent
+ * through that server (smtp-delivery.ts); without, every notification (whatever its
+ * channels) is printed as the email would read. The record of what went out,
+ * <data dir>/notifications.jsonl, is the bus's (local/bus/recorder.ts), not this worker's.
  */
 import { alertFromNotification } from '../../lambdas/domain/render';
 import { startQueueWorker } from '../../local/queue-worker';
 import type { LocalChannel } from '../local-kind';
 import { emailChannel } from '.';
+import { readSmtpSettings } from './smtp-config';
+import { startSmtpDelivery } from './smtp-delivery';
 
 export const emailLocal: LocalChannel<'email'> = {
-  async start(ctx) {
+  async start(ctx, channels) {
+    const smtpRaw = ctx.config.local.smtp;
+    const smtp = smtpRaw ? await startSmtpDelivery(ctx, channels, readSmtpSettings(smtpRaw, ctx.config.file)) : undefined;
+    // Consumed either way: the printing queue is subscribed to every notification.
     const printer = startQueueWorker({
       bus: ctx.bus,
       queue: ctx.notificationsQueue,
       onError: (err) => ctx.logger.error('notification delivery failed', { error: err.message }),
       handle: async (messages) =>
         messages.map((m) => {
+          if (smtp) return { id: m.id, ok: true as const };
           const notification = JSON.parse(m.body || '{}') as { Message: string };
           const alert = alertFromNotification(notification.Message);
           const { subject, text } = emailChannel.render(alert, undefined);
@@ -23,6 +30,7 @@ export const emailLocal: LocalChannel<'email'> = {
           return { id: m.id, ok: true as const };
         }),
     });
-    return { workers: [printer], banner: [] };
+    const printed = `# email: not sent (no local.smtp in ${ctx.config.file}): every notification is printed here`;
+    return { workers: [printer, ...(smtp?.workers ?? [])], banner: smtp?.banner ?? [printed] };
   },
 };

@@ -11,7 +11,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { normalizeConfig, formatPath, type ConfigIssue, type ConfigPath } from '../domain/rules/config';
 import type { MatchSpec, RuntimeConfig } from '../domain/rules/types';
 import { VOCABULARY_FIELDS, vocabularyIssues } from '../domain/rules/vocabulary';
-import { allowedChannelKeys, channelIssues as channelTypeIssues, readDeliverySettings, type DeliverySettings } from '../../channels';
+import { allowedChannelKeys, channelIssues as channelTypeIssues, localSettingsIssues, readDeliverySettings, type DeliverySettings } from '../../channels';
 import { CONFIG_FILE } from './deployment';
 
 export const SCHEMA_FILE = join(__dirname, '..', '..', CONFIG_FILE.schemaPath);
@@ -32,6 +32,8 @@ export interface FileConfig {
   runtime: RuntimeConfig;
   deployment: DeploymentSettings;
   delivery: DeliverySettings;
+  /** `local:` as written (schema-checked): `npm start` only, each kind reads its part (email: smtp). */
+  local: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 export interface LocatedIssue extends ConfigIssue {
@@ -168,6 +170,32 @@ function channelKeyIssues(doc: Record<string, unknown>): ConfigIssue[] {
   return issues;
 }
 
+/** The line and column of the deepest node of `issue.path` present in the document. */
+function locateIssue(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter, issue: ConfigIssue): LocatedIssue {
+  for (let depth = issue.path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(issue.path.slice(0, depth), true);
+    if (isNode(node) && node.range) {
+      const pos = lineCounter.linePos(node.range[0]);
+      return { ...issue, line: pos.line, column: pos.col };
+    }
+  }
+  return issue;
+}
+
+/**
+ * Problems found after loading, when the runner starts (an environment variable the file
+ * names, a file it points to): the error names the file and, if it still reads, the line.
+ */
+export function configErrorAt(file: string, issues: ConfigIssue[]): ConfigFileError {
+  try {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter, prettyErrors: false });
+    return new ConfigFileError(file, issues.map((i) => locateIssue(doc, lineCounter, i)));
+  } catch {
+    return new ConfigFileError(file, issues);
+  }
+}
+
 export function parseConfigText(text: string, file: string): FileConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -181,16 +209,7 @@ export function parseConfigText(text: string, file: string): FileConfig {
     );
   }
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  const locate = (issue: ConfigIssue): LocatedIssue => {
-    for (let depth = issue.path.length; depth >= 0; depth--) {
-      const node = depth === 0 ? doc.contents : doc.getIn(issue.path.slice(0, depth), true);
-      if (isNode(node) && node.range) {
-        const pos = lineCounter.linePos(node.range[0]);
-        return { ...issue, line: pos.line, column: pos.col };
-      }
-    }
-    return issue;
-  };
+  const locate = (issue: ConfigIssue): LocatedIssue => locateIssue(doc, lineCounter, issue);
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigFileError(file, [{ path: [], reason: 'the file must hold a mapping (clusters:, channels:, rules: ...)' }]);
   }
@@ -205,13 +224,14 @@ export function parseConfigText(text: string, file: string): FileConfig {
   }
   const raw = data as Record<string, unknown>;
   const { config, issues } = normalizeConfig(raw);
-  issues.push(...channelTypeIssues(config.channels));
+  issues.push(...channelTypeIssues(config.channels), ...localSettingsIssues(raw.local as Record<string, unknown> | undefined));
   if (issues.length > 0) throw new ConfigFileError(file, issues.map(locate));
   return {
     file,
     runtime: config,
     deployment: (raw.deployment as DeploymentSettings | undefined) ?? {},
     delivery: readDeliverySettings(raw.delivery as Record<string, unknown> | undefined),
+    local: (raw.local as FileConfig['local'] | undefined) ?? {},
   };
 }
 

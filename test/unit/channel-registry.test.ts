@@ -12,11 +12,13 @@ import type { RuntimeConfig } from '../../lambdas/domain/rules/types';
 
 const ROOT = join(__dirname, '..', '..');
 
-test('schema/tocsin.schema.json holds the registry\'s channel and delivery schemas (else: npm run schema)', () => {
-  const file = JSON.parse(readFileSync(join(ROOT, CONFIG_FILE.schemaPath), 'utf8')) as { properties: { delivery: unknown }; definitions: { channel: unknown } };
-  const { channel, delivery } = channelSchemas();
+test('schema/tocsin.schema.json holds the registry\'s channel, delivery and local schemas (else: npm run schema)', () => {
+  const file = JSON.parse(readFileSync(join(ROOT, CONFIG_FILE.schemaPath), 'utf8')) as { properties: { delivery: unknown; local: unknown }; definitions: { channel: unknown } };
+  const { channel, delivery, local } = channelSchemas();
   expect(file.definitions.channel).toEqual(channel);
   expect(file.properties.delivery).toEqual(delivery);
+  expect(file.properties.local).toEqual(local);
+  expect(Object.keys((local as { properties: object }).properties)).toEqual(['smtp']);
 });
 
 describe('channelIssues', () => {
