@@ -4,7 +4,8 @@
  * rendered as the deployed email, once; a 451 is retried until the server accepts; an
  * address refused on every attempt, or refused for good (550), lands in the dead-letter
  * file with a loud stderr line. AUTH from the environment; STARTTLS and implicit TLS with
- * a private CA trusted through caFile. A missing password variable stops the start.
+ * a private CA trusted through caFile. A missing password variable stops the start. An
+ * email waiting for its retry survives a kill -9 of the runner.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -318,4 +319,29 @@ describe('start-up errors', () => {
       expect(await pipeline.stop()).toBe(0);
     }
   }, 60000);
+});
+
+describe('an email waiting for its retry when the runner is killed', () => {
+  it('is sent once after the restart (the retry is a message of the durable bus)', async () => {
+    const sink = await startSmtpSink({ tls: 'none', refuse: (rcpt, attempt) => (rcpt === 'flaky@example.com' && attempt === 1 ? 451 : undefined) });
+    const file = writeConfig(`{ host: 127.0.0.1, port: ${sink.port}, tls: none, from: tocsin@example.com, maxAttempts: 5, retryBaseSeconds: 4, retryMaxSeconds: 4 }`);
+    const first = await startLocalPipeline({ env: { TOCSIN_CONFIG: file }, inProcess: true });
+    let second: LocalPipeline | undefined;
+    try {
+      await critical(first, 'flaky');
+      await until('the refused first attempt', () => sink.attempts('flaky@example.com') >= 1, 15000, summary(sink));
+      expect(await first.stop('SIGKILL')).toBeNull();
+      expect(to(sink, 'flaky@example.com')).toEqual([]);
+      second = await startLocalPipeline({ env: { TOCSIN_CONFIG: file }, dataDir: first.dataDir, inProcess: true });
+      await until('the email after the restart', () => to(sink, 'flaky@example.com').length >= 1, 30000, () => `${summary(sink)()}\n${second!.logs().slice(-2000)}`);
+      await sleep(3000); // a duplicate would show by now
+      expect(to(sink, 'flaky@example.com')).toHaveLength(1);
+      expect(sink.attempts('flaky@example.com')).toBe(2);
+      expect(deadLetters(second)).toEqual([]);
+    } finally {
+      await first.stop('SIGKILL');
+      await second?.stop();
+      await sink.close();
+    }
+  }, 90000);
 });
