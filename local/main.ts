@@ -24,6 +24,7 @@ import { dynamoClients, ensureStateTable, startDynalite } from './dynamodb';
 import { createQueue, startSnsSqs } from './sns-sqs';
 import { createHttpServer } from './http-server';
 import { loadOrCreateKeys } from './keys';
+import { acquireDataDirLock } from './data-dir-lock';
 import type { QueueWorker } from './queue-worker';
 import { startTimersWorker } from './timers';
 import { startLocalSweeper } from './sweeper';
@@ -154,6 +155,8 @@ async function main(): Promise<void> {
   const clusters = options.clusters ?? config.runtime.clusters;
   const { dataDir } = options;
   mkdirSync(dataDir, { recursive: true });
+  const lock = await acquireDataDirLock(dataDir, (line) => process.stderr.write(`${line}\n`));
+  process.on('exit', () => lock.release());
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const logger = jsonLogger((line) => process.stderr.write(`${line}\n`));
 

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(__dirname, '..', '..');
 
 export interface LocalPipeline {
+  /** The spawned process (with inProcess: the pipeline itself). */
+  pid: number;
   url: string;
   cluster: string;
   key: string;
@@ -56,6 +58,7 @@ export async function startLocalPipeline(opts: { args?: string[]; env?: Record<s
   const sns = /^# SNS\/SQS: (\S+)\s+topic (\S+)$/m.exec(stdout);
   if (!sns?.[1] || !sns[2]) throw new Error(`no SNS/SQS line in:\n${stdout}`);
   return {
+    pid: child.pid as number,
     url: grab(/^export TOCSIN_URL=(\S+)$/m),
     cluster: grab(/^export TOCSIN_CLUSTER=(\S+)$/m),
     key: grab(/^export TOCSIN_KEY=(\S+)$/m),
