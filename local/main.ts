@@ -22,7 +22,9 @@ import { channelsOfType, CHANNEL_KINDS, type ChannelType } from '../channels';
 import { LOCAL_CHANNELS, type LocalChannelContext, type LocalDelivery } from '../channels/local';
 import { dynamoClients, ensureStateTable, startDynalite } from './dynamodb';
 import { createQueue, startSnsSqs } from './sns-sqs';
-import { createHttpServer } from './http-server';
+import { ingestRequestListener } from './http-server';
+import { listenIngest } from './ingest-listener';
+import { SERVE_ARGS, SERVE_USAGE, serveOptions, type ServeOptions } from './serve-options';
 import { loadOrCreateKeys } from './keys';
 import { acquireDataDirLock } from './data-dir-lock';
 import type { QueueWorker } from './queue-worker';
@@ -59,20 +61,22 @@ function timerGraceMs(env: NodeJS.ProcessEnv): number {
 
 const USAGE = `Usage: npm start -- [options]
 
-Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host}.
+Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host} (every listener on loopback unless --host).
 
 Options:
   --port N                 HTTP port (default ${LOCAL_DEFAULTS.port}; 0 picks a free one)
   --data-dir DIR           state, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
   --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
+${SERVE_USAGE}  --help                   this text
 
 Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN_CONFIG
 (clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl).
 The sweeper (heartbeats, overdue timers) runs every ${SWEEPER.periodSeconds} s; ${LOCAL_ENV.sweepSeconds} changes it.
 Timers (for, repeat, storm digests) survive a restart: the sweeper fires those overdue by
 ${TIMERS_QUEUE.sweepGraceSeconds} s (${LOCAL_ENV.timerGraceSeconds}), as the queue's messages live in memory.
-  --help                   this text
+One tocsin per data directory: a second start on the same --data-dir exits, naming the running
+one (the lock file tocsin.lock; a stale one is recovered). As a service: npx tocsin service-unit.
 `;
 
 interface Options {
@@ -80,6 +84,7 @@ interface Options {
   dataDir: string;
   dynamodbEndpoint?: string;
   clusters?: string[];
+  serve: ServeOptions;
 }
 
 function parseOptions(): Options | undefined {
@@ -89,6 +94,7 @@ function parseOptions(): Options | undefined {
       'data-dir': { type: 'string', default: LOCAL_DEFAULTS.dataDir },
       'dynamodb-endpoint': { type: 'string' },
       cluster: { type: 'string', multiple: true },
+      ...SERVE_ARGS,
       help: { type: 'boolean', default: false },
     },
   });
@@ -103,6 +109,7 @@ function parseOptions(): Options | undefined {
     dataDir: resolve(values['data-dir']),
     ...(values['dynamodb-endpoint'] ? { dynamodbEndpoint: values['dynamodb-endpoint'] } : {}),
     ...(values.cluster?.length ? { clusters: values.cluster } : {}),
+    serve: serveOptions(values),
   };
 }
 
@@ -135,15 +142,10 @@ async function startChannels(ctx: LocalChannelContext, config: FileConfig): Prom
   return started;
 }
 
-async function listen(app: Application, port: number): Promise<{ server: ReturnType<typeof createHttpServer>; origin: string }> {
-  const server = createHttpServer(httpApi(app), LIMITS.maxBodyBytes, app.ports.clock);
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(port, LOCAL_DEFAULTS.host, () => ok());
-  });
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address ? address.port : port;
-  return { server, origin: `http://${LOCAL_DEFAULTS.host}:${boundPort}` };
+async function listen(app: Application, port: number, serve: ServeOptions) {
+  const listener = await listenIngest(ingestRequestListener(httpApi(app), LIMITS.maxBodyBytes, app.ports.clock), { port, host: serve.host, ...(serve.tls ? { tls: serve.tls } : {}) });
+  for (const warning of listener.warnings) process.stderr.write(`${warning}\n`);
+  return listener;
 }
 
 async function main(): Promise<void> {
@@ -181,12 +183,12 @@ async function main(): Promise<void> {
       silenceCacheMs: Number(process.env[LOCAL_ENV.silenceCacheMs] ?? 1000),
     }),
   );
-  const { server, origin } = await listen(app, options.port);
+  const { server, origin } = await listen(app, options.port, options.serve);
   const url = `${origin}${ROUTES.ingest.path}`;
 
   const workers: QueueWorker[] = [startTimersWorker({ sqs, queueUrl: timersQueue.url, app, logger })];
   const channels = await startChannels(
-    { config, sns, sqs, alertsTopicArn, notificationsQueueUrl: standIns.snsSqs.notificationsQueueUrl, dataDir, logger, env: process.env, print: (text) => process.stdout.write(text) },
+    { config, sns, sqs, alertsTopicArn, notificationsQueueUrl: standIns.snsSqs.notificationsQueueUrl, dataDir, logger, env: process.env, print: options.serve.quiet ? () => undefined : (text) => process.stdout.write(text) },
     config,
   );
   for (const c of channels) workers.push(...c.workers);
@@ -200,6 +202,8 @@ async function main(): Promise<void> {
   say(`# timers queue: ${timersQueue.url}`);
   say(`# sweeper: every ${sweepMs / 1000} s (${LOCAL_ENV.sweepSeconds}); heartbeats and overdue timers of ${clusters.join(', ')}`);
   for (const c of channels) for (const line of c.banner) say(line);
+  if (options.serve.quiet) say('# --quiet: notification bodies are not printed');
+  if (options.serve.tls) say(`# HTTPS with ${options.serve.tls.certFile}; agents with a private CA: NODE_EXTRA_CA_CERTS=<ca.pem>`);
   say('# silences (npx tocsin silence ...) are signed with the admin key of the cluster:');
   say(`export TOCSIN_ADMIN_KEY=${adminKeys[clusters[0] as string]}`);
   say('# shim environment:');
