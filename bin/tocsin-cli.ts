@@ -22,6 +22,7 @@ import { parseDuration } from '../lambdas/domain/rules/duration';
 import { heartbeatConfigText } from './cli/heartbeat-config';
 import { SILENCE_COMMAND, silenceMain } from './commands/silence';
 import { WATCHERS_COMMAND, watchersMain } from './commands/watchers';
+import { SERVICE_UNIT_COMMAND, serviceUnitMain } from './commands/service-unit';
 
 export const USAGE = `Usage: tocsin <command> [options]
 
@@ -33,6 +34,8 @@ Commands:
   heartbeat-config
                   A systemd service + timer pair and a cron line running
                   "tocsin-shim heartbeat" every heartbeats.every of tocsin.yaml.
+  service-unit    A systemd unit running the pipeline (npm start) as a service
+                  (tocsin service-unit --help).
   silence         add | list | expire silences (tocsin silence --help).
   watchers        heartbeat watchers: list, or forget one (tocsin watchers --help).
   help            This text.
@@ -192,6 +195,7 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
 
 if (require.main === module && process.argv[2] === SILENCE_COMMAND) silenceMain(process.argv.slice(3));
 else if (require.main === module && process.argv[2] === WATCHERS_COMMAND) watchersMain(process.argv.slice(3));
+else if (require.main === module && process.argv[2] === SERVICE_UNIT_COMMAND) serviceUnitMain(process.argv.slice(3));
 else if (require.main === module) {
   const out = runCli(process.argv.slice(2));
   process.stdout.write(out.stdout);
