@@ -118,9 +118,10 @@ const PARTIAL_GRACE_MS = 2000;
  */
 export async function acquireDataDirLock(dataDir: string, notice: (line: string) => void): Promise<DataDirLock> {
   const path = resolve(dataDir, LOCK_FILE);
+  const procStart = processStartTime(process.pid);
   const me: LockOwner = {
     pid: process.pid,
-    ...(processStartTime(process.pid) !== undefined ? { procStart: processStartTime(process.pid) as string } : {}),
+    ...(procStart !== undefined ? { procStart } : {}),
     host: hostname(),
     startedAt: new Date().toISOString(),
     command: process.argv.join(' ').slice(0, 500),

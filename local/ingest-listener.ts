@@ -36,8 +36,12 @@ function urlHost(requested: string, bound: string): string {
 export async function listenIngest(listener: RequestListener, opts: { host: string; port: number; tls?: TlsPair }): Promise<IngestListener> {
   const server: Server = opts.tls ? createHttps({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createHttp(listener);
   await new Promise<void>((ok, fail) => {
-    server.once('error', (err: Error) => fail(new Error(`cannot serve the ingest API on ${opts.host} port ${opts.port}: ${err.message}`)));
-    server.listen(opts.port, opts.host, () => ok());
+    const refused = (err: Error) => fail(new Error(`cannot serve the ingest API on ${opts.host} port ${opts.port}: ${err.message}`));
+    server.once('error', refused);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', refused); // later errors must not vanish into a settled promise
+      ok();
+    });
   });
   const bound = server.address() as AddressInfo;
   const scheme = opts.tls ? 'https' : 'http';
