@@ -2,13 +2,16 @@
  * One `npm start` per data directory: <data dir>/tocsin.lock, created with O_EXCL ('wx'),
  * holds the owner's PID, its start time (/proc/<pid>/stat) and host. A lock whose PID is
  * gone, or now belongs to another process (PID reused: another start time), is stale and
- * recovered with a notice. The rules are in README.md, "One owner per data directory".
+ * recovered with a notice, by one start at a time (the O_EXCL guard tocsin.lock.recovery).
+ * The rules are in README.md, "One owner per data directory".
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 export const LOCK_FILE = 'tocsin.lock';
+/** Held (O_EXCL) by whoever removes a stale lock, so that only one start at a time does. */
+const RECOVERY_SUFFIX = '.recovery';
 
 /** What a lock file says about its owner. */
 export interface LockOwner {
@@ -127,44 +130,63 @@ export async function acquireDataDirLock(dataDir: string, notice: (line: string)
     command: process.argv.join(' ').slice(0, 500),
   };
   const content = `${JSON.stringify(me)}\n`;
-  for (let attempt = 0; attempt < 50; attempt++) {
+  const guard = `${path}${RECOVERY_SUFFIX}`;
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  for (let attempt = 0; attempt < 200; attempt++) {
     if (tryCreate(path, content)) return held(path, content);
     const found = readLock(path);
     if (!found) continue; // released meanwhile: try again
-    let reason: string | undefined;
-    if (found.owner) {
-      reason = staleReason(found.owner);
-      if (reason === undefined) throw new DataDirInUseError(dataDir, found.owner);
-    } else if (found.ageMs < PARTIAL_GRACE_MS) {
-      await new Promise((r) => setTimeout(r, 100)); // its creator is still writing it
+    const verdict = judge(found);
+    if (verdict.kind === 'held') throw new DataDirInUseError(dataDir, verdict.owner);
+    if (verdict.kind === 'wait') {
+      await pause(100); // its creator is still writing it
       continue;
-    } else {
-      reason = 'the lock file is unreadable';
     }
-    // Move the stale file aside under a name of our own, then check it is the one judged
-    // stale: two starts recovering at once must not remove the lock the other just took.
-    const aside = `${path}.stale-${process.pid}`;
+    // Remove the stale lock only while holding the recovery guard, and only if it is still
+    // the one judged stale: two starts recovering at once must not remove the lock that the
+    // other one has just taken. Nothing else removes a stale lock (its owner is dead).
+    if (!tryCreate(guard, content)) {
+      removeAbandonedGuard(guard);
+      await pause(20 + Math.random() * 30);
+      continue;
+    }
     try {
-      renameSync(path, aside);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
-    const moved = readFileSync(aside, 'utf8');
-    if (moved !== found.text) {
-      // We moved another start's fresh lock: put it back (link: never over a newer one).
-      try {
-        linkSync(aside, path);
-      } catch {
-        // A third start took the place meanwhile (three starts at once on a stale lock): theirs stands.
+      if (readLock(path)?.text === found.text) {
+        unlinkSync(path);
+        notice(`tocsin: recovered a stale lock on ${dataDir}: ${verdict.reason}${found.owner ? ` (lock taken ${found.owner.startedAt})` : ''}`);
       }
-      unlinkSync(aside);
-      continue;
+    } finally {
+      unlinkSync(guard);
     }
-    unlinkSync(aside);
-    notice(`tocsin: recovered a stale lock on ${dataDir}: ${reason}${found.owner ? ` (lock taken ${found.owner.startedAt})` : ''}`);
   }
   throw new Error(`could not take the lock ${path}: it keeps changing (several tocsin starting on ${dataDir} at once?)`);
+}
+
+type Verdict = { kind: 'held'; owner: LockOwner } | { kind: 'wait' } | { kind: 'stale'; reason: string };
+
+function judge(found: { owner?: LockOwner; ageMs: number }): Verdict {
+  if (found.owner) {
+    const reason = staleReason(found.owner);
+    return reason === undefined ? { kind: 'held', owner: found.owner } : { kind: 'stale', reason };
+  }
+  return found.ageMs < PARTIAL_GRACE_MS ? { kind: 'wait' } : { kind: 'stale', reason: 'the lock file is unreadable' };
+}
+
+/**
+ * A guard is held for the few microseconds of a recovery; one left behind means its holder
+ * died right then. Removed when its holder is gone. (Two starts removing the same abandoned
+ * guard while a third recovers could still collide: a crash inside that window followed by
+ * three simultaneous starts. Accepted, and written down in README.md.)
+ */
+function removeAbandonedGuard(guard: string): void {
+  const found = readLock(guard);
+  if (found && judge(found).kind === 'stale') {
+    try {
+      unlinkSync(guard);
+    } catch {
+      // Removed by another start meanwhile.
+    }
+  }
 }
 
 function held(path: string, content: string): DataDirLock {

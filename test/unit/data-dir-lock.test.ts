@@ -4,6 +4,7 @@
  * The process-level story (second npm start, kill -9) is test/e2e/data-dir-lock.test.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ROOT } from '../support/local-pipeline';
 import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +76,55 @@ describe('acquireDataDirLock', () => {
     expect(notices).toEqual([`tocsin: recovered a stale lock on ${junk}: the lock file is unreadable`]);
     lock.release();
   });
+
+  it('a recovery guard left by a start that died while recovering is removed: the stale lock is still recovered', async () => {
+    const dead = spawn('true');
+    await new Promise((r) => dead.once('exit', r));
+    const dir = dirWithLock(owner({ pid: dead.pid }));
+    writeFileSync(join(dir, `${LOCK_FILE}.recovery`), owner({ pid: dead.pid }));
+    const notices: string[] = [];
+    const lock = await acquireDataDirLock(dir, (l) => notices.push(l));
+    expect(notices).toEqual([expect.stringContaining(`recovered a stale lock on ${dir}: PID ${dead.pid} is gone`)]);
+    expect(existsSync(join(dir, `${LOCK_FILE}.recovery`))).toBe(false);
+    lock.release();
+  });
+
+  it('several processes at once on a stale lock, slowed where they could collide: exactly one takes it, the others are refused naming it', async () => {
+    const dead = spawn('true');
+    await new Promise((r) => dead.once('exit', r));
+    const dir = dirWithLock(owner({ pid: dead.pid }));
+    const children = Array.from({ length: 6 }, () =>
+      spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'support', 'lock-holder.ts'), dir, '300'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] }),
+    );
+    const outputs = children.map(() => '');
+    const errors = children.map(() => '');
+    children.forEach((child, i) => {
+      child.stdout.on('data', (c: Buffer) => (outputs[i] += c.toString('utf8')));
+      child.stderr.on('data', (c: Buffer) => (errors[i] += c.toString('utf8')));
+    });
+    const exited = children.map((child) => new Promise((r) => child.once('exit', r)));
+    /** The first `count` lines child i printed (or what it said before exiting). */
+    const lines = (i: number, count: number) =>
+      new Promise<string[]>((resolve) => {
+        const check = () => {
+          const got = (outputs[i] as string).split('\n').filter(Boolean);
+          if (got.length >= count) resolve(got);
+          else if (children[i]?.exitCode !== null) resolve([...got, `exited ${children[i]?.exitCode}: ${errors[i]}`]);
+          else setTimeout(check, 20);
+        };
+        check();
+      });
+    try {
+      await Promise.all(children.map((_, i) => lines(i, 1))); // all ready
+      for (const child of children) child.stdin.write('go\n'); // all at once
+      const answers = (await Promise.all(children.map((_, i) => lines(i, 2)))).map((l) => l[1] as string);
+      const winner = answers.findIndex((a) => a === 'held');
+      expect(answers.filter((a) => a === 'held')).toHaveLength(1);
+      for (const a of answers.filter((_, i) => i !== winner)) expect(a).toContain(`refused: data directory ${dir} is in use by another tocsin (PID ${children[winner]?.pid},`);
+    } finally {
+      for (const child of children) child.stdin.end(); // the winner releases
+      await Promise.all(exited);
+    }
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  }, 60000);
 });
