@@ -1,15 +1,13 @@
 /**
- * `tocsin service-unit`: the systemd unit for the pipeline. Checked with the tools that
- * will read it (systemd-analyze verify), and its ExecStart run as systemd would run it
- * (in its WorkingDirectory), through the CLI as an operator calls it.
+ * `tocsin service-unit`: the systemd unit for the pipeline, checked with the tool that
+ * will read it (systemd-analyze verify). Its ExecStart is run in test/e2e/service-unit.test.ts.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServiceUnit } from '../../bin/commands/service-unit';
 import { ROOT } from '../support/local-pipeline';
-import { freePort } from '../support/ports';
 
 const unit = (argv: string[]) => runServiceUnit(argv);
 
@@ -95,29 +93,4 @@ describe('tocsin service-unit', () => {
     const full = unit(['--user', 'alerts', '--working-dir', '/opt/tocsin', '--data-dir', '/srv/tocsin', '--config', '/etc/alerts/tocsin.yaml', '--port', '443', '--host', '0.0.0.0', '--tls-cert', '/etc/alerts/cert.pem', '--tls-key', '/etc/alerts/key.pem']);
     expect(verify(full.stdout)).toEqual({ status: 0, stderr: '' });
   });
-
-  it('npx tocsin service-unit prints it, and its ExecStart, run in its WorkingDirectory, is the pipeline (ready, then a clean stop on SIGTERM)', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'tocsin-unit-data-'));
-    const port = await freePort();
-    const cli = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bin', 'tocsin-cli.ts'), 'service-unit', '--data-dir', dataDir, '--port', String(port)], { cwd: tmpdir(), encoding: 'utf8' });
-    expect({ status: cli.status, stderr: cli.stderr }).toEqual({ status: 0, stderr: '' });
-    const [execStart] = values(cli.stdout, 'ExecStart');
-    const [cwd] = values(cli.stdout, 'WorkingDirectory');
-    const [command, ...args] = (execStart as string).split(' ');
-    const child = spawn(command as string, args, { cwd: cwd as string, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    try {
-      const deadline = Date.now() + 60000;
-      while (!stdout.includes('export TOCSIN_KEY=') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(stdout).toContain(`tocsin local pipeline ready: http://127.0.0.1:${port}/v1/ingest`);
-      expect(stdout).toContain('# --quiet: notification bodies are not printed');
-      expect(existsSync(join(dataDir, 'tocsin.lock'))).toBe(true);
-    } finally {
-      child.kill('SIGTERM');
-    }
-    expect(await exited).toBe(0);
-    expect(existsSync(join(dataDir, 'tocsin.lock'))).toBe(false);
-  }, 90000);
 });
