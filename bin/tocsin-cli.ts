@@ -22,6 +22,7 @@ import { parseDuration } from '../lambdas/domain/rules/duration';
 import { heartbeatConfigText } from './cli/heartbeat-config';
 import { SILENCE_COMMAND, silenceMain } from './commands/silence';
 import { WATCHERS_COMMAND, watchersMain } from './commands/watchers';
+import { SERVICE_UNIT_COMMAND, serviceUnitMain } from './commands/service-unit';
 
 export const USAGE = `Usage: tocsin <command> [options]
 
@@ -33,6 +34,8 @@ Commands:
   heartbeat-config
                   A systemd service + timer pair and a cron line running
                   "tocsin-shim heartbeat" every heartbeats.every of tocsin.yaml.
+  service-unit    A systemd unit running the pipeline (npm start) as a service
+                  (tocsin service-unit --help).
   silence         add | list | expire silences (tocsin silence --help).
   watchers        heartbeat watchers: list, or forget one (tocsin watchers --help).
   help            This text.
@@ -196,6 +199,7 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
 export function main(argv: string[]): void {
   if (argv[0] === SILENCE_COMMAND) return silenceMain(argv.slice(1));
   if (argv[0] === WATCHERS_COMMAND) return watchersMain(argv.slice(1));
+  if (argv[0] === SERVICE_UNIT_COMMAND) return serviceUnitMain(argv.slice(1));
   const out = runCli(argv);
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);

@@ -15,7 +15,7 @@ export interface LocalChannelContext {
   readonly dataDir: string;
   readonly logger: Logger;
   readonly env: NodeJS.ProcessEnv;
-  /** Notification text for the operator (stdout). */
+  /** Notification bodies for the operator (stdout); a no-op under `npm start -- --quiet`, so never for warnings. */
   print(text: string): void;
 }
 

@@ -1,5 +1,5 @@
 /** node:http adapter for the transport-neutral ingest handler. */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { HttpRequest, HttpResponse } from '../lambdas/app/http';
 import { systemClock, type Clock } from '../lambdas/app/runtime';
 
@@ -28,7 +28,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
  * itself by the clock that refused it (protocol.ts CLOCK_SKEW).
  */
 export function createHttpServer(handle: (req: HttpRequest) => Promise<HttpResponse>, maxBodyBytes: number, clock: Clock = systemClock): Server {
-  return createServer((req, res) => {
+  return createServer(ingestRequestListener(handle, maxBodyBytes, clock));
+}
+
+/** The request listener of createHttpServer, for node:http and node:https servers alike. */
+export function ingestRequestListener(handle: (req: HttpRequest) => Promise<HttpResponse>, maxBodyBytes: number, clock: Clock = systemClock): RequestListener {
+  return (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const headers: Record<string, string | undefined> = {};
@@ -43,5 +48,5 @@ export function createHttpServer(handle: (req: HttpRequest) => Promise<HttpRespo
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', date: new Date(clock.nowMs()).toUTCString() });
       res.end(JSON.stringify({ error: 'internal', message: err.message }));
     });
-  });
+  };
 }

@@ -25,8 +25,11 @@ import { dynamoClients, ensureStateTable, startDynalite } from './dynamodb';
 import { openLocalBus, orphanedQueueLines } from './bus/local-bus';
 import { BusAlertPublisher, BusAlertsProbe, BusTimerQueue } from './bus/ports';
 import { systemClock } from '../lambdas/app/runtime';
-import { createHttpServer } from './http-server';
+import { ingestRequestListener } from './http-server';
+import { listenIngest } from './ingest-listener';
+import { SERVE_ARGS, SERVE_USAGE, serveOptions, type ServeOptions } from './serve-options';
 import { loadOrCreateKeys } from './keys';
+import { acquireDataDirLock } from './data-dir-lock';
 import type { QueueWorker } from './queue-worker';
 import { startTimersWorker } from './timers';
 import { startLocalSweeper } from './sweeper';
@@ -61,13 +64,14 @@ function timerGraceMs(env: NodeJS.ProcessEnv): number {
 
 const USAGE = `Usage: npm start -- [options]
 
-Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host}.
+Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host} (every listener on loopback unless --host).
 
 Options:
   --port N                 HTTP port (default ${LOCAL_DEFAULTS.port}; 0 picks a free one)
   --data-dir DIR           state, message bus, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
   --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
+${SERVE_USAGE}  --help                   this text
 
 Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN_CONFIG
 (clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl;
@@ -77,7 +81,8 @@ Timers (for, repeat, storm digests) and deliveries waiting for a retry are kept 
 and survive a restart or a kill -9; the sweeper also fires a timer step overdue by
 ${TIMERS_QUEUE.sweepGraceSeconds} s (${LOCAL_ENV.timerGraceSeconds}). Every notification is recorded in
 DIR/${LOCAL_NAMES.notificationsFile}.
-  --help                   this text
+One tocsin per data directory: a second start on the same --data-dir exits, naming the running
+one (the lock file tocsin.lock; a stale one is recovered). As a service: npx tocsin service-unit.
 `;
 
 interface Options {
@@ -85,6 +90,7 @@ interface Options {
   dataDir: string;
   dynamodbEndpoint?: string;
   clusters?: string[];
+  serve: ServeOptions;
 }
 
 function parseOptions(): Options | undefined {
@@ -94,6 +100,7 @@ function parseOptions(): Options | undefined {
       'data-dir': { type: 'string', default: LOCAL_DEFAULTS.dataDir },
       'dynamodb-endpoint': { type: 'string' },
       cluster: { type: 'string', multiple: true },
+      ...SERVE_ARGS,
       help: { type: 'boolean', default: false },
     },
   });
@@ -108,6 +115,7 @@ function parseOptions(): Options | undefined {
     dataDir: resolve(values['data-dir']),
     ...(values['dynamodb-endpoint'] ? { dynamodbEndpoint: values['dynamodb-endpoint'] } : {}),
     ...(values.cluster?.length ? { clusters: values.cluster } : {}),
+    serve: serveOptions(values),
   };
 }
 
@@ -137,15 +145,10 @@ async function startChannels(ctx: LocalChannelContext, config: FileConfig): Prom
   return started;
 }
 
-async function listen(app: Application, port: number): Promise<{ server: ReturnType<typeof createHttpServer>; origin: string }> {
-  const server = createHttpServer(httpApi(app), LIMITS.maxBodyBytes, app.ports.clock);
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(port, LOCAL_DEFAULTS.host, () => ok());
-  });
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address ? address.port : port;
-  return { server, origin: `http://${LOCAL_DEFAULTS.host}:${boundPort}` };
+async function listen(app: Application, port: number, serve: ServeOptions) {
+  const listener = await listenIngest(ingestRequestListener(httpApi(app), LIMITS.maxBodyBytes, app.ports.clock), { port, host: serve.host, ...(serve.tls ? { tls: serve.tls } : {}) });
+  for (const warning of listener.warnings) process.stderr.write(`${warning}\n`);
+  return listener;
 }
 
 async function main(): Promise<void> {
@@ -157,6 +160,8 @@ async function main(): Promise<void> {
   const clusters = options.clusters ?? config.runtime.clusters;
   const { dataDir } = options;
   mkdirSync(dataDir, { recursive: true });
+  const lock = await acquireDataDirLock(dataDir, (line) => process.stderr.write(`${line}\n`));
+  process.on('exit', () => lock.release());
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const logger = jsonLogger((line) => process.stderr.write(`${line}\n`));
 
@@ -189,12 +194,12 @@ async function main(): Promise<void> {
   // Every subscription exists before anything can publish (a timer due at start, a request).
   const workers: QueueWorker[] = [...local.workers];
   const channels = await startChannels(
-    { config, bus, alertsTopic: local.alertsTopic, notificationsQueue: local.notificationsQueue, dataDir, logger, env: process.env, print: (text) => process.stdout.write(text) },
+    { config, bus, alertsTopic: local.alertsTopic, notificationsQueue: local.notificationsQueue, dataDir, logger, env: process.env, print: options.serve.quiet ? () => undefined : (text) => process.stdout.write(text) },
     config,
   );
   for (const c of channels) workers.push(...c.workers);
   workers.push(startTimersWorker({ bus, queue: local.timersQueue, app, logger }));
-  const { server, origin } = await listen(app, options.port);
+  const { server, origin } = await listen(app, options.port, options.serve);
   const url = `${origin}${ROUTES.ingest.path}`;
   // deployment.watchdog.url is the deployed sweeper's: a local runner pinging it would hide that one's death.
   const localSweeper = startLocalSweeper({ sweep: sweeper(app, { clusters }), periodMs: sweepMs, logger });
@@ -207,6 +212,8 @@ async function main(): Promise<void> {
   say(`# sweeper: every ${sweepMs / 1000} s (${LOCAL_ENV.sweepSeconds}); heartbeats and overdue timers of ${clusters.join(', ')}`);
   for (const c of channels) for (const line of c.banner) say(line);
   for (const line of await orphanedQueueLines(bus)) say(line);
+  if (options.serve.quiet) say('# --quiet: notification bodies are not printed');
+  if (options.serve.tls) say(`# HTTPS with ${options.serve.tls.certFile}; agents with a private CA: NODE_EXTRA_CA_CERTS=<ca.pem>`);
   say('# silences (npx tocsin silence ...) are signed with the admin key of the cluster:');
   say(`export TOCSIN_ADMIN_KEY=${adminKeys[clusters[0] as string]}`);
   say('# shim environment:');

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(__dirname, '..', '..');
 
 export interface LocalPipeline {
+  /** The spawned process (with inProcess: the pipeline itself). */
+  pid: number;
   url: string;
   cluster: string;
   key: string;
@@ -54,6 +56,7 @@ export async function startLocalPipeline(opts: { args?: string[]; env?: Record<s
     return m[1];
   };
   return {
+    pid: child.pid as number,
     url: grab(/^export TOCSIN_URL=(\S+)$/m),
     cluster: grab(/^export TOCSIN_CLUSTER=(\S+)$/m),
     key: grab(/^export TOCSIN_KEY=(\S+)$/m),

@@ -12,7 +12,7 @@ import { CLI_BUNDLE, ensureCliBuilt, ROOT, RUN_CLI, runTocsin } from '../support
 /** Only what the CLI is built from; node_modules shared. */
 function copyOfTheSources(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-cli-build-'));
-  for (const entry of ['bin', 'lambdas', 'channels', 'schema', 'package.json', 'tsconfig.json']) {
+  for (const entry of ['bin', 'lambdas', 'channels', 'local', 'schema', 'package.json', 'tsconfig.json']) {
     cpSync(join(ROOT, entry), join(dir, entry), { recursive: true, filter: (src) => !src.includes(`${join('bin', 'dist')}`) });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
