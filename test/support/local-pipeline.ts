@@ -13,6 +13,8 @@ export interface LocalPipeline {
   snsSqsEndpoint: string;
   alertsTopicArn: string;
   dataDir: string;
+  /** The spawned process (with `inProcess`, the pipeline itself; otherwise the tsx wrapper). */
+  pid: number | undefined;
   /** Everything printed so far on stdout. */
   output(): string;
   /** Everything printed so far on stderr (the JSON request logs). */
@@ -26,11 +28,13 @@ export interface LocalPipeline {
  * under the tsx CLI (which runs it in a child of its own), so that a signal, SIGKILL
  * included, reaches the pipeline and not a wrapper that would leave it orphaned.
  */
-export async function startLocalPipeline(opts: { args?: string[]; env?: Record<string, string>; dataDir?: string; inProcess?: boolean } = {}): Promise<LocalPipeline> {
+export async function startLocalPipeline(opts: { args?: string[]; env?: Record<string, string>; dataDir?: string; inProcess?: boolean; root?: string } = {}): Promise<LocalPipeline> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tocsin-e2e-'));
-  const args = [join(ROOT, 'local', 'main.ts'), '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
+  // `root`: another checkout's pipeline (the bench compares two), with this one's tsx.
+  const root = opts.root ?? ROOT;
+  const args = [join(root, 'local', 'main.ts'), '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
   const child: ChildProcess = spawn(opts.inProcess ? process.execPath : join(ROOT, 'node_modules', '.bin', 'tsx'), opts.inProcess ? ['--import', 'tsx', ...args] : args, {
-    cwd: ROOT,
+    cwd: root,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -62,6 +66,7 @@ export async function startLocalPipeline(opts: { args?: string[]; env?: Record<s
     snsSqsEndpoint: sns[1],
     alertsTopicArn: sns[2],
     dataDir,
+    pid: child.pid,
     output: () => stdout,
     logs: () => stderr,
     stop: async (signal: NodeJS.Signals = 'SIGINT') => {
