@@ -107,7 +107,8 @@ export class DynaliteRequestHandler implements RequestHandler<HttpRequest, HttpR
   private readonly waiting = new Map<number, { resolve: (r: { response: HttpResponse }) => void; reject: (e: Error) => void }>();
   private closed: string | undefined;
 
-  constructor(private readonly worker: Worker) {
+  /** `worker`: the dynalite worker (startDynalite), or anything that talks like it. */
+  constructor(private readonly worker: Pick<Worker, 'on' | 'postMessage'>) {
     worker.on('message', (batch: WireResponse[]) => {
       if (!Array.isArray(batch)) return;
       for (const m of batch) {
