@@ -14,11 +14,13 @@ import { NotificationsTail } from './lib/notifications';
 import { goJsonLine, healthCheck, type HealthCheckFixture } from './lib/snapshots';
 import { nowMs, percentile } from './lib/stats';
 import { startBenchPipeline as startLocalPipeline } from './lib/pipeline';
+import { cpuSince, procCpu } from './lib/proc-cpu';
 
 const CHECKS_PER_SCOPE = 20;
 
-export async function sustained(opts: { seconds: number; workers: number }): Promise<FigureResult> {
-  const pipeline = await startLocalPipeline();
+/** `root`: run another checkout's pipeline under the same load (bench/compare-sustained.ts). */
+export async function sustained(opts: { seconds: number; workers: number; root?: string }): Promise<FigureResult> {
+  const pipeline = await startLocalPipeline(opts.root ? { root: opts.root } : {});
   const queue = NotificationsTail.follow(pipeline.dataDir, { start: false });
   const client = new SignedClient(pipeline.url, pipeline.key, opts.workers);
   try {
@@ -84,9 +86,12 @@ export async function sustained(opts: { seconds: number; workers: number }): Pro
     );
     await baselinesDone;
     const started = nowMs();
+    const cpuBefore = procCpu(pipeline.pid);
     go(started + opts.seconds * 1000);
     const outcomes = await Promise.all(workers);
     const elapsed = (nowMs() - started) / 1000;
+    // The pipeline's CPU during the load (its queue workers included): per event, it does not depend on the machine's other load.
+    const cpu = cpuSince(pipeline.pid, cpuBefore);
     const failures = outcomes.filter((o): o is Error => o instanceof Error);
     if (failures.length > 0) throw failures[0];
 
@@ -114,8 +119,34 @@ export async function sustained(opts: { seconds: number; workers: number }): Pro
           note: `${expected.size} events, ${lost} lost, ${duplicates} duplicated`,
         },
         { figure: '6 sustained load', metric: 'request latency under that load, p50', value: percentile(latencies, 50), unit: 'ms', pass: null, note: `p99 ${percentile(latencies, 99).toFixed(0)} ms` },
+        ...(cpu
+          ? [
+              {
+                figure: '6 sustained load',
+                metric: 'pipeline CPU per event, its event loop (main thread)',
+                value: cpu.mainMs / expected.size,
+                unit: 'ms',
+                pass: null,
+                note: `all its threads ${(cpu.allMs / expected.size).toFixed(2)} ms`,
+              },
+            ]
+          : []),
       ],
-      details: { seconds: elapsed, workers: opts.workers, cores, events: expected.size, alerts: got.length, lost, duplicates, unexpected, retries, fullResends },
+      details: {
+        seconds: elapsed,
+        workers: opts.workers,
+        cores,
+        events: expected.size,
+        alerts: got.length,
+        lost,
+        duplicates,
+        unexpected,
+        retries,
+        fullResends,
+        p99: percentile(latencies, 99),
+        ...(cpu ? { cpuMainMsPerEvent: cpu.mainMs / expected.size, cpuAllMsPerEvent: cpu.allMs / expected.size } : {}),
+        loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+      },
     };
   } finally {
     client.close();

@@ -1,6 +1,4 @@
 /** DynamoDB for the local runner and the tests: embedded dynalite, or any endpoint. */
-import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -11,37 +9,20 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_DEFAULTS, LOCAL_NAMES } from './names';
 import { STATE_TABLE } from '../lambdas/commons/deployment';
+import type { DynaliteRequestHandler } from './dynalite-worker';
 
 /** Credentials local emulators accept; never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'tocsinlocal', secretAccessKey: 'tocsinlocal' };
 
-export interface RunningDynamo {
-  endpoint: string;
-  stop(): Promise<void>;
-}
+/** Embedded dynalite: in a worker thread, reached by the SDK without sockets (dynalite-worker.ts). */
+export { startDynalite, type RunningDynalite } from './dynalite-worker';
 
-/** Starts dynalite on 127.0.0.1 with a random port; persisted under `path` when given. */
-export async function startDynalite(path?: string): Promise<RunningDynamo> {
-  // dynalite is CommonJS without types.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => import('node:http').Server;
-  if (path) mkdirSync(path, { recursive: true });
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-export function dynamoClients(endpoint: string | undefined, region: string = LOCAL_DEFAULTS.region) {
+/** `requestHandler`: the SDK's transport when not HTTP to `endpoint` (embedded dynalite's). */
+export function dynamoClients(endpoint: string | undefined, region: string = LOCAL_DEFAULTS.region, requestHandler?: DynaliteRequestHandler) {
   const client = new DynamoDBClient({
     region,
     ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {}),
+    ...(requestHandler ? { requestHandler } : {}),
   });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return { client, doc };

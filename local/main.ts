@@ -123,7 +123,8 @@ function parseOptions(): Options | undefined {
 async function startStandIns(dataDir: string, dynamodbEndpoint: string | undefined) {
   const dynalite = dynamodbEndpoint ? undefined : await startDynalite(resolve(dataDir, 'dynamodb'));
   const dynamoEndpoint = dynamodbEndpoint ?? (dynalite?.endpoint as string);
-  const { client, doc } = dynamoClients(dynamoEndpoint);
+  // Embedded dynalite is reached through its worker's message channel, not loopback HTTP (dynalite-worker.ts).
+  const { client, doc } = dynamoClients(dynamoEndpoint, undefined, dynalite?.requestHandler);
   await ensureStateTable(client, LOCAL_NAMES.stateTable);
   return {
     dynamoEndpoint,

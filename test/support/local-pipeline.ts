@@ -28,11 +28,14 @@ export interface LocalPipeline {
  * under the tsx CLI (which runs it in a child of its own), so that a signal, SIGKILL
  * included, reaches the pipeline and not a wrapper that would leave it orphaned.
  */
-export async function startLocalPipeline(opts: { args?: string[]; env?: Record<string, string>; dataDir?: string; inProcess?: boolean } = {}): Promise<LocalPipeline> {
+export async function startLocalPipeline(opts: { args?: string[]; env?: Record<string, string>; dataDir?: string; inProcess?: boolean; root?: string; nodeArgs?: string[] } = {}): Promise<LocalPipeline> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tocsin-e2e-'));
-  const args = [join(ROOT, 'local', 'main.ts'), '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
-  const child: ChildProcess = spawn(opts.inProcess ? process.execPath : join(ROOT, 'node_modules', '.bin', 'tsx'), opts.inProcess ? ['--import', 'tsx', ...args] : args, {
-    cwd: ROOT,
+  // `root`: another checkout's pipeline (the bench compares two), with this one's tsx.
+  // `nodeArgs` (with `inProcess`): node's own options, e.g. V8 flags NODE_OPTIONS refuses.
+  const root = opts.root ?? ROOT;
+  const args = [join(root, 'local', 'main.ts'), '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
+  const child: ChildProcess = spawn(opts.inProcess ? process.execPath : join(ROOT, 'node_modules', '.bin', 'tsx'), opts.inProcess ? [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args] : args, {
+    cwd: root,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,221 @@
+/**
+ * Embedded dynalite for `npm start` and the tests, in a worker thread, reached without
+ * sockets.
+ *
+ * Why (bench figure 6, README "Benchmarks"): with dynalite in the pipeline's own event
+ * loop and the AWS SDK talking to it over loopback HTTP, each DynamoDB call cost the
+ * loop ~0.65 ms of CPU, of which ~0.45 ms was the HTTP round trip (client and server side)
+ * and ~0.2 ms the SDK itself; dynalite's validation, expression parsing and LevelDB calls
+ * came on top. Here dynalite runs in a worker thread (the second core), and the SDK's
+ * requests reach it as messages: `DynaliteRequestHandler` is the SDK's HTTP handler
+ * (the `requestHandler` client option), posting each signed request to the worker, which
+ * injects it into dynalite's own request listener with light-my-request (no socket, no
+ * HTTP parsing) and posts the answer back. The SDK still builds, signs and checks every
+ * request and answer exactly as against DynamoDB; only the transport differs.
+ *
+ * The worker also listens on 127.0.0.1 (a random port), so that the printed endpoint
+ * serves other DynamoDB clients (the AWS CLI, a test reading the table) as before.
+ */
+import { mkdirSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+// Types only: the SDK's own interfaces for an HTTP handler (a dependency of every client).
+import type { HttpHandlerOptions, HttpRequest, HttpResponse, RequestHandler } from '@smithy/types';
+
+/** What the worker is asked (one SDK request) and what it answers. */
+interface WireRequest {
+  id: number;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | Uint8Array | undefined;
+}
+interface WireResponse {
+  id: number;
+  status?: number;
+  headers?: Record<string, string>;
+  /** dynalite answers JSON text. */
+  body?: string;
+  error?: string;
+}
+
+/**
+ * BATCHING: a message between threads costs the sender a serialisation and, when the
+ * receiver sleeps, a wake-up; under load that was ~10% of the event loop's time at one
+ * message per request. Requests (and answers) made during one turn of the event loop
+ * therefore travel as one message, sent from setImmediate: no timer, no added wait
+ * beyond the current turn.
+ *
+ * The worker, as CommonJS source (it needs no TypeScript loader): dynalite's server,
+ * listening on loopback, and its request listener fed with the posted requests.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const inject = require(workerData.lightMyRequest);
+const server = require(workerData.dynalite)(workerData.options);
+const dispatch = server.listeners('request')[0];
+// Answers go back in batches, one message per turn of the event loop (see BATCHING).
+let answers = [];
+const answer = (a) => {
+  if (answers.length === 0) setImmediate(() => { const batch = answers; answers = []; parentPort.postMessage(batch); });
+  answers.push(a);
+};
+const serve = (m) => {
+  // A Uint8Array arrives as such, not as a Buffer (light-my-request would serialise it as JSON).
+  const payload = m.body instanceof Uint8Array ? Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength) : m.body;
+  inject(dispatch, { method: m.method, url: m.path, headers: m.headers, payload }).then(
+    (res) => {
+      const headers = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
+      answer({ id: m.id, status: res.statusCode, headers, body: res.payload });
+    },
+    (err) => answer({ id: m.id, error: String(err && err.message || err) }),
+  );
+};
+parentPort.on('message', (m) => {
+  if (m === 'stop') {
+    server.close((err) => {
+      parentPort.postMessage({ stopped: true, error: err ? err.message : undefined });
+      parentPort.close();
+    });
+    return;
+  }
+  for (const request of m) serve(request);
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+`;
+
+export interface RunningDynalite {
+  /** Loopback HTTP endpoint of the same dynalite (other clients, the banner). */
+  endpoint: string;
+  /** The SDK's transport to it without sockets: give it as the client's `requestHandler`. */
+  requestHandler: DynaliteRequestHandler;
+  stop(): Promise<void>;
+}
+
+/** Raised for a request the worker could not answer (it stopped, or dynalite threw). */
+export class DynaliteUnavailable extends Error {
+  override readonly name = 'DynaliteUnavailable';
+}
+
+/**
+ * An HTTP handler for the AWS SDK that posts each request to the dynalite worker. Only
+ * dynalite's routes exist there: the request's host and port are not looked at.
+ */
+export class DynaliteRequestHandler implements RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions> {
+  private nextId = 1;
+  private outgoing: WireRequest[] = [];
+  private readonly waiting = new Map<number, { resolve: (r: { response: HttpResponse }) => void; reject: (e: Error) => void }>();
+  private closed: string | undefined;
+
+  /** `worker`: the dynalite worker (startDynalite), or anything that talks like it. */
+  constructor(private readonly worker: Pick<Worker, 'on' | 'postMessage'>) {
+    worker.on('message', (batch: WireResponse[]) => {
+      if (!Array.isArray(batch)) return;
+      for (const m of batch) {
+        const w = this.waiting.get(m.id);
+        if (!w) continue;
+        this.waiting.delete(m.id);
+        if (m.error !== undefined) w.reject(new DynaliteUnavailable(`dynalite: ${m.error}`));
+        else w.resolve({ response: { statusCode: m.status as number, headers: m.headers ?? {}, body: Buffer.from(m.body ?? '', 'utf8') } });
+      }
+    });
+  }
+
+  /** Fails every request still waiting, and every later one. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = reason;
+    for (const w of this.waiting.values()) w.reject(new DynaliteUnavailable(reason));
+    this.waiting.clear();
+  }
+
+  handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
+    if (this.closed) return Promise.reject(new DynaliteUnavailable(this.closed));
+    if (options.abortSignal?.aborted) return Promise.reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+    const id = this.nextId++;
+    const query = request.query ? new URLSearchParams(request.query as Record<string, string>).toString() : '';
+    const body = request.body as unknown;
+    if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      return Promise.reject(new TypeError('dynalite worker: a streamed request body is not supported'));
+    }
+    const wire: WireRequest = { id, method: request.method, path: `${request.path}${query ? `?${query}` : ''}`, headers: request.headers, body };
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.send(wire);
+    });
+  }
+
+  /** Queues a request for this turn's message (BATCHING). */
+  private send(wire: WireRequest): void {
+    if (this.outgoing.length === 0) {
+      setImmediate(() => {
+        const batch = this.outgoing;
+        this.outgoing = [];
+        if (this.closed) for (const r of batch) this.fail(r.id, this.closed);
+        else this.worker.postMessage(batch);
+      });
+    }
+    this.outgoing.push(wire);
+  }
+
+  private fail(id: number, reason: string): void {
+    this.waiting.get(id)?.reject(new DynaliteUnavailable(reason));
+    this.waiting.delete(id);
+  }
+
+  updateHttpClientConfig(): void {
+    // No options: there is no connection to configure.
+  }
+
+  httpHandlerConfigs(): Record<string, never> {
+    return {};
+  }
+
+  destroy(): void {
+    // The worker belongs to startDynalite's caller (stop()).
+  }
+}
+
+/**
+ * Starts dynalite in a worker thread; persisted under `path` when given, in memory otherwise.
+ * An error inside the worker after it started is not caught here: like an uncaught
+ * exception of dynalite in the main thread would, it ends the process.
+ */
+export async function startDynalite(path?: string): Promise<RunningDynalite> {
+  if (path) mkdirSync(path, { recursive: true });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      dynalite: require.resolve('dynalite'),
+      lightMyRequest: require.resolve('light-my-request'),
+      options: { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) },
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const failed = (err: Error) => reject(new Error(`dynalite did not start${path ? ` on ${path}` : ''}: ${err.message}`));
+    worker.once('error', failed);
+    worker.once('exit', (code) => failed(new Error(`its worker exited with code ${code}`)));
+    worker.once('message', (m: { port: number }) => {
+      worker.off('error', failed);
+      worker.removeAllListeners('exit');
+      resolve(m.port);
+    });
+  });
+  const requestHandler = new DynaliteRequestHandler(worker);
+  let stopped: Promise<void> | undefined;
+  worker.once('exit', (code) => requestHandler.close(stopped ? 'dynalite was stopped' : `the dynalite worker exited (code ${code})`));
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requestHandler,
+    stop: () =>
+      (stopped ??= new Promise<void>((resolve, reject) => {
+        worker.on('message', (m: { stopped?: boolean; error?: string }) => {
+          if (!m.stopped) return;
+          requestHandler.close('dynalite was stopped');
+          if (m.error) reject(new Error(`dynalite did not stop cleanly: ${m.error}`));
+          else void worker.terminate().then(() => resolve(), reject);
+        });
+        worker.postMessage('stop');
+      })),
+  };
+}
