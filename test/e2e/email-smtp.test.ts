@@ -182,7 +182,8 @@ describe('plain SMTP with AUTH, retries and the dead-letter file', () => {
 
   it('an address refused on every attempt goes to the dead-letter file after maxAttempts, and stderr says so', async () => {
     await critical(pipeline, 'down');
-    await until('the dead letter', () => deadLetters(pipeline).some((d) => d.address === 'down@example.com'), 30000, () => pipeline.logs().slice(-3000));
+    // The file is written before the stderr line: wait for both.
+    await until('the dead letter and its stderr line', () => deadLetters(pipeline).some((d) => d.address === 'down@example.com') && pipeline.logs().includes('EMAIL NOT SENT to down@example.com'), 30000, () => pipeline.logs().slice(-3000));
     const [letter, ...more] = deadLetters(pipeline).filter((d) => d.address === 'down@example.com');
     expect(more).toEqual([]);
     expect(letter).toMatchObject({ channel: 'down', address: 'down@example.com', attempts: 3, reason: 'attempts exhausted', error: { responseCode: 451 } });
@@ -197,7 +198,8 @@ describe('plain SMTP with AUTH, retries and the dead-letter file', () => {
 
   it('an address refused for good (550) is dead-lettered at the first attempt', async () => {
     await critical(pipeline, 'gone');
-    await until('the dead letter', () => deadLetters(pipeline).some((d) => d.address === 'gone@example.com'), 20000, () => pipeline.logs().slice(-3000));
+    // The file is written before the stderr line: wait for both.
+    await until('the dead letter and its stderr line', () => deadLetters(pipeline).some((d) => d.address === 'gone@example.com') && pipeline.logs().includes('EMAIL NOT SENT to gone@example.com'), 20000, () => pipeline.logs().slice(-3000));
     expect(deadLetters(pipeline).filter((d) => d.address === 'gone@example.com')).toEqual([
       expect.objectContaining({ channel: 'gone', attempts: 1, reason: 'permanent', error: expect.objectContaining({ responseCode: 550 }) }),
     ]);
