@@ -136,7 +136,10 @@ describe('the message bus of npm start survives kill -9', () => {
     await until('the storm digest after the restart', () => digests().length >= 1, 30000);
     expect(reminders()).toEqual([]);
 
-    // kill -9 in the middle of the `repeat` (10 s after the notification).
+    // kill -9 in the middle of the `repeat` (10 s after the notification). Not in the
+    // milliseconds between the digest's post and its acknowledgement on the bus: a kill there
+    // repeats the post (at-least-once, docs/local-bus.md), which is not what this test is about.
+    await sleep(1000);
     await kill(pipeline);
     pipeline = await start(dataDir);
     await until('the reminder after the restart', () => reminders().length >= 1, 30000);
