@@ -1,13 +1,12 @@
 /**
  * End to end: what `npm start` holds in its message bus (local/bus, LevelDB in the data dir)
  * survives a kill -9. The built shim sends Consul checks watches; a local stand-in for Slack
- * receives the posts. The sweeper's own recovery of overdue timer steps is kept out of the
- * way (grace of an hour), so that what is delivered after a restart came from the bus:
- * - a `for`, a storm digest and a `repeat` pending across kills: each delivered once;
+ * receives the posts:
  * - a Slack post refused once, the runner killed before its retry: delivered once;
  * - a post Slack keeps refusing: in the dead-letter queue after maxReceiveCount attempts,
  *   and still there after a kill -9 and a restart.
- * (test/e2e/timers-restart.test.ts covers the sweeper's path.)
+ * (test/e2e/timers-restart.test.ts: `for`, `repeat` and storm digests across restarts, the
+ * bus alone and racing the sweeper.)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,9 +17,6 @@ import { goJsonLine, healthCheck } from '../support/consul-fixtures';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
 
-const WINDOW_SECONDS = 8;
-const THRESHOLD = 2;
-const STORM_NODES = 5;
 const RETRY_SECONDS = 4;
 
 let slack: FakeSlack;
@@ -38,22 +34,11 @@ beforeAll(async () => {
 clusters: [default]
 channels:
   email: { type: email }
-  ops: { type: slack, webhookUrl: "${slack.url('ops')}" }
-  storm: { type: slack, webhookUrl: "${slack.url('storm')}" }
   retry: { type: slack, webhookUrl: "${slack.url('retry')}" }
   down: { type: slack, webhookUrl: "${slack.url('down')}" }
 defaults: { channels: [email] }
-grouping: { windowSeconds: ${WINDOW_SECONDS}, threshold: ${THRESHOLD} }
 delivery: { slack: { maxReceiveCount: 2, minIntervalMs: 50 } }
 rules:
-  - name: slow
-    match: { check: { glob: "slow-*" } }
-    channels: [ops]
-    for: 5s
-    repeat: 10s
-  - name: storm
-    match: { node: { glob: "storm-*" } }
-    channels: [storm]
   - name: retry
     match: { check: retry }
     channels: [retry]
@@ -79,7 +64,6 @@ async function start(dataDir: string): Promise<LocalPipeline> {
   running = await startLocalPipeline({
     dataDir,
     inProcess: true,
-    // The sweeper fires no timer step (an hour of grace): only the bus can deliver them.
     env: { TOCSIN_CONFIG: configFile, TOCSIN_LOCAL_SWEEP_SECONDS: '1', TOCSIN_LOCAL_TIMER_GRACE_SECONDS: '3600', TOCSIN_LOCAL_RETRY_SECONDS: String(RETRY_SECONDS) },
   });
   return running;
@@ -109,50 +93,6 @@ async function until(what: string, probe: () => boolean, timeoutMs: number): Pro
 }
 
 describe('the message bus of npm start survives kill -9', () => {
-  it('a `for`, a storm digest and a `repeat` pending across kills: each delivered once', async () => {
-    const check = 'slow-bus';
-    const nodes = Array.from({ length: STORM_NODES }, (_, i) => `storm-bus-${i + 1}`);
-    const about = (channel: string, text: string) => slack.postsTo(channel, 200).filter((p) => p.body.text.includes(text));
-    const firing = () => about('ops', check).filter((p) => !p.body.text.includes('reminder'));
-    const reminders = () => about('ops', check).filter((p) => p.body.text.includes('reminder 1'));
-    const stormPosts = () => slack.postsTo('storm', 200).filter((p) => nodes.some((n) => new RegExp(`on ${n}(?![0-9])`).test(p.body.text)) && !p.body.text.includes('storm digest'));
-    const digests = () => slack.postsTo('storm', 200).filter((p) => p.body.text.includes('storm digest') && nodes.some((n) => JSON.stringify(p.body).includes(n)));
-
-    const dataDir = tempDir('tocsin-e2e-bus-data-');
-    let pipeline = await start(dataDir);
-    // Right after a window boundary, so that the storm falls into one window.
-    const size = WINDOW_SECONDS * 1000;
-    await sleep(size - (Date.now() % size) + 200);
-    await consul(pipeline, 'storm', nodes.map((Node, i) => ({ Node, CheckID: 'disk', Name: 'disk', ServiceID: '', ServiceName: '', ServiceTags: [], Status: 'critical', Output: 'disk full', ModifyIndex: 100 + i })), 200);
-    await consul(pipeline, 'slow', [{ Node: 'web-1', CheckID: check, Status: 'critical', Output: 'timeout', ModifyIndex: 20 }], 20);
-    await until('the storm posts that go out one by one', () => stormPosts().length === THRESHOLD, 10000);
-    expect(firing()).toEqual([]); // held for 5 s
-    expect(digests()).toEqual([]); // the window is still open
-
-    // kill -9 in the middle of the `for` and of the storm window.
-    await kill(pipeline);
-    pipeline = await start(dataDir);
-    await until('the `for` notification after the restart', () => firing().length >= 1, 30000);
-    await until('the storm digest after the restart', () => digests().length >= 1, 30000);
-    expect(reminders()).toEqual([]);
-
-    // kill -9 in the middle of the `repeat` (10 s after the notification). Not in the
-    // milliseconds between the digest's post and its acknowledgement on the bus: a kill there
-    // repeats the post (at-least-once, docs/local-bus.md), which is not what this test is about.
-    await sleep(1000);
-    await kill(pipeline);
-    pipeline = await start(dataDir);
-    await until('the reminder after the restart', () => reminders().length >= 1, 30000);
-    await sleep(3000); // nothing fires twice
-    expect(firing()).toHaveLength(1);
-    expect(reminders()).toHaveLength(1);
-    expect(digests()).toHaveLength(1);
-    expect(digests()[0]!.body.text).toContain(`${STORM_NODES - THRESHOLD} more notifications`);
-    expect(stormPosts()).toHaveLength(THRESHOLD);
-    expect(await pipeline.stop()).toBe(0);
-    running = undefined;
-  }, 150000);
-
   it('a Slack post refused once, the runner killed before its retry: delivered once after the restart', async () => {
     slack.reply = (channel, attempt) => (channel === 'retry' && attempt === 0 ? 500 : 200);
     const dataDir = tempDir('tocsin-e2e-bus-retry-');
