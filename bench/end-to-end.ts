@@ -148,9 +148,12 @@ export async function endToEnd(opts: { rounds: number; singleRuns: number }): Pr
     const burstRatio = p50 / bareBurst;
     const singleRatio = singleE2e / bareAlone;
     const amplification = burstRatio / singleRatio;
-    // The same for the shims' own part (exec to request sent), without the API's queue.
-    const singleUntilRequest = median(single.map((x) => x.exec.marks?.request ?? NaN).filter((x) => !Number.isNaN(x)));
-    const ownAmplification = percentile(untilRequest, 50) / bareBurst / (singleUntilRequest / bareAlone);
+    // The same for the shims' own time (spawn to exit, less the wait for the API's answer),
+    // without the one pipeline process's queue.
+    const own = (x: { exec: Exec }) => x.exec.ms - ((x.exec.marks?.response ?? NaN) - (x.exec.marks?.request ?? NaN));
+    const singleOwn = median(single.map(own).filter((x) => !Number.isNaN(x)));
+    const burstOwn = percentile(concurrent.map(own).filter((x) => !Number.isNaN(x)), 50);
+    const ownAmplification = burstOwn / bareBurst / (singleOwn / bareAlone);
     const duplicates = queue.arrivals.length - new Set(queue.arrivals.map((a) => a.alert.id)).size;
     return {
       rows: [
@@ -176,11 +179,11 @@ export async function endToEnd(opts: { rounds: number; singleRuns: number }): Pr
         },
         {
           figure: '5 end to end',
-          metric: "the same for the shims' own part, exec to request sent (without the API's queue)",
+          metric: "the same for the shims' own time: exec time less the wait for the API (without the pipeline's queue)",
           value: ownAmplification,
           unit: 'x',
           pass: null,
-          note: `burst p50 ${percentile(untilRequest, 50).toFixed(0)} ms, one shim alone ${singleUntilRequest.toFixed(1)} ms`,
+          note: `burst p50 ${burstOwn.toFixed(0)} ms, one shim alone ${singleOwn.toFixed(1)} ms`,
         },
         { figure: '5 end to end', metric: "p50 / one shim's exec time (informational: the target before issue 16)", value: ratio, unit: 'x', pass: null, note: `was <= ${OLD_TARGET_RATIO}x` },
         {
