@@ -3,6 +3,13 @@
  * published (notifications.jsonl, read as it is appended), with 50 shims started at once,
  * each reporting a distinct change that yields one alert. The 2,000-check cluster is watched as 50 service-filtered `checks` watches
  * (scopes) of 40 checks, one shim per scope, in steady state (deltas).
+ *
+ * Target (issue 16), against floors measured in the same run: 50 bare `node -e ''` started
+ * at once after each burst, and one bare node alone next to each single shim. A burst of 50
+ * must not cost the shim more, relative to node's own start, than one run alone does:
+ * (50 shims' exec-to-alert p50 / 50 bare starts' p50) over (one shim's exec-to-alert / one
+ * bare start) <= TARGET_AMPLIFICATION. The old target (p50 <= 1.5x one shim's exec time)
+ * stays as an informational row.
  */
 import { join } from 'node:path';
 import { SHIM, scratchDir } from './lib/paths';
@@ -12,7 +19,15 @@ import { median, percentile, timeExec, type Exec } from './lib/stats';
 import { NotificationsTail } from './lib/notifications';
 import { startBenchPipeline as startLocalPipeline, type LocalPipeline } from './lib/pipeline';
 
-export const TARGET_RATIO = 1.5;
+/**
+ * On saturated cores a burst takes about the CPU it needs: if the shim's share scales like
+ * node's own, the ratio is 1. The margin is for what bare node does not have: the one
+ * pipeline process taking 50 alerts on the same 2 cores (~9 ms CPU each, figure 6, against
+ * ~100 ms per shim run) and the spread of bursts on a shared machine.
+ */
+export const TARGET_AMPLIFICATION = 1.25;
+/** The target before issue 16 (p50 over one shim's exec time), now informational. */
+const OLD_TARGET_RATIO = 1.5;
 const SHIMS = 50;
 const CHECKS_PER_SCOPE = 40;
 
@@ -104,14 +119,19 @@ export async function endToEnd(opts: { rounds: number; singleRuns: number }): Pr
 
     // One shim alone: its own exec time and end-to-end latency.
     const single: Array<{ exec: Exec; e2e: number }> = [];
-    for (let r = 0; r < opts.singleRuns; r++) single.push(...(await burst([reference], 0)));
+    const bareSingle: number[] = [];
+    const bareEnv = { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } };
+    for (let r = 0; r < opts.singleRuns; r++) {
+      single.push(...(await burst([reference], 0)));
+      bareSingle.push((await timeExec(process.execPath, ['-e', ''], bareEnv)).ms);
+    }
     // 50 at once, `rounds` times, a different check each round.
     const concurrent: Array<{ exec: Exec; e2e: number }> = [];
     // The floor on this machine: 50 bare node processes started at once, exec to exit.
     const bareBursts: number[] = [];
     for (let r = 0; r < opts.rounds; r++) {
       concurrent.push(...(await burst(agents, r)));
-      const bare = await Promise.all(agents.map(() => timeExec(process.execPath, ['-e', ''], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })));
+      const bare = await Promise.all(agents.map(() => timeExec(process.execPath, ['-e', ''], bareEnv)));
       bareBursts.push(...bare.map((b) => b.ms));
     }
 
@@ -123,21 +143,49 @@ export async function endToEnd(opts: { rounds: number; singleRuns: number }): Pr
     const untilRequest = concurrent.map((c) => c.exec.marks?.request ?? NaN).filter((x) => !Number.isNaN(x));
     const p50 = percentile(e2e, 50);
     const ratio = p50 / singleExec;
+    const bareAlone = median(bareSingle);
+    const bareBurst = percentile(bareBursts, 50);
+    const burstRatio = p50 / bareBurst;
+    const singleRatio = singleE2e / bareAlone;
+    const amplification = burstRatio / singleRatio;
+    // The same for the shims' own time (spawn to exit, less the wait for the API's answer),
+    // without the one pipeline process's queue.
+    const own = (x: { exec: Exec }) => x.exec.ms - ((x.exec.marks?.response ?? NaN) - (x.exec.marks?.request ?? NaN));
+    const singleOwn = median(single.map(own).filter((x) => !Number.isNaN(x)));
+    const burstOwn = percentile(concurrent.map(own).filter((x) => !Number.isNaN(x)), 50);
+    const ownAmplification = burstOwn / bareBurst / (singleOwn / bareAlone);
     const duplicates = queue.arrivals.length - new Set(queue.arrivals.map((a) => a.alert.id)).size;
     return {
       rows: [
         { figure: '5 end to end', metric: 'one shim alone: exec time, median', value: singleExec, unit: 'ms', pass: null, note: `its alert on the queue after ${singleE2e.toFixed(0)} ms` },
         { figure: '5 end to end', metric: `${SHIMS} concurrent shims: exec to alert on queue, p50`, value: p50, unit: 'ms', pass: null },
         { figure: '5 end to end', metric: `${SHIMS} concurrent shims: exec to alert on queue, p99`, value: percentile(e2e, 99), unit: 'ms', pass: null },
-        { figure: '5 end to end', metric: 'p50 / one shim\'s exec time', value: ratio, unit: 'x', target: `<= ${TARGET_RATIO}x`, pass: ratio <= TARGET_RATIO },
         {
           figure: '5 end to end',
-          metric: `${SHIMS} bare \`node -e ""\` started at once: exec to exit, p50 (the floor here)`,
-          value: percentile(bareBursts, 50),
+          metric: `floor: ${SHIMS} bare \`node -e ""\` started at once: exec to exit, p50`,
+          value: bareBurst,
           unit: 'ms',
           pass: null,
-          note: `${(percentile(bareBursts, 50) / singleExec).toFixed(2)}x one shim's exec time; p99 ${percentile(bareBursts, 99).toFixed(0)} ms`,
+          note: `${(bareBurst / singleExec).toFixed(2)}x one shim's exec time; p99 ${percentile(bareBursts, 99).toFixed(0)} ms; one bare node alone ${bareAlone.toFixed(1)} ms`,
         },
+        { figure: '5 end to end', metric: `${SHIMS} concurrent shims' alert p50 / ${SHIMS} bare starts' p50`, value: burstRatio, unit: 'x', pass: null, note: `one shim alone: alert / one bare start ${singleRatio.toFixed(2)}x` },
+        {
+          figure: '5 end to end',
+          metric: `the burst's ratio over bare node / one shim's alone (${burstRatio.toFixed(2)}x / ${singleRatio.toFixed(2)}x)`,
+          value: amplification,
+          unit: 'x',
+          target: `<= ${TARGET_AMPLIFICATION}x`,
+          pass: amplification <= TARGET_AMPLIFICATION,
+        },
+        {
+          figure: '5 end to end',
+          metric: "the same for the shims' own time: exec time less the wait for the API (without the pipeline's queue)",
+          value: ownAmplification,
+          unit: 'x',
+          pass: null,
+          note: `burst p50 ${burstOwn.toFixed(0)} ms, one shim alone ${singleOwn.toFixed(1)} ms`,
+        },
+        { figure: '5 end to end', metric: "p50 / one shim's exec time (informational: the target before issue 16)", value: ratio, unit: 'x', pass: null, note: `was <= ${OLD_TARGET_RATIO}x` },
         {
           figure: '5 end to end',
           metric: `${SHIMS} concurrent shims: their own exec time, p50`,
@@ -164,6 +212,7 @@ export async function endToEnd(opts: { rounds: number; singleRuns: number }): Pr
         single: single.map((s) => ({ exec: s.exec.ms, e2e: s.e2e })),
         concurrent: { e2e, exec: execs },
         bareBursts,
+        bareSingle,
       },
     };
   } finally {

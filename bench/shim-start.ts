@@ -1,13 +1,17 @@
 /**
- * Figure 1, shim start: wall time of one shim invocation forwarding a 2,000-check
- * `checks` watch result to the local pipeline (`npm start` as a child process), against a
- * bare `node -e ''` and against the same shim built with a fetch transport. Interleaved.
- * Two floors in the same rounds show what any Node shim would pay here: reading the same
- * stdin and JSON.parse-ing it, and one node:http POST to a server that answers at once.
+ * Figure 1, shim start: wall time of one shim invocation forwarding a one-change delta of a
+ * 2,000-check `checks` watch result. Target (issue 16): the shim POSTing to a local server
+ * that answers at once, against its floor measured in the same interleaved rounds - one
+ * `node` process reading the same stdin, JSON.parse-ing it and making one node:http POST to
+ * that same server. Informational, in the same rounds: the shim to the local pipeline
+ * (`npm start` as a child process), the same shim built with a fetch transport, a bare
+ * `node -e ''` (the old target, 1.2x bare, which no Node program that parses 1.2 MB and
+ * POSTs can reach here), and the two halves of the floor apart.
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFetchShim } from './shim/build-variant';
 import { SHIM, scratchDir } from './lib/paths';
@@ -16,10 +20,19 @@ import { cluster2000, goJsonLine, withChange, type HealthCheckFixture } from './
 import { interleave, median, percentile, timeExec } from './lib/stats';
 import { startBenchPipeline as startLocalPipeline } from './lib/pipeline';
 
+/** The shim's run over its floor's (issue 16). */
 export const TARGET_RATIO = 1.2;
+/** The target before issue 16, over bare node: kept as an informational row. */
+const OLD_TARGET_RATIO_OVER_BARE = 1.2;
 
 /** Floor (i): read all of stdin (synchronously, the cheapest way) and parse it; nothing else. */
 const FLOOR_PARSE = "JSON.parse(require('node:fs').readFileSync(0, 'utf8'))";
+/**
+ * The floor: what any Node shim must do - read and parse the same stdin, then one small
+ * node:http POST to the server the shim under test talks to, exiting once the answer is in.
+ */
+const FLOOR =
+  "JSON.parse(require('node:fs').readFileSync(0, 'utf8')); require('node:http').request(process.env.FLOOR_URL, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => res.resume()).end('{\"v\":1}')";
 /** Floor (ii): one small node:http POST, exit once the answer is in. */
 const FLOOR_POST =
   "require('node:http').request(process.env.FLOOR_URL, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => res.resume()).end('{\"v\":1}')";
@@ -59,7 +72,7 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
       CONSUL_INDEX: String(index),
       ...extra,
     });
-    const spools = { http: scratchDir('shim-http'), fetch: scratchDir('shim-fetch'), whole: scratchDir('shim-whole') };
+    const spools = { http: scratchDir('shim-http'), trivial: scratchDir('shim-trivial'), fetch: scratchDir('shim-fetch'), whole: scratchDir('shim-whole') };
 
     // Steady state: every round one check's output changes (ModifyIndex moves, status stays
     // passing, so no alert): what Consul's periodic output sync looks like.
@@ -73,6 +86,13 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
     };
     const variants = {
       bare: async () => (await timeExec(process.execPath, ['-e', ''], { env: base })).ms,
+      // The shim to the same server as its floor: the API's own time is not the shim's.
+      trivial: shim(SHIM, spools.trivial, { TOCSIN_URL: trivial.url }),
+      floor: async () => {
+        const r = await timeExec(process.execPath, ['-e', FLOOR], { env: { ...base, FLOOR_URL: trivial.url }, stdin });
+        if (r.code !== 0) throw new Error(`floor exited ${r.code}: ${r.stderr}`);
+        return r.ms;
+      },
       http: shim(SHIM, spools.http),
       fetch: shim(fetchShim, spools.fetch),
       whole: shim(SHIM, spools.whole, { TOCSIN_FULL_EVERY: '1' }),
@@ -88,9 +108,9 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
       },
     };
     // Baselines: each shim's first run sends the whole list and records its state.
-    for (const v of [variants.http, variants.fetch, variants.whole]) await v();
+    for (const v of [variants.trivial, variants.http, variants.fetch, variants.whole]) await v();
 
-    const samples: Record<keyof typeof variants, number[]> = { bare: [], http: [], fetch: [], whole: [], floorParse: [], floorPost: [] };
+    const samples: Record<keyof typeof variants, number[]> = { bare: [], trivial: [], floor: [], http: [], fetch: [], whole: [], floorParse: [], floorPost: [] };
     for (let round = 0; round < opts.rounds; round++) {
       index++;
       checks = withChange(checks, (round * 7) % checks.length, { Output: `ok after ${round}`, ModifyIndex: index });
@@ -114,14 +134,32 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
       'after the answer: state file, exit': phase('exit') - phase('response'),
     };
     const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<keyof typeof variants, number>;
-    const ratio = m.http / m.bare;
+    const ratio = m.trivial / m.floor;
     // A shim must do both: the floors' costs over bare node, added.
     const floorRatio = (m.floorParse + m.floorPost - m.bare) / m.bare;
+    const shimKB = statSync(SHIM).size / 1024;
     return {
       rows: [
+        {
+          figure: '1 shim start',
+          metric: 'floor: `node` reading the same stdin + JSON.parse + one small node:http POST to a local server that answers at once, median',
+          value: m.floor,
+          unit: 'ms',
+          pass: null,
+          note: `${(m.floor / m.bare).toFixed(2)}x bare`,
+        },
+        { figure: '1 shim start', metric: 'shim (node:http), 2,000 checks, 1 change -> delta, to that same server, median', value: m.trivial, unit: 'ms', pass: null, note: `bundle ${shimKB.toFixed(1)} KB` },
+        { figure: '1 shim start', metric: 'shim / its floor (same stdin, same server)', value: ratio, unit: 'x', target: `<= ${TARGET_RATIO}x`, pass: ratio <= TARGET_RATIO },
         { figure: '1 shim start', metric: 'bare `node -e ""`, median', value: m.bare, unit: 'ms', pass: null },
-        { figure: '1 shim start', metric: 'shim (node:http), 2,000 checks, 1 change -> delta, median', value: m.http, unit: 'ms', pass: null },
-        { figure: '1 shim start', metric: 'shim / bare node', value: ratio, unit: 'x', target: `<= ${TARGET_RATIO}x`, pass: ratio <= TARGET_RATIO },
+        { figure: '1 shim start', metric: 'shim (node:http), 1 change -> delta, to the local pipeline (`npm start`), median', value: m.http, unit: 'ms', pass: null, note: `${(m.http / m.floor).toFixed(2)}x the floor` },
+        {
+          figure: '1 shim start',
+          metric: 'shim to the local pipeline / bare node (informational: the target before issue 16)',
+          value: m.http / m.bare,
+          unit: 'x',
+          pass: null,
+          note: `was <= ${OLD_TARGET_RATIO_OVER_BARE}x; the floor alone is ${(m.floor / m.bare).toFixed(2)}x bare`,
+        },
         { figure: '1 shim start', metric: 'shim with fetch transport (bench-only build), median', value: m.fetch, unit: 'ms', pass: null, note: `${(m.fetch / m.bare).toFixed(2)}x bare` },
         { figure: '1 shim start', metric: 'shim sending the whole list (TOCSIN_FULL_EVERY=1), median', value: m.whole, unit: 'ms', pass: null, note: `${(m.whole / m.bare).toFixed(2)}x bare` },
         {
@@ -163,6 +201,7 @@ export async function shimStart(opts: { rounds: number }): Promise<FigureResult>
       details: {
         rounds: opts.rounds,
         snapshotBytes: Buffer.byteLength(stdin),
+        shimBundleBytes: statSync(SHIM).size,
         medians: m,
         breakdownMs: breakdown,
         p90: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, percentile(v, 90)])),

@@ -2,7 +2,7 @@
  * Signed POST of one envelope with node:http(s). Not fetch: loading undici costs
  * more start-up time than the rest of the shim together.
  */
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Envelope } from '../../lambdas/domain/types';
 import { CLOCK_SKEW, HEADERS, LIMITS, REPLAYED, UNKNOWN_KEY } from '../../lambdas/domain/protocol';
@@ -64,23 +64,31 @@ function keyIdOf(key: string): string {
 }
 
 export class Transport {
-  private readonly mod: typeof http | typeof https;
-  private readonly agent: http.Agent;
+  private client: { mod: typeof http | typeof https; agent: http.Agent } | undefined;
 
   /**
    * `offsetMs`: the API's clock minus ours as last seen (clock.ts), added to our clock when
    * signing. Answers' Date headers update it; `onOffset` hears of each change.
    */
   constructor(
-    private readonly url: URL,
+    protected readonly url: URL,
     private readonly key: string,
     private readonly userAgent: string,
     private offsetMs = 0,
     private readonly onOffset?: (offsetMs: number, previousMs: number) => void,
-  ) {
-    this.mod = url.protocol === 'https:' ? (require('node:https') as typeof https) : http;
-    // One kept-alive connection serves a whole spool flush.
-    this.agent = new this.mod.Agent({ keepAlive: true, maxSockets: 1 });
+  ) {}
+
+  /**
+   * node:http(s) and its agent, loaded at the first request: the same cost for the shim, and
+   * a subclass with another HTTP client (bench/shim/fetch-transport.ts) never loads them.
+   */
+  private http(): { mod: typeof http | typeof https; agent: http.Agent } {
+    if (!this.client) {
+      const mod = (this.url.protocol === 'https:' ? require('node:https') : require('node:http')) as typeof http | typeof https;
+      // One kept-alive connection serves a whole spool flush.
+      this.client = { mod, agent: new mod.Agent({ keepAlive: true, maxSockets: 1 }) };
+    }
+    return this.client;
   }
 
   /**
@@ -103,7 +111,7 @@ export class Transport {
    * A Date header (not from a cache) moves the offset when it disagrees by more than the
    * tolerance, or by anything on a clock_skew refusal: that one is retried at once.
    */
-  private observe(date: string | undefined, age: string | undefined, receivedMs: number, refusedForSkew: boolean): void {
+  protected observe(date: string | undefined, age: string | undefined, receivedMs: number, refusedForSkew: boolean): void {
     if (age !== undefined) return;
     const sample = offsetFromDate(date, receivedMs);
     if (sample === undefined) return;
@@ -130,6 +138,15 @@ export class Transport {
         auth: false,
       });
     }
+    return this.post(body, headers, remaining, onSent);
+  }
+
+  /**
+   * One POST of prepared bytes within `remaining` ms: the outcome by classify(), the answer's
+   * Date header passed to observe(). Never rejects.
+   */
+  protected post(body: Buffer, headers: Record<string, string>, remaining: number, onSent?: () => void): Promise<Outcome> {
+    const { mod, agent } = this.http();
     return new Promise<Outcome>((resolve) => {
       let settled = false;
       const finish = (o: Outcome): void => {
@@ -138,9 +155,9 @@ export class Transport {
         clearTimeout(timer);
         resolve(o);
       };
-      const req = this.mod.request(
+      const req = mod.request(
         this.url,
-        { method: 'POST', headers, agent: this.agent },
+        { method: 'POST', headers, agent },
         (res) => {
           const status = res.statusCode ?? 0;
           const receivedMs = Date.now();

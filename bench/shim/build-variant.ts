@@ -24,3 +24,15 @@ export async function buildFetchShim(): Promise<string> {
   await build({ ...shimBuildOptions(), outfile, plugins: [fetchTransport] });
   return outfile;
 }
+
+// `tsx bench/shim/build-variant.ts` builds it and prints its path (the unit check runs it
+// so, as jest cannot load build-options.mjs).
+if (require.main === module) {
+  buildFetchShim().then(
+    (file) => process.stdout.write(`${file}\n`),
+    (err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,66 +1,48 @@
 /**
  * Benchmark-only stand-in for agent-shim/src/transport.ts that POSTs with the global
- * `fetch` (undici) instead of node:http. bench/shim/build-variant.ts swaps it in with an
- * esbuild alias; it is never shipped. Same contract: signed bytes, time bound, outcome
- * classes. Deliberately self-contained (no import of the real transport, which would
- * load node:http and blur the comparison).
+ * `fetch` (undici) instead of node:http. bench/shim/build-variant.ts swaps it in for the
+ * shim's `./transport` import; it is never shipped.
+ *
+ * Everything but the HTTP client is the real module's: its pure helpers (prepare, classify,
+ * heldHint...) are re-exported, and this Transport extends the real one, overriding only
+ * `post` - signing, the 413 short-cut, Date-header clock-skew correction and the outcome
+ * classes (`sent`, `retry`, `held`, `rejected`) are the shipped code. The real module loads
+ * node:http(s) only when its own `post` first runs, so this variant never loads them and
+ * figure 1 compares the two clients, nothing else. test/unit/bench-fetch-transport.test.ts
+ * fails when the stand-in no longer builds or matches the real module's exports.
  */
-import type { Envelope } from '../../lambdas/domain/types';
-import { HEADERS, LIMITS } from '../../lambdas/domain/protocol';
-import { sign } from '../../lambdas/domain/signing';
+import { classify, Transport as NodeHttpTransport, type Outcome } from '../../agent-shim/src/transport';
+import { CLOCK_SKEW } from '../../lambdas/domain/protocol';
 
-export const GZIP_THRESHOLD_BYTES = 8 * 1024;
+export * from '../../agent-shim/src/transport';
 
-export type Outcome =
-  | { kind: 'sent'; status: number }
-  | { kind: 'retry'; reason: string }
-  | { kind: 'rejected'; status: number; reason: string; auth: boolean };
+/** As the real transport: at most this much of an error body is read. */
+const MAX_ERROR_BODY_BYTES = 16 * 1024;
 
-function prepare(envelope: Envelope, key: string, pathname: string, nowMs: number, userAgent: string) {
-  let body = Buffer.from(JSON.stringify(envelope), 'utf8');
-  const plainBytes = body.length;
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': userAgent };
-  if (body.length > GZIP_THRESHOLD_BYTES && body.length <= LIMITS.maxBodyBytes) {
-    const zlib = require('node:zlib') as typeof import('node:zlib');
-    body = zlib.gzipSync(body);
-    headers['content-encoding'] = 'gzip';
-  }
-  const ts = String(Math.floor(nowMs / 1000));
-  headers[HEADERS.cluster] = envelope.cluster;
-  headers[HEADERS.timestamp] = ts;
-  headers[HEADERS.signature] = sign(key, 'POST', pathname, ts, body);
-  return { body, headers, plainBytes };
-}
-
-export class Transport {
-  constructor(
-    private readonly url: URL,
-    private readonly key: string,
-    private readonly userAgent: string,
-  ) {}
-
-  async send(envelope: Envelope, deadline: number): Promise<Outcome> {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) return { kind: 'retry', reason: 'no time left' };
-    const { body, headers, plainBytes } = prepare(envelope, this.key, this.url.pathname, Date.now(), this.userAgent);
-    if (plainBytes > LIMITS.maxBodyBytes) return { kind: 'rejected', status: 413, reason: 'over the API limit', auth: false };
+export class Transport extends NodeHttpTransport {
+  protected override async post(body: Buffer, headers: Record<string, string>, remaining: number, onSent?: () => void): Promise<Outcome> {
+    // fetch computes the length itself and refuses a caller's content-length.
+    const { 'content-length': _length, ...rest } = headers;
     try {
-      const res = await fetch(this.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(remaining) });
+      const res = await fetch(this.url, { method: 'POST', headers: rest, body, signal: AbortSignal.timeout(remaining), redirect: 'manual' });
+      // fetch resolves once the status line is in, after the body went out.
+      onSent?.();
+      const receivedMs = Date.now();
+      const date = res.headers.get('date') ?? undefined;
+      const age = res.headers.get('age') ?? undefined;
       if (res.status >= 200 && res.status < 300) {
+        this.observe(date, age, receivedMs, false);
         void res.body?.cancel();
         return { kind: 'sent', status: res.status };
       }
-      const text = await res.text();
-      const reason = `HTTP ${res.status}: ${text.slice(0, 500)}`;
-      if (res.status === 408 || res.status === 425 || res.status === 429 || res.status >= 500) return { kind: 'retry', reason };
-      if (res.status >= 400) return { kind: 'rejected', status: res.status, reason, auth: res.status === 401 || res.status === 403 };
-      return { kind: 'retry', reason: `unexpected ${reason}` };
+      const text = Buffer.from(await res.arrayBuffer()).subarray(0, MAX_ERROR_BODY_BYTES);
+      const outcome = classify(res.status, res.statusText, text, res.headers.get('location') ?? undefined);
+      this.observe(date, age, receivedMs, outcome.kind === 'held' && outcome.code === CLOCK_SKEW.error);
+      return outcome;
     } catch (e) {
-      return { kind: 'retry', reason: (e as Error).message };
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      if (err.name === 'TimeoutError') return { kind: 'retry', reason: `no answer within the time bound (${Math.round(remaining)} ms)` };
+      return { kind: 'retry', reason: err.cause?.message ? `${err.cause.code ?? err.message}: ${err.cause.message}` : err.message };
     }
-  }
-
-  close(): void {
-    /* undici's global dispatcher keeps no socket that would hold the process */
   }
 }
