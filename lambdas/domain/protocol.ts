@@ -78,6 +78,32 @@ export const LIMITS = {
 /** Handler variables that carry a Serf event or query name (LIMITS.maxSerfEventNameBytes). */
 export const SERF_NAME_VARIABLES = ['SERF_USER_EVENT', 'SERF_QUERY_NAME'] as const;
 
+/**
+ * Content types of the shim's request bodies. A gzip body goes as binary: an HTTP API's
+ * Lambda proxy event (payload format 2.0) carries a body API Gateway considers binary as
+ * base64 (`isBase64Encoded: true`), any other as text; HTTP APIs have no binaryMediaTypes
+ * setting and decide by the content type alone. Sent as text, a gzip body's invalid UTF-8
+ * is replaced and its signature fails. docs/ARCHITECTURE.md "Request bodies on the wire";
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+ */
+export const BODY_TYPES = {
+  /** Uncompressed envelope JSON (a text type: delivered as text). */
+  json: 'application/json',
+  /** Gzip-compressed envelope JSON, with `Content-Encoding: gzip` (a binary type: delivered base64). */
+  compressed: 'application/octet-stream',
+} as const;
+
+/**
+ * The API's answer to a body the transport altered before it arrived (a gzip body labelled
+ * application/json, delivered by API Gateway as text: shims before BODY_TYPES.compressed).
+ */
+export const BODY_ALTERED = {
+  status: 400,
+  error: 'body_altered_in_transit',
+  message:
+    'the gzip body arrived as text with its binary bytes replaced (labelled application/json, so API Gateway delivered it as text); the request cannot be recovered: upgrade tocsin-shim, which labels compressed bodies application/octet-stream, then move the envelope from rejected/ back into the spool',
+} as const;
+
 /** HTTP API routes. `{watchType}` is a path parameter. */
 export const ROUTES = {
   /** Signed envelopes from agent-shim. */
