@@ -29,11 +29,10 @@ const PLACEHOLDERS: Record<string, string> = {
   [LAMBDA_ENV.tableName]: 'tocsin-state',
   [LAMBDA_ENV.alertsTopicArn]: 'arn:aws:sns:us-east-1:123456789012:tocsin-alerts',
   [LAMBDA_ENV.clusterSecretPrefix]: 'tocsin/cluster/',
-  [LAMBDA_ENV.clusters]: 'default',
   [LAMBDA_ENV.adminSecretPrefix]: 'tocsin/admin/',
   [LAMBDA_ENV.timersQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/tocsin-timers',
   [LAMBDA_ENV.configDigest]: '0'.repeat(64),
-  [LAMBDA_ENV.channelQueues]: '{}',
+  [LAMBDA_ENV.channelQueuePrefix]: 'tocsin-channel-',
 };
 
 export function functionEnv(): NodeJS.ProcessEnv {

@@ -82,7 +82,6 @@ export class TocsinStack extends Stack {
       table: this.stateTable.table,
       alertsTopic: this.alertTopics.alertsTopic,
       clusterSecrets: this.clusterSecrets,
-      clusters: config.clusters,
       timersQueue: this.timers.queue,
       throttle: config.throttle,
       logRetention: config.logRetention,

@@ -22,7 +22,9 @@ export function decodeBundledConfig(encoded: string | undefined): { config: Runt
   return { config, rules: compileRules(config) };
 }
 
-/** The bundle's config (esbuild defines the expression; unbundled, it is undefined). */
+let decoded: { config: RuntimeConfig; rules: RuleSet } | undefined;
+
+/** The bundle's config (esbuild defines the expression; unbundled, it is undefined). Decoded once per process. */
 export function bundledConfig(): { config: RuntimeConfig; rules: RuleSet } {
-  return decodeBundledConfig(process.env.TOCSIN_BUNDLED_CONFIG);
+  return (decoded ??= decodeBundledConfig(process.env.TOCSIN_BUNDLED_CONFIG));
 }

@@ -5,12 +5,13 @@ import { httpApi } from '../app/application-http';
 import { toApiGatewayResult, toHttpRequest } from '../adapters/api-gateway-request';
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
+import { bundledConfig } from '../commons/bundled-config';
 import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
 
-const config = readIngestConfig();
+const config = readIngestConfig(bundledConfig().config.clusters);
 const secrets = new SecretsManagerClient({});
 // Namespace and service (METRICS.env) from the environment the stack sets.
 const metrics = powertoolsMetrics();

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { decodeBundledConfig } from '../../lambdas/commons/bundled-config';
-import { CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../../lambdas/commons/deployment';
+import { CHANNEL_QUEUES, CHANNELS_ATTRIBUTE, LAMBDA_ENV } from '../../lambdas/commons/deployment';
 import { SLACK_EVENT_SOURCE } from '../../channels/slack/infra';
 import { CHANNEL_WORKER_TIMEOUT_SECONDS } from '../../lib/channel-worker';
 import { synth, type Synth } from './helpers';
@@ -79,8 +79,14 @@ describe('Slack channels', () => {
       });
     }
     const env = resources[fnId]!.Properties.Environment.Variables;
-    const map = env[LAMBDA_ENV.channelQueues];
-    expect(JSON.stringify(map)).toContain(idOf(s.stack.channels.resources.slack.queues.get('team')!));
+    // A record's channel is its queue's name without the prefix (CHANNEL_QUEUES).
+    const prefix = env[LAMBDA_ENV.channelQueuePrefix];
+    expect(prefix).toBe('Tocsin-channel-');
+    for (const channel of ['team', 'noise']) {
+      const queue = resources[idOf(s.stack.channels.resources.slack.queues.get(channel)!)]!;
+      expect(queue.Properties.QueueName).toBe(`${prefix}${channel}`);
+      expect(CHANNEL_QUEUES.channelOf(prefix, `arn:aws:sqs:eu-west-1:123456789012:${queue.Properties.QueueName}`)).toBe(channel);
+    }
   });
 
   test('the notifier may read exactly the webhook secrets, by name, and change message visibility (Retry-After)', () => {

@@ -81,13 +81,12 @@ describe('ingest Lambda', () => {
     const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
     // Every LAMBDA_ENV name but the Slack notifier's and the sweeper's own; Powertools Metrics' namespace and service.
     expect(Object.keys(vars).sort()).toEqual(
-      [...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.channelQueues && n !== LAMBDA_ENV.watchdogUrl), 'NODE_OPTIONS', ...Object.values(METRICS.env)].sort(),
+      [...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.channelQueuePrefix && n !== LAMBDA_ENV.watchdogUrl), 'NODE_OPTIONS', ...Object.values(METRICS.env)].sort(),
     );
     const [tableId] = only('AWS::DynamoDB::Table');
     expect(vars[LAMBDA_ENV.tableName]).toEqual({ Ref: tableId });
     expect(vars[LAMBDA_ENV.alertsTopicArn]).toEqual({ Ref: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn).Ref });
     expect(vars[LAMBDA_ENV.clusterSecretPrefix]).toBe(PREFIX);
-    expect(vars[LAMBDA_ENV.clusters]).toBe(CLUSTERS.join(','));
     expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
@@ -450,7 +449,6 @@ deployment:
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'tocsin/Tocsin/admin/default' });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default` });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default${SECRET_SUFFIXES.consulHttpToken}` });
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [LAMBDA_ENV.clusters]: 'default' }) } });
   });
 
   test('throttling, reserved concurrency and log retention are configurable', () => {

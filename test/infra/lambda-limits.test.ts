@@ -1,0 +1,59 @@
+/**
+ * Limits AWS applies at deploy time that synth alone does not check: every function's
+ * environment within Lambda's 4 KB (keys and values, as Lambda counts them:
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), with the
+ * largest tocsin.yaml the schema allows.
+ */
+import { CHANNEL_QUEUES } from '../../lambdas/commons/deployment';
+import { synth } from './helpers';
+
+const LAMBDA_ENV_LIMIT_BYTES = 4 * 1024;
+/**
+ * An unresolved reference (Ref, GetAtt, Join of them) counted as this many bytes: longer
+ * than any name, URL or ARN it resolves to here (an SNS topic ARN is at most ~330 with a
+ * 256-character name; CloudFormation-made names are far shorter).
+ */
+const REFERENCE_BYTES = 330;
+
+/** Bytes a value will have once deployed, references counted at their longest. */
+function deployedBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (value && typeof value === 'object') {
+    const join = (value as Record<string, unknown>)['Fn::Join'] as [string, unknown[]] | undefined;
+    if (join) return join[1].reduce<number>((sum, part, i) => sum + deployedBytes(part) + (i > 0 ? join[0].length : 0), 0);
+    return REFERENCE_BYTES;
+  }
+  return String(value).length;
+}
+
+const longName = (i: number, length: number) => `${String(i).padStart(2, '0')}${'x'.repeat(length - 2)}`;
+
+/** The schema's maxima: 50 clusters and 50 channels, names at their longest. */
+function largestConfig(): string {
+  const clusters = Array.from({ length: 50 }, (_, i) => longName(i, 63));
+  const channels = Array.from({ length: 50 }, (_, i) => `  ${longName(i, 40)}: { type: slack, secretName: tocsin/slack/${longName(i, 40)} }`);
+  return `clusters: [${clusters.join(', ')}]\nchannels:\n${channels.join('\n')}\n`;
+}
+
+describe('Lambda limits with the largest configuration the schema allows', () => {
+  const { template } = synth({ bundle: false, nag: false, config: largestConfig() });
+  const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+
+  test('every function environment stays under 4 KB', () => {
+    expect(functions.length).toBeGreaterThanOrEqual(4);
+    for (const [id, fn] of functions) {
+      const vars = (fn.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
+      const bytes = Object.entries(vars).reduce((sum, [k, v]) => sum + Buffer.byteLength(k, 'utf8') + deployedBytes(v), 0);
+      expect({ id, bytes, under: bytes < LAMBDA_ENV_LIMIT_BYTES }).toEqual({ id, bytes, under: true });
+    }
+  });
+
+  test('each of the 50 channel queues has a valid SQS name', () => {
+    const names = Object.values(template.findResources('AWS::SQS::Queue')).map((q) => q.Properties.QueueName as string | undefined).filter((n): n is string => n !== undefined);
+    expect(names).toHaveLength(50);
+    for (const name of names) {
+      expect(name.length).toBeLessThanOrEqual(CHANNEL_QUEUES.maxNameChars);
+      expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+    }
+  });
+});
