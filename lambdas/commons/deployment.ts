@@ -87,12 +87,14 @@ export const SECRET_SUFFIXES = {
 
 /**
  * The validated runtime config (rules, channels, grouping, links) reaches the Lambdas
- * inside their bundle: esbuild replaces this expression with the base64 of its JSON.
- * Not an environment variable: rules outgrow Lambda's 4 KB environment, and a bundled
- * constant changes atomically with the code (the asset hash covers it).
+ * inside their code asset: a JSON file next to the bundle (`index.js`), copied there after
+ * esbuild ran. Not an environment variable: rules outgrow Lambda's 4 KB environment. Not an
+ * esbuild `--define` either: that is one command-line argument, and Linux refuses one over
+ * 128 KiB (E2BIG, about 500 rules). The file changes atomically with the code (the asset
+ * hash is computed over the bundled output).
  */
 export const BUNDLED_CONFIG = {
-  define: 'process.env.TOCSIN_BUNDLED_CONFIG',
+  file: 'tocsin-config.json',
 } as const;
 
 /** tocsin.yaml: read by `cdk synth/deploy` and `npm start`. */

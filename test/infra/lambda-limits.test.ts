@@ -4,7 +4,10 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), with the
  * largest tocsin.yaml the schema allows.
  */
-import { CHANNEL_QUEUES } from '../../lambdas/commons/deployment';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { configDigest, readBundledConfig } from '../../lambdas/commons/bundled-config';
+import { BUNDLED_CONFIG, CHANNEL_QUEUES } from '../../lambdas/commons/deployment';
 import { synth } from './helpers';
 
 const LAMBDA_ENV_LIMIT_BYTES = 4 * 1024;
@@ -56,4 +59,36 @@ describe('Lambda limits with the largest configuration the schema allows', () =>
       expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
     }
   });
+});
+
+/**
+ * The bundled config is a file in each function's asset (BUNDLED_CONFIG), not an esbuild
+ * --define: one command-line argument, which Linux refuses over 128 KiB (E2BIG), at about
+ * 500 ordinary rules. The schema allows 500 rules; these 500 are long, so the config is
+ * larger than 1,000 ordinary ones would be.
+ */
+describe('a config far over the command-line limit is bundled', () => {
+  const MAX_ARG_STRLEN = 128 * 1024;
+  const rules = Array.from({ length: 500 }, (_, i) => {
+    const name = `rule-${String(i).padStart(3, '0')}-${'r'.repeat(50)}`;
+    const glob = `svc-${i}-${'g'.repeat(250)}*`;
+    return `  - name: ${name}\n    match: { service: { glob: "${glob}" }, node: { glob: "node-${i}-*" }, check: { glob: "check-${i}-${'c'.repeat(60)}*" } }\n    channels: [team]\n    for: 2m\n    repeat: 1h`;
+  });
+  const config = `clusters: [prod]\nchannels:\n  team: { type: slack, secretName: tocsin/slack/team }\nrules:\n${rules.join('\n')}\n`;
+
+  test('synth bundles every function with the whole config beside its code', () => {
+    const s = synth({ bundle: true, nag: false, config });
+    const functions = Object.values(s.template.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThanOrEqual(4);
+    for (const fn of functions) {
+      const assetDir = path.join(s.app.outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
+      const file = path.join(assetDir, BUNDLED_CONFIG.file);
+      expect(fs.statSync(file).size).toBeGreaterThan(2 * MAX_ARG_STRLEN);
+      const { config: bundled, rules: compiled } = readBundledConfig(assetDir);
+      expect(bundled.rules).toHaveLength(500);
+      expect(compiled.rules).toHaveLength(500);
+      // The digest in the environment names exactly this file's config.
+      expect(fn.Properties.Environment.Variables.TOCSIN_CONFIG_DIGEST).toBe(configDigest(bundled));
+    }
+  }, 240_000);
 });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CHANNELS_ATTRIBUTE, LAMBDA_ENV, METRICS, SECRET_SUFFIXES, STATE_TABLE } from '../../lambdas/commons/deployment';
+import { BUNDLED_CONFIG, CHANNELS_ATTRIBUTE, LAMBDA_ENV, METRICS, SECRET_SUFFIXES, STATE_TABLE } from '../../lambdas/commons/deployment';
 import { ROUTES } from '../../lambdas/domain/protocol';
 import { ALERT_ATTRIBUTE_NAMES } from '../../lambdas/domain/render';
 import { OUTPUTS } from '../../lib/tocsin-stack';
@@ -110,7 +110,8 @@ describe('ingest Lambda', () => {
     expect(asset.source.packaging).toBe('zip');
     const assetDir = path.join(s.app.outdir, asset.source.path);
     const files = fs.readdirSync(assetDir).sort();
-    expect(files).toEqual(['index.js', 'index.js.map']);
+    // The bundle, its source map and the runtime config (BUNDLED_CONFIG).
+    expect(files).toEqual(['index.js', 'index.js.map', BUNDLED_CONFIG.file]);
     const code = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
     expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/);
     expect(code).not.toMatch(/\n\s+\n/); // minified
