@@ -175,7 +175,14 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
   async function consulHttp(req: HttpRequest, watchType: string, used: UsedSignature): Promise<HttpResponse> {
     if (!deps.consulTokens) throw new HttpError(404, 'not_found', 'the Consul HTTP handler route is not enabled');
     if (req.method !== ROUTES.consulHttp.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.consulHttp.method}`);
-    if (req.body.length > maxBodyBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBodyBytes} bytes`);
+    const limit = Math.min(maxBodyBytes, CONSUL_HTTP.maxBodyBytes);
+    if (req.body.length > limit) {
+      throw new HttpError(
+        413,
+        'body_too_large',
+        `the watch body is ${req.body.length} bytes, over the ${limit} bytes Consul's http handler can send here (it cannot compress): run this watch with handler_type "script" and tocsin-shim, which gzips it (docs/consul.md)`,
+      );
+    }
     const cluster = await authenticateBearer(req, deps.consulTokens, used);
     const bytes = decodeBody(req, maxBodyBytes);
     const text = bytes.toString('utf8');

@@ -137,4 +137,15 @@ export const CONSUL_HTTP = {
   indexHeader: 'x-consul-index',
   /** Envelope node when no node header is configured. */
   defaultNode: 'consul-http',
+  /**
+   * Largest body this route takes: Consul's http handler cannot compress, and in AWS the
+   * body travels as JSON text inside the Lambda event (application/json: not base64),
+   * which is limited to 6 MB (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+   * Escaping a Go-encoded watch body at most doubles it (every byte a quote or a
+   * backslash), so half of 6 MiB, less 64 KiB for the headers and request context, always
+   * fits. A `checks` result is 330 to 600 bytes a check with short outputs (docs/consul.md
+   * "Consul's own http handler: size"): about 5,000 to 9,000 checks; near Consul's 4 KB
+   * output cap, about 650.
+   */
+  maxBodyBytes: 3 * 1024 * 1024 - 64 * 1024,
 } as const;

@@ -5,7 +5,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import { toApiGatewayResult, toHttpRequest } from '../../lambdas/adapters/api-gateway-request';
-import { BODY_ALTERED, BODY_TYPES, ROUTES } from '../../lambdas/domain/protocol';
+import { StaticConsulTokens } from '../../lambdas/adapters/consul-tokens';
+import { tokenDigest } from '../../lambdas/domain/consul/tokens';
+import { BODY_ALTERED, BODY_TYPES, CONSUL_HTTP, ROUTES } from '../../lambdas/domain/protocol';
 import { prepare, GZIP_THRESHOLD_BYTES } from '../../agent-shim/src/transport';
 import { apiGatewayEvent } from '../support/api-gateway';
 import { ingestHarness } from '../support/ingest-harness';
@@ -100,5 +102,53 @@ describe('ingest behind an HTTP API (payload format 2.0)', () => {
     const req = toHttpRequest(apiGatewayEvent({ method: 'POST', url: '/v1/ingest', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body, deliverAs: 'base64' }));
     expect(req.bodyAltered).toBeUndefined();
     expect(req.body.equals(body)).toBe(true);
+  });
+});
+
+describe("Consul's own http handler behind the HTTP API", () => {
+  const TOKEN = 'c0nsul-watch-token_7Qm2';
+  function consulHarness() {
+    return ingestHarness({ keys: { [CLUSTER]: 'unused-hmac-key' }, consulTokens: new StaticConsulTokens({ [CLUSTER]: tokenDigest(TOKEN) }) });
+  }
+  /** What Consul's http handler sends (handler-inputs.md): the watch body, Content-Type, X-Consul-Index, configured headers. */
+  function consulEvent(body: string) {
+    return apiGatewayEvent({
+      method: 'POST',
+      url: `/v1/consul/checks?cluster=${CLUSTER}`,
+      headers: { 'Content-Type': 'application/json', 'X-Consul-Index': '4242', Authorization: `Bearer ${TOKEN}`, 'User-Agent': 'Go-http-client/1.1', 'Accept-Encoding': 'gzip' },
+      body: Buffer.from(body, 'utf8'),
+    });
+  }
+  /** A `checks` result of about `bytes`, built like Consul's (Go JSON line). */
+  function checksOfSize(bytes: number): string {
+    const perCheck = checksSnapshot(100).length / 100;
+    return checksSnapshot(Math.floor(bytes / perCheck));
+  }
+
+  it('a body over CONSUL_HTTP.maxBodyBytes gets a 413 that names the limit and the shim', async () => {
+    const body = checksOfSize(CONSUL_HTTP.maxBodyBytes + 64 * 1024);
+    const event = consulEvent(body);
+    expect(event.isBase64Encoded).toBe(false);
+    expect(event.rawPath).toBe('/v1/consul/checks');
+    expect(event.headers['x-consul-index']).toBe('4242');
+    // It still reached the function: the Lambda event stays under 6 MB.
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(6 * 1024 * 1024);
+    const res = await deliver(consulHarness(), event);
+    expect(res.status).toBe(413);
+    expect(res.body.error).toBe('body_too_large');
+    expect(res.body.message).toContain(`${CONSUL_HTTP.maxBodyBytes} bytes`);
+    expect(res.body.message).toMatch(/tocsin-shim/);
+  });
+
+  it('a body at the limit is processed', async () => {
+    const body = checksOfSize(CONSUL_HTTP.maxBodyBytes - 128 * 1024);
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(CONSUL_HTTP.maxBodyBytes);
+    const res = await deliver(consulHarness(), consulEvent(body));
+    expect(res).toMatchObject({ status: 200, body: { ok: true } });
+  }, 60_000);
+
+  it('the limit fits a Lambda event whatever the escaping (a body of quotes doubles)', () => {
+    const event = consulEvent('"'.repeat(CONSUL_HTTP.maxBodyBytes));
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(6 * 1024 * 1024);
   });
 });
