@@ -412,7 +412,13 @@ describe('outputs', () => {
       const env = flat(outputs[`${OUTPUTS.shimEnvPrefix}${suffix}`].Value);
       expect(env).toContain('TOCSIN_URL=');
       expect(env).toContain(ROUTES.ingest.path);
-      expect(env).toContain(`TOCSIN_CLUSTER=${cluster} TOCSIN_KEY=`);
+      // NAME=value pairs an environment file or a systemd unit takes as they are: no shell, no quotes, no secret.
+      expect(env).toContain(`TOCSIN_CLUSTER=${cluster}`);
+      expect(env).not.toMatch(/\$\(|`|"\\"|TOCSIN_KEY/);
+      const literal = (outputs[`${OUTPUTS.shimEnvPrefix}${suffix}`].Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+        .map((part) => (typeof part === 'string' ? part : 'x'))
+        .join('');
+      expect(literal.split(' ').every((pair) => /^TOCSIN_[A-Z_]+=[^\s"'$`\\]+$/.test(pair))).toBe(true);
       const silenceEnv = flat(outputs[`${OUTPUTS.adminEnvPrefix}${suffix}`].Value);
       expect(silenceEnv).toContain(`TOCSIN_CLUSTER=${cluster} TOCSIN_ADMIN_KEY=`);
       expect(silenceEnv).toContain(`aws secretsmanager get-secret-value --secret-id tocsin/Tocsin/admin/${cluster} --region `);
