@@ -13,7 +13,7 @@ import { keepLogicalId } from './logical-ids';
 import { queueWorkerAlarms } from './operations-alarms';
 import { TocsinFunction } from './tocsin-function';
 
-/** One worker Lambda for every channel delivered from a queue: queue ARN -> channel -> kind. */
+/** One worker Lambda for every channel delivered from a queue: queue name -> channel (CHANNEL_QUEUES) -> kind. */
 export const CHANNEL_WORKER_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 'channel-worker.ts');
 export const CHANNEL_WORKER_TIMEOUT_SECONDS = 60;
 
