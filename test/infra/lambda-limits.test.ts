@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configDigest, readBundledConfig } from '../../lambdas/commons/bundled-config';
 import { BUNDLED_CONFIG, CHANNEL_QUEUES } from '../../lambdas/commons/deployment';
+import { channelQueuePrefix } from '../../lib/channel-worker';
 import { synth } from './helpers';
 
 const LAMBDA_ENV_LIMIT_BYTES = 4 * 1024;
@@ -91,4 +92,23 @@ describe('a config far over the command-line limit is bundled', () => {
       expect(fn.Properties.Environment.Variables.TOCSIN_CONFIG_DIGEST).toBe(configDigest(bundled));
     }
   }, 240_000);
+});
+
+describe('channel queue names (CHANNEL_QUEUES)', () => {
+  test('a long stack name is cut and kept unique by a hash, within SQS limits', () => {
+    const a = channelQueuePrefix(`${'Tocsin-production-eu-west-1-'.repeat(4)}a`);
+    const b = channelQueuePrefix(`${'Tocsin-production-eu-west-1-'.repeat(4)}b`);
+    expect(a).not.toBe(b);
+    for (const prefix of [a, b, channelQueuePrefix('Tocsin')]) {
+      const name = CHANNEL_QUEUES.queueName(prefix, 'c'.repeat(40));
+      expect(name.length).toBeLessThanOrEqual(CHANNEL_QUEUES.maxNameChars);
+      expect(CHANNEL_QUEUES.channelOf(prefix, `arn:aws:sqs:eu-west-1:123456789012:${name}`)).toBe('c'.repeat(40));
+    }
+    expect(channelQueuePrefix('Tocsin')).toBe('Tocsin-channel-');
+  });
+
+  test("a queue that is not one of this stack's channel queues names no channel", () => {
+    expect(CHANNEL_QUEUES.channelOf('Tocsin-channel-', 'arn:aws:sqs:eu-west-1:123456789012:Other-channel-team')).toBeUndefined();
+    expect(CHANNEL_QUEUES.channelOf('Tocsin-channel-', 'arn:aws:sqs:eu-west-1:123456789012:Tocsin-channel-')).toBeUndefined();
+  });
 });
