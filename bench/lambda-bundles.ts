@@ -15,11 +15,11 @@
  */
 import { build, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { configBundle, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../lib/lambda-bundling';
 import { loadConfigFile } from '../lambdas/commons/config-file';
-import { LAMBDA_ENV } from '../lambdas/commons/deployment';
+import { BUNDLED_CONFIG, LAMBDA_ENV } from '../lambdas/commons/deployment';
 import { ROOT, TMP } from './lib/paths';
 import type { FigureResult, Row } from './lib/report';
 import { interleave, median, timeExec } from './lib/stats';
@@ -65,11 +65,10 @@ const PLACEHOLDERS: Record<string, string> = {
   [LAMBDA_ENV.tableName]: 'tocsin-state',
   [LAMBDA_ENV.alertsTopicArn]: 'arn:aws:sns:us-east-1:123456789012:tocsin-alerts',
   [LAMBDA_ENV.clusterSecretPrefix]: 'tocsin/cluster/',
-  [LAMBDA_ENV.clusters]: 'default',
   [LAMBDA_ENV.adminSecretPrefix]: 'tocsin/admin/',
   [LAMBDA_ENV.timersQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/tocsin-timers',
   [LAMBDA_ENV.configDigest]: '0'.repeat(64),
-  [LAMBDA_ENV.channelQueues]: '{}',
+  [LAMBDA_ENV.channelQueuePrefix]: 'tocsin-channel-',
 };
 
 export function functionEnv(): NodeJS.ProcessEnv {
@@ -192,7 +191,9 @@ export async function lambdaBundles(opts: { rounds: number }): Promise<FigureRes
     .filter((f) => /export (async )?function handler\b|export const handler\b/.test(readFileSync(f, 'utf8')));
   const env = functionEnv();
   const bareEnv = { PATH: process.env.PATH };
-  const { define } = configBundle(loadConfigFile(join(ROOT, 'tocsin.yaml')).runtime);
+  // As the stack does: the validated tocsin.yaml beside the bundles (BUNDLED_CONFIG).
+  copyFileSync(configBundle(loadConfigFile(join(ROOT, 'tocsin.yaml')).runtime).file, join(outDir, BUNDLED_CONFIG.file));
+  const define = {};
   const bundles: Record<string, string> = {};
   for (const entry of entries) bundles[basename(entry, '.ts')] = await bundleFunction(entry, outDir, define);
   // The alternative: the SDK inside the bundle (the AWS blog's advice for cold starts). Its

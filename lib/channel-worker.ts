@@ -1,20 +1,33 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_ENV } from '../lambdas/commons/deployment';
+import { CHANNEL_QUEUES, LAMBDA_ENV } from '../lambdas/commons/deployment';
 import type { ConfigBundle } from './lambda-bundling';
 import { keepLogicalId } from './logical-ids';
 import { queueWorkerAlarms } from './operations-alarms';
 import { TocsinFunction } from './tocsin-function';
 
-/** One worker Lambda for every channel delivered from a queue: queue ARN -> channel -> kind. */
+/** One worker Lambda for every channel delivered from a queue: queue name -> channel (CHANNEL_QUEUES) -> kind. */
 export const CHANNEL_WORKER_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 'channel-worker.ts');
 export const CHANNEL_WORKER_TIMEOUT_SECONDS = 60;
+
+/**
+ * `<stack>-channel-`: queue names are unique per account and region, like stack names. A
+ * stack name longer than CHANNEL_QUEUES.maxStackChars is cut and made unique again by a
+ * hash of the whole name.
+ */
+export function channelQueuePrefix(stackName: string): string {
+  if (Token.isUnresolved(stackName)) throw new Error('the channel queue names need a concrete stack name');
+  const max = CHANNEL_QUEUES.maxStackChars;
+  const base = stackName.length <= max ? stackName : `${stackName.slice(0, max - 9)}-${createHash('sha256').update(stackName).digest('hex').slice(0, 8)}`;
+  return `${base}${CHANNEL_QUEUES.separator}`;
+}
 
 /** How fast one queue is drained. */
 export interface QueueEventSource {
@@ -40,11 +53,12 @@ export class ChannelWorker extends Construct implements IGrantable {
   public readonly grantPrincipal: IPrincipal;
   /** What a queue drained by this worker sets: six times the function timeout, as AWS advises. */
   public readonly queueVisibilityTimeout = Duration.seconds(6 * CHANNEL_WORKER_TIMEOUT_SECONDS);
-  private readonly channelOfQueue = new Map<IQueue, string>();
+  /** Every channel queue's name starts with it (CHANNEL_QUEUES): how the worker tells their records apart. */
+  public readonly queuePrefix: string;
 
   constructor(scope: Construct, id: string, props: ChannelWorkerProps) {
     super(scope, id);
-    const stack = Stack.of(this);
+    this.queuePrefix = channelQueuePrefix(Stack.of(this).stackName);
     this.function = new TocsinFunction(this, 'Function', {
       entry: CHANNEL_WORKER_ENTRY,
       description: 'channel worker (queue-delivered channels: Slack incoming webhooks)',
@@ -54,10 +68,8 @@ export class ChannelWorker extends Construct implements IGrantable {
       logRetention: props.logRetention,
       config: props.config,
       environment: {
-        // Queue ARN -> channel, for records of several queues in one function.
-        [LAMBDA_ENV.channelQueues]: Lazy.string({
-          produce: () => stack.toJsonString(Object.fromEntries([...this.channelOfQueue].map(([queue, channel]) => [queue.queueArn, channel]))),
-        }),
+        // A record's channel is its queue's name without this prefix.
+        [LAMBDA_ENV.channelQueuePrefix]: this.queuePrefix,
       },
     });
     // Created as the Slack notifier under Notifications: its logs stay where they are.
@@ -66,9 +78,18 @@ export class ChannelWorker extends Construct implements IGrantable {
     queueWorkerAlarms(this, 'Function', this.function, 'channel worker', props.opsTopic);
   }
 
-  /** Deliver `channel` from `queue`. */
+  /** The name `channel`'s queue must have (CHANNEL_QUEUES) for the worker to deliver it. */
+  public queueName(channel: string): string {
+    const name = CHANNEL_QUEUES.queueName(this.queuePrefix, channel);
+    if (name.length > CHANNEL_QUEUES.maxNameChars || !/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`channel ${channel}: queue name ${name} is not a valid SQS queue name`);
+    return name;
+  }
+
+  /** Deliver `channel` from `queue`, which must be named queueName(channel). */
   public drain(channel: string, queue: IQueue, source: QueueEventSource): void {
+    if (!Token.isUnresolved(queue.queueName) && queue.queueName !== this.queueName(channel)) {
+      throw new Error(`channel ${channel}: its queue must be named ${this.queueName(channel)} (CHANNEL_QUEUES), not ${queue.queueName}`);
+    }
     this.function.addEventSource(new SqsEventSource(queue, { ...source, reportBatchItemFailures: true }));
-    this.channelOfQueue.set(queue, channel);
   }
 }

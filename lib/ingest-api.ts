@@ -26,7 +26,6 @@ export interface IngestApiProps {
   readonly alertsTopic: ITopic;
   /** HMAC keys, token digests and the silence API's admin keys, read by the function. */
   readonly clusterSecrets: ClusterSecrets;
-  readonly clusters: readonly string[];
   /** Where `for`, `repeat` and digest timers are scheduled. */
   readonly timersQueue: IQueue;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
@@ -71,7 +70,6 @@ export class IngestApi extends Construct {
         [LAMBDA_ENV.tableName]: props.table.tableName,
         [LAMBDA_ENV.alertsTopicArn]: props.alertsTopic.topicArn,
         [LAMBDA_ENV.clusterSecretPrefix]: props.clusterSecrets.prefix,
-        [LAMBDA_ENV.clusters]: props.clusters.join(','),
         [LAMBDA_ENV.adminSecretPrefix]: props.clusterSecrets.adminPrefix,
         [LAMBDA_ENV.timersQueueUrl]: props.timersQueue.queueUrl,
       },

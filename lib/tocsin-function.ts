@@ -7,7 +7,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
+import { copyConfigCommands, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
 
 /**
  * Who invokes a function. API Gateway and SQS event sources are synchronous for Lambda, so
@@ -110,7 +110,17 @@ export class TocsinFunction extends NodejsFunction {
         [METRICS.env.namespace]: METRICS.namespace(Stack.of(scope).stackName),
         ...(props.metricsService ? { [METRICS.env.service]: props.metricsService } : {}),
       },
-      bundling: { forceDockerBundling: false, ...LAMBDA_BUNDLING, externalModules: [...LAMBDA_BUNDLING.externalModules], define: { ...props.config.define } },
+      bundling: {
+        forceDockerBundling: false,
+        ...LAMBDA_BUNDLING,
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
+        // The config as a file in the asset, not an esbuild --define (BUNDLED_CONFIG).
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => copyConfigCommands(props.config, outputDir),
+        },
+      },
     });
     this.executionRole = role;
 

@@ -82,7 +82,6 @@ export class TocsinStack extends Stack {
       table: this.stateTable.table,
       alertsTopic: this.alertTopics.alertsTopic,
       clusterSecrets: this.clusterSecrets,
-      clusters: config.clusters,
       timersQueue: this.timers.queue,
       throttle: config.throttle,
       logRetention: config.logRetention,
@@ -191,9 +190,11 @@ export class TocsinStack extends Stack {
         value: keyCommand,
         description: `Prints TOCSIN_KEY (HMAC key) of cluster "${cluster}"`,
       });
+      // Plain NAME=value pairs, no shell: valid as a systemd Environment= line and, one pair a
+      // line, as an environment file. The key is a secret: ClusterKeyCommand prints it.
       new CfnOutput(this, `${OUTPUTS.shimEnvPrefix}${suffix}`, {
-        value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_KEY="$(${keyCommand})"`,
-        description: `agent-shim environment for cluster "${cluster}" (prefix with export, or put in the service's environment)`,
+        value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster}`,
+        description: `agent-shim environment for cluster "${cluster}" without its key (add TOCSIN_KEY=<what ClusterKeyCommand${suffix} prints>); README "Deploying to AWS"`,
       });
       const adminCommand = `aws secretsmanager get-secret-value --secret-id ${this.clusterSecrets.adminSecretName(cluster)} --region ${Aws.REGION} --query SecretString --output text`;
       new CfnOutput(this, `${OUTPUTS.adminEnvPrefix}${suffix}`, {

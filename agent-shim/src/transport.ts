@@ -5,7 +5,7 @@
 import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Envelope } from '../../lambdas/domain/types';
-import { CLOCK_SKEW, HEADERS, LIMITS, REPLAYED, UNKNOWN_KEY } from '../../lambdas/domain/protocol';
+import { BODY_TYPES, CLOCK_SKEW, HEADERS, LIMITS, REPLAYED, UNKNOWN_KEY } from '../../lambdas/domain/protocol';
 import { keyId, sign } from '../../lambdas/domain/signing';
 import { offsetFromDate, TOLERANCE_MS } from './clock';
 
@@ -37,11 +37,13 @@ export interface Prepared {
 export function prepare(envelope: Envelope, key: string, pathname: string, nowMs: number, userAgent: string): Prepared {
   let body = Buffer.from(JSON.stringify(envelope), 'utf8');
   const plainBytes = body.length;
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': userAgent };
+  const headers: Record<string, string> = { 'content-type': BODY_TYPES.json, 'user-agent': userAgent };
   if (body.length > GZIP_THRESHOLD_BYTES && body.length <= LIMITS.maxBodyBytes) {
     // Lazy: most invocations are small and never pay for loading zlib.
     const zlib = require('node:zlib') as typeof import('node:zlib');
     body = zlib.gzipSync(body);
+    // Binary, so that API Gateway hands it to the Lambda as base64, byte for byte (BODY_TYPES).
+    headers['content-type'] = BODY_TYPES.compressed;
     headers['content-encoding'] = 'gzip';
   }
   const ts = String(Math.floor(nowMs / 1000));

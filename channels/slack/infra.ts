@@ -56,6 +56,8 @@ export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResou
     const worker = channelWorker();
     for (const channel of channels) {
       const queue = new Queue(scope, `Queue-${channel.name}`, {
+        // The worker knows a record's channel by its queue's name (CHANNEL_QUEUES).
+        queueName: worker.queueName(channel.name),
         encryption: QueueEncryption.KMS,
         encryptionMasterKey: topicKey,
         enforceSSL: true,

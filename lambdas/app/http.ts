@@ -10,6 +10,11 @@ export interface HttpRequest {
   /** Query string parameters (the Consul HTTP handler route reads `cluster` and `scope`). */
   query?: Record<string, string | undefined>;
   body: Buffer;
+  /**
+   * Set by a transport adapter that can tell the body was altered before it arrived (an
+   * API Gateway text delivery of a gzip body): the request is refused with BODY_ALTERED.
+   */
+  bodyAltered?: boolean;
 }
 
 export interface HttpResponse {

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { LOG_EVENTS, METRICS } from '../commons/deployment';
 import { InputError } from '../domain/input-errors';
 import { parseEnvelope } from '../domain/envelope';
-import { CLUSTER_NAME_PATTERN, CONSUL_HTTP, HEADERS, HEARTBEAT_ENVELOPE, LIMITS, REPLAYED, ROUTES } from '../domain/protocol';
+import { BODY_ALTERED, CLUSTER_NAME_PATTERN, CONSUL_HTTP, HEADERS, HEARTBEAT_ENVELOPE, LIMITS, REPLAYED, ROUTES } from '../domain/protocol';
 import { jsonDepthExceeds } from '../domain/input-limits';
 import { bearerToken } from '../domain/consul/tokens';
 import type { Envelope } from '../domain/types';
@@ -53,6 +53,8 @@ const json = (status: number, body: Record<string, unknown>, headers?: Record<st
 });
 
 function decodeBody(req: HttpRequest, maxBytes: number): Buffer {
+  // Consul's route (bearer token); the shim's route refuses it before its signature check.
+  if (req.bodyAltered) throw new HttpError(BODY_ALTERED.status, BODY_ALTERED.error, BODY_ALTERED.message);
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding === 'identity') return req.body;
   // Header values are never echoed back.
@@ -173,7 +175,14 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
   async function consulHttp(req: HttpRequest, watchType: string, used: UsedSignature): Promise<HttpResponse> {
     if (!deps.consulTokens) throw new HttpError(404, 'not_found', 'the Consul HTTP handler route is not enabled');
     if (req.method !== ROUTES.consulHttp.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.consulHttp.method}`);
-    if (req.body.length > maxBodyBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBodyBytes} bytes`);
+    const limit = Math.min(maxBodyBytes, CONSUL_HTTP.maxBodyBytes);
+    if (req.body.length > limit) {
+      throw new HttpError(
+        413,
+        'body_too_large',
+        `the watch body is ${req.body.length} bytes, over the ${limit} bytes Consul's http handler can send here (it cannot compress): run this watch with handler_type "script" and tocsin-shim, which gzips it (docs/consul.md)`,
+      );
+    }
     const cluster = await authenticateBearer(req, deps.consulTokens, used);
     const bytes = decodeBody(req, maxBodyBytes);
     const text = bytes.toString('utf8');
@@ -203,6 +212,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       if (req.path !== ROUTES.ingest.path) throw new HttpError(404, 'not_found', `no route for ${req.path.slice(0, 100)}`);
       if (req.method !== ROUTES.ingest.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.ingest.method}`);
       if (req.body.length > maxBodyBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBodyBytes} bytes`);
+      if (req.bodyAltered) throw new HttpError(BODY_ALTERED.status, BODY_ALTERED.error, BODY_ALTERED.message);
       const cluster = await authenticate(req, used);
       const envelope = parseEnvelope(parseJson(decodeBody(req, maxBodyBytes).toString('utf8'), 'the request body'));
       if (envelope.cluster !== cluster) throw new HttpError(400, 'cluster_mismatch', 'envelope.cluster differs from the signed cluster header');

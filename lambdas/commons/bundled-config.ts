@@ -1,28 +1,46 @@
 /**
- * The runtime config the CDK app bundles into the Lambdas (see BUNDLED_CONFIG in
- * deployment.ts), decoded and checked once at init: a bad bundle fails the cold start.
+ * The runtime config the CDK app bundles with the Lambdas (BUNDLED_CONFIG in deployment.ts:
+ * a JSON file beside the bundle), read and checked once at init: a bad or missing file
+ * fails the cold start.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
+import { BUNDLED_CONFIG } from './deployment';
 
-export function encodeBundledConfig(config: RuntimeConfig): string {
-  return Buffer.from(JSON.stringify(config), 'utf8').toString('base64');
+/** The file's contents. */
+export function serializeBundledConfig(config: RuntimeConfig): string {
+  return JSON.stringify(config);
 }
 
 export function configDigest(config: RuntimeConfig): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex');
 }
 
-/** `encoded`: what esbuild put in place of process.env.TOCSIN_BUNDLED_CONFIG. */
-export function decodeBundledConfig(encoded: string | undefined): { config: RuntimeConfig; rules: RuleSet } {
-  if (!encoded) throw new Error('no bundled tocsin config: this function must be built by the CDK app (lib/)');
-  const config = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as RuntimeConfig;
+/** `json`: the contents of the bundled file. */
+export function parseBundledConfig(json: string): { config: RuntimeConfig; rules: RuleSet } {
+  const config = JSON.parse(json) as RuntimeConfig;
   // The CDK app validated the file; compiling the matchers once here is the rest of the check.
   return { config, rules: compileRules(config) };
 }
 
-/** The bundle's config (esbuild defines the expression; unbundled, it is undefined). */
+/** Reads `<dir>/tocsin-config.json`; `dir` defaults to the bundle's own directory. */
+export function readBundledConfig(dir: string): { config: RuntimeConfig; rules: RuleSet } {
+  const file = join(dir, BUNDLED_CONFIG.file);
+  let json: string;
+  try {
+    json = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`no bundled tocsin config (${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): this function must be built by the CDK app (lib/)`);
+  }
+  return parseBundledConfig(json);
+}
+
+let loaded: { config: RuntimeConfig; rules: RuleSet } | undefined;
+
+/** The config beside the bundle (esbuild keeps __dirname: the bundle's directory, /var/task). Read once per process. */
 export function bundledConfig(): { config: RuntimeConfig; rules: RuleSet } {
-  return decodeBundledConfig(process.env.TOCSIN_BUNDLED_CONFIG);
+  return (loaded ??= readBundledConfig(__dirname));
 }

@@ -16,12 +16,12 @@ export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env):
   return value;
 }
 
-export function readIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
-  const clusters = requiredEnv(LAMBDA_ENV.clusters, env)
-    .split(',')
-    .map((c) => c.trim())
-    .filter(Boolean);
-  if (clusters.length === 0) throw new Error(`${LAMBDA_ENV.clusters} names no cluster`);
+/**
+ * `clusters`: from the bundled config (tocsin.yaml's list), not the environment: 50 names
+ * of up to 63 characters would take most of Lambda's 4 KB environment.
+ */
+export function readIngestConfig(clusters: readonly string[], env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  if (clusters.length === 0) throw new Error('the bundled config names no cluster');
   return {
     tableName: requiredEnv(LAMBDA_ENV.tableName, env),
     alertsTopicArn: requiredEnv(LAMBDA_ENV.alertsTopicArn, env),

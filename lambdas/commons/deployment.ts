@@ -18,6 +18,28 @@ export const STATE_TABLE = {
  */
 export const CHANNELS_ATTRIBUTE = 'channels' as const;
 
+/**
+ * Names of the queues of queue-delivered channels (Slack): `<prefix><channel>`, the prefix
+ * the stack's (`<stack>-channel-`, shortened with a hash beyond `maxStackChars`). The
+ * channel worker learns a record's channel from its event source ARN and the prefix alone:
+ * one short variable whatever the number of channels, where a map of every queue's ARN
+ * passed Lambda's 4 KB environment limit at 25 to 40 channels
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
+ * SQS names: at most 80 characters of [A-Za-z0-9_-]; channel names (schema channelName)
+ * are at most 40 of those, so the prefix is at most 40.
+ */
+export const CHANNEL_QUEUES = {
+  maxStackChars: 30,
+  separator: '-channel-',
+  maxNameChars: 80,
+  queueName: (prefix: string, channel: string): string => `${prefix}${channel}`,
+  /** The channel of a queue (`arn:aws:sqs:region:account:name`), or undefined when not one of ours. */
+  channelOf(prefix: string, queueArn: string): string | undefined {
+    const name = queueArn.split(':')[5] ?? '';
+    return prefix !== '' && name.startsWith(prefix) && name.length > prefix.length ? name.slice(prefix.length) : undefined;
+  },
+} as const;
+
 /** The SNS filter policy delivering a channel's notifications (plus an optional severity floor). */
 export function channelFilterPolicy(channel: string, severities?: readonly string[]): Record<string, string[]> {
   return { [CHANNELS_ATTRIBUTE]: [channel], ...(severities ? { severity: [...severities] } : {}) };
@@ -45,16 +67,14 @@ export const LAMBDA_ENV = {
   alertsTopicArn: 'TOCSIN_ALERTS_TOPIC_ARN',
   /** Secrets Manager name prefix; the secret for cluster c is `${prefix}${c}`. */
   clusterSecretPrefix: 'TOCSIN_CLUSTER_SECRET_PREFIX',
-  /** Comma-separated list of cluster names this deployment accepts. */
-  clusters: 'TOCSIN_CLUSTERS',
   /** Secrets Manager name prefix of the per-cluster admin keys (silence API): `${prefix}${cluster}`. */
   adminSecretPrefix: 'TOCSIN_ADMIN_SECRET_PREFIX',
   /** URL of the TIMERS_QUEUE (`for`, `repeat`, storm digests). */
   timersQueueUrl: 'TOCSIN_TIMERS_QUEUE_URL',
   /** SHA-256 of the runtime config bundled into the function (which rules a version runs). */
   configDigest: 'TOCSIN_CONFIG_DIGEST',
-  /** Channel worker only: JSON { "<queue ARN>": "<channel>" }, every queue-delivered channel. */
-  channelQueues: 'TOCSIN_CHANNEL_QUEUES',
+  /** Channel worker only: the name prefix of every channel queue (CHANNEL_QUEUES). */
+  channelQueuePrefix: 'TOCSIN_CHANNEL_QUEUE_PREFIX',
   /** Sweeper only, when configured: deployment.watchdog.url (https), pinged after each successful sweep. */
   watchdogUrl: 'TOCSIN_WATCHDOG_URL',
 } as const;
@@ -67,12 +87,14 @@ export const SECRET_SUFFIXES = {
 
 /**
  * The validated runtime config (rules, channels, grouping, links) reaches the Lambdas
- * inside their bundle: esbuild replaces this expression with the base64 of its JSON.
- * Not an environment variable: rules outgrow Lambda's 4 KB environment, and a bundled
- * constant changes atomically with the code (the asset hash covers it).
+ * inside their code asset: a JSON file next to the bundle (`index.js`), copied there after
+ * esbuild ran. Not an environment variable: rules outgrow Lambda's 4 KB environment. Not an
+ * esbuild `--define` either: that is one command-line argument, and Linux refuses one over
+ * 128 KiB (E2BIG, about 500 rules). The file changes atomically with the code (the asset
+ * hash is computed over the bundled output).
  */
 export const BUNDLED_CONFIG = {
-  define: 'process.env.TOCSIN_BUNDLED_CONFIG',
+  file: 'tocsin-config.json',
 } as const;
 
 /** tocsin.yaml: read by `cdk synth/deploy` and `npm start`. */

@@ -78,6 +78,32 @@ export const LIMITS = {
 /** Handler variables that carry a Serf event or query name (LIMITS.maxSerfEventNameBytes). */
 export const SERF_NAME_VARIABLES = ['SERF_USER_EVENT', 'SERF_QUERY_NAME'] as const;
 
+/**
+ * Content types of the shim's request bodies. A gzip body goes as binary: an HTTP API's
+ * Lambda proxy event (payload format 2.0) carries a body API Gateway considers binary as
+ * base64 (`isBase64Encoded: true`), any other as text; HTTP APIs have no binaryMediaTypes
+ * setting and decide by the content type alone. Sent as text, a gzip body's invalid UTF-8
+ * is replaced and its signature fails. docs/ARCHITECTURE.md "Request bodies on the wire";
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+ */
+export const BODY_TYPES = {
+  /** Uncompressed envelope JSON (a text type: delivered as text). */
+  json: 'application/json',
+  /** Gzip-compressed envelope JSON, with `Content-Encoding: gzip` (a binary type: delivered base64). */
+  compressed: 'application/octet-stream',
+} as const;
+
+/**
+ * The API's answer to a body the transport altered before it arrived (a gzip body labelled
+ * application/json, delivered by API Gateway as text: shims before BODY_TYPES.compressed).
+ */
+export const BODY_ALTERED = {
+  status: 400,
+  error: 'body_altered_in_transit',
+  message:
+    'the gzip body arrived as text with its binary bytes replaced (labelled application/json, so API Gateway delivered it as text); the request cannot be recovered: upgrade tocsin-shim, which labels compressed bodies application/octet-stream, then move the envelope from rejected/ back into the spool',
+} as const;
+
 /** HTTP API routes. `{watchType}` is a path parameter. */
 export const ROUTES = {
   /** Signed envelopes from agent-shim. */
@@ -111,4 +137,15 @@ export const CONSUL_HTTP = {
   indexHeader: 'x-consul-index',
   /** Envelope node when no node header is configured. */
   defaultNode: 'consul-http',
+  /**
+   * Largest body this route takes: Consul's http handler cannot compress, and in AWS the
+   * body travels as JSON text inside the Lambda event (application/json: not base64),
+   * which is limited to 6 MB (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+   * Escaping a Go-encoded watch body at most doubles it (every byte a quote or a
+   * backslash), so half of 6 MiB, less 64 KiB for the headers and request context, always
+   * fits. A `checks` result is 330 to 600 bytes a check with short outputs (docs/consul.md
+   * "Consul's own http handler: size"): about 5,000 to 9,000 checks; near Consul's 4 KB
+   * output cap, about 650.
+   */
+  maxBodyBytes: 3 * 1024 * 1024 - 64 * 1024,
 } as const;

@@ -1,6 +1,6 @@
 /**
  * Channel worker Lambda: one SQS event source per channel queue of every kind tocsin
- * delivers itself (Slack today; each queue subscribed to the alerts topic with the filter
+ * delivers itself (Slack today; each queue, named CHANNEL_QUEUES, subscribed to the alerts topic with the filter
  * { channels: [<channel>] }), maxConcurrency 2. The same delivery code as `npm start`
  * (app/channel-delivery.ts) with the channel kind's renderer and sender. Failed messages
  * are reported as batchItemFailures after their visibility is set to the retry delay (a
@@ -16,13 +16,13 @@ import { systemClock } from '../app/runtime';
 import { bundledConfig } from '../commons/bundled-config';
 import { requiredEnv } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
-import { LAMBDA_ENV } from '../commons/deployment';
+import { CHANNEL_QUEUES, LAMBDA_ENV } from '../commons/deployment';
 
 const RETRY_BASE_SECONDS = 30;
 
 const { config } = bundledConfig();
 const logger = jsonLogger();
-const queues = JSON.parse(requiredEnv(LAMBDA_ENV.channelQueues)) as Record<string, string>;
+const queuePrefix = requiredEnv(LAMBDA_ENV.channelQueuePrefix);
 const sqs = new SQSClient({});
 const secrets = new SecretsManagerClient({});
 
@@ -62,7 +62,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   for (const r of event.Records) byQueue.set(r.eventSourceARN, [...(byQueue.get(r.eventSourceARN) ?? []), r]);
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const [arn, records] of byQueue) {
-    const channel = queues[arn];
+    const channel = CHANNEL_QUEUES.channelOf(queuePrefix, arn);
     const deps = channel ? deliveryFor(channel) : undefined;
     if (!channel || !deps) {
       logger.error('records from an unknown queue or channel', { arn, channel });

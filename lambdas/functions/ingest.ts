@@ -2,15 +2,16 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { httpApi } from '../app/application-http';
-import type { HttpRequest } from '../app/http';
+import { toApiGatewayResult, toHttpRequest } from '../adapters/api-gateway-request';
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
+import { bundledConfig } from '../commons/bundled-config';
 import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
 
-const config = readIngestConfig();
+const config = readIngestConfig(bundledConfig().config.clusters);
 const secrets = new SecretsManagerClient({});
 // Namespace and service (METRICS.env) from the environment the stack sets.
 const metrics = powertoolsMetrics();
@@ -26,19 +27,6 @@ const handle = httpApi(
   }),
 );
 
-export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
-  const raw = event.body ?? '';
-  return {
-    method: event.requestContext.http.method,
-    path: event.rawPath,
-    headers,
-    query: event.queryStringParameters ?? {},
-    body: Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8'),
-  };
-}
-
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   let res;
   try {
@@ -46,11 +34,5 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   } finally {
     metrics.flush();
   }
-  return {
-    statusCode: res.status,
-    // API Gateway adds its own Date too; both come from AWS's synchronised clocks, the one
-    // the signature window is checked with (protocol.ts CLOCK_SKEW).
-    headers: { 'content-type': 'application/json', ...res.headers, date: new Date().toUTCString() },
-    body: JSON.stringify(res.body),
-  };
+  return toApiGatewayResult(res, Date.now());
 }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CHANNELS_ATTRIBUTE, LAMBDA_ENV, METRICS, SECRET_SUFFIXES, STATE_TABLE } from '../../lambdas/commons/deployment';
+import { BUNDLED_CONFIG, CHANNELS_ATTRIBUTE, LAMBDA_ENV, METRICS, SECRET_SUFFIXES, STATE_TABLE } from '../../lambdas/commons/deployment';
 import { ROUTES } from '../../lambdas/domain/protocol';
 import { ALERT_ATTRIBUTE_NAMES } from '../../lambdas/domain/render';
 import { OUTPUTS } from '../../lib/tocsin-stack';
@@ -81,13 +81,12 @@ describe('ingest Lambda', () => {
     const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
     // Every LAMBDA_ENV name but the Slack notifier's and the sweeper's own; Powertools Metrics' namespace and service.
     expect(Object.keys(vars).sort()).toEqual(
-      [...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.channelQueues && n !== LAMBDA_ENV.watchdogUrl), 'NODE_OPTIONS', ...Object.values(METRICS.env)].sort(),
+      [...Object.values(LAMBDA_ENV).filter((n) => n !== LAMBDA_ENV.channelQueuePrefix && n !== LAMBDA_ENV.watchdogUrl), 'NODE_OPTIONS', ...Object.values(METRICS.env)].sort(),
     );
     const [tableId] = only('AWS::DynamoDB::Table');
     expect(vars[LAMBDA_ENV.tableName]).toEqual({ Ref: tableId });
     expect(vars[LAMBDA_ENV.alertsTopicArn]).toEqual({ Ref: s.stack.resolve(s.stack.alertTopics.alertsTopic.topicArn).Ref });
     expect(vars[LAMBDA_ENV.clusterSecretPrefix]).toBe(PREFIX);
-    expect(vars[LAMBDA_ENV.clusters]).toBe(CLUSTERS.join(','));
     expect(vars.NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
@@ -111,7 +110,8 @@ describe('ingest Lambda', () => {
     expect(asset.source.packaging).toBe('zip');
     const assetDir = path.join(s.app.outdir, asset.source.path);
     const files = fs.readdirSync(assetDir).sort();
-    expect(files).toEqual(['index.js', 'index.js.map']);
+    // The bundle, its source map and the runtime config (BUNDLED_CONFIG).
+    expect(files).toEqual(['index.js', 'index.js.map', BUNDLED_CONFIG.file]);
     const code = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
     expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/);
     expect(code).not.toMatch(/\n\s+\n/); // minified
@@ -412,7 +412,13 @@ describe('outputs', () => {
       const env = flat(outputs[`${OUTPUTS.shimEnvPrefix}${suffix}`].Value);
       expect(env).toContain('TOCSIN_URL=');
       expect(env).toContain(ROUTES.ingest.path);
-      expect(env).toContain(`TOCSIN_CLUSTER=${cluster} TOCSIN_KEY=`);
+      // NAME=value pairs an environment file or a systemd unit takes as they are: no shell, no quotes, no secret.
+      expect(env).toContain(`TOCSIN_CLUSTER=${cluster}`);
+      expect(env).not.toMatch(/\$\(|`|"\\"|TOCSIN_KEY/);
+      const literal = (outputs[`${OUTPUTS.shimEnvPrefix}${suffix}`].Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+        .map((part) => (typeof part === 'string' ? part : 'x'))
+        .join('');
+      expect(literal.split(' ').every((pair) => /^TOCSIN_[A-Z_]+=[^\s"'$`\\]+$/.test(pair))).toBe(true);
       const silenceEnv = flat(outputs[`${OUTPUTS.adminEnvPrefix}${suffix}`].Value);
       expect(silenceEnv).toContain(`TOCSIN_CLUSTER=${cluster} TOCSIN_ADMIN_KEY=`);
       expect(silenceEnv).toContain(`aws secretsmanager get-secret-value --secret-id tocsin/Tocsin/admin/${cluster} --region `);
@@ -450,7 +456,6 @@ deployment:
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'tocsin/Tocsin/admin/default' });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default` });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default${SECRET_SUFFIXES.consulHttpToken}` });
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [LAMBDA_ENV.clusters]: 'default' }) } });
   });
 
   test('throttling, reserved concurrency and log retention are configurable', () => {

@@ -3,6 +3,7 @@ import { createIngestHandler } from '../../lambdas/app/ingest-http';
 import type { HttpRequest, HttpResponse } from '../../lambdas/app/http';
 import type { Clock } from '../../lambdas/app/runtime';
 import type { ReplayGuard } from '../../lambdas/app/signed-request';
+import type { ConsulTokens } from '../../lambdas/app/credentials';
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { SnsAlertPublisher } from '../../lambdas/adapters/sns-publisher';
 import { jsonLogger } from '../../lambdas/commons/logger';
@@ -20,7 +21,7 @@ export interface Harness {
   logs: string[];
 }
 
-export function ingestHarness(opts: { keys: Record<string, string>; clock?: Clock; replay?: ReplayGuard; maxBodyBytes?: number; leaseMs?: number }): Harness {
+export function ingestHarness(opts: { keys: Record<string, string>; clock?: Clock; replay?: ReplayGuard; maxBodyBytes?: number; leaseMs?: number; consulTokens?: ConsulTokens }): Harness {
   const store = new StrictMemoryStore();
   const sns = strictSnsClient();
   const logs: string[] = [];
@@ -37,6 +38,7 @@ export function ingestHarness(opts: { keys: Record<string, string>; clock?: Cloc
     },
     logger: jsonLogger((line) => logs.push(line)),
     ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    ...(opts.consulTokens ? { consulTokens: opts.consulTokens } : {}),
   });
   return { handle, store, sns, logs };
 }

@@ -3,6 +3,8 @@
  * real GetSecretValueCommand (the SDK is required when the first URL is read, not when the
  * module loads: the CLI reads tocsin.yaml through this module and must not load the SDK).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsManagerWebhookUrls } from '../../channels/slack/webhook';
 
@@ -28,5 +30,19 @@ describe('SecretsManagerWebhookUrls', () => {
     await expect(urls.urlFor('bad')).rejects.toThrow('secret tocsin/bad does not hold an https webhook URL');
     await expect(urls.urlFor('none')).rejects.toThrow('no webhook secret configured for channel none');
     expect(asked).toEqual(['tocsin/ops', 'tocsin/dev', 'tocsin/bad']);
+  });
+});
+
+describe('the Slack secret command of README "Deploying to AWS"', () => {
+  it('stores a value the notifier reads (the JSON form, which AWS CLI v1 does not fetch)', async () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Deploying to AWS'), readme.indexOf('## The shim on your nodes'));
+    const secretString = /--secret-string '([^']+)'/.exec(section)?.[1];
+    expect(secretString).toBeDefined();
+    // AWS CLI v1 fetches a parameter that starts with http:// or https:// (paramfile); JSON does not.
+    expect(secretString).not.toMatch(/^https?:\/\//);
+    const { client } = clientAnswering({ 'tocsin/slack/team': secretString! });
+    const urls = new SecretsManagerWebhookUrls(client, { team: 'tocsin/slack/team' });
+    expect(await urls.urlFor('team')).toMatch(/^https:\/\/hooks\.slack\.com\/services\//);
   });
 });
