@@ -7,7 +7,9 @@
  * Retryable answers (5xx) are retried like the shim would; the alerts are counted and
  * matched afterwards.
  */
+import { spawn } from 'node:child_process';
 import * as os from 'node:os';
+import { join } from 'node:path';
 import type { FigureResult } from './lib/report';
 import { SignedClient, checksEnvelope } from './lib/client';
 import { NotificationsTail } from './lib/notifications';
@@ -15,11 +17,74 @@ import { goJsonLine, healthCheck, type HealthCheckFixture } from './lib/snapshot
 import { nowMs, percentile } from './lib/stats';
 import { startBenchPipeline as startLocalPipeline } from './lib/pipeline';
 import { cpuSince, procCpu } from './lib/proc-cpu';
+import { ROOT } from './lib/paths';
 
 const CHECKS_PER_SCOPE = 20;
 
-/** `root`: run another checkout's pipeline under the same load (bench/compare-sustained.ts). */
-export async function sustained(opts: { seconds: number; workers: number; root?: string }): Promise<FigureResult> {
+/**
+ * `root`: run another checkout's pipeline under the same load (bench/compare-sustained.ts).
+ * `floor`: then the same senders for as long, each event only its DynamoDB calls (bench/dynamo-floor.ts).
+ */
+export async function sustained(opts: { seconds: number; workers: number; root?: string; floor?: boolean }): Promise<FigureResult> {
+  const result = await pipelineUnderLoad(opts);
+  if (!opts.floor) return result;
+  const floor = await dynamoFloor(opts.seconds, opts.workers);
+  const rate = result.rows[0]!.value as number;
+  const p99 = (result.details as { p99: number }).p99;
+  result.rows.push(
+    {
+      figure: '6 sustained load',
+      metric: 'issue 12 throughput target (16 senders, 2 cores, nothing lost)',
+      value: rate,
+      unit: '/s',
+      target: '>= 250 /s, p99 <= 150 ms',
+      pass: rate >= 250 && p99 <= 150 && result.rows[0]!.pass === true,
+      note: `p99 ${p99.toFixed(0)} ms`,
+    },
+    {
+      figure: '6 sustained load',
+      metric: `floor: the same ${opts.workers} senders, each event only its DynamoDB calls (same adapters, SDK, dynalite worker; no HTTP, handler, bus), events/s`,
+      value: floor.rate,
+      unit: '/s',
+      pass: null,
+      note: `p50 ${floor.p50.toFixed(0)} ms, p99 ${floor.p99.toFixed(0)} ms${floor.cpuAllMsPerEvent !== undefined ? `, CPU per event ${floor.cpuMainMsPerEvent!.toFixed(2)} ms main thread, ${floor.cpuAllMsPerEvent.toFixed(2)} ms all threads` : ''}`,
+    },
+    {
+      figure: '6 sustained load',
+      metric: 'pipeline events/s / floor events/s',
+      value: rate / floor.rate,
+      unit: 'x',
+      pass: null,
+    },
+  );
+  result.details = { ...result.details, floor };
+  return result;
+}
+
+interface Floor {
+  events: number;
+  seconds: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  cpuMainMsPerEvent?: number;
+  cpuAllMsPerEvent?: number;
+}
+
+/** bench/dynamo-floor.ts in a child process (it reads its own CPU time during the load from /proc). */
+async function dynamoFloor(seconds: number, workers: number): Promise<Floor> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'dynamo-floor.ts'), String(seconds), String(workers)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`dynamo-floor exited with ${code}: ${err.trim()}`);
+  const floor = JSON.parse(out.trim().split('\n').pop() as string) as Floor;
+  return floor;
+}
+
+async function pipelineUnderLoad(opts: { seconds: number; workers: number; root?: string }): Promise<FigureResult> {
   const pipeline = await startLocalPipeline(opts.root ? { root: opts.root } : {});
   const queue = NotificationsTail.follow(pipeline.dataDir, { start: false });
   const client = new SignedClient(pipeline.url, pipeline.key, opts.workers);

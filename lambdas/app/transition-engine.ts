@@ -24,6 +24,16 @@ export interface EngineDeps {
   leaseMs?: number;
 }
 
+export interface EngineOptions {
+  /**
+   * `apply` answers 'published' once the alert is published, and clears the outbox entry
+   * in the background; the caller must await `cleared()` before it answers. For sources
+   * that write their scope's watermark after a snapshot: the watermark write then runs
+   * while the outbox entries are cleared, not after (docs/ARCHITECTURE.md, "Failures").
+   */
+  overlapClears?: boolean;
+}
+
 const MAX_WRITE_ATTEMPTS = 4;
 const MAX_SETTLE_WAITS = 5;
 /**
@@ -37,9 +47,23 @@ export class TransitionEngine {
   /** Alerts this engine published, including earlier ones it finished. */
   published = 0;
   private readonly leaseMs: number;
+  /** Outbox clears still under way (overlapClears), each settled: `cleared()` reports their failures. */
+  private readonly clears: Array<Promise<Error | undefined>> = [];
 
-  constructor(private readonly deps: EngineDeps) {
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly options: EngineOptions = {},
+  ) {
     this.leaseMs = deps.leaseMs ?? 30_000;
+  }
+
+  /**
+   * Waits for every outbox clear started so far (overlapClears) and throws the first
+   * failure: an entry left pending would be published again when its lease runs out.
+   */
+  async cleared(): Promise<void> {
+    const failures = (await Promise.all(this.clears.splice(0))).filter((e): e is Error => e !== undefined);
+    if (failures.length > 0) throw failures[0];
   }
 
   /** The counters every source reports, from the outcomes of its `apply` calls. */
@@ -77,7 +101,7 @@ export class TransitionEngine {
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
       if (decision.outbox) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
       if (await store.put(cluster, subject, record?.rev, next)) {
-        return next.pending ? this.publish(cluster, subject, next.pending) : 'written';
+        return next.pending ? this.publish(cluster, subject, next.pending, this.options.overlapClears === true) : 'written';
       }
       record = await store.get<S>(cluster, subject); // lost a race: look at what the winner wrote
     }
@@ -105,8 +129,11 @@ export class TransitionEngine {
     return { ...decision, state: { ...decision.state, episode: muted.episode }, outbox: muted.entry };
   }
 
-  /** Publishes the pending entry this engine holds the lease of. */
-  private async publish(cluster: string, subject: string, held: PendingEntry): Promise<'published' | 'unsettled'> {
+  /**
+   * Publishes the pending entry this engine holds the lease of, then clears it from the
+   * outbox: before answering, or (`background`) while the caller goes on, until `cleared()`.
+   */
+  private async publish(cluster: string, subject: string, held: PendingEntry, background = false): Promise<'published' | 'unsettled'> {
     const { alert } = held.entry;
     try {
       await this.deps.publisher.dispatch(held.entry);
@@ -116,10 +143,20 @@ export class TransitionEngine {
       return 'unsettled';
     }
     this.published++;
+    const clearing = this.clearPending(cluster, subject, alert.id);
+    if (!background) {
+      await clearing;
+      return 'published';
+    }
+    this.clears.push(clearing.then(() => undefined, (err: Error) => err));
+    return 'published';
+  }
+
+  private async clearPending(cluster: string, subject: string, alertId: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.deps.subjects.clearPending(cluster, subject, alert.id);
-        return 'published';
+        await this.deps.subjects.clearPending(cluster, subject, alertId);
+        return;
       } catch (err) {
         if (attempt >= CLEAR_ATTEMPTS) throw err;
         await sleep(50 * 2 ** attempt);

@@ -4,6 +4,7 @@
  * present, else dynalite). Alerts are recorded in memory.
  */
 import { randomUUID } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
 import { consulChecks } from '../../lambdas/app/sources/consul-checks';
 import type { SourceContext } from '../../lambdas/app/sources';
@@ -16,13 +17,15 @@ import { goJsonLine, healthCheck, largeSnapshot, type HealthCheckFixture } from 
 
 let dynamo: TestDynamo;
 let ctx: SourceContext;
+let doc: DynamoDBDocumentClient;
 const published: Alert[] = [];
 const TABLE = 'tocsin-it-deltas';
 
 beforeAll(async () => {
   dynamo = await startTestDynamo();
-  const { client, doc } = dynamoClients(dynamo.endpoint);
-  await ensureStateTable(client, TABLE);
+  const clients = dynamoClients(dynamo.endpoint);
+  doc = clients.doc;
+  await ensureStateTable(clients.client, TABLE);
   ctx = {
     subjects: new DynamoSubjectStore(doc, TABLE),
     scopes: new DynamoScopeStore(doc, TABLE),
@@ -121,6 +124,37 @@ describe(`checks deltas (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})
     await delta(cluster, 9, 5, change);
     await full(cluster, 9, change);
     expect(seen()).toEqual(['a firing passing->critical']);
+  });
+
+  it('moves the watermark while the published alert leaves the outbox, not after', async () => {
+    const cluster = newCluster();
+    await full(cluster, 12, [healthCheck({ CheckID: 'a', ModifyIndex: 10 }), healthCheck({ CheckID: 'b', ModifyIndex: 12 })]);
+    const subjects = new DynamoSubjectStore(doc, TABLE);
+    const scopes = new DynamoScopeStore(doc, TABLE);
+    const steps: string[] = [];
+    let watermarkWritten!: () => void;
+    const watermark = new Promise<void>((resolve) => (watermarkWritten = resolve));
+    // The clear waits (at most 3 s) for the watermark's write: without the overlap it waits in vain.
+    const clearPending: DynamoSubjectStore['clearPending'] = async (...args) => {
+      steps.push(`clear ${args[1]} started`);
+      await Promise.race([watermark, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      await subjects.clearPending(...args);
+      steps.push(`clear ${args[1]} done`);
+    };
+    const updateScope: DynamoScopeStore['updateScope'] = async (...args) => {
+      steps.push(`watermark ${args[2].watermark}`);
+      watermarkWritten();
+      await scopes.updateScope(...args);
+    };
+    const overlapping: SourceContext = { ...ctx, subjects: Object.assign(Object.create(subjects) as DynamoSubjectStore, { clearPending }), scopes: Object.assign(Object.create(scopes) as DynamoScopeStore, { updateScope }) };
+    const changed = healthCheck({ CheckID: 'b', Status: 'critical', ModifyIndex: 20 });
+    const envelopeOf = envelope(cluster, 20, JSON.stringify({ changed: [changed], removed: [] }), { base: 12 });
+    expect(await consulChecks(envelopeOf, overlapping)).toMatchObject({ examined: 1, transitions: 1, alertsPublished: 1 });
+    expect(steps).toEqual(['clear check/web-1/b started', 'watermark 20', 'clear check/web-1/b done']);
+    // Both landed before the answer: nothing pending, the scope at 20 (a replay is a no-op).
+    expect((await subjects.get(cluster, 'check/web-1/b'))?.pending).toBeUndefined();
+    expect((await scopes.getScope(cluster, 'consul-checks/checks')).watermark).toBe(20);
+    expect(seen()).toEqual(['b firing passing->critical']);
   });
 
   it('a one-change delta against a 2,000-check baseline examines one check', async () => {

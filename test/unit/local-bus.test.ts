@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { LocalBus, type BusOptions } from '../../local/bus/bus';
 import { checkFilterPolicy } from '../../local/bus/filter-policy';
 import { startQueueWorker } from '../../local/queue-worker';
@@ -165,6 +166,33 @@ describe('reopening the store', () => {
     now += 30_000;
     expect((await bus.receive('q')).map((m) => [m.body, m.receiveCount])).toEqual([['retrying', 2]]);
     expect(await bus.sizes()).toEqual(new Map([['q', 3]]));
+    await bus.close();
+  });
+
+  it('writes made while one is on its way to disk go together in one synced batch, each resolving once durable', async () => {
+    let bus = await open({ sync: true });
+    bus.declareQueue('q');
+    bus.declareQueue('r');
+    bus.subscribe('alerts', 'q');
+    bus.subscribe('alerts', 'r');
+    const batch = jest.spyOn(ClassicLevel.prototype, 'batch');
+    try {
+      const publications = Array.from({ length: 20 }, (_, i) => bus.publish('alerts', { subject: 's', message: `m${i}`, attributes: {} }));
+      await Promise.all([...publications, bus.send('q', 'sent')]);
+      // The first publish alone, the other 19 and the send behind it: two fsyncs, not 21.
+      expect((batch.mock.calls as unknown as Array<[unknown[], { sync?: boolean }]>).map(([ops, options]) => [ops.length, options.sync])).toEqual([
+        [2, true],
+        [39, true],
+      ]);
+    } finally {
+      batch.mockRestore();
+    }
+    await bus.close();
+    bus = await open();
+    bus.declareQueue('q');
+    bus.declareQueue('r');
+    expect((await bus.list('q')).map((m) => (m.body.startsWith('{') ? (JSON.parse(m.body) as { Message: string }).Message : m.body))).toEqual([...Array.from({ length: 20 }, (_, i) => `m${i}`), 'sent']);
+    expect(await bus.sizes()).toEqual(new Map([['q', 21], ['r', 20]]));
     await bus.close();
   });
 

@@ -116,7 +116,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   const { cluster } = input;
   const scope = `consul-checks/${input.scope}`;
   const at = new Date(deps.clock.nowMs()).toISOString();
-  const engine = new TransitionEngine(deps);
+  const engine = new TransitionEngine(deps, { overlapClears: true });
 
   const { delta, snapshotIndex } = input;
   const present = new Map<string, CheckObservation>();
@@ -216,25 +216,40 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
       ),
     ),
   ];
-  const outcomes = await mapLimit(jobs, deps.concurrency ?? 16, (job) => job());
+  let outcomes: Outcome[];
+  try {
+    outcomes = await mapLimit(jobs, deps.concurrency ?? 16, (job) => job());
+  } catch (err) {
+    await engine.cleared().catch(() => undefined); // no clear left running after the answer
+    throw err;
+  }
   const result: SnapshotResult = { examined: jobs.length, ...engine.tally(outcomes), ...(index ? { index } : {}) };
 
   // Only a fully settled snapshot may move the watermark: otherwise the next
-  // delivery must look at these checks again to finish their alerts.
-  if (result.unsettled === 0) {
+  // delivery must look at these checks again to finish their alerts. Its alerts are
+  // published by now; their outbox entries are cleared while the watermark is written
+  // (one round trip less per delta; a crash between the two: ARCHITECTURE.md "Failures").
+  if (result.unsettled > 0) {
+    await engine.cleared();
+  } else {
     const maxIndex = input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), watermark);
     const addActive = candidates.filter((o) => o.status !== 'passing').map(checkSubject).filter((s) => !scopeRecord.active.has(s));
     const removeActive = [
       ...candidates.filter((o) => o.status === 'passing').map(checkSubject).filter((s) => scopeRecord.active.has(s)),
       ...removedNow,
     ];
-    await saveScope(deps.scopes, cluster, scope, scopeRecord, {
-      watermark: reset ? Math.max(maxIndex, 1) : maxIndex,
-      addActive,
-      removeActive,
-      ...(reset ? { reset: { epoch } } : {}),
-      ...(input.delivery ? { delivery: input.delivery } : {}),
-    });
+    const [clears, saved] = await Promise.allSettled([
+      engine.cleared(),
+      saveScope(deps.scopes, cluster, scope, scopeRecord, {
+        watermark: reset ? Math.max(maxIndex, 1) : maxIndex,
+        addActive,
+        removeActive,
+        ...(reset ? { reset: { epoch } } : {}),
+        ...(input.delivery ? { delivery: input.delivery } : {}),
+      }),
+    ]);
+    if (clears.status === 'rejected') throw clears.reason;
+    if (saved.status === 'rejected') throw saved.reason;
   }
   return result;
 }
