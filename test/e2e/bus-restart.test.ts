@@ -12,10 +12,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalBus } from '../../local/bus/bus';
 import { LOCAL_NAMES } from '../../local/names';
-import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
-import { goJsonLine, healthCheck } from '../support/consul-fixtures';
+import { ensureBuilt, tempDir } from '../shim/helpers';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
+import { shimChecks, until } from '../support/e2e-steps';
 
 const RETRY_SECONDS = 4;
 
@@ -74,37 +74,22 @@ async function kill(pipeline: LocalPipeline): Promise<void> {
   running = undefined;
 }
 
-async function consul(pipeline: LocalPipeline, scope: string, checks: Array<Parameters<typeof healthCheck>[0]>, index: number): Promise<void> {
-  const run = await runShim({
-    args: ['--watch', 'checks', '--scope', scope],
-    env: { TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_KEY: pipeline.key, TOCSIN_NODE: 'agent-1', TOCSIN_SPOOL_DIR: tempDir('tocsin-e2e-spool-'), CONSUL_INDEX: String(index) },
-    stdin: goJsonLine(checks.map((c) => healthCheck({ Name: c?.CheckID ?? 'check', ...c }))),
-  });
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-}
-
-async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; Slack saw:\n${slack.posts.map((p) => `${p.channel} ${p.status} ${p.body.text}`).join('\n')}\n${running?.logs().slice(-3000) ?? ''}`);
-    await sleep(100);
-  }
-}
+/** What Slack saw and the runner's last log lines, for a failed wait. */
+const seen = () => `${slack.posts.map((p) => `${p.channel} ${p.status} ${p.body.text}`).join('\n')}\n${running?.logs().slice(-3000) ?? ''}`;
 
 describe('the message bus of npm start survives kill -9', () => {
   it('a Slack post refused once, the runner killed before its retry: delivered once after the restart', async () => {
     slack.reply = (channel, attempt) => (channel === 'retry' && attempt === 0 ? 500 : 200);
     const dataDir = tempDir('tocsin-e2e-bus-retry-');
     let pipeline = await start(dataDir);
-    await consul(pipeline, 'retry', [{ Node: 'db-1', CheckID: 'retry', Status: 'critical', Output: 'refused', ModifyIndex: 30 }], 30);
-    await until('the refused post', () => slack.postsTo('retry').length === 1, 15000);
+    await shimChecks(pipeline, 'retry', [{ Node: 'db-1', CheckID: 'retry', Status: 'critical', Output: 'refused', ModifyIndex: 30 }], 30);
+    await until('the refused post', () => slack.postsTo('retry').length === 1, 15000, seen);
     await sleep(1000); // the retry is due RETRY_SECONDS after the refusal
     expect(slack.postsTo('retry')).toHaveLength(1);
     await kill(pipeline);
 
     pipeline = await start(dataDir);
-    await until('the retried post', () => slack.postsTo('retry', 200).length === 1, 20000);
+    await until('the retried post', () => slack.postsTo('retry', 200).length === 1, 20000, seen);
     await sleep(RETRY_SECONDS * 1000 + 1000); // no second delivery
     const posts = slack.postsTo('retry');
     expect(posts.map((p) => p.status)).toEqual([500, 200]);
@@ -118,8 +103,8 @@ describe('the message bus of npm start survives kill -9', () => {
     const dataDir = tempDir('tocsin-e2e-bus-dlq-');
     let pipeline = await start(dataDir);
     expect(pipeline.output()).toContain(`# slack dead-letter queue: ${LOCAL_NAMES.slackDeadLetterQueue} (0 messages)`);
-    await consul(pipeline, 'down', [{ Node: 'db-2', CheckID: 'down', Status: 'critical', Output: 'refused', ModifyIndex: 40 }], 40);
-    await until('the dead-letter log line', () => pipeline.logs().includes('"message dead-lettered"'), 30000);
+    await shimChecks(pipeline, 'down', [{ Node: 'db-2', CheckID: 'down', Status: 'critical', Output: 'refused', ModifyIndex: 40 }], 40);
+    await until('the dead-letter log line', () => pipeline.logs().includes('"message dead-lettered"'), 30000, seen);
     expect(slack.postsTo('down').map((p) => p.status)).toEqual([500, 500]);
     await kill(pipeline);
 

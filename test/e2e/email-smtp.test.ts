@@ -16,6 +16,7 @@ import { LOCAL_NAMES } from '../../local/names';
 import { tempDir } from '../shim/helpers';
 import { healthCheck } from '../support/consul-fixtures';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
+import { until } from '../support/e2e-steps';
 import { checksEnvelope, signedEnvelope } from '../support/signed-requests';
 import { privateCa, startSmtpSink, type SmtpSink } from '../support/smtp-sink';
 
@@ -24,14 +25,6 @@ const PASSWORD = 'correct horse battery staple';
 const LINK = 'https://consul.example.com/ui/{cluster}/nodes/{node}';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, probe: () => boolean, timeoutMs: number, seen: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; seen:\n${seen()}`);
-    await sleep(100);
-  }
-}
 
 function writeConfig(smtp: string, extra = ''): string {
   const file = join(tempDir('tocsin-e2e-smtp-'), 'tocsin.yaml');

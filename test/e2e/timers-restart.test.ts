@@ -13,10 +13,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBuilt, runShim, tempDir } from '../shim/helpers';
-import { goJsonLine, healthCheck } from '../support/consul-fixtures';
+import { ensureBuilt, tempDir } from '../shim/helpers';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
+import { shimChecks, until } from '../support/e2e-steps';
 
 const WINDOW_SECONDS = 8;
 const THRESHOLD = 2;
@@ -75,23 +75,8 @@ async function start(dataDir: string, graceSeconds: number): Promise<LocalPipeli
   return running;
 }
 
-async function consul(pipeline: LocalPipeline, scope: string, checks: Array<Parameters<typeof healthCheck>[0]>, index: number): Promise<void> {
-  const run = await runShim({
-    args: ['--watch', 'checks', '--scope', scope],
-    env: { TOCSIN_URL: pipeline.url, TOCSIN_CLUSTER: pipeline.cluster, TOCSIN_KEY: pipeline.key, TOCSIN_NODE: 'agent-1', TOCSIN_SPOOL_DIR: tempDir('tocsin-e2e-spool-'), CONSUL_INDEX: String(index) },
-    stdin: goJsonLine(checks.map((c) => healthCheck({ Name: c?.CheckID ?? 'check', ...c }))),
-  });
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-}
-
-async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; Slack saw:\n${slack.posts.map((p) => `${p.channel} ${p.status} ${p.body.text}`).join('\n')}\n${running?.logs().slice(-3000) ?? ''}`);
-    await sleep(100);
-  }
-}
+/** What Slack saw and the runner's last log lines, for a failed wait. */
+const seen = () => `${slack.posts.map((p) => `${p.channel} ${p.status} ${p.body.text}`).join('\n')}\n${running?.logs().slice(-3000) ?? ''}`;
 
 describe('timers survive a restart of npm start', () => {
   it.each([
@@ -113,17 +98,17 @@ describe('timers survive a restart of npm start', () => {
     // Right after a window boundary, so that the storm falls into one window.
     const size = WINDOW_SECONDS * 1000;
     await sleep(size - (Date.now() % size) + 200);
-    await consul(pipeline, 'storm', nodes.map((Node, i) => ({ Node, CheckID: 'disk', Name: 'disk', ServiceID: '', ServiceName: '', ServiceTags: [], Status: 'critical', Output: 'disk full', ModifyIndex: 100 + i })), 200);
-    await consul(pipeline, 'slow', [{ Node: 'web-1', CheckID: check, Status: 'critical', Output: 'timeout', ModifyIndex: 20 }], 20);
-    await until('the storm posts that go out one by one', () => stormPosts().length === THRESHOLD, 10000);
+    await shimChecks(pipeline, 'storm', nodes.map((Node, i) => ({ Node, CheckID: 'disk', Name: 'disk', ServiceID: '', ServiceName: '', ServiceTags: [], Status: 'critical', Output: 'disk full', ModifyIndex: 100 + i })), 200);
+    await shimChecks(pipeline, 'slow', [{ Node: 'web-1', CheckID: check, Status: 'critical', Output: 'timeout', ModifyIndex: 20 }], 20);
+    await until('the storm posts that go out one by one', () => stormPosts().length === THRESHOLD, 10000, seen);
     expect(firing()).toEqual([]); // held for 6 s
     expect(digests()).toEqual([]); // the window is still open
 
     // In the middle of the `for` and of the storm window.
     await pipeline.stop(first);
     pipeline = await start(dataDir, grace);
-    await until('the `for` notification after the restart', () => firing().length >= 1, 30000);
-    await until('the storm digest after the restart', () => digests().length >= 1, 30000);
+    await until('the `for` notification after the restart', () => firing().length >= 1, 30000, seen);
+    await until('the storm digest after the restart', () => digests().length >= 1, 30000, seen);
     expect(reminders()).toEqual([]);
 
     // In the middle of the `repeat` (15 s after the notification). Not in the milliseconds
@@ -132,7 +117,7 @@ describe('timers survive a restart of npm start', () => {
     await sleep(1000);
     await pipeline.stop(second);
     pipeline = await start(dataDir, grace);
-    await until('the reminder after the restart', () => reminders().length >= 1, 40000);
+    await until('the reminder after the restart', () => reminders().length >= 1, 40000, seen);
     await sleep(3000); // several sweeps: nothing fires twice
     expect(firing()).toHaveLength(1);
     expect(reminders()).toHaveLength(1);
