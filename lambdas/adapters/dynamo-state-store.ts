@@ -1,11 +1,12 @@
 /** SubjectStore and ScopeStore on DynamoDB (single table, see STATE_TABLE). */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ScopeRecord, ScopeReset, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
 import type { LastDelivery } from '../domain/consul/index-order';
 import { decodeSubjectBody, encodeSubjectBody, outboxEntry, type StoredOutbox } from './subject-record-codec';
 import { STATE_TABLE } from '../commons/deployment';
-import { sleep } from '../app/concurrency';
+import { mapLimit, sleep } from '../app/concurrency';
+import { queryAll } from './dynamo-query';
 import { awsCall } from './aws-errors';
 
 const PK = STATE_TABLE.partitionKey;
@@ -16,6 +17,9 @@ export const keys = {
   cluster: (cluster: string) => `cluster#${cluster}`,
   subject: (subject: string) => `s#${subject}`,
   scope: (scope: string) => `scope#${scope}`,
+  /** A scope's members, one item each (scope names hold no `#`, so the prefix is the scope's alone). */
+  scopeMembers: (scope: string) => `scope#${scope}#m#`,
+  scopeMember: (scope: string, subject: string) => `scope#${scope}#m#${subject}`,
   /** Replay guard: accepted request signatures per cluster (dynamo-replay-guard.ts). */
   replay: (cluster: string) => `replay#${cluster}`,
   signature: (signature: string) => `sig#${signature}`,
@@ -160,6 +164,30 @@ function lastDelivery(value: unknown): LastDelivery | undefined {
   return { node: v.node, sentAt: v.sentAt, at: v.at };
 }
 
+/**
+ * Where a member item's last write stands in the scope's order (epoch, then watermark): a
+ * write from further back in that order leaves the item alone (a late snapshot neither
+ * re-adds nor removes what a newer one decided).
+ */
+const MEMBER_ORDER = 'attribute_not_exists(w) OR e < :e OR (e = :e AND w <= :w)';
+/** Member writes in flight at once: each is its own request, since each carries its condition. */
+const MEMBER_WRITES = 16;
+
+interface MemberOrder {
+  e: number;
+  w: number;
+}
+
+/**
+ * A snapshot watch's scope: a head item (`scope#<scope>`: watermark, epoch, last) of fixed
+ * size, and one small item per member (`scope#<scope>#m#<subject>`: the epoch and watermark
+ * of the write that put it there), so that no item grows with the number of subjects
+ * (docs/ARCHITECTURE.md, "Scope items"). Members are added before the head moves and removed
+ * after it moved: a failure in between leaves a member too many (examined again, found
+ * unchanged), never one too few (a removal nobody notices).
+ * Heads written before member items keep their members in an `active` string set: still
+ * read, shrunk by removals, and dropped by the next reset.
+ */
 export class DynamoScopeStore implements ScopeStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -170,13 +198,19 @@ export class DynamoScopeStore implements ScopeStore {
     return { [PK]: keys.cluster(cluster), [SK]: keys.scope(scope) };
   }
 
+  private memberKey(cluster: string, scope: string, subject: string) {
+    return { [PK]: keys.cluster(cluster), [SK]: keys.scopeMember(scope, subject) };
+  }
+
   async getScope(cluster: string, scope: string): Promise<ScopeRecord> {
-    const out = await awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster, scope) })));
+    const [out, members] = await Promise.all([
+      awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster, scope) }))),
+      this.members(cluster, scope),
+    ]);
     const item = out.Item;
-    const record: ScopeRecord = {
-      watermark: typeof item?.watermark === 'number' ? item.watermark : 0,
-      active: item?.active instanceof Set ? new Set(item.active as Set<string>) : new Set(),
-    };
+    const active = new Set(members);
+    if (item?.active instanceof Set) for (const s of item.active as Set<string>) active.add(s);
+    const record: ScopeRecord = { watermark: typeof item?.watermark === 'number' ? item.watermark : 0, active };
     if (typeof item?.epoch === 'number' && item.epoch > 0) record.epoch = item.epoch;
     // Scopes written before `last` existed: their last update's time, from no known agent.
     const updatedAt = typeof item?.updatedAt === 'string' ? Date.parse(item.updatedAt) : NaN;
@@ -185,55 +219,97 @@ export class DynamoScopeStore implements ScopeStore {
     return record;
   }
 
-  async updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void> {
-    const common = {
+  /** The scope's member subjects: one Query over its member items (only their keys are returned). */
+  private async members(cluster: string, scope: string): Promise<string[]> {
+    const prefix = keys.scopeMembers(scope);
+    const items = await queryAll(this.doc, {
       TableName: this.tableName,
-      Key: this.key(cluster, scope),
-      // Forward only, and never across a reset that happened since the update was computed.
-      ConditionExpression: '(attribute_not_exists(watermark) OR watermark <= :w) AND (attribute_not_exists(epoch) OR epoch = :e)',
-    };
-    const add = update.addActive.length > 0;
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ProjectionExpression: '#sk',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': keys.cluster(cluster), ':prefix': prefix },
+    });
+    return items.map((i) => (i[SK] as string).slice(prefix.length));
+  }
+
+  private async addMembers(cluster: string, scope: string, subjects: readonly string[], order: MemberOrder): Promise<void> {
+    await mapLimit(subjects, MEMBER_WRITES, async (subject) => {
+      try {
+        await awsCall(this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: this.memberKey(cluster, scope, subject),
+            UpdateExpression: 'SET e = :e, w = :w',
+            ConditionExpression: MEMBER_ORDER,
+            ExpressionAttributeValues: { ':e': order.e, ':w': order.w },
+          }),
+        ));
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err; // a newer snapshot decided on this member
+      }
+    });
+  }
+
+  private async removeMembers(cluster: string, scope: string, subjects: readonly string[], order: MemberOrder): Promise<void> {
+    await mapLimit(subjects, MEMBER_WRITES, async (subject) => {
+      try {
+        await awsCall(this.doc.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: this.memberKey(cluster, scope, subject),
+            ConditionExpression: MEMBER_ORDER,
+            ExpressionAttributeValues: { ':e': order.e, ':w': order.w },
+          }),
+        ));
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err; // a newer snapshot (re)added it
+      }
+    });
+  }
+
+  async updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void> {
+    const order = { e: update.epoch ?? 0, w: update.watermark };
+    await this.addMembers(cluster, scope, update.addActive, order);
     const del = update.removeActive.length > 0;
     try {
-      // ADD and DELETE on one attribute cannot share an update expression: only when a
-      // snapshot both adds and removes active subjects does this take a second write.
       await awsCall(this.doc.send(
         new UpdateCommand({
-          ...common,
-          UpdateExpression: `SET watermark = :w, updatedAt = :now${update.last ? ', #last = :last' : ''}${add ? ' ADD active :add' : del ? ' DELETE active :del' : ''}`,
+          TableName: this.tableName,
+          Key: this.key(cluster, scope),
+          // Forward only, and never across a reset that happened since the update was computed.
+          ConditionExpression: '(attribute_not_exists(watermark) OR watermark <= :w) AND (attribute_not_exists(epoch) OR epoch = :e)',
+          // DELETE: from the `active` set of a head written before member items (a no-op without one).
+          UpdateExpression: `SET watermark = :w, updatedAt = :now${update.last ? ', #last = :last' : ''}${del ? ' DELETE active :del' : ''}`,
           ...(update.last ? { ExpressionAttributeNames: { '#last': 'last' } } : {}),
           ExpressionAttributeValues: {
             ':w': update.watermark,
             ':e': update.epoch ?? 0,
             ':now': new Date().toISOString(),
             ...(update.last ? { ':last': { ...update.last } } : {}),
-            ...(add ? { ':add': new Set(update.addActive) } : del ? { ':del': new Set(update.removeActive) } : {}),
+            ...(del ? { ':del': new Set(update.removeActive) } : {}),
           },
         }),
       ));
-      if (add && del) {
-        await awsCall(this.doc.send(
-          new UpdateCommand({
-            ...common,
-            UpdateExpression: 'DELETE active :del',
-            ExpressionAttributeValues: { ':w': update.watermark, ':e': update.epoch ?? 0, ':del': new Set(update.removeActive) },
-          }),
-        ));
-      }
     } catch (err) {
-      if (!isConditionFailure(err)) throw err; // a newer snapshot (or a reset) got there first
+      if (isConditionFailure(err)) return; // a newer snapshot (or a reset) got there first: its members stand
+      throw err;
     }
+    await this.removeMembers(cluster, scope, update.removeActive, order);
   }
 
   async resetScope(cluster: string, scope: string, reset: ScopeReset): Promise<boolean> {
-    const active = reset.active.length > 0;
+    const current = new Set(await this.members(cluster, scope));
+    const next = new Set(reset.active);
+    // New members are stamped with the order the reset started from: if the reset loses to
+    // another delivery, whichever order wins can still remove them.
+    await this.addMembers(cluster, scope, reset.active.filter((s) => !current.has(s)), { e: reset.from.epoch, w: reset.from.watermark });
     try {
       await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(cluster, scope),
           ConditionExpression: 'watermark = :fromW AND (attribute_not_exists(epoch) OR epoch = :fromE)',
-          UpdateExpression: `SET watermark = :w, epoch = :e, #last = :last, updatedAt = :now${active ? ', active = :active' : ' REMOVE active'}`,
+          UpdateExpression: 'SET watermark = :w, epoch = :e, #last = :last, updatedAt = :now REMOVE active',
           ExpressionAttributeNames: { '#last': 'last' },
           ExpressionAttributeValues: {
             ':fromW': reset.from.watermark,
@@ -242,14 +318,14 @@ export class DynamoScopeStore implements ScopeStore {
             ':e': reset.epoch,
             ':last': { ...reset.last },
             ':now': new Date().toISOString(),
-            ...(active ? { ':active': new Set(reset.active) } : {}),
           },
         }),
       ));
-      return true;
     } catch (err) {
       if (isConditionFailure(err)) return false; // another delivery reset or moved the scope first
       throw err;
     }
+    await this.removeMembers(cluster, scope, [...current].filter((s) => !next.has(s)), { e: reset.epoch, w: reset.watermark });
+    return true;
   }
 }
