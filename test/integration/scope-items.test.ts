@@ -7,8 +7,8 @@
  * first update of such a scope was refused ("Item size has exceeded the maximum allowed
  * size") and the scope never advanced.
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoScopeStore, keys } from '../../lambdas/adapters/dynamo-state-store';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoScopeStore, INLINE_MEMBERS, keys } from '../../lambdas/adapters/dynamo-state-store';
 import { STATE_TABLE } from '../../lambdas/commons/deployment';
 import { consulEnvelope, kvPair } from '../support/consul-fixtures';
 import { newCluster, startConsulIt, titles, type ConsulIt } from '../support/consul-it';
@@ -47,6 +47,8 @@ async function itemSizes(doc: DynamoDBDocumentClient, table: string, cluster: st
   return sizes;
 }
 
+const head = async (cluster: string, scope: string) =>
+  (await it_.doc.send(new GetCommand({ TableName: it_.table, Key: { [STATE_TABLE.partitionKey]: keys.cluster(cluster), [STATE_TABLE.sortKey]: keys.scope(scope) } }))).Item;
 const largest = (sizes: Array<{ sk: string; size: number }>) => sizes.reduce((a, b) => (b.size > a.size ? b : a));
 const pad = (n: number) => String(n).padStart(5, '0');
 
@@ -101,4 +103,56 @@ describe(`scope items at datacenter size (DynamoDB ${process.env.TOCSIN_TEST_DYN
     const big = largest(await itemSizes(it_.doc, it_.table, cluster));
     expect(big.size).toBeLessThan(LIMIT);
   }, 300000);
+  it('a small scope keeps its members inline (one item); outgrowing the head moves them to member items', async () => {
+    const cluster = newCluster();
+    const scope = 'consul-keyprefix/app';
+    const subject = (i: number) => `key/app/k-${pad(i)}`;
+    const first = Array.from({ length: INLINE_MEMBERS - 10 }, (_, i) => subject(i));
+    await scopes.updateScope(cluster, scope, { watermark: 10, addActive: first, removeActive: [] });
+    expect((await itemSizes(it_.doc, it_.table, cluster)).map((i) => i.sk)).toEqual([keys.scope(scope)]);
+    expect((await head(cluster, scope))?.active).toEqual(new Set(first));
+
+    // 20 more do not fit: all members move out, the update applies on top (a removal too).
+    const more = Array.from({ length: 20 }, (_, i) => subject(INLINE_MEMBERS + i));
+    await scopes.updateScope(cluster, scope, { watermark: 11, addActive: more, removeActive: [subject(3)] });
+    const moved = await head(cluster, scope);
+    expect(moved).toMatchObject({ watermark: 11, spilled: true });
+    expect(moved?.active).toBeUndefined();
+    const expected = [...first, ...more].filter((s) => s !== subject(3)).sort();
+    // A fresh store (another process) reads the same members.
+    expect([...(await new DynamoScopeStore(it_.doc, it_.table).getScope(cluster, scope)).active].sort()).toEqual(expected);
+
+    // A late update (older watermark) neither adds nor removes; a later one does.
+    await scopes.updateScope(cluster, scope, { watermark: 10, addActive: [subject(900)], removeActive: [subject(4)] });
+    expect((await scopes.getScope(cluster, scope)).active.has(subject(4))).toBe(true);
+    await scopes.updateScope(cluster, scope, { watermark: 12, addActive: [], removeActive: [subject(4), subject(900)] });
+    const now = await scopes.getScope(cluster, scope);
+    expect(now.watermark).toBe(12);
+    expect(now.active.has(subject(4))).toBe(false);
+    expect(now.active.has(subject(900))).toBe(false);
+
+    // A reset replaces the members: new ones in, missing ones out, the old epoch's late update refused.
+    const last = { node: 'agent-1', sentAt: Date.now(), at: Date.now() };
+    const after = [subject(0), subject(1), subject(5000)];
+    expect(await scopes.resetScope(cluster, scope, { from: { watermark: 12, epoch: 0 }, watermark: 5, epoch: 1000, active: after, last })).toBe(true);
+    expect(await scopes.getScope(cluster, scope)).toEqual({ watermark: 5, epoch: 1000, active: new Set(after), last });
+    await scopes.updateScope(cluster, scope, { watermark: 13, addActive: [subject(7000)], removeActive: [subject(0)] });
+    expect((await scopes.getScope(cluster, scope)).active).toEqual(new Set([...after, subject(7000)]));
+    // Only the head and one item per member remain.
+    expect((await itemSizes(it_.doc, it_.table, cluster)).length).toBe(1 + after.length + 1);
+  }, 120000);
+
+  it('a head written before member items, its set near the 400 KB limit, still reads and moves out on the next addition', async () => {
+    const cluster = newCluster();
+    const scope = 'consul-keyprefix/app-config';
+    const legacy = Array.from({ length: 4000 }, (_, i) => SCOPES[scope](i));
+    await it_.doc.send(new PutCommand({ TableName: it_.table, Item: { [STATE_TABLE.partitionKey]: keys.cluster(cluster), [STATE_TABLE.sortKey]: keys.scope(scope), watermark: 50, active: new Set(legacy), updatedAt: new Date().toISOString() } }));
+    expect((await scopes.getScope(cluster, scope)).active.size).toBe(4000);
+    await scopes.updateScope(cluster, scope, { watermark: 51, addActive: [SCOPES[scope](4000)], removeActive: [legacy[0]!] });
+    const read = await scopes.getScope(cluster, scope);
+    expect(read.watermark).toBe(51);
+    expect(read.active.size).toBe(4000);
+    expect(read.active.has(legacy[0]!)).toBe(false);
+    expect(largest(await itemSizes(it_.doc, it_.table, cluster)).size).toBeLessThan(LIMIT);
+  }, 120000);
 });
