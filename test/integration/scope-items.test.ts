@@ -55,7 +55,7 @@ const pad = (n: number) => String(n).padStart(5, '0');
 /** Subject names as the sources build them, at realistic lengths. */
 const SCOPES = {
   'consul-checks/checks': (i: number) => `check/node-${pad(Math.floor(i / 5))}.dc1.example.internal/service:payments-api-${pad(i)}`,
-  'consul-keyprefix/app-config': (i: number) => `key/app-config/services/payments-api/instance-${pad(i)}/feature-flags`,
+  'consul-keyprefix/app-config': (i: number) => `kv/app-config/services/payments-api/instance-${pad(i)}/feature-flags`,
   'consul-service/payments-api': (i: number) => `service/payments-api/node-${pad(i)}.dc1.example.internal/payments-api-${pad(i)}`,
 };
 const SIZES = { 'consul-checks/checks': 30000, 'consul-keyprefix/app-config': 10000, 'consul-service/payments-api': 5000 };
@@ -84,7 +84,7 @@ describe(`scope items at datacenter size (DynamoDB ${process.env.TOCSIN_TEST_DYN
     expect(big.size).toBeLessThan(LIMIT);
   }, 300000);
 
-  it('a keyprefix of 10,000 keys: baseline, then a change and a removal are alerted', async () => {
+  it('a keyprefix of 10,000 keys: baseline, then a change and a removal are alerted, then an index reset re-baselines it', async () => {
     const cluster = newCluster();
     const env = (body: unknown, index: number) => consulEnvelope('keyprefix', body, { cluster, scope: 'app-config', index: String(index) });
     const keyOf = (i: number) => `app-config/services/payments-api/instance-${pad(i)}/feature-flags`;
@@ -100,13 +100,24 @@ describe(`scope items at datacenter size (DynamoDB ${process.env.TOCSIN_TEST_DYN
     expect(scope).toMatchObject({ watermark: 20000 });
     expect(scope.active.size).toBe(9999);
 
+    // The newest key deleted: the list's index drops below the watermark, the agent that
+    // reported it reports the lower one, and the scope is reset (re-baselined) at this size.
+    const reset = await it_.ingest(env(next.filter((_, i) => i !== 42), 10099));
+    expect(reset).toMatchObject({ index: { verdict: 'reset' }, alertsPublished: 1, unsettled: 0, errors: [] });
+    expect(titles(await it_.alerts())).toEqual([`INFO: key ${keyOf(42)} deleted`]);
+    const rebased = await it_.ctx.scopes.getScope(cluster, 'consul-keyprefix/app-config');
+    expect(rebased.watermark).toBe(10099);
+    expect(rebased.active.size).toBe(9998);
+    expect(rebased.active.has(`kv/${keyOf(42)}`)).toBe(false);
+
     const big = largest(await itemSizes(it_.doc, it_.table, cluster));
     expect(big.size).toBeLessThan(LIMIT);
   }, 300000);
+
   it('a small scope keeps its members inline (one item); outgrowing the head moves them to member items', async () => {
     const cluster = newCluster();
     const scope = 'consul-keyprefix/app';
-    const subject = (i: number) => `key/app/k-${pad(i)}`;
+    const subject = (i: number) => `kv/app/k-${pad(i)}`;
     const first = Array.from({ length: INLINE_MEMBERS - 10 }, (_, i) => subject(i));
     await scopes.updateScope(cluster, scope, { watermark: 10, addActive: first, removeActive: [] });
     expect((await itemSizes(it_.doc, it_.table, cluster)).map((i) => i.sk)).toEqual([keys.scope(scope)]);
