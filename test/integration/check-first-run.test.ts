@@ -24,33 +24,28 @@ import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import type { Timer } from '../../lambdas/domain/rules/outbox';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
-import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
+import { dynamoClients } from '../../local/dynamodb';
 import { goJsonLine, healthCheck, serfHealth, type HealthCheckFixture } from '../support/consul-fixtures';
-import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
+import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 
 const TABLE = 'tocsin-it-first-run';
 const GRACE = 60;
 const TOKEN = 'first-run-consul-token';
 
-let dynamo: TestDynamo;
+let standIns: AlertsStandIns;
 let snsSqs: TestSnsSqs;
 let doc: ReturnType<typeof dynamoClients>['doc'];
 let topicArn: string;
 let queueUrl: string;
 
 beforeAll(async () => {
-  snsSqs = await startTestSnsSqs();
-  dynamo = await startTestDynamo();
-  const clients = dynamoClients(dynamo.endpoint);
-  doc = clients.doc;
-  await ensureStateTable(clients.client, TABLE);
-  topicArn = await createTopic(snsSqs.sns, 'it-first-run-alerts');
-  queueUrl = await subscribeQueue(snsSqs.sns, snsSqs.sqs, topicArn, 'it-first-run-subscriber');
+  standIns = await startAlertsStandIns(TABLE, 'it-first-run');
+  ({ snsSqs, doc, topicArn, queueUrl } = standIns);
 }, 120000);
 
 afterAll(async () => {
-  await Promise.all([dynamo?.stop(), snsSqs?.stop()]);
+  await standIns?.stop();
 });
 
 function pipeline() {

@@ -12,31 +12,27 @@ import { normalizeChecks } from '../../lambdas/domain/consul/checks';
 import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
-import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
-import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
+import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 import { healthCheck, largeSnapshot, type HealthCheckFixture } from '../support/consul-fixtures';
 import { publishUnrouted } from '../support/unrouted-publisher';
 
-let dynamo: TestDynamo;
+let standIns: AlertsStandIns;
 let snsSqs: TestSnsSqs;
 let deps: SnapshotDeps;
 let queueUrl: string;
 const TABLE = 'tocsin-it-checks';
 
 beforeAll(async () => {
-  snsSqs = await startTestSnsSqs();
-  dynamo = await startTestDynamo();
-  const { client, doc } = dynamoClients(dynamo.endpoint);
-  await ensureStateTable(client, TABLE);
-  const topicArn = await createTopic(snsSqs.sns, 'it-alerts');
-  queueUrl = await subscribeQueue(snsSqs.sns, snsSqs.sqs, topicArn, 'it-subscriber');
+  standIns = await startAlertsStandIns(TABLE, 'it');
+  ({ snsSqs, queueUrl } = standIns);
+  const { doc, topicArn } = standIns;
   const publisher = publishUnrouted(new SnsAlertPublisher(snsSqs.sns, topicArn));
   deps = { subjects: new DynamoSubjectStore(doc, TABLE), scopes: new DynamoScopeStore(doc, TABLE), publisher, policy: defaultCheckPolicy, clock: { nowMs: () => Date.now() } };
 }, 120000);
 
 afterAll(async () => {
-  await Promise.all([dynamo?.stop(), snsSqs?.stop()]);
+  await standIns?.stop();
 });
 
 /** Each test gets its own cluster so state does not leak between them. */

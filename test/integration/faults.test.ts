@@ -18,10 +18,9 @@ import { jsonLogger } from '../../lambdas/commons/logger';
 import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
-import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { healthCheck, type HealthCheckFixture } from '../support/consul-fixtures';
-import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
+import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 import { checksEnvelope, signedEnvelope } from '../support/signed-requests';
 import { publishUnrouted } from '../support/unrouted-publisher';
 
@@ -32,7 +31,7 @@ type Op = 'getScope' | 'updateScope' | 'getMany' | 'get' | 'write' | 'claim' | '
 /** Per operation kind, how many calls so far (0-based n of the current one). */
 type Plan = (op: Op, n: number) => boolean;
 
-let dynamo: TestDynamo;
+let standIns: AlertsStandIns;
 let snsSqs: TestSnsSqs;
 let doc: DynamoDBDocumentClient;
 let topicArn: string;
@@ -118,17 +117,13 @@ function makeHandler(leaseMs?: number): (req: HttpRequest) => Promise<HttpRespon
 }
 
 beforeAll(async () => {
-  [snsSqs, dynamo] = await Promise.all([startTestSnsSqs(), startTestDynamo()]);
-  const clients = dynamoClients(dynamo.endpoint);
-  doc = clients.doc;
-  await ensureStateTable(clients.client, TABLE);
-  topicArn = await createTopic(snsSqs.sns, 'faults-alerts');
-  queueUrl = await subscribeQueue(snsSqs.sns, snsSqs.sqs, topicArn, 'faults-subscriber');
+  standIns = await startAlertsStandIns(TABLE, 'faults');
+  ({ snsSqs, doc, topicArn, queueUrl } = standIns);
   handle = makeHandler();
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([dynamo?.stop(), snsSqs?.stop()]);
+  await standIns?.stop();
 });
 
 beforeEach(() => {

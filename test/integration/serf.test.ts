@@ -11,25 +11,21 @@ import { handlerFor } from '../../lambdas/app/sources';
 import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert, Envelope } from '../../lambdas/domain/types';
-import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
-import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
+import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 import { memberLine, queryEnvelope, serfEnvelope, userEventEnvelope } from '../support/serf-fixtures';
 import { publishUnrouted } from '../support/unrouted-publisher';
 
-let dynamo: TestDynamo;
+let standIns: AlertsStandIns;
 let snsSqs: TestSnsSqs;
 let ctx: SourceContext;
 let queueUrl: string;
 const TABLE = 'tocsin-it-serf';
 
 beforeAll(async () => {
-  snsSqs = await startTestSnsSqs();
-  dynamo = await startTestDynamo();
-  const { client, doc } = dynamoClients(dynamo.endpoint);
-  await ensureStateTable(client, TABLE);
-  const topicArn = await createTopic(snsSqs.sns, 'it-serf-alerts');
-  queueUrl = await subscribeQueue(snsSqs.sns, snsSqs.sqs, topicArn, 'it-serf-subscriber');
+  standIns = await startAlertsStandIns(TABLE, 'it-serf');
+  ({ snsSqs, queueUrl } = standIns);
+  const { doc, topicArn } = standIns;
   ctx = {
     subjects: new DynamoSubjectStore(doc, TABLE),
     scopes: new DynamoScopeStore(doc, TABLE),
@@ -40,7 +36,7 @@ beforeAll(async () => {
 }, 120000);
 
 afterAll(async () => {
-  await Promise.all([dynamo?.stop(), snsSqs?.stop()]);
+  await standIns?.stop();
 });
 
 const newCluster = () => `s-${randomUUID().slice(0, 8)}`;

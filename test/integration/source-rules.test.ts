@@ -18,34 +18,29 @@ import type { Timer } from '../../lambdas/domain/rules/outbox';
 import type { RuleSpec } from '../../lambdas/domain/rules/types';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Envelope } from '../../lambdas/domain/types';
-import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
+import { dynamoClients } from '../../local/dynamodb';
 import { catalogServices, consulEnvelope, healthCheck, serfHealth, serviceEntry, userEvent } from '../support/consul-fixtures';
-import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
+import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 import { memberLine, serfEnvelope, userEventEnvelope } from '../support/serf-fixtures';
 
 const TABLE = 'tocsin-it-source-rules';
 const GROUPING = { windowSeconds: 60, threshold: 100 };
 const CHANNELS = ['email', 'pager', 'chat', 'dbteam', 'euteam', 'web', 'deploys', 'catalog'] as const;
 
-let dynamo: TestDynamo;
+let standIns: AlertsStandIns;
 let snsSqs: TestSnsSqs;
 let doc: ReturnType<typeof dynamoClients>['doc'];
 let topicArn: string;
 let queueUrl: string;
 
 beforeAll(async () => {
-  snsSqs = await startTestSnsSqs();
-  dynamo = await startTestDynamo();
-  const clients = dynamoClients(dynamo.endpoint);
-  doc = clients.doc;
-  await ensureStateTable(clients.client, TABLE);
-  topicArn = await createTopic(snsSqs.sns, 'it-source-rules-alerts');
-  queueUrl = await subscribeQueue(snsSqs.sns, snsSqs.sqs, topicArn, 'it-source-rules-subscriber');
+  standIns = await startAlertsStandIns(TABLE, 'it-source-rules');
+  ({ snsSqs, doc, topicArn, queueUrl } = standIns);
 }, 120000);
 
 afterAll(async () => {
-  await Promise.all([dynamo?.stop(), snsSqs?.stop()]);
+  await standIns?.stop();
 });
 
 interface Received {

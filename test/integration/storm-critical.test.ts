@@ -17,32 +17,27 @@ import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import type { Timer } from '../../lambdas/domain/rules/outbox';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
-import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
+import { dynamoClients } from '../../local/dynamodb';
 import { consulEnvelope, healthCheck } from '../support/consul-fixtures';
-import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from '../support/fauxqs';
+import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 
 const TABLE = 'tocsin-it-storm-critical';
 const GROUPING = { windowSeconds: 60, threshold: 3 };
 
-let dynamo: TestDynamo;
+let standIns: AlertsStandIns;
 let snsSqs: TestSnsSqs;
 let doc: ReturnType<typeof dynamoClients>['doc'];
 let topicArn: string;
 let queueUrl: string;
 
 beforeAll(async () => {
-  snsSqs = await startTestSnsSqs();
-  dynamo = await startTestDynamo();
-  const clients = dynamoClients(dynamo.endpoint);
-  doc = clients.doc;
-  await ensureStateTable(clients.client, TABLE);
-  topicArn = await createTopic(snsSqs.sns, 'it-storm-critical-alerts');
-  queueUrl = await subscribeQueue(snsSqs.sns, snsSqs.sqs, topicArn, 'it-storm-critical-subscriber');
+  standIns = await startAlertsStandIns(TABLE, 'it-storm-critical');
+  ({ snsSqs, doc, topicArn, queueUrl } = standIns);
 }, 120000);
 
 afterAll(async () => {
-  await Promise.all([dynamo?.stop(), snsSqs?.stop()]);
+  await standIns?.stop();
 });
 
 function pipeline() {
