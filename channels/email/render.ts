@@ -1,12 +1,27 @@
 /** An alert as an email: a subject SNS accepts, and a plain-text body. */
+import { truncateText } from '../../lambdas/domain/input-limits';
 import type { Alert } from '../../lambdas/domain/types';
 
 export const MAX_SUBJECT_CHARS = 100;
 
-/** SNS subjects: ASCII-printable-ish, no line breaks, at most 100 characters. */
+/** A cut subject keeps at least this much of the limit rather than stop at an early space. */
+const MIN_KEPT_CHARS = 60;
+
+/**
+ * SNS subjects: ASCII-printable-ish, no line breaks, at most 100 characters. The verdict
+ * ("CRITICAL: ...") comes first in every title, so a cut only shortens the end; a long
+ * subject is cut at a word boundary (a mid-word cut such as "(deregistered, o..." reads
+ * as noise), mid-word only when the title has no space late enough.
+ */
 export function emailSubject(alert: Alert): string {
-  const raw = `[tocsin ${alert.cluster}] ${alert.title}`.replace(/[\r\n\t]+/g, ' ');
-  return raw.length <= MAX_SUBJECT_CHARS ? raw : `${raw.slice(0, MAX_SUBJECT_CHARS - 3)}...`;
+  const raw = `[tocsin ${alert.cluster}] ${alert.title}`.replace(/[\r\n\t]+/g, ' ').replace(/ {2,}/g, ' ');
+  if (raw.length <= MAX_SUBJECT_CHARS) return raw;
+  const room = MAX_SUBJECT_CHARS - 3;
+  let cut = truncateText(raw, room);
+  // A word boundary: the space before the word the limit falls in (or right after it).
+  const space = raw[room] === ' ' ? room : cut.lastIndexOf(' ');
+  if (space >= MIN_KEPT_CHARS) cut = cut.slice(0, space);
+  return `${cut.replace(/[\s,;:(\[-]+$/, '')}...`;
 }
 
 export function emailBody(alert: Alert, link?: string): string {

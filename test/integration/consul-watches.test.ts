@@ -60,7 +60,7 @@ describe(`consul watches (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'}
       expect(news.reduce((n, r) => n + r.alertsPublished, 0)).toBe(1);
       const [one, ...rest] = await it_.alerts();
       expect(rest).toEqual([]);
-      expect(one).toMatchObject({ kind: 'event', severity: 'info', title: 'INFO: event "rollback" fired in ' + cluster });
+      expect(one).toMatchObject({ kind: 'event', severity: 'info', title: 'INFO: event "rollback" fired in cluster ' + cluster });
       const details = Object.fromEntries(one!.details);
       expect(details).toMatchObject({ ID: fresh.ID, 'Payload encoding': 'binary', ServiceFilter: 'api', TagFilter: 'v2', NodeFilter: '(none)', 'Watch index': index });
       expect(details.Payload).toContain('hex: 1f 8b 08');

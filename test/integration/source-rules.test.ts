@@ -200,8 +200,8 @@ describe(`rules for the Consul and Serf sources (DynamoDB ${process.env.TOCSIN_T
     await p.ingest(userEventEnvelope(p.cluster, 'serf-a', 'deploy', 9, 'v2 prod\n', p.iso()));
     const got = await p.received();
     expect(got).toEqual([
-      { title: `INFO: event "deploy" fired in ${p.cluster}`, state: 'firing', channels: ['deploys'] },
-      { title: `INFO: event "deploy" fired in ${p.cluster}`, state: 'firing', channels: ['email'] },
+      { title: `INFO: event "deploy" fired in cluster ${p.cluster}`, state: 'firing', channels: ['deploys'] },
+      { title: `INFO: event "deploy" fired in cluster ${p.cluster}`, state: 'firing', channels: ['email'] },
       { title: 'INFO: Serf user event "deploy" (LTime 9)', state: 'firing', channels: ['deploys'] },
     ]);
     expect(p.timers).toEqual([]); // `for` does not hold back a one-shot event

@@ -69,7 +69,7 @@ describe('decideEvent', () => {
     expect(decision.ttlSeconds).toBe(EVENT_RETENTION_SECONDS);
     expect(EVENT_RETENTION_SECONDS).toBe(7 * 24 * 3600);
     expect(decision.state).toEqual({ name: 'deploy', ltime: 7, firstSeenAt: AT, reportedBy: 'agent-7' });
-    expect(decision.alert).toMatchObject({ kind: 'event', severity: 'info', state: 'firing', cluster: 'prod', to: 'fired', title: 'INFO: event "deploy" fired in prod' });
+    expect(decision.alert).toMatchObject({ kind: 'event', severity: 'info', state: 'firing', cluster: 'prod', to: 'fired', title: 'INFO: event "deploy" fired in cluster prod' });
     const details = Object.fromEntries(decision.alert!.details);
     expect(details).toMatchObject({
       Event: 'deploy',

@@ -1,4 +1,4 @@
-import { checkAlert } from '../../lambdas/domain/consul/check-alerts';
+import { checkAlert, isZeroValue } from '../../lambdas/domain/consul/check-alerts';
 import { alertAttributes, alertFromNotification } from '../../lambdas/domain/render';
 import { emailBody, emailSubject, MAX_SUBJECT_CHARS } from '../../channels/email/render';
 import { snsMessage } from '../../lambdas/adapters/sns-publisher';
@@ -55,6 +55,42 @@ describe('alert rendering', () => {
     expect(JSON.parse(doc.sqs!)).toEqual(alert);
     expect(alertFromNotification(message)).toEqual(alert);
     expect(alertFromNotification(doc.sqs!)).toEqual(alert);
+  });
+});
+
+describe('email subjects cut at a word boundary', () => {
+  const subjectOf = (title: string, cluster = 'prod'): string =>
+    emailSubject({ id: 'x', cluster, source: 'consul', kind: 'catalog', severity: 'warning', state: 'firing', node: 'n', title, to: 'removed', at: '', details: [] });
+  it.each([
+    // Seen on a real Consul cluster, cut mid-word before.
+    [
+      'WARNING: service api-gateway [api-gateway-1] on node web-3 is no longer listed (deregistered, or its node left)',
+      '[tocsin prod] WARNING: service api-gateway [api-gateway-1] on node web-3 is no longer listed...',
+    ],
+    // The limit falls right after a word: that word is kept whole.
+    [`CRITICAL: ${'a'.repeat(73)} bbb ccc`, `[tocsin prod] CRITICAL: ${'a'.repeat(73)}...`],
+    // No space late enough: cut mid-word rather than lose most of the subject.
+    [`CRITICAL: ${'x'.repeat(200)}`, `[tocsin prod] CRITICAL: ${'x'.repeat(MAX_SUBJECT_CHARS - 3 - 24)}...`],
+    ['CRITICAL: short', '[tocsin prod] CRITICAL: short'],
+  ])('%s', (title, subject) => {
+    const s = subjectOf(title);
+    expect(s).toBe(subject);
+    expect(s.length).toBeLessThanOrEqual(MAX_SUBJECT_CHARS);
+  });
+});
+
+describe("a check's Definition leaves out the catalog's zero values", () => {
+  it.each([
+    ['', true], [null, true], [false, true], [0, true], ['0s', true], ['0', true], ['0ms', true], ['0.0s', true], [{}, true], [[], true],
+    ['10s', false], ['0.5s', false], ['http://x/health', false], [true, false], [3, false], [{ a: ['1'] }, false], ['00:00', false],
+  ])('%j is zero: %s', (value, zero) => expect(isZeroValue(value)).toBe(zero));
+
+  it('a Consul 1.7 TTL check shows no Definition line; an HTTP check shows only its settings', () => {
+    const consul17 = { Interval: '0s', Timeout: '0s', DeregisterCriticalServiceAfter: '0s', HTTP: '', Header: null, Method: '', TLSSkipVerify: false, TCP: '' };
+    const def = (Definition: Record<string, unknown>): string | undefined =>
+      Object.fromEntries(checkAlert(transition({ Definition } as never), { severity: 'critical', state: 'firing' }).details).Definition;
+    expect(def(consul17)).toBeUndefined();
+    expect(def({ ...consul17, HTTP: 'http://10.0.0.1/health', Interval: '10s' })).toBe('Interval=10s HTTP=http://10.0.0.1/health');
   });
 });
 

@@ -202,3 +202,16 @@ describe('storm grouping', () => {
     expect(emailBody(d)).toContain(`... and ${300 - listed} more not listed (of 300 folded)`);
   });
 });
+
+describe('digest wording', () => {
+  const grouping = { windowSeconds: 60, threshold: 20 };
+  const one: FoldedAlert = { id: 'a', severity: 'warning', state: 'firing', title: 'WARNING: disk on node-1', node: 'node-1', kind: 'check', source: 'consul', at: new Date(0).toISOString() };
+  it.each([
+    [1, 'WARNING: 1 more notification for cluster prod (storm digest)', '1 notification: 1 firing, 0 resolved'],
+    [2, 'WARNING: 2 more notifications for cluster prod (storm digest)', '2 notifications: 2 firing, 0 resolved'],
+  ])('%d folded: %s', (n, title, folded) => {
+    const d = digestAlert({ kind: 'digest', cluster: 'prod', channel: 'slack', window: 0, dueAt: 62_000 }, Array.from({ length: n }, (_, i) => ({ ...one, id: `a${i}` })), n, grouping);
+    expect(d.title).toBe(title);
+    expect(Object.fromEntries(d.details).Folded).toBe(folded);
+  });
+});

@@ -67,6 +67,22 @@ function titleOf(t: CheckTransition, intent: AlertIntent): { title: string; kind
   return { kind: CHECK_ALERTS.kind, title: `${label}: ${what} on ${o.node}${suffix}` };
 }
 
+/** A Go duration of zero as Consul writes it ("0s"; also "0", "0ms", "0.0s"...). */
+const ZERO_DURATION = /^0+(\.0+)?(ns|us|\u00b5s|ms|s|m|h)?$/;
+
+/**
+ * A Definition value that only says "not set": the catalog keeps a check's definition as
+ * a Go struct, so every check (a TTL or script check too) carries every field at its zero
+ * value (Consul 1.7: `Interval=0s Timeout=0s DeregisterCriticalServiceAfter=0s
+ * TLSSkipVerify=false`). Those are not the check's settings: leave them out.
+ */
+export function isZeroValue(v: unknown): boolean {
+  if (v === '' || v === null || v === undefined || v === false || v === 0) return true;
+  if (typeof v === 'string') return ZERO_DURATION.test(v);
+  if (typeof v === 'object') return Object.keys(v as object).length === 0;
+  return false;
+}
+
 /** `holdSeconds`: how long the alert of a check awaiting its first run is held (first-run.ts). */
 export function checkAlert(t: CheckTransition, intent: AlertIntent, holdSeconds?: number): Alert {
   const o = t.observation;
@@ -82,7 +98,7 @@ export function checkAlert(t: CheckTransition, intent: AlertIntent, holdSeconds?
   if (o.type) details.push(['Type', o.type]);
   if (o.definition) {
     const def = Object.entries(o.definition)
-      .filter(([, v]) => v !== '' && v !== null && v !== undefined && !(typeof v === 'object' && Object.keys(v as object).length === 0))
+      .filter(([, v]) => !isZeroValue(v))
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
     if (def) details.push(['Definition', def]);

@@ -164,7 +164,7 @@ export function decideEvent(previous: EventRecordState | undefined, ev: EventObs
         cluster: ctx.cluster,
         severity: 'info',
         node: '',
-        what: `event "${ev.name || ev.id}" fired in ${ctx.cluster}`,
+        what: `event "${ev.name || ev.id}" fired in cluster ${ctx.cluster}`,
         to: 'fired',
         at: ctx.at,
         details,

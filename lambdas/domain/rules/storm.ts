@@ -149,7 +149,7 @@ export function digestAlert(timer: DigestTimer, folded: FoldedAlert[], total: nu
   const start = new Date(timer.window).toISOString();
   const details: Array<[string, string]> = [
     ['Window', `${start} + ${grouping.windowSeconds}s`],
-    ['Folded', `${total} notification(s)${total > folded.length ? ` (of the ${folded.length} read: ${firing} firing, ${folded.length - firing} resolved)` : `: ${firing} firing, ${folded.length - firing} resolved`}`],
+    ['Folded', `${total} ${total === 1 ? 'notification' : 'notifications'}${total > folded.length ? ` (of the ${folded.length} read: ${firing} firing, ${folded.length - firing} resolved)` : `: ${firing} firing, ${folded.length - firing} resolved`}`],
   ];
   if (nodes.size > 0) details.push(['Nodes', [...nodes].slice(0, 20).join(', ') + (nodes.size > 20 ? ` and ${nodes.size - 20} more` : '')]);
   details.push(['Alerts', digestLines(sorted, total).join('\n')]);
@@ -161,7 +161,7 @@ export function digestAlert(timer: DigestTimer, folded: FoldedAlert[], total: nu
     severity,
     state: 'firing',
     node: '-',
-    title: `${severity.toUpperCase()}: ${total} more notifications for cluster ${timer.cluster} (storm digest)`,
+    title: `${severity.toUpperCase()}: ${total} more ${total === 1 ? 'notification' : 'notifications'} for cluster ${timer.cluster} (storm digest)`,
     to: 'digest',
     at: new Date(timer.window + grouping.windowSeconds * 1000).toISOString(),
     details,
