@@ -21,7 +21,9 @@ const FIGURE = '8 cost model';
 export function scenarios(w: Workload, d: Deployment): Array<{ name: string; workload: Workload; deployment: Deployment }> {
   const fewer: Workload = { ...w, watchAgents: 3, heartbeatNodes: 3, serfAgents: 3 };
   const untraced: Deployment = { ...d, tracingActive: false };
+  const silent: Workload = { ...w, nodes: 0, watchAgents: 0, serfAgents: 0, heartbeatNodes: 0, checkChangesPerDay: 0, eventsPerDay: 0, serfMemberChangesPerDay: 0 };
   return [
+    { name: 'no traffic at all: the stack alone (sweeper every minute, idle queue pollers, alarms, secrets, key, dashboard, metrics)', workload: silent, deployment: d },
     { name: 'heartbeats every 5m instead of 1m, nothing else changed', workload: { ...w, heartbeatEverySeconds: 300 }, deployment: d },
     { name: 'Consul watches, Serf handler and heartbeats on 3 agents (e.g. the servers) instead of all 500', workload: fewer, deployment: d },
     { name: 'that, and X-Ray tracing off', workload: fewer, deployment: untraced },

@@ -261,9 +261,9 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
   const logGb = (ingestLogBytes + sweepLogBytes + slackLogBytes) / 1e9;
 
   // Containers: the agents' reports of one change arrive together; each container reads each secret once per cache period.
-  const ingestContainers = Math.max(1, Math.ceil((w.watchAgents * (m.ingest.checksRepeat.ms / 1000)) / a.burstWindowSeconds));
+  const ingestContainers = ingestRequests > 0 ? Math.max(1, Math.ceil((w.watchAgents * (m.ingest.checksRepeat.ms / 1000)) / a.burstWindowSeconds)) : 0;
   const cachePeriods = SECONDS_PER_MONTH / a.secretCacheSeconds;
-  const secretReads = ingestContainers * w.clusters * cachePeriods + (w.slackChannels > 0 ? w.slackChannels * cachePeriods : 0);
+  const secretReads = ingestContainers * w.clusters * cachePeriods + (slackMessages > 0 ? w.slackChannels * cachePeriods : 0);
   const kmsRequests = secretReads + (1 + d.kmsEncryptedPolledQueues * 2) * (SECONDS_PER_MONTH / a.kmsDataKeyReuseSeconds);
 
   const traces = d.tracingActive

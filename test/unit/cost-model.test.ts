@@ -19,7 +19,7 @@ import {
 } from '../../bench/cost/model';
 import { DAYS_PER_MONTH, PRICES, SECONDS_PER_MONTH, type PriceKey } from '../../bench/cost/prices';
 
-const line = (price: PriceKey, quantity: number, item = price): Line => ({ service: 'test', item, quantity, price, basis: 'test' });
+const line = (price: PriceKey, quantity: number, item: string = price): Line => ({ service: 'test', item, quantity, price, basis: 'test' });
 
 describe('priceLines: quantity x unit price, with and without the free tier', () => {
   it.each<[string, Line[], boolean, number]>([
