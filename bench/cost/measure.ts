@@ -19,7 +19,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { channelKind } from '../../channels';
+import { slackMessage, type SlackMessage } from '../../channels/slack/render';
 import { StaticWebhookUrls, WebhookSender } from '../../channels/slack/webhook';
 import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { StaticConsulTokens } from '../../lambdas/adapters/consul-tokens';
@@ -30,7 +30,7 @@ import { createApplication } from '../../lambdas/app/application';
 import { heartbeatsOf } from '../../lambdas/app/application-heartbeats';
 import { httpApi } from '../../lambdas/app/application-http';
 import { sweeper } from '../../lambdas/app/application-sweeper';
-import { deliverBatch } from '../../lambdas/app/channel-delivery';
+import { deliverBatch, type ChannelDeliveryDeps } from '../../lambdas/app/channel-delivery';
 import { sleep as appSleep } from '../../lambdas/app/concurrency';
 import { systemClock } from '../../lambdas/app/runtime';
 import { loadConfigFile } from '../../lambdas/commons/config-file';
@@ -151,7 +151,7 @@ export async function measureCostInputs(opts: { rounds: number; onProgress?: (ms
     };
     const ports = (serviceName: string) =>
       awsPorts({
-        clients: () => ({ doc }) as never,
+        clients: () => ({ doc }),
         tableName: TABLE,
         alertsTopicArn: 'unused',
         timersQueueUrl: 'unused',
@@ -278,10 +278,9 @@ export async function measureCostInputs(opts: { rounds: number; onProgress?: (ms
 
     progress('slack delivery (fake Slack on loopback)');
     service = 'channel-worker';
-    const slack = channelKind('slack');
-    if (!slack) throw new Error('no slack channel kind');
-    const deps = {
-      render: (alert: Alert, link: string | undefined) => slack.render(alert, link),
+    // The Slack kind itself (channels/slack): its renderer, the webhook sender the worker uses.
+    const deps: ChannelDeliveryDeps<SlackMessage> = {
+      render: (alert, link) => slackMessage(alert, link),
       // The deployed worker reads the URL from Secrets Manager (cached 5 minutes: the model counts those calls).
       sender: new WebhookSender(new StaticWebhookUrls({ team: fakeSlack.url('team') })),
       clock: systemClock,
@@ -299,7 +298,7 @@ export async function measureCostInputs(opts: { rounds: number; onProgress?: (ms
       const body = JSON.stringify({ Type: 'Notification', Message: JSON.parse(snsMessage(alert).message).sqs, MessageAttributes: { [CHANNELS_ATTRIBUTE]: { Type: 'String.Array', Value: JSON.stringify(['team']) } } });
       current = emptySample();
       const t0 = performance.now();
-      const results = await deliverBatch(deps as never, 'team', [{ id: `m-${r}`, body, receiveCount: 1 }]);
+      const results = await deliverBatch(deps, 'team', [{ id: `m-${r}`, body, receiveCount: 1 }]);
       current.ms = performance.now() - t0;
       if (!results.every((x) => x.ok)) throw new Error(`slack delivery failed: ${JSON.stringify(results)}`);
       current.requestBytes = Buffer.byteLength(body);
