@@ -24,6 +24,7 @@ export function fmt(value: number, unit: string): string {
   if (unit === 'KB') return `${value.toFixed(1)} KB`;
   if (unit === 'units' || unit === 'RCU+WCU') return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
   if (unit === '/s') return `${value.toFixed(1)} /s`;
+  if (unit === 'USD') return `$${value >= 100 ? value.toFixed(0) : value >= 0.1 ? value.toFixed(2) : value.toFixed(4)}`;
   return `${Number.isInteger(value) ? value : value.toFixed(2)}${unit ? ` ${unit}` : ''}`;
 }
 

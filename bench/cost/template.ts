@@ -1,0 +1,71 @@
+/**
+ * The deployed stack's fixed resources, read from the template `cdk synth` makes for the
+ * reference configuration (no asset bundling: the template is the same): functions' memory
+ * and tracing, alarms, dashboards, secrets, keys, the queues Lambda polls, log retention,
+ * and the API's access log format (one line per request, priced as log ingestion).
+ */
+import { readFileSync } from 'node:fs';
+import { synth } from '../../test/infra/helpers';
+import type { Deployment } from './model';
+
+type Resource = { Type: string; Properties?: Record<string, any> };
+
+export function deploymentOf(configFile: string): Deployment & { functions: Record<string, { memoryMb: number; tracing: string }> } {
+  const { template } = synth({ config: readFileSync(configFile, 'utf8'), bundle: false, nag: false });
+  const resources = Object.values(template.toJSON().Resources as Record<string, Resource>);
+  const ofType = (t: string) => resources.filter((r) => r.Type === t);
+  const functions: Record<string, { memoryMb: number; tracing: string }> = {};
+  for (const f of ofType('AWS::Lambda::Function')) {
+    const description = String(f.Properties?.Description ?? '');
+    if (!description.startsWith('tocsin: ')) continue; // CDK's own helpers (log retention, custom resources)
+    functions[description] = { memoryMb: Number(f.Properties?.MemorySize ?? 128), tracing: String(f.Properties?.TracingConfig?.Mode ?? 'PassThrough') };
+  }
+  const memoryOf = (prefix: string): number => {
+    const hit = Object.entries(functions).find(([d]) => d.startsWith(`tocsin: ${prefix}`));
+    if (!hit) throw new Error(`no function "${prefix}" in the template (${Object.keys(functions).join('; ')})`);
+    return hit[1].memoryMb;
+  };
+  const mappings = ofType('AWS::Lambda::EventSourceMapping');
+  const queues = ofType('AWS::SQS::Queue');
+  const kmsQueues = queues.filter((q) => q.Properties?.KmsMasterKeyId !== undefined && typeof q.Properties?.QueueName === 'string');
+  const retention = ofType('AWS::Logs::LogGroup').map((g) => Number(g.Properties?.RetentionInDays ?? 0));
+  const stage = ofType('AWS::ApiGatewayV2::Stage')[0];
+  const format = String(stage?.Properties?.AccessLogSettings?.Format ?? '');
+  if (!format) throw new Error('the API stage has no access log format');
+  return {
+    functions,
+    memoryMb: { ingest: memoryOf('ingest'), sweeper: memoryOf('sweeper'), channelWorker: memoryOf('channel worker'), timers: memoryOf('delayed notifications') },
+    tracingActive: Object.values(functions).some((f) => f.tracing === 'Active'),
+    alarms: ofType('AWS::CloudWatch::Alarm').length,
+    dashboards: ofType('AWS::CloudWatch::Dashboard').length,
+    secrets: ofType('AWS::SecretsManager::Secret').length,
+    kmsKeys: ofType('AWS::KMS::Key').length,
+    polledQueues: mappings.length,
+    // Named channel queues (CHANNEL_QUEUES) are the Slack queues, encrypted with the topic key.
+    kmsEncryptedPolledQueues: Math.min(mappings.length, kmsQueues.length),
+    logRetentionDays: Math.max(...retention),
+    accessLogLineBytes: Buffer.byteLength(accessLogLine(format)),
+  };
+}
+
+/** The access log format with typical values for an ingest request (IDs, times, addresses at their real lengths). */
+export function accessLogLine(format: string): string {
+  const typical: Record<string, string> = {
+    '$context.requestId': 'Xa1b2c3dIAMEbcQ=',
+    '$context.identity.sourceIp': '203.0.113.17',
+    '$context.requestTime': '02/Dec/2026:06:15:30 +0000',
+    '$context.httpMethod': 'POST',
+    '$context.routeKey': 'POST /v1/ingest',
+    '$context.path': '/v1/ingest',
+    '$context.status': '200',
+    '$context.protocol': 'HTTP/1.1',
+    '$context.responseLength': '2',
+    '$context.responseLatency': '23',
+    '$context.integrationStatus': '200',
+    '$context.integrationLatency': '21',
+    '$context.integrationErrorMessage': '-',
+    '$context.error.message': '-',
+    '$context.identity.userAgent': 'tocsin-shim/1',
+  };
+  return format.replace(/\$context\.[A-Za-z.]+/g, (k) => typical[k] ?? '-');
+}

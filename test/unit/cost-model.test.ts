@@ -1,0 +1,166 @@
+/**
+ * The arithmetic of bench figure 8 (bench/cost/model.ts): quantities x prices, the free-tier
+ * toggle, the workload's request counts, X-Ray's sampling and the sign-of-life cache. The
+ * measurements themselves come from `npm run bench -- --only 8`.
+ */
+import {
+  DEFAULT_ASSUMPTIONS,
+  INGEST_KINDS,
+  monthlyLines,
+  monthlyRequests,
+  priceLines,
+  REFERENCE_WORKLOAD,
+  signOfLifeWrites,
+  xrayTraces,
+  type Deployment,
+  type Line,
+  type Measured,
+  type PerRequest,
+} from '../../bench/cost/model';
+import { DAYS_PER_MONTH, PRICES, SECONDS_PER_MONTH, type PriceKey } from '../../bench/cost/prices';
+
+const line = (price: PriceKey, quantity: number, item: string = price): Line => ({ service: 'test', item, quantity, price, basis: 'test' });
+
+describe('priceLines: quantity x unit price, with and without the free tier', () => {
+  it.each<[string, Line[], boolean, number]>([
+    ['2M Lambda invocations, no free tier', [line('lambdaRequest', 2e6)], false, 0.4],
+    ['2M Lambda invocations, 1M free', [line('lambdaRequest', 2e6)], true, 0.2],
+    ['two lines share one free tier (600k + 600k, 1M free)', [line('lambdaRequest', 6e5, 'a'), line('lambdaRequest', 6e5, 'b')], true, 0.04],
+    ['the same without it', [line('lambdaRequest', 6e5, 'a'), line('lambdaRequest', 6e5, 'b')], false, 0.24],
+    ['1M API Gateway requests', [line('apiGatewayHttpRequest', 1e6)], false, 1],
+    ['1M API Gateway requests, free tier', [line('apiGatewayHttpRequest', 1e6)], true, 0],
+    ['10M write request units (no free tier exists)', [line('dynamoWriteRequestUnit', 1e7)], true, 6.25],
+    ['8M read request units', [line('dynamoReadRequestUnit', 8e6)], false, 1],
+    ['1,000 GB-s arm64', [line('lambdaArmGbSecond', 1000)], false, 0.0133334],
+    ['one dashboard', [line('dashboard', 1)], false, 3],
+    ['one dashboard, 3 free', [line('dashboard', 1)], true, 0],
+    ['17 alarms, 10 free', [line('alarm', 17)], true, 0.7],
+    ['4 secrets: no free tier', [line('secret', 4)], true, 1.6],
+    ['10,000 secret reads', [line('secretsApiCall', 1e4)], false, 0.05],
+    ['100,000 traces, free tier', [line('xrayTraceRecorded', 1e5)], true, 0],
+    ['200,000 traces', [line('xrayTraceRecorded', 2e5)], false, 1],
+    ['10 GB of logs, 5 free', [line('logsIngestedGb', 10)], true, 2.5],
+    ['1,000 emails, 1,000 free', [line('snsEmailDelivery', 1000)], true, 0],
+  ])('%s', (_name, lines, freeTier, expected) => {
+    const priced = priceLines(lines, { freeTier });
+    expect(priced.totalUsd).toBeCloseTo(expected, 9);
+    expect(priced.lines.reduce((n, l) => n + l.costUsd, 0)).toBeCloseTo(expected, 9);
+  });
+
+  it('reports the unit price and the free units used per line', () => {
+    const [a, b] = priceLines([line('lambdaRequest', 6e5, 'a'), line('lambdaRequest', 6e5, 'b')], { freeTier: true }).lines;
+    expect(a).toMatchObject({ freeUnits: 6e5, costUsd: 0, unitPriceUsd: PRICES.lambdaRequest.usd / PRICES.lambdaRequest.per });
+    expect(b?.freeUnits).toBeCloseTo(4e5);
+  });
+
+  it('refuses a quantity that is not a count', () => {
+    expect(() => priceLines([line('secret', -1)], { freeTier: false })).toThrow(/not a count/);
+    expect(() => priceLines([line('secret', Number.NaN)], { freeTier: false })).toThrow(/not a count/);
+  });
+
+  it('has a source, a unit and a free-tier note for every price', () => {
+    for (const [key, p] of Object.entries(PRICES)) {
+      expect([key, p.source.length > 20, p.unit.length > 0, p.freeTierNote.length > 0, p.usd > 0, p.per > 0]).toEqual([key, true, true, true, true, true]);
+    }
+  });
+});
+
+describe('monthlyRequests: what the reference cluster sends', () => {
+  const req = monthlyRequests(REFERENCE_WORKLOAD);
+  const changes = 1000 * DAYS_PER_MONTH;
+  const deltaShare = 1 - 144 / 1000; // a whole list every 600 s: 144 of an agent's 1,000 daily runs
+  it.each<[string, number, number]>([
+    ['heartbeats: 500 nodes, every minute, 730 hours', req.heartbeat, 500 * 60 * 730],
+    ['whole lists: 500 agents x 144 a day', req.checksFull, 500 * 144 * DAYS_PER_MONTH],
+    ['first report of each change sent as a delta', req.checksFirst, changes * deltaShare],
+    ['the 499 other agents repeating it', req.checksRepeat, changes * deltaShare * 499],
+    ['events: first agent', req.eventFirst, 100 * DAYS_PER_MONTH],
+    ['events: the other 499 agents', req.eventRepeat, 100 * DAYS_PER_MONTH * 499],
+    ['member change: first of the 499 other members', req.memberFirst, 20 * DAYS_PER_MONTH],
+    ['member change: the other 498', req.memberRepeat, 20 * DAYS_PER_MONTH * 498],
+  ])('%s', (_name, actual, expected) => expect(actual).toBeCloseTo(expected, 6));
+
+  it('sends no whole list more often than the agent runs', () => {
+    const quiet = monthlyRequests({ ...REFERENCE_WORKLOAD, checkChangesPerDay: 10 });
+    expect(quiet.checksFull).toBeCloseTo(500 * 10 * DAYS_PER_MONTH);
+    expect(quiet.checksFirst).toBe(0);
+  });
+});
+
+describe('xrayTraces: 1 a second, then 5%', () => {
+  it.each<[number, number]>([
+    [0, 0],
+    [0.0001, 0.0001 * (1 - 0.0001 / 2)], // nearly every request is the first of its second
+    [21, 1 + 0.05 * 20], // busy: the reservoir, then 5% of the rest
+  ])('%s requests/s', (rate, tracesPerSecond) => {
+    expect(xrayTraces(rate, DEFAULT_ASSUMPTIONS) / SECONDS_PER_MONTH).toBeCloseTo(tracesPerSecond, 4);
+  });
+});
+
+describe('signOfLifeWrites: at most one per every/2 per node', () => {
+  it('a node heartbeating every minute and nothing else: r / (1 + r x 30 s)', () => {
+    const w = { ...REFERENCE_WORKLOAD, nodes: 1, heartbeatNodes: 1, watchAgents: 0, serfAgents: 0, checkChangesPerDay: 0, eventsPerDay: 0, serfMemberChangesPerDay: 0 };
+    const r = 1 / 60;
+    expect(signOfLifeWrites(w, monthlyRequests(w))).toBeCloseTo(SECONDS_PER_MONTH * (r / (1 + r * 30)), 3);
+  });
+  it('a node sending 10 a second writes about every 30 s', () => {
+    const req = Object.fromEntries(INGEST_KINDS.map((k) => [k, k === 'heartbeat' ? 10 * SECONDS_PER_MONTH : 0])) as ReturnType<typeof monthlyRequests>;
+    expect(signOfLifeWrites({ ...REFERENCE_WORKLOAD, nodes: 1, heartbeatNodes: 1, watchAgents: 1, serfAgents: 1 }, req) / (SECONDS_PER_MONTH / 30)).toBeCloseTo(1, 1);
+  });
+});
+
+describe('monthlyLines: measured per-request quantities times the month', () => {
+  const per = (o: Partial<PerRequest> = {}): PerRequest => ({ rru: 0.5, wru: 1, ms: 10.2, logBytes: 200, logEvents: 1, requestBytes: 1000, snsPublishes: 0, snsMessageBytes: 0, timers: 0, alertsProbes: 0, ...o });
+  const measured: Measured = {
+    server: 'dynamodb-local',
+    ingest: Object.fromEntries(INGEST_KINDS.map((k) => [k, per(k.endsWith('First') ? { snsPublishes: 1, snsMessageBytes: 70_000 } : {})])) as Measured['ingest'],
+    sweep: per({ rru: 12, wru: 1, ms: 40, alertsProbes: 1 }),
+    slackDelivery: per({ ms: 100 }),
+    signOfLifeWru: 1,
+    emfMetrics: 8,
+  };
+  const deployment: Deployment = {
+    memoryMb: { ingest: 512, sweeper: 256, channelWorker: 256, timers: 256 },
+    tracingActive: true,
+    alarms: 17,
+    dashboards: 1,
+    secrets: 3,
+    kmsKeys: 1,
+    polledQueues: 2,
+    kmsEncryptedPolledQueues: 1,
+    logRetentionDays: 90,
+    accessLogLineBytes: 360,
+  };
+  const lines = monthlyLines(REFERENCE_WORKLOAD, measured, deployment);
+  const req = monthlyRequests(REFERENCE_WORKLOAD);
+  const total = INGEST_KINDS.reduce((n, k) => n + req[k], 0);
+  const alerts = req.checksFirst + req.eventFirst + req.memberFirst;
+  const sweeps = SECONDS_PER_MONTH / 60;
+  const find = (item: string) => {
+    const l = lines.find((x) => x.item.startsWith(item));
+    if (!l) throw new Error(`no line ${item}`);
+    return l.quantity;
+  };
+  it.each<[string, () => number]>([
+    ['HTTP API requests', () => total],
+    ['invocations', () => total + sweeps + alerts],
+    ['ingest duration', () => total * 0.011 * 0.5], // 10.2 ms billed as 11 ms, 512 MB
+    ['sweeper duration', () => sweeps * 0.04 * 0.25],
+    ['write request units', () => total * 1 + sweeps * 1 + signOfLifeWrites(REFERENCE_WORKLOAD, req)],
+    ['read request units', () => total * 0.5 + sweeps * 12],
+    ['publishes', () => alerts * 2], // 70,000 bytes: two 64 KB requests each
+    ['email deliveries', () => alerts],
+    ['Slack queue', () => alerts * 3],
+    ['idle receives', () => 2 * 15 * (SECONDS_PER_MONTH / 60)],
+    ['custom metrics', () => 8],
+    ['alarms', () => 17],
+    ['secrets', () => 4],
+    ['customer managed keys', () => 1],
+  ])('%s', (item, expected) => expect(find(item)).toBeCloseTo(expected(), 3));
+
+  it('counts no traces with tracing off, and costs less without them', () => {
+    const off = monthlyLines(REFERENCE_WORKLOAD, measured, { ...deployment, tracingActive: false });
+    expect(off.find((l) => l.service === 'X-Ray')?.quantity).toBe(0);
+    expect(priceLines(off, { freeTier: false }).totalUsd).toBeLessThan(priceLines(lines, { freeTier: false }).totalUsd);
+  });
+});
