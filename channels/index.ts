@@ -8,11 +8,15 @@ import type { ConfigIssue } from '../lambdas/domain/rules/config';
 import type { ChannelSpec, RuntimeConfig } from '../lambdas/domain/rules/types';
 import { emailChannel } from './email';
 import type { ChannelKind, JsonSchema } from './kind';
+import { pagerdutyChannel } from './pagerduty';
 import { slackChannel } from './slack';
+import { webhookChannel } from './webhook';
 
 export const CHANNEL_KINDS = {
   email: emailChannel,
   slack: slackChannel,
+  pagerduty: pagerdutyChannel,
+  webhook: webhookChannel,
 } as const;
 
 export type ChannelType = keyof typeof CHANNEL_KINDS;
