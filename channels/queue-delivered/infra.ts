@@ -48,7 +48,9 @@ export function buildQueueChannels(
   alarm('DlqDepth', deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: 'Maximum' }), opts.dlqAlarm);
 
   const worker = channelWorker();
-  deadLetterQueue.grantSendMessages(worker);
+  // What SendMessage to a KMS-encrypted queue needs, named (grantSendMessages adds kms:ReEncrypt* and GenerateDataKey* wildcards).
+  deadLetterQueue.grant(worker, 'sqs:SendMessage');
+  topicKey.grant(worker, 'kms:GenerateDataKey', 'kms:Decrypt');
   for (const channel of channels) {
     const queue = new Queue(scope, `Queue-${channel.name}`, {
       // The worker knows a record's channel by its queue's name (CHANNEL_QUEUES).

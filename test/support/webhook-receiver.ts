@@ -96,8 +96,9 @@ export async function startWebhookReceiver(keys: readonly string[], windowSecond
       }
       if (!validate(body)) return record(400, body, JSON.stringify(validate.errors));
       // 3. Idempotency: a notification id seen before is acknowledged, not kept twice.
-      if (!accepted.some((a) => a.id === body.id)) accepted.push(body);
-      record(200, body);
+      const payload = body as Record<string, any>;
+      if (!accepted.some((a) => a.id === payload.id)) accepted.push(payload);
+      record(200, payload);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
