@@ -10,7 +10,7 @@
  * like any failure (the redrive still takes it).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { channelKind } from '../../channels';
 import { deliverBatch, type ChannelDeliveryDeps } from '../app/channel-delivery';
@@ -19,7 +19,8 @@ import { systemClock } from '../app/runtime';
 import { bundledConfig } from '../commons/bundled-config';
 import { requiredEnv } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
-import { CHANNEL_QUEUES, DEAD_LETTER_REASON_ATTRIBUTE, LAMBDA_ENV } from '../commons/deployment';
+import { CHANNEL_QUEUES, LAMBDA_ENV } from '../commons/deployment';
+import { SqsDeadLetters } from '../adapters/sqs-dead-letters';
 
 const RETRY_BASE_SECONDS = 30;
 
@@ -60,28 +61,12 @@ export function queueUrlOf(arn: string): string {
   return `https://sqs.${region}.${domain}/${account}/${name}`;
 }
 
-/** Each channel queue's dead-letter queue URL, from its redrive policy (read once per queue). */
-const deadLetterUrls = new Map<string, Promise<string>>();
-function deadLetterUrlOf(queueArn: string): Promise<string> {
-  let url = deadLetterUrls.get(queueArn);
-  if (!url) {
-    url = sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrlOf(queueArn), AttributeNames: ['RedrivePolicy'] })).then((out) => {
-      const target = (JSON.parse(out.Attributes?.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string }).deadLetterTargetArn;
-      if (!target) throw new Error(`queue ${queueArn} has no redrive policy`);
-      return queueUrlOf(target);
-    });
-    url.catch(() => deadLetterUrls.delete(queueArn));
-    deadLetterUrls.set(queueArn, url);
-  }
-  return url;
-}
+const deadLetters = new SqsDeadLetters(sqs, queueUrlOf);
 
 /** Sends a refused notification to its queue's DLQ with the reason; false when it could not. */
 async function deadLetter(queueArn: string, body: string, reason: string): Promise<boolean> {
   try {
-    const QueueUrl = await deadLetterUrlOf(queueArn);
-    // SQS attribute values: at most 256 KB with the body; a reason is short, cut anyway.
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body, MessageAttributes: { [DEAD_LETTER_REASON_ATTRIBUTE]: { DataType: 'String', StringValue: reason.slice(0, 4000) } } }));
+    await deadLetters.send(queueArn, body, reason);
     logger.error('notification moved to the dead-letter queue', { queue: queueArn, reason });
     return true;
   } catch (err) {
