@@ -1,6 +1,6 @@
 /**
  * Channel worker Lambda: one SQS event source per channel queue of every kind tocsin
- * delivers itself (Slack today; each queue, named CHANNEL_QUEUES, subscribed to the alerts topic with the filter
+ * delivers itself (Slack, PagerDuty, webhooks; each queue, named CHANNEL_QUEUES, subscribed to the alerts topic with the filter
  * { channels: [<channel>] }), maxConcurrency 2. The same delivery code as `npm start`
  * (app/channel-delivery.ts) with the channel kind's renderer and sender. Failed messages
  * are reported as batchItemFailures after their visibility is set to the retry delay (a
