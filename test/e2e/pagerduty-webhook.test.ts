@@ -12,6 +12,7 @@ import { LOCAL_NAMES } from '../../local/names';
 import { ensureBuilt, tempDir } from '../shim/helpers';
 import { shimChecks, until } from '../support/e2e-steps';
 import { startFakePagerDuty, type FakePagerDuty } from '../support/fake-pagerduty';
+import { startFakeSlack, type FakeSlack } from '../support/fake-slack';
 import { startLocalPipeline, ROOT, type LocalPipeline } from '../support/local-pipeline';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
@@ -22,6 +23,7 @@ const HOOK_KEY = 'h'.repeat(48);
 
 let pd: FakePagerDuty;
 let rx: WebhookReceiver;
+let slack: FakeSlack;
 let pipeline: LocalPipeline;
 let stopped = false;
 
@@ -33,13 +35,14 @@ channels:
   pager-busy: { type: pagerduty, routingKey: "${BUSY_KEY}", url: "${pd.url}" }
   pager-bad: { type: pagerduty, routingKey: "${BAD_KEY}", url: "${pd.url}" }
   hook: { type: webhook, url: "${rx.url('/tocsin/in?team=ops')}", signingKeyEnv: E2E_HOOK_KEY, minSeverity: critical }
+  team: { type: slack, webhookUrl: "${slack.url('team')}", minSeverity: critical }
 defaults: { channels: [email] }
-delivery: { pagerduty: { maxReceiveCount: 3, minIntervalMs: 0 }, webhook: { minIntervalMs: 0 } }
+delivery: { pagerduty: { maxReceiveCount: 3, minIntervalMs: 0 }, webhook: { minIntervalMs: 0 }, slack: { minIntervalMs: 0 } }
 links: { alert: "https://consul.example.com/ui/{cluster}/nodes/{node}" }
 rules:
   - name: pd
     match: { check: { glob: "pd-*" } }
-    channels: [pager, hook]
+    channels: [pager, hook, team]
   - name: busy
     match: { check: busy }
     channels: [pager-busy]
@@ -52,6 +55,7 @@ beforeAll(async () => {
   ensureBuilt();
   pd = await startFakePagerDuty();
   rx = await startWebhookReceiver([HOOK_KEY]);
+  slack = await startFakeSlack();
   const file = join(tempDir('tocsin-e2e-pd-'), 'tocsin.yaml');
   writeFileSync(file, config());
   pipeline = await startLocalPipeline({ env: { TOCSIN_CONFIG: file, TOCSIN_LOCAL_RETRY_SECONDS: '1', E2E_PD_KEY: KEY, E2E_HOOK_KEY: HOOK_KEY } });
@@ -66,6 +70,7 @@ afterAll(async () => {
   const code = stopped ? 0 : await pipeline?.stop();
   await pd?.close();
   await rx?.close();
+  await slack?.close();
   expect(code).toBe(0);
 });
 
@@ -73,7 +78,7 @@ const seen = () => `PagerDuty:\n${pd.requests.map((r) => `${r.status} ${JSON.str
 const pdEvents = (check: string) => pd.eventsFor(KEY).filter((e) => e.event_action === 'trigger' && e.payload.summary.includes(check));
 const check = (id: string, status: string, index: number) => ({ Node: 'web-1', CheckID: id, Status: status, Output: `${id} ${status}`, ModifyIndex: index });
 
-describe('PagerDuty and webhook channels, through the shim and npm start', () => {
+describe('PagerDuty and webhook channels (and minSeverity on Slack), through the shim and npm start', () => {
   it('critical -> trigger; resolved -> resolve under the same dedup_key; the next episode another key; the webhook hears both, signed', async () => {
     await shimChecks(pipeline, 'pd', [check('pd-1', 'critical', 20)], 20);
     await until('the trigger', () => pdEvents('pd-1').length === 1, 15000, seen);
@@ -112,6 +117,9 @@ describe('PagerDuty and webhook channels, through the shim and npm start', () =>
     expect(pdEvents('pd-2')[0]!.payload.severity).toBe('warning');
     await new Promise((r) => setTimeout(r, 1000));
     expect(rx.requests.filter((r) => JSON.stringify(r.body).includes('pd-2'))).toEqual([]);
+    // minSeverity holds for Slack too: the criticals and their resolution, not the warning.
+    await until('the Slack posts', () => slack.postsTo('team').length >= 3, 15000, seen);
+    expect(slack.postsTo('team').map((p) => p.body.text.replace(/^\S+ \[default\] /, '').replace(/ \(service.*/, ''))).toEqual(['CRITICAL: pd-1', 'RESOLVED: pd-1', 'CRITICAL: pd-1']);
     expect(rx.requests.every((r) => r.status === 200)).toBe(true);
   }, 60000);
 

@@ -20,10 +20,11 @@ channels:
   pager: { type: pagerduty, secretName: tocsin/pagerduty/oncall, routingKey: "local-only-0123456789abcdef01234", minSeverity: warning }
   pager-eu: { type: pagerduty, secretName: tocsin/pagerduty/eu, url: "https://events.eu.pagerduty.com/v2/enqueue" }
   hook: { type: webhook, secretName: tocsin/webhook/ops, url: "https://hooks.example.com/tocsin", signingKeyEnv: LOCAL_ONLY_HOOK_KEY }
+  team: { type: slack, secretName: tocsin/slack/team, minSeverity: critical }
 delivery: { pagerduty: { maxReceiveCount: 4 }, webhook: { maxReceiveCount: 6 } }
 rules:
   - name: all
-    channels: [pager, pager-eu, hook]
+    channels: [pager, pager-eu, hook, team]
 `;
 
 type R = { Type: string; Properties: Record<string, any> };
@@ -86,16 +87,21 @@ test('subscriptions filter on the channel, and on the severities of minSeverity'
   s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('pager', 'pagerduty'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['pager'], severity: ['critical', 'warning'] } });
   s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('pager-eu', 'pagerduty'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['pager-eu'] } });
   s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('hook', 'webhook'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['hook'] } });
+  // Slack's minSeverity, the same way.
+  s.template.hasResourceProperties('AWS::SNS::Subscription', {
+    Endpoint: s.stack.resolve(s.stack.channels.resources.slack.queues.get('team')!.queueArn),
+    FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['team'], severity: ['critical'] },
+  });
 });
 
-test('the worker may read exactly these secrets, and send to the two DLQs', () => {
+test('the worker may read exactly these secrets (the Slack one too), and send to the two DLQs', () => {
   const roleId = idOf(s.stack.channels.worker!.function.role as never);
   const statements = ofType('AWS::IAM::Policy')
     .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
   const secretResources = statements.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
-  expect(secretResources.sort()).toEqual(['tocsin/pagerduty/eu', 'tocsin/pagerduty/oncall', 'tocsin/webhook/ops'].map((n) => expect.stringContaining(`secret:${n}-??????`)));
-  expect(secretResources).toHaveLength(3);
+  expect(secretResources.sort()).toEqual(['tocsin/pagerduty/eu', 'tocsin/pagerduty/oncall', 'tocsin/slack/team', 'tocsin/webhook/ops'].map((n) => expect.stringContaining(`secret:${n}-??????`)));
+  expect(secretResources).toHaveLength(4);
   for (const type of ['pagerduty', 'webhook'] as const) {
     const dlqArn = JSON.stringify(s.stack.resolve(s.stack.channels.resources[type].deadLetterQueue!.queueArn));
     expect(statements.some((st) => JSON.stringify(st.Action).includes('sqs:SendMessage') && JSON.stringify(st.Resource) === dlqArn)).toBe(true);
