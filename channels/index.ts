@@ -8,11 +8,15 @@ import type { ConfigIssue } from '../lambdas/domain/rules/config';
 import type { ChannelSpec, RuntimeConfig } from '../lambdas/domain/rules/types';
 import { emailChannel } from './email';
 import type { ChannelKind, JsonSchema } from './kind';
+import { pagerdutyChannel } from './pagerduty';
 import { slackChannel } from './slack';
+import { webhookChannel } from './webhook';
 
 export const CHANNEL_KINDS = {
   email: emailChannel,
   slack: slackChannel,
+  pagerduty: pagerdutyChannel,
+  webhook: webhookChannel,
 } as const;
 
 export type ChannelType = keyof typeof CHANNEL_KINDS;
@@ -86,11 +90,16 @@ export function localSettingsIssues(raw: Readonly<Record<string, unknown>> | und
 export function channelSchemas(): { channel: JsonSchema; delivery: JsonSchema; local: JsonSchema } {
   const kinds = Object.values(CHANNEL_KINDS) as ChannelKind[];
   return {
+    // if/then per type rather than oneOf: a validator reports the errors of the channel's own
+    // type only, not one "must be <type>" per other kind.
     channel: {
       type: 'object',
       required: ['type'],
       properties: { type: { enum: kinds.map((k) => k.type) } },
-      oneOf: kinds.map((k) => ({ properties: { type: { const: k.type }, ...k.properties }, additionalProperties: false })),
+      allOf: kinds.map((k) => ({
+        if: { properties: { type: { const: k.type } }, required: ['type'] },
+        then: { properties: { type: { const: k.type }, ...k.properties }, additionalProperties: false },
+      })),
     },
     delivery: {
       type: 'object',

@@ -7,9 +7,11 @@ import type { ChannelSpec } from '../lambdas/domain/rules/types';
 import { isChannelType, unknownChannelType } from '.';
 import { EMAIL_INFRA } from './email/infra';
 import type { ChannelInfra, ChannelSpecOf, ChannelType } from './kind-infra';
+import { PAGERDUTY_INFRA } from './pagerduty/infra';
 import { SLACK_INFRA } from './slack/infra';
+import { WEBHOOK_INFRA } from './webhook/infra';
 
-const KINDS = { email: EMAIL_INFRA, slack: SLACK_INFRA };
+const KINDS = { email: EMAIL_INFRA, slack: SLACK_INFRA, pagerduty: PAGERDUTY_INFRA, webhook: WEBHOOK_INFRA };
 type Kinds = typeof KINDS;
 
 export type DeployedChannelOf<T extends ChannelType> = Kinds[T] extends ChannelInfra<T, infer Deployed, unknown> ? Deployed : never;

@@ -5,11 +5,15 @@
 import type { ChannelType } from '.';
 import { emailLocal } from './email/local';
 import type { LocalChannel } from './local-kind';
+import { pagerdutyLocal } from './pagerduty/local';
 import { slackLocal } from './slack/local';
+import { webhookLocal } from './webhook/local';
 
 export type { LocalChannel, LocalChannelContext, LocalDelivery } from './local-kind';
 
 export const LOCAL_CHANNELS: { readonly [T in ChannelType]: LocalChannel<T> } = {
   email: emailLocal,
   slack: slackLocal,
+  pagerduty: pagerdutyLocal,
+  webhook: webhookLocal,
 };

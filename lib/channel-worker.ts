@@ -44,7 +44,7 @@ export interface ChannelWorkerProps {
 }
 
 /**
- * The Lambda delivering every queue-delivered channel (Slack today): one SQS event source
+ * The Lambda delivering every queue-delivered channel (Slack, PagerDuty, webhooks): one SQS event source
  * per channel queue, reporting partial batch failures, and the environment telling it
  * which channel a record's queue belongs to. Grants to it (secrets ...) go to the worker.
  */
@@ -61,7 +61,7 @@ export class ChannelWorker extends Construct implements IGrantable {
     this.queuePrefix = channelQueuePrefix(Stack.of(this).stackName);
     this.function = new TocsinFunction(this, 'Function', {
       entry: CHANNEL_WORKER_ENTRY,
-      description: 'channel worker (queue-delivered channels: Slack incoming webhooks)',
+      description: 'channel worker (queue-delivered channels: Slack, PagerDuty, webhooks)',
       memorySize: 256,
       timeout: Duration.seconds(CHANNEL_WORKER_TIMEOUT_SECONDS),
       invokedBy: 'sqsEventSource',

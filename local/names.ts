@@ -32,4 +32,7 @@ export const LOCAL_NAMES = {
   emailQueue: (channel: string, addressDigest: string) => `tocsin-email-${channel}-${addressDigest}`,
   /** Emails that could not be sent (JSON lines), in the data dir. */
   emailDeadLetterFile: 'email-dead-letters.jsonl',
+  /** Queue-delivered kinds (pagerduty, webhook): one queue per channel, one dead-letter queue per kind. */
+  channelQueue: (type: string, channel: string) => `tocsin-${type}-${channel}`,
+  channelDeadLetterQueue: (type: string) => `tocsin-${type}-dlq`,
 } as const;

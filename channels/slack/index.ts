@@ -3,6 +3,7 @@
  * from a queue per channel, ≈1 message/s per webhook, 429-aware (webhook.ts). The webhook
  * URL is a Secrets Manager secret when deployed, `webhookUrl` under `npm start`.
  */
+import type { Severity } from '../../lambdas/domain/types';
 import type { ChannelKind } from '../kind';
 import { slackMessage, type SlackMessage } from './render';
 import { SecretsManagerWebhookUrls, WebhookSender } from './webhook';
@@ -13,6 +14,7 @@ export interface SlackChannel {
   secretName?: string;
   /** Webhook URL used by `npm start` only. */
   webhookUrl?: string;
+  minSeverity?: Severity;
 }
 
 export interface SlackSettings {
@@ -31,6 +33,7 @@ export const slackChannel: ChannelKind<SlackChannel, SlackMessage, SlackSettings
       pattern: '^[A-Za-z0-9/_+=.@-]{1,512}$',
     },
     webhookUrl: { description: 'Webhook URL used by npm start only.', type: 'string', pattern: '^https?://' },
+    minSeverity: { $ref: '#/definitions/severity' },
   },
   settings: {
     schema: {
@@ -57,7 +60,7 @@ export const slackChannel: ChannelKind<SlackChannel, SlackMessage, SlackSettings
       ...(raw?.minIntervalMs !== undefined ? { minIntervalMs: raw.minIntervalMs as number } : {}),
     }),
   },
-  forLambda: (spec) => ({ type: 'slack', ...(spec.secretName ? { secretName: spec.secretName } : {}) }),
+  forLambda: (spec) => ({ type: 'slack', ...(spec.secretName ? { secretName: spec.secretName } : {}), ...(spec.minSeverity ? { minSeverity: spec.minSeverity } : {}) }),
   render: slackMessage,
   worker: {
     // Each of the (at most 2) concurrent pollers of a queue posts at most every 2 s: ≈1 msg/s per webhook.

@@ -9,11 +9,13 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { CHANNELS_ATTRIBUTE } from '../../lambdas/commons/deployment';
+import { channelFilterPolicy } from '../../lambdas/commons/deployment';
+import type { Severity } from '../../lambdas/domain/types';
 import type { QueueEventSource } from '../../lib/channel-worker';
 import { keepLogicalId, keepQueueLogicalIds } from '../../lib/logical-ids';
 import { acknowledgeDeadLetterQueue } from '../../lib/nag';
 import { ALARM_PERIOD } from '../../lib/operations-alarms';
+import { severitiesAtOrAbove } from '../email/infra';
 import type { ChannelInfra, DeployedChannel } from '../kind-infra';
 
 /** SQS event source of each Slack queue: at most 2 concurrent pollers (the minimum), 5 messages each. */
@@ -22,6 +24,8 @@ export const SLACK_EVENT_SOURCE: QueueEventSource = { maxConcurrency: 2, batchSi
 export interface DeployedSlackChannel extends DeployedChannel {
   /** Secrets Manager secret holding the webhook URL. */
   readonly secretName: string;
+  /** Lowest severity delivered; undefined = every severity. */
+  readonly minSeverity?: Severity;
 }
 
 export interface SlackResources {
@@ -37,7 +41,7 @@ const LEGACY_SCOPE = 'Notifications';
 export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResources> = {
   deployment: (name, spec) =>
     spec.secretName
-      ? { channel: { name, secretName: spec.secretName } }
+      ? { channel: { name, secretName: spec.secretName, ...(spec.minSeverity && spec.minSeverity !== 'info' ? { minSeverity: spec.minSeverity } : {}) } }
       : { issues: [{ path: [], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' }] },
 
   build({ scope, alertsTopic, topicKey, deliveryDeadLetterQueue, alarm, channelWorker, delivery, channels }) {
@@ -68,7 +72,12 @@ export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResou
       keepQueueLogicalIds(queue, legacyPath);
       const subscription = alertsTopic.addSubscription(
         new SqsSubscription(queue, {
-          filterPolicy: { [CHANNELS_ATTRIBUTE]: SubscriptionFilter.stringFilter({ allowlist: [channel.name] }) },
+          filterPolicy: Object.fromEntries(
+            Object.entries(channelFilterPolicy(channel.name, channel.minSeverity ? severitiesAtOrAbove(channel.minSeverity) : undefined)).map(([k, allowlist]) => [
+              k,
+              SubscriptionFilter.stringFilter({ allowlist }),
+            ]),
+          ),
           deadLetterQueue: deliveryDeadLetterQueue,
         }),
       );

@@ -11,6 +11,7 @@ import { systemClock } from '../../lambdas/app/runtime';
 import { startQueueWorker, type QueueWorker } from '../../local/queue-worker';
 import { LOCAL_NAMES } from '../../local/names';
 import { channelFilterPolicy } from '../../lambdas/commons/deployment';
+import { severitiesAtOrAbove } from '../email/infra';
 import type { LocalChannel } from '../local-kind';
 import { slackChannel } from '.';
 import { StaticWebhookUrls, WebhookSender } from './webhook';
@@ -51,8 +52,9 @@ export const slackLocal: LocalChannel<'slack'> = {
     for (const name of Object.keys(webhooks)) {
       const queue = LOCAL_NAMES.slackQueue(name);
       ctx.bus.declareQueue(queue, { visibilityTimeoutSeconds: 30, deadLetter: { queue: dlq, maxReceiveCount: settings.maxReceiveCount } });
-      ctx.bus.subscribe(ctx.alertsTopic, queue, channelFilterPolicy(name));
-      banner.push(`# slack channel ${name}: ${webhooks[name]} (queue ${queue})`);
+      const minSeverity = channels[name]?.minSeverity;
+      ctx.bus.subscribe(ctx.alertsTopic, queue, channelFilterPolicy(name, minSeverity ? severitiesAtOrAbove(minSeverity) : undefined));
+      banner.push(`# slack channel ${name}: ${webhooks[name]}${minSeverity ? ` (${minSeverity} and above)` : ''} (queue ${queue})`);
       workers.push(
         startQueueWorker({
           bus: ctx.bus,

@@ -4,7 +4,10 @@
  * queue) rendered by the kind and sent one by one, paced per destination. Each message's
  * outcome is returned: the transport deletes the delivered ones and makes the others
  * visible again after `retryAfterSeconds` (a 429's Retry-After, else a backoff); the
- * queue's redrive policy moves a message that keeps failing to the dead-letter queue.
+ * queue's redrive policy moves a message that keeps failing to the dead-letter queue. An
+ * answer the kind's sender calls permanent (a 400 of PagerDuty: retrying sends the same
+ * event) is `deadLetter`: the transport moves that message to the dead-letter queue at
+ * once, with its reason (DEAD_LETTER_REASON_ATTRIBUTE).
  */
 import { CHANNELS_ATTRIBUTE } from '../commons/deployment';
 import { alertFromNotification, alertLink } from '../domain/render';
@@ -21,7 +24,7 @@ export interface QueueMessage {
 
 export type MessageResult =
   | { id: string; ok: true; skipped?: 'not-for-this-channel' | 'unreadable' }
-  | { id: string; ok: false; retryAfterSeconds: number; reason: string };
+  | { id: string; ok: false; retryAfterSeconds: number; reason: string; deadLetter?: true };
 
 /** A send's answer, in HTTP terms (what every delivery API speaks). */
 export interface SendResponse {
@@ -35,9 +38,11 @@ export interface SendResponse {
 export interface ChannelSender<Payload> {
   /** What the failure reasons call the far end ("webhook"). */
   readonly endpoint: string;
-  /** Where a channel's messages go (a webhook URL ...); pacing is per destination. */
+  /** Where a channel's messages go (a webhook URL, an integration ...); pacing is per destination. */
   destinationOf(channel: string): Promise<string>;
-  send(destination: string, payload: Payload): Promise<SendResponse>;
+  send(destination: string, payload: Payload, channel: string): Promise<SendResponse>;
+  /** Answers retrying cannot change (absent: every failure is retried until the redrive). */
+  isPermanent?(res: SendResponse): boolean;
 }
 
 export interface ChannelDeliveryDeps<Payload> {
@@ -113,13 +118,17 @@ export async function deliverBatch<Payload>(deps: ChannelDeliveryDeps<Payload>, 
       const wait = (lastSend.get(destination) ?? 0) + deps.minIntervalMs - deps.clock.nowMs();
       if (wait > 0) await deps.sleep(wait);
       lastSend.set(destination, deps.clock.nowMs());
-      const res = await sender.send(destination, payload);
+      const res = await sender.send(destination, payload, channel);
       if (res.status >= 200 && res.status < 300) {
         results.push({ id: m.id, ok: true });
       } else if (res.status === 429) {
         throttledFor = Math.min(MAX_RETRY_SECONDS, Math.max(1, Math.ceil(res.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)));
         deps.logger?.info('delivery rate limited', { channel, retryAfter: throttledFor });
         results.push({ id: m.id, ok: false, retryAfterSeconds: throttledFor, reason: rateLimited });
+      } else if (sender.isPermanent?.(res)) {
+        const reason = `${sender.endpoint} refused it (${res.status})${res.body ? `: ${res.body.slice(0, 1000)}` : ''}`;
+        deps.logger?.error('delivery refused, not retried: to the dead-letter queue', { channel, id: m.id, status: res.status, reason });
+        results.push({ id: m.id, ok: false, retryAfterSeconds: 0, reason, deadLetter: true });
       } else {
         const reason = `${sender.endpoint} answered ${res.status}${res.body ? `: ${res.body.slice(0, 200)}` : ''}`;
         deps.logger?.error('delivery failed', { channel, id: m.id, status: res.status, receiveCount: m.receiveCount });

@@ -113,6 +113,8 @@ function schemaIssues(errors: ErrorObject[]): ConfigIssue[] {
   for (const e of errors) if (e.keyword === 'oneOf' || e.keyword === 'anyOf') alternativeAt.set(e.instancePath, e);
   const out = new Map<string, ConfigIssue>();
   for (const e of errors) {
+    // "must match the then schema" (channels: a schema per type): the then's own errors say what.
+    if (e.keyword === 'if') continue;
     const group = alternativeAt.get(e.instancePath);
     let reason: string;
     if (group) {

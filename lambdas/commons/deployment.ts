@@ -40,6 +40,12 @@ export const CHANNEL_QUEUES = {
   },
 } as const;
 
+/**
+ * Message attribute of a notification a channel worker moved to its dead-letter queue at
+ * once (an answer retrying cannot change, app/channel-delivery.ts): why, as the far end said.
+ */
+export const DEAD_LETTER_REASON_ATTRIBUTE = 'tocsin-failure';
+
 /** The SNS filter policy delivering a channel's notifications (plus an optional severity floor). */
 export function channelFilterPolicy(channel: string, severities?: readonly string[]): Record<string, string[]> {
   return { [CHANNELS_ATTRIBUTE]: [channel], ...(severities ? { severity: [...severities] } : {}) };

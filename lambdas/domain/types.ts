@@ -126,6 +126,13 @@ export interface Alert {
   rules?: string[];
   /** Reminder number, for `repeat` reminders of a firing alert. */
   reminder?: number;
+  /**
+   * The subject's problem episode (rules/episodes.ts episodeKey): the same on its firing
+   * alert, severity changes, reminders and its resolved alert; a new episode gets a new one.
+   * Absent on momentary alerts (events, notices) and digests. What PagerDuty's dedup_key
+   * and the webhook's `episode` carry.
+   */
+  episode?: string;
   /** A storm digest: this many notifications of the window folded into this one. */
   digest?: { count: number; windowStart: string; windowSeconds: number };
 }

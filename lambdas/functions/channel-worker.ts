@@ -1,10 +1,13 @@
 /**
  * Channel worker Lambda: one SQS event source per channel queue of every kind tocsin
- * delivers itself (Slack today; each queue, named CHANNEL_QUEUES, subscribed to the alerts topic with the filter
+ * delivers itself (Slack, PagerDuty, webhooks; each queue, named CHANNEL_QUEUES, subscribed to the alerts topic with the filter
  * { channels: [<channel>] }), maxConcurrency 2. The same delivery code as `npm start`
  * (app/channel-delivery.ts) with the channel kind's renderer and sender. Failed messages
  * are reported as batchItemFailures after their visibility is set to the retry delay (a
- * 429's Retry-After); the redrive policy moves repeat failures to the kind's DLQ.
+ * 429's Retry-After); the redrive policy moves repeat failures to the kind's DLQ. A message
+ * refused for good (`deadLetter`) is sent to the DLQ of its queue's redrive policy at once,
+ * with its reason as a message attribute, and deleted; if that send fails, it is retried
+ * like any failure (the redrive still takes it).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -17,6 +20,7 @@ import { bundledConfig } from '../commons/bundled-config';
 import { requiredEnv } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { CHANNEL_QUEUES, LAMBDA_ENV } from '../commons/deployment';
+import { SqsDeadLetters } from '../adapters/sqs-dead-letters';
 
 const RETRY_BASE_SECONDS = 30;
 
@@ -57,6 +61,20 @@ export function queueUrlOf(arn: string): string {
   return `https://sqs.${region}.${domain}/${account}/${name}`;
 }
 
+const deadLetters = new SqsDeadLetters(sqs, queueUrlOf);
+
+/** Sends a refused notification to its queue's DLQ with the reason; false when it could not. */
+async function deadLetter(queueArn: string, body: string, reason: string): Promise<boolean> {
+  try {
+    await deadLetters.send(queueArn, body, reason);
+    logger.error('notification moved to the dead-letter queue', { queue: queueArn, reason });
+    return true;
+  } catch (err) {
+    logger.error('could not move a refused notification to the dead-letter queue; retried instead', { queue: queueArn, error: (err as Error).message });
+    return false;
+  }
+}
+
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const byQueue = new Map<string, SQSEvent['Records']>();
   for (const r of event.Records) byQueue.set(r.eventSourceARN, [...(byQueue.get(r.eventSourceARN) ?? []), r]);
@@ -77,8 +95,9 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     for (const result of results) {
       if (result.ok) continue;
       const record = records.find((r) => r.messageId === result.id);
+      if (result.deadLetter && record && (await deadLetter(arn, record.body, result.reason))) continue;
       try {
-        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrlOf(arn), ReceiptHandle: record?.receiptHandle, VisibilityTimeout: result.retryAfterSeconds }));
+        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrlOf(arn), ReceiptHandle: record?.receiptHandle, VisibilityTimeout: result.deadLetter ? 30 : result.retryAfterSeconds }));
       } catch (err) {
         logger.error('could not set the retry delay', { error: (err as Error).message }); // the queue's own visibility timeout applies
       }

@@ -20,10 +20,12 @@ channels:
   ops: { type: email, addresses: [ops@example.com] }
   oncall: { type: email, addresses: [oncall@example.com], minSeverity: critical }
   team-slack: { type: slack, secretName: tocsin/slack/team }
+  pager: { type: pagerduty, secretName: tocsin/pagerduty/oncall, minSeverity: warning }
+  hook: { type: webhook, secretName: tocsin/webhook/ops, url: "https://hooks.example.com/tocsin" }
 rules:
   - name: web
     match: { service: { glob: "web*" } }
-    channels: [team-slack, oncall]
+    channels: [team-slack, oncall, pager, hook]
     for: 2m
     repeat: 1h
 `;

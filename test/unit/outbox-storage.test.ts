@@ -23,6 +23,17 @@ const state = { status: 'critical', modifyIndex: 150 };
 const routed = routeAlert({ rules, alert, subject: 'check/web-1/service:web', previous: undefined, facts: { checkName: 'HTTP on :80', tags: ['v1'] }, nowMs: T0 });
 const reminder = fireTimer(routed.outbox!.routing!.timers[0] as SubjectTimer, routed.episode, T0 + 600_000);
 
+/** The entry as routing wrote it before alerts carried their episode's key. */
+function withoutEpisode(entry: OutboxEntry): OutboxEntry {
+  const strip = <A extends { episode?: string }>({ episode: _e, ...rest }: A) => rest;
+  const routing = entry.routing && {
+    ...entry.routing,
+    deliveries: entry.routing.deliveries.map((d) => ({ ...d, alert: strip(d.alert) })),
+    timers: entry.routing.timers.map((t) => ('alert' in t && t.alert ? { ...t, alert: strip(t.alert) } : t)),
+  };
+  return { ...entry, alert: strip(entry.alert), ...(routing ? { routing } : {}) } as OutboxEntry;
+}
+
 const GOLDEN = {
   routed:
     'Ae2WTQ6CMBBGr9K40kRCp1BQz+GWha3jQg0oqCxM726KUC1iIvizkS6bhrTfm3lMG2MDp2pcA4M84EgphMGKMomet5QhUF9MgYHwPW6B26XJ8n14dVI5CgesB+coGvBddx/B6JYmSUxmE0qG5WGSoxjpzerjLcgAOIzNKbfJ3BvRNL1M4hillhJJcXXUP7SuPV9l+5G+v4vkpoDBCQZRx9QbzPCsIvsC+36BGS3rK9eVnG0XclMz8rlKsJwJmkI/ijXKQ5WyWzzMtbMx88wrWPUlTdYZ7otRoxxOIJxyj/mM6tU76ecl8w+OUipSSl0A',
@@ -38,8 +49,11 @@ describe('outbox entries in subject items', () => {
     ['a reminder fired by its timer', () => reminder.outbox!, GOLDEN.reminder],
     ['unrouted (no rules when decided)', (): OutboxEntry => ({ alert }), GOLDEN.unrouted],
   ] as Array<[string, () => OutboxEntry, string]>)('%s: encoded byte for byte as before, and decoded back', (_n, entry, golden) => {
-    expect(Buffer.from(encodeSubjectBody(state, entry())).toString('base64')).toBe(golden);
-    expect(decodeSubjectBody(Buffer.from(golden, 'base64'))).toEqual({ state, outbox: entry() });
+    // The goldens predate Alert.episode (issue 13): without it, the codec writes the same bytes.
+    expect(Buffer.from(encodeSubjectBody(state, withoutEpisode(entry()))).toString('base64')).toBe(golden);
+    expect(decodeSubjectBody(Buffer.from(golden, 'base64'))).toEqual({ state, outbox: withoutEpisode(entry()) });
+    // With it (routed entries carry it now), it is stored and read back.
+    expect(decodeSubjectBody(encodeSubjectBody(state, entry()))).toEqual({ state, outbox: entry() });
   });
 
   test('a state without an entry', () => {

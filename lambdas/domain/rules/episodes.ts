@@ -9,6 +9,7 @@
  * once, the others keep their `for` clock, which counts from the episode's start), and
  * ends with a resolved alert (sent to the routes that were notified and want it).
  */
+import { alertId } from '../alert-id';
 import type { Alert, Severity } from '../types';
 import { evaluateRules, type Route, type RuleSet } from './evaluate';
 import type { Delivery, OutboxEntry, Routing, SubjectTimer, TimerAlert } from './outbox';
@@ -86,6 +87,14 @@ export interface RouteAlertResult {
   outbox: OutboxEntry | undefined;
 }
 
+/**
+ * The episode's key (Alert.episode): the subject and when its episode started, so that every
+ * alert of one episode carries the same key and the next episode of the subject another.
+ */
+export function episodeKey(cluster: string, subject: string, startedAt: number): string {
+  return alertId([cluster, 'episode', subject, startedAt]);
+}
+
 /** The facts rules and silences match on. */
 export function alertFacts(alert: Alert, extra: Partial<MatchFacts> = {}): MatchFacts {
   const facts: MatchFacts = { source: alert.source, kind: alert.kind, cluster: alert.cluster, severity: alert.severity, to: alert.to, status: alert.to, ...extra };
@@ -128,8 +137,11 @@ function outboxEntry(alert: Alert, facts: MatchFacts, routing: Routing): OutboxE
 }
 
 export function routeAlert(input: RouteAlertInput): RouteAlertResult {
-  const { alert, previous, nowMs } = input;
-  const facts = alertFacts(alert, input.facts);
+  const { previous, nowMs } = input;
+  const facts = alertFacts(input.alert, input.facts);
+  // Momentary alerts have no episode; a resolved one belongs to the stored episode.
+  const episodeStart = input.momentary ? undefined : input.alert.state === 'resolved' ? previous?.startedAt : (previous?.startedAt ?? nowMs);
+  const alert: Alert = episodeStart === undefined ? input.alert : { ...input.alert, episode: episodeKey(input.alert.cluster, input.subject, episodeStart) };
 
   if (input.momentary) {
     // Without an episode, a resolved alert goes to every route that wants resolved notices.

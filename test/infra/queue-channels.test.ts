@@ -1,0 +1,129 @@
+/**
+ * PagerDuty and webhook channels deployed: per channel a KMS-encrypted queue named for the
+ * channel worker, subscribed with { channels: [<name>] } (and minSeverity's severities),
+ * redriving to the kind's DLQ after delivery.<kind>.maxReceiveCount; the DLQ alarmed on;
+ * the worker may read exactly the channels' secrets and send to the DLQs (a refused
+ * notification goes there at once); the Lambdas see no local-only secrets; cdk-nag clean.
+ */
+import type { CfnElement } from 'aws-cdk-lib';
+import { CHANNELS_ATTRIBUTE } from '../../lambdas/commons/deployment';
+import { QUEUE_EVENT_SOURCE } from '../../channels/queue-delivered/infra';
+import { CHANNEL_WORKER_TIMEOUT_SECONDS } from '../../lib/channel-worker';
+import { deployChannels } from '../../channels/infra';
+import { pagerdutyChannel } from '../../channels/pagerduty';
+import { webhookChannel } from '../../channels/webhook';
+import { synth, type Synth } from './helpers';
+
+const CONFIG = `
+clusters: [prod]
+channels:
+  pager: { type: pagerduty, secretName: tocsin/pagerduty/oncall, routingKey: "local-only-0123456789abcdef01234", minSeverity: warning }
+  pager-eu: { type: pagerduty, secretName: tocsin/pagerduty/eu, url: "https://events.eu.pagerduty.com/v2/enqueue" }
+  hook: { type: webhook, secretName: tocsin/webhook/ops, url: "https://hooks.example.com/tocsin", signingKeyEnv: LOCAL_ONLY_HOOK_KEY }
+  team: { type: slack, secretName: tocsin/slack/team, minSeverity: critical }
+delivery: { pagerduty: { maxReceiveCount: 4 }, webhook: { maxReceiveCount: 6 } }
+rules:
+  - name: all
+    channels: [pager, pager-eu, hook, team]
+`;
+
+type R = { Type: string; Properties: Record<string, any> };
+let s: Synth;
+let resources: Record<string, R>;
+const idOf = (c: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(c.node.defaultChild as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
+
+beforeAll(() => {
+  // With the cdk-nag packs registered as bin/tocsin.ts does: an unacknowledged finding fails synthesis.
+  s = synth({ bundle: false, config: CONFIG });
+  resources = s.template.toJSON().Resources;
+});
+
+describe.each([
+  ['pagerduty', ['pager', 'pager-eu'], 4],
+  ['webhook', ['hook'], 6],
+] as const)('%s channels', (type, channels, maxReceiveCount) => {
+  const res = () => s.stack.channels.resources[type];
+
+  test('a KMS-encrypted queue per channel, named for the worker, redriving to the DLQ after maxReceiveCount', () => {
+    const dlqArn = plain(s.stack.resolve(res().deadLetterQueue!.queueArn));
+    for (const channel of channels) {
+      expect(resources[idOf(res().queues.get(channel)!)]!.Properties).toMatchObject({
+        QueueName: `Tocsin-channel-${channel}`,
+        KmsMasterKeyId: plain(s.stack.resolve(s.stack.alertTopics.key.keyArn)),
+        VisibilityTimeout: 6 * CHANNEL_WORKER_TIMEOUT_SECONDS,
+        RedrivePolicy: { deadLetterTargetArn: dlqArn, maxReceiveCount },
+      });
+    }
+  });
+
+  test('the channel worker drains each queue (2 pollers, batches of 5, partial batch failures)', () => {
+    for (const channel of channels) {
+      s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: s.stack.resolve(res().queues.get(channel)!.queueArn),
+        FunctionName: { Ref: idOf(s.stack.channels.worker!.function) },
+        BatchSize: QUEUE_EVENT_SOURCE.batchSize,
+        ScalingConfig: { MaximumConcurrency: QUEUE_EVENT_SOURCE.maxConcurrency },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    }
+  });
+
+  test('the DLQ alarms to the ops topic', () => {
+    const dlqId = idOf(res().deadLetterQueue!);
+    const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => String(JSON.stringify(a.Properties.Dimensions)).includes(dlqId));
+    expect(alarms.map(([, a]) => a.Properties.AlarmActions)).toEqual([[s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn)]]);
+    expect(alarms[0]![1].Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+  });
+});
+
+test('subscriptions filter on the channel, and on the severities of minSeverity', () => {
+  const sub = (channel: string, type: 'pagerduty' | 'webhook') => ({
+    Protocol: 'sqs',
+    Endpoint: s.stack.resolve(s.stack.channels.resources[type].queues.get(channel)!.queueArn),
+    RedrivePolicy: { deadLetterTargetArn: s.stack.resolve(s.stack.alertTopics.deliveryDeadLetterQueue.queueArn) },
+  });
+  s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('pager', 'pagerduty'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['pager'], severity: ['critical', 'warning'] } });
+  s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('pager-eu', 'pagerduty'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['pager-eu'] } });
+  s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('hook', 'webhook'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['hook'] } });
+  // Slack's minSeverity, the same way.
+  s.template.hasResourceProperties('AWS::SNS::Subscription', {
+    Endpoint: s.stack.resolve(s.stack.channels.resources.slack.queues.get('team')!.queueArn),
+    FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['team'], severity: ['critical'] },
+  });
+});
+
+test('the worker may read exactly these secrets (the Slack one too), and send to the two DLQs', () => {
+  const roleId = idOf(s.stack.channels.worker!.function.role as never);
+  const statements = ofType('AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+  const secretResources = statements.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
+  expect(secretResources.sort()).toEqual(['tocsin/pagerduty/eu', 'tocsin/pagerduty/oncall', 'tocsin/slack/team', 'tocsin/webhook/ops'].map((n) => expect.stringContaining(`secret:${n}-??????`)));
+  expect(secretResources).toHaveLength(4);
+  for (const type of ['pagerduty', 'webhook'] as const) {
+    const dlqArn = JSON.stringify(s.stack.resolve(s.stack.channels.resources[type].deadLetterQueue!.queueArn));
+    expect(statements.some((st) => JSON.stringify(st.Action).includes('sqs:SendMessage') && JSON.stringify(st.Resource) === dlqArn)).toBe(true);
+  }
+});
+
+test('the Lambdas get no local-only secret (forLambda)', () => {
+  expect(pagerdutyChannel.forLambda({ type: 'pagerduty', secretName: 's', routingKey: 'k'.repeat(32), routingKeyEnv: 'E', url: 'https://x.example', minSeverity: 'warning' })).toEqual({
+    type: 'pagerduty',
+    secretName: 's',
+    url: 'https://x.example',
+    minSeverity: 'warning',
+  });
+  expect(webhookChannel.forLambda({ type: 'webhook', url: 'https://x.example', secretName: 's', signingKey: 'k'.repeat(32), signingKeyEnv: 'E' })).toEqual({ type: 'webhook', url: 'https://x.example', secretName: 's' });
+});
+
+test.each<[string, Record<string, unknown>, string]>([
+  ['pagerduty without secretName', { p: { type: 'pagerduty', routingKey: 'x'.repeat(32) } }, 'channels.p.secretName: a pagerduty channel needs secretName'],
+  ['pagerduty over http', { p: { type: 'pagerduty', secretName: 's', url: 'http://127.0.0.1/v2/enqueue' } }, 'channels.p.url: a deployed pagerduty channel sends over https only'],
+  ['webhook without secretName', { h: { type: 'webhook', url: 'https://x.example' } }, 'channels.h.secretName: a webhook channel needs secretName'],
+  ['webhook over http', { h: { type: 'webhook', url: 'http://x.example', secretName: 's' } }, 'channels.h.url: a deployed webhook channel posts over https only'],
+])('deploying %s is refused', (_name, channels, reason) => {
+  const out = deployChannels(channels as never);
+  expect('issues' in out && out.issues.map((i) => `${i.path.join('.')}: ${i.reason}`).join('\n')).toContain(reason);
+});
