@@ -8,7 +8,7 @@
  * side's adapters.
  */
 import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/check-transitions';
-import { compileRules, type RuleSet } from '../domain/rules/evaluate';
+import { compileRules, routeTimes, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher } from './dispatcher';
 import type { DigestStore, MuteLedger, PendingTimers, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
@@ -173,6 +173,7 @@ export function timerWorkerDeps(app: Application): TimerWorkerDeps {
     grouping: options.config.grouping,
     clock: ports.clock,
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    mutes: { intervals: app.rules.intervals, times: (rule) => routeTimes(app.rules, rule) },
   };
 }
 

@@ -63,6 +63,7 @@ export class Dispatcher implements OutboxPublisher {
     }
     const { deliveries, timers } = routed.routing;
     for (const timer of timers) await this.deps.timers.schedule(timer);
+    for (const m of routed.routing.muted ?? []) this.deps.logger?.info('route muted', { id: alert.id, cluster: alert.cluster, ...m });
     if (routed.silencedBy) this.deps.logger?.info('alert silenced', { id: alert.id, cluster: alert.cluster, silence: routed.silencedBy, announcedWhenItEnds: true });
     if (deliveries.length === 0) return;
 

@@ -10,8 +10,9 @@
  * ends with a resolved alert (sent to the routes that were notified and want it).
  */
 import type { Alert, Severity } from '../types';
-import { evaluateRules, type Route, type RuleSet } from './evaluate';
-import type { Delivery, OutboxEntry, Routing, SubjectTimer, TimerAlert } from './outbox';
+import { evaluateRules, routeTimes as routeTimesByName, type Route, type RuleSet } from './evaluate';
+import type { Delivery, MutedRoute, OutboxEntry, Routing, SubjectTimer, TimerAlert } from './outbox';
+import { muteAt, MUTE_SEARCH_DAYS, type MuteVerdict, type RouteTimes, type TimeIntervals } from './time-intervals';
 import type { MatchFacts } from './types';
 import type { Silence } from './silences';
 
@@ -123,26 +124,45 @@ function deliveries(alert: Alert, picks: Array<{ rule: string; route: { severity
 }
 
 function outboxEntry(alert: Alert, facts: MatchFacts, routing: Routing): OutboxEntry | undefined {
-  if (routing.deliveries.length === 0 && routing.timers.length === 0) return undefined;
-  return { alert, facts, routing };
+  if (routing.deliveries.length === 0 && routing.timers.length === 0 && !routing.muted?.length) return undefined;
+  return { alert, facts, routing: routing.muted?.length ? routing : { deliveries: routing.deliveries, timers: routing.timers } };
+}
+
+/** When a muted step is tried again: the mute's end, or past the search horizon for a mute without one in sight. */
+const retryAt = (mute: MuteVerdict, nowMs: number): number => mute.until ?? nowMs + MUTE_SEARCH_DAYS * 86_400_000;
+
+function mutedRoute(rule: string, channels: string[], mute: MuteVerdict, outcome: MutedRoute['outcome']): MutedRoute {
+  return { rule, channels, reason: mute.reason, outcome, ...(mute.until !== undefined ? { until: new Date(mute.until).toISOString() } : {}) };
+}
+
+/** Drops the routes a time interval mutes now (momentary and resolved notices: nothing to defer to). */
+function unmuted<R extends { rule: string; route: { channels: string[]; times?: RouteTimes } }>(picks: R[], intervals: TimeIntervals, nowMs: number, muted: MutedRoute[]): R[] {
+  return picks.filter((p) => {
+    const mute = muteAt(p.route.times, intervals, nowMs);
+    if (mute) muted.push(mutedRoute(p.rule, p.route.channels, mute, 'dropped'));
+    return !mute;
+  });
 }
 
 export function routeAlert(input: RouteAlertInput): RouteAlertResult {
   const { alert, previous, nowMs } = input;
   const facts = alertFacts(alert, input.facts);
 
+  const intervals = input.rules.intervals ?? {};
+  const muted: MutedRoute[] = [];
+
   if (input.momentary) {
     // Without an episode, a resolved alert goes to every route that wants resolved notices.
     const routes = evaluateRules(input.rules, facts).routes.filter((r) => alert.state !== 'resolved' || r.resolved);
-    const ds = deliveries(alert, routes.map((r) => ({ rule: r.rule, route: r })), alert.state);
-    return { episode: previous, outbox: outboxEntry(alert, facts, { deliveries: ds, timers: [] }) };
+    const picks = unmuted(routes.map((r) => ({ rule: r.rule, route: r })), intervals, nowMs, muted);
+    return { episode: previous, outbox: outboxEntry(alert, facts, { deliveries: deliveries(alert, picks, alert.state), timers: [], muted }) };
   }
 
   if (alert.state === 'resolved') {
     if (!previous) return { episode: undefined, outbox: undefined };
     const notified = Object.entries(previous.routes).filter(([, r]) => r.notifiedAt !== undefined && r.resolved);
-    const ds = deliveries(alert, notified.map(([rule, route]) => ({ rule, route })), 'resolved');
-    return { episode: undefined, outbox: outboxEntry(alert, facts, { deliveries: ds, timers: [] }) };
+    const picks = unmuted(notified.map(([rule, route]) => ({ rule, route: { ...route, ...timesField(routeTimesOf(input.rules, rule)) } })), intervals, nowMs, muted);
+    return { episode: undefined, outbox: outboxEntry(alert, facts, { deliveries: deliveries(alert, picks, 'resolved'), timers: [], muted }) };
   }
 
   // Firing: a new episode, or a change within the current one.
@@ -155,7 +175,19 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
     const dueAt = startedAt + Math.max(route.for, input.holdSeconds ?? 0) * 1000;
     const before = previous?.routes[route.rule];
     const stored: EpisodeRoute = { severity: route.severity, channels: route.channels, dueAt, repeat: route.repeat, resolved: route.resolved, reminders: 0 };
-    if (before?.notifiedAt !== undefined || dueAt <= nowMs) {
+    const mute = before?.notifiedAt !== undefined || dueAt <= nowMs ? muteAt(route.times, intervals, nowMs) : undefined;
+    const timerAlert = (): TimerAlert => ({ ...variant(alert, route.severity, 'firing', [route.rule]), facts });
+    if (mute) {
+      // Muted by a time interval: heard when the mute ends, if still firing. A route that heard
+      // the episode gets the change as a reminder then; the others, their first notice.
+      muted.push(mutedRoute(route.rule, route.channels, mute, 'deferred'));
+      if (before?.notifiedAt !== undefined) {
+        stored.notifiedAt = before.notifiedAt;
+        timers.push(subjectTimer('repeat', input, episode.id, route.rule, 0, retryAt(mute, nowMs), timerAlert()));
+      } else {
+        timers.push(subjectTimer('for', input, episode.id, route.rule, 0, retryAt(mute, nowMs), timerAlert()));
+      }
+    } else if (before?.notifiedAt !== undefined || dueAt <= nowMs) {
       stored.notifiedAt = nowMs;
       now.push({ rule: route.rule, route });
       if (route.repeat > 0) timers.push(subjectTimer('repeat', input, episode.id, route.rule, 0, nowMs + route.repeat * 1000, { ...variant(alert, route.severity, 'firing', [route.rule]), facts }));
@@ -164,7 +196,20 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
     }
     episode.routes[route.rule] = stored;
   }
-  return { episode, outbox: outboxEntry(alert, facts, { deliveries: deliveries(alert, now, 'firing'), timers }) };
+  return { episode, outbox: outboxEntry(alert, facts, { deliveries: deliveries(alert, now, 'firing'), timers, muted }) };
+}
+
+const timesField = (times: RouteTimes | undefined): { times?: RouteTimes } => (times ? { times } : {});
+
+/** A stored route's time intervals, read from the rules as they stand now. */
+function routeTimesOf(rules: RuleSet, rule: string): RouteTimes | undefined {
+  return rules.intervals && Object.keys(rules.intervals).length > 0 ? routeTimesByName(rules, rule) : undefined;
+}
+
+/** Time muting as the timer worker sees it: the rules' intervals, looked up by route name. */
+export interface TimeMutes {
+  intervals: TimeIntervals;
+  times(rule: string): RouteTimes | undefined;
 }
 
 function subjectTimer(kind: SubjectTimer['kind'], input: RouteAlertInput, episode: string, rule: string, seq: number, dueAt: number, alert: TimerAlert): SubjectTimer {
@@ -183,11 +228,19 @@ export interface TimerOutcome {
  * one (the condition persisted) and this step was not done yet, notify the route and
  * schedule its next reminder. Anything else (resolved, changed, duplicate): nothing.
  */
-export function fireTimer(timer: SubjectTimer, stored: Episode | undefined, nowMs: number): TimerOutcome {
+export function fireTimer(timer: SubjectTimer, stored: Episode | undefined, nowMs: number, mutes?: TimeMutes): TimerOutcome {
   const none = { episode: stored, outbox: undefined };
   if (!stored || stored.id !== timer.episode) return none;
   const route = stored.routes[timer.rule];
   if (!route) return none;
+  if (timer.kind === 'for' ? route.notifiedAt !== undefined : route.notifiedAt === undefined || route.reminders !== timer.seq) return none;
+  const mute = mutes ? muteAt(mutes.times(timer.rule), mutes.intervals, nowMs) : undefined;
+  if (mute) {
+    // Still muted (the step fell in a mute interval): the same step, at the mute's end.
+    const { facts = alertFacts(timer.alert), ...held } = timer.alert;
+    const routing: Routing = { deliveries: [], timers: [{ ...timer, dueAt: retryAt(mute, nowMs) }], muted: [mutedRoute(timer.rule, route.channels, mute, 'deferred')] };
+    return { episode: stored, outbox: { alert: held, facts, routing } };
+  }
   let alert: TimerAlert;
   let next: EpisodeRoute;
   if (timer.kind === 'for') {
