@@ -10,7 +10,9 @@ import { heartbeatsOf } from './application-heartbeats';
 import { mapLimit } from './concurrency';
 import { runSweep, type SweepOutcome, type SweepTask } from './sweeper';
 import { silenceEnded, type Episodic } from '../domain/rules/episodes';
-import { silenceState } from '../domain/rules/silences';
+import { silenceState, type Silence } from '../domain/rules/silences';
+import { inhibitionSource } from '../domain/rules/inhibit';
+import { isFiringSource } from './inhibition';
 import { TransitionEngine, type Outcome } from './transition-engine';
 import { handleTimer } from './timer-worker';
 
@@ -59,10 +61,17 @@ export function silenceEndsTask(app: Application, clusters: readonly string[]): 
         try {
           const ids = await ports.silences.mutingSilences(cluster);
           if (ids.length === 0) continue;
-          const silences = new Map((await ports.silences.list(cluster)).map((s) => [s.id, s]));
+          const silences = new Map<string, Pick<Silence, 'endsAt' | 'comment'>>((await ports.silences.list(cluster)).map((s) => [s.id, s]));
           for (const id of ids) {
-            const silence = silences.get(id);
-            if (silence && silenceState(silence, nowMs) !== 'expired') continue;
+            const source = inhibitionSource(id);
+            if (source !== undefined) {
+              // An inhibition ends when its source is no longer firing (inhibition.ts).
+              if (await isFiringSource(ports.subjects, cluster, source)) continue;
+              silences.set(id, { endsAt: new Date(nowMs).toISOString(), comment: `inhibited by ${source}, no longer firing` });
+            } else {
+              const silence = silences.get(id) as Silence | undefined;
+              if (silence && silenceState(silence, nowMs) !== 'expired') continue;
+            }
             ended++;
             const done: string[] = [];
             for (const subject of await ports.silences.mutedSubjects(cluster, id)) {

@@ -11,7 +11,8 @@ import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/chec
 import { compileRules, routeTimes, type RuleSet } from '../domain/rules/evaluate';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher } from './dispatcher';
-import type { DigestStore, MuteLedger, PendingTimers, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
+import { Inhibitor } from './inhibition';
+import type { DigestStore, FiringSources, MuteLedger, PendingTimers, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
 import { noMetrics, type Clock, type Logger, type Metrics } from './runtime';
 import type { ScopeStore, SubjectStore } from './ports';
 import type { ClusterKeys, ConsulTokens } from './credentials';
@@ -34,6 +35,8 @@ export interface ApplicationPorts {
   readonly timers: TimerQueue;
   /** Pending timer steps, indexed where the episodes are kept (the sweeper fires lost ones). */
   readonly pendingTimers: PendingTimers;
+  /** Firing alerts that can inhibit others (tocsin.yaml `inhibit`), per cluster. */
+  readonly firingSources: FiringSources;
   /** Silences, and what they muted (for the sweeper to announce when they end). */
   readonly silences: SilenceStore & SilenceReader & MuteLedger;
   readonly storm: StormGate;
@@ -115,6 +118,7 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
         mutes: ports.silences,
         storm: ports.storm,
         logger: ports.logger,
+        ...(rules.inhibit.length > 0 ? { inhibitor: new Inhibitor(rules.inhibit, ports.firingSources, ports.subjects, ports.logger) } : {}),
       }),
   );
   const sources = once(

@@ -15,6 +15,7 @@ import type { Delivery, MutedRoute, OutboxEntry, Routing, SubjectTimer, TimerAle
 import { muteAt, MUTE_SEARCH_DAYS, type MuteVerdict, type RouteTimes, type TimeIntervals } from './time-intervals';
 import type { MatchFacts } from './types';
 import type { Silence } from './silences';
+import { inhibitionSource } from './inhibit';
 
 export interface EpisodeRoute {
   severity: Severity;
@@ -52,6 +53,8 @@ export interface Episode {
   /** Status the episode is about (the alert's `to`). */
   status: string;
   routes: Record<string, EpisodeRoute>;
+  /** Recorded as a firing inhibition source (FiringSources): its end removes the entry. */
+  inhibits?: true;
 }
 
 /** Source state that takes part in episodes keeps the episode here. */
@@ -292,6 +295,8 @@ export function muteEntry(previous: Episode | undefined, episode: Episode, entry
 
 /** The detail line an announcement after a silence carries. */
 export const SILENCED_UNTIL = 'silenced until';
+/** ... and after an inhibition (its source no longer firing). */
+export const INHIBITED_UNTIL = 'inhibited until';
 
 /**
  * A silence that muted this subject has ended (sweeper): every route still holding a
@@ -320,8 +325,11 @@ export function silenceEnded(
     const { muted: _m, ...rest } = route;
     routes[rule] = { ...rest, notifiedAt: route.notifiedAt ?? nowMs };
     const now = current.get(notice.silence);
-    const line: [string, string] = [SILENCED_UNTIL, `${now?.endsAt ?? notice.endsAt} (silence ${notice.silence}: ${now?.comment ?? notice.comment})`];
-    const alert: TimerAlert = { ...notice.alert, details: [...notice.alert.details.filter(([k]) => k !== SILENCED_UNTIL), line] };
+    const line: [string, string] =
+      inhibitionSource(notice.silence) === undefined
+        ? [SILENCED_UNTIL, `${now?.endsAt ?? notice.endsAt} (silence ${notice.silence}: ${now?.comment ?? notice.comment})`]
+        : [INHIBITED_UNTIL, `${now?.endsAt ?? notice.endsAt} (${notice.comment})`];
+    const alert: TimerAlert = { ...notice.alert, details: [...notice.alert.details.filter(([k]) => k !== SILENCED_UNTIL && k !== INHIBITED_UNTIL), line] };
     if (route.notifiedAt === undefined && route.repeat > 0) {
       timers.push({ kind: 'repeat', cluster, subject, episode: stored.id, rule, seq: route.reminders, dueAt: nowMs + route.repeat * 1000, alert: { ...notice.alert } });
     }
