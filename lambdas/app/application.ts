@@ -118,7 +118,8 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
         mutes: ports.silences,
         storm: ports.storm,
         logger: ports.logger,
-        ...(rules.inhibit.length > 0 ? { inhibitor: new Inhibitor(rules.inhibit, ports.firingSources, ports.subjects, ports.logger) } : {}),
+        // Also without inhibit rules: a source recorded under an earlier config is forgotten when it ends.
+        inhibitor: new Inhibitor(rules.inhibit, ports.firingSources, ports.subjects, ports.logger),
       }),
   );
   const sources = once(

@@ -65,6 +65,12 @@ describe('routeDecision: which decisions record or forget a firing source', () =
     expect(d.state.episode?.inhibits).toBeUndefined();
   });
 
+  test('a recorded source ends under a config without inhibit rules: still forgotten', () => {
+    const bare = compileRules({ ...rules.config, inhibit: [] });
+    const d = routeDecision({ rules: bare, clock }, 'check/n1/serfHealth', opened.state, write('passing', alert('serfHealth', 'passing', 'resolved')), () => ({ role: 'episode' })) as Extract<Decision<State>, { kind: 'write' }>;
+    expect(d.firing).toEqual({ kind: 'ended' });
+  });
+
   test('a momentary notice leaves the record as it is', () => expect(decide('check/n1/serfHealth', opened.state, write('critical', alert('serfHealth', 'critical')), 'notice').firing).toBeUndefined());
 });
 
@@ -116,8 +122,8 @@ describe('Inhibitor: a recorded source is confirmed against its episode', () => 
   });
 
   test.each([
-    ['its subject is gone', undefined],
-    ['its episode is no longer a source', false],
+    ['subject is gone', undefined],
+    ['episode is no longer a source', false],
   ])('an entry whose %s: removed, nothing inhibited', async (_n, inhibits) => {
     const sources = new MemoryFiringSources();
     await sources.add('prod', source);

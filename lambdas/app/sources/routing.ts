@@ -74,10 +74,12 @@ export function routeDecision<S>(
     outbox = routed.outbox;
     const before = episode;
     episode = role === 'final' ? undefined : routed.episode;
-    if (role !== 'notice' && ctx.rules.inhibit?.length) {
-      // Firing and matching an inhibit rule's source: recorded as a firing source while it lasts.
+    if (role !== 'notice') {
+      // Firing and matching an inhibit rule's source: recorded as a firing source while it lasts
+      // (and forgotten when it ends even if the rule was removed since).
+      const inhibit = ctx.rules.inhibit ?? [];
       const sourceFacts = alertFacts(alert, facts);
-      if (episode && alert.state === 'firing' && role === 'episode' && isInhibitSource(ctx.rules.inhibit, sourceFacts)) {
+      if (inhibit.length > 0 && episode && alert.state === 'firing' && role === 'episode' && isInhibitSource(inhibit, sourceFacts)) {
         episode = { ...episode, inhibits: true };
         firing = { kind: 'source', source: { subject, episode: episode.id, facts: sourceFacts } };
       } else if (before?.inhibits) {
