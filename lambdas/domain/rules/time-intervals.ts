@@ -246,10 +246,35 @@ export function muteAt(times: RouteTimes | undefined, intervals: TimeIntervals, 
   const offsets = new OffsetCache();
   const reason = mutedAt(times, intervals, t, offsets);
   if (reason === undefined) return undefined;
-  // Fields change on local minutes; every zone's offset is whole minutes.
+  // The verdict can change only where some interval's field can: a `times` start or end, or
+  // a local midnight (day, weekday, month, year), in each interval's zone, or where a zone's
+  // offset changes (on a UTC quarter hour). Jump from one such instant to the next.
+  const used = [...(times.mute ?? []), ...(times.active ?? [])].flatMap((name) => intervals[name] ?? []);
   const horizon = t + MUTE_SEARCH_DAYS * 86_400_000;
-  for (let m = Math.floor(t / 60_000) * 60_000 + 60_000; m <= horizon; m += 60_000) {
+  let m = Math.floor(t / 60_000) * 60_000 + 60_000;
+  while (m <= horizon) {
     if (mutedAt(times, intervals, m, offsets) === undefined) return { reason, until: m };
+    m += nextChangeMinutes(used, m, offsets) * 60_000;
   }
   return { reason };
+}
+
+/** Minutes from `t` (a whole minute) to the next instant any of `intervals` could change its verdict. */
+function nextChangeMinutes(intervals: readonly TimeInterval[], t: number, offsets: OffsetCache): number {
+  let step = 1440;
+  for (const i of intervals) {
+    const minute = wallClockAt(t, offsets.offset(i.location ?? 'UTC', t)).minute;
+    step = Math.min(step, 1440 - minute);
+    for (const r of i.times ?? []) {
+      if (r.start > minute) step = Math.min(step, r.start - minute);
+      if (r.end > minute) step = Math.min(step, r.end - minute);
+    }
+  }
+  // Across an offset change (DST) local time jumps: go to the next UTC quarter hour instead,
+  // where the new offset applies, and look again from there.
+  const zones = new Set(intervals.map((i) => i.location ?? 'UTC'));
+  for (const zone of zones) {
+    if (offsets.offset(zone, t + step * 60_000) !== offsets.offset(zone, t)) step = Math.min(step, 15 - (Math.floor(t / 60_000) % 15));
+  }
+  return Math.max(1, step);
 }
