@@ -112,12 +112,19 @@ describe('muteAt: muted now, and until when', () => {
     workingHours: [WORKING_HOURS],
     nyNights: [{ times: [{ start: 1320, end: 1440 }, { start: 0, end: 360 }], location: 'America/New_York' }],
     christmas: [{ months: [[12, 12]], daysOfMonth: [[24, 26]], location: 'Europe/Berlin' }],
+    berlinEarly: [{ times: [{ start: 60, end: 150 }], location: 'Europe/Berlin' }],
+    berlinTwoish: [{ times: [{ start: 120, end: 150 }], location: 'Europe/Berlin' }],
+    nyOneish: [{ times: [{ start: 60, end: 90 }], location: 'America/New_York' }],
   };
   test.each([
     ['inside working hours: not muted', { active: ['workingHours'] }, '2026-12-02T10:00:00Z', undefined],
     ['Friday evening: until Monday 09:00 Berlin', { active: ['workingHours'] }, '2026-12-04T16:30:00Z', { reason: 'outside workingHours', until: '2026-12-07T08:00:00.000Z' }],
     ['Saturday before spring forward: until Monday 09:00 CEST', { active: ['workingHours'] }, '2026-03-28T12:00:00Z', { reason: 'outside workingHours', until: '2026-03-30T07:00:00.000Z' }],
     ['New York fall-back night: until 06:00 EST', { mute: ['nyNights'] }, '2026-11-01T05:30:00Z', { reason: 'nyNights', until: '2026-11-01T11:00:00.000Z' }],
+    ['Berlin spring forward: 01:00-02:30 ends at 03:00 CEST (02:00-02:30 never comes)', { mute: ['berlinEarly'] }, '2026-03-29T00:30:00Z', { reason: 'berlinEarly', until: '2026-03-29T01:00:00.000Z' }],
+    ['Berlin fall back: 02:00-02:30 CEST ends at 02:30 CEST', { mute: ['berlinTwoish'] }, '2026-10-25T00:10:00Z', { reason: 'berlinTwoish', until: '2026-10-25T00:30:00.000Z' }],
+    ['... and holds again at 02:00 CET', { mute: ['berlinTwoish'] }, '2026-10-25T01:10:00Z', { reason: 'berlinTwoish', until: '2026-10-25T01:30:00.000Z' }],
+    ['New York fall back: 01:00-01:30 EDT ends at 01:30 EDT', { mute: ['nyOneish'] }, '2026-11-01T05:10:00Z', { reason: 'nyOneish', until: '2026-11-01T05:30:00.000Z' }],
     ['mute and active: the mute wins', { mute: ['christmas'], active: ['workingHours'] }, '2026-12-24T10:00:00Z', { reason: 'christmas', until: '2026-12-28T08:00:00.000Z' }],
   ] as Array<[string, { mute?: string[]; active?: string[] }, string, { reason: string; until: string } | undefined]>)('%s', (_n, times, iso, expected) => {
     const verdict = muteAt(times, intervals, utc(iso));
