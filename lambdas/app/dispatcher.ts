@@ -19,7 +19,7 @@ import type { Silence } from '../domain/rules/silences';
 import type { MatchFacts } from '../domain/rules/types';
 import type { OutboxPublisher, Silencer } from './ports';
 import type { FiringSources, MuteLedger, SilenceReader, StormGate, TimerQueue } from './delivery-ports';
-import { inhibitionSilence, type Inhibitor } from './inhibition';
+import { withInhibition, type Inhibitor } from './inhibition';
 import type { Clock, Logger } from './runtime';
 
 /**
@@ -53,12 +53,7 @@ export class Dispatcher implements OutboxPublisher {
     if (inhibitor) this.firingSources = inhibitor.sources;
     if (silences && mutes) {
       this.silencer = {
-        active: async (facts: MatchFacts, nowMs: number, subject?: string): Promise<Silence | undefined> => {
-          const silence = silenced(await silences.forCluster(facts.cluster), facts, nowMs);
-          if (silence || !inhibitor) return silence;
-          const inhibition = await inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) });
-          return inhibition && inhibitionSilence(inhibition, nowMs);
-        },
+        active: withInhibition(async (facts: MatchFacts, nowMs: number): Promise<Silence | undefined> => silenced(await silences.forCluster(facts.cluster), facts, nowMs), inhibitor),
         recordMute: (cluster, silenceId, subject) => mutes.recordMute(cluster, silenceId, subject),
       };
     }

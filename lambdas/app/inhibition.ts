@@ -10,7 +10,7 @@ import type { Episodic } from '../domain/rules/episodes';
 import { describeInhibition, inhibitedBy, inhibitionId, isInhibitTarget, type FiringSource, type InhibitCandidate, type Inhibition, type InhibitRule } from '../domain/rules/inhibit';
 import type { Silence } from '../domain/rules/silences';
 import type { FiringSources } from './delivery-ports';
-import type { SubjectStore } from './ports';
+import type { Silencer, SubjectStore } from './ports';
 import type { Logger } from './runtime';
 
 /** Firing sources read per check; past it the rest are not seen, and the log says so. */
@@ -69,5 +69,20 @@ export function inhibitionSilence(i: Inhibition, nowMs: number): Silence {
     author: 'tocsin',
     comment: `inhibited by ${i.source.subject} (${describeInhibition(i)})`,
     createdAt: at,
+  };
+}
+
+/**
+ * The transition engine's silencer, with inhibition: the active silence if any, else the
+ * inhibition holding the alert back, as a pseudo-silence (so a held first notice is announced
+ * once its source stops firing, as a silenced one is when its silence ends).
+ */
+export function withInhibition(silence: Silencer['active'], inhibitor: Inhibitor | undefined): Silencer['active'] {
+  if (!inhibitor) return silence;
+  return async (facts, nowMs, subject) => {
+    const found = await silence(facts, nowMs, subject);
+    if (found) return found;
+    const inhibition = await inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) });
+    return inhibition && inhibitionSilence(inhibition, nowMs);
   };
 }
