@@ -82,6 +82,20 @@ describe('a firing notice inside a mute waits for its end', () => {
     expect(atNine.outbox?.routing?.deliveries[0]?.alert.reminder).toBe(1);
   });
 
+  test('a change (warning -> critical) at night to a route that heard the episode: a reminder at 09:00 with the new severity', () => {
+    const set = compileRules(config([{ name: 'chat', channels: ['chat'], activeTimeIntervals: ['workingHours'] }]));
+    const setMutes: TimeMutes = { intervals: set.intervals, times: (rule) => routeTimes(set, rule) };
+    const opened = routeAlert({ rules: set, alert: alert('firing', NOON - 86_400_000), subject: 'check/web-1/disk', previous: undefined, nowMs: NOON - 86_400_000 });
+    const worse: Alert = { ...alert('firing', NIGHT, 'a3'), severity: 'critical', to: 'critical', title: 'CRITICAL: disk on web-1' };
+    const changed = routeAlert({ rules: set, alert: worse, subject: 'check/web-1/disk', previous: opened.episode, nowMs: NIGHT });
+    expect(changed.outbox?.routing?.deliveries).toEqual([]);
+    expect(changed.episode?.routes.chat?.notifiedAt).toBe(NOON - 86_400_000);
+    const [step] = changed.outbox!.routing!.timers as SubjectTimer[];
+    expect(`${step!.kind}#${step!.seq}@${iso(step!.dueAt)}`).toBe(`repeat#0@${iso(MORNING)}`);
+    const fired = fireTimer(step!, changed.episode, MORNING, setMutes);
+    expect(fired.outbox?.routing?.deliveries.map((d) => `${d.alert.title} (reminder ${d.alert.reminder}) -> ${d.channels.join('+')}`)).toEqual(['CRITICAL: disk on web-1 (reminder 1) -> chat']);
+  });
+
   test('without the intervals (no mutes given) the step fires as before', () => {
     const opened = routeAlert({ rules, alert: alert('firing', NIGHT), subject: 'check/web-1/disk', previous: undefined, nowMs: NIGHT });
     expect(fireTimer(opened.outbox!.routing!.timers[0] as SubjectTimer, opened.episode, NIGHT).outbox?.routing?.deliveries).toHaveLength(1);
