@@ -9,7 +9,7 @@ import { timerWorkerDeps, type Application } from './application';
 import { heartbeatsOf } from './application-heartbeats';
 import { mapLimit } from './concurrency';
 import { runSweep, type SweepOutcome, type SweepTask } from './sweeper';
-import { silenceEnded, type Episodic } from '../domain/rules/episodes';
+import { silenceEnded, timeMutesOf, type Episodic } from '../domain/rules/episodes';
 import { silenceState, type Silence } from '../domain/rules/silences';
 import { inhibitionSource } from '../domain/rules/inhibit';
 import { isFiringSource } from './inhibition';
@@ -53,6 +53,7 @@ export function silenceEndsTask(app: Application, clusters: readonly string[]): 
     async run(nowMs) {
       const { ports } = app;
       const engine = new TransitionEngine({ subjects: ports.subjects, publisher: app.dispatcher, clock: ports.clock, ...(app.options.leaseMs !== undefined ? { leaseMs: app.options.leaseMs } : {}) });
+      const mutes = timeMutesOf(app.rules);
       const outcomes: Outcome[] = [];
       const errors: string[] = [];
       let ended = 0;
@@ -77,7 +78,7 @@ export function silenceEndsTask(app: Application, clusters: readonly string[]): 
             for (const subject of await ports.silences.mutedSubjects(cluster, id)) {
               subjects++;
               const outcome = await engine.apply<Episodic & Record<string, unknown>>(cluster, subject, (prev) => {
-                const out = silenceEnded(subject, cluster, prev?.state.episode, ports.clock.nowMs(), silences);
+                const out = silenceEnded(subject, cluster, prev?.state.episode, ports.clock.nowMs(), silences, mutes);
                 return out ? { kind: 'write', state: { ...prev!.state, episode: out.episode }, outbox: out.outbox } : { kind: 'ignore' };
               });
               outcomes.push(outcome);

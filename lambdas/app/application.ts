@@ -8,7 +8,8 @@
  * side's adapters.
  */
 import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/check-transitions';
-import { compileRules, routeTimes, type RuleSet } from '../domain/rules/evaluate';
+import { compileRules, type RuleSet } from '../domain/rules/evaluate';
+import { timeMutesOf } from '../domain/rules/episodes';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher } from './dispatcher';
 import { Inhibitor } from './inhibition';
@@ -178,7 +179,7 @@ export function timerWorkerDeps(app: Application): TimerWorkerDeps {
     grouping: options.config.grouping,
     clock: ports.clock,
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-    mutes: { intervals: app.rules.intervals, times: (rule) => routeTimes(app.rules, rule) },
+    mutes: timeMutesOf(app.rules),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { normalizeConfig } from '../../lambdas/domain/rules/config';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
-import { fireTimer, routeAlert, type TimeMutes } from '../../lambdas/domain/rules/episodes';
+import { fireTimer, muteEntry, routeAlert, silenceEnded, SILENCED_UNTIL, type TimeMutes } from '../../lambdas/domain/rules/episodes';
 import { routeTimes } from '../../lambdas/domain/rules/evaluate';
 import type { SubjectTimer } from '../../lambdas/domain/rules/outbox';
 import type { RuleSpec, RuntimeConfig } from '../../lambdas/domain/rules/types';
@@ -99,6 +99,22 @@ describe('a firing notice inside a mute waits for its end', () => {
   test('without the intervals (no mutes given) the step fires as before', () => {
     const opened = routeAlert({ rules, alert: alert('firing', NIGHT), subject: 'check/web-1/disk', previous: undefined, nowMs: NIGHT });
     expect(fireTimer(opened.outbox!.routing!.timers[0] as SubjectTimer, opened.episode, NIGHT).outbox?.routing?.deliveries).toHaveLength(1);
+  });
+});
+
+describe('a silence that ends inside a mute interval', () => {
+  test('its announcement waits for the mute to end (a `for` step carrying the silenced-until line); without intervals it goes out now', () => {
+    const opened = routeAlert({ rules, alert: alert('firing', NOON - 86_400_000), subject: 'check/web-1/disk', previous: undefined, nowMs: NOON - 86_400_000 });
+    const silence = { id: 'S1', cluster: 'prod', matchers: {}, startsAt: '', endsAt: iso(NIGHT), author: 'a', comment: 'deploy', createdAt: '' };
+    const held = muteEntry(undefined, opened.episode!, opened.outbox!, silence).episode;
+    const atNight = silenceEnded('check/web-1/disk', 'prod', held, NIGHT, new Map(), mutes)!;
+    expect(atNight.outbox.routing?.deliveries).toEqual([]);
+    const [step] = atNight.outbox.routing!.timers;
+    expect(`${step!.kind}@${iso(step!.dueAt)}`).toBe(`for@${iso(MORNING)}`);
+    expect(step!.alert.details.find(([k]) => k === SILENCED_UNTIL)?.[1]).toContain('silence S1: deploy');
+    expect(atNight.episode.routes.chat?.muted).toBeUndefined();
+    expect(fireTimer(step!, atNight.episode, MORNING, mutes).outbox?.routing?.deliveries.map((d) => d.channels)).toEqual([['chat']]);
+    expect(silenceEnded('check/web-1/disk', 'prod', held, NIGHT, new Map())!.outbox.routing?.deliveries).toHaveLength(1);
   });
 });
 

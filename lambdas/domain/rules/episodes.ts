@@ -215,6 +215,9 @@ export interface TimeMutes {
   times(rule: string): RouteTimes | undefined;
 }
 
+/** The rules' time muting, by route name, as the config stands now. */
+export const timeMutesOf = (rules: RuleSet): TimeMutes => ({ intervals: rules.intervals, times: (rule) => routeTimesByName(rules, rule) });
+
 function subjectTimer(kind: SubjectTimer['kind'], input: RouteAlertInput, episode: string, rule: string, seq: number, dueAt: number, alert: TimerAlert): SubjectTimer {
   return { kind, cluster: input.alert.cluster, subject: input.subject, episode, rule, seq, dueAt, alert };
 }
@@ -313,6 +316,8 @@ export function silenceEnded(
   nowMs: number,
   /** The silences as they stand now: one expired early ends when it was expired, not when it was planned to. */
   current: ReadonlyMap<string, Pick<Silence, 'endsAt' | 'comment'>> = new Map(),
+  /** The rules' time intervals: a route muted by one now hears the announcement when that mute ends. */
+  mutes?: TimeMutes,
 ): { episode: Episode; outbox: OutboxEntry } | undefined {
   if (!stored) return undefined;
   const muted = Object.entries(stored.routes).filter(([, r]) => r.muted !== undefined);
@@ -320,16 +325,26 @@ export function silenceEnded(
   const routes = { ...stored.routes };
   const bySeverity = new Map<Severity, { alert: TimerAlert; rules: string[]; channels: string[] }>();
   const timers: SubjectTimer[] = [];
+  const deferred: MutedRoute[] = [];
   for (const [rule, route] of muted) {
     const notice = route.muted!;
     const { muted: _m, ...rest } = route;
-    routes[rule] = { ...rest, notifiedAt: route.notifiedAt ?? nowMs };
     const now = current.get(notice.silence);
     const line: [string, string] =
       inhibitionSource(notice.silence) === undefined
         ? [SILENCED_UNTIL, `${now?.endsAt ?? notice.endsAt} (silence ${notice.silence}: ${now?.comment ?? notice.comment})`]
         : [INHIBITED_UNTIL, `${now?.endsAt ?? notice.endsAt} (${notice.comment})`];
     const alert: TimerAlert = { ...notice.alert, details: [...notice.alert.details.filter(([k]) => k !== SILENCED_UNTIL && k !== INHIBITED_UNTIL), line] };
+    const timeMute = mutes ? muteAt(mutes.times(rule), mutes.intervals, nowMs) : undefined;
+    if (timeMute) {
+      // Muted by a time interval now: the announcement waits for the mute's end, as any firing notice does.
+      routes[rule] = rest;
+      const kind = route.notifiedAt === undefined ? 'for' : 'repeat';
+      timers.push({ kind, cluster, subject, episode: stored.id, rule, seq: kind === 'for' ? 0 : route.reminders, dueAt: retryAt(timeMute, nowMs), alert });
+      deferred.push(mutedRoute(rule, route.channels, timeMute, 'deferred'));
+      continue;
+    }
+    routes[rule] = { ...rest, notifiedAt: route.notifiedAt ?? nowMs };
     if (route.notifiedAt === undefined && route.repeat > 0) {
       timers.push({ kind: 'repeat', cluster, subject, episode: stored.id, rule, seq: route.reminders, dueAt: nowMs + route.repeat * 1000, alert: { ...notice.alert } });
     }
@@ -342,11 +357,9 @@ export function silenceEnded(
     const { facts: _f, ...alert } = g.alert;
     return { alert: { ...alert, rules: g.rules }, channels: g.channels };
   });
-  const first = [...bySeverity.values()][0]!.alert;
+  const first = [...bySeverity.values()][0]?.alert ?? muted[0]![1].muted!.alert;
   const { facts = alertFacts(first), ...published } = first;
   const id = `${published.id}-after-${muted[0]![1].muted!.silence}`;
-  return {
-    episode: { ...stored, routes },
-    outbox: { alert: { ...published, id }, facts, routing: { deliveries: ds.map((d) => ({ ...d, alert: { ...d.alert, id: `${d.alert.id}-after-${muted[0]![1].muted!.silence}` } })), timers } },
-  };
+  const routing: Routing = { deliveries: ds.map((d) => ({ ...d, alert: { ...d.alert, id: `${d.alert.id}-after-${muted[0]![1].muted!.silence}` } })), timers, ...(deferred.length ? { muted: deferred } : {}) };
+  return { episode: { ...stored, routes }, outbox: { alert: { ...published, id }, facts, routing } };
 }
