@@ -26,7 +26,7 @@ export class DynamoFiringSources implements FiringSources {
 
   async add(cluster: string, source: FiringSource): Promise<void> {
     await awsCall(
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: { [PK]: keys.cluster(cluster), [SK]: `${PREFIX}${source.subject}`, episode: source.episode, facts: JSON.stringify(source.facts) } })),
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: { [PK]: keys.cluster(cluster), [SK]: `${PREFIX}${source.subject}`, episode: source.episode, facts: JSON.stringify(source.facts), recordedAt: source.recordedAt ?? 0 } })),
     );
   }
 
@@ -45,7 +45,7 @@ export class DynamoFiringSources implements FiringSources {
       Limit: limit,
     });
     for await (const page of pages) {
-      for (const item of page) found.push({ subject: String(item[SK]).slice(PREFIX.length), episode: String(item.episode), facts: JSON.parse(String(item.facts)) as MatchFacts });
+      for (const item of page) found.push({ subject: String(item[SK]).slice(PREFIX.length), episode: String(item.episode), facts: JSON.parse(String(item.facts)) as MatchFacts, recordedAt: Number(item.recordedAt ?? 0) });
       if (found.length >= limit) break;
     }
     return found.slice(0, limit);

@@ -15,6 +15,11 @@ import type { Logger } from './runtime';
 
 /** Firing sources read per check; past it the rest are not seen, and the log says so. */
 export const FIRING_SOURCES_LIMIT = 1000;
+/**
+ * A source is recorded just before its episode is written: younger than this, an entry its
+ * subject does not back yet is a write under way (it inhibits); older, one a crash left behind.
+ */
+export const UNCONFIRMED_SOURCE_MS = 60_000;
 
 export class Inhibitor {
   constructor(
@@ -24,8 +29,8 @@ export class Inhibitor {
     private readonly logger?: Logger,
   ) {}
 
-  /** The rule and firing source that inhibit `target`, if any. */
-  async inhibiting(target: InhibitCandidate): Promise<Inhibition | undefined> {
+  /** The rule and firing source that inhibit `target` at `nowMs`, if any. */
+  async inhibiting(target: InhibitCandidate, nowMs: number): Promise<Inhibition | undefined> {
     if (this.rules.length === 0 || !isInhibitTarget(this.rules, target.facts)) return undefined;
     const cluster = target.facts.cluster;
     let candidates = await this.sources.list(cluster, FIRING_SOURCES_LIMIT);
@@ -33,7 +38,7 @@ export class Inhibitor {
     for (;;) {
       const found = inhibitedBy(this.rules, candidates, target);
       if (!found) return undefined;
-      if (await this.stillFiring(cluster, found.source)) return found;
+      if (nowMs - (found.source.recordedAt ?? 0) < UNCONFIRMED_SOURCE_MS || (await this.stillFiring(cluster, found.source))) return found;
       // Stale (its episode ended without the entry being removed): forget it and look again.
       this.logger?.error('stale firing source removed', { cluster, subject: found.source.subject, episode: found.source.episode });
       await this.sources.remove(cluster, found.source.subject);
@@ -82,7 +87,7 @@ export function withInhibition(silence: Silencer['active'], inhibitor: Inhibitor
   return async (facts, nowMs, subject) => {
     const found = await silence(facts, nowMs, subject);
     if (found) return found;
-    const inhibition = await inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) });
+    const inhibition = await inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) }, nowMs);
     return inhibition && inhibitionSilence(inhibition, nowMs);
   };
 }

@@ -35,13 +35,14 @@ describe(`firing sources (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'}
     await store.add(c, source(c, 'check/n1/serfHealth'));
     await store.add(c, source(c, 'kv/app/#odd key'));
     await store.add(other, source(other, 'check/n9/serfHealth'));
-    await store.add(c, source(c, 'check/n1/serfHealth', 'e2'));
+    await store.add(c, { ...source(c, 'check/n1/serfHealth', 'e2'), recordedAt: 1_700_000_000_123 });
     const listed = await store.list(c, 100);
     expect(listed.map((s) => [s.subject, s.episode]).sort()).toEqual([
       ['check/n1/serfHealth', 'e2'],
       ['kv/app/#odd key', 'e1'],
     ]);
     expect(listed[0]!.facts).toEqual(source(c, 'x').facts);
+    expect(listed.find((l) => l.episode === 'e2')?.recordedAt).toBe(1_700_000_000_123);
     expect(await store.list(c, 1)).toHaveLength(1);
     await store.remove(c, 'check/n1/serfHealth');
     expect((await store.list(c, 100)).map((s) => s.subject)).toEqual(['kv/app/#odd key']);

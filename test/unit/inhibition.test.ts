@@ -49,7 +49,7 @@ describe('routeDecision: which decisions record or forget a firing source', () =
   const opened = decide('check/n1/serfHealth', undefined, write('critical', alert('serfHealth', 'critical')));
 
   test('a firing source: recorded with its facts, and its episode marked', () => {
-    expect(opened.firing).toEqual({ kind: 'source', source: { subject: 'check/n1/serfHealth', episode: 'serfHealth-critical', facts: expect.objectContaining({ node: 'n1', check: 'serfHealth', status: 'critical' }) } });
+    expect(opened.firing).toEqual({ kind: 'source', source: { subject: 'check/n1/serfHealth', episode: 'serfHealth-critical', facts: expect.objectContaining({ node: 'n1', check: 'serfHealth', status: 'critical' }), recordedAt: T0 } });
     expect(opened.state.episode?.inhibits).toBe(true);
   });
 
@@ -117,7 +117,7 @@ describe('Inhibitor: a recorded source is confirmed against its episode', () => 
   test('firing: inhibits', async () => {
     const sources = new MemoryFiringSources();
     await sources.add('prod', source);
-    const found = await new Inhibitor(rules.inhibit, sources, subjects(true)).inhibiting(target);
+    const found = await new Inhibitor(rules.inhibit, sources, subjects(true)).inhibiting(target, T0);
     expect(found?.source.subject).toBe('check/n1/serfHealth');
   });
 
@@ -128,15 +128,25 @@ describe('Inhibitor: a recorded source is confirmed against its episode', () => 
     const sources = new MemoryFiringSources();
     await sources.add('prod', source);
     const errors: string[] = [];
-    const found = await new Inhibitor(rules.inhibit, sources, subjects(inhibits), { info: () => undefined, error: (m) => errors.push(m) }).inhibiting(target);
+    const found = await new Inhibitor(rules.inhibit, sources, subjects(inhibits), { info: () => undefined, error: (m) => errors.push(m) }).inhibiting(target, T0);
     expect(found).toBeUndefined();
     expect(sources.entries.size).toBe(0);
     expect(errors).toEqual(['stale firing source removed']);
   });
 
+  test('an entry recorded a moment ago that its subject does not back yet (its write under way): inhibits, kept', async () => {
+    const sources = new MemoryFiringSources();
+    await sources.add('prod', { ...source, recordedAt: T0 - 1000 });
+    const found = await new Inhibitor(rules.inhibit, sources, subjects(undefined)).inhibiting(target, T0);
+    expect(found?.source.subject).toBe('check/n1/serfHealth');
+    expect(sources.entries.size).toBe(1);
+    expect(await new Inhibitor(rules.inhibit, sources, subjects(undefined)).inhibiting(target, T0 + 60_000)).toBeUndefined();
+    expect(sources.entries.size).toBe(0);
+  });
+
   test('an alert no rule targets: the sources are not even read', async () => {
     const sources = new MemoryFiringSources();
-    expect(await new Inhibitor(rules.inhibit, sources, subjects(true)).inhibiting({ subject: 'check/n1/serfHealth', facts: source.facts })).toBeUndefined();
+    expect(await new Inhibitor(rules.inhibit, sources, subjects(true)).inhibiting({ subject: 'check/n1/serfHealth', facts: source.facts }, T0)).toBeUndefined();
     expect(sources.calls).toEqual([]);
   });
 });

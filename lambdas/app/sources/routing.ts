@@ -81,7 +81,7 @@ export function routeDecision<S>(
       const sourceFacts = alertFacts(alert, facts);
       if (inhibit.length > 0 && episode && alert.state === 'firing' && role === 'episode' && isInhibitSource(inhibit, sourceFacts)) {
         episode = { ...episode, inhibits: true };
-        firing = { kind: 'source', source: { subject, episode: episode.id, facts: sourceFacts } };
+        firing = { kind: 'source', source: { subject, episode: episode.id, facts: sourceFacts, recordedAt: ctx.clock.nowMs() } };
       } else if (before?.inhibits) {
         firing = { kind: 'ended' };
       }

@@ -14,6 +14,8 @@ export interface FiringSource {
   /** The episode id it was recorded for (the alert that opened or last changed it). */
   episode: string;
   facts: MatchFacts;
+  /** Epoch ms it was recorded, just before its episode was written (absent: long ago). */
+  recordedAt?: number;
 }
 
 export interface InhibitRule {
