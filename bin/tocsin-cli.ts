@@ -23,6 +23,7 @@ import { heartbeatConfigText } from './cli/heartbeat-config';
 import { SILENCE_COMMAND, silenceMain } from './commands/silence';
 import { WATCHERS_COMMAND, watchersMain } from './commands/watchers';
 import { SERVICE_UNIT_COMMAND, serviceUnitMain } from './commands/service-unit';
+import { CONFIG_COMMAND, configMain } from './commands/config';
 
 export const USAGE = `Usage: tocsin <command> [options]
 
@@ -38,6 +39,8 @@ Commands:
                   (tocsin service-unit --help).
   silence         add | list | expire silences (tocsin silence --help).
   watchers        heartbeat watchers: list, or forget one (tocsin watchers --help).
+  config          check a tocsin.yaml, or show the routes, mutes and inhibitions an alert
+                  would get (tocsin config --help).
   help            This text.
 
 Options:
@@ -200,6 +203,7 @@ export function main(argv: string[]): void {
   if (argv[0] === SILENCE_COMMAND) return silenceMain(argv.slice(1));
   if (argv[0] === WATCHERS_COMMAND) return watchersMain(argv.slice(1));
   if (argv[0] === SERVICE_UNIT_COMMAND) return serviceUnitMain(argv.slice(1));
+  if (argv[0] === CONFIG_COMMAND) return configMain(argv.slice(1));
   const out = runCli(argv);
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);

@@ -22,6 +22,7 @@ import { DynamoWatcherStore } from './dynamo-watcher-store';
 import { HttpsWatchdog } from './https-watchdog';
 import { SnsAlertPublisher, SnsAlertsProbe } from './sns-publisher';
 import { SqsTimerQueue } from './sqs-timers';
+import { DynamoFiringSources } from './dynamo-firing-sources';
 import { DynamoPendingTimers } from './dynamo-pending-timers';
 
 export interface AwsClients {
@@ -83,6 +84,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     channels: () => new SnsAlertPublisher(client('sns'), opts.alertsTopicArn, (a) => alertLink(opts.config.links?.alert, a)),
     timers: () => new SqsTimerQueue(client('sqs'), opts.timersQueueUrl, clock),
     pendingTimers: () => new DynamoPendingTimers(doc(), tableName),
+    firingSources: () => new DynamoFiringSources(doc(), tableName),
     silences: () => new DynamoSilenceStore(doc(), tableName, opts.silenceCacheMs),
     storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping),
     digests: () => new DynamoDigestStore(doc(), tableName),

@@ -9,8 +9,10 @@ import { timerWorkerDeps, type Application } from './application';
 import { heartbeatsOf } from './application-heartbeats';
 import { mapLimit } from './concurrency';
 import { runSweep, type SweepOutcome, type SweepTask } from './sweeper';
-import { silenceEnded, type Episodic } from '../domain/rules/episodes';
-import { silenceState } from '../domain/rules/silences';
+import { silenceEnded, timeMutesOf, type Episodic } from '../domain/rules/episodes';
+import { silenceState, type Silence } from '../domain/rules/silences';
+import { inhibitionSource } from '../domain/rules/inhibit';
+import { isFiringSource } from './inhibition';
 import { TransitionEngine, type Outcome } from './transition-engine';
 import { handleTimer } from './timer-worker';
 
@@ -51,6 +53,7 @@ export function silenceEndsTask(app: Application, clusters: readonly string[]): 
     async run(nowMs) {
       const { ports } = app;
       const engine = new TransitionEngine({ subjects: ports.subjects, publisher: app.dispatcher, clock: ports.clock, ...(app.options.leaseMs !== undefined ? { leaseMs: app.options.leaseMs } : {}) });
+      const mutes = timeMutesOf(app.rules);
       const outcomes: Outcome[] = [];
       const errors: string[] = [];
       let ended = 0;
@@ -59,16 +62,23 @@ export function silenceEndsTask(app: Application, clusters: readonly string[]): 
         try {
           const ids = await ports.silences.mutingSilences(cluster);
           if (ids.length === 0) continue;
-          const silences = new Map((await ports.silences.list(cluster)).map((s) => [s.id, s]));
+          const silences = new Map<string, Pick<Silence, 'endsAt' | 'comment'>>((await ports.silences.list(cluster)).map((s) => [s.id, s]));
           for (const id of ids) {
-            const silence = silences.get(id);
-            if (silence && silenceState(silence, nowMs) !== 'expired') continue;
+            const source = inhibitionSource(id);
+            if (source !== undefined) {
+              // An inhibition ends when its source is no longer firing (inhibition.ts).
+              if (await isFiringSource(ports.subjects, cluster, source)) continue;
+              silences.set(id, { endsAt: new Date(nowMs).toISOString(), comment: `inhibited by ${source}, no longer firing` });
+            } else {
+              const silence = silences.get(id) as Silence | undefined;
+              if (silence && silenceState(silence, nowMs) !== 'expired') continue;
+            }
             ended++;
             const done: string[] = [];
             for (const subject of await ports.silences.mutedSubjects(cluster, id)) {
               subjects++;
               const outcome = await engine.apply<Episodic & Record<string, unknown>>(cluster, subject, (prev) => {
-                const out = silenceEnded(subject, cluster, prev?.state.episode, ports.clock.nowMs(), silences);
+                const out = silenceEnded(subject, cluster, prev?.state.episode, ports.clock.nowMs(), silences, mutes);
                 return out ? { kind: 'write', state: { ...prev!.state, episode: out.episode }, outbox: out.outbox } : { kind: 'ignore' };
               });
               outcomes.push(outcome);

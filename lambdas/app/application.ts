@@ -9,9 +9,11 @@
  */
 import { defaultCheckPolicy, type CheckAlertPolicy } from '../domain/consul/check-transitions';
 import { compileRules, type RuleSet } from '../domain/rules/evaluate';
+import { timeMutesOf } from '../domain/rules/episodes';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher } from './dispatcher';
-import type { DigestStore, MuteLedger, PendingTimers, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
+import { Inhibitor } from './inhibition';
+import type { DigestStore, FiringSources, MuteLedger, PendingTimers, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
 import { noMetrics, type Clock, type Logger, type Metrics } from './runtime';
 import type { ScopeStore, SubjectStore } from './ports';
 import type { ClusterKeys, ConsulTokens } from './credentials';
@@ -34,6 +36,8 @@ export interface ApplicationPorts {
   readonly timers: TimerQueue;
   /** Pending timer steps, indexed where the episodes are kept (the sweeper fires lost ones). */
   readonly pendingTimers: PendingTimers;
+  /** Firing alerts that can inhibit others (tocsin.yaml `inhibit`), per cluster. */
+  readonly firingSources: FiringSources;
   /** Silences, and what they muted (for the sweeper to announce when they end). */
   readonly silences: SilenceStore & SilenceReader & MuteLedger;
   readonly storm: StormGate;
@@ -115,6 +119,8 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
         mutes: ports.silences,
         storm: ports.storm,
         logger: ports.logger,
+        // Also without inhibit rules: a source recorded under an earlier config is forgotten when it ends.
+        inhibitor: new Inhibitor(rules.inhibit, ports.firingSources, ports.subjects, ports.logger),
       }),
   );
   const sources = once(
@@ -173,6 +179,7 @@ export function timerWorkerDeps(app: Application): TimerWorkerDeps {
     grouping: options.config.grouping,
     clock: ports.clock,
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    mutes: timeMutesOf(app.rules),
   };
 }
 

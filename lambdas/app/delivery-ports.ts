@@ -2,6 +2,7 @@
  * Ports of delivery (the dispatcher, the timer worker, the silence API), by what they keep:
  * timers, silences, storm windows. DynamoDB and SQS implement them in lambdas/adapters.
  */
+import type { FiringSource } from '../domain/rules/inhibit';
 import type { DigestTimer, Timer } from '../domain/rules/outbox';
 import type { Silence } from '../domain/rules/silences';
 import type { FoldedAlert } from '../domain/rules/storm';
@@ -69,4 +70,18 @@ export interface DigestStore {
    */
   claim(timer: DigestTimer, nowMs: number, leaseMs: number): Promise<boolean>;
   markSent(timer: DigestTimer): Promise<void>;
+}
+
+/**
+ * The firing alerts that can inhibit others (domain/rules/inhibit.ts): per cluster, one entry
+ * per subject whose episode is firing and matches some inhibit rule's `source`, kept by the
+ * transition engine as episodes open and end. The dispatcher reads one cluster's entries
+ * (a bounded set: inhibiting alerts only), never the subjects.
+ */
+export interface FiringSources {
+  /** Records (or replaces) the subject's firing source entry. */
+  add(cluster: string, source: FiringSource): Promise<void>;
+  remove(cluster: string, subject: string): Promise<void>;
+  /** The cluster's entries, at most `limit`. */
+  list(cluster: string, limit: number): Promise<FiringSource[]>;
 }

@@ -12,12 +12,14 @@
 import { alertFacts, routeAlert } from '../domain/rules/episodes';
 import type { RuleSet } from '../domain/rules/evaluate';
 import { silenced } from '../domain/rules/silences';
+import { inhibitionSource } from '../domain/rules/inhibit';
 import type { OutboxEntry } from '../domain/rules/outbox';
 import type { Alert } from '../domain/types';
 import type { Silence } from '../domain/rules/silences';
 import type { MatchFacts } from '../domain/rules/types';
 import type { OutboxPublisher, Silencer } from './ports';
-import type { MuteLedger, SilenceReader, StormGate, TimerQueue } from './delivery-ports';
+import type { FiringSources, MuteLedger, SilenceReader, StormGate, TimerQueue } from './delivery-ports';
+import { withInhibition, type Inhibitor } from './inhibition';
 import type { Clock, Logger } from './runtime';
 
 /**
@@ -38,22 +40,26 @@ export interface DispatcherDeps {
   mutes?: MuteLedger;
   storm?: StormGate;
   logger?: Logger;
+  /** tocsin.yaml `inhibit`: firing alerts hold back the alerts they inhibit (app/inhibition.ts). */
+  inhibitor?: Inhibitor;
 }
 
 export class Dispatcher implements OutboxPublisher {
   readonly silencer?: Silencer;
+  readonly firingSources?: FiringSources;
 
   constructor(private readonly deps: DispatcherDeps) {
-    const { silences, mutes } = deps;
+    const { silences, mutes, inhibitor } = deps;
+    if (inhibitor) this.firingSources = inhibitor.sources;
     if (silences && mutes) {
       this.silencer = {
-        active: async (facts: MatchFacts, nowMs: number): Promise<Silence | undefined> => silenced(await silences.forCluster(facts.cluster), facts, nowMs),
+        active: withInhibition(async (facts: MatchFacts, nowMs: number): Promise<Silence | undefined> => silenced(await silences.forCluster(facts.cluster), facts, nowMs), inhibitor),
         recordMute: (cluster, silenceId, subject) => mutes.recordMute(cluster, silenceId, subject),
       };
     }
   }
 
-  async dispatch(entry: OutboxEntry): Promise<void> {
+  async dispatch(entry: OutboxEntry, subject?: string): Promise<void> {
     const nowMs = this.deps.clock.nowMs();
     const { alert } = entry;
     const routed = entry.routing ? entry : routeAlert({ rules: this.deps.rules, alert, subject: '', previous: undefined, momentary: true, nowMs }).outbox;
@@ -63,7 +69,8 @@ export class Dispatcher implements OutboxPublisher {
     }
     const { deliveries, timers } = routed.routing;
     for (const timer of timers) await this.deps.timers.schedule(timer);
-    if (routed.silencedBy) this.deps.logger?.info('alert silenced', { id: alert.id, cluster: alert.cluster, silence: routed.silencedBy, announcedWhenItEnds: true });
+    for (const m of routed.routing.muted ?? []) this.deps.logger?.info('route muted', { id: alert.id, cluster: alert.cluster, ...m });
+    if (routed.silencedBy) this.deps.logger?.info(inhibitionSource(routed.silencedBy) === undefined ? 'alert silenced' : 'alert inhibited', { id: alert.id, cluster: alert.cluster, silence: routed.silencedBy, announcedWhenItEnds: true });
     if (deliveries.length === 0) return;
 
     const facts = routed.facts ?? alertFacts(alert);
@@ -71,6 +78,13 @@ export class Dispatcher implements OutboxPublisher {
       const muting = silenced(await this.deps.silences.forCluster(alert.cluster), facts, nowMs);
       if (muting) {
         this.deps.logger?.info('alert silenced', { id: alert.id, cluster: alert.cluster, silence: muting.id });
+        return;
+      }
+    }
+    if (this.deps.inhibitor && alert.state === 'firing') {
+      const inhibition = await this.deps.inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) }, nowMs);
+      if (inhibition) {
+        this.deps.logger?.info('alert inhibited', { id: alert.id, cluster: alert.cluster, by: inhibition.source.subject, rule: `inhibit[${inhibition.rule.index}]` });
         return;
       }
     }

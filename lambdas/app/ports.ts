@@ -5,6 +5,7 @@
  * delivery-ports.ts (timers, silences, storm windows).
  */
 import type { OutboxEntry } from '../domain/rules/outbox';
+import type { FiringSources } from './delivery-ports';
 import type { Silence } from '../domain/rules/silences';
 import type { MatchFacts } from '../domain/rules/types';
 import type { LastDelivery } from '../domain/consul/index-order';
@@ -100,14 +101,20 @@ export interface ScopeStore {
  * its place would publish every alert unrouted and unsilenced.
  */
 export interface OutboxPublisher {
-  dispatch(entry: OutboxEntry): Promise<void>;
+  /** `subject`: the entry's subject, when known (an alert never inhibits itself). */
+  dispatch(entry: OutboxEntry, subject?: string): Promise<void>;
   /** Silences the transition engine checks before it writes a firing episode (absent: none). */
   readonly silencer?: Silencer;
+  /** Where the engine records episodes that can inhibit others (absent: no inhibit rules). */
+  readonly firingSources?: FiringSources;
 }
 
-/** The active silence matching an alert's facts, and the record of what it muted. */
+/**
+ * The active silence matching an alert's facts (or the inhibition holding it, as a
+ * pseudo-silence: domain/rules/inhibit.ts inhibitionId), and the record of what it muted.
+ */
 export interface Silencer {
-  active(facts: MatchFacts, nowMs: number): Promise<Silence | undefined>;
+  active(facts: MatchFacts, nowMs: number, subject?: string): Promise<Silence | undefined>;
   recordMute(cluster: string, silenceId: string, subject: string): Promise<void>;
 }
 

@@ -10,7 +10,7 @@
  */
 import type { DigestTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
 import type { Episodic } from '../domain/rules/episodes';
-import { fireTimer } from '../domain/rules/episodes';
+import { fireTimer, type TimeMutes } from '../domain/rules/episodes';
 import { digestAlert, DIGEST_MAX_LINES } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { OutboxEntry } from '../domain/rules/outbox';
@@ -33,9 +33,12 @@ export interface TimerWorkerDeps {
   grouping: GroupingSpec;
   clock: Clock;
   leaseMs?: number;
+  /** The rules' time intervals: a step due inside its route's mute waits for the mute's end. */
+  mutes?: TimeMutes;
 }
 
-export type TimerOutcome = 'rescheduled' | 'notified' | 'stale' | 'digest-sent' | 'digest-empty' | 'digest-claimed';
+/** `deferred`: the route is muted by a time interval; the step was put back for the mute's end. */
+export type TimerOutcome = 'rescheduled' | 'notified' | 'deferred' | 'stale' | 'digest-sent' | 'digest-empty' | 'digest-claimed';
 
 /** Early by more than this: back on the queue. */
 const EARLY_TOLERANCE_MS = 1000;
@@ -69,13 +72,14 @@ async function fireSubjectTimer(deps: TimerWorkerDeps, timer: SubjectTimer): Pro
   const outcome = await engine.apply<Episodic & Record<string, unknown>>(timer.cluster, timer.subject, (prev) => {
     fired = undefined;
     if (!prev) return { kind: 'ignore' };
-    const out = fireTimer(timer, prev.state.episode, deps.clock.nowMs());
+    const out = fireTimer(timer, prev.state.episode, deps.clock.nowMs(), deps.mutes);
     if (!out.outbox) return { kind: 'ignore' };
     fired = out.outbox;
     return { kind: 'write', state: { ...prev.state, episode: out.episode }, outbox: out.outbox };
   });
   if (outcome === 'unsettled') throw new TimerNotSettled(`timer ${timer.kind} ${timer.subject}: ${engine.errors.join('; ')}`);
-  return fired && outcome === 'published' ? 'notified' : 'stale';
+  if (!fired || outcome !== 'published') return 'stale';
+  return fired.routing?.deliveries.length ? 'notified' : 'deferred';
 }
 
 async function sendDigest(deps: TimerWorkerDeps, timer: DigestTimer): Promise<TimerOutcome> {

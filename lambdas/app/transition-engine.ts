@@ -6,12 +6,19 @@
  * the next delivery, under a lease so that two retries do not both publish.
  */
 import { alertFacts, muteEntry, type Episodic } from '../domain/rules/episodes';
+import type { FiringSource } from '../domain/rules/inhibit';
 import type { OutboxEntry } from '../domain/rules/outbox';
 import type { OutboxPublisher, PendingEntry, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
 import type { Clock } from './runtime';
 import { sleep } from './concurrency';
 
-export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; outbox?: OutboxEntry; ttlSeconds?: number };
+export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; outbox?: OutboxEntry; ttlSeconds?: number; firing?: FiringMark };
+
+/**
+ * The subject's episode became (or still is, changed) a firing inhibition source, or stopped
+ * being one (sources/routing.ts): the engine records it before the write, removes it after.
+ */
+export type FiringMark = { kind: 'source'; source: FiringSource } | { kind: 'ended' };
 
 /** none: nothing to do; written: state changed, no alert; published; unsettled: retry later. */
 export type Outcome = 'none' | 'written' | 'published' | 'unsettled';
@@ -100,7 +107,12 @@ export class TransitionEngine {
       const next: SubjectWrite<S> = { state: decision.state };
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
       if (decision.outbox) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
+      // A source is recorded before its episode is written and forgotten after it ended, so a
+      // crash in between leaves an entry too many (confirmed against the episode when read), never one too few.
+      const firing = this.deps.publisher.firingSources;
+      if (firing && decision.firing?.kind === 'source') await firing.add(cluster, decision.firing.source);
       if (await store.put(cluster, subject, record?.rev, next)) {
+        if (firing && decision.firing?.kind === 'ended') await firing.remove(cluster, subject);
         return next.pending ? this.publish(cluster, subject, next.pending, this.options.overlapClears === true) : 'written';
       }
       record = await store.get<S>(cluster, subject); // lost a race: look at what the winner wrote
@@ -121,7 +133,7 @@ export class TransitionEngine {
     const entry = decision.outbox;
     const episode = (decision.state as Episodic | undefined)?.episode;
     if (!silencer || !entry?.routing || !episode || entry.alert.state !== 'firing' || entry.alert.reminder !== undefined || entry.routing.deliveries.length === 0) return decision;
-    const silence = await silencer.active(entry.facts ?? alertFacts(entry.alert), this.deps.clock.nowMs());
+    const silence = await silencer.active(entry.facts ?? alertFacts(entry.alert), this.deps.clock.nowMs(), subject);
     if (!silence) return decision;
     await silencer.recordMute(cluster, silence.id, subject);
     const previous = (record?.state as Episodic | undefined)?.episode;
@@ -136,7 +148,7 @@ export class TransitionEngine {
   private async publish(cluster: string, subject: string, held: PendingEntry, background = false): Promise<'published' | 'unsettled'> {
     const { alert } = held.entry;
     try {
-      await this.deps.publisher.dispatch(held.entry);
+      await this.deps.publisher.dispatch(held.entry, subject);
     } catch (err) {
       this.errors.push(`publish ${alert.id}: ${(err as Error).message}`);
       await this.releaseLease(cluster, subject, held);

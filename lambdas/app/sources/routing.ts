@@ -6,11 +6,12 @@
  * every source. Pure: runs inside the engine's decide step, so a lost compare-and-set race
  * routes again against what the winner stored.
  */
-import { routeAlert, variant, type Episodic } from '../../domain/rules/episodes';
+import { alertFacts, routeAlert, variant, type Episodic } from '../../domain/rules/episodes';
+import { isInhibitSource } from '../../domain/rules/inhibit';
 import type { OutboxEntry } from '../../domain/rules/outbox';
 import type { MatchFacts } from '../../domain/rules/types';
 import type { Alert } from '../../domain/types';
-import type { Decision } from '../transition-engine';
+import type { Decision, FiringMark } from '../transition-engine';
 import type { SourceContext } from './types';
 
 /** What a source decides before routing: the next state and the alert it proposes, if any. */
@@ -57,6 +58,7 @@ export function routeDecision<S>(
   let episode = (previous as Episodic | undefined)?.episode;
   const { alert, ...write } = decision;
   let outbox: OutboxEntry | undefined = alert ? { alert } : undefined;
+  let firing: FiringMark | undefined;
   if (alert && ctx.rules) {
     const { role, facts, holdSeconds } = routing(alert);
     const routed = routeAlert({
@@ -70,10 +72,23 @@ export function routeDecision<S>(
       nowMs: ctx.clock.nowMs(),
     });
     outbox = routed.outbox;
+    const before = episode;
     episode = role === 'final' ? undefined : routed.episode;
+    if (role !== 'notice') {
+      // Firing and matching an inhibit rule's source: recorded as a firing source while it lasts
+      // (and forgotten when it ends even if the rule was removed since).
+      const inhibit = ctx.rules.inhibit ?? [];
+      const sourceFacts = alertFacts(alert, facts);
+      if (inhibit.length > 0 && episode && alert.state === 'firing' && role === 'episode' && isInhibitSource(inhibit, sourceFacts)) {
+        episode = { ...episode, inhibits: true };
+        firing = { kind: 'source', source: { subject, episode: episode.id, facts: sourceFacts, recordedAt: ctx.clock.nowMs() } };
+      } else if (before?.inhibits) {
+        firing = { kind: 'ended' };
+      }
+    }
   }
   const { episode: _stored, ...rest } = decision.state as S & Episodic;
-  return { ...write, state: (episode ? { ...rest, episode } : rest) as S, ...(outbox ? { outbox } : {}) };
+  return { ...write, state: (episode ? { ...rest, episode } : rest) as S, ...(outbox ? { outbox } : {}), ...(firing ? { firing } : {}) };
 }
 
 /** The notice as the episode's resolved alert ("RESOLVED: service web registered"). */

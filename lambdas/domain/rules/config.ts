@@ -8,7 +8,9 @@ import { HEARTBEAT_DEFAULTS, MISSING_AFTER_MIN_FACTOR, type HeartbeatSettings, t
 import type { Severity } from '../types';
 import { formatDuration, parseDuration } from './duration';
 import { compileMatcher, MatcherError } from './matchers';
-import type { ChannelSpec, MatchSpec, RuleSpec, RuntimeConfig } from './types';
+import type { ChannelSpec, InhibitSpec, MatchSpec, RuleSpec, RuntimeConfig } from './types';
+import { equalFieldIssue } from './inhibit';
+import { checkLocation, parseDaysOfMonth, parseMonths, parseTimeRange, parseWeekdays, parseYears, TimeIntervalError, type TimeInterval } from './time-intervals';
 import { MATCH_FIELDS, META_FIELDS } from './types';
 import { vocabularyIssues } from './vocabulary';
 
@@ -128,6 +130,89 @@ function heartbeats(raw: Doc | undefined, clusters: string[], issues: ConfigIssu
   return spec;
 }
 
+/**
+ * `timeIntervals: { <name>: [ { weekdays, times, daysOfMonth, months, years, location } ] }`
+ * (Alertmanager's time_intervals, camelCase): each field a list of values or `first:last`
+ * ranges; `times` a list of `{ start: HH:MM, end: HH:MM }`.
+ */
+function timeIntervals(raw: Doc | undefined, issues: ConfigIssue[]): Record<string, TimeInterval[]> {
+  const out: Record<string, TimeInterval[]> = {};
+  for (const [name, list] of Object.entries(raw ?? {})) {
+    const intervals: TimeInterval[] = [];
+    ((list as Doc[] | undefined) ?? []).forEach((item, i) => {
+      const path: ConfigPath = ['timeIntervals', name, i];
+      const interval: TimeInterval = {};
+      const each = <T>(field: string, parse: (v: unknown) => T): T[] | undefined => {
+        const values = item?.[field];
+        if (values === undefined) return undefined;
+        const parsed: T[] = [];
+        (values as unknown[]).forEach((v, j) => {
+          try {
+            parsed.push(parse(v));
+          } catch (err) {
+            if (!(err instanceof TimeIntervalError)) throw err;
+            issues.push({ path: [...path, field, j], reason: err.message });
+          }
+        });
+        return parsed;
+      };
+      const times = each('times', (v) => parseTimeRange(v as { start?: unknown; end?: unknown }));
+      if (times) interval.times = times;
+      const weekdays = each('weekdays', parseWeekdays);
+      if (weekdays) interval.weekdays = weekdays;
+      const days = each('daysOfMonth', parseDaysOfMonth);
+      if (days) interval.daysOfMonth = days;
+      const months = each('months', parseMonths);
+      if (months) interval.months = months;
+      const years = each('years', parseYears);
+      if (years) interval.years = years;
+      if (item?.location !== undefined) {
+        try {
+          interval.location = checkLocation(item.location);
+        } catch (err) {
+          if (!(err instanceof TimeIntervalError)) throw err;
+          issues.push({ path: [...path, 'location'], reason: err.message });
+        }
+      }
+      intervals.push(interval);
+    });
+    out[name] = intervals;
+  }
+  return out;
+}
+
+/** `muteTimeIntervals` / `activeTimeIntervals` of a rule or of defaults: names under timeIntervals. */
+function intervalRefs(raw: Doc, path: ConfigPath, intervals: Record<string, TimeInterval[]>, issues: ConfigIssue[]): Pick<RuleSpec, 'muteTimeIntervals' | 'activeTimeIntervals'> {
+  const out: Pick<RuleSpec, 'muteTimeIntervals' | 'activeTimeIntervals'> = {};
+  for (const field of ['muteTimeIntervals', 'activeTimeIntervals'] as const) {
+    const list = raw[field];
+    if (!Array.isArray(list)) continue;
+    list.forEach((name, i) => {
+      if (typeof name === 'string' && !Object.prototype.hasOwnProperty.call(intervals, name)) {
+        const known = Object.keys(intervals);
+        issues.push({ path: [...path, field, i], reason: `time interval "${name}" is not defined under timeIntervals${known.length ? ` (defined: ${known.join(', ')})` : ''}` });
+      }
+    });
+    if (list.length > 0) out[field] = list as string[];
+  }
+  return out;
+}
+
+/** `inhibit: [ { source, target, equal } ]`: matchers as in rules, equal fields known. */
+function inhibitRules(raw: Doc[] | undefined, issues: ConfigIssue[], clusters: readonly string[]): InhibitSpec[] {
+  return (raw ?? []).map((item, i) => {
+    const path: ConfigPath = ['inhibit', i];
+    checkMatch(item.source as MatchSpec | undefined, [...path, 'source'], issues, clusters);
+    checkMatch(item.target as MatchSpec | undefined, [...path, 'target'], issues, clusters);
+    const equal = ((item.equal as string[] | undefined) ?? []).map(String);
+    equal.forEach((field, j) => {
+      const issue = equalFieldIssue(field);
+      if (issue) issues.push({ path: [...path, 'equal', j], reason: issue });
+    });
+    return { source: (item.source ?? {}) as MatchSpec, target: (item.target ?? {}) as MatchSpec, equal };
+  });
+}
+
 /** The runtime configuration and every problem found (the config is unusable when issues is non-empty). */
 export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
@@ -144,6 +229,8 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
   const dRepeat = duration(rawDefaults.repeat, ['defaults', 'repeat'], issues, 1);
   if (dRepeat) defaults.repeat = dRepeat;
   channelRefs(rawDefaults.channels, ['defaults', 'channels'], channels, issues);
+  const intervals = timeIntervals(doc.timeIntervals as Doc | undefined, issues);
+  Object.assign(defaults, intervalRefs(rawDefaults, ['defaults'], intervals, issues));
 
   const seen = new Map<string, number>();
   const rules: RuleSpec[] = ((doc.rules as Doc[] | undefined) ?? []).map((raw, i) => {
@@ -165,8 +252,9 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
     for (const flag of ['resolved', 'suppress', 'continue'] as const) {
       if (typeof raw[flag] === 'boolean') rule[flag] = raw[flag] as boolean;
     }
-    if (rule.suppress && (rule.channels || rule.for || rule.repeat || rule.severity)) {
-      issues.push({ path: [...path, 'suppress'], reason: 'a suppress rule delivers nowhere: remove channels, severity, for and repeat' });
+    Object.assign(rule, intervalRefs(raw, path, intervals, issues));
+    if (rule.suppress && (rule.channels || rule.for || rule.repeat || rule.severity || rule.muteTimeIntervals || rule.activeTimeIntervals)) {
+      issues.push({ path: [...path, 'suppress'], reason: 'a suppress rule delivers nowhere: remove channels, severity, for, repeat and time intervals' });
     }
     return rule;
   });
@@ -182,6 +270,9 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
       threshold: grouping.threshold ?? GROUPING_DEFAULTS.threshold,
     },
   };
+  if (Object.keys(intervals).length > 0) config.timeIntervals = intervals;
+  const inhibit = inhibitRules(doc.inhibit as Doc[] | undefined, issues, clusters);
+  if (inhibit.length > 0) config.inhibit = inhibit;
   const links = doc.links as RuntimeConfig['links'] | undefined;
   if (links?.alert) config.links = { alert: links.alert };
   const checks = doc.checks as { firstRunGrace?: unknown } | undefined;

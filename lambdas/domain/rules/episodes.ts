@@ -11,10 +11,12 @@
  */
 import { alertId } from '../alert-id';
 import type { Alert, Severity } from '../types';
-import { evaluateRules, type Route, type RuleSet } from './evaluate';
-import type { Delivery, OutboxEntry, Routing, SubjectTimer, TimerAlert } from './outbox';
+import { evaluateRules, routeTimes as routeTimesByName, type Route, type RuleSet } from './evaluate';
+import type { Delivery, MutedRoute, OutboxEntry, Routing, SubjectTimer, TimerAlert } from './outbox';
+import { muteAt, MUTE_SEARCH_DAYS, type MuteVerdict, type RouteTimes, type TimeIntervals } from './time-intervals';
 import type { MatchFacts } from './types';
 import type { Silence } from './silences';
+import { inhibitionSource } from './inhibit';
 
 export interface EpisodeRoute {
   severity: Severity;
@@ -52,6 +54,8 @@ export interface Episode {
   /** Status the episode is about (the alert's `to`). */
   status: string;
   routes: Record<string, EpisodeRoute>;
+  /** Recorded as a firing inhibition source (FiringSources): its end removes the entry. */
+  inhibits?: true;
 }
 
 /** Source state that takes part in episodes keeps the episode here. */
@@ -132,8 +136,24 @@ function deliveries(alert: Alert, picks: Array<{ rule: string; route: { severity
 }
 
 function outboxEntry(alert: Alert, facts: MatchFacts, routing: Routing): OutboxEntry | undefined {
-  if (routing.deliveries.length === 0 && routing.timers.length === 0) return undefined;
-  return { alert, facts, routing };
+  if (routing.deliveries.length === 0 && routing.timers.length === 0 && !routing.muted?.length) return undefined;
+  return { alert, facts, routing: routing.muted?.length ? routing : { deliveries: routing.deliveries, timers: routing.timers } };
+}
+
+/** When a muted step is tried again: the mute's end, or past the search horizon for a mute without one in sight. */
+const retryAt = (mute: MuteVerdict, nowMs: number): number => mute.until ?? nowMs + MUTE_SEARCH_DAYS * 86_400_000;
+
+function mutedRoute(rule: string, channels: string[], mute: MuteVerdict, outcome: MutedRoute['outcome']): MutedRoute {
+  return { rule, channels, reason: mute.reason, outcome, ...(mute.until !== undefined ? { until: new Date(mute.until).toISOString() } : {}) };
+}
+
+/** Drops the routes a time interval mutes now (momentary and resolved notices: nothing to defer to). */
+function unmuted<R extends { rule: string; route: { channels: string[]; times?: RouteTimes } }>(picks: R[], intervals: TimeIntervals, nowMs: number, muted: MutedRoute[]): R[] {
+  return picks.filter((p) => {
+    const mute = muteAt(p.route.times, intervals, nowMs);
+    if (mute) muted.push(mutedRoute(p.rule, p.route.channels, mute, 'dropped'));
+    return !mute;
+  });
 }
 
 export function routeAlert(input: RouteAlertInput): RouteAlertResult {
@@ -143,18 +163,21 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
   const episodeStart = input.momentary ? undefined : input.alert.state === 'resolved' ? previous?.startedAt : (previous?.startedAt ?? nowMs);
   const alert: Alert = episodeStart === undefined ? input.alert : { ...input.alert, episode: episodeKey(input.alert.cluster, input.subject, episodeStart) };
 
+  const intervals = input.rules.intervals ?? {};
+  const muted: MutedRoute[] = [];
+
   if (input.momentary) {
     // Without an episode, a resolved alert goes to every route that wants resolved notices.
     const routes = evaluateRules(input.rules, facts).routes.filter((r) => alert.state !== 'resolved' || r.resolved);
-    const ds = deliveries(alert, routes.map((r) => ({ rule: r.rule, route: r })), alert.state);
-    return { episode: previous, outbox: outboxEntry(alert, facts, { deliveries: ds, timers: [] }) };
+    const picks = unmuted(routes.map((r) => ({ rule: r.rule, route: r })), intervals, nowMs, muted);
+    return { episode: previous, outbox: outboxEntry(alert, facts, { deliveries: deliveries(alert, picks, alert.state), timers: [], muted }) };
   }
 
   if (alert.state === 'resolved') {
     if (!previous) return { episode: undefined, outbox: undefined };
     const notified = Object.entries(previous.routes).filter(([, r]) => r.notifiedAt !== undefined && r.resolved);
-    const ds = deliveries(alert, notified.map(([rule, route]) => ({ rule, route })), 'resolved');
-    return { episode: undefined, outbox: outboxEntry(alert, facts, { deliveries: ds, timers: [] }) };
+    const picks = unmuted(notified.map(([rule, route]) => ({ rule, route: { ...route, ...timesField(routeTimesOf(input.rules, rule)) } })), intervals, nowMs, muted);
+    return { episode: undefined, outbox: outboxEntry(alert, facts, { deliveries: deliveries(alert, picks, 'resolved'), timers: [], muted }) };
   }
 
   // Firing: a new episode, or a change within the current one.
@@ -167,7 +190,19 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
     const dueAt = startedAt + Math.max(route.for, input.holdSeconds ?? 0) * 1000;
     const before = previous?.routes[route.rule];
     const stored: EpisodeRoute = { severity: route.severity, channels: route.channels, dueAt, repeat: route.repeat, resolved: route.resolved, reminders: 0 };
-    if (before?.notifiedAt !== undefined || dueAt <= nowMs) {
+    const mute = before?.notifiedAt !== undefined || dueAt <= nowMs ? muteAt(route.times, intervals, nowMs) : undefined;
+    const timerAlert = (): TimerAlert => ({ ...variant(alert, route.severity, 'firing', [route.rule]), facts });
+    if (mute) {
+      // Muted by a time interval: heard when the mute ends, if still firing. A route that heard
+      // the episode gets the change as a reminder then; the others, their first notice.
+      muted.push(mutedRoute(route.rule, route.channels, mute, 'deferred'));
+      if (before?.notifiedAt !== undefined) {
+        stored.notifiedAt = before.notifiedAt;
+        timers.push(subjectTimer('repeat', input, episode.id, route.rule, 0, retryAt(mute, nowMs), timerAlert()));
+      } else {
+        timers.push(subjectTimer('for', input, episode.id, route.rule, 0, retryAt(mute, nowMs), timerAlert()));
+      }
+    } else if (before?.notifiedAt !== undefined || dueAt <= nowMs) {
       stored.notifiedAt = nowMs;
       now.push({ rule: route.rule, route });
       if (route.repeat > 0) timers.push(subjectTimer('repeat', input, episode.id, route.rule, 0, nowMs + route.repeat * 1000, { ...variant(alert, route.severity, 'firing', [route.rule]), facts }));
@@ -176,8 +211,24 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
     }
     episode.routes[route.rule] = stored;
   }
-  return { episode, outbox: outboxEntry(alert, facts, { deliveries: deliveries(alert, now, 'firing'), timers }) };
+  return { episode, outbox: outboxEntry(alert, facts, { deliveries: deliveries(alert, now, 'firing'), timers, muted }) };
 }
+
+const timesField = (times: RouteTimes | undefined): { times?: RouteTimes } => (times ? { times } : {});
+
+/** A stored route's time intervals, read from the rules as they stand now. */
+function routeTimesOf(rules: RuleSet, rule: string): RouteTimes | undefined {
+  return rules.intervals && Object.keys(rules.intervals).length > 0 ? routeTimesByName(rules, rule) : undefined;
+}
+
+/** Time muting as the timer worker sees it: the rules' intervals, looked up by route name. */
+export interface TimeMutes {
+  intervals: TimeIntervals;
+  times(rule: string): RouteTimes | undefined;
+}
+
+/** The rules' time muting, by route name, as the config stands now. */
+export const timeMutesOf = (rules: RuleSet): TimeMutes => ({ intervals: rules.intervals, times: (rule) => routeTimesByName(rules, rule) });
 
 function subjectTimer(kind: SubjectTimer['kind'], input: RouteAlertInput, episode: string, rule: string, seq: number, dueAt: number, alert: TimerAlert): SubjectTimer {
   return { kind, cluster: input.alert.cluster, subject: input.subject, episode, rule, seq, dueAt, alert };
@@ -195,11 +246,19 @@ export interface TimerOutcome {
  * one (the condition persisted) and this step was not done yet, notify the route and
  * schedule its next reminder. Anything else (resolved, changed, duplicate): nothing.
  */
-export function fireTimer(timer: SubjectTimer, stored: Episode | undefined, nowMs: number): TimerOutcome {
+export function fireTimer(timer: SubjectTimer, stored: Episode | undefined, nowMs: number, mutes?: TimeMutes): TimerOutcome {
   const none = { episode: stored, outbox: undefined };
   if (!stored || stored.id !== timer.episode) return none;
   const route = stored.routes[timer.rule];
   if (!route) return none;
+  if (timer.kind === 'for' ? route.notifiedAt !== undefined : route.notifiedAt === undefined || route.reminders !== timer.seq) return none;
+  const mute = mutes ? muteAt(mutes.times(timer.rule), mutes.intervals, nowMs) : undefined;
+  if (mute) {
+    // Still muted (the step fell in a mute interval): the same step, at the mute's end.
+    const { facts = alertFacts(timer.alert), ...held } = timer.alert;
+    const routing: Routing = { deliveries: [], timers: [{ ...timer, dueAt: retryAt(mute, nowMs) }], muted: [mutedRoute(timer.rule, route.channels, mute, 'deferred')] };
+    return { episode: stored, outbox: { alert: held, facts, routing } };
+  }
   let alert: TimerAlert;
   let next: EpisodeRoute;
   if (timer.kind === 'for') {
@@ -251,6 +310,8 @@ export function muteEntry(previous: Episode | undefined, episode: Episode, entry
 
 /** The detail line an announcement after a silence carries. */
 export const SILENCED_UNTIL = 'silenced until';
+/** ... and after an inhibition (its source no longer firing). */
+export const INHIBITED_UNTIL = 'inhibited until';
 
 /**
  * A silence that muted this subject has ended (sweeper): every route still holding a
@@ -267,6 +328,8 @@ export function silenceEnded(
   nowMs: number,
   /** The silences as they stand now: one expired early ends when it was expired, not when it was planned to. */
   current: ReadonlyMap<string, Pick<Silence, 'endsAt' | 'comment'>> = new Map(),
+  /** The rules' time intervals: a route muted by one now hears the announcement when that mute ends. */
+  mutes?: TimeMutes,
 ): { episode: Episode; outbox: OutboxEntry } | undefined {
   if (!stored) return undefined;
   const muted = Object.entries(stored.routes).filter(([, r]) => r.muted !== undefined);
@@ -274,13 +337,26 @@ export function silenceEnded(
   const routes = { ...stored.routes };
   const bySeverity = new Map<Severity, { alert: TimerAlert; rules: string[]; channels: string[] }>();
   const timers: SubjectTimer[] = [];
+  const deferred: MutedRoute[] = [];
   for (const [rule, route] of muted) {
     const notice = route.muted!;
     const { muted: _m, ...rest } = route;
-    routes[rule] = { ...rest, notifiedAt: route.notifiedAt ?? nowMs };
     const now = current.get(notice.silence);
-    const line: [string, string] = [SILENCED_UNTIL, `${now?.endsAt ?? notice.endsAt} (silence ${notice.silence}: ${now?.comment ?? notice.comment})`];
-    const alert: TimerAlert = { ...notice.alert, details: [...notice.alert.details.filter(([k]) => k !== SILENCED_UNTIL), line] };
+    const line: [string, string] =
+      inhibitionSource(notice.silence) === undefined
+        ? [SILENCED_UNTIL, `${now?.endsAt ?? notice.endsAt} (silence ${notice.silence}: ${now?.comment ?? notice.comment})`]
+        : [INHIBITED_UNTIL, `${now?.endsAt ?? notice.endsAt} (${notice.comment})`];
+    const alert: TimerAlert = { ...notice.alert, details: [...notice.alert.details.filter(([k]) => k !== SILENCED_UNTIL && k !== INHIBITED_UNTIL), line] };
+    const timeMute = mutes ? muteAt(mutes.times(rule), mutes.intervals, nowMs) : undefined;
+    if (timeMute) {
+      // Muted by a time interval now: the announcement waits for the mute's end, as any firing notice does.
+      routes[rule] = rest;
+      const kind = route.notifiedAt === undefined ? 'for' : 'repeat';
+      timers.push({ kind, cluster, subject, episode: stored.id, rule, seq: kind === 'for' ? 0 : route.reminders, dueAt: retryAt(timeMute, nowMs), alert });
+      deferred.push(mutedRoute(rule, route.channels, timeMute, 'deferred'));
+      continue;
+    }
+    routes[rule] = { ...rest, notifiedAt: route.notifiedAt ?? nowMs };
     if (route.notifiedAt === undefined && route.repeat > 0) {
       timers.push({ kind: 'repeat', cluster, subject, episode: stored.id, rule, seq: route.reminders, dueAt: nowMs + route.repeat * 1000, alert: { ...notice.alert } });
     }
@@ -293,11 +369,9 @@ export function silenceEnded(
     const { facts: _f, ...alert } = g.alert;
     return { alert: { ...alert, rules: g.rules }, channels: g.channels };
   });
-  const first = [...bySeverity.values()][0]!.alert;
+  const first = [...bySeverity.values()][0]?.alert ?? muted[0]![1].muted!.alert;
   const { facts = alertFacts(first), ...published } = first;
   const id = `${published.id}-after-${muted[0]![1].muted!.silence}`;
-  return {
-    episode: { ...stored, routes },
-    outbox: { alert: { ...published, id }, facts, routing: { deliveries: ds.map((d) => ({ ...d, alert: { ...d.alert, id: `${d.alert.id}-after-${muted[0]![1].muted!.silence}` } })), timers } },
-  };
+  const routing: Routing = { deliveries: ds.map((d) => ({ ...d, alert: { ...d.alert, id: `${d.alert.id}-after-${muted[0]![1].muted!.silence}` } })), timers, ...(deferred.length ? { muted: deferred } : {}) };
+  return { episode: { ...stored, routes }, outbox: { alert: { ...published, id }, facts, routing } };
 }

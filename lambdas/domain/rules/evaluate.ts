@@ -8,6 +8,8 @@
  */
 import type { Severity } from '../types';
 import { compileMatch, type FactsPredicate } from './matchers';
+import { compileInhibitRules, type InhibitRule } from './inhibit';
+import type { RouteTimes, TimeIntervals } from './time-intervals';
 import type { MatchFacts, RuleSpec, RuntimeConfig } from './types';
 
 export const DEFAULT_ROUTE = 'default';
@@ -23,6 +25,8 @@ export interface Route {
   /** Seconds between reminders; 0 = none. */
   repeat: number;
   resolved: boolean;
+  /** The rule's muteTimeIntervals / activeTimeIntervals (time-intervals.ts); absent: never muted. */
+  times?: RouteTimes;
 }
 
 export interface RoutingDecision {
@@ -40,15 +44,35 @@ interface CompiledRule {
 export interface RuleSet {
   readonly config: RuntimeConfig;
   readonly rules: readonly CompiledRule[];
+  readonly inhibit: readonly InhibitRule[];
+  readonly intervals: TimeIntervals;
 }
 
 /** Compiles every matcher once (at init); throws MatcherError on a bad one. */
 export function compileRules(config: RuntimeConfig): RuleSet {
-  return { config, rules: config.rules.map((spec) => ({ spec, test: compileMatch(spec.match) })) };
+  return {
+    config,
+    rules: config.rules.map((spec) => ({ spec, test: compileMatch(spec.match) })),
+    inhibit: compileInhibitRules(config.inhibit),
+    intervals: config.timeIntervals ?? {},
+  };
+}
+
+function timesOfSpec(spec: Pick<RuleSpec, 'muteTimeIntervals' | 'activeTimeIntervals'>): RouteTimes | undefined {
+  if (!spec.muteTimeIntervals?.length && !spec.activeTimeIntervals?.length) return undefined;
+  return { ...(spec.muteTimeIntervals?.length ? { mute: spec.muteTimeIntervals } : {}), ...(spec.activeTimeIntervals?.length ? { active: spec.activeTimeIntervals } : {}) };
+}
+
+/** The time intervals of a route by its rule's name ("default": the defaults'), as the config stands now. */
+export function routeTimes(set: RuleSet, rule: string): RouteTimes | undefined {
+  if (rule === DEFAULT_ROUTE) return timesOfSpec(set.config.defaults);
+  const found = set.rules.find((r) => r.spec.name === rule);
+  return found ? timesOfSpec(found.spec) : undefined;
 }
 
 function route(rule: string, spec: Partial<RuleSpec>, facts: MatchFacts, config: RuntimeConfig): Route {
   const d = config.defaults;
+  const times = timesOfSpec(rule === DEFAULT_ROUTE ? d : spec);
   return {
     rule,
     severity: spec.severity ?? facts.severity ?? d.severity ?? FALLBACK_SEVERITY,
@@ -56,6 +80,7 @@ function route(rule: string, spec: Partial<RuleSpec>, facts: MatchFacts, config:
     for: spec.for ?? 0,
     repeat: spec.repeat ?? 0,
     resolved: spec.resolved ?? d.resolved,
+    ...(times ? { times } : {}),
   };
 }
 

@@ -22,6 +22,20 @@ export interface OutboxEntry {
 export interface Routing {
   deliveries: Delivery[];
   timers: SubjectTimer[];
+  /** Routes a time interval muted now (time-intervals.ts): logged by the dispatcher. */
+  muted?: MutedRoute[];
+}
+
+/** A route held back by its mute/active time intervals. */
+export interface MutedRoute {
+  rule: string;
+  channels: string[];
+  /** The interval that mutes it, or "outside <active intervals>". */
+  reason: string;
+  /** What became of the notice: deferred to the mute's end (a timer), or dropped (momentary and resolved notices). */
+  outcome: 'deferred' | 'dropped';
+  /** ISO-8601 end of the mute, when known within the search horizon. */
+  until?: string;
 }
 
 /** One published message: the alert as this route reads it, for these channels. */

@@ -6,6 +6,7 @@
  */
 import type { HeartbeatsSpec } from '../heartbeats';
 import type { Severity, Source } from '../types';
+import type { TimeInterval } from './time-intervals';
 
 /** One value test. Strings are exact matches. */
 export type ValueMatcher =
@@ -78,6 +79,21 @@ export interface RuleSpec {
   suppress?: boolean;
   /** Keep evaluating the following rules after this one matched. */
   continue?: boolean;
+  /** Names of `timeIntervals` during which this route is muted. */
+  muteTimeIntervals?: string[];
+  /** Names of `timeIntervals` outside which this route is muted. */
+  activeTimeIntervals?: string[];
+}
+
+/**
+ * Alertmanager's inhibit_rules: while an alert matching `source` is firing, alerts matching
+ * `target` that agree with it on every `equal` field are not delivered (domain/rules/inhibit.ts).
+ */
+export interface InhibitSpec {
+  source: MatchSpec;
+  target: MatchSpec;
+  /** Match fields (and `nodeMeta.<key>`, `serviceMeta.<key>`) that must be equal; missing on both counts as equal. */
+  equal: string[];
 }
 
 /**
@@ -103,8 +119,12 @@ export interface RuntimeConfig {
   clusters: string[];
   channels: Record<string, ChannelSpec>;
   /** Applied when no rule matches. */
-  defaults: { channels: string[]; severity?: Severity; resolved: boolean; for?: number; repeat?: number };
+  defaults: { channels: string[]; severity?: Severity; resolved: boolean; for?: number; repeat?: number; muteTimeIntervals?: string[]; activeTimeIntervals?: string[] };
   rules: RuleSpec[];
+  /** Inhibition rules, in file order. */
+  inhibit?: InhibitSpec[];
+  /** Named time intervals rules mute by (domain/rules/time-intervals.ts). */
+  timeIntervals?: Record<string, TimeInterval[]>;
   grouping: GroupingSpec;
   /** URL template for a link back, e.g. `https://consul.example.com/ui/{cluster}/nodes/{node}`. */
   links?: { alert?: string };
