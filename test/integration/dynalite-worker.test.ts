@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoSubjectStore, keys } from '../../lambdas/adapters/dynamo-state-store';
 import { STATE_TABLE } from '../../lambdas/commons/deployment';
-import { dynamoClients, ensureStateTable, startDynalite, type RunningDynalite } from '../../local/dynamodb';
+import { dynamoClients, EMBEDDED_SKIPPED_MIDDLEWARE, ensureStateTable, startDynalite, type RunningDynalite } from '../../local/dynamodb';
 import { UNSIGNED_SIGNATURE } from '../../local/embedded-signer';
 
 const TABLE = 'tocsin-it-dynalite-worker';
@@ -77,6 +77,9 @@ describe('embedded dynalite in a worker thread', () => {
     expect(posted).toHaveLength(1);
     expect(posted[0]!.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=tocsinlocal/\\d{8}/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=${UNSIGNED_SIGNATURE}$`));
     expect(posted[0]!['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+    // Nor does it carry what only AWS looks at: User-Agent headers, a Lambda trace id, Host.
+    expect(Object.keys(posted[0]!).filter((h) => /user-agent|x-amzn-trace-id|^host$/i.test(h))).toEqual([]);
+    expect(client.middlewareStack.identify().filter((m) => EMBEDDED_SKIPPED_MIDDLEWARE.some((name) => m.startsWith(`${name} `)))).toEqual([]);
 
     // Any HTTP endpoint (--dynamodb-endpoint, DynamoDB Local, AWS): the SDK's SigV4, whatever the handler.
     const seen: IncomingHttpHeaders[] = [];
@@ -97,6 +100,7 @@ describe('embedded dynalite in a worker thread', () => {
       await new Promise((r) => server.close(r));
     }
     expect(seen).toHaveLength(2);
+    expect(seen.every((headers) => headers['x-amz-user-agent'] !== undefined)).toBe(true);
     for (const headers of seen) expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=\w+\/\d{8}\/[\w-]+\/dynamodb\/aws4_request, SignedHeaders=[\w;-]+, Signature=[0-9a-f]{64}$/);
   });
 
