@@ -39,6 +39,58 @@ interface WireResponse {
 }
 
 /**
+ * TABLE CACHE: dynalite reads the table's description from LevelDB (a hop to libuv's
+ * pool, a JSON decode) at the start of every item operation; under bench figure 6 that was
+ * ~17% of the worker's time, for a description that changes only when a table is created,
+ * updated or deleted. The worker keeps the ACTIVE descriptions that item operations read
+ * (`getTable(name, cb)`; table operations, which pass `checkStatus` false and may change what
+ * they get, still read LevelDB), and forgets them all whenever the table store is written
+ * (put, del, batch: when the write starts and when it ends, so that a read overlapping a
+ * write is not kept). dynalite has no option for this: its store is wrapped as
+ * `db.create` returns it, dynalite's files unchanged. If a dynalite version lays its store
+ * out differently, the worker runs without the cache and says so (`tableCache` false in
+ * its first message; test/integration/dynalite-worker.test.ts fails then).
+ */
+const TABLE_CACHE_SOURCE = `
+const dynaliteDb = require(require('node:path').join(require('node:path').dirname(workerData.dynalite), 'db'));
+let tableCache = false;
+const createStore = dynaliteDb.create;
+dynaliteDb.create = function (options) {
+  const store = createStore.apply(this, arguments);
+  tableCache = cacheTableDescriptions(store);
+  return store;
+};
+function cacheTableDescriptions(store) {
+  const tableDb = store && store.tableDb, getTable = store && store.getTable;
+  if (typeof getTable !== 'function' || !tableDb || !['put', 'del', 'batch', 'get'].every((m) => typeof tableDb[m] === 'function')) return false;
+  const active = new Map();
+  let generation = 0;
+  const forget = () => { generation++; active.clear(); };
+  for (const method of ['put', 'del', 'batch']) {
+    const write = tableDb[method];
+    tableDb[method] = function (...args) {
+      forget();
+      const last = args.length - 1;
+      if (typeof args[last] === 'function') { const done = args[last]; args[last] = function () { forget(); return done.apply(this, arguments); }; }
+      return write.apply(this, args);
+    };
+  }
+  store.getTable = function (name, checkStatus, cb) {
+    if (typeof checkStatus !== 'function') return getTable.apply(this, arguments);
+    cb = checkStatus;
+    const known = active.get(name);
+    if (known) return process.nextTick(cb, null, known);
+    const seen = generation;
+    return getTable.call(this, name, (err, table) => {
+      if (!err && table && table.TableStatus === 'ACTIVE' && seen === generation) active.set(name, table);
+      cb(err, table);
+    });
+  };
+  return true;
+}
+`;
+
+/**
  * BATCHING: a message between threads costs the sender a serialisation and, when the
  * receiver sleeps, a wake-up; under load that was ~10% of the event loop's time at one
  * message per request. Requests (and answers) made during one turn of the event loop
@@ -51,6 +103,7 @@ interface WireResponse {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const inject = require(workerData.lightMyRequest);
+${TABLE_CACHE_SOURCE}
 const server = require(workerData.dynalite)(workerData.options);
 const dispatch = server.listeners('request')[0];
 // Answers go back in batches, one message per turn of the event loop (see BATCHING).
@@ -81,12 +134,14 @@ parentPort.on('message', (m) => {
   }
   for (const request of m) serve(request);
 });
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port, tableCache }));
 `;
 
 export interface RunningDynalite {
   /** Loopback HTTP endpoint of the same dynalite (other clients, the banner). */
   endpoint: string;
+  /** Whether the worker keeps table descriptions (TABLE CACHE); false: this dynalite's store is laid out differently. */
+  tableCache: boolean;
   /** The SDK's transport to it without sockets: give it as the client's `requestHandler`. */
   requestHandler: DynaliteRequestHandler;
   stop(): Promise<void>;
@@ -191,14 +246,14 @@ export async function startDynalite(path?: string): Promise<RunningDynalite> {
       options: { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) },
     },
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, tableCache } = await new Promise<{ port: number; tableCache: boolean }>((resolve, reject) => {
     const failed = (err: Error) => reject(new Error(`dynalite did not start${path ? ` on ${path}` : ''}: ${err.message}`));
     worker.once('error', failed);
     worker.once('exit', (code) => failed(new Error(`its worker exited with code ${code}`)));
-    worker.once('message', (m: { port: number }) => {
+    worker.once('message', (m: { port: number; tableCache: boolean }) => {
       worker.off('error', failed);
       worker.removeAllListeners('exit');
-      resolve(m.port);
+      resolve(m);
     });
   });
   const requestHandler = new DynaliteRequestHandler(worker);
@@ -206,6 +261,7 @@ export async function startDynalite(path?: string): Promise<RunningDynalite> {
   worker.once('exit', (code) => requestHandler.close(stopped ? 'dynalite was stopped' : `the dynalite worker exited (code ${code})`));
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    tableCache,
     requestHandler,
     stop: () =>
       (stopped ??= new Promise<void>((resolve, reject) => {

@@ -27,12 +27,16 @@ export function startQueueWorker(opts: {
   const stopping = new AbortController();
   const settle = async (received: BusMessage[], results: BatchResult) => {
     const receiptOf = new Map(received.map((m) => [m.id, m.receipt]));
+    const delivered: string[] = [];
     for (const r of results) {
       const receipt = receiptOf.get(r.id);
       if (receipt === undefined) continue;
       receiptOf.delete(r.id);
-      await (r.ok ? opts.bus.ack(receipt) : opts.bus.retryLater(receipt, r.retryAfterSeconds));
+      if (r.ok) delivered.push(receipt);
+      else await opts.bus.retryLater(receipt, r.retryAfterSeconds);
     }
+    // The batch's deliveries acknowledged in one write (one fsync), not one each.
+    if (delivered.length > 0) await opts.bus.ackAll(delivered);
     // A message the handler gave no result for stays in flight until its visibility timeout.
     if (receiptOf.size > 0) opts.onError(new Error(`no result for ${receiptOf.size} message(s) of ${opts.queue}; retried after the visibility timeout`));
   };

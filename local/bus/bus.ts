@@ -212,10 +212,25 @@ export class LocalBus {
 
   /** Delivered: deleted. A receipt that is no longer current (the message was received again since) is ignored. */
   ack(receipt: string): Promise<void> {
-    const { queue } = parseKey(receipt);
-    return this.locked(queue, async () => {
-      if ((await this.db.get(receipt)) !== undefined) await this.write([{ type: 'del', key: receipt }]);
-    });
+    return this.ackAll([receipt]);
+  }
+
+  /**
+   * Delivered, each of them: deleted in one write per queue (one fsync for a consumer's
+   * whole batch rather than one per message). A receipt names the key the message was
+   * hidden under; one that is no longer current names no message (receiving again or
+   * retrying moves it to another key), and deleting it does nothing: no read first.
+   */
+  async ackAll(receipts: readonly string[]): Promise<void> {
+    const byQueue = new Map<string, WriteOp[]>();
+    for (const receipt of receipts) {
+      const { queue } = parseKey(receipt);
+      this.options_(queue);
+      const ops = byQueue.get(queue) ?? [];
+      ops.push({ type: 'del', key: receipt });
+      byQueue.set(queue, ops);
+    }
+    await Promise.all([...byQueue].map(([queue, ops]) => this.locked(queue, () => this.write(ops))));
   }
 
   /**

@@ -309,6 +309,8 @@ describe('start-up errors', () => {
       await critical(pipeline, 'web');
       await until('the printed notification', () => pipeline.output().includes('=== notification ==='), 15000, pipeline.output);
       expect(pipeline.output()).toMatch(/Subject: \[tocsin default\] CRITICAL: /);
+      // The record is another subscription's consumer: it may come after the print.
+      await until('the recorded notification', () => recorded(pipeline, 'web').length > 0, 15000, pipeline.output);
       expect(recorded(pipeline, 'web')).toHaveLength(1);
     } finally {
       expect(await pipeline.stop()).toBe(0);

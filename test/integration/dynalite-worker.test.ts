@@ -3,15 +3,22 @@
  * the AWS SDK reaching it through the worker's message channel instead of loopback HTTP.
  * The adapters' conditional writes must mean the same through it, the loopback endpoint
  * must show the same table, the data must survive a restart on the same directory, and a
- * request once dynalite is stopped must fail at once with a clear error.
+ * request once dynalite is stopped must fail at once with a clear error. Requests on the
+ * worker's transport are not SigV4-signed (local/embedded-signer.ts), every client on an
+ * HTTP endpoint still is; the worker's cache of table descriptions follows every change of
+ * a table, whichever way it comes.
  */
 import { mkdtempSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoSubjectStore, keys } from '../../lambdas/adapters/dynamo-state-store';
 import { STATE_TABLE } from '../../lambdas/commons/deployment';
-import { dynamoClients, ensureStateTable, startDynalite, type RunningDynalite } from '../../local/dynamodb';
+import { dynamoClients, EMBEDDED_SKIPPED_MIDDLEWARE, ensureStateTable, startDynalite, type RunningDynalite } from '../../local/dynamodb';
+import { UNSIGNED_SIGNATURE } from '../../local/embedded-signer';
 
 const TABLE = 'tocsin-it-dynalite-worker';
 const SUBJECT = 'check/web-1/service:web';
@@ -53,6 +60,74 @@ describe('embedded dynalite in a worker thread', () => {
     const { client, doc } = dynamoClients(dynalite.endpoint, undefined, dynalite.requestHandler);
     await ensureStateTable(client, TABLE);
     expect(await new DynamoSubjectStore(doc, TABLE).get('c1', SUBJECT)).toEqual({ state: state('passing'), rev: 2 });
+  });
+
+  it('signs nothing on the worker transport, and signs with SigV4 on every HTTP endpoint', async () => {
+    dynalite = await startDynalite();
+    const { client, doc } = dynamoClients(dynalite.endpoint, undefined, dynalite.requestHandler);
+    await ensureStateTable(client, TABLE);
+    const posted: Array<Record<string, string>> = [];
+    const handle = dynalite.requestHandler.handle.bind(dynalite.requestHandler);
+    jest.spyOn(dynalite.requestHandler, 'handle').mockImplementation((request, options) => {
+      posted.push({ ...request.headers });
+      return handle(request, options);
+    });
+    // dynalite takes the unsigned request as it takes any signature.
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { [STATE_TABLE.partitionKey]: 'p', [STATE_TABLE.sortKey]: 's', n: 1 } }));
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=tocsinlocal/\\d{8}/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=${UNSIGNED_SIGNATURE}$`));
+    expect(posted[0]!['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+    // Nor does it carry what only AWS looks at: User-Agent headers, a Lambda trace id, Host.
+    expect(Object.keys(posted[0]!).filter((h) => /user-agent|x-amzn-trace-id|^host$/i.test(h))).toEqual([]);
+    expect(client.middlewareStack.identify().filter((m) => EMBEDDED_SKIPPED_MIDDLEWARE.some((name) => m.startsWith(`${name} `)))).toEqual([]);
+
+    // Any HTTP endpoint (--dynamodb-endpoint, DynamoDB Local, AWS): the SDK's SigV4, whatever the handler.
+    const seen: IncomingHttpHeaders[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const plain = dynamoClients(endpoint);
+      await plain.doc.send(new GetCommand({ TableName: TABLE, Key: { [STATE_TABLE.partitionKey]: 'p', [STATE_TABLE.sortKey]: 's' } }));
+      plain.client.destroy();
+      const aws = new DynamoDBClient({ region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
+      await aws.send(new DeleteTableCommand({ TableName: 'other' })).catch(() => undefined);
+      aws.destroy();
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    expect(seen).toHaveLength(2);
+    expect(seen.every((headers) => headers['x-amz-user-agent'] !== undefined)).toBe(true);
+    for (const headers of seen) expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=\w+\/\d{8}\/[\w-]+\/dynamodb\/aws4_request, SignedHeaders=[\w;-]+, Signature=[0-9a-f]{64}$/);
+  });
+
+  it('keeps table descriptions for item operations, and forgets them when a table changes, over either path', async () => {
+    dynalite = await startDynalite();
+    expect(dynalite.tableCache).toBe(true);
+    const worker = dynamoClients(dynalite.endpoint, undefined, dynalite.requestHandler);
+    const http = dynamoClients(dynalite.endpoint);
+    const table = 'tocsin-it-table-cache';
+    const create = (keys: string[]) =>
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: keys.map((k) => ({ AttributeName: k, AttributeType: 'S' })),
+        KeySchema: keys.map((k, i) => ({ AttributeName: k, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+      });
+    const putHashOnly = () => worker.doc.send(new PutCommand({ TableName: table, Item: { pk: 'a' } }));
+    await worker.client.send(create(['pk']));
+    await putHashOnly();
+    await putHashOnly(); // now described from the cache
+    // Deleted and created again with another key schema, over loopback HTTP: the worker transport must see it.
+    await http.client.send(new DeleteTableCommand({ TableName: table }));
+    await expect(putHashOnly()).rejects.toThrow(/not found/i);
+    await http.client.send(create(['pk', 'sk']));
+    await expect(putHashOnly()).rejects.toThrow(/key/i);
+    await worker.doc.send(new PutCommand({ TableName: table, Item: { pk: 'a', sk: 'b' } }));
+    http.client.destroy();
   });
 
   it('fails a request made after it stopped, at once and saying so', async () => {

@@ -203,7 +203,57 @@ describe('reopening the store', () => {
   });
 });
 
+describe('acknowledging a batch', () => {
+  it('deletes every delivered message of the batch in one synced write, ignoring receipts no longer current', async () => {
+    const bus = await open({ sync: true });
+    bus.declareQueue('q', { visibilityTimeoutSeconds: 30 });
+    for (const body of ['a', 'b', 'c', 'd']) await bus.send('q', body);
+    const [stale] = await bus.receive('q', 1);
+    now += 30_000; // its visibility ran out: received again below, under another receipt
+    const batch = await bus.receive('q', 10);
+    expect(batch.map((m) => m.body)).toEqual(['b', 'c', 'd', 'a']);
+    const writes = jest.spyOn(ClassicLevel.prototype, 'batch');
+    try {
+      await bus.ackAll([stale!.receipt, ...batch.slice(0, 3).map((m) => m.receipt)]);
+      // One write, deletes only (no read before it), synced.
+      expect((writes.mock.calls as unknown as Array<[Array<{ type: string }>, { sync?: boolean }]>).map(([ops, options]) => [ops.map((o) => o.type), options.sync])).toEqual([[['del', 'del', 'del', 'del'], true]]);
+    } finally {
+      writes.mockRestore();
+    }
+    // 'a' is still in flight under its current receipt: the stale one deleted nothing.
+    expect((await bus.list('q')).map((m) => [m.body, m.receiveCount])).toEqual([['a', 2]]);
+    await expect(bus.ackAll(['q!undeclared!000000000000000!x'])).rejects.toThrow('queue undeclared is not declared');
+    await bus.close();
+  });
+});
+
 describe('a queue worker', () => {
+  it('acknowledges a handled batch in one write and retries only what failed', async () => {
+    const bus = await LocalBus.open(dir);
+    bus.declareQueue('q');
+    for (const body of ['ok1', 'fails', 'ok2', 'ok3']) await bus.send('q', body);
+    const acks = jest.spyOn(bus, 'ackAll');
+    const handled: string[][] = [];
+    const worker = startQueueWorker({
+      bus,
+      queue: 'q',
+      onError: (err) => {
+        throw err;
+      },
+      handle: async (messages) => {
+        handled.push(messages.map((m) => m.body));
+        return messages.map((m) => (m.body === 'fails' ? { id: m.id, ok: false as const, retryAfterSeconds: 3600 } : { id: m.id, ok: true as const }));
+      },
+    });
+    while (handled.length < 1 || acks.mock.calls.length < 1) await new Promise((r) => setTimeout(r, 20));
+    await worker.stop();
+    expect(handled).toEqual([['ok1', 'fails', 'ok2', 'ok3']]);
+    expect(acks.mock.calls.map(([receipts]) => receipts.length)).toEqual([3]);
+    expect((await bus.list('q')).map((m) => [m.body, m.receiveCount])).toEqual([['fails', 1]]);
+    await bus.close();
+  }, 10_000);
+
+
   it('is woken by a send (no polling interval), acknowledges what it delivered and retries what failed', async () => {
     const bus = await LocalBus.open(dir);
     bus.declareQueue('q');
