@@ -74,8 +74,9 @@ Options:
 ${SERVE_USAGE}  --help                   this text
 
 Configuration: tocsin.yaml in the working directory, or the file named by TOCSIN_CONFIG
-(clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl;
-email channels are sent through the SMTP server of local.smtp, printed without it).
+(clusters, channels, rules, heartbeats; Slack channels are delivered to their webhookUrl,
+PagerDuty channels to their url (default: PagerDuty's Events API v2), webhook channels to their
+url, signed; email channels are sent through the SMTP server of local.smtp, printed without it).
 The sweeper (heartbeats, overdue timers) runs every ${SWEEPER.periodSeconds} s; ${LOCAL_ENV.sweepSeconds} changes it.
 Timers (for, repeat, storm digests) and deliveries waiting for a retry are kept in DIR/${LOCAL_NAMES.busDirectory}
 and survive a restart or a kill -9; the sweeper also fires a timer step overdue by
