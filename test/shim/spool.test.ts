@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LIMITS } from '../../lambdas/domain/protocol';
@@ -173,13 +174,30 @@ describe('non-retryable rejections', () => {
     expect(api.requests).toHaveLength(1);
   });
 
-  it('an envelope over the API body limit is rejected locally without uploading it', async () => {
+  it('an envelope over the API limit on the wire (gzipped) is rejected locally without uploading it', async () => {
     const spool = tempDir();
-    const r = await checks(spool, 'z'.repeat(LIMITS.maxBodyBytes + 1));
+    // Random bytes as base64 gzip to ~76 %: 6 MB of them stay over 4 MiB sent.
+    const r = await checks(spool, JSON.stringify(crypto.randomBytes(4_600_000).toString('base64')));
     expect(r.code).toBe(65);
-    expect(r.stderr).toContain(`over the API limit of ${LIMITS.maxBodyBytes} bytes`);
+    expect(r.stderr).toContain(`over the API limit of ${LIMITS.maxWireBytes} bytes on the wire`);
     expect(api.requests).toHaveLength(0);
     expect(queued(path.join(spool, 'rejected'))).toHaveLength(1);
+  });
+
+  it('an envelope over the API limit of plain JSON is rejected locally, however well it compresses', async () => {
+    const spool = tempDir();
+    const r = await checks(spool, JSON.stringify('z'.repeat(LIMITS.maxInflatedBytes)));
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`over the API limit of ${LIMITS.maxInflatedBytes} bytes of JSON`);
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it('a compressible envelope over the old 6 MiB plain limit is sent gzipped', async () => {
+    const r = await checks(tempDir(), JSON.stringify('z'.repeat(7 * 1024 * 1024)));
+    expect(r.code).toBe(0);
+    expect(api.requests).toHaveLength(1);
+    expect(api.requests[0]!.headers['content-encoding']).toBe('gzip');
+    expect(api.requests[0]!.raw.length).toBeLessThan(LIMITS.maxWireBytes);
   });
 
   it('caps a long API reason at ~500 characters', async () => {
