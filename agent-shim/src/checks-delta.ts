@@ -59,12 +59,14 @@ export interface DeltaPolicy {
 }
 
 /** The watch result as a checks list, or undefined when it is not one we can diff safely. */
-export function readChecksView(body: string): ChecksView | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
+export function readChecksView(body: string, alreadyParsed?: unknown): ChecksView | undefined {
+  let parsed: unknown = alreadyParsed;
+  if (parsed === undefined) {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
   }
   if (!Array.isArray(parsed) || parsed.length === 0) return undefined;
   const tree: IndexTree = Object.create(null) as IndexTree;
@@ -254,8 +256,10 @@ export async function sendChecks(
   stateDir: string,
   policy: DeltaPolicy,
   nowMs: number,
+  /** JSON.parse(full.body), when the caller has it already (compact.ts). */
+  parsed?: unknown,
 ): Promise<Outcome> {
-  const view = full.bodyEncoding === 'utf8' ? readChecksView(full.body) : undefined;
+  const view = full.bodyEncoding === 'utf8' ? readChecksView(full.body, parsed) : undefined;
   if (!view) return transport.send(full, deadline);
   const store = new DeltaStateFile(stateDir, full.cluster, full.scope ?? full.type);
   const prev = store.load();

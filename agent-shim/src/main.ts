@@ -8,6 +8,7 @@ import { parseArgs, UsageError, type CliArgs } from './args';
 import { loadOffset, saveOffset } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
 import { sendChecks } from './checks-delta';
+import { compactEnvelope } from './compact';
 import { buildEnvelope, detectInvocation, type Invocation } from './envelope';
 import { EXIT, worse } from './exit-codes';
 import { flushSpool } from './flush';
@@ -76,7 +77,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const stateDir = `${cfg.spoolDir}/state`;
   const offset = loadOffset(stateDir);
   // sentAt on the API's clock too, as far as we know it.
-  const envelope = buildEnvelope({ invocation: inv, cluster: cfg.cluster, node: cfg.node, scope: cfg.scope, stdin: stdin.bytes, env, now: new Date(started + offset) });
+  // Consul watch results go in their compact form (compact.ts): sent, spooled and rejected so.
+  const compact = compactEnvelope(buildEnvelope({ invocation: inv, cluster: cfg.cluster, node: cfg.node, scope: cfg.scope, stdin: stdin.bytes, env, now: new Date(started + offset) }));
+  const envelope = compact.envelope;
   const what = `${inv.source} ${inv.type}${envelope.scope !== inv.type ? ` (${envelope.scope})` : ''} envelope`;
   const spool = new Spool(cfg.spoolDir, { maxBytes: cfg.spoolMaxBytes, maxFiles: cfg.spoolMaxFiles });
   // Never closed: every run ends in process.exit, which closes the kept-alive socket, and
@@ -105,7 +108,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // spooled or rejected below is always the whole envelope.
   const outcome =
     inv.source === 'consul' && inv.type === 'checks'
-      ? await sendChecks(transport, envelope, netDeadline, stateDir, cfg, started)
+      ? await sendChecks(transport, envelope, netDeadline, stateDir, cfg, started, compact.parsed)
       : await transport.send(envelope, netDeadline);
   if (outcome.kind === 'sent') return code;
   if (outcome.kind === 'retry') return worse(code, keep(spool, envelope, what, outcome.reason));
