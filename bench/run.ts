@@ -12,6 +12,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { cliStart } from './cli-start';
+import { datacenter } from './datacenter';
 import { dynamoCost } from './dynamo-cost';
 import { endToEnd } from './end-to-end';
 import { ingestCore } from './ingest-core';
@@ -34,6 +35,7 @@ const FIGURES: Array<{ n: number; name: string; run: () => Promise<FigureResult>
   { n: 5, name: 'end to end', run: () => endToEnd({ rounds: quick ? 1 : 3, singleRuns: quick ? 2 : 7 }) },
   { n: 6, name: 'sustained load', run: () => sustained({ seconds: quick ? 10 : 60, workers: 16, floor: true }) },
   { n: 7, name: 'cli start', run: () => cliStart({ rounds: quick ? 3 : 15 }) },
+  { n: 8, name: '30,000-check datacenter', run: () => datacenter({ rounds: quick ? 2 : 9 }) },
 ];
 
 function machine() {

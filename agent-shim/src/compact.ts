@@ -8,21 +8,35 @@ import type { Envelope } from '../../lambdas/domain/types';
 import { hasProjection, PROJECTED_FORM, projectWatchResult } from '../../lambdas/domain/consul/wire-form';
 
 export interface Compacted {
-  envelope: Envelope;
-  /** The body's JSON value as sent (projected), when it was parsed: checks-delta.ts reuses it. */
+  /** The envelope as built from stdin: its body verbatim. */
+  raw: Envelope;
+  /** The body's JSON value as Consul wrote it, when the type has a compact form and it parsed. */
   parsed?: unknown;
+  /**
+   * The envelope to send whole (and to spool or reject): the compact form when there is one,
+   * made on first use - a checks run that sends a delta never needs it.
+   */
+  whole(): Envelope;
 }
 
-/** `envelope` in the compact form when its watch type has one and its body is a result of the expected shape; else as it is. */
-export function compactEnvelope(envelope: Envelope): Compacted {
-  if (envelope.source !== 'consul' || envelope.bodyEncoding !== 'utf8' || !hasProjection(envelope.type)) return { envelope };
+/** `envelope` with a compact form when its watch type has one and its body is a result of the expected shape. */
+export function compactEnvelope(raw: Envelope): Compacted {
+  if (raw.source !== 'consul' || raw.bodyEncoding !== 'utf8' || !hasProjection(raw.type)) return { raw, whole: () => raw };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(envelope.body);
+    parsed = JSON.parse(raw.body);
   } catch {
-    return { envelope }; // the backend names the problem
+    return { raw, whole: () => raw }; // the backend names the problem
   }
-  const projected = projectWatchResult(envelope.type, parsed);
-  if (projected === undefined) return { envelope, parsed };
-  return { envelope: { ...envelope, body: JSON.stringify(projected), form: PROJECTED_FORM }, parsed: projected };
+  let made: Envelope | undefined;
+  return {
+    raw,
+    parsed,
+    whole: () => {
+      if (made) return made;
+      const projected = projectWatchResult(raw.type, parsed);
+      made = projected === undefined ? raw : { ...raw, body: JSON.stringify(projected), form: PROJECTED_FORM };
+      return made;
+    },
+  };
 }

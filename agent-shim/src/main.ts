@@ -79,8 +79,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // sentAt on the API's clock too, as far as we know it.
   // Consul watch results go in their compact form (compact.ts): sent, spooled and rejected so.
   const compact = compactEnvelope(buildEnvelope({ invocation: inv, cluster: cfg.cluster, node: cfg.node, scope: cfg.scope, stdin: stdin.bytes, env, now: new Date(started + offset) }));
-  const envelope = compact.envelope;
-  const what = `${inv.source} ${inv.type}${envelope.scope !== inv.type ? ` (${envelope.scope})` : ''} envelope`;
+  const what = `${inv.source} ${inv.type}${compact.raw.scope !== inv.type ? ` (${compact.raw.scope})` : ''} envelope`;
   const spool = new Spool(cfg.spoolDir, { maxBytes: cfg.spoolMaxBytes, maxFiles: cfg.spoolMaxFiles });
   // Never closed: every run ends in process.exit, which closes the kept-alive socket, and
   // destroying it first costs ~1.5 ms (destroying a socket makes Node create process.stderr).
@@ -102,15 +101,16 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       held = flushed.heldCode;
     }
   }
-  if (holdReason !== undefined) return worse(code, keep(spool, envelope, what, holdReason, held));
+  if (holdReason !== undefined) return worse(code, keep(spool, compact.whole(), what, holdReason, held));
 
   // `checks` watches send what changed since the last delivery when they can; what is
   // spooled or rejected below is always the whole envelope.
   const outcome =
     inv.source === 'consul' && inv.type === 'checks'
-      ? await sendChecks(transport, envelope, netDeadline, stateDir, cfg, started, compact.parsed)
-      : await transport.send(envelope, netDeadline);
+      ? await sendChecks(transport, compact, netDeadline, stateDir, cfg, started)
+      : await transport.send(compact.whole(), netDeadline);
   if (outcome.kind === 'sent') return code;
+  const envelope = compact.whole(); // made by now unless a delta was refused
   if (outcome.kind === 'retry') return worse(code, keep(spool, envelope, what, outcome.reason));
   if (outcome.kind === 'held') return worse(code, keep(spool, envelope, what, `the API refused it for now: ${outcome.reason}`, outcome.code));
   return worse(code, reject(spool, envelope, what, outcome.reason, outcome.auth));

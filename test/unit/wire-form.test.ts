@@ -44,7 +44,7 @@ function received(envelope: Envelope): { form?: string; body: unknown } {
 /** Normalized raw and normalized projected, for `type`'s normalizer. */
 function bothWays(type: string, result: unknown): { raw: unknown; projected: unknown; compacted: Envelope } {
   const raw = consulEnvelope(type, result, { index: '500' });
-  const compacted = compactEnvelope(raw).envelope;
+  const compacted = compactEnvelope(raw).whole();
   const normalize = (r: { form?: string; body: unknown }): unknown => {
     const projected = r.form === PROJECTED_FORM;
     switch (type) {
@@ -114,7 +114,7 @@ describe('the compact form is lossless', () => {
 
   it('checks deltas carry projected entries: the same observations as the raw changes', () => {
     const changed = [healthCheck({ CheckID: 'a', Output: hugeOutput, Status: 'warning' }), { ...healthCheck({ CheckID: 'b', Output: unicodeName }), ExposedPort: 1 }];
-    const compactBody = JSON.parse(compactEnvelope(consulEnvelope('checks', changed)).envelope.body) as unknown[];
+    const compactBody = JSON.parse(compactEnvelope(consulEnvelope('checks', changed)).whole().body) as unknown[];
     const removed = [{ Node: 'web-1', CheckID: 'gone' }];
     expect(normalizeCheckDelta({ changed: compactBody, removed })).toEqual(normalizeCheckDelta({ changed, removed }));
   });
@@ -185,11 +185,11 @@ describe('the compact form is lossless', () => {
   });
 
   it('results of another shape, and other watch types, are sent as they are', () => {
-    expect(compactEnvelope(consulEnvelope('checks', { not: 'a list' })).envelope.form).toBeUndefined();
-    expect(compactEnvelope(consulEnvelope('services', { web: ['v1'] })).envelope.form).toBeUndefined();
-    expect(compactEnvelope(consulEnvelope('event', [])).envelope.form).toBeUndefined();
+    expect(compactEnvelope(consulEnvelope('checks', { not: 'a list' })).whole().form).toBeUndefined();
+    expect(compactEnvelope(consulEnvelope('services', { web: ['v1'] })).whole().form).toBeUndefined();
+    expect(compactEnvelope(consulEnvelope('event', [])).whole().form).toBeUndefined();
     const broken = { ...consulEnvelope('checks', []), body: '[{"Node": ' };
-    expect(compactEnvelope(broken).envelope).toBe(broken);
+    expect(compactEnvelope(broken).whole()).toBe(broken);
   });
 
   it('the API refuses a form it does not know, and the form on types without one', () => {
