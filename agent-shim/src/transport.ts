@@ -203,7 +203,7 @@ export class Transport {
  */
 export function overLimit(plainBytes: number, wireBytes: number): string | undefined {
   const size = wireBytes === plainBytes ? `${plainBytes} bytes` : `${plainBytes} bytes of JSON, ${wireBytes} gzipped`;
-  const split = ' - split the watch (one per service or key prefix, --scope)';
+  const split = ' - split the watch (one per service or key prefix, each with its --scope)';
   if (wireBytes > LIMITS.maxWireBytes) return `envelope is ${size}: over the API limit of ${LIMITS.maxWireBytes} bytes on the wire; not sent${split}`;
   if (plainBytes > LIMITS.maxInflatedBytes) return `envelope is ${size}: over the API limit of ${LIMITS.maxInflatedBytes} bytes of JSON; not sent${split}`;
   return undefined;
