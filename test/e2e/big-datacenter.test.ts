@@ -6,11 +6,13 @@
  * that size. Every watch result here is over the 6 MiB of plain JSON the API used to take;
  * none lands in rejected/. docs/ARCHITECTURE.md "Big datacenters on the wire".
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, runShim, tempDir, type RunResult } from '../shim/helpers';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 import { NotificationLog } from '../support/notifications';
+import { LIMITS } from '../../lambdas/domain/protocol';
 import { catalogNode, goJsonLine, kvPair, largeSnapshot, serviceEntry } from '../support/consul-fixtures';
 
 let pipeline: LocalPipeline;
@@ -98,6 +100,16 @@ describe('a 30,000-check datacenter', () => {
       expect(await fresh.stop()).toBe(0);
     }
   }, 60_000);
+});
+
+describe('npm start enforces the limits on what is sent', () => {
+  it('a body over LIMITS.maxWireBytes gets 413 naming the limit, before anything else', async () => {
+    const res = await fetch(pipeline.url, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-encoding': 'gzip' }, body: randomBytes(LIMITS.maxWireBytes + 1) });
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { error: string; message: string };
+    expect(body.error).toBe('body_too_large');
+    expect(body.message).toContain(`limit of ${LIMITS.maxWireBytes} bytes on the wire`);
+  });
 });
 
 describe('keyprefix, service and nodes watches of a big datacenter', () => {
