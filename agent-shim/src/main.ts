@@ -113,7 +113,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const envelope = compact.whole(); // made by now unless a delta was refused
   if (outcome.kind === 'retry') return worse(code, keep(spool, envelope, what, outcome.reason));
   if (outcome.kind === 'held') return worse(code, keep(spool, envelope, what, `the API refused it for now: ${outcome.reason}`, outcome.code));
-  return worse(code, reject(spool, envelope, what, outcome.reason, outcome.auth));
+  return worse(code, reject(spool, envelope, what, outcome.reason, outcome.auth, outcome.tooLarge === true));
 }
 
 /** Saves the API clock's offset when an answer moves it (clock.ts), and says so. */
@@ -190,15 +190,25 @@ function keep(spool: Spool, envelope: Envelope, what: string, reason: string, he
 }
 
 
-function reject(spool: Spool, envelope: Envelope, what: string, reason: string, auth: boolean): number {
+/**
+ * `tooLarge`: refused here for its size. Every later run of that watch is too (until it
+ * shrinks or is split), so only its newest copy is kept: a watch over the limit must not
+ * fill the spool's caps with copies of itself, leaving no room for envelopes that can go.
+ */
+function reject(spool: Spool, envelope: Envelope, what: string, reason: string, auth: boolean, tooLarge = false): number {
   const hint = auth ? ' - check TOCSIN_KEY, TOCSIN_CLUSTER and this host\'s clock' : '';
   try {
-    const file = spool.writeRejected(envelope, reason);
+    const file = spool.writeRejected(envelope, reason, tooLarge ? oversizedName(envelope) : undefined);
     log.error(`the API rejected the ${what} (${reason})${hint}; saved as ${file}`);
   } catch (e) {
     log.error(`the API rejected the ${what} (${reason})${hint}; could not save it under ${spool.rejectedDir}: ${(e as Error).message}`);
   }
   return auth ? EXIT.NOPERM : EXIT.DATAERR;
+}
+
+/** One name per watch for its newest copy refused for size (cluster and scope are CLUSTER_NAME_PATTERN-safe, type is [a-z_-]). */
+function oversizedName(envelope: Envelope): string {
+  return `too-large+${envelope.cluster}+${envelope.source}+${envelope.type}+${envelope.scope ?? envelope.type}.json`;
 }
 
 function config(args: CliArgs, env: NodeJS.ProcessEnv): Config | undefined {

@@ -24,7 +24,7 @@ export type Outcome =
    */
   | { kind: 'held'; status: number; reason: string; code: string }
   /** The API refused this request; retrying the same bytes would not help. */
-  | { kind: 'rejected'; status: number; reason: string; auth: boolean };
+  | { kind: 'rejected'; status: number; reason: string; auth: boolean; tooLarge?: boolean };
 
 export interface Prepared {
   body: Buffer;
@@ -133,7 +133,7 @@ export class Transport {
     const { body, headers, plainBytes } = prepare(envelope, this.key, this.url.pathname, Date.now() + this.offsetMs, this.userAgent);
     // The API would answer 413 after we uploaded it all; say so without the upload.
     const over = overLimit(plainBytes, body.length);
-    if (over) return Promise.resolve({ kind: 'rejected', status: 413, reason: over, auth: false });
+    if (over) return Promise.resolve({ kind: 'rejected', status: 413, reason: over, auth: false, tooLarge: true });
     return this.post(body, headers, remaining, onSent);
   }
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LIMITS } from '../../lambdas/domain/protocol';
 import type { Envelope } from '../../lambdas/domain/types';
-import { consulEnv, deadPort, ensureBuilt, queued, readJson, runShim, seedSpool, startApi, tempDir, type FakeApi } from './helpers';
+import { CLUSTER, consulEnv, deadPort, ensureBuilt, queued, readJson, runShim, seedSpool, startApi, tempDir, type FakeApi } from './helpers';
 
 let api: FakeApi;
 beforeAll(async () => {
@@ -174,14 +174,19 @@ describe('non-retryable rejections', () => {
     expect(api.requests).toHaveLength(1);
   });
 
-  it('an envelope over the API limit on the wire (gzipped) is rejected locally without uploading it', async () => {
+  it('an envelope over the API limit on the wire (gzipped) is rejected locally without uploading it; each watch keeps one such copy', async () => {
     const spool = tempDir();
     // Random bytes as base64 gzip to ~76 %: 6 MB of them stay over 4 MiB sent.
-    const r = await checks(spool, JSON.stringify(crypto.randomBytes(4_600_000).toString('base64')));
+    const big = JSON.stringify(crypto.randomBytes(4_600_000).toString('base64'));
+    const r = await checks(spool, big);
     expect(r.code).toBe(65);
     expect(r.stderr).toContain(`over the API limit of ${LIMITS.maxWireBytes} bytes on the wire`);
     expect(api.requests).toHaveLength(0);
-    expect(queued(path.join(spool, 'rejected'))).toHaveLength(1);
+    // The next run of the same watch is refused alike and replaces the copy: a watch over the
+    // limit does not fill the spool's caps with copies of itself.
+    expect((await checks(spool, big)).code).toBe(65);
+    expect(queued(path.join(spool, 'rejected'))).toEqual([`too-large+${CLUSTER}+consul+checks+checks.json`]);
+    expect(fs.readFileSync(path.join(spool, 'rejected', `too-large+${CLUSTER}+consul+checks+checks.reason.txt`), 'utf8')).toContain('bytes on the wire');
   });
 
   it('an envelope over the API limit of plain JSON is rejected locally, however well it compresses', async () => {
