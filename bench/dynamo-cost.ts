@@ -79,7 +79,7 @@ export async function dynamoCost(opts: { rounds: number }): Promise<FigureResult
         overrides: { channels: { publish: async (a) => void alerts.push(a) }, timers: { schedule: async () => undefined } },
       }),
     );
-    server = createHttpServer(httpApi(app), LIMITS.maxBodyBytes);
+    server = createHttpServer(httpApi(app), LIMITS.maxWireBytes);
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

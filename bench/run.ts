@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { cliStart } from './cli-start';
 import { costModel } from './cost-model';
+import { datacenter } from './datacenter';
 import { dynamoCost } from './dynamo-cost';
 import { endToEnd } from './end-to-end';
 import { ingestCore } from './ingest-core';
@@ -36,6 +37,7 @@ const FIGURES: Array<{ n: number; name: string; run: () => Promise<FigureResult>
   { n: 6, name: 'sustained load', run: () => sustained({ seconds: quick ? 10 : 60, workers: 16, floor: true }) },
   { n: 7, name: 'cli start', run: () => cliStart({ rounds: quick ? 3 : 15 }) },
   { n: 8, name: 'cost model', run: () => costModel({ rounds: quick ? 1 : 5 }) },
+  { n: 10, name: '30,000-check datacenter', run: () => datacenter({ rounds: quick ? 2 : 9 }) },
 ];
 
 function machine() {

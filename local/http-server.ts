@@ -27,23 +27,23 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
  * header comes from it (not from Node's own), so a sender refused for clock skew corrects
  * itself by the clock that refused it (protocol.ts CLOCK_SKEW).
  */
-export function createHttpServer(handle: (req: HttpRequest) => Promise<HttpResponse>, maxBodyBytes: number, clock: Clock = systemClock): Server {
-  return createServer(ingestRequestListener(handle, maxBodyBytes, clock));
+export function createHttpServer(handle: (req: HttpRequest) => Promise<HttpResponse>, maxWireBytes: number, clock: Clock = systemClock): Server {
+  return createServer(ingestRequestListener(handle, maxWireBytes, clock));
 }
 
 /** The request listener of createHttpServer, for node:http and node:https servers alike. */
-export function ingestRequestListener(handle: (req: HttpRequest) => Promise<HttpResponse>, maxBodyBytes: number, clock: Clock = systemClock): RequestListener {
+export function ingestRequestListener(handle: (req: HttpRequest) => Promise<HttpResponse>, maxWireBytes: number, clock: Clock = systemClock): RequestListener {
   return (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(',') : value;
-      const body = await readBody(req, maxBodyBytes);
+      const body = await readBody(req, maxWireBytes);
       const out = await handle({ method: req.method ?? 'GET', path: url.pathname, headers, query: Object.fromEntries(url.searchParams), body });
       res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers, date: new Date(clock.nowMs()).toUTCString() });
       res.end(JSON.stringify(out.body));
       // An oversized body was left unread; do not keep the connection around for it.
-      if (body.length > maxBodyBytes) req.destroy();
+      if (body.length > maxWireBytes) req.destroy();
     })().catch((err: Error) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', date: new Date(clock.nowMs()).toUTCString() });
       res.end(JSON.stringify({ error: 'internal', message: err.message }));

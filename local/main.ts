@@ -148,7 +148,7 @@ async function startChannels(ctx: LocalChannelContext, config: FileConfig): Prom
 }
 
 async function listen(app: Application, port: number, serve: ServeOptions) {
-  const listener = await listenIngest(ingestRequestListener(httpApi(app), LIMITS.maxBodyBytes, app.ports.clock), { port, host: serve.host, ...(serve.tls ? { tls: serve.tls } : {}) });
+  const listener = await listenIngest(ingestRequestListener(httpApi(app), LIMITS.maxWireBytes, app.ports.clock), { port, host: serve.host, ...(serve.tls ? { tls: serve.tls } : {}) });
   for (const warning of listener.warnings) process.stderr.write(`${warning}\n`);
   return listener;
 }

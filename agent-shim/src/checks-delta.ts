@@ -23,6 +23,8 @@ import * as path from 'node:path';
 import type { Envelope } from '../../lambdas/domain/types';
 import type { CheckDeltaBody } from '../../lambdas/domain/consul/check-deltas';
 import type { Outcome, Transport } from './transport';
+import { PROJECTED_FORM, projectCheck } from '../../lambdas/domain/consul/wire-form';
+import type { Compacted } from './compact';
 
 /** node -> checkId -> ModifyIndex */
 type IndexTree = Record<string, Record<string, number>>;
@@ -59,12 +61,14 @@ export interface DeltaPolicy {
 }
 
 /** The watch result as a checks list, or undefined when it is not one we can diff safely. */
-export function readChecksView(body: string): ChecksView | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
+export function readChecksView(body: string, alreadyParsed?: unknown): ChecksView | undefined {
+  let parsed: unknown = alreadyParsed;
+  if (parsed === undefined) {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
   }
   if (!Array.isArray(parsed) || parsed.length === 0) return undefined;
   const tree: IndexTree = Object.create(null) as IndexTree;
@@ -249,14 +253,16 @@ export function deltaEnvelope(full: Envelope, base: number, body: CheckDeltaBody
  */
 export async function sendChecks(
   transport: Pick<Transport, 'send'>,
-  full: Envelope,
+  compact: Compacted,
   deadline: number,
   stateDir: string,
   policy: DeltaPolicy,
   nowMs: number,
 ): Promise<Outcome> {
-  const view = full.bodyEncoding === 'utf8' ? readChecksView(full.body) : undefined;
-  if (!view) return transport.send(full, deadline);
+  // Diffed on the raw entries (already parsed); only what goes out is projected.
+  const full = compact.raw;
+  const view = compact.parsed !== undefined ? readChecksView(full.body, compact.parsed) : undefined;
+  if (!view) return transport.send(compact.whole(), deadline);
   const store = new DeltaStateFile(stateDir, full.cluster, full.scope ?? full.type);
   const prev = store.load();
   // The state a delivered send leads to is written to a temp file while the API works on
@@ -281,7 +287,9 @@ export async function sendChecks(
   const at = index !== undefined ? { index } : {};
   if (wantDelta(prev, policy, nowMs, index)) {
     const next: DeltaState = { v: 1, base: view.maxIndex, deltas: prev.deltas + 1, fullAt: prev.fullAt, count: view.count, ...at, checks: view.tree };
-    const outcome = await transport.send(deltaEnvelope(full, prev.base, diffChecks(view, prev.checks, prev.count)), deadline, stage(next));
+    const diff = diffChecks(view, prev.checks, prev.count);
+    const body = { changed: diff.changed.map(projectCheck), removed: diff.removed };
+    const outcome = await transport.send(deltaEnvelope({ ...full, form: PROJECTED_FORM }, prev.base, body), deadline, stage(next));
     if (outcome.kind === 'sent') {
       commit(next);
       return outcome;
@@ -294,7 +302,7 @@ export async function sendChecks(
   }
   const next: DeltaState = { v: 1, base: view.maxIndex, deltas: 0, fullAt: nowMs, count: view.count, ...at, checks: view.tree, ...(paused ? { paused } : {}) };
   const keep = view.maxIndex > 0;
-  const outcome = await transport.send(full, deadline, keep ? stage(next) : undefined);
+  const outcome = await transport.send(compact.whole(), deadline, keep ? stage(next) : undefined);
   if (outcome.kind === 'sent' && keep) {
     commit(next);
     store.sweepTemps(Date.now());

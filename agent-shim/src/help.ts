@@ -105,8 +105,10 @@ DELIVERY AND SPOOL
                           content, a refused type). To resend after fixing the cause,
                           move the .json back into the spool directory and run "flush".
                           On other 401/403 flushing stops and the rest stays queued.
-  JSON over ${LIMITS.maxBodyBytes / 1048576} MiB         the API's body limit: treated like an HTTP 413 without
-                          uploading it (rejected/, exit 65).
+  too large               over ${LIMITS.maxWireBytes / 1048576} MiB sent (gzipped) or ${LIMITS.maxInflatedBytes / 1048576} MiB of JSON, the API's
+                          limits: treated like an HTTP 413 without uploading it
+                          (exit 65); rejected/ keeps the newest such copy of each
+                          watch, too-large+<cluster>+<source>+<type>+<scope>.json.
   spool full              nothing is deleted to make room: the envelope is reported
                           as lost (exit 75).
 

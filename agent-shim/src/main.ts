@@ -8,6 +8,7 @@ import { parseArgs, UsageError, type CliArgs } from './args';
 import { loadOffset, saveOffset } from './clock';
 import { ConfigError, loadConfig, type Config } from './config';
 import { sendChecks } from './checks-delta';
+import { compactEnvelope } from './compact';
 import { buildEnvelope, detectInvocation, type Invocation } from './envelope';
 import { EXIT, worse } from './exit-codes';
 import { flushSpool } from './flush';
@@ -76,8 +77,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const stateDir = `${cfg.spoolDir}/state`;
   const offset = loadOffset(stateDir);
   // sentAt on the API's clock too, as far as we know it.
-  const envelope = buildEnvelope({ invocation: inv, cluster: cfg.cluster, node: cfg.node, scope: cfg.scope, stdin: stdin.bytes, env, now: new Date(started + offset) });
-  const what = `${inv.source} ${inv.type}${envelope.scope !== inv.type ? ` (${envelope.scope})` : ''} envelope`;
+  // Consul watch results go in their compact form (compact.ts): sent, spooled and rejected so.
+  const compact = compactEnvelope(buildEnvelope({ invocation: inv, cluster: cfg.cluster, node: cfg.node, scope: cfg.scope, stdin: stdin.bytes, env, now: new Date(started + offset) }));
+  const what = `${inv.source} ${inv.type}${compact.raw.scope !== inv.type ? ` (${compact.raw.scope})` : ''} envelope`;
   const spool = new Spool(cfg.spoolDir, { maxBytes: cfg.spoolMaxBytes, maxFiles: cfg.spoolMaxFiles });
   // Never closed: every run ends in process.exit, which closes the kept-alive socket, and
   // destroying it first costs ~1.5 ms (destroying a socket makes Node create process.stderr).
@@ -99,18 +101,19 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       held = flushed.heldCode;
     }
   }
-  if (holdReason !== undefined) return worse(code, keep(spool, envelope, what, holdReason, held));
+  if (holdReason !== undefined) return worse(code, keep(spool, compact.whole(), what, holdReason, held));
 
   // `checks` watches send what changed since the last delivery when they can; what is
   // spooled or rejected below is always the whole envelope.
   const outcome =
     inv.source === 'consul' && inv.type === 'checks'
-      ? await sendChecks(transport, envelope, netDeadline, stateDir, cfg, started)
-      : await transport.send(envelope, netDeadline);
+      ? await sendChecks(transport, compact, netDeadline, stateDir, cfg, started)
+      : await transport.send(compact.whole(), netDeadline);
   if (outcome.kind === 'sent') return code;
+  const envelope = compact.whole(); // made by now unless a delta was refused
   if (outcome.kind === 'retry') return worse(code, keep(spool, envelope, what, outcome.reason));
   if (outcome.kind === 'held') return worse(code, keep(spool, envelope, what, `the API refused it for now: ${outcome.reason}`, outcome.code));
-  return worse(code, reject(spool, envelope, what, outcome.reason, outcome.auth));
+  return worse(code, reject(spool, envelope, what, outcome.reason, outcome.auth, outcome.tooLarge === true));
 }
 
 /** Saves the API clock's offset when an answer moves it (clock.ts), and says so. */
@@ -187,15 +190,25 @@ function keep(spool: Spool, envelope: Envelope, what: string, reason: string, he
 }
 
 
-function reject(spool: Spool, envelope: Envelope, what: string, reason: string, auth: boolean): number {
+/**
+ * `tooLarge`: refused here for its size. Every later run of that watch is too (until it
+ * shrinks or is split), so only its newest copy is kept: a watch over the limit must not
+ * fill the spool's caps with copies of itself, leaving no room for envelopes that can go.
+ */
+function reject(spool: Spool, envelope: Envelope, what: string, reason: string, auth: boolean, tooLarge = false): number {
   const hint = auth ? ' - check TOCSIN_KEY, TOCSIN_CLUSTER and this host\'s clock' : '';
   try {
-    const file = spool.writeRejected(envelope, reason);
+    const file = spool.writeRejected(envelope, reason, tooLarge ? oversizedName(envelope) : undefined);
     log.error(`the API rejected the ${what} (${reason})${hint}; saved as ${file}`);
   } catch (e) {
     log.error(`the API rejected the ${what} (${reason})${hint}; could not save it under ${spool.rejectedDir}: ${(e as Error).message}`);
   }
   return auth ? EXIT.NOPERM : EXIT.DATAERR;
+}
+
+/** One name per watch for its newest copy refused for size (cluster and scope are CLUSTER_NAME_PATTERN-safe, type is [a-z_-]). */
+function oversizedName(envelope: Envelope): string {
+  return `too-large+${envelope.cluster}+${envelope.source}+${envelope.type}+${envelope.scope ?? envelope.type}.json`;
 }
 
 function config(args: CliArgs, env: NodeJS.ProcessEnv): Config | undefined {

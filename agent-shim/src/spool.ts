@@ -105,12 +105,25 @@ export class Spool {
     return dest;
   }
 
-  /** Store an envelope that was never queued straight into rejected/. */
-  writeRejected(envelope: Envelope, reason: string): string {
+  /**
+   * Store an envelope that was never queued straight into rejected/. `name`: a fixed file
+   * name whose earlier copy this one replaces (main.ts: envelopes refused for their size).
+   */
+  writeRejected(envelope: Envelope, reason: string, name?: string): string {
     const data = Buffer.from(JSON.stringify(envelope) + '\n', 'utf8');
     fs.mkdirSync(this.rejectedDir, { recursive: true, mode: 0o700 });
+    const dest = path.join(this.rejectedDir, name ?? newName());
+    if (name) {
+      // The copy it replaces does not count against the caps.
+      for (const f of [dest, dest.replace(/\.json$/, '.reason.txt')]) {
+        try {
+          fs.unlinkSync(f);
+        } catch {
+          /* none yet */
+        }
+      }
+    }
     this.checkRoom(data.length);
-    const dest = path.join(this.rejectedDir, newName());
     atomicWrite(dest, data);
     this.writeReason(dest, reason);
     return dest;

@@ -24,12 +24,12 @@ export type Outcome =
    */
   | { kind: 'held'; status: number; reason: string; code: string }
   /** The API refused this request; retrying the same bytes would not help. */
-  | { kind: 'rejected'; status: number; reason: string; auth: boolean };
+  | { kind: 'rejected'; status: number; reason: string; auth: boolean; tooLarge?: boolean };
 
 export interface Prepared {
   body: Buffer;
   headers: Record<string, string>;
-  /** JSON size before compression (what the API's body limit applies to). */
+  /** JSON size before compression (what LIMITS.maxInflatedBytes applies to; `body.length` is what LIMITS.maxWireBytes does). */
   plainBytes: number;
 }
 
@@ -38,7 +38,7 @@ export function prepare(envelope: Envelope, key: string, pathname: string, nowMs
   let body = Buffer.from(JSON.stringify(envelope), 'utf8');
   const plainBytes = body.length;
   const headers: Record<string, string> = { 'content-type': BODY_TYPES.json, 'user-agent': userAgent };
-  if (body.length > GZIP_THRESHOLD_BYTES && body.length <= LIMITS.maxBodyBytes) {
+  if (body.length > GZIP_THRESHOLD_BYTES) {
     // Lazy: most invocations are small and never pay for loading zlib.
     const zlib = require('node:zlib') as typeof import('node:zlib');
     body = zlib.gzipSync(body);
@@ -132,14 +132,8 @@ export class Transport {
     if (remaining <= 0) return Promise.resolve({ kind: 'retry', reason: 'no time left' });
     const { body, headers, plainBytes } = prepare(envelope, this.key, this.url.pathname, Date.now() + this.offsetMs, this.userAgent);
     // The API would answer 413 after we uploaded it all; say so without the upload.
-    if (plainBytes > LIMITS.maxBodyBytes) {
-      return Promise.resolve({
-        kind: 'rejected',
-        status: 413,
-        reason: `envelope is ${plainBytes} bytes, over the API limit of ${LIMITS.maxBodyBytes} bytes; not sent`,
-        auth: false,
-      });
-    }
+    const over = overLimit(plainBytes, body.length);
+    if (over) return Promise.resolve({ kind: 'rejected', status: 413, reason: over, auth: false, tooLarge: true });
     return this.post(body, headers, remaining, onSent);
   }
 
@@ -200,6 +194,19 @@ export class Transport {
       req.end(body);
     });
   }
+}
+
+/**
+ * Why the API would refuse an envelope of this size (protocol.ts LIMITS), or undefined. The
+ * limits apply to what is sent: the bytes on the wire (gzipped above GZIP_THRESHOLD_BYTES)
+ * and the plain JSON the API inflates them to.
+ */
+export function overLimit(plainBytes: number, wireBytes: number): string | undefined {
+  const size = wireBytes === plainBytes ? `${plainBytes} bytes` : `${plainBytes} bytes of JSON, ${wireBytes} gzipped`;
+  const split = ' - split the watch (one per service or key prefix, each with its --scope)';
+  if (wireBytes > LIMITS.maxWireBytes) return `envelope is ${size}: over the API limit of ${LIMITS.maxWireBytes} bytes on the wire; not sent${split}`;
+  if (plainBytes > LIMITS.maxInflatedBytes) return `envelope is ${size}: over the API limit of ${LIMITS.maxInflatedBytes} bytes of JSON; not sent${split}`;
+  return undefined;
 }
 
 /** Non-2xx status -> retry or reject, with the API's own reason when it gave one. */

@@ -180,7 +180,7 @@ export async function measureCostInputs(opts: { rounds: number; onProgress?: (ms
         current.requestBytes = req.body.length;
       }
     };
-    server = createHttpServer(timed, LIMITS.maxBodyBytes);
+    server = createHttpServer(timed, LIMITS.maxWireBytes);
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${ROUTES.ingest.path}`;
 

@@ -70,10 +70,13 @@ export class DynamoSubjectStore implements SubjectStore {
   async getMany<S>(cluster: string, subjects: string[]): Promise<Map<string, SubjectRecord<S>>> {
     const found = new Map<string, SubjectRecord<S>>();
     const prefix = keys.subject('');
-    for (let i = 0; i < subjects.length; i += 100) {
+    const batches: string[][] = [];
+    for (let i = 0; i < subjects.length; i += 100) batches.push(subjects.slice(i, i + 100));
+    // Several batches at once: the first run of a 30,000-check scope reads 300 of them.
+    await mapLimit(batches, GET_MANY_BATCHES, async (batch) => {
       type Request = Record<string, { Keys: Record<string, unknown>[] }>;
       let request: Request | undefined = {
-        [this.tableName]: { Keys: subjects.slice(i, i + 100).map((s) => this.key(cluster, s)) },
+        [this.tableName]: { Keys: batch.map((s) => this.key(cluster, s)) },
       };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
         if (attempt > 8) throw new Error('DynamoDB left keys unprocessed after repeated retries');
@@ -85,7 +88,7 @@ export class DynamoSubjectStore implements SubjectStore {
         }
         request = out.UnprocessedKeys as Request | undefined;
       }
-    }
+    });
     return found;
   }
 
@@ -172,6 +175,8 @@ function lastDelivery(value: unknown): LastDelivery | undefined {
 const MEMBER_ORDER = 'attribute_not_exists(w) OR e < :e OR (e = :e AND w <= :w)';
 /** Member writes in flight at once: each is its own request, since each carries its condition. */
 const MEMBER_WRITES = 16;
+/** BatchGetItem calls of one getMany in flight at once (each reads up to 100 items). */
+const GET_MANY_BATCHES = 8;
 /**
  * A scope keeps its members inline (a string set on the head: one read, one write per
  * update) while it has at most this many, each at most INLINE_SUBJECT_BYTES long: an

@@ -26,7 +26,9 @@ export interface IngestDeps {
   logger: Logger;
   /** Transitions (by source) and refused requests (by status, by error code); absent: none. */
   metrics?: Metrics;
-  maxBodyBytes?: number;
+  /** Largest body as received (LIMITS.maxWireBytes) and inflated (LIMITS.maxInflatedBytes); tests make them small. */
+  maxWireBytes?: number;
+  maxInflatedBytes?: number;
   /** Bearer tokens of Consul's own HTTP watch handler; without them that route is off (404). */
   consulTokens?: ConsulTokens;
   /**
@@ -52,6 +54,15 @@ const json = (status: number, body: Record<string, unknown>, headers?: Record<st
   ...(headers ? { headers } : {}),
 });
 
+/** The 413 of a body over the wire limit: what limit, and what a sender can do. */
+function tooLargeOnWire(limit: number): HttpError {
+  return new HttpError(
+    413,
+    'body_too_large',
+    `the body exceeds the API's limit of ${limit} bytes on the wire (LIMITS.maxWireBytes: what fits base64 in a 6 MB Lambda event); gzip it (tocsin-shim does), or split the watch (docs/ARCHITECTURE.md "Big datacenters on the wire")`,
+  );
+}
+
 function decodeBody(req: HttpRequest, maxBytes: number): Buffer {
   // Consul's route (bearer token); the shim's route refuses it before its signature check.
   if (req.bodyAltered) throw new HttpError(BODY_ALTERED.status, BODY_ALTERED.error, BODY_ALTERED.message);
@@ -63,7 +74,11 @@ function decodeBody(req: HttpRequest, maxBytes: number): Buffer {
     return gunzipSync(req.body, { maxOutputLength: maxBytes });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new HttpError(413, 'body_too_large', `decompressed body exceeds ${maxBytes} bytes`);
+      throw new HttpError(
+        413,
+        'body_too_large',
+        `the gzip body inflates to more than ${maxBytes} bytes, the API's limit for a plain envelope (LIMITS.maxInflatedBytes); split the watch (docs/ARCHITECTURE.md "Big datacenters on the wire")`,
+      );
     }
     throw new HttpError(400, 'bad_gzip', 'body is not valid gzip');
   }
@@ -93,7 +108,8 @@ interface UsedSignature {
 }
 
 export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Promise<HttpResponse> {
-  const maxBodyBytes = deps.maxBodyBytes ?? LIMITS.maxBodyBytes;
+  const maxWireBytes = deps.maxWireBytes ?? LIMITS.maxWireBytes;
+  const maxInflatedBytes = deps.maxInflatedBytes ?? LIMITS.maxInflatedBytes;
 
   async function authenticate(req: HttpRequest, used: UsedSignature): Promise<string> {
     const cluster = req.headers[HEADERS.cluster];
@@ -175,7 +191,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
   async function consulHttp(req: HttpRequest, watchType: string, used: UsedSignature): Promise<HttpResponse> {
     if (!deps.consulTokens) throw new HttpError(404, 'not_found', 'the Consul HTTP handler route is not enabled');
     if (req.method !== ROUTES.consulHttp.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.consulHttp.method}`);
-    const limit = Math.min(maxBodyBytes, CONSUL_HTTP.maxBodyBytes);
+    const limit = Math.min(maxWireBytes, CONSUL_HTTP.maxBodyBytes);
     if (req.body.length > limit) {
       throw new HttpError(
         413,
@@ -184,7 +200,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       );
     }
     const cluster = await authenticateBearer(req, deps.consulTokens, used);
-    const bytes = decodeBody(req, maxBodyBytes);
+    const bytes = decodeBody(req, maxInflatedBytes);
     const text = bytes.toString('utf8');
     const utf8 = Buffer.from(text, 'utf8').equals(bytes);
     const index = req.headers[CONSUL_HTTP.indexHeader];
@@ -211,10 +227,10 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       if (watchType !== undefined) return await consulHttp(req, watchType, used);
       if (req.path !== ROUTES.ingest.path) throw new HttpError(404, 'not_found', `no route for ${req.path.slice(0, 100)}`);
       if (req.method !== ROUTES.ingest.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.ingest.method}`);
-      if (req.body.length > maxBodyBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBodyBytes} bytes`);
+      if (req.body.length > maxWireBytes) throw tooLargeOnWire(maxWireBytes);
       if (req.bodyAltered) throw new HttpError(BODY_ALTERED.status, BODY_ALTERED.error, BODY_ALTERED.message);
       const cluster = await authenticate(req, used);
-      const envelope = parseEnvelope(parseJson(decodeBody(req, maxBodyBytes).toString('utf8'), 'the request body'));
+      const envelope = parseEnvelope(parseJson(decodeBody(req, maxInflatedBytes).toString('utf8'), 'the request body'));
       if (envelope.cluster !== cluster) throw new HttpError(400, 'cluster_mismatch', 'envelope.cluster differs from the signed cluster header');
       // A repeat of a request Consul's indexes order changes nothing: no replay record (a write) for it.
       if (!repeatIsNoOp(envelope)) await refuseReplay(req, cluster, used);

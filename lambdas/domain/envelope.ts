@@ -3,6 +3,7 @@ import type { Envelope, Source } from './types';
 import { InputError } from './input-errors';
 import { wellFormed } from './input-limits';
 import { CLUSTER_NAME_PATTERN, LIMITS, SERF_NAME_VARIABLES } from './protocol';
+import { hasProjection, PROJECTED_FORM } from './consul/wire-form';
 
 const TYPE = /^[a-z][a-z_-]{0,31}$/;
 const MAX_NODE_CHARS = 256;
@@ -69,6 +70,11 @@ export function parseEnvelope(value: unknown): Envelope {
     if (!/^\d{1,40}$/.test(base)) throw new InputError('envelope.base must be a string of digits');
     envelope.delta = true;
     envelope.base = base;
+  }
+  if (o.form !== undefined && o.form !== null) {
+    if (o.form !== PROJECTED_FORM) throw new InputError(`envelope.form must be "${PROJECTED_FORM}" when present`);
+    if (source !== 'consul' || !hasProjection(type)) throw new InputError('envelope.form "projected" is only defined for consul checks, key, keyprefix, service and nodes watches');
+    envelope.form = PROJECTED_FORM;
   }
   return envelope;
 }

@@ -57,8 +57,30 @@ export const UNKNOWN_KEY = {
 
 /** Limits shared by the shim, the local runner and the API. */
 export const LIMITS = {
-  /** Largest request body the API accepts (after decompression). */
-  maxBodyBytes: 6 * 1024 * 1024,
+  /**
+   * Largest request body on the wire: the bytes sent, compressed or not. In AWS the body
+   * travels inside the Lambda invocation event, and a synchronous invocation's payload is
+   * at most 6 MB = 6,291,456 bytes for the whole event JSON
+   * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). A gzip body
+   * (BODY_TYPES.compressed, binary) is in it as base64: 4 characters per 3 bytes, so
+   * 4 MiB = 4,194,304 bytes are 5,592,408 characters, which leaves 699,048 bytes for the
+   * rest of the event: headers (an HTTP API takes at most 10,240 bytes of request line and
+   * headers, https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html;
+   * at most twice that once JSON-escaped) and requestContext (~1 KB). The HTTP API's own
+   * payload limit (10 MB, same page) is never the binding one.
+   * test/unit/wire-limits.test.ts builds that event and measures it.
+   */
+  maxWireBytes: 4 * 1024 * 1024,
+  /**
+   * Largest envelope the API parses, in plain (inflated) JSON bytes: gzip bodies are
+   * inflated only this far (a gzip bomb gets 413, not an out-of-memory death). Chosen from
+   * the ingest Lambda's memory (lib/ingest-api.ts, 512 MB): parsing an envelope peaks at
+   * about 5.3 times its size (the JSON text, its body string, the parsed watch result and
+   * the observations; measured with 30,000 to 100,000 checks), so 32 MiB peak at ~180 MB
+   * over the runtime's own ~80 MB, leaving room for the processing that follows.
+   * docs/ARCHITECTURE.md "Big datacenters on the wire".
+   */
+  maxInflatedBytes: 32 * 1024 * 1024,
   /** Accepted clock skew for signed requests. */
   signatureWindowSeconds: 300,
   /** Deepest array/object nesting accepted in the request JSON and in a handler's JSON body. */

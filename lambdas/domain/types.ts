@@ -64,6 +64,12 @@ export interface Envelope {
   delta?: true;
   /** With `delta`: digits, the base snapshot's highest ModifyIndex. */
   base?: string;
+  /**
+   * Consul checks, key, keyprefix, service and nodes watches: `projected` when `body` is the
+   * compact form of the watch result, each entry cut to what the backend reads
+   * (lambdas/domain/consul/wire-form.ts). Absent: the watch result as Consul wrote it.
+   */
+  form?: 'projected';
 }
 
 /** A HealthCheck's Status, as Consul reports it. */

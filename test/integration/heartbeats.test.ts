@@ -300,7 +300,7 @@ describe('heartbeats', () => {
     await p.sweep();
     expect(c.take()).toEqual([`firing WARNING: watcher web-1 of ${c.name} has not reported for 5m`]);
 
-    const server = createHttpServer(p.api, LIMITS.maxBodyBytes);
+    const server = createHttpServer(p.api, LIMITS.maxWireBytes);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${ROUTES.ingest.path}`;
     try {

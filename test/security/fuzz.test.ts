@@ -362,7 +362,7 @@ describe(`ingest fuzz (seed ${SEED})`, () => {
 
   it('answers every hostile request with 2xx or a 4xx and a reason: no 5xx, no crash, no pollution', async () => {
     const r = new Rng(mulberry32(SEED));
-    const h = ingestHarness({ keys: { [CLUSTER]: KEY }, maxBodyBytes: MAX_BODY });
+    const h = ingestHarness({ keys: { [CLUSTER]: KEY }, maxWireBytes: MAX_BODY, maxInflatedBytes: MAX_BODY });
     const failures: string[] = [];
     const counts: Record<string, Record<number, number>> = {};
     const timing: Record<string, [number, number]> = {};
@@ -404,10 +404,12 @@ describe(`ingest fuzz (seed ${SEED})`, () => {
     expect(Object.keys(counts).length).toBe(14);
   }, 60_000);
 
-  it(`refuses a body over the real ${LIMITS.maxBodyBytes / 1048576} MiB limit with 413 before authenticating`, async () => {
+  it(`refuses a body over the real ${LIMITS.maxWireBytes / 1048576} MiB wire limit with 413 before authenticating`, async () => {
     const h = ingestHarness({ keys: { [CLUSTER]: KEY } });
-    const res = await h.handle({ method: 'POST', path: ROUTES.ingest.path, headers: {}, body: Buffer.alloc(LIMITS.maxBodyBytes + 1, 0x20) });
-    expect(res).toEqual({ status: 413, body: { error: 'body_too_large', message: `body exceeds ${LIMITS.maxBodyBytes} bytes` } });
+    const res = await h.handle({ method: 'POST', path: ROUTES.ingest.path, headers: {}, body: Buffer.alloc(LIMITS.maxWireBytes + 1, 0x20) });
+    expect(res.status).toBe(413);
+    expect(res.body.error).toBe('body_too_large');
+    expect(res.body.message).toContain(`limit of ${LIMITS.maxWireBytes} bytes on the wire`);
   });
 
   it('names the problem of each malformed observation and processes the valid ones (422 + rejected[])', async () => {

@@ -43,7 +43,7 @@ async function startApi(keys: Record<string, string>, skewMs = 0): Promise<Api> 
       answers.push({ status: res.status, error: res.body.error });
       return res;
     },
-    LIMITS.maxBodyBytes,
+    LIMITS.maxWireBytes,
     clock,
   );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import type { Envelope } from '../../lambdas/domain/types';
 import type { CheckDeltaBody } from '../../lambdas/domain/consul/check-deltas';
 import { goJsonLine, healthCheck, type HealthCheckFixture } from '../support/consul-fixtures';
-import { CLUSTER, consulEnv, ensureBuilt, queued, readJson, runShim, startApi, tempDir, type FakeApi } from './helpers';
+import { projectCheck } from '../../lambdas/domain/consul/wire-form';
+import { CLUSTER, compactBody, consulEnv, ensureBuilt, queued, readJson, runShim, startApi, tempDir, type FakeApi } from './helpers';
 
 let api: FakeApi;
 beforeAll(async () => {
@@ -32,7 +33,8 @@ describe('checks watch deltas', () => {
     const first = list(20);
     expect((await send(spool, first, 100)).code).toBe(0);
     expect(api.requests[0]?.envelope.delta).toBeUndefined();
-    expect(api.requests[0]?.envelope.body).toBe(goJsonLine(first));
+    // The compact form (wire-form.ts), deltas included.
+    expect(api.requests[0]?.envelope).toMatchObject({ body: compactBody('checks', goJsonLine(first)), form: 'projected' });
     expect(fs.existsSync(stateFile(spool))).toBe(true);
 
     const second = list(20, { 7: { Status: 'critical', Output: 'down', ModifyIndex: 200 } });
@@ -41,14 +43,15 @@ describe('checks watch deltas', () => {
     const d = api.requests[1]!.envelope;
     expect(d).toMatchObject({ v: 1, cluster: CLUSTER, type: 'checks', scope: 'checks', index: '200', delta: true, base: String(10 + 19) });
     expect(api.requests[1]!.signatureOk).toBe(true);
-    expect(deltaBody(d)).toEqual({ changed: [second[7]], removed: [] });
+    expect(d.form).toBe('projected');
+    expect(deltaBody(d)).toEqual({ changed: [projectCheck(second[7])], removed: [] });
 
     // c3 deregistered, c20 new, c7 unchanged since the last send.
     const third = [...second.filter((c) => c.CheckID !== 'c3'), healthCheck({ Node: 'n9', CheckID: 'c20', ModifyIndex: 210 })];
     expect((await send(spool, third, 210)).code).toBe(0);
     const d3 = api.requests[2]!.envelope;
     expect(d3).toMatchObject({ delta: true, base: '200' });
-    expect(deltaBody(d3)).toEqual({ changed: [third[third.length - 1]], removed: [{ Node: 'n0', CheckID: 'c3' }] });
+    expect(deltaBody(d3)).toEqual({ changed: [projectCheck(third[third.length - 1])], removed: [{ Node: 'n0', CheckID: 'c3' }] });
     expect(queued(spool)).toEqual([]);
   });
 
@@ -60,7 +63,7 @@ describe('checks watch deltas', () => {
     const r = await send(spool, next, 60);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(api.requests.map((q) => q.envelope.delta ?? false)).toEqual([false, true, false]);
-    expect(api.requests[2]!.envelope.body).toBe(goJsonLine(next));
+    expect(api.requests[2]!.envelope.body).toBe(compactBody('checks', goJsonLine(next)));
     expect(fs.readdirSync(spool).filter((n) => n !== 'state')).toEqual([]);
     // The next send is a delta relative to the list just delivered.
     api.reply = () => 200;
@@ -77,7 +80,7 @@ describe('checks watch deltas', () => {
     const [file] = queued(spool);
     const spooled = readJson<Envelope>(path.join(spool, file!));
     expect(spooled.delta).toBeUndefined();
-    expect(spooled.body).toBe(goJsonLine(failed));
+    expect(spooled).toMatchObject({ body: compactBody('checks', goJsonLine(failed)), form: 'projected' });
 
     api.reply = () => 200;
     api.requests.length = 0;
@@ -136,7 +139,7 @@ describe('checks watch deltas', () => {
     expect(await send(spool, rebuilt, 14)).toMatchObject({ code: 0, stderr: '' });
     await send(spool, list(4, { 0: { CreateIndex: 3, ModifyIndex: 15 }, 1: { Status: 'critical', CreateIndex: 4, ModifyIndex: 11 } }), 15);
     expect(api.requests.map((q) => `${q.envelope.index}:${q.envelope.delta ?? false}`)).toEqual(['5000000:false', '5000001:true', '14:false', '15:true']);
-    expect(api.requests[2]!.envelope.body).toBe(goJsonLine(rebuilt));
+    expect(api.requests[2]!.envelope.body).toBe(compactBody('checks', goJsonLine(rebuilt)));
     expect(api.requests[3]!.envelope.base).toBe('13'); // the highest ModifyIndex of the rebuilt list
   });
 
@@ -166,7 +169,7 @@ describe('checks watch deltas', () => {
     const spool = tempDir();
     for (const body of ['[]\n', 'not json', '[{"CheckID":"a","Status":"passing"}]\n', goJsonLine([healthCheck(), healthCheck()])]) {
       expect((await runShim({ args: ['--watch', 'checks'], env: consulEnv(api.url, spool), stdin: body })).code).toBe(0);
-      expect(api.requests[api.requests.length - 1]!.envelope).toMatchObject({ body });
+      expect(api.requests[api.requests.length - 1]!.envelope).toMatchObject({ body: body === 'not json' ? body : compactBody('checks', body) });
     }
     expect(api.requests.every((q) => q.envelope.delta === undefined)).toBe(true);
     expect(fs.existsSync(path.join(spool, 'state'))).toBe(false);

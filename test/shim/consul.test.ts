@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { HEADERS } from '../../lambdas/domain/protocol';
-import { CLUSTER, checksSnapshot, consulEnv, ensureBuilt, queued, runShim, startApi, tempDir, type FakeApi } from './helpers';
+import { CLUSTER, checksSnapshot, compactBody, consulEnv, ensureBuilt, queued, runShim, startApi, tempDir, type FakeApi } from './helpers';
 
 let api: FakeApi;
 beforeAll(async () => {
@@ -14,7 +14,7 @@ beforeEach(() => {
 });
 
 describe('Consul watch handler', () => {
-  it('POSTs a signed envelope with the watch type, exact CONSUL_INDEX string and stdin verbatim', async () => {
+  it('POSTs a signed envelope with the watch type, exact CONSUL_INDEX string and the watch result in its compact form', async () => {
     const spool = tempDir();
     const stdin = '[{"CheckID":"serfHealth","Status":"passing","Output":"Agent alive \\u003cok\\u003e"}]\n';
     const r = await runShim({
@@ -42,8 +42,9 @@ describe('Consul watch handler', () => {
       scope: 'checks',
       node: os.hostname(),
       index: '18446744073709551615',
-      body: stdin,
+      body: compactBody('checks', stdin),
       bodyEncoding: 'utf8',
+      form: 'projected',
     });
     expect(Date.now() - Date.parse(e.sentAt)).toBeLessThan(60_000);
     // CONSUL_* is forwarded, but never anything that looks like a credential.
@@ -51,9 +52,9 @@ describe('Consul watch handler', () => {
     expect(queued(spool)).toEqual([]);
   });
 
-  it('forwards non-ASCII UTF-8 verbatim as text, also past the first 64 KB read', async () => {
-    const stdin = `[{"Node":"knödel-1","CheckID":"service:web","Status":"passing","Output":"Grüße ✓ ${'x'.repeat(70_000)} 日本"}]\n`;
-    const r = await runShim({ args: ['--watch', 'checks'], env: consulEnv(api.url, tempDir()), stdin });
+  it('forwards non-ASCII UTF-8 verbatim as text, also past the first 64 KB read (a watch type without a compact form)', async () => {
+    const stdin = `{"knödel-1":["Grüße ✓ ${'x'.repeat(70_000)} 日本"]}\n`;
+    const r = await runShim({ args: ['--watch', 'services'], env: consulEnv(api.url, tempDir()), stdin });
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(api.requests[0]?.envelope).toMatchObject({ body: stdin, bodyEncoding: 'utf8' });
   });
@@ -65,7 +66,7 @@ describe('Consul watch handler', () => {
       stdin: 'null\n',
     });
     expect(r.code).toBe(0);
-    expect(api.requests[0].envelope).toMatchObject({ type: 'key', scope: 'feature-flags', node: 'consul-node-7', index: null, body: 'null\n' });
+    expect(api.requests[0].envelope).toMatchObject({ type: 'key', scope: 'feature-flags', node: 'consul-node-7', index: null, body: 'null', form: 'projected' });
     expect(api.requests[0].envelope.env).toBeUndefined();
   });
 
@@ -86,7 +87,7 @@ describe('Consul watch handler', () => {
     expect(Number(req.headers['content-length'])).toBe(req.raw.length);
     expect(req.raw.length).toBeLessThan(stdin.length / 4);
     expect(req.signatureOk).toBe(true);
-    expect(req.envelope.body).toBe(stdin);
+    expect(req.envelope.body).toBe(compactBody('checks', stdin));
   });
 
   it('keeps small bodies uncompressed', async () => {

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HEADERS, LIMITS } from '../../lambdas/domain/protocol';
 import { verify } from '../../lambdas/domain/signing';
+import { projectWatchResult } from '../../lambdas/domain/consul/wire-form';
 import type { Envelope } from '../../lambdas/domain/types';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -179,6 +180,11 @@ export function readJson<T = Envelope>(file: string): T {
 /** Environment of a Consul watch handler pointed at `url`. */
 export function consulEnv(url: string, spoolDir: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return { TOCSIN_URL: url, TOCSIN_CLUSTER: CLUSTER, TOCSIN_KEY: KEY, TOCSIN_SPOOL_DIR: spoolDir, CONSUL_INDEX: '42', ...extra };
+}
+
+/** The body the shim sends for a Consul watch result of a type with a compact form (wire-form.ts, agent-shim compact.ts). */
+export function compactBody(type: string, stdin: string): string {
+  return JSON.stringify(projectWatchResult(type, JSON.parse(stdin)));
 }
 
 /** A `checks` watch payload like Consul's json.NewEncoder output: one compact line + "\n". */

@@ -45,7 +45,7 @@ async function startRealApi(opts: { skewMs?: number; rewritePath?: (p: string) =
       answers.push({ status: res.status, error: res.body.error, keyId: req.headers[HEADERS.keyId] });
       return res;
     },
-    LIMITS.maxBodyBytes,
+    LIMITS.maxWireBytes,
     clock,
   );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

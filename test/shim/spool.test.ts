@@ -1,8 +1,9 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LIMITS } from '../../lambdas/domain/protocol';
 import type { Envelope } from '../../lambdas/domain/types';
-import { consulEnv, deadPort, ensureBuilt, queued, readJson, runShim, seedSpool, startApi, tempDir, type FakeApi } from './helpers';
+import { CLUSTER, consulEnv, deadPort, ensureBuilt, queued, readJson, runShim, seedSpool, startApi, tempDir, type FakeApi } from './helpers';
 
 let api: FakeApi;
 beforeAll(async () => {
@@ -173,13 +174,35 @@ describe('non-retryable rejections', () => {
     expect(api.requests).toHaveLength(1);
   });
 
-  it('an envelope over the API body limit is rejected locally without uploading it', async () => {
+  it('an envelope over the API limit on the wire (gzipped) is rejected locally without uploading it; each watch keeps one such copy', async () => {
     const spool = tempDir();
-    const r = await checks(spool, 'z'.repeat(LIMITS.maxBodyBytes + 1));
+    // Random bytes as base64 gzip to ~76 %: 6 MB of them stay over 4 MiB sent.
+    const big = JSON.stringify(crypto.randomBytes(4_600_000).toString('base64'));
+    const r = await checks(spool, big);
     expect(r.code).toBe(65);
-    expect(r.stderr).toContain(`over the API limit of ${LIMITS.maxBodyBytes} bytes`);
+    expect(r.stderr).toContain(`over the API limit of ${LIMITS.maxWireBytes} bytes on the wire`);
     expect(api.requests).toHaveLength(0);
-    expect(queued(path.join(spool, 'rejected'))).toHaveLength(1);
+    // The next run of the same watch is refused alike and replaces the copy: a watch over the
+    // limit does not fill the spool's caps with copies of itself.
+    expect((await checks(spool, big)).code).toBe(65);
+    expect(queued(path.join(spool, 'rejected'))).toEqual([`too-large+${CLUSTER}+consul+checks+checks.json`]);
+    expect(fs.readFileSync(path.join(spool, 'rejected', `too-large+${CLUSTER}+consul+checks+checks.reason.txt`), 'utf8')).toContain('bytes on the wire');
+  });
+
+  it('an envelope over the API limit of plain JSON is rejected locally, however well it compresses', async () => {
+    const spool = tempDir();
+    const r = await checks(spool, JSON.stringify('z'.repeat(LIMITS.maxInflatedBytes)));
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(`over the API limit of ${LIMITS.maxInflatedBytes} bytes of JSON`);
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it('a compressible envelope over the old 6 MiB plain limit is sent gzipped', async () => {
+    const r = await checks(tempDir(), JSON.stringify('z'.repeat(7 * 1024 * 1024)));
+    expect(r.code).toBe(0);
+    expect(api.requests).toHaveLength(1);
+    expect(api.requests[0]!.headers['content-encoding']).toBe('gzip');
+    expect(api.requests[0]!.raw.length).toBeLessThan(LIMITS.maxWireBytes);
   });
 
   it('caps a long API reason at ~500 characters', async () => {

@@ -21,7 +21,7 @@ export interface Harness {
   logs: string[];
 }
 
-export function ingestHarness(opts: { keys: Record<string, string>; clock?: Clock; replay?: ReplayGuard; maxBodyBytes?: number; leaseMs?: number; consulTokens?: ConsulTokens }): Harness {
+export function ingestHarness(opts: { keys: Record<string, string>; clock?: Clock; replay?: ReplayGuard; maxWireBytes?: number; maxInflatedBytes?: number; leaseMs?: number; consulTokens?: ConsulTokens }): Harness {
   const store = new StrictMemoryStore();
   const sns = strictSnsClient();
   const logs: string[] = [];
@@ -37,7 +37,8 @@ export function ingestHarness(opts: { keys: Record<string, string>; clock?: Cloc
       ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
     },
     logger: jsonLogger((line) => logs.push(line)),
-    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    ...(opts.maxWireBytes !== undefined ? { maxWireBytes: opts.maxWireBytes } : {}),
+    ...(opts.maxInflatedBytes !== undefined ? { maxInflatedBytes: opts.maxInflatedBytes } : {}),
     ...(opts.consulTokens ? { consulTokens: opts.consulTokens } : {}),
   });
   return { handle, store, sns, logs };

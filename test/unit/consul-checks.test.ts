@@ -1,4 +1,4 @@
-import { normalizeChecks, MAX_OUTPUT_CHARS } from '../../lambdas/domain/consul/checks';
+import { normalizeChecks, MAX_OUTPUT_CHARS, OUTPUT_KEPT_CHARS } from '../../lambdas/domain/consul/checks';
 import { InputError } from '../../lambdas/domain/input-errors';
 import { goJsonLine, healthCheck } from '../support/consul-fixtures';
 
@@ -56,8 +56,10 @@ describe('normalizeChecks', () => {
     expect(rejected[0]?.reason).toContain(reason);
   });
 
-  it('caps output length', () => {
+  it('keeps of the output what the backend uses: an excerpt of OUTPUT_KEPT_CHARS, ending in "…" when cut', () => {
     const { observations } = normalizeChecks([healthCheck({ Output: 'x'.repeat(10000) })]);
-    expect(observations[0]?.output).toHaveLength(MAX_OUTPUT_CHARS);
+    expect(observations[0]?.output).toHaveLength(OUTPUT_KEPT_CHARS);
+    expect(observations[0]?.output.endsWith('x…')).toBe(true);
+    expect(OUTPUT_KEPT_CHARS).toBeLessThan(MAX_OUTPUT_CHARS);
   });
 });

@@ -20,7 +20,7 @@ const stored = (over: Partial<KvRecordState> = {}): KvRecordState => ({
   ...over,
 });
 function digestOf(value: string): string {
-  return bytesDigest(obs(value, 1).value);
+  return obs(value, 1).value.digest;
 }
 
 describe('normalizeKey / normalizeKeyprefix', () => {
@@ -41,7 +41,7 @@ describe('normalizeKey / normalizeKeyprefix', () => {
     ]));
     const { observations, rejected } = normalizeKeyprefix(body);
     expect(rejected).toEqual([]);
-    expect(observations[0]).toEqual({ key: 'app/a', createIndex: 5, modifyIndex: 9, lockIndex: 2, flags: 42, session: 'sess-1', value: { kind: 'text', size: 10, text: 'x<y>&z ✓' } });
+    expect(observations[0]).toEqual({ key: 'app/a', createIndex: 5, modifyIndex: 9, lockIndex: 2, flags: 42, session: 'sess-1', value: { kind: 'text', digest: bytesDigest({ kind: 'text', size: 10, text: 'x<y>&z ✓' }), shown: 'x<y>&z ✓', stored: 'x<y>&z ✓' } });
     expect(observations.map((o) => o.value.kind)).toEqual(['text', 'binary', 'none']);
   });
 

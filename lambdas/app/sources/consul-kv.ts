@@ -2,13 +2,15 @@
 import { raftIndex } from '../../domain/consul/fields';
 import { decideKvGone, decideKvPresent, kvSubject, normalizeKey, normalizeKeyprefix, type KvObservation, type KvRecordState } from '../../domain/consul/kv';
 import type { Envelope } from '../../domain/types';
+import { PROJECTED_FORM } from '../../domain/consul/wire-form';
 import { parseBodyJson } from './body';
 import { deliveryOf, processKeyedSnapshot } from './consul-snapshot';
 import type { SourceContext, SourceHandler, SourceResult } from './types';
 
 async function processKv(envelope: Envelope, ctx: SourceContext, single: boolean): Promise<SourceResult> {
   const body = parseBodyJson(envelope, `the ${envelope.type} watch body`);
-  const { observations, rejected } = single ? normalizeKey(body) : normalizeKeyprefix(body);
+  const projected = envelope.form === PROJECTED_FORM;
+  const { observations, rejected } = single ? normalizeKey(body, projected) : normalizeKeyprefix(body, projected);
   const snapshotIndex = raftIndex(envelope.index);
   const { stale: _stale, baseline: _baseline, ambiguous, ...result } = await processKeyedSnapshot<KvObservation, KvRecordState>(ctx, {
     cluster: envelope.cluster,

@@ -12,6 +12,7 @@ import { safeText } from '../input-limits';
 import { asObject, formatMap, normalizeArray, optIndex, optString, reqString, sameJson, stringArray, stringMap, tagSet } from './fields';
 import { buildAlert, GONE_RETENTION_SECONDS, ignore, tagDiff, type Verdict } from './decision';
 import { alertVocabulary } from '../alert-vocabulary';
+import type { CATALOG_NODE_FIELDS, EntryOf } from './wire-form';
 
 /**
  * What `services` and `nodes` alerts say (rules/vocabulary.ts): a service registered,
@@ -185,7 +186,8 @@ export interface CatalogNodeState extends Omit<CatalogNodeObservation, 'createIn
 }
 
 export function normalizeCatalogNode(entry: unknown): CatalogNodeObservation {
-  const e = asObject(entry, 'a catalog Node');
+  // Only the fields wire-form.ts lists (the compact form sends no others).
+  const e: EntryOf<typeof CATALOG_NODE_FIELDS> = asObject(entry, 'a catalog Node');
   const modifyIndex = optIndex(e, 'ModifyIndex');
   if (modifyIndex === 0) throw new InputError('ModifyIndex is missing');
   return {

@@ -1,6 +1,7 @@
 /** Build the Alert for a check transition. */
 import { alertId } from '../alert-id';
 import { checkSubject } from './checks';
+import { OUTPUT_KEPT_CHARS } from './wire-form';
 import { excerpt } from '../excerpt';
 import { ALERTING_CHECK_STATUSES, RESOLVING_CHECK_STATUSES, STORED_CHECK_STATUSES, type AlertIntent, type CheckTransition } from './check-transitions';
 import { describeTarget, maintenanceTarget } from './maintenance';
@@ -34,8 +35,8 @@ export const MAINTENANCE_ALERTS = alertVocabulary({
   fromMayBeAbsent: true,
 });
 
-/** Characters of check output kept in an alert. */
-export const OUTPUT_EXCERPT_CHARS = 1000;
+/** Characters of check output kept in an alert: all the backend keeps of it (wire-form.ts). */
+export const OUTPUT_EXCERPT_CHARS = OUTPUT_KEPT_CHARS;
 
 function describeStatus(status: string | undefined): string {
   if (status === undefined) return 'unknown';

@@ -6,11 +6,14 @@
 import { safeText, truncateText } from '../input-limits';
 import { InputError, type Normalized, type Rejection } from '../input-errors';
 import { CHECK_STATUSES, type CheckObservation, type CheckStatus } from '../types';
+import { keptOutput, type CHECK_FIELDS, type EntryOf } from './wire-form';
+
+export { MAX_OUTPUT_CHARS, OUTPUT_KEPT_CHARS } from './wire-form';
+
+/** A HealthCheck as read here: only the fields wire-form.ts lists (the compact form sends no others). */
+type CheckEntry = EntryOf<typeof CHECK_FIELDS>;
 
 const STATUSES: ReadonlySet<string> = new Set<string>(CHECK_STATUSES);
-
-/** Longest output kept; Consul itself caps at 4096 bytes by default. */
-export const MAX_OUTPUT_CHARS = 4096;
 
 /**
  * Per-field limits. Identities (node, check and service ids) end up in DynamoDB keys
@@ -30,7 +33,7 @@ export const CHECK_LIMITS = {
 } as const;
 
 /** A string field with unsafe characters replaced (input-limits.ts); longer than `maxChars` is an error. */
-function str(entry: Record<string, unknown>, field: string, required: boolean, maxChars?: number): string {
+function str(entry: CheckEntry, field: keyof CheckEntry, required: boolean, maxChars?: number): string {
   const value = entry[field];
   if (value === undefined || value === null) {
     if (required) throw new InputError(`${field} is missing`);
@@ -42,7 +45,7 @@ function str(entry: Record<string, unknown>, field: string, required: boolean, m
 }
 
 /** Free text: cut to `maxChars` (never mid surrogate pair), unsafe characters replaced. */
-function text(entry: Record<string, unknown>, field: string, maxChars: number): string {
+function text(entry: CheckEntry, field: keyof CheckEntry, maxChars: number): string {
   const value = entry[field];
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw new InputError(`${field} must be a string, got ${typeof value}`);
@@ -79,11 +82,18 @@ function definitionCopy(value: unknown, depth: number, size: { bound: number }):
   return out;
 }
 
+/** Output as the backend keeps it (wire-form.ts keptOutput: what the compact form sends). */
+function output(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new InputError(`Output must be a string, got ${typeof value}`);
+  return keptOutput(value);
+}
+
 export function normalizeCheck(entry: unknown): CheckObservation {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     throw new InputError('a HealthCheck must be a JSON object');
   }
-  const e = entry as Record<string, unknown>;
+  const e = entry as CheckEntry;
   const node = str(e, 'Node', true, CHECK_LIMITS.idChars);
   const checkId = str(e, 'CheckID', true, CHECK_LIMITS.idChars);
   if (node === '') throw new InputError('Node is empty');
@@ -131,7 +141,7 @@ export function normalizeCheck(entry: unknown): CheckObservation {
     serviceName: str(e, 'ServiceName', false, CHECK_LIMITS.idChars),
     serviceTags: (tags as string[]).map(safeText),
     type: str(e, 'Type', false, CHECK_LIMITS.typeChars),
-    output: text(e, 'Output', MAX_OUTPUT_CHARS),
+    output: output(e.Output),
     notes: text(e, 'Notes', CHECK_LIMITS.notesChars),
     modifyIndex,
     createIndex,

@@ -18,8 +18,8 @@ export function asObject(value: unknown, what: string): JsonObject {
  * A string field with unsafe characters replaced (input-limits.ts); null or missing
  * reads as ''. Longer than `maxChars` is an error (identities end up in keys).
  */
-export function optString(o: JsonObject, field: string, maxChars = 4096): string {
-  const value = o[field];
+export function optString<E extends object>(o: E, field: keyof E & string, maxChars = 4096): string {
+  const value = (o as JsonObject)[field];
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw new InputError(`${field} must be a string, got ${typeof value}`);
   if (value.length > maxChars) throw new InputError(`${field} is longer than ${maxChars} characters`);
@@ -27,28 +27,28 @@ export function optString(o: JsonObject, field: string, maxChars = 4096): string
 }
 
 /** A non-empty identity (node name, service ID ...): part of a subject, so of a DynamoDB key. */
-export function reqString(o: JsonObject, field: string, maxChars: number = CHECK_LIMITS.idChars): string {
+export function reqString<E extends object>(o: E, field: keyof E & string, maxChars: number = CHECK_LIMITS.idChars): string {
   const value = optString(o, field, maxChars);
   if (value === '') throw new InputError(`${field} is missing or empty`);
   return value;
 }
 
 /** A uint64 field that must be exact here (indexes); null or missing reads as 0. */
-export function optIndex(o: JsonObject, field: string): number {
-  const value = o[field] ?? 0;
+export function optIndex<E extends object>(o: E, field: keyof E & string): number {
+  const value = (o as JsonObject)[field] ?? 0;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new InputError(`${field} must be a non-negative integer`);
   return value;
 }
 
 /** A number field where precision does not matter (Flags, Port, Version); null or missing reads as 0. */
-export function optNumber(o: JsonObject, field: string): number {
-  const value = o[field] ?? 0;
+export function optNumber<E extends object>(o: E, field: keyof E & string): number {
+  const value = (o as JsonObject)[field] ?? 0;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new InputError(`${field} must be a number`);
   return value;
 }
 
-export function stringArray(o: JsonObject, field: string): string[] {
-  const value = o[field] ?? [];
+export function stringArray<E extends object>(o: E, field: keyof E & string): string[] {
+  const value = (o as JsonObject)[field] ?? [];
   if (!Array.isArray(value) || !value.every((t) => typeof t === 'string')) throw new InputError(`${field} must be an array of strings`);
   if (value.length > CHECK_LIMITS.tags) throw new InputError(`${field} has more than ${CHECK_LIMITS.tags} entries`);
   if (value.some((t: string) => t.length > CHECK_LIMITS.tagChars)) throw new InputError(`${field} has an entry longer than ${CHECK_LIMITS.tagChars} characters`);
@@ -59,8 +59,8 @@ export function stringArray(o: JsonObject, field: string): string[] {
 const MAX_MAP_ENTRIES = 64;
 
 /** map[string]string; null reads as {}. Non-string values are kept as their JSON. */
-export function stringMap(o: JsonObject, field: string): Record<string, string> {
-  const value = o[field] ?? {};
+export function stringMap<E extends object>(o: E, field: keyof E & string): Record<string, string> {
+  const value = (o as JsonObject)[field] ?? {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError(`${field} must be an object`);
   const keys = Object.keys(value).sort();
   if (keys.length > MAX_MAP_ENTRIES) throw new InputError(`${field} has more than ${MAX_MAP_ENTRIES} entries`);

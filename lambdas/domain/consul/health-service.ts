@@ -12,6 +12,7 @@ import { asObject, formatMap, normalizeArray, optIndex, optNumber, optString, re
 import { buildAlert, GONE_RETENTION_SECONDS, ignore, tagDiff, type Verdict } from './decision';
 import { describeTarget, isMaintenanceCheck, MaintenanceSet, type MaintenanceTarget } from './maintenance';
 import { alertVocabulary, type ValueOf } from '../alert-vocabulary';
+import type { EntryOf, SERVICE_ENTRY_FIELDS, SERVICE_FIELDS, SERVICE_NODE_FIELDS } from './wire-form';
 
 /** An instance's health: the worst of its checks (maintenance checks aside). */
 export const INSTANCE_HEALTH = ['passing', 'warning', 'critical'] as const;
@@ -100,9 +101,10 @@ function serviceTaggedAddresses(value: unknown): Record<string, string> {
 }
 
 export function normalizeServiceEntry(entry: unknown): InstanceObservation {
-  const e = asObject(entry, 'a ServiceEntry');
-  const nodeObj = asObject(e.Node, 'Node');
-  const svc = asObject(e.Service, 'Service');
+  // Only the fields wire-form.ts lists (the compact form sends no others).
+  const e: EntryOf<typeof SERVICE_ENTRY_FIELDS> = asObject(entry, 'a ServiceEntry');
+  const nodeObj: EntryOf<typeof SERVICE_NODE_FIELDS> = asObject(e.Node, 'Node');
+  const svc: EntryOf<typeof SERVICE_FIELDS> = asObject(e.Service, 'Service');
   const node = reqString(nodeObj, 'Node');
   const serviceId = reqString(svc, 'ID');
   const rawChecks = e.Checks ?? [];

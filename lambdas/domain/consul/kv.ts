@@ -5,7 +5,8 @@
  */
 import { InputError, type Normalized } from '../input-errors';
 import { asObject, normalizeArray, optIndex, optNumber, optString, reqString } from './fields';
-import { bytesDigest, decodeBase64Field, describeBytes, type DecodedBytes } from './payload';
+import { safeText } from '../input-limits';
+import { STORED_VALUE_CHARS, summarizeValue, type EntryOf, type PROJECTED_KV_FIELDS, type ValueSummary } from './wire-form';
 import { buildAlert, GONE_RETENTION_SECONDS, ignore, type Verdict } from './decision';
 import { alertVocabulary, type ValueOf } from '../alert-vocabulary';
 
@@ -27,11 +28,11 @@ export interface KvObservation {
   lockIndex: number;
   flags: number;
   session: string;
-  value: DecodedBytes;
+  /** All the backend keeps of the value (wire-form.ts): what the compact form sends instead of a long one. */
+  value: ValueSummary;
 }
 
-/** Characters of a value kept in the record (to show "was ..." later). */
-export const STORED_VALUE_CHARS = 200;
+export { STORED_VALUE_CHARS };
 
 export interface KvRecordState {
   key: string;
@@ -50,8 +51,23 @@ export interface KvRecordState {
 /** UTF-8 bytes of a key: `kv/<key>` is part of a DynamoDB sort key (1,024 bytes). */
 export const MAX_KEY_BYTES = 900;
 
-export function normalizeKvPair(entry: unknown): KvObservation {
-  const e = asObject(entry, 'a KVPair');
+const SUMMARY_KINDS: ReadonlySet<string> = new Set(['none', 'text', 'binary']);
+const DIGEST = /^(?:none|[0-9a-f]{32})$/;
+
+/** A ValueSummary of the compact form, checked (it came over the wire). */
+function valueSummary(value: unknown): ValueSummary {
+  const s = asObject(value, 'ValueSummary');
+  if (typeof s.kind !== 'string' || !SUMMARY_KINDS.has(s.kind)) throw new InputError('ValueSummary.kind must be none, text or binary');
+  if (typeof s.digest !== 'string' || !DIGEST.test(s.digest)) throw new InputError('ValueSummary.digest must be 32 hex digits or "none"');
+  const shown = optString(s, 'shown', 1024);
+  const stored = optString(s, 'stored', 512);
+  return { kind: s.kind as ValueSummary['kind'], digest: s.digest, shown: safeText(shown), stored: safeText(stored) };
+}
+
+/** `projected`: the envelope is in the compact form (wire-form.ts), whose long values come as ValueSummary. */
+export function normalizeKvPair(entry: unknown, projected = false): KvObservation {
+  // Only the fields wire-form.ts lists (the compact form sends no others).
+  const e: EntryOf<typeof PROJECTED_KV_FIELDS> = asObject(entry, 'a KVPair');
   const modifyIndex = optIndex(e, 'ModifyIndex');
   if (modifyIndex === 0) throw new InputError('ModifyIndex is missing');
   const key = reqString(e, 'Key', MAX_KEY_BYTES);
@@ -64,21 +80,21 @@ export function normalizeKvPair(entry: unknown): KvObservation {
     // uint64 set by the writer: may lose precision above 2^53, only shown and compared.
     flags: optNumber(e, 'Flags'),
     session: optString(e, 'Session'),
-    value: decodeBase64Field(e.Value, 'Value'),
+    value: projected && e.ValueSummary !== undefined ? valueSummary(e.ValueSummary) : summarizeValue(e.Value),
   };
 }
 
 /** keyprefix: an array of KVPair; `null` means no key under the prefix (all deleted). */
-export function normalizeKeyprefix(parsed: unknown): Normalized<KvObservation> {
-  return normalizeArray(parsed, 'a keyprefix watch body', normalizeKvPair);
+export function normalizeKeyprefix(parsed: unknown, projected = false): Normalized<KvObservation> {
+  return normalizeArray(parsed, 'a keyprefix watch body', (entry) => normalizeKvPair(entry, projected));
 }
 
 /** key: one KVPair, or `null` when the key does not exist. */
-export function normalizeKey(parsed: unknown): Normalized<KvObservation> {
+export function normalizeKey(parsed: unknown, projected = false): Normalized<KvObservation> {
   if (parsed === null) return { observations: [], rejected: [] };
   if (Array.isArray(parsed)) throw new InputError('a key watch body must be one KVPair object or null');
   try {
-    return { observations: [normalizeKvPair(parsed)], rejected: [] };
+    return { observations: [normalizeKvPair(parsed, projected)], rejected: [] };
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     return { observations: [], rejected: [{ index: 0, reason: err.message }] };
@@ -111,15 +127,15 @@ function stateOf(o: KvObservation, at: string): KvRecordState {
     createIndex: o.createIndex,
     flags: o.flags,
     session: o.session,
-    valueDigest: bytesDigest(o.value),
-    valueExcerpt: describeBytes(o.value, STORED_VALUE_CHARS),
+    valueDigest: o.value.digest,
+    valueExcerpt: o.value.stored,
     since: at,
   };
 }
 
 function valueDetails(o: KvObservation): Array<[string, string]> {
   return [
-    ['Value', describeBytes(o.value)],
+    ['Value', o.value.shown],
     ['Value encoding', o.value.kind === 'binary' ? 'binary' : o.value.kind === 'text' ? 'UTF-8 text' : 'none (null)'],
     ['Flags', o.flags ? String(o.flags) : ''],
     ['Session', o.session],
