@@ -111,3 +111,14 @@ export interface Silencer {
   recordMute(cluster: string, silenceId: string, subject: string): Promise<void>;
 }
 
+
+/**
+ * The rest of a snapshot's work, kept while a continuation is pending (check-snapshots.ts):
+ * stored compressed in bounded items with a TTL. `value` is plain JSON.
+ */
+export interface ContinuationStore {
+  save(cluster: string, id: string, value: unknown, ttlSeconds: number): Promise<void>;
+  /** undefined: not stored (finished and removed already, or expired). */
+  load(cluster: string, id: string): Promise<unknown>;
+  remove(cluster: string, id: string): Promise<void>;
+}

@@ -8,7 +8,7 @@
  * message was lost (application-sweeper.ts `timersTask`), so each step fires once: a subject
  * step through the episode's re-check under compare-and-set, a digest through its claim.
  */
-import type { DigestTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
+import type { ContinuationTimer, DigestTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
 import type { Episodic } from '../domain/rules/episodes';
 import { fireTimer } from '../domain/rules/episodes';
 import { digestAlert, DIGEST_MAX_LINES } from '../domain/rules/storm';
@@ -19,6 +19,10 @@ import type { DigestStore, PendingTimers, TimerQueue } from './delivery-ports';
 import type { OutboxPublisher, SubjectStore } from './ports';
 import type { Clock } from './runtime';
 import { TransitionEngine } from './transition-engine';
+import { processingDeadline } from './time-budget';
+
+/** What a continuation run did: queued the next part, finished the snapshot, or found nothing stored (done already). */
+export type ContinuationOutcome = 'continued' | 'continuation-done' | 'continuation-gone';
 
 export interface TimerWorkerDeps {
   subjects: SubjectStore;
@@ -33,9 +37,13 @@ export interface TimerWorkerDeps {
   grouping: GroupingSpec;
   clock: Clock;
   leaseMs?: number;
+  /** Goes on with a snapshot whose request ran out of time, until `deadlineMs` (check-snapshots.ts). */
+  continueSnapshot?: (timer: ContinuationTimer, deadlineMs: number) => Promise<ContinuationOutcome>;
+  /** PROCESSING_BUDGET.stopStartingAfterMs unless given (tests, npm start's TOCSIN_LOCAL_PROCESSING_BUDGET_MS). */
+  processingBudgetMs?: number;
 }
 
-export type TimerOutcome = 'rescheduled' | 'notified' | 'stale' | 'digest-sent' | 'digest-empty' | 'digest-claimed';
+export type TimerOutcome = 'rescheduled' | 'notified' | 'stale' | 'digest-sent' | 'digest-empty' | 'digest-claimed' | ContinuationOutcome;
 
 /** Early by more than this: back on the queue. */
 const EARLY_TOLERANCE_MS = 1000;
@@ -46,18 +54,24 @@ export class TimerNotSettled extends Error {}
 
 export function parseTimer(body: string): Timer {
   const t = JSON.parse(body) as Timer;
-  if (!t || typeof t !== 'object' || !['for', 'repeat', 'digest'].includes(t.kind) || typeof t.dueAt !== 'number' || typeof t.cluster !== 'string') {
+  if (!t || typeof t !== 'object' || !['for', 'repeat', 'digest', 'continue'].includes(t.kind) || typeof t.dueAt !== 'number' || typeof t.cluster !== 'string') {
     throw new Error('not a tocsin timer message');
   }
   return t;
 }
 
-export async function handleTimer(deps: TimerWorkerDeps, timer: Timer): Promise<TimerOutcome> {
+/** `remainingMs`: what the runtime leaves this timer (a Lambda's remaining time), when it says. */
+export async function handleTimer(deps: TimerWorkerDeps, timer: Timer, remainingMs?: number): Promise<TimerOutcome> {
   if (timer.dueAt - deps.clock.nowMs() > EARLY_TOLERANCE_MS) {
     await deps.timers.schedule(timer);
     return 'rescheduled';
   }
-  const outcome = timer.kind === 'digest' ? await sendDigest(deps, timer) : await fireSubjectTimer(deps, timer);
+  const outcome =
+    timer.kind === 'digest'
+      ? await sendDigest(deps, timer)
+      : timer.kind === 'continue'
+        ? await continueSnapshot(deps, timer, remainingMs)
+        : await fireSubjectTimer(deps, timer);
   // Another worker holds the digest's claim: its step stays pending until that one is done.
   if (outcome !== 'digest-claimed') await deps.pending?.remove(timer);
   return outcome;
@@ -76,6 +90,12 @@ async function fireSubjectTimer(deps: TimerWorkerDeps, timer: SubjectTimer): Pro
   });
   if (outcome === 'unsettled') throw new TimerNotSettled(`timer ${timer.kind} ${timer.subject}: ${engine.errors.join('; ')}`);
   return fired && outcome === 'published' ? 'notified' : 'stale';
+}
+
+async function continueSnapshot(deps: TimerWorkerDeps, timer: ContinuationTimer, remainingMs: number | undefined): Promise<ContinuationOutcome> {
+  if (!deps.continueSnapshot) throw new Error(`no worker for ${timer.source} continuations here`);
+  const deadlineMs = processingDeadline(deps.clock.nowMs(), { ...(deps.processingBudgetMs !== undefined ? { budgetMs: deps.processingBudgetMs } : {}), ...(remainingMs !== undefined ? { remainingMs } : {}) });
+  return deps.continueSnapshot(timer, deadlineMs);
 }
 
 async function sendDigest(deps: TimerWorkerDeps, timer: DigestTimer): Promise<TimerOutcome> {

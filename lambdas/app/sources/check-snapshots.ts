@@ -25,7 +25,12 @@ import type { CheckObservation } from '../../domain/types';
 import type { OutboxPublisher, ScopeStore, SubjectRecord, SubjectStore } from '../ports';
 import type { Clock } from '../runtime';
 import { TransitionEngine, type Decision, type Outcome } from '../transition-engine';
-import { mapLimit } from '../concurrency';
+import { mapLimitUntil } from '../concurrency';
+import { randomUUID } from 'node:crypto';
+import { PROCESSING_BUDGET } from '../../commons/deployment';
+import type { ContinuationTimer } from '../../domain/rules/outbox';
+import type { TimerQueue } from '../delivery-ports';
+import type { ContinuationStore, ScopeRecord } from '../ports';
 import { indexReport, nextEpoch } from '../../domain/consul/index-order';
 import { routeDecision } from './routing';
 import { inEpoch, judge, saveScope, stampEpoch, type Delivery } from './consul-snapshot';
@@ -45,6 +50,14 @@ export interface SnapshotDeps {
   leaseMs?: number;
   /** Parallel store calls per snapshot. */
   concurrency?: number;
+  /**
+   * Where the rest of a snapshot goes when its time is up (`deadlineMs`): the store keeps
+   * the work, the (indexed) timers queue runs it. Absent: the whole snapshot is processed
+   * in one go, whatever it takes.
+   */
+  continuations?: { store: ContinuationStore; timers: TimerQueue };
+  /** Epoch ms (deps.clock) after which no new subject is started: see PROCESSING_BUDGET. */
+  deadlineMs?: number;
 }
 
 export interface SnapshotInput {
@@ -65,6 +78,49 @@ export interface SnapshotInput {
 
 /** What a snapshot did: a source's result without the parsing part (accepted, rejected). */
 export type SnapshotResult = Omit<SourceResult, 'accepted' | 'rejected'>;
+
+/**
+ * One subject's share of a snapshot: plain data, so that what a run did not reach can be
+ * stored and continued later. `observed`: a check the snapshot lists (changed since the
+ * watermark); `removed`: a known non-passing check it no longer lists; `released`: a
+ * non-passing check whose maintenance ended here (its observation, when listed).
+ */
+type CheckWork = { kind: 'observed'; obs: CheckObservation } | { kind: 'removed'; subject: string } | { kind: 'released'; subject: string; obs?: CheckObservation };
+
+/**
+ * A snapshot's work and what finishing it writes to the scope: everything a later run needs
+ * besides the stored records. The scope update is decided when the snapshot is read (as it
+ * always was) and written once, by the run that finishes the last subject.
+ */
+interface CheckPlan {
+  cluster: string;
+  /** Full scope name (`consul-checks/<scope>`). */
+  scope: string;
+  at: string;
+  epoch: number;
+  /** The watermark observations are compared with (0 after a reset). */
+  watermark: number;
+  snapshotIndex?: number;
+  maintenance: Array<{ target: MaintenanceTarget; reason: string }>;
+  work: CheckWork[];
+  /** Subjects of the whole snapshot (examined), for the answer and the logs. */
+  total: number;
+  finish: {
+    /** The scope as read (what saveScope compares with); `active` only for a reset, which rewrites the whole set. */
+    from: { watermark: number; epoch?: number; active: string[] };
+    watermark: number;
+    addActive: string[];
+    removeActive: string[];
+    reset?: { epoch: number };
+    delivery?: Delivery;
+  };
+}
+
+/** A run's share: its jobs' outcomes, and the work it did not start (its deadline came). */
+interface RunResult {
+  outcomes: Outcome[];
+  rest: CheckWork[];
+}
 
 type CheckRecord = SubjectRecord<CheckRecordState>;
 
@@ -116,7 +172,6 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   const { cluster } = input;
   const scope = `consul-checks/${input.scope}`;
   const at = new Date(deps.clock.nowMs()).toISOString();
-  const engine = new TransitionEngine(deps, { overlapClears: true });
 
   const { delta, snapshotIndex } = input;
   const present = new Map<string, CheckObservation>();
@@ -168,7 +223,6 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
     const target = !gone.has(s) && !present.has(s) ? maintenanceTargetOfCheckSubject(s) : undefined;
     if (target) maintenance.add(target, '');
   }
-  const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
   // Maintenance that ended here: the non-passing checks it covered may owe their alert.
   const ended = [...gone].map(maintenanceTargetOfCheckSubject).filter((t): t is MaintenanceTarget => t !== undefined && !maintenance.has(t));
   const released = ended.length
@@ -179,77 +233,157 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   if (released.length > 0) {
     for (const [s, r] of await deps.subjects.getMany<CheckRecordState>(cluster, released)) records.set(s, r);
   }
-  const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
 
-  const jobs: Array<() => Promise<Outcome>> = [
-    ...candidates.map((obs) => () => {
-      const subject = checkSubject(obs);
+  const maxIndex = input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), watermark);
+  const work: CheckWork[] = [
+    ...candidates.map((obs): CheckWork => ({ kind: 'observed', obs })),
+    ...removedNow.map((subject): CheckWork => ({ kind: 'removed', subject })),
+    ...released.map((subject): CheckWork => {
+      const obs = present.get(subject);
+      return { kind: 'released', subject, ...(obs ? { obs } : {}) };
+    }),
+  ];
+  const plan: CheckPlan = {
+    cluster,
+    scope,
+    at,
+    epoch,
+    watermark,
+    ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
+    maintenance: maintenance.entries(),
+    work,
+    total: work.length,
+    finish: {
+      from: { watermark: scopeRecord.watermark, ...(scopeRecord.epoch !== undefined ? { epoch: scopeRecord.epoch } : {}), active: reset ? [...scopeRecord.active] : [] },
+      watermark: reset ? Math.max(maxIndex, 1) : maxIndex,
+      addActive: candidates.filter((o) => o.status !== 'passing').map(checkSubject).filter((s) => !scopeRecord.active.has(s)),
+      removeActive: [...candidates.filter((o) => o.status === 'passing').map(checkSubject).filter((s) => scopeRecord.active.has(s)), ...removedNow],
+      ...(reset ? { reset: { epoch } } : {}),
+      ...(input.delivery ? { delivery: input.delivery } : {}),
+    },
+  };
+  const engine = new TransitionEngine(deps, { overlapClears: true });
+  const run = await runPlan(deps, engine, plan, records);
+  const result: SnapshotResult = { examined: plan.total, ...engine.tally(run.outcomes), ...(index ? { index } : {}) };
+  // Not all settled: the sender retries the whole snapshot (503), which finishes these
+  // alerts and goes on where this run stopped (done checks are at their ModifyIndex).
+  if (result.unsettled > 0) {
+    await engine.cleared();
+    return result;
+  }
+  if (run.rest.length > 0) {
+    await settleAnd(engine, continueLater(deps, plan, run.rest));
+    return { ...result, continued: { remaining: run.rest.length } };
+  }
+  await settleAnd(engine, finishScope(deps, plan));
+  return result;
+}
+
+/**
+ * Goes on with a snapshot whose earlier run ran out of time (the timers queue's
+ * `continue` step): the stored rest, under its own deadline; then either the next
+ * continuation, or the scope's update that finishes the snapshot. Unsettled alerts throw:
+ * the queue retries this same step (done subjects are then no-ops).
+ */
+export async function continueCheckSnapshot(deps: SnapshotDeps, timer: ContinuationTimer): Promise<'continued' | 'continuation-done' | 'continuation-gone'> {
+  const store = deps.continuations?.store;
+  if (!store) throw new Error('no continuation store');
+  const plan = (await store.load(timer.cluster, timer.id)) as CheckPlan | undefined;
+  if (!plan) return 'continuation-gone'; // finished (and removed) by an earlier delivery of this step
+  const subjects = [...new Set(plan.work.map(workSubject))];
+  const records = await deps.subjects.getMany<CheckRecordState>(plan.cluster, subjects);
+  const engine = new TransitionEngine(deps, { overlapClears: true });
+  const run = await runPlan(deps, engine, plan, records);
+  const { unsettled, errors } = engine.tally(run.outcomes);
+  if (unsettled > 0) {
+    await engine.cleared();
+    throw new Error(`continuation ${timer.id} of ${plan.scope}: ${unsettled} alert(s) not yet published: ${errors.slice(0, 3).join('; ')}`);
+  }
+  const outcome = run.rest.length > 0 ? 'continued' : 'continuation-done';
+  await settleAnd(engine, run.rest.length > 0 ? continueLater(deps, plan, run.rest) : finishScope(deps, plan));
+  // Its successor (or the scope) holds what is left: this part is done. A crash before
+  // this line runs the part again later, harmlessly.
+  await store.remove(timer.cluster, timer.id);
+  return outcome;
+}
+
+const workSubject = (w: CheckWork): string => (w.kind === 'observed' ? checkSubject(w.obs) : w.subject);
+
+/** Outbox clears of the run and `next` at once (one round trip less), failing if either fails. */
+async function settleAnd(engine: TransitionEngine, next: Promise<void>): Promise<void> {
+  const [clears, after] = await Promise.allSettled([engine.cleared(), next]);
+  if (clears.status === 'rejected') throw clears.reason;
+  if (after.status === 'rejected') throw after.reason;
+}
+
+/**
+ * Runs the plan's work through the engine until its deadline: the jobs started finish,
+ * the rest is returned. Without a continuation store, or without a deadline, all of it.
+ */
+async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: CheckPlan, records: Map<string, CheckRecord>): Promise<RunResult> {
+  const { cluster, epoch, watermark, at, snapshotIndex } = plan;
+  const stored = (r: CheckRecord | undefined): CheckRecordState | undefined => inEpoch(r?.state, epoch, unorderedCheck);
+  const maintenance = MaintenanceSet.from(plan.maintenance);
+  const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
+  const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
+  const apply = (w: CheckWork): Promise<Outcome> => {
+    if (w.kind === 'observed') {
+      const subject = checkSubject(w.obs);
       return engine.apply<CheckRecordState>(
         cluster,
         subject,
-        (prev) => toDecision(prev?.state, decideCheck(cluster, stored(prev), obs, at, watermark, covering(obs)), deps, epoch),
+        (prev) => toDecision(prev?.state, decideCheck(cluster, stored(prev), w.obs, at, watermark, covering(w.obs)), deps, epoch),
         prefetched(subject),
       );
-    }),
-    ...removedNow.map((subject) => () =>
-      engine.apply<CheckRecordState>(
+    }
+    if (w.kind === 'removed') {
+      return engine.apply<CheckRecordState>(
         cluster,
-        subject,
+        w.subject,
         (prev) =>
-          prev
-            ? toDecision(prev.state, decideCheckRemoval(cluster, stored(prev), { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps, epoch)
-            : { kind: 'ignore' },
-        prefetched(subject),
-      ),
-    ),
-    ...released.map((subject) => () =>
-      engine.apply<CheckRecordState>(
-        cluster,
-        subject,
-        (prev) => {
-          const previous = stored(prev);
-          if (!prev || !previous) return { kind: 'ignore' };
-          const obs = present.get(subject) ?? { ...prev.state.facts, output: '' };
-          return toDecision(prev.state, decideCheckRelease(cluster, previous, obs, at, covering(obs)), deps, epoch);
-        },
-        prefetched(subject),
-      ),
-    ),
-  ];
-  let outcomes: Outcome[];
+          prev ? toDecision(prev.state, decideCheckRemoval(cluster, stored(prev), { ...prev.state.facts, output: '' }, snapshotIndex, at), deps, epoch) : { kind: 'ignore' },
+        prefetched(w.subject),
+      );
+    }
+    return engine.apply<CheckRecordState>(
+      cluster,
+      w.subject,
+      (prev) => {
+        const previous = stored(prev);
+        if (!prev || !previous) return { kind: 'ignore' };
+        const obs = w.obs ?? { ...prev.state.facts, output: '' };
+        return toDecision(prev.state, decideCheckRelease(cluster, previous, obs, at, covering(obs)), deps, epoch);
+      },
+      prefetched(w.subject),
+    );
+  };
+  const { deadlineMs } = deps;
+  const stop = deps.continuations && deadlineMs !== undefined ? () => deps.clock.nowMs() >= deadlineMs : () => false;
   try {
-    outcomes = await mapLimit(jobs, deps.concurrency ?? 16, (job) => job());
+    const { results, started } = await mapLimitUntil(plan.work, deps.concurrency ?? 16, apply, stop);
+    return { outcomes: results, rest: plan.work.slice(started) };
   } catch (err) {
     await engine.cleared().catch(() => undefined); // no clear left running after the answer
     throw err;
   }
-  const result: SnapshotResult = { examined: jobs.length, ...engine.tally(outcomes), ...(index ? { index } : {}) };
+}
 
-  // Only a fully settled snapshot may move the watermark: otherwise the next
-  // delivery must look at these checks again to finish their alerts. Its alerts are
-  // published by now; their outbox entries are cleared while the watermark is written
-  // (one round trip less per delta; a crash between the two: ARCHITECTURE.md "Failures").
-  if (result.unsettled > 0) {
-    await engine.cleared();
-  } else {
-    const maxIndex = input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), watermark);
-    const addActive = candidates.filter((o) => o.status !== 'passing').map(checkSubject).filter((s) => !scopeRecord.active.has(s));
-    const removeActive = [
-      ...candidates.filter((o) => o.status === 'passing').map(checkSubject).filter((s) => scopeRecord.active.has(s)),
-      ...removedNow,
-    ];
-    const [clears, saved] = await Promise.allSettled([
-      engine.cleared(),
-      saveScope(deps.scopes, cluster, scope, scopeRecord, {
-        watermark: reset ? Math.max(maxIndex, 1) : maxIndex,
-        addActive,
-        removeActive,
-        ...(reset ? { reset: { epoch } } : {}),
-        ...(input.delivery ? { delivery: input.delivery } : {}),
-      }),
-    ]);
-    if (clears.status === 'rejected') throw clears.reason;
-    if (saved.status === 'rejected') throw saved.reason;
-  }
-  return result;
+/**
+ * Only a fully settled snapshot may move the watermark: otherwise the next delivery must
+ * look at these checks again to finish their alerts. Its alerts are published by now;
+ * their outbox entries are cleared while the watermark is written (one round trip less per
+ * delta; a crash between the two: ARCHITECTURE.md "Failures").
+ */
+async function finishScope(deps: SnapshotDeps, plan: CheckPlan): Promise<void> {
+  const { from, ...next } = plan.finish;
+  const scopeRecord: ScopeRecord = { watermark: from.watermark, active: new Set(from.active), ...(from.epoch !== undefined ? { epoch: from.epoch } : {}) };
+  await saveScope(deps.scopes, plan.cluster, plan.scope, scopeRecord, next);
+}
+
+/** Stores the rest of the plan and queues its continuation (indexed: the sweeper runs it if the message is lost). */
+async function continueLater(deps: SnapshotDeps, plan: CheckPlan, rest: CheckWork[]): Promise<void> {
+  const { store, timers } = deps.continuations!;
+  const id = randomUUID();
+  await store.save(plan.cluster, id, { ...plan, work: rest } satisfies CheckPlan, PROCESSING_BUDGET.continuationRetentionSeconds);
+  await timers.schedule({ kind: 'continue', cluster: plan.cluster, source: 'consul-checks', id, remaining: rest.length, dueAt: deps.clock.nowMs() });
 }
