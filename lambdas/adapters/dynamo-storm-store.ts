@@ -21,7 +21,7 @@ import type { DigestStore, StormGate } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import type { DigestTimer } from '../domain/rules/outbox';
 import { BatchedPuts } from './dynamo-batched-puts';
-import { chargedLevels, digestTimer, foldedOf, stormLevel, windowStart, worstFirst, type FoldedAlert } from '../domain/rules/storm';
+import { chargedLevels, digestTimer, foldedOf, stormLevel, tallyFolds, windowStart, worstFirst, type FoldedAlert, type FoldTally } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { Alert, Severity } from '../domain/types';
 import { isConditionFailure, keys } from './dynamo-state-store';
@@ -152,8 +152,8 @@ export class DynamoDigestStore implements DigestStore {
     private readonly tableName: string,
   ) {}
 
-  /** The `limit` worst folded notifications (domain worstFirst), and how many there are in all. */
-  async folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number }> {
+  /** The `limit` worst folded notifications (domain worstFirst), how many there are in all, and their tally. */
+  async folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number; tally: FoldTally }> {
     const base = {
       TableName: this.tableName,
       KeyConditionExpression: `${PK} = :pk AND begins_with(${SK}, :prefix)`,
@@ -162,14 +162,16 @@ export class DynamoDigestStore implements DigestStore {
     };
     let items: FoldedAlert[] = [];
     let total = 0;
+    const tally = new FoldCounter();
     for await (const page of queryPages(this.doc, base)) {
       for (const item of page) {
         total++;
+        tally.add(item.folded as FoldedAlert);
         items.push(item.folded as FoldedAlert);
         if (items.length >= limit * FOLD_READ_SLACK) items = items.sort(worstFirst).slice(0, limit);
       }
     }
-    return { items: items.sort(worstFirst).slice(0, limit), total };
+    return { items: items.sort(worstFirst).slice(0, limit), total, tally: tally.result() };
   }
 
   async wasSent(timer: DigestTimer): Promise<boolean> {
@@ -206,5 +208,16 @@ export class DynamoDigestStore implements DigestStore {
         ExpressionAttributeValues: { ':t': true },
       }),
     ));
+  }
+}
+
+/** tallyFolds over a window read page by page, keeping only what it counts (state, severity, node). */
+class FoldCounter {
+  private readonly seen: Array<Pick<FoldedAlert, 'state' | 'severity' | 'node'>> = [];
+  add(f: FoldedAlert): void {
+    this.seen.push({ state: f.state, severity: f.severity, node: f.node });
+  }
+  result(): FoldTally {
+    return tallyFolds(this.seen);
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { DigestTimer, Timer } from '../domain/rules/outbox';
 import type { Silence } from '../domain/rules/silences';
-import type { FoldedAlert } from '../domain/rules/storm';
+import type { FoldedAlert, FoldTally } from '../domain/rules/storm';
 import type { Alert } from '../domain/types';
 
 /** Delivers a timer at (or shortly after) its dueAt. */
@@ -61,7 +61,8 @@ export interface StormGate {
 
 /** The notifications a storm window folded, for its digest, and whether the digest went out. */
 export interface DigestStore {
-  folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number }>;
+  /** The `limit` worst folds, how many there are, and (when the store counts them) their tally. */
+  folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number; tally?: FoldTally }>;
   wasSent(timer: DigestTimer): Promise<boolean>;
   /**
    * Take the right to send the digest until `nowMs + leaseMs`: false when it was sent, or

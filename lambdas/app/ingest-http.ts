@@ -158,9 +158,13 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       return json(422, { error: 'invalid_observations', message: `${summary.rejected.length} observation(s) rejected (${named.slice(0, 400)}${more}); the others were processed${continued ? ' or continue in the background' : ''}`, ...summary, ...(continued ? { continued } : {}) });
     }
     if (continued) {
-      // Accepted and stored; the time budget ran out: the rest goes on from the timers queue. Nothing to resend.
-      deps.logger.info('snapshot continues in the background', { ...where, remaining: continued.remaining, examined: summary.examined });
-      return json(202, { ok: true, continued: true, message: `accepted; ${continued.remaining} of ${summary.examined} subject(s) are processed in the background (time budget); nothing to resend`, ...summary, remaining: continued.remaining });
+      // Accepted and stored: the rest goes on from the timers queue (the time budget ran out,
+      // or an earlier snapshot of the scope is still being processed). Nothing to resend.
+      deps.logger.info(continued.queued ? 'snapshot queued behind the one being continued' : 'snapshot continues in the background', { ...where, remaining: continued.remaining, examined: summary.examined });
+      const message = continued.queued
+        ? `accepted; queued behind the earlier snapshot of this scope still being processed (${continued.remaining} check(s)); nothing to resend`
+        : `accepted; ${continued.remaining} of ${summary.examined} subject(s) are processed in the background (time budget); nothing to resend`;
+      return json(202, { ok: true, continued: true, ...(continued.queued ? { queued: true } : {}), message, ...summary, remaining: continued.remaining });
     }
     return json(200, { ok: true, ...summary });
   }

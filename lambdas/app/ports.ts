@@ -64,6 +64,23 @@ export interface ScopeRecord {
   epoch?: number;
   /** The delivery that last moved the watermark (who, when): the evidence a reset is judged on. */
   last?: LastDelivery;
+  /** A snapshot of this scope is being continued from the timers queue (check-snapshots.ts): only its runs touch the scope's subjects. */
+  continuing?: Continuing;
+}
+
+/**
+ * The scope's continuation, on its head item: the part to run next (`part`, the stored
+ * plan's id) of the snapshot at `index`; the newest full snapshot that arrived meanwhile
+ * (`next`, stored input, at `nextIndex`), which the next run switches to; and the run
+ * holding the scope (`runner`, until `lease`).
+ */
+export interface Continuing {
+  part: string;
+  index: number;
+  next?: string;
+  nextIndex?: number;
+  runner?: string;
+  lease?: number;
 }
 
 export interface ScopeUpdate {
@@ -121,4 +138,20 @@ export interface ContinuationStore {
   /** undefined: not stored (finished and removed already, or expired). */
   load(cluster: string, id: string): Promise<unknown>;
   remove(cluster: string, id: string): Promise<void>;
+  /** Marks the scope as continuing with `part`; false when another continuation holds it. */
+  begin(cluster: string, scope: string, part: string, index: number): Promise<boolean>;
+  /**
+   * Queues a full snapshot (stored input `next`, at `index`) behind the scope's continuation,
+   * replacing an older queued one (returned, to be removed). 'older': the continuation or the
+   * queued one is newer; 'none': no continuation any more (process it now).
+   */
+  offer(cluster: string, scope: string, next: string, index: number): Promise<{ kind: 'queued'; replaced?: string } | { kind: 'older' } | { kind: 'none' }>;
+  /** Takes the scope for a run of `part` until `leaseUntil`: the marker, 'busy' (another run holds it) or 'gone' (not the scope's part: done or superseded). */
+  claim(cluster: string, scope: string, part: string, runner: string, nowMs: number, leaseUntil: number): Promise<Continuing | 'busy' | 'gone'>;
+  /** Hands the scope to the next part (at `index`); `consumed`: the queued snapshot the run switched to, dropped unless a newer one came. */
+  advance(cluster: string, scope: string, runner: string, part: string, index: number, consumed?: string): Promise<void>;
+  /** The snapshot is done: removes the marker unless a snapshot was queued meanwhile (false: go on with it). */
+  end(cluster: string, scope: string, runner: string, consumed?: string): Promise<boolean>;
+  /** Gives the lease back after a failed run, so that a retry need not wait for it. */
+  release(cluster: string, scope: string, runner: string): Promise<void>;
 }

@@ -21,8 +21,12 @@ import type { Clock } from './runtime';
 import { TransitionEngine } from './transition-engine';
 import { processingDeadline } from './time-budget';
 
-/** What a continuation run did: queued the next part, finished the snapshot, or found nothing stored (done already). */
-export type ContinuationOutcome = 'continued' | 'continuation-done' | 'continuation-gone';
+/**
+ * What a continuation run did: queued the next part, finished the snapshot, found its part
+ * done or superseded already, or found another run holding the scope (its step then stays
+ * indexed: should that run have died, the sweeper runs it once the lease is over).
+ */
+export type ContinuationOutcome = 'continued' | 'continuation-done' | 'continuation-gone' | 'continuation-busy';
 
 export interface TimerWorkerDeps {
   subjects: SubjectStore;
@@ -72,8 +76,8 @@ export async function handleTimer(deps: TimerWorkerDeps, timer: Timer, remaining
       : timer.kind === 'continue'
         ? await continueSnapshot(deps, timer, remainingMs)
         : await fireSubjectTimer(deps, timer);
-  // Another worker holds the digest's claim: its step stays pending until that one is done.
-  if (outcome !== 'digest-claimed') await deps.pending?.remove(timer);
+  // Another worker holds the digest's claim (the scope's lease): its step stays pending until that one is done.
+  if (outcome !== 'digest-claimed' && outcome !== 'continuation-busy') await deps.pending?.remove(timer);
   return outcome;
 }
 
@@ -100,10 +104,10 @@ async function continueSnapshot(deps: TimerWorkerDeps, timer: ContinuationTimer,
 
 async function sendDigest(deps: TimerWorkerDeps, timer: DigestTimer): Promise<TimerOutcome> {
   if (await deps.digests.wasSent(timer)) return 'digest-sent';
-  const { items, total } = await deps.digests.folded(timer, DIGEST_MAX_LINES + 1);
+  const { items, total, tally } = await deps.digests.folded(timer, DIGEST_MAX_LINES + 1);
   if (total === 0) return 'digest-empty';
   if (!(await deps.digests.claim(timer, deps.clock.nowMs(), DIGEST_CLAIM_MS))) return (await deps.digests.wasSent(timer)) ? 'digest-sent' : 'digest-claimed';
-  await deps.channels.publish(digestAlert(timer, items, total, deps.grouping));
+  await deps.channels.publish(digestAlert(timer, items, total, deps.grouping, tally));
   await deps.digests.markSent(timer);
   return 'digest-sent';
 }

@@ -143,6 +143,8 @@ export const PROCESSING_BUDGET = {
   finishReserveMs: 5_000,
   /** What is left of a snapshot waits this long at most (TTL): a continuation not run by then is lost loudly (the sweeper fails). */
   continuationRetentionSeconds: 24 * 3600,
+  /** A continuation run holds its scope this long (longer than any run: the timers Lambda times out at 60 s); a run that died frees it then. */
+  continuationLeaseMs: 90_000,
 } as const;
 
 /** The sweeper (app/sweeper.ts): how often it runs in AWS (EventBridge) and by default under `npm start`. */

@@ -30,7 +30,8 @@ import { randomUUID } from 'node:crypto';
 import { PROCESSING_BUDGET } from '../../commons/deployment';
 import type { ContinuationTimer } from '../../domain/rules/outbox';
 import type { TimerQueue } from '../delivery-ports';
-import type { ContinuationStore, ScopeRecord } from '../ports';
+import type { ContinuationStore, Continuing, ScopeRecord } from '../ports';
+import type { IndexReport } from '../../domain/consul/index-order';
 import { indexReport, nextEpoch } from '../../domain/consul/index-order';
 import { routeDecision } from './routing';
 import { inEpoch, judge, saveScope, stampEpoch, type Delivery } from './consul-snapshot';
@@ -97,6 +98,8 @@ interface CheckPlan {
   /** Full scope name (`consul-checks/<scope>`). */
   scope: string;
   at: string;
+  /** Its snapshot's place among the scope's (orderOf): what a snapshot queued behind it must reach. */
+  order: number;
   epoch: number;
   /** The watermark observations are compared with (0 after a reset). */
   watermark: number;
@@ -168,31 +171,76 @@ function heldAlertHeard(previous: CheckRecordState | undefined, deps: Pick<Snaps
   return Object.values(routes).some((r) => r.notifiedAt !== undefined);
 }
 
-export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotInput): Promise<SnapshotResult> {
+export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotInput, attempt = 0): Promise<SnapshotResult> {
   const { cluster } = input;
   const scope = `consul-checks/${input.scope}`;
-  const at = new Date(deps.clock.nowMs()).toISOString();
-
-  const { delta, snapshotIndex } = input;
-  const present = new Map<string, CheckObservation>();
-  for (const obs of input.observations) present.set(checkSubject(obs), obs);
   // A delta holds only changed checks: read their records while the scope is read, rather
   // than after it (one round trip less per delta; wasted only when the delta is refused).
-  const early = delta ? deps.subjects.getMany<CheckRecordState>(cluster, [...present.keys()]) : undefined;
+  const early = input.delta ? deps.subjects.getMany<CheckRecordState>(cluster, [...new Set(input.observations.map(checkSubject))]) : undefined;
   early?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const scopeRecord = await deps.scopes.getScope(cluster, scope);
+  // A snapshot of this scope is being continued: only its runs touch the scope's checks.
+  if (scopeRecord.continuing && deps.continuations && attempt < 2) return queueBehind(deps, input, scope, scopeRecord.continuing, attempt);
+  const planned = await planSnapshot(deps, input, scope, scopeRecord, early);
+  if (planned.kind === 'answer') return planned.result;
+  const { plan, records, index } = planned;
+  const engine = new TransitionEngine(deps, { overlapClears: true });
+  const run = await runPlan(deps, engine, plan, records);
+  const result: SnapshotResult = { examined: plan.total, ...engine.tally(run.outcomes), ...(index ? { index } : {}) };
+  // Not all settled: the sender retries the whole snapshot (503), which finishes these
+  // alerts and goes on where this run stopped (done checks are at their ModifyIndex).
+  if (result.unsettled > 0) {
+    await engine.cleared();
+    return result;
+  }
+  if (run.rest.length > 0) {
+    const began = await settled(engine, beginContinuation(deps, plan, run.rest));
+    if (began) return { ...result, continued: { remaining: run.rest.length } };
+    // Another delivery of this scope began a continuation meanwhile: the sender retries, and is then queued behind it.
+    return { ...result, unsettled: run.rest.length, errors: [...result.errors, `${scope}: another snapshot of this scope is being continued; retry`] };
+  }
+  await settled(engine, finishScope(deps, plan));
+  return result;
+}
+
+/**
+ * What planning a snapshot against its scope gave: an answer at once (older delivery,
+ * delta without a base), or the plan with the records read for it.
+ */
+type Planned = { kind: 'answer'; result: SnapshotResult } | { kind: 'plan'; plan: CheckPlan; records: Map<string, CheckRecord>; index?: IndexReport };
+
+/** How snapshots of one scope are ordered for queueing behind a continuation: CONSUL_INDEX, else the highest ModifyIndex. */
+function orderOf(input: Pick<SnapshotInput, 'snapshotIndex' | 'observations'>): number {
+  return input.snapshotIndex ?? input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), 0);
+}
+
+/**
+ * Compares a snapshot with its scope (as read) and decides the work: which checks to run
+ * through the engine, and what finishing the snapshot writes to the scope.
+ */
+async function planSnapshot(
+  deps: SnapshotDeps,
+  input: SnapshotInput,
+  scope: string,
+  scopeRecord: ScopeRecord,
+  early: Promise<Map<string, CheckRecord>> | undefined,
+): Promise<Planned> {
+  const { cluster, delta, snapshotIndex } = input;
+  const at = new Date(deps.clock.nowMs()).toISOString();
+  const present = new Map<string, CheckObservation>();
+  for (const obs of input.observations) present.set(checkSubject(obs), obs);
   const verdict = scopeRecord.watermark === 0 ? ({ kind: 'forward' } as const) : judge(scopeRecord, snapshotIndex, input.delivery);
   const index = indexReport(verdict, snapshotIndex, scopeRecord.watermark);
   const nothing: SnapshotResult = { examined: 0, transitions: 0, alertsPublished: 0, unsettled: 0, errors: [], ...(index ? { index } : {}) };
   // Sent before the scope was reset (by its handler's time): a state of the old index space.
-  if (verdict.kind === 'before-reset') return nothing;
+  if (verdict.kind === 'before-reset') return { kind: 'answer', result: nothing };
   const reset = verdict.kind === 'reset' && input.delivery !== undefined;
   // A delta is "everything since base": applying it on top of a watermark >= base leaves
   // nothing out (changes at or below the watermark were processed already, and each
   // check's own ModifyIndex makes re-applying one harmless). Anything else is a gap; and a
   // reset needs the whole list to compare with.
   if (delta && (reset || scopeRecord.watermark === 0 || delta.base > scopeRecord.watermark)) {
-    return { ...nothing, needFull: true };
+    return { kind: 'answer', result: { ...nothing, needFull: true } };
   }
   // A reset starts a new epoch: every check is compared with its stored state by content.
   const epoch = reset ? nextEpoch(scopeRecord, input.delivery!.facts) : (scopeRecord.epoch ?? 0);
@@ -205,7 +253,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
     : [...scopeRecord.active].filter((s) => !present.has(s));
 
   const candidateSubjects = new Set(candidates.map(checkSubject));
-  const records = early ? await early : new Map<string, CheckRecord>();
+  const records = early ? new Map(await early) : new Map<string, CheckRecord>();
   const toRead = [...(early ? [] : candidateSubjects), ...vanished];
   if (toRead.length > 0) {
     for (const [s, r] of await deps.subjects.getMany<CheckRecordState>(cluster, toRead)) records.set(s, r);
@@ -247,6 +295,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
     cluster,
     scope,
     at,
+    order: orderOf(input),
     epoch,
     watermark,
     ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
@@ -262,58 +311,106 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
       ...(input.delivery ? { delivery: input.delivery } : {}),
     },
   };
-  const engine = new TransitionEngine(deps, { overlapClears: true });
-  const run = await runPlan(deps, engine, plan, records);
-  const result: SnapshotResult = { examined: plan.total, ...engine.tally(run.outcomes), ...(index ? { index } : {}) };
-  // Not all settled: the sender retries the whole snapshot (503), which finishes these
-  // alerts and goes on where this run stopped (done checks are at their ModifyIndex).
-  if (result.unsettled > 0) {
-    await engine.cleared();
-    return result;
-  }
-  if (run.rest.length > 0) {
-    await settleAnd(engine, continueLater(deps, plan, run.rest));
-    return { ...result, continued: { remaining: run.rest.length } };
-  }
-  await settleAnd(engine, finishScope(deps, plan));
-  return result;
+  return { kind: 'plan', plan, records, ...(index ? { index } : {}) };
+}
+
+/** A full snapshot queued behind a continuation, as stored. */
+interface QueuedSnapshot {
+  observations: CheckObservation[];
+  snapshotIndex?: number;
+  delivery?: Delivery;
+}
+
+/**
+ * A delivery for a scope whose earlier snapshot is still being continued. Processing it
+ * now would race the continuation's runs (an older observation written after a newer one
+ * was found unchanged), so: a delta is refused (409: the shim sends the whole list); a
+ * full list older than the continued snapshot changes nothing; a newer one is stored and
+ * queued (the newest wins), and the continuation's next run switches to it (202).
+ */
+async function queueBehind(deps: SnapshotDeps, input: SnapshotInput, scope: string, continuing: Continuing, attempt: number): Promise<SnapshotResult> {
+  const nothing: SnapshotResult = { examined: 0, transitions: 0, alertsPublished: 0, unsettled: 0, errors: [] };
+  if (input.delta) return { ...nothing, needFull: true };
+  const order = orderOf(input);
+  if (order < continuing.index || (continuing.nextIndex !== undefined && order < continuing.nextIndex)) return nothing;
+  const { store } = deps.continuations!;
+  const id = randomUUID();
+  const queued: QueuedSnapshot = { observations: input.observations, ...(input.snapshotIndex !== undefined ? { snapshotIndex: input.snapshotIndex } : {}), ...(input.delivery ? { delivery: input.delivery } : {}) };
+  await store.save(input.cluster, id, queued, PROCESSING_BUDGET.continuationRetentionSeconds);
+  const offered = await store.offer(input.cluster, scope, id, order);
+  if (offered.kind !== 'queued') await store.remove(input.cluster, id);
+  if (offered.kind === 'none') return processCheckSnapshot(deps, input, attempt + 1); // the continuation ended meanwhile
+  if (offered.kind === 'older') return nothing;
+  if (offered.replaced) await store.remove(input.cluster, offered.replaced);
+  return { ...nothing, continued: { remaining: input.observations.length, queued: true } };
 }
 
 /**
  * Goes on with a snapshot whose earlier run ran out of time (the timers queue's
- * `continue` step): the stored rest, under its own deadline; then either the next
- * continuation, or the scope's update that finishes the snapshot. Unsettled alerts throw:
- * the queue retries this same step (done subjects are then no-ops).
+ * `continue` step): takes the scope (a lease: one run at a time), switches to the newest
+ * full snapshot queued meanwhile if there is one, runs the rest under its own deadline,
+ * then hands the scope to the next part or finishes the snapshot. Unsettled alerts throw
+ * (the lease is given back): the step is retried, and done checks are then no-ops.
  */
-export async function continueCheckSnapshot(deps: SnapshotDeps, timer: ContinuationTimer): Promise<'continued' | 'continuation-done' | 'continuation-gone'> {
-  const store = deps.continuations?.store;
-  if (!store) throw new Error('no continuation store');
-  const plan = (await store.load(timer.cluster, timer.id)) as CheckPlan | undefined;
-  if (!plan) return 'continuation-gone'; // finished (and removed) by an earlier delivery of this step
-  const subjects = [...new Set(plan.work.map(workSubject))];
-  const records = await deps.subjects.getMany<CheckRecordState>(plan.cluster, subjects);
-  const engine = new TransitionEngine(deps, { overlapClears: true });
-  const run = await runPlan(deps, engine, plan, records);
-  const { unsettled, errors } = engine.tally(run.outcomes);
-  if (unsettled > 0) {
-    await engine.cleared();
-    throw new Error(`continuation ${timer.id} of ${plan.scope}: ${unsettled} alert(s) not yet published: ${errors.slice(0, 3).join('; ')}`);
+export async function continueCheckSnapshot(deps: SnapshotDeps, timer: ContinuationTimer): Promise<'continued' | 'continuation-done' | 'continuation-gone' | 'continuation-busy'> {
+  if (!deps.continuations) throw new Error('no continuation store');
+  const { store } = deps.continuations;
+  const { cluster, scope } = timer;
+  const runner = randomUUID();
+  const nowMs = deps.clock.nowMs();
+  const marker = await store.claim(cluster, scope, timer.id, runner, nowMs, nowMs + PROCESSING_BUDGET.continuationLeaseMs);
+  if (marker === 'gone') return 'continuation-gone'; // done, or superseded, by an earlier delivery of this step
+  if (marker === 'busy') return 'continuation-busy';
+  try {
+    let plan: CheckPlan;
+    let records: Map<string, CheckRecord>;
+    const consumed = marker.next;
+    if (consumed) {
+      const queued = (await store.load(cluster, consumed)) as QueuedSnapshot | undefined;
+      if (!queued) throw new Error(`continuation of ${scope}: the queued snapshot ${consumed} is not stored (expired?)`);
+      const input: SnapshotInput = { cluster, scope: scope.replace(/^consul-checks\//, ''), ...queued };
+      const planned = await planSnapshot(deps, input, scope, await deps.scopes.getScope(cluster, scope), undefined);
+      if (planned.kind === 'answer') throw new Error(`continuation of ${scope}: the queued snapshot cannot be planned`);
+      ({ plan, records } = planned);
+    } else {
+      const stored = (await store.load(cluster, timer.id)) as CheckPlan | undefined;
+      if (!stored) throw new Error(`continuation of ${scope}: part ${timer.id} is not stored (expired?)`);
+      plan = stored;
+      records = await deps.subjects.getMany<CheckRecordState>(cluster, [...new Set(plan.work.map(workSubject))]);
+    }
+    const engine = new TransitionEngine(deps, { overlapClears: true });
+    const run = await runPlan(deps, engine, plan, records);
+    const { unsettled, errors } = engine.tally(run.outcomes);
+    if (unsettled > 0) {
+      await engine.cleared();
+      throw new Error(`continuation of ${scope}: ${unsettled} alert(s) not yet published: ${errors.slice(0, 3).join('; ')}`);
+    }
+    let outcome: 'continued' | 'continuation-done';
+    if (run.rest.length > 0) {
+      await settled(engine, handOn(deps, plan, run.rest, runner, consumed));
+      outcome = 'continued';
+    } else {
+      await settled(engine, finishScope(deps, plan));
+      // A snapshot queued while this run worked: the next part switches to it.
+      outcome = (await store.end(cluster, scope, runner, consumed)) ? 'continuation-done' : (await handOn(deps, plan, [], runner, consumed), 'continued');
+    }
+    // What the scope's marker no longer names: this part's plan, the queued snapshot it ran.
+    await store.remove(cluster, timer.id);
+    if (consumed) await store.remove(cluster, consumed);
+    return outcome;
+  } catch (err) {
+    await store.release(cluster, scope, runner).catch(() => undefined);
+    throw err;
   }
-  const outcome = run.rest.length > 0 ? 'continued' : 'continuation-done';
-  await settleAnd(engine, run.rest.length > 0 ? continueLater(deps, plan, run.rest) : finishScope(deps, plan));
-  // Its successor (or the scope) holds what is left: this part is done. A crash before
-  // this line runs the part again later, harmlessly.
-  await store.remove(timer.cluster, timer.id);
-  return outcome;
 }
-
 const workSubject = (w: CheckWork): string => (w.kind === 'observed' ? checkSubject(w.obs) : w.subject);
 
 /** Outbox clears of the run and `next` at once (one round trip less), failing if either fails. */
-async function settleAnd(engine: TransitionEngine, next: Promise<void>): Promise<void> {
+async function settled<T>(engine: TransitionEngine, next: Promise<T>): Promise<T> {
   const [clears, after] = await Promise.allSettled([engine.cleared(), next]);
   if (clears.status === 'rejected') throw clears.reason;
   if (after.status === 'rejected') throw after.reason;
+  return after.value;
 }
 
 /**
@@ -380,10 +477,28 @@ async function finishScope(deps: SnapshotDeps, plan: CheckPlan): Promise<void> {
   await saveScope(deps.scopes, plan.cluster, plan.scope, scopeRecord, next);
 }
 
-/** Stores the rest of the plan and queues its continuation (indexed: the sweeper runs it if the message is lost). */
-async function continueLater(deps: SnapshotDeps, plan: CheckPlan, rest: CheckWork[]): Promise<void> {
+/** The first part of a continuation: the rest stored, the scope marked, the step queued (indexed: the sweeper runs it if the message is lost). False: another continuation holds the scope. */
+async function beginContinuation(deps: SnapshotDeps, plan: CheckPlan, rest: CheckWork[]): Promise<boolean> {
   const { store, timers } = deps.continuations!;
   const id = randomUUID();
   await store.save(plan.cluster, id, { ...plan, work: rest } satisfies CheckPlan, PROCESSING_BUDGET.continuationRetentionSeconds);
-  await timers.schedule({ kind: 'continue', cluster: plan.cluster, source: 'consul-checks', id, remaining: rest.length, dueAt: deps.clock.nowMs() });
+  if (!(await store.begin(plan.cluster, plan.scope, id, plan.order))) {
+    await store.remove(plan.cluster, id);
+    return false;
+  }
+  await timers.schedule(continuationTimer(deps, plan, id, rest.length));
+  return true;
+}
+
+/** The next part: the rest stored, the scope's marker moved to it (the run still holding it), the step queued. */
+async function handOn(deps: SnapshotDeps, plan: CheckPlan, rest: CheckWork[], runner: string, consumed: string | undefined): Promise<void> {
+  const { store, timers } = deps.continuations!;
+  const id = randomUUID();
+  if (rest.length > 0) await store.save(plan.cluster, id, { ...plan, work: rest } satisfies CheckPlan, PROCESSING_BUDGET.continuationRetentionSeconds);
+  await store.advance(plan.cluster, plan.scope, runner, id, plan.order, consumed);
+  await timers.schedule(continuationTimer(deps, plan, id, rest.length));
+}
+
+function continuationTimer(deps: SnapshotDeps, plan: CheckPlan, id: string, remaining: number): ContinuationTimer {
+  return { kind: 'continue', cluster: plan.cluster, source: 'consul-checks', scope: plan.scope, id, remaining, dueAt: deps.clock.nowMs() };
 }

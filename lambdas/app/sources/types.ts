@@ -51,7 +51,7 @@ export interface SourceResult {
    * The time budget ran out after part of the input: the rest goes on from the timers queue
    * without the sender (202). `remaining`: subjects left to it.
    */
-  continued?: { remaining: number };
+  continued?: { remaining: number; queued?: boolean };
   /** Set when the snapshot's index was behind its scope's: what it was taken for (domain/consul/index-order.ts). */
   index?: IndexReport;
 }

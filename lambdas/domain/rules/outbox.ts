@@ -73,6 +73,9 @@ export interface ContinuationTimer {
   cluster: string;
   /** What continues: the source whose work it is. */
   source: 'consul-checks';
+  /** The scope (full name, e.g. `consul-checks/checks`). */
+  scope: string;
+  /** The part to run (its stored plan; the scope's marker names the current one). */
   id: string;
   /** Subjects left when it was queued (logs). */
   remaining: number;
