@@ -129,7 +129,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
   async function ingest(envelope: Envelope, deadlineMs: number, reporter = true): Promise<HttpResponse> {
     const handler = handlerFor(envelope.source, envelope.type);
     if (!handler) throw new HttpError(422, 'unsupported_type', `${envelope.source} ${envelope.type} is not supported by this version of tocsin`);
-    const { errors, unsettled, needFull, warnings, continued, ...summary } = await handler(envelope, { ...deps.sources, deadlineMs });
+    const { errors, unsettled, needFull, warnings, continued, deferred, ...summary } = await handler(envelope, { ...deps.sources, deadlineMs });
     // Processed (whatever it found): the watcher that sent it is alive.
     if (reporter && deps.signOfLife) {
       const heartbeat = envelope.source === HEARTBEAT_ENVELOPE.source && envelope.type === HEARTBEAT_ENVELOPE.type;
@@ -147,6 +147,10 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     }
     deps.logger.info('ingested', { ...where, ...summary, rejected: summary.rejected.length });
     if (summary.transitions > 0) deps.metrics?.count(METRICS.names.transitions, summary.transitions, { [METRICS.dimensions.source]: envelope.source });
+    if (deferred) {
+      deps.logger.info('time budget spent: the rest on the sender\'s retry', { ...where, deferred, examined: summary.examined });
+      return json(503, { error: 'time_budget', message: `the request's time budget was spent after ${summary.examined} of ${summary.examined + deferred}; send it again for the rest (what was done is not repeated)`, ...summary, deferred }, { 'retry-after': '1' });
+    }
     if (unsettled > 0) {
       deps.logger.error('alerts not yet published', { ...where, unsettled, errors });
       return json(503, { error: 'unsettled', message: `${unsettled} alert(s) could not be published yet; retry`, ...summary }, { 'retry-after': '5' });

@@ -30,6 +30,8 @@ import { ROOT } from '../support/local-pipeline';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
 import { healthCheck, type HealthCheckFixture } from '../support/consul-fixtures';
 import { checksEnvelope, signedEnvelope } from '../support/signed-requests';
+import { memberLine, serfEnvelope } from '../support/serf-fixtures';
+import type { Envelope } from '../../lambdas/domain/types';
 
 const TABLE = 'tocsin-it-mass-outage';
 const KEY = 'mass-outage-key';
@@ -103,6 +105,14 @@ async function send(p: Pipeline, checks: HealthCheckFixture[], index: number, ex
   const envelope = checksEnvelope(p.cluster, checks, { index: String(index), ...extra });
   return p.handle(signedEnvelope(envelope, { key: KEY, cluster: p.cluster, timestamp: Math.floor(p.clock.now / 1000) }));
 }
+
+async function sendEnvelope(p: Pipeline, envelope: Envelope): Promise<HttpResponse> {
+  return p.handle(signedEnvelope(envelope, { key: KEY, cluster: p.cluster, timestamp: Math.floor(p.clock.now / 1000) }));
+}
+
+/** `member-failed` from `reporter` for these members, as one handler invocation. */
+const failedEnvelope = (p: Pipeline, reporter: string, members: string[]) =>
+  serfEnvelope({ cluster: p.cluster, type: 'member-failed', reporter, sentAt: new Date(p.clock.now).toISOString(), body: members.map((m, i) => memberLine(m, `10.0.${Math.floor(i / 250)}.${i % 250}:7946`, { role: 'web' })).join('') });
 
 /** Runs every queued `continue` step (and the ones they queue) in order; returns how many ran. */
 async function runContinuations(p: Pipeline, afterEach: () => Promise<void> = async () => undefined): Promise<number> {
@@ -259,5 +269,41 @@ describe(`mass outage (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`,
     expect([...resolved, ...(await foldedChecks(p.cluster, 'resolved'))]).toEqual(['node-0']);
     const scope = await new DynamoScopeStore(doc, TABLE).getScope(p.cluster, 'consul-checks/checks');
     expect([...scope.active].sort()).toEqual(nodes.slice(1, N - 1).map((n) => `check/${n}/serfHealth-${n.slice(5)}`).sort());
+  }, 120000);
+
+  it('500 Serf members failing at once, in one invocation and as several from other agents: each member alerted once', async () => {
+    const p = pipeline();
+    const members = Array.from({ length: 500 }, (_, i) => `member-${i}`);
+    calls.length = 0;
+    const one = await sendEnvelope(p, failedEnvelope(p, 'agent-a', members));
+    expect(one.status).toBe(200);
+    expect(calls.length / 500).toBeLessThanOrEqual(3);
+    // member-failed runs on every surviving member, each with its own coalescing: the same failures in other slices.
+    for (const [reporter, slice] of [['agent-b', members.slice(0, 200)], ['agent-c', members.slice(200)], ['agent-d', members.slice(100, 400)]] as const) {
+      expect((await sendEnvelope(p, failedEnvelope(p, reporter, slice))).status).toBe(200);
+    }
+    await sendDigests(p);
+    const delivered = p.published.filter((a) => a.source === 'serf' && a.kind !== 'digest' && a.state === 'firing').map((a) => a.node);
+    expect([...delivered, ...(await foldedChecks(p.cluster))].sort()).toEqual([...members].sort());
+  }, 120000);
+
+  it('500 Serf members with a budget that runs out: 503 for the rest, the same request again goes on, each member alerted once', async () => {
+    const p = pipeline({ budgetMs: 1000 });
+    const members = Array.from({ length: 500 }, (_, i) => `member-${i}`);
+    const envelope = failedEnvelope(p, 'agent-a', members);
+    p.clock.perWrite = 20; // ~50 members per request, plus those in flight
+    const answers: number[] = [];
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const res = await sendEnvelope(p, envelope); // byte for byte, as the shim's spool resends it
+      answers.push(res.status);
+      if (res.status === 200) break;
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ error: 'time_budget' });
+    }
+    expect(answers.at(-1)).toBe(200);
+    expect(answers.length).toBeGreaterThan(2);
+    await sendDigests(p);
+    const delivered = p.published.filter((a) => a.source === 'serf' && a.kind !== 'digest' && a.state === 'firing').map((a) => a.node);
+    expect([...delivered, ...(await foldedChecks(p.cluster))].sort()).toEqual([...members].sort());
   }, 120000);
 });

@@ -52,6 +52,12 @@ export interface SourceResult {
    * without the sender (202). `remaining`: subjects left to it.
    */
   continued?: { remaining: number; queued?: boolean };
+  /**
+   * The time budget ran out before these observations were started, and nothing keeps
+   * them: the sender must send the same input again (503), which goes on where this
+   * request stopped (what was done is a no-op then). Serf member events.
+   */
+  deferred?: number;
   /** Set when the snapshot's index was behind its scope's: what it was taken for (domain/consul/index-order.ts). */
   index?: IndexReport;
 }
