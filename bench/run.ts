@@ -16,6 +16,7 @@ import { dynamoCost } from './dynamo-cost';
 import { endToEnd } from './end-to-end';
 import { ingestCore } from './ingest-core';
 import { lambdaBundles } from './lambda-bundles';
+import { massOutage } from './mass-outage';
 import { ROOT, TMP } from './lib/paths';
 import { table, type FigureResult, type Row } from './lib/report';
 import { shimStart } from './shim-start';
@@ -34,6 +35,8 @@ const FIGURES: Array<{ n: number; name: string; run: () => Promise<FigureResult>
   { n: 5, name: 'end to end', run: () => endToEnd({ rounds: quick ? 1 : 3, singleRuns: quick ? 2 : 7 }) },
   { n: 6, name: 'sustained load', run: () => sustained({ seconds: quick ? 10 : 60, workers: 16, floor: true }) },
   { n: 7, name: 'cli start', run: () => cliStart({ rounds: quick ? 3 : 15 }) },
+  // 8: helper W's 30,000-check datacenter (issue 16 part 6).
+  { n: 9, name: 'mass outage', run: () => massOutage() },
 ];
 
 function machine() {
