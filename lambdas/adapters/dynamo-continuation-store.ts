@@ -90,7 +90,7 @@ export class DynamoContinuationStore implements ContinuationStore {
         update(this.tableName, {
           Key: this.head(cluster, scope),
           UpdateExpression: 'SET cont.#next = :n, cont.#nextIndex = :i',
-          ConditionExpression: 'attribute_exists(cont) AND cont.#index <= :i AND (attribute_not_exists(cont.#nextIndex) OR cont.#nextIndex <= :i)',
+          ConditionExpression: 'attribute_exists(cont) AND cont.#index < :i AND (attribute_not_exists(cont.#nextIndex) OR cont.#nextIndex <= :i)',
           ExpressionAttributeValues: { ':n': next, ':i': index },
           ReturnValues: 'UPDATED_OLD',
         }),

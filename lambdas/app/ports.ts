@@ -142,8 +142,8 @@ export interface ContinuationStore {
   begin(cluster: string, scope: string, part: string, index: number): Promise<boolean>;
   /**
    * Queues a full snapshot (stored input `next`, at `index`) behind the scope's continuation,
-   * replacing an older queued one (returned, to be removed). 'older': the continuation or the
-   * queued one is newer; 'none': no continuation any more (process it now).
+   * replacing an older queued one (returned, to be removed). 'older': the continuation (or the
+   * queued one) is as new or newer; 'none': no continuation any more (process it now).
    */
   offer(cluster: string, scope: string, next: string, index: number): Promise<{ kind: 'queued'; replaced?: string } | { kind: 'older' } | { kind: 'none' }>;
   /** Takes the scope for a run of `part` until `leaseUntil`: the marker, 'busy' (another run holds it) or 'gone' (not the scope's part: done or superseded). */

@@ -108,7 +108,8 @@ interface CheckPlan {
   work: CheckWork[];
   /** Subjects of the whole snapshot (examined), for the answer and the logs. */
   total: number;
-  finish: {
+  /** Absent: nothing to write (a queued snapshot that turned out to need nothing). */
+  finish?: {
     /** The scope as read (what saveScope compares with); `active` only for a reset, which rewrites the whole set. */
     from: { watermark: number; epoch?: number; active: string[] };
     watermark: number;
@@ -199,7 +200,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
     // Another delivery of this scope began a continuation meanwhile: the sender retries, and is then queued behind it.
     return { ...result, unsettled: run.rest.length, errors: [...result.errors, `${scope}: another snapshot of this scope is being continued; retry`] };
   }
-  await settled(engine, finishScope(deps, plan));
+  await settled(engine, plan.finish ? finishScope(deps, plan.finish, plan) : Promise.resolve());
   return result;
 }
 
@@ -332,7 +333,8 @@ async function queueBehind(deps: SnapshotDeps, input: SnapshotInput, scope: stri
   const nothing: SnapshotResult = { examined: 0, transitions: 0, alertsPublished: 0, unsettled: 0, errors: [] };
   if (input.delta) return { ...nothing, needFull: true };
   const order = orderOf(input);
-  if (order < continuing.index || (continuing.nextIndex !== undefined && order < continuing.nextIndex)) return nothing;
+  // Not newer than the continued snapshot (the same index: the same state, from another agent) or the queued one.
+  if (order <= continuing.index || (continuing.nextIndex !== undefined && order < continuing.nextIndex)) return nothing;
   const { store } = deps.continuations!;
   const id = randomUUID();
   const queued: QueuedSnapshot = { observations: input.observations, ...(input.snapshotIndex !== undefined ? { snapshotIndex: input.snapshotIndex } : {}), ...(input.delivery ? { delivery: input.delivery } : {}) };
@@ -370,8 +372,9 @@ export async function continueCheckSnapshot(deps: SnapshotDeps, timer: Continuat
       if (!queued) throw new Error(`continuation of ${scope}: the queued snapshot ${consumed} is not stored (expired?)`);
       const input: SnapshotInput = { cluster, scope: scope.replace(/^consul-checks\//, ''), ...queued };
       const planned = await planSnapshot(deps, input, scope, await deps.scopes.getScope(cluster, scope), undefined);
-      if (planned.kind === 'answer') throw new Error(`continuation of ${scope}: the queued snapshot cannot be planned`);
-      ({ plan, records } = planned);
+      // Nothing to do for it (sent before a reset of the scope): the continuation ends, or goes on with a newer queued one.
+      const nothingLeft: CheckPlan = { cluster, scope, at: new Date(nowMs).toISOString(), order: marker.nextIndex ?? marker.index, epoch: 0, watermark: 0, maintenance: [], work: [], total: 0 };
+      ({ plan, records } = planned.kind === 'plan' ? planned : { plan: nothingLeft, records: new Map<string, CheckRecord>() });
     } else {
       const stored = (await store.load(cluster, timer.id)) as CheckPlan | undefined;
       if (!stored) throw new Error(`continuation of ${scope}: part ${timer.id} is not stored (expired?)`);
@@ -390,7 +393,8 @@ export async function continueCheckSnapshot(deps: SnapshotDeps, timer: Continuat
       await settled(engine, handOn(deps, plan, run.rest, runner, consumed));
       outcome = 'continued';
     } else {
-      await settled(engine, finishScope(deps, plan));
+      if (plan.finish) await settled(engine, finishScope(deps, plan.finish, plan));
+      else await engine.cleared();
       // A snapshot queued while this run worked: the next part switches to it.
       outcome = (await store.end(cluster, scope, runner, consumed)) ? 'continuation-done' : (await handOn(deps, plan, [], runner, consumed), 'continued');
     }
@@ -471,8 +475,8 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
  * their outbox entries are cleared while the watermark is written (one round trip less per
  * delta; a crash between the two: ARCHITECTURE.md "Failures").
  */
-async function finishScope(deps: SnapshotDeps, plan: CheckPlan): Promise<void> {
-  const { from, ...next } = plan.finish;
+async function finishScope(deps: SnapshotDeps, finish: NonNullable<CheckPlan['finish']>, plan: Pick<CheckPlan, 'cluster' | 'scope'>): Promise<void> {
+  const { from, ...next } = finish;
   const scopeRecord: ScopeRecord = { watermark: from.watermark, active: new Set(from.active), ...(from.epoch !== undefined ? { epoch: from.epoch } : {}) };
   await saveScope(deps.scopes, plan.cluster, plan.scope, scopeRecord, next);
 }
