@@ -111,6 +111,17 @@ export class DynamoStormGate implements StormGate {
     }
   }
 
+  foldsForSure(cluster: string, channel: string, alert: Alert, nowMs: number): boolean {
+    const facts = this.windows.get(`${cluster}\u0000${channel}`);
+    return facts !== undefined && facts.window === windowStart(nowMs, this.grouping) && facts.scheduled && facts.spent.has(stormLevel(alert));
+  }
+
+  async foldAhead(cluster: string, channel: string, alert: Alert, nowMs: number): Promise<void> {
+    const window = windowStart(nowMs, this.grouping);
+    const expires = Math.floor(nowMs / 1000) + GROUPING_RETENTION_SECONDS;
+    await this.folds.put({ [PK]: keys.cluster(cluster), [SK]: `${stormKeys.foldPrefix(channel, window)}${alert.id}`, folded: foldedOf(alert), [TTL]: expires });
+  }
+
   /** domain/rules/storm.ts stormVerdict's charge, atomically; false when the level's budget is spent. */
   private async charge(pk: string, channel: string, window: number, level: Severity, charged: Severity[], expires: number): Promise<boolean> {
     const names: Record<string, string> = { '#ttl': TTL, '#level': sentAttribute(level) };

@@ -57,6 +57,10 @@ export interface StormGate {
   admit(cluster: string, channel: string, alert: Alert, nowMs: number): Promise<{ verdict: 'deliver' } | { verdict: 'fold'; digest?: DigestTimer }>;
   /** Undo the "digest scheduled" mark when scheduling failed, so a retry schedules it. */
   digestNotScheduled?(timer: DigestTimer): Promise<void>;
+  /** Whether `admit` would fold this alert into a digest already scheduled, as far as this process knows for sure (no call). */
+  foldsForSure?(cluster: string, channel: string, alert: Alert, nowMs: number): boolean;
+  /** Folds it (what `admit` does once it knows): the fold item only, keyed by the alert's id. */
+  foldAhead?(cluster: string, channel: string, alert: Alert, nowMs: number): Promise<void>;
 }
 
 /** The notifications a storm window folded, for its digest, and whether the digest went out. */

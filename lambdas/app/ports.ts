@@ -118,6 +118,13 @@ export interface ScopeStore {
  */
 export interface OutboxPublisher {
   dispatch(entry: OutboxEntry): Promise<void>;
+  /**
+   * Carries the entry out before its transition is written, when that is known to be safe
+   * to repeat: in a storm, every delivery folds into a digest already scheduled (the fold
+   * item is keyed by the alert's id). True: done, the transition is written without an
+   * outbox entry (one write instead of a write and a clear). False: nothing done.
+   */
+  settleAhead?(entry: OutboxEntry): Promise<boolean>;
   /** Silences the transition engine checks before it writes a firing episode (absent: none). */
   readonly silencer?: Silencer;
 }

@@ -99,8 +99,14 @@ export class TransitionEngine {
       const decision = await this.mute(cluster, subject, record, decided);
       const next: SubjectWrite<S> = { state: decision.state };
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
-      if (decision.outbox) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
+      // Carried out already (a storm's fold, repeatable): the write needs no outbox entry.
+      const ahead = decision.outbox !== undefined && (await this.settleAhead(decision.outbox));
+      if (decision.outbox && !ahead) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
       if (await store.put(cluster, subject, record?.rev, next)) {
+        if (ahead) {
+          this.published++;
+          return 'published';
+        }
         return next.pending ? this.publish(cluster, subject, next.pending, this.options.overlapClears === true) : 'written';
       }
       record = await store.get<S>(cluster, subject); // lost a race: look at what the winner wrote
@@ -127,6 +133,15 @@ export class TransitionEngine {
     const previous = (record?.state as Episodic | undefined)?.episode;
     const muted = muteEntry(previous, episode, entry, silence);
     return { ...decision, state: { ...decision.state, episode: muted.episode }, outbox: muted.entry };
+  }
+
+  /** The publisher's settleAhead; a failure there only means the outbox's way (dispatch retries it). */
+  private async settleAhead(entry: OutboxEntry): Promise<boolean> {
+    try {
+      return (await this.deps.publisher.settleAhead?.(entry)) === true;
+    } catch {
+      return false;
+    }
   }
 
   /**
