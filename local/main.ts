@@ -44,6 +44,8 @@ export const LOCAL_ENV = {
   timerGraceSeconds: 'TOCSIN_LOCAL_TIMER_GRACE_SECONDS',
   /** How long a request (or a continuation run) may start subjects, ms; default PROCESSING_BUDGET.stopStartingAfterMs. Tests force continuations with it. */
   processingBudgetMs: 'TOCSIN_LOCAL_PROCESSING_BUDGET_MS',
+  /** The --dynamodb-endpoint of a unit file or container that sets the environment; the flag wins. */
+  dynamodbEndpoint: 'TOCSIN_DYNAMODB_ENDPOINT',
 } as const;
 
 function budgetOption(env: NodeJS.ProcessEnv): { processingBudgetMs?: number } {
@@ -85,7 +87,8 @@ Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host} (every listene
 Options:
   --port N                 HTTP port (default ${LOCAL_DEFAULTS.port}; 0 picks a free one)
   --data-dir DIR           state, message bus, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
-  --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite
+  --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite;
+                           the state table is created there if missing (also TOCSIN_DYNAMODB_ENDPOINT)
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
 ${SERVE_USAGE}  --help                   this text
 
@@ -124,12 +127,14 @@ function parseOptions(): Options | undefined {
     process.stdout.write(USAGE);
     return undefined;
   }
+  const endpoint = values['dynamodb-endpoint'] || process.env[LOCAL_ENV.dynamodbEndpoint];
+  if (endpoint && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new Error(`--dynamodb-endpoint ${endpoint} is not an http(s) URL`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port} is not a port number`);
   return {
     port,
     dataDir: resolve(values['data-dir']),
-    ...(values['dynamodb-endpoint'] ? { dynamodbEndpoint: values['dynamodb-endpoint'] } : {}),
+    ...(endpoint ? { dynamodbEndpoint: endpoint } : {}),
     ...(values.cluster?.length ? { clusters: values.cluster } : {}),
     serve: serveOptions(values),
   };
