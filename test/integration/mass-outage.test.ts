@@ -28,7 +28,7 @@ import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { ROOT } from '../support/local-pipeline';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb';
-import { healthCheck, type HealthCheckFixture } from '../support/consul-fixtures';
+import { consulEnvelope, healthCheck, serviceEntry, type HealthCheckFixture } from '../support/consul-fixtures';
 import { checksEnvelope, signedEnvelope } from '../support/signed-requests';
 import { memberLine, serfEnvelope } from '../support/serf-fixtures';
 import type { Envelope } from '../../lambdas/domain/types';
@@ -305,5 +305,32 @@ describe(`mass outage (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`,
     await sendDigests(p);
     const delivered = p.published.filter((a) => a.source === 'serf' && a.kind !== 'digest' && a.state === 'firing').map((a) => a.node);
     expect([...delivered, ...(await foldedChecks(p.cluster))].sort()).toEqual([...members].sort());
+  }, 120000);
+
+  it('a service watch of 300 instances going critical with a budget that runs out: 503 for the rest, resends go on, each instance alerted once, the scope moved at the end', async () => {
+    const p = pipeline({ budgetMs: 1000 });
+    const nodes = Array.from({ length: 300 }, (_, i) => `node-${i}`);
+    const entries = (status: string, index: number) => nodes.map((n) => serviceEntry(n, 'web', { status, index }));
+    const envelope = (status: string, index: number) => ({ ...consulEnvelope('service', entries(status, index), { cluster: p.cluster, index: String(index), scope: 'web', sentAt: new Date(p.clock.now).toISOString() }) });
+    expect((await sendEnvelope(p, envelope('passing', 20))).status).toBe(200);
+    const scopes = new DynamoScopeStore(doc, TABLE);
+    const before = (await scopes.getScope(p.cluster, 'consul-service/web')).watermark;
+
+    p.clock.perWrite = 50; // ~20 instances per request, plus those in flight
+    const critical = envelope('critical', 40);
+    const answers: number[] = [];
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const res = await sendEnvelope(p, critical);
+      answers.push(res.status);
+      if (res.status === 200) break;
+      expect(res.body).toMatchObject({ error: 'time_budget' });
+      expect((await scopes.getScope(p.cluster, 'consul-service/web')).watermark).toBe(before);
+    }
+    expect(answers.at(-1)).toBe(200);
+    expect(answers.length).toBeGreaterThan(2);
+    expect((await scopes.getScope(p.cluster, 'consul-service/web')).watermark).toBeGreaterThan(before);
+    await sendDigests(p);
+    const delivered = p.published.filter((a) => a.kind !== 'digest' && a.state === 'firing').map((a) => a.node);
+    expect([...delivered, ...(await foldedChecks(p.cluster))].sort()).toEqual([...nodes].sort());
   }, 120000);
 });
