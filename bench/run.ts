@@ -18,6 +18,7 @@ import { dynamoCost } from './dynamo-cost';
 import { endToEnd } from './end-to-end';
 import { ingestCore } from './ingest-core';
 import { lambdaBundles } from './lambda-bundles';
+import { massOutage } from './mass-outage';
 import { ROOT, TMP } from './lib/paths';
 import { table, type FigureResult, type Row } from './lib/report';
 import { shimStart } from './shim-start';
@@ -37,6 +38,7 @@ const FIGURES: Array<{ n: number; name: string; run: () => Promise<FigureResult>
   { n: 6, name: 'sustained load', run: () => sustained({ seconds: quick ? 10 : 60, workers: 16, floor: true }) },
   { n: 7, name: 'cli start', run: () => cliStart({ rounds: quick ? 3 : 15 }) },
   { n: 8, name: 'cost model', run: () => costModel({ rounds: quick ? 1 : 5 }) },
+  { n: 9, name: 'mass outage', run: () => massOutage() },
   { n: 10, name: '30,000-check datacenter', run: () => datacenter({ rounds: quick ? 2 : 9 }) },
 ];
 

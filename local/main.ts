@@ -13,7 +13,7 @@ import { CONSUL_HTTP, LIMITS, ROUTES } from '../lambdas/domain/protocol';
 import { createApplication, type Application } from '../lambdas/app/application';
 import { httpApi } from '../lambdas/app/application-http';
 import { sweeper } from '../lambdas/app/application-sweeper';
-import { SWEEPER, TIMERS_QUEUE } from '../lambdas/commons/deployment';
+import { PROCESSING_BUDGET, SWEEPER, TIMERS_QUEUE } from '../lambdas/commons/deployment';
 import { awsPorts } from '../lambdas/adapters/aws-ports';
 import { StaticClusterKeys } from '../lambdas/adapters/cluster-keys';
 import { loadOrCreateLocalConsulTokens } from '../lambdas/adapters/consul-tokens';
@@ -42,7 +42,25 @@ export const LOCAL_ENV = {
   sweepSeconds: 'TOCSIN_LOCAL_SWEEP_SECONDS',
   /** Seconds a pending timer step is overdue before the sweeper fires it; default TIMERS_QUEUE.sweepGraceSeconds (30). */
   timerGraceSeconds: 'TOCSIN_LOCAL_TIMER_GRACE_SECONDS',
+  /** How long a request (or a continuation run) may start subjects, ms; default PROCESSING_BUDGET.stopStartingAfterMs. Tests force continuations with it. */
+  processingBudgetMs: 'TOCSIN_LOCAL_PROCESSING_BUDGET_MS',
+  /** The --dynamodb-endpoint of a unit file or container that sets the environment; the flag wins. */
+  dynamodbEndpoint: 'TOCSIN_DYNAMODB_ENDPOINT',
 } as const;
+
+function budgetOption(env: NodeJS.ProcessEnv): { processingBudgetMs?: number } {
+  const ms = processingBudgetMs(env);
+  return ms === undefined ? {} : { processingBudgetMs: ms };
+}
+
+/** TOCSIN_LOCAL_PROCESSING_BUDGET_MS, checked: 0 or more ms, at most the default (never past API Gateway's limit). */
+function processingBudgetMs(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env[LOCAL_ENV.processingBudgetMs];
+  if (raw === undefined || raw === '') return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0 || ms > PROCESSING_BUDGET.stopStartingAfterMs) throw new Error(`${LOCAL_ENV.processingBudgetMs}=${raw} is not a whole number of ms between 0 and ${PROCESSING_BUDGET.stopStartingAfterMs}`);
+  return ms;
+}
 
 /** TOCSIN_LOCAL_SWEEP_SECONDS, checked: a positive number of seconds. */
 function sweepPeriodMs(env: NodeJS.ProcessEnv): number {
@@ -69,7 +87,8 @@ Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host} (every listene
 Options:
   --port N                 HTTP port (default ${LOCAL_DEFAULTS.port}; 0 picks a free one)
   --data-dir DIR           state, message bus, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
-  --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite
+  --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite;
+                           the state table is created there if missing (also TOCSIN_DYNAMODB_ENDPOINT)
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
 ${SERVE_USAGE}  --help                   this text
 
@@ -109,12 +128,14 @@ function parseOptions(): Options | undefined {
     process.stdout.write(USAGE);
     return undefined;
   }
+  const endpoint = values['dynamodb-endpoint'] || process.env[LOCAL_ENV.dynamodbEndpoint];
+  if (endpoint && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new Error(`--dynamodb-endpoint ${endpoint} is not an http(s) URL`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port} is not a port number`);
   return {
     port,
     dataDir: resolve(values['data-dir']),
-    ...(values['dynamodb-endpoint'] ? { dynamodbEndpoint: values['dynamodb-endpoint'] } : {}),
+    ...(endpoint ? { dynamodbEndpoint: endpoint } : {}),
     ...(values.cluster?.length ? { clusters: values.cluster } : {}),
     serve: serveOptions(values),
   };
@@ -176,7 +197,7 @@ async function main(): Promise<void> {
   const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, LOCAL_NAMES.consulTokensFile), clusters);
   const app = createApplication(
     // Watchers are judged on their silence since this runner started, not while it was stopped.
-    { config: config.runtime, heartbeatGraceFromMs: startedAt, timerGraceMs: timerGraceMs(process.env) },
+    { config: config.runtime, heartbeatGraceFromMs: startedAt, timerGraceMs: timerGraceMs(process.env), ...budgetOption(process.env) },
     awsPorts({
       clients: () => ({ doc: standIns.doc }),
       tableName: LOCAL_NAMES.stateTable,

@@ -24,6 +24,7 @@ import { SnsAlertPublisher, SnsAlertsProbe } from './sns-publisher';
 import { SqsTimerQueue } from './sqs-timers';
 import { DynamoFiringSources } from './dynamo-firing-sources';
 import { DynamoPendingTimers } from './dynamo-pending-timers';
+import { DynamoContinuationStore } from './dynamo-continuation-store';
 
 export interface AwsClients {
   readonly doc: DynamoDBDocumentClient;
@@ -88,6 +89,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     silences: () => new DynamoSilenceStore(doc(), tableName, opts.silenceCacheMs),
     storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping),
     digests: () => new DynamoDigestStore(doc(), tableName),
+    continuations: () => new DynamoContinuationStore(doc(), tableName, clock),
     replay: () => new DynamoReplayGuard(doc(), tableName),
     clusterKeys: () => keys().clusterKeys,
     adminKeys: () => keys().adminKeys,

@@ -32,3 +32,20 @@ export function reportConsumedCapacity(client: DynamoDBDocumentClient | DynamoDB
     { step: 'initialize', name: 'tocsinConsumedCapacity', override: true },
   );
 }
+
+export type DynamoCallListener = (operation: string) => void;
+
+/**
+ * Every request the client sends, by operation (GetItem, BatchWriteItem ...), failed ones
+ * included (a write refused by its condition is a call too): what "DynamoDB calls per
+ * transition" counts (test/integration/mass-outage.test.ts, bench figure 9).
+ */
+export function recordDynamoCalls(client: DynamoDBDocumentClient | DynamoDBClient, onCall: DynamoCallListener): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      onCall(String(context.commandName ?? 'unknown').replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'tocsinCallRecorder', override: true },
+  );
+}

@@ -1,7 +1,7 @@
 /** SubjectStore and ScopeStore on DynamoDB (single table, see STATE_TABLE). */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ScopeRecord, ScopeReset, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Continuing, ScopeRecord, ScopeReset, ScopeStore, ScopeUpdate, SubjectRecord, SubjectStore, SubjectWrite } from '../app/ports';
 import type { LastDelivery } from '../domain/consul/index-order';
 import { decodeSubjectBody, encodeSubjectBody, outboxEntry, type StoredOutbox } from './subject-record-codec';
 import { STATE_TABLE } from '../commons/deployment';
@@ -177,6 +177,8 @@ const MEMBER_ORDER = 'attribute_not_exists(w) OR e < :e OR (e = :e AND w <= :w)'
 const MEMBER_WRITES = 16;
 /** BatchGetItem calls of one getMany in flight at once (each reads up to 100 items). */
 const GET_MANY_BATCHES = 8;
+/** From this many members added at once, they are read and written in batches (addMembersInBatches). */
+const BATCHED_MEMBER_ADDS = 25;
 /**
  * A scope keeps its members inline (a string set on the head: one read, one write per
  * update) while it has at most this many, each at most INLINE_SUBJECT_BYTES long: an
@@ -250,6 +252,8 @@ export class DynamoScopeStore implements ScopeStore {
     const updatedAt = typeof item?.updatedAt === 'string' ? Date.parse(item.updatedAt) : NaN;
     const last = lastDelivery(item?.last) ?? (Number.isFinite(updatedAt) ? { node: '', sentAt: updatedAt, at: updatedAt } : undefined);
     if (last) record.last = last;
+    const cont = item?.cont as Continuing | undefined;
+    if (cont && typeof cont.part === 'string') record.continuing = cont;
     return record;
   }
 
@@ -474,6 +478,7 @@ export class DynamoScopeStore implements ScopeStore {
   }
 
   private async addMembers(cluster: string, scope: string, subjects: readonly string[], order: MemberOrder): Promise<void> {
+    if (subjects.length >= BATCHED_MEMBER_ADDS) return this.addMembersInBatches(cluster, scope, subjects, order);
     // A condition failure: a newer snapshot decided on this member.
     await mapLimit(subjects, MEMBER_WRITES, (subject) =>
       this.conditional(
@@ -486,6 +491,44 @@ export class DynamoScopeStore implements ScopeStore {
         }),
       ),
     );
+  }
+
+  /**
+   * Many members at once (a mass outage: thousands of checks critical in one snapshot): one
+   * conditional write each would be a DynamoDB call per transition on top of the
+   * transition's own. Their stamps are read in batches instead, and those not stamped
+   * further on in the scope's order are put in BatchWriteItem calls (MEMBER_ORDER checked
+   * on the read: a newer snapshot adding the same member between the read and the write
+   * gets its stamp lowered to ours, which only lets a later remove between the two orders
+   * through; docs/ARCHITECTURE.md "Mass outage").
+   */
+  private async addMembersInBatches(cluster: string, scope: string, subjects: readonly string[], order: MemberOrder): Promise<void> {
+    const stamps = new Map<string, MemberOrder>();
+    for (let i = 0; i < subjects.length; i += 100) {
+      let keysLeft: Array<Record<string, unknown>> = subjects.slice(i, i + 100).map((s) => this.memberKey(cluster, scope, s));
+      for (let attempt = 1; keysLeft.length > 0; attempt++) {
+        const out = await awsCall(this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keysLeft, ConsistentRead: true, ProjectionExpression: `${PK}, ${SK}, e, w` } } })));
+        for (const item of out.Responses?.[this.tableName] ?? []) stamps.set(String(item[SK]), { e: Number(item.e ?? 0), w: Number(item.w ?? 0) });
+        keysLeft = (out.UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>> | undefined) ?? [];
+        if (keysLeft.length > 0 && attempt >= 6) throw new Error(`DynamoDB left ${keysLeft.length} member reads unprocessed ${attempt} times`);
+      }
+    }
+    const puts = subjects
+      .map((s) => this.memberKey(cluster, scope, s))
+      .filter((key) => {
+        const stamp = stamps.get(String(key[SK]));
+        return !stamp || stamp.e < order.e || (stamp.e === order.e && stamp.w <= order.w);
+      })
+      .map((key) => ({ PutRequest: { Item: { ...key, e: order.e, w: order.w } } }));
+    for (let i = 0; i < puts.length; i += 25) {
+      let left: unknown[] = puts.slice(i, i + 25);
+      for (let attempt = 1; left.length > 0; attempt++) {
+        const out = await awsCall(this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: left as never } })));
+        left = out.UnprocessedItems?.[this.tableName] ?? [];
+        if (left.length > 0 && attempt >= 6) throw new Error(`DynamoDB left ${left.length} member writes unprocessed ${attempt} times`);
+        if (left.length > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+      }
+    }
   }
 
   private async removeMembers(cluster: string, scope: string, subjects: readonly string[], order: MemberOrder): Promise<void> {

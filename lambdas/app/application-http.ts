@@ -39,6 +39,7 @@ export function httpApi(app: Application): Handler {
     metrics: app.metrics,
     ...(ports.consulTokens ? { consulTokens: ports.consulTokens } : {}),
     signOfLife: (s) => heartbeats.signOfLife(s),
+    ...(app.options.processingBudgetMs !== undefined ? { processingBudgetMs: app.options.processingBudgetMs } : {}),
   });
   return (req) => (apis.find((api) => api.serves(req.path))?.handle ?? ingest)(req);
 }

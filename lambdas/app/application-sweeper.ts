@@ -131,11 +131,11 @@ export function timersTask(app: Application, clusters: readonly string[]): Sweep
           try {
             const outcome = await handleTimer(deps, timer);
             counts[outcome] = (counts[outcome] ?? 0) + 1;
-            if (outcome === 'notified' || outcome === 'digest-sent') {
-              app.ports.logger.info(LOG_EVENTS.timerSwept, { cluster, kind: timer.kind, dueAt: new Date(timer.dueAt).toISOString(), outcome, ...(timer.kind === 'digest' ? { channel: timer.channel } : { subject: timer.subject, rule: timer.rule }) });
+            if (outcome === 'notified' || outcome === 'digest-sent' || outcome === 'continued' || outcome === 'continuation-done') {
+              app.ports.logger.info(LOG_EVENTS.timerSwept, { cluster, kind: timer.kind, dueAt: new Date(timer.dueAt).toISOString(), outcome, ...timerFields(timer) });
             }
           } catch (err) {
-            errors.push(`${cluster}: timer ${timer.kind} ${timer.kind === 'digest' ? timer.channel : timer.subject}: ${(err as Error).message}`);
+            errors.push(`${cluster}: timer ${timer.kind} ${Object.values(timerFields(timer))[0]}: ${(err as Error).message}`);
           }
         });
       });
@@ -164,4 +164,11 @@ export function sweeper(app: Application, opts: { clusters?: readonly string[] }
       logger: ports.logger,
       metrics: app.metrics,
     });
+}
+
+/** What names a timer step in a log line. */
+function timerFields(timer: Timer): Record<string, string> {
+  if (timer.kind === 'digest') return { channel: timer.channel };
+  if (timer.kind === 'continue') return { continuation: timer.id, source: timer.source };
+  return { subject: timer.subject, rule: timer.rule };
 }

@@ -15,7 +15,8 @@ import { Dispatcher, type ChannelPublisher } from './dispatcher';
 import { Inhibitor } from './inhibition';
 import type { DigestStore, FiringSources, MuteLedger, PendingTimers, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
 import { noMetrics, type Clock, type Logger, type Metrics } from './runtime';
-import type { ScopeStore, SubjectStore } from './ports';
+import type { ContinuationStore, ScopeStore, SubjectStore } from './ports';
+import { continueConsulChecks } from './sources/consul-checks';
 import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { AlertsProbe, SweepLedger, Watchdog, WatcherStore } from './heartbeat-ports';
 import type { ReplayGuard } from './signed-request';
@@ -42,6 +43,8 @@ export interface ApplicationPorts {
   readonly silences: SilenceStore & SilenceReader & MuteLedger;
   readonly storm: StormGate;
   readonly digests: DigestStore;
+  /** The rest of snapshots whose request ran out of time; absent: no time budget (a snapshot is processed in one go). */
+  readonly continuations?: ContinuationStore;
   readonly replay: ReplayGuard;
   /** The shim's signing keys, per cluster. */
   readonly clusterKeys: ClusterKeys;
@@ -92,6 +95,11 @@ export interface ApplicationOptions {
   timerGraceMs?: number;
   /** Heartbeats count silence from no earlier than this (npm start: its start, so a stopped runner blames no watcher). */
   heartbeatGraceFromMs?: number;
+  /**
+   * How long a request or a continuation run may start subjects (ms); default
+   * PROCESSING_BUDGET.stopStartingAfterMs. Tests and npm start (TOCSIN_LOCAL_PROCESSING_BUDGET_MS) shorten it.
+   */
+  processingBudgetMs?: number;
 }
 
 function once<T>(make: () => T): () => T {
@@ -123,8 +131,9 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
         inhibitor: new Inhibitor(rules.inhibit, ports.firingSources, ports.subjects, ports.logger),
       }),
   );
-  const sources = once(
-    (): SourceContext => ({
+  const sources = once((): SourceContext => {
+    const continuations = ports.continuations;
+    return {
       subjects: ports.subjects,
       scopes: ports.scopes,
       publisher: dispatcher(),
@@ -132,8 +141,9 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
       checkPolicy: options.checkPolicy ?? defaultCheckPolicy,
       clock: ports.clock,
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-    }),
-  );
+      ...(continuations ? { continuations: { store: continuations, timers: indexedTimers(ports.pendingTimers, ports.timers) } } : {}),
+    };
+  });
   return {
     options,
     ports,
@@ -180,13 +190,18 @@ export function timerWorkerDeps(app: Application): TimerWorkerDeps {
     clock: ports.clock,
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     mutes: timeMutesOf(app.rules),
+    continueSnapshot: (timer, deadlineMs) => continueConsulChecks(app.sources, timer, deadlineMs),
+    ...(options.processingBudgetMs !== undefined ? { processingBudgetMs: options.processingBudgetMs } : {}),
   };
 }
 
-/** The timers queue's worker: one message (`for`, `repeat`, a storm digest) at a time. */
-export function timerWorker(app: Application): (body: string) => Promise<TimerOutcome> {
+/**
+ * The timers queue's worker: one message (`for`, `repeat`, a storm digest, a snapshot's
+ * continuation) at a time. `remainingMs`: what the runtime leaves it (a Lambda's remaining time).
+ */
+export function timerWorker(app: Application): (body: string, remainingMs?: number) => Promise<TimerOutcome> {
   const deps = timerWorkerDeps(app);
-  return (body) => handleTimer(deps, parseTimer(body));
+  return (body, remainingMs) => handleTimer(deps, parseTimer(body), remainingMs);
 }
 
 /** Ports built on first use, once: `factories` has one function per port. */

@@ -5,7 +5,7 @@
 import type { FiringSource } from '../domain/rules/inhibit';
 import type { DigestTimer, Timer } from '../domain/rules/outbox';
 import type { Silence } from '../domain/rules/silences';
-import type { FoldedAlert } from '../domain/rules/storm';
+import type { FoldedAlert, FoldTally } from '../domain/rules/storm';
 import type { Alert } from '../domain/types';
 
 /** Delivers a timer at (or shortly after) its dueAt. */
@@ -58,11 +58,16 @@ export interface StormGate {
   admit(cluster: string, channel: string, alert: Alert, nowMs: number): Promise<{ verdict: 'deliver' } | { verdict: 'fold'; digest?: DigestTimer }>;
   /** Undo the "digest scheduled" mark when scheduling failed, so a retry schedules it. */
   digestNotScheduled?(timer: DigestTimer): Promise<void>;
+  /** Whether `admit` would fold this alert into a digest already scheduled, as far as this process knows for sure (no call). */
+  foldsForSure?(cluster: string, channel: string, alert: Alert, nowMs: number): boolean;
+  /** Folds it (what `admit` does once it knows): the fold item only, keyed by the alert's id. */
+  foldAhead?(cluster: string, channel: string, alert: Alert, nowMs: number): Promise<void>;
 }
 
 /** The notifications a storm window folded, for its digest, and whether the digest went out. */
 export interface DigestStore {
-  folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number }>;
+  /** The `limit` worst folds, how many there are, and (when the store counts them) their tally. */
+  folded(timer: DigestTimer, limit: number): Promise<{ items: FoldedAlert[]; total: number; tally?: FoldTally }>;
   wasSent(timer: DigestTimer): Promise<boolean>;
   /**
    * Take the right to send the digest until `nowMs + leaseMs`: false when it was sent, or

@@ -59,6 +59,28 @@ export class Dispatcher implements OutboxPublisher {
     }
   }
 
+  /**
+   * In a storm, a notification this process knows will fold (its level's budget spent, the
+   * window's digest scheduled) is folded before its transition is written: the fold item is
+   * keyed by the alert's id, so a repeat (the write lost its race, a crash before it) folds
+   * nothing twice, and the transition needs no outbox entry to clear. Anything else (timers,
+   * a silence, a channel that might still deliver) goes the outbox's way.
+   */
+  async settleAhead(entry: OutboxEntry, subject?: string): Promise<boolean> {
+    const { storm } = this.deps;
+    const routing = entry.routing;
+    if (!storm?.foldsForSure || !storm.foldAhead || !routing || entry.silencedBy || routing.timers.length > 0 || routing.deliveries.length === 0) return false;
+    const nowMs = this.deps.clock.nowMs();
+    const { cluster } = entry.alert;
+    if (!routing.deliveries.every((d) => d.channels.length > 0 && d.channels.every((channel) => storm.foldsForSure!(cluster, channel, d.alert, nowMs)))) return false;
+    const facts = entry.facts ?? alertFacts(entry.alert);
+    if (this.deps.silences && silenced(await this.deps.silences.forCluster(cluster), facts, nowMs)) return false;
+    // An inhibited notice is held, not folded (a digest would tell it); a Query only for alerts a rule could inhibit.
+    if (this.deps.inhibitor && entry.alert.state === 'firing' && (await this.deps.inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) }, nowMs))) return false;
+    await Promise.all(routing.deliveries.flatMap((d) => d.channels.map((channel) => storm.foldAhead!(cluster, channel, d.alert, nowMs))));
+    return true;
+  }
+
   async dispatch(entry: OutboxEntry, subject?: string): Promise<void> {
     const nowMs = this.deps.clock.nowMs();
     const { alert } = entry;

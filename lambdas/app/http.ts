@@ -15,6 +15,8 @@ export interface HttpRequest {
    * API Gateway text delivery of a gzip body): the request is refused with BODY_ALTERED.
    */
   bodyAltered?: boolean;
+  /** What the transport allows for the answer, when it says (a Lambda's remaining time, ms, when the request arrived). */
+  remainingMs?: number;
 }
 
 export interface HttpResponse {

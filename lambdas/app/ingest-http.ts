@@ -16,6 +16,7 @@ import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { SignOfLife } from './heartbeats';
 import type { Logger, Metrics } from './runtime';
 import { handlerFor, repeatIsNoOp, type SourceContext } from './sources';
+import { processingDeadline } from './time-budget';
 import { replayRecordExpiry, signatureRefusal, verifyWithKeys, type ReplayGuard } from './signed-request';
 
 export interface IngestDeps {
@@ -36,6 +37,8 @@ export interface IngestDeps {
    * node). Never throws (failures are logged). Without it nothing is recorded.
    */
   signOfLife?: (s: SignOfLife) => Promise<void>;
+  /** How long a request may start subjects (ms); default PROCESSING_BUDGET.stopStartingAfterMs. */
+  processingBudgetMs?: number;
 }
 
 class HttpError extends Error {
@@ -139,10 +142,10 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
   }
 
   /** `reporter`: the envelope's node names a real node (Consul's http route: only with X-Tocsin-Node). */
-  async function ingest(envelope: Envelope, reporter = true): Promise<HttpResponse> {
+  async function ingest(envelope: Envelope, deadlineMs: number, reporter = true): Promise<HttpResponse> {
     const handler = handlerFor(envelope.source, envelope.type);
     if (!handler) throw new HttpError(422, 'unsupported_type', `${envelope.source} ${envelope.type} is not supported by this version of tocsin`);
-    const { errors, unsettled, needFull, warnings, ...summary } = await handler(envelope, deps.sources);
+    const { errors, unsettled, needFull, warnings, continued, deferred, ...summary } = await handler(envelope, { ...deps.sources, deadlineMs });
     // Processed (whatever it found): the watcher that sent it is alive.
     if (reporter && deps.signOfLife) {
       const heartbeat = envelope.source === HEARTBEAT_ENVELOPE.source && envelope.type === HEARTBEAT_ENVELOPE.type;
@@ -160,6 +163,10 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
     }
     deps.logger.info('ingested', { ...where, ...summary, rejected: summary.rejected.length });
     if (summary.transitions > 0) deps.metrics?.count(METRICS.names.transitions, summary.transitions, { [METRICS.dimensions.source]: envelope.source });
+    if (deferred) {
+      deps.logger.info('time budget spent: the rest on the sender\'s retry', { ...where, deferred, examined: summary.examined });
+      return json(503, { error: 'time_budget', message: `the request's time budget was spent after ${summary.examined} of ${summary.examined + deferred}; send it again for the rest (what was done is not repeated)`, ...summary, deferred }, { 'retry-after': '1' });
+    }
     if (unsettled > 0) {
       deps.logger.error('alerts not yet published', { ...where, unsettled, errors });
       return json(503, { error: 'unsettled', message: `${unsettled} alert(s) could not be published yet; retry`, ...summary }, { 'retry-after': '5' });
@@ -168,7 +175,16 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       // The message names the problems too: it is what the shim prints and keeps in rejected/.
       const named = summary.rejected.slice(0, 5).map((r) => `#${r.index}: ${r.reason}`).join('; ');
       const more = summary.rejected.length > 5 ? `; and ${summary.rejected.length - 5} more` : '';
-      return json(422, { error: 'invalid_observations', message: `${summary.rejected.length} observation(s) rejected (${named.slice(0, 400)}${more}); the others were processed`, ...summary });
+      return json(422, { error: 'invalid_observations', message: `${summary.rejected.length} observation(s) rejected (${named.slice(0, 400)}${more}); the others were processed${continued ? ' or continue in the background' : ''}`, ...summary, ...(continued ? { continued } : {}) });
+    }
+    if (continued) {
+      // Accepted and stored: the rest goes on from the timers queue (the time budget ran out,
+      // or an earlier snapshot of the scope is still being processed). Nothing to resend.
+      deps.logger.info(continued.queued ? 'snapshot queued behind the one being continued' : 'snapshot continues in the background', { ...where, remaining: continued.remaining, examined: summary.examined });
+      const message = continued.queued
+        ? `accepted; queued behind the earlier snapshot of this scope still being processed (${continued.remaining} check(s)); nothing to resend`
+        : `accepted; ${continued.remaining} of ${summary.examined} subject(s) are processed in the background (time budget); nothing to resend`;
+      return json(202, { ok: true, continued: true, ...(continued.queued ? { queued: true } : {}), message, ...summary, remaining: continued.remaining });
     }
     return json(200, { ok: true, ...summary });
   }
@@ -188,7 +204,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
    * Consul's `handler_type: "http"` watch: the raw watch body, no shim. The envelope is
    * built from the request, then processed exactly like a shim's.
    */
-  async function consulHttp(req: HttpRequest, watchType: string, used: UsedSignature): Promise<HttpResponse> {
+  async function consulHttp(req: HttpRequest, watchType: string, used: UsedSignature, deadlineMs: number): Promise<HttpResponse> {
     if (!deps.consulTokens) throw new HttpError(404, 'not_found', 'the Consul HTTP handler route is not enabled');
     if (req.method !== ROUTES.consulHttp.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.consulHttp.method}`);
     const limit = Math.min(maxWireBytes, CONSUL_HTTP.maxBodyBytes);
@@ -218,13 +234,18 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       body: utf8 ? text : bytes.toString('base64'),
       bodyEncoding: utf8 ? 'utf8' : 'base64',
     });
-    return ingest(envelope, Boolean(namedNode));
+    return ingest(envelope, deadlineMs, Boolean(namedNode));
   }
 
   async function respond(req: HttpRequest, used: UsedSignature): Promise<HttpResponse> {
+    // The request's time budget counts from its arrival: authentication and parsing use it up too.
+    const deadlineMs = processingDeadline(deps.sources.clock.nowMs(), {
+      ...(deps.processingBudgetMs !== undefined ? { budgetMs: deps.processingBudgetMs } : {}),
+      ...(req.remainingMs !== undefined ? { remainingMs: req.remainingMs } : {}),
+    });
     try {
       const watchType = CONSUL_HTTP_PATH.exec(req.path)?.[1];
-      if (watchType !== undefined) return await consulHttp(req, watchType, used);
+      if (watchType !== undefined) return await consulHttp(req, watchType, used, deadlineMs);
       if (req.path !== ROUTES.ingest.path) throw new HttpError(404, 'not_found', `no route for ${req.path.slice(0, 100)}`);
       if (req.method !== ROUTES.ingest.method) throw new HttpError(405, 'method_not_allowed', `use ${ROUTES.ingest.method}`);
       if (req.body.length > maxWireBytes) throw tooLargeOnWire(maxWireBytes);
@@ -234,7 +255,7 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       if (envelope.cluster !== cluster) throw new HttpError(400, 'cluster_mismatch', 'envelope.cluster differs from the signed cluster header');
       // A repeat of a request Consul's indexes order changes nothing: no replay record (a write) for it.
       if (!repeatIsNoOp(envelope)) await refuseReplay(req, cluster, used);
-      return await ingest(envelope);
+      return await ingest(envelope, deadlineMs);
     } catch (err) {
       if (err instanceof HttpError) return json(err.status, { error: err.code, message: err.message });
       if (err instanceof InputError) return json(400, { error: 'invalid_input', message: err.message });

@@ -65,6 +65,23 @@ export interface ScopeRecord {
   epoch?: number;
   /** The delivery that last moved the watermark (who, when): the evidence a reset is judged on. */
   last?: LastDelivery;
+  /** A snapshot of this scope is being continued from the timers queue (check-snapshots.ts): only its runs touch the scope's subjects. */
+  continuing?: Continuing;
+}
+
+/**
+ * The scope's continuation, on its head item: the part to run next (`part`, the stored
+ * plan's id) of the snapshot at `index`; the newest full snapshot that arrived meanwhile
+ * (`next`, stored input, at `nextIndex`), which the next run switches to; and the run
+ * holding the scope (`runner`, until `lease`).
+ */
+export interface Continuing {
+  part: string;
+  index: number;
+  next?: string;
+  nextIndex?: number;
+  runner?: string;
+  lease?: number;
 }
 
 export interface ScopeUpdate {
@@ -103,6 +120,14 @@ export interface ScopeStore {
 export interface OutboxPublisher {
   /** `subject`: the entry's subject, when known (an alert never inhibits itself). */
   dispatch(entry: OutboxEntry, subject?: string): Promise<void>;
+  /**
+   * Carries the entry out before its transition is written, when that is known to be safe
+   * to repeat: in a storm, every delivery folds into a digest already scheduled (the fold
+   * item is keyed by the alert's id). True: done, the transition is written without an
+   * outbox entry (one write instead of a write and a clear). False: nothing done.
+   * `subject` as for dispatch.
+   */
+  settleAhead?(entry: OutboxEntry, subject?: string): Promise<boolean>;
   /** Silences the transition engine checks before it writes a firing episode (absent: none). */
   readonly silencer?: Silencer;
   /** Where the engine records episodes that can inhibit others (absent: no inhibit rules). */
@@ -118,3 +143,30 @@ export interface Silencer {
   recordMute(cluster: string, silenceId: string, subject: string): Promise<void>;
 }
 
+
+/**
+ * The rest of a snapshot's work, kept while a continuation is pending (check-snapshots.ts):
+ * stored compressed in bounded items with a TTL. `value` is plain JSON.
+ */
+export interface ContinuationStore {
+  save(cluster: string, id: string, value: unknown, ttlSeconds: number): Promise<void>;
+  /** undefined: not stored (finished and removed already, or expired). */
+  load(cluster: string, id: string): Promise<unknown>;
+  remove(cluster: string, id: string): Promise<void>;
+  /** Marks the scope as continuing with `part`; false when another continuation holds it. */
+  begin(cluster: string, scope: string, part: string, index: number): Promise<boolean>;
+  /**
+   * Queues a full snapshot (stored input `next`, at `index`) behind the scope's continuation,
+   * replacing an older queued one (returned, to be removed). 'older': the continuation (or the
+   * queued one) is as new or newer; 'none': no continuation any more (process it now).
+   */
+  offer(cluster: string, scope: string, next: string, index: number): Promise<{ kind: 'queued'; replaced?: string } | { kind: 'older' } | { kind: 'none' }>;
+  /** Takes the scope for a run of `part` until `leaseUntil`: the marker, 'busy' (another run holds it) or 'gone' (not the scope's part: done or superseded). */
+  claim(cluster: string, scope: string, part: string, runner: string, nowMs: number, leaseUntil: number): Promise<Continuing | 'busy' | 'gone'>;
+  /** Hands the scope to the next part (at `index`); `consumed`: the queued snapshot the run switched to, dropped unless a newer one came. */
+  advance(cluster: string, scope: string, runner: string, part: string, index: number, consumed?: string): Promise<void>;
+  /** The snapshot is done: removes the marker unless a snapshot was queued meanwhile (false: go on with it). */
+  end(cluster: string, scope: string, runner: string, consumed?: string): Promise<boolean>;
+  /** Gives the lease back after a failed run, so that a retry need not wait for it. */
+  release(cluster: string, scope: string, runner: string): Promise<void>;
+}

@@ -8,7 +8,7 @@
  * message was lost (application-sweeper.ts `timersTask`), so each step fires once: a subject
  * step through the episode's re-check under compare-and-set, a digest through its claim.
  */
-import type { DigestTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
+import type { ContinuationTimer, DigestTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
 import type { Episodic } from '../domain/rules/episodes';
 import { fireTimer, type TimeMutes } from '../domain/rules/episodes';
 import { digestAlert, DIGEST_MAX_LINES } from '../domain/rules/storm';
@@ -19,6 +19,14 @@ import type { DigestStore, PendingTimers, TimerQueue } from './delivery-ports';
 import type { OutboxPublisher, SubjectStore } from './ports';
 import type { Clock } from './runtime';
 import { TransitionEngine } from './transition-engine';
+import { processingDeadline } from './time-budget';
+
+/**
+ * What a continuation run did: queued the next part, finished the snapshot, found its part
+ * done or superseded already, or found another run holding the scope (its step then stays
+ * indexed: should that run have died, the sweeper runs it once the lease is over).
+ */
+export type ContinuationOutcome = 'continued' | 'continuation-done' | 'continuation-gone' | 'continuation-busy';
 
 export interface TimerWorkerDeps {
   subjects: SubjectStore;
@@ -35,10 +43,14 @@ export interface TimerWorkerDeps {
   leaseMs?: number;
   /** The rules' time intervals: a step due inside its route's mute waits for the mute's end. */
   mutes?: TimeMutes;
+  /** Goes on with a snapshot whose request ran out of time, until `deadlineMs` (check-snapshots.ts). */
+  continueSnapshot?: (timer: ContinuationTimer, deadlineMs: number) => Promise<ContinuationOutcome>;
+  /** PROCESSING_BUDGET.stopStartingAfterMs unless given (tests, npm start's TOCSIN_LOCAL_PROCESSING_BUDGET_MS). */
+  processingBudgetMs?: number;
 }
 
 /** `deferred`: the route is muted by a time interval; the step was put back for the mute's end. */
-export type TimerOutcome = 'rescheduled' | 'notified' | 'deferred' | 'stale' | 'digest-sent' | 'digest-empty' | 'digest-claimed';
+export type TimerOutcome = 'rescheduled' | 'notified' | 'deferred' | 'stale' | 'digest-sent' | 'digest-empty' | 'digest-claimed' | ContinuationOutcome;
 
 /** Early by more than this: back on the queue. */
 const EARLY_TOLERANCE_MS = 1000;
@@ -49,20 +61,26 @@ export class TimerNotSettled extends Error {}
 
 export function parseTimer(body: string): Timer {
   const t = JSON.parse(body) as Timer;
-  if (!t || typeof t !== 'object' || !['for', 'repeat', 'digest'].includes(t.kind) || typeof t.dueAt !== 'number' || typeof t.cluster !== 'string') {
+  if (!t || typeof t !== 'object' || !['for', 'repeat', 'digest', 'continue'].includes(t.kind) || typeof t.dueAt !== 'number' || typeof t.cluster !== 'string') {
     throw new Error('not a tocsin timer message');
   }
   return t;
 }
 
-export async function handleTimer(deps: TimerWorkerDeps, timer: Timer): Promise<TimerOutcome> {
+/** `remainingMs`: what the runtime leaves this timer (a Lambda's remaining time), when it says. */
+export async function handleTimer(deps: TimerWorkerDeps, timer: Timer, remainingMs?: number): Promise<TimerOutcome> {
   if (timer.dueAt - deps.clock.nowMs() > EARLY_TOLERANCE_MS) {
     await deps.timers.schedule(timer);
     return 'rescheduled';
   }
-  const outcome = timer.kind === 'digest' ? await sendDigest(deps, timer) : await fireSubjectTimer(deps, timer);
-  // Another worker holds the digest's claim: its step stays pending until that one is done.
-  if (outcome !== 'digest-claimed') await deps.pending?.remove(timer);
+  const outcome =
+    timer.kind === 'digest'
+      ? await sendDigest(deps, timer)
+      : timer.kind === 'continue'
+        ? await continueSnapshot(deps, timer, remainingMs)
+        : await fireSubjectTimer(deps, timer);
+  // Another worker holds the digest's claim (the scope's lease): its step stays pending until that one is done.
+  if (outcome !== 'digest-claimed' && outcome !== 'continuation-busy') await deps.pending?.remove(timer);
   return outcome;
 }
 
@@ -82,12 +100,18 @@ async function fireSubjectTimer(deps: TimerWorkerDeps, timer: SubjectTimer): Pro
   return fired.routing?.deliveries.length ? 'notified' : 'deferred';
 }
 
+async function continueSnapshot(deps: TimerWorkerDeps, timer: ContinuationTimer, remainingMs: number | undefined): Promise<ContinuationOutcome> {
+  if (!deps.continueSnapshot) throw new Error(`no worker for ${timer.source} continuations here`);
+  const deadlineMs = processingDeadline(deps.clock.nowMs(), { ...(deps.processingBudgetMs !== undefined ? { budgetMs: deps.processingBudgetMs } : {}), ...(remainingMs !== undefined ? { remainingMs } : {}) });
+  return deps.continueSnapshot(timer, deadlineMs);
+}
+
 async function sendDigest(deps: TimerWorkerDeps, timer: DigestTimer): Promise<TimerOutcome> {
   if (await deps.digests.wasSent(timer)) return 'digest-sent';
-  const { items, total } = await deps.digests.folded(timer, DIGEST_MAX_LINES + 1);
+  const { items, total, tally } = await deps.digests.folded(timer, DIGEST_MAX_LINES + 1);
   if (total === 0) return 'digest-empty';
   if (!(await deps.digests.claim(timer, deps.clock.nowMs(), DIGEST_CLAIM_MS))) return (await deps.digests.wasSent(timer)) ? 'digest-sent' : 'digest-claimed';
-  await deps.channels.publish(digestAlert(timer, items, total, deps.grouping));
+  await deps.channels.publish(digestAlert(timer, items, total, deps.grouping, tally));
   await deps.digests.markSent(timer);
   return 'digest-sent';
 }

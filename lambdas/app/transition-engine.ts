@@ -106,13 +106,19 @@ export class TransitionEngine {
       const decision = await this.mute(cluster, subject, record, decided);
       const next: SubjectWrite<S> = { state: decision.state };
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
-      if (decision.outbox) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
+      // Carried out already (a storm's fold, repeatable): the write needs no outbox entry.
+      const ahead = decision.outbox !== undefined && (await this.settleAhead(decision.outbox, subject));
+      if (decision.outbox && !ahead) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
       // A source is recorded before its episode is written and forgotten after it ended, so a
       // crash in between leaves an entry too many (confirmed against the episode when read), never one too few.
       const firing = this.deps.publisher.firingSources;
       if (firing && decision.firing?.kind === 'source') await firing.add(cluster, decision.firing.source);
       if (await store.put(cluster, subject, record?.rev, next)) {
         if (firing && decision.firing?.kind === 'ended') await firing.remove(cluster, subject);
+        if (ahead) {
+          this.published++;
+          return 'published';
+        }
         return next.pending ? this.publish(cluster, subject, next.pending, this.options.overlapClears === true) : 'written';
       }
       record = await store.get<S>(cluster, subject); // lost a race: look at what the winner wrote
@@ -139,6 +145,15 @@ export class TransitionEngine {
     const previous = (record?.state as Episodic | undefined)?.episode;
     const muted = muteEntry(previous, episode, entry, silence);
     return { ...decision, state: { ...decision.state, episode: muted.episode }, outbox: muted.entry };
+  }
+
+  /** The publisher's settleAhead; a failure there only means the outbox's way (dispatch retries it). */
+  private async settleAhead(entry: OutboxEntry, subject: string): Promise<boolean> {
+    try {
+      return (await this.deps.publisher.settleAhead?.(entry, subject)) === true;
+    } catch {
+      return false;
+    }
   }
 
   /**

@@ -134,6 +134,25 @@ export const LOG_EVENTS = {
   timerSwept: 'timer swept',
 } as const;
 
+/**
+ * How long one request (or one continuation run on the timers queue) may spend on a
+ * snapshot's subjects. API Gateway's HTTP API gives up on its integration after 29 s (the
+ * ingest Lambda's timeout); every answer must come within 25 s. So a run stops starting
+ * subjects 20 s after it began, or `finishReserveMs` before its Lambda's time is up if that
+ * comes first; the reserve is for what is under way (subjects in flight, outbox clears,
+ * storing the rest). The rest continues from the timers queue without the sender waiting
+ * (docs/ARCHITECTURE.md "Mass outage"). `npm start`: TOCSIN_LOCAL_PROCESSING_BUDGET_MS.
+ */
+export const PROCESSING_BUDGET = {
+  answerWithinMs: 25_000,
+  stopStartingAfterMs: 20_000,
+  finishReserveMs: 5_000,
+  /** What is left of a snapshot waits this long at most (TTL): a continuation not run by then is lost loudly (the sweeper fails). */
+  continuationRetentionSeconds: 24 * 3600,
+  /** A continuation run holds its scope this long (longer than any run: the timers Lambda times out at 60 s); a run that died frees it then. */
+  continuationLeaseMs: 90_000,
+} as const;
+
 /** The sweeper (app/sweeper.ts): how often it runs in AWS (EventBridge) and by default under `npm start`. */
 export const SWEEPER = {
   periodSeconds: 60,

@@ -1,6 +1,6 @@
 /** Ingest Lambda behind the HTTP API: adapt the event, call the application's HTTP API. */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { httpApi } from '../app/application-http';
 import { toApiGatewayResult, toHttpRequest } from '../adapters/api-gateway-request';
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
@@ -27,10 +27,11 @@ const handle = httpApi(
   }),
 );
 
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2> {
   let res;
   try {
-    res = await handle(toHttpRequest(event));
+    // The function's own time limit shortens the processing budget (PROCESSING_BUDGET).
+    res = await handle({ ...toHttpRequest(event), ...(context ? { remainingMs: context.getRemainingTimeInMillis() } : {}) });
   } finally {
     metrics.flush();
   }

@@ -2,7 +2,7 @@
  * Delayed worker Lambda: SQS event source on the timers queue (ReportBatchItemFailures).
  * `for` and `repeat` timers re-check the stored episode; digest timers send the storm digest.
  */
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { timerWorker } from '../app/application';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
@@ -12,11 +12,12 @@ const logger = jsonLogger();
 const metrics = powertoolsMetrics();
 const handleTimer = timerWorker(awsApplication({ logger, metrics }));
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {
-      const outcome = await handleTimer(record.body);
+      // A snapshot's continuation stops starting subjects in time for this invocation's limit.
+      const outcome = await handleTimer(record.body, context?.getRemainingTimeInMillis());
       logger.info('timer', { outcome, messageId: record.messageId });
     } catch (err) {
       logger.error('timer failed', { messageId: record.messageId, error: (err as Error).message });

@@ -25,7 +25,13 @@ import type { CheckObservation } from '../../domain/types';
 import type { OutboxPublisher, ScopeStore, SubjectRecord, SubjectStore } from '../ports';
 import type { Clock } from '../runtime';
 import { TransitionEngine, type Decision, type Outcome } from '../transition-engine';
-import { mapLimit } from '../concurrency';
+import { mapLimitUntil } from '../concurrency';
+import { randomUUID } from 'node:crypto';
+import { PROCESSING_BUDGET } from '../../commons/deployment';
+import type { ContinuationTimer } from '../../domain/rules/outbox';
+import type { TimerQueue } from '../delivery-ports';
+import type { ContinuationStore, Continuing, ScopeRecord } from '../ports';
+import type { IndexReport } from '../../domain/consul/index-order';
 import { indexReport, nextEpoch } from '../../domain/consul/index-order';
 import { routeDecision } from './routing';
 import { inEpoch, judge, saveScope, stampEpoch, type Delivery } from './consul-snapshot';
@@ -45,6 +51,14 @@ export interface SnapshotDeps {
   leaseMs?: number;
   /** Parallel store calls per snapshot. */
   concurrency?: number;
+  /**
+   * Where the rest of a snapshot goes when its time is up (`deadlineMs`): the store keeps
+   * the work, the (indexed) timers queue runs it. Absent: the whole snapshot is processed
+   * in one go, whatever it takes.
+   */
+  continuations?: { store: ContinuationStore; timers: TimerQueue };
+  /** Epoch ms (deps.clock) after which no new subject is started: see PROCESSING_BUDGET. */
+  deadlineMs?: number;
 }
 
 export interface SnapshotInput {
@@ -65,6 +79,52 @@ export interface SnapshotInput {
 
 /** What a snapshot did: a source's result without the parsing part (accepted, rejected). */
 export type SnapshotResult = Omit<SourceResult, 'accepted' | 'rejected'>;
+
+/**
+ * One subject's share of a snapshot: plain data, so that what a run did not reach can be
+ * stored and continued later. `observed`: a check the snapshot lists (changed since the
+ * watermark); `removed`: a known non-passing check it no longer lists; `released`: a
+ * non-passing check whose maintenance ended here (its observation, when listed).
+ */
+type CheckWork = { kind: 'observed'; obs: CheckObservation } | { kind: 'removed'; subject: string } | { kind: 'released'; subject: string; obs?: CheckObservation };
+
+/**
+ * A snapshot's work and what finishing it writes to the scope: everything a later run needs
+ * besides the stored records. The scope update is decided when the snapshot is read (as it
+ * always was) and written once, by the run that finishes the last subject.
+ */
+interface CheckPlan {
+  cluster: string;
+  /** Full scope name (`consul-checks/<scope>`). */
+  scope: string;
+  at: string;
+  /** Its snapshot's place among the scope's (orderOf): what a snapshot queued behind it must reach. */
+  order: number;
+  epoch: number;
+  /** The watermark observations are compared with (0 after a reset). */
+  watermark: number;
+  snapshotIndex?: number;
+  maintenance: Array<{ target: MaintenanceTarget; reason: string }>;
+  work: CheckWork[];
+  /** Subjects of the whole snapshot (examined), for the answer and the logs. */
+  total: number;
+  /** Absent: nothing to write (a queued snapshot that turned out to need nothing). */
+  finish?: {
+    /** The scope as read (what saveScope compares with); `active` only for a reset, which rewrites the whole set. */
+    from: { watermark: number; epoch?: number; active: string[] };
+    watermark: number;
+    addActive: string[];
+    removeActive: string[];
+    reset?: { epoch: number };
+    delivery?: Delivery;
+  };
+}
+
+/** A run's share: its jobs' outcomes, and the work it did not start (its deadline came). */
+interface RunResult {
+  outcomes: Outcome[];
+  rest: CheckWork[];
+}
 
 type CheckRecord = SubjectRecord<CheckRecordState>;
 
@@ -112,32 +172,76 @@ function heldAlertHeard(previous: CheckRecordState | undefined, deps: Pick<Snaps
   return Object.values(routes).some((r) => r.notifiedAt !== undefined);
 }
 
-export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotInput): Promise<SnapshotResult> {
+export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotInput, attempt = 0): Promise<SnapshotResult> {
   const { cluster } = input;
   const scope = `consul-checks/${input.scope}`;
-  const at = new Date(deps.clock.nowMs()).toISOString();
-  const engine = new TransitionEngine(deps, { overlapClears: true });
-
-  const { delta, snapshotIndex } = input;
-  const present = new Map<string, CheckObservation>();
-  for (const obs of input.observations) present.set(checkSubject(obs), obs);
   // A delta holds only changed checks: read their records while the scope is read, rather
   // than after it (one round trip less per delta; wasted only when the delta is refused).
-  const early = delta ? deps.subjects.getMany<CheckRecordState>(cluster, [...present.keys()]) : undefined;
+  const early = input.delta ? deps.subjects.getMany<CheckRecordState>(cluster, [...new Set(input.observations.map(checkSubject))]) : undefined;
   early?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const scopeRecord = await deps.scopes.getScope(cluster, scope);
+  // A snapshot of this scope is being continued: only its runs touch the scope's checks.
+  if (scopeRecord.continuing && deps.continuations && attempt < 2) return queueBehind(deps, input, scope, scopeRecord.continuing, attempt);
+  const planned = await planSnapshot(deps, input, scope, scopeRecord, early);
+  if (planned.kind === 'answer') return planned.result;
+  const { plan, records, index } = planned;
+  const engine = new TransitionEngine(deps, { overlapClears: true });
+  const run = await runPlan(deps, engine, plan, records);
+  const result: SnapshotResult = { examined: plan.total, ...engine.tally(run.outcomes), ...(index ? { index } : {}) };
+  // Not all settled: the sender retries the whole snapshot (503), which finishes these
+  // alerts and goes on where this run stopped (done checks are at their ModifyIndex).
+  if (result.unsettled > 0) {
+    await engine.cleared();
+    return result;
+  }
+  if (run.rest.length > 0) {
+    const began = await settled(engine, beginContinuation(deps, plan, run.rest));
+    if (began) return { ...result, continued: { remaining: run.rest.length } };
+    // Another delivery of this scope began a continuation meanwhile: the sender retries, and is then queued behind it.
+    return { ...result, unsettled: run.rest.length, errors: [...result.errors, `${scope}: another snapshot of this scope is being continued; retry`] };
+  }
+  await settled(engine, plan.finish ? finishScope(deps, plan.finish, plan) : Promise.resolve());
+  return result;
+}
+
+/**
+ * What planning a snapshot against its scope gave: an answer at once (older delivery,
+ * delta without a base), or the plan with the records read for it.
+ */
+type Planned = { kind: 'answer'; result: SnapshotResult } | { kind: 'plan'; plan: CheckPlan; records: Map<string, CheckRecord>; index?: IndexReport };
+
+/** How snapshots of one scope are ordered for queueing behind a continuation: CONSUL_INDEX, else the highest ModifyIndex. */
+function orderOf(input: Pick<SnapshotInput, 'snapshotIndex' | 'observations'>): number {
+  return input.snapshotIndex ?? input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), 0);
+}
+
+/**
+ * Compares a snapshot with its scope (as read) and decides the work: which checks to run
+ * through the engine, and what finishing the snapshot writes to the scope.
+ */
+async function planSnapshot(
+  deps: SnapshotDeps,
+  input: SnapshotInput,
+  scope: string,
+  scopeRecord: ScopeRecord,
+  early: Promise<Map<string, CheckRecord>> | undefined,
+): Promise<Planned> {
+  const { cluster, delta, snapshotIndex } = input;
+  const at = new Date(deps.clock.nowMs()).toISOString();
+  const present = new Map<string, CheckObservation>();
+  for (const obs of input.observations) present.set(checkSubject(obs), obs);
   const verdict = scopeRecord.watermark === 0 ? ({ kind: 'forward' } as const) : judge(scopeRecord, snapshotIndex, input.delivery);
   const index = indexReport(verdict, snapshotIndex, scopeRecord.watermark);
   const nothing: SnapshotResult = { examined: 0, transitions: 0, alertsPublished: 0, unsettled: 0, errors: [], ...(index ? { index } : {}) };
   // Sent before the scope was reset (by its handler's time): a state of the old index space.
-  if (verdict.kind === 'before-reset') return nothing;
+  if (verdict.kind === 'before-reset') return { kind: 'answer', result: nothing };
   const reset = verdict.kind === 'reset' && input.delivery !== undefined;
   // A delta is "everything since base": applying it on top of a watermark >= base leaves
   // nothing out (changes at or below the watermark were processed already, and each
   // check's own ModifyIndex makes re-applying one harmless). Anything else is a gap; and a
   // reset needs the whole list to compare with.
   if (delta && (reset || scopeRecord.watermark === 0 || delta.base > scopeRecord.watermark)) {
-    return { ...nothing, needFull: true };
+    return { kind: 'answer', result: { ...nothing, needFull: true } };
   }
   // A reset starts a new epoch: every check is compared with its stored state by content.
   const epoch = reset ? nextEpoch(scopeRecord, input.delivery!.facts) : (scopeRecord.epoch ?? 0);
@@ -150,7 +254,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
     : [...scopeRecord.active].filter((s) => !present.has(s));
 
   const candidateSubjects = new Set(candidates.map(checkSubject));
-  const records = early ? await early : new Map<string, CheckRecord>();
+  const records = early ? new Map(await early) : new Map<string, CheckRecord>();
   const toRead = [...(early ? [] : candidateSubjects), ...vanished];
   if (toRead.length > 0) {
     for (const [s, r] of await deps.subjects.getMany<CheckRecordState>(cluster, toRead)) records.set(s, r);
@@ -168,7 +272,6 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
     const target = !gone.has(s) && !present.has(s) ? maintenanceTargetOfCheckSubject(s) : undefined;
     if (target) maintenance.add(target, '');
   }
-  const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
   // Maintenance that ended here: the non-passing checks it covered may owe their alert.
   const ended = [...gone].map(maintenanceTargetOfCheckSubject).filter((t): t is MaintenanceTarget => t !== undefined && !maintenance.has(t));
   const released = ended.length
@@ -179,77 +282,227 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   if (released.length > 0) {
     for (const [s, r] of await deps.subjects.getMany<CheckRecordState>(cluster, released)) records.set(s, r);
   }
-  const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
 
-  const jobs: Array<() => Promise<Outcome>> = [
-    ...candidates.map((obs) => () => {
-      const subject = checkSubject(obs);
+  const maxIndex = input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), watermark);
+  const work: CheckWork[] = [
+    ...candidates.map((obs): CheckWork => ({ kind: 'observed', obs })),
+    ...removedNow.map((subject): CheckWork => ({ kind: 'removed', subject })),
+    ...released.map((subject): CheckWork => {
+      const obs = present.get(subject);
+      return { kind: 'released', subject, ...(obs ? { obs } : {}) };
+    }),
+  ];
+  const plan: CheckPlan = {
+    cluster,
+    scope,
+    at,
+    order: orderOf(input),
+    epoch,
+    watermark,
+    ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
+    maintenance: maintenance.entries(),
+    work,
+    total: work.length,
+    finish: {
+      from: { watermark: scopeRecord.watermark, ...(scopeRecord.epoch !== undefined ? { epoch: scopeRecord.epoch } : {}), active: reset ? [...scopeRecord.active] : [] },
+      watermark: reset ? Math.max(maxIndex, 1) : maxIndex,
+      addActive: candidates.filter((o) => o.status !== 'passing').map(checkSubject).filter((s) => !scopeRecord.active.has(s)),
+      removeActive: [...candidates.filter((o) => o.status === 'passing').map(checkSubject).filter((s) => scopeRecord.active.has(s)), ...removedNow],
+      ...(reset ? { reset: { epoch } } : {}),
+      ...(input.delivery ? { delivery: input.delivery } : {}),
+    },
+  };
+  return { kind: 'plan', plan, records, ...(index ? { index } : {}) };
+}
+
+/** A full snapshot queued behind a continuation, as stored. */
+interface QueuedSnapshot {
+  observations: CheckObservation[];
+  snapshotIndex?: number;
+  delivery?: Delivery;
+}
+
+/**
+ * A delivery for a scope whose earlier snapshot is still being continued. Processing it
+ * now would race the continuation's runs (an older observation written after a newer one
+ * was found unchanged), so: a delta is refused (409: the shim sends the whole list); a
+ * full list older than the continued snapshot changes nothing; a newer one is stored and
+ * queued (the newest wins), and the continuation's next run switches to it (202).
+ */
+async function queueBehind(deps: SnapshotDeps, input: SnapshotInput, scope: string, continuing: Continuing, attempt: number): Promise<SnapshotResult> {
+  const nothing: SnapshotResult = { examined: 0, transitions: 0, alertsPublished: 0, unsettled: 0, errors: [] };
+  if (input.delta) return { ...nothing, needFull: true };
+  const order = orderOf(input);
+  // Not newer than the continued snapshot (the same index: the same state, from another agent) or the queued one.
+  if (order <= continuing.index || (continuing.nextIndex !== undefined && order < continuing.nextIndex)) return nothing;
+  const { store } = deps.continuations!;
+  const id = randomUUID();
+  const queued: QueuedSnapshot = { observations: input.observations, ...(input.snapshotIndex !== undefined ? { snapshotIndex: input.snapshotIndex } : {}), ...(input.delivery ? { delivery: input.delivery } : {}) };
+  await store.save(input.cluster, id, queued, PROCESSING_BUDGET.continuationRetentionSeconds);
+  const offered = await store.offer(input.cluster, scope, id, order);
+  if (offered.kind !== 'queued') await store.remove(input.cluster, id);
+  if (offered.kind === 'none') return processCheckSnapshot(deps, input, attempt + 1); // the continuation ended meanwhile
+  if (offered.kind === 'older') return nothing;
+  if (offered.replaced) await store.remove(input.cluster, offered.replaced);
+  return { ...nothing, continued: { remaining: input.observations.length, queued: true } };
+}
+
+/**
+ * Goes on with a snapshot whose earlier run ran out of time (the timers queue's
+ * `continue` step): takes the scope (a lease: one run at a time), switches to the newest
+ * full snapshot queued meanwhile if there is one, runs the rest under its own deadline,
+ * then hands the scope to the next part or finishes the snapshot. Unsettled alerts throw
+ * (the lease is given back): the step is retried, and done checks are then no-ops.
+ */
+export async function continueCheckSnapshot(deps: SnapshotDeps, timer: ContinuationTimer): Promise<'continued' | 'continuation-done' | 'continuation-gone' | 'continuation-busy'> {
+  if (!deps.continuations) throw new Error('no continuation store');
+  const { store } = deps.continuations;
+  const { cluster, scope } = timer;
+  const runner = randomUUID();
+  const nowMs = deps.clock.nowMs();
+  const marker = await store.claim(cluster, scope, timer.id, runner, nowMs, nowMs + PROCESSING_BUDGET.continuationLeaseMs);
+  if (marker === 'gone') return 'continuation-gone'; // done, or superseded, by an earlier delivery of this step
+  if (marker === 'busy') return 'continuation-busy';
+  try {
+    let plan: CheckPlan;
+    let records: Map<string, CheckRecord>;
+    const consumed = marker.next;
+    if (consumed) {
+      const queued = (await store.load(cluster, consumed)) as QueuedSnapshot | undefined;
+      if (!queued) throw new Error(`continuation of ${scope}: the queued snapshot ${consumed} is not stored (expired?)`);
+      const input: SnapshotInput = { cluster, scope: scope.replace(/^consul-checks\//, ''), ...queued };
+      const planned = await planSnapshot(deps, input, scope, await deps.scopes.getScope(cluster, scope), undefined);
+      // Nothing to do for it (sent before a reset of the scope): the continuation ends, or goes on with a newer queued one.
+      const nothingLeft: CheckPlan = { cluster, scope, at: new Date(nowMs).toISOString(), order: marker.nextIndex ?? marker.index, epoch: 0, watermark: 0, maintenance: [], work: [], total: 0 };
+      ({ plan, records } = planned.kind === 'plan' ? planned : { plan: nothingLeft, records: new Map<string, CheckRecord>() });
+    } else {
+      const stored = (await store.load(cluster, timer.id)) as CheckPlan | undefined;
+      if (!stored) throw new Error(`continuation of ${scope}: part ${timer.id} is not stored (expired?)`);
+      plan = stored;
+      records = await deps.subjects.getMany<CheckRecordState>(cluster, [...new Set(plan.work.map(workSubject))]);
+    }
+    const engine = new TransitionEngine(deps, { overlapClears: true });
+    const run = await runPlan(deps, engine, plan, records);
+    const { unsettled, errors } = engine.tally(run.outcomes);
+    if (unsettled > 0) {
+      await engine.cleared();
+      throw new Error(`continuation of ${scope}: ${unsettled} alert(s) not yet published: ${errors.slice(0, 3).join('; ')}`);
+    }
+    let outcome: 'continued' | 'continuation-done';
+    if (run.rest.length > 0) {
+      await settled(engine, handOn(deps, plan, run.rest, runner, consumed));
+      outcome = 'continued';
+    } else {
+      if (plan.finish) await settled(engine, finishScope(deps, plan.finish, plan));
+      else await engine.cleared();
+      // A snapshot queued while this run worked: the next part switches to it.
+      outcome = (await store.end(cluster, scope, runner, consumed)) ? 'continuation-done' : (await handOn(deps, plan, [], runner, consumed), 'continued');
+    }
+    // What the scope's marker no longer names: this part's plan, the queued snapshot it ran.
+    await store.remove(cluster, timer.id);
+    if (consumed) await store.remove(cluster, consumed);
+    return outcome;
+  } catch (err) {
+    await store.release(cluster, scope, runner).catch(() => undefined);
+    throw err;
+  }
+}
+const workSubject = (w: CheckWork): string => (w.kind === 'observed' ? checkSubject(w.obs) : w.subject);
+
+/** Outbox clears of the run and `next` at once (one round trip less), failing if either fails. */
+async function settled<T>(engine: TransitionEngine, next: Promise<T>): Promise<T> {
+  const [clears, after] = await Promise.allSettled([engine.cleared(), next]);
+  if (clears.status === 'rejected') throw clears.reason;
+  if (after.status === 'rejected') throw after.reason;
+  return after.value;
+}
+
+/**
+ * Runs the plan's work through the engine until its deadline: the jobs started finish,
+ * the rest is returned. Without a continuation store, or without a deadline, all of it.
+ */
+async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: CheckPlan, records: Map<string, CheckRecord>): Promise<RunResult> {
+  const { cluster, epoch, watermark, at, snapshotIndex } = plan;
+  const stored = (r: CheckRecord | undefined): CheckRecordState | undefined => inEpoch(r?.state, epoch, unorderedCheck);
+  const maintenance = MaintenanceSet.from(plan.maintenance);
+  const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
+  const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
+  const apply = (w: CheckWork): Promise<Outcome> => {
+    if (w.kind === 'observed') {
+      const subject = checkSubject(w.obs);
       return engine.apply<CheckRecordState>(
         cluster,
         subject,
-        (prev) => toDecision(prev?.state, decideCheck(cluster, stored(prev), obs, at, watermark, covering(obs)), deps, epoch),
+        (prev) => toDecision(prev?.state, decideCheck(cluster, stored(prev), w.obs, at, watermark, covering(w.obs)), deps, epoch),
         prefetched(subject),
       );
-    }),
-    ...removedNow.map((subject) => () =>
-      engine.apply<CheckRecordState>(
+    }
+    if (w.kind === 'removed') {
+      return engine.apply<CheckRecordState>(
         cluster,
-        subject,
+        w.subject,
         (prev) =>
-          prev
-            ? toDecision(prev.state, decideCheckRemoval(cluster, stored(prev), { ...prev.state.facts, output: '' }, input.snapshotIndex, at), deps, epoch)
-            : { kind: 'ignore' },
-        prefetched(subject),
-      ),
-    ),
-    ...released.map((subject) => () =>
-      engine.apply<CheckRecordState>(
-        cluster,
-        subject,
-        (prev) => {
-          const previous = stored(prev);
-          if (!prev || !previous) return { kind: 'ignore' };
-          const obs = present.get(subject) ?? { ...prev.state.facts, output: '' };
-          return toDecision(prev.state, decideCheckRelease(cluster, previous, obs, at, covering(obs)), deps, epoch);
-        },
-        prefetched(subject),
-      ),
-    ),
-  ];
-  let outcomes: Outcome[];
+          prev ? toDecision(prev.state, decideCheckRemoval(cluster, stored(prev), { ...prev.state.facts, output: '' }, snapshotIndex, at), deps, epoch) : { kind: 'ignore' },
+        prefetched(w.subject),
+      );
+    }
+    return engine.apply<CheckRecordState>(
+      cluster,
+      w.subject,
+      (prev) => {
+        const previous = stored(prev);
+        if (!prev || !previous) return { kind: 'ignore' };
+        const obs = w.obs ?? { ...prev.state.facts, output: '' };
+        return toDecision(prev.state, decideCheckRelease(cluster, previous, obs, at, covering(obs)), deps, epoch);
+      },
+      prefetched(w.subject),
+    );
+  };
+  const { deadlineMs } = deps;
+  const stop = deps.continuations && deadlineMs !== undefined ? () => deps.clock.nowMs() >= deadlineMs : () => false;
   try {
-    outcomes = await mapLimit(jobs, deps.concurrency ?? 16, (job) => job());
+    const { results, started } = await mapLimitUntil(plan.work, deps.concurrency ?? 16, apply, stop);
+    return { outcomes: results, rest: plan.work.slice(started) };
   } catch (err) {
     await engine.cleared().catch(() => undefined); // no clear left running after the answer
     throw err;
   }
-  const result: SnapshotResult = { examined: jobs.length, ...engine.tally(outcomes), ...(index ? { index } : {}) };
+}
 
-  // Only a fully settled snapshot may move the watermark: otherwise the next
-  // delivery must look at these checks again to finish their alerts. Its alerts are
-  // published by now; their outbox entries are cleared while the watermark is written
-  // (one round trip less per delta; a crash between the two: ARCHITECTURE.md "Failures").
-  if (result.unsettled > 0) {
-    await engine.cleared();
-  } else {
-    const maxIndex = input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), watermark);
-    const addActive = candidates.filter((o) => o.status !== 'passing').map(checkSubject).filter((s) => !scopeRecord.active.has(s));
-    const removeActive = [
-      ...candidates.filter((o) => o.status === 'passing').map(checkSubject).filter((s) => scopeRecord.active.has(s)),
-      ...removedNow,
-    ];
-    const [clears, saved] = await Promise.allSettled([
-      engine.cleared(),
-      saveScope(deps.scopes, cluster, scope, scopeRecord, {
-        watermark: reset ? Math.max(maxIndex, 1) : maxIndex,
-        addActive,
-        removeActive,
-        ...(reset ? { reset: { epoch } } : {}),
-        ...(input.delivery ? { delivery: input.delivery } : {}),
-      }),
-    ]);
-    if (clears.status === 'rejected') throw clears.reason;
-    if (saved.status === 'rejected') throw saved.reason;
+/**
+ * Only a fully settled snapshot may move the watermark: otherwise the next delivery must
+ * look at these checks again to finish their alerts. Its alerts are published by now;
+ * their outbox entries are cleared while the watermark is written (one round trip less per
+ * delta; a crash between the two: ARCHITECTURE.md "Failures").
+ */
+async function finishScope(deps: SnapshotDeps, finish: NonNullable<CheckPlan['finish']>, plan: Pick<CheckPlan, 'cluster' | 'scope'>): Promise<void> {
+  const { from, ...next } = finish;
+  const scopeRecord: ScopeRecord = { watermark: from.watermark, active: new Set(from.active), ...(from.epoch !== undefined ? { epoch: from.epoch } : {}) };
+  await saveScope(deps.scopes, plan.cluster, plan.scope, scopeRecord, next);
+}
+
+/** The first part of a continuation: the rest stored, the scope marked, the step queued (indexed: the sweeper runs it if the message is lost). False: another continuation holds the scope. */
+async function beginContinuation(deps: SnapshotDeps, plan: CheckPlan, rest: CheckWork[]): Promise<boolean> {
+  const { store, timers } = deps.continuations!;
+  const id = randomUUID();
+  await store.save(plan.cluster, id, { ...plan, work: rest } satisfies CheckPlan, PROCESSING_BUDGET.continuationRetentionSeconds);
+  if (!(await store.begin(plan.cluster, plan.scope, id, plan.order))) {
+    await store.remove(plan.cluster, id);
+    return false;
   }
-  return result;
+  await timers.schedule(continuationTimer(deps, plan, id, rest.length));
+  return true;
+}
+
+/** The next part: the rest stored, the scope's marker moved to it (the run still holding it), the step queued. */
+async function handOn(deps: SnapshotDeps, plan: CheckPlan, rest: CheckWork[], runner: string, consumed: string | undefined): Promise<void> {
+  const { store, timers } = deps.continuations!;
+  const id = randomUUID();
+  if (rest.length > 0) await store.save(plan.cluster, id, { ...plan, work: rest } satisfies CheckPlan, PROCESSING_BUDGET.continuationRetentionSeconds);
+  await store.advance(plan.cluster, plan.scope, runner, id, plan.order, consumed);
+  await timers.schedule(continuationTimer(deps, plan, id, rest.length));
+}
+
+function continuationTimer(deps: SnapshotDeps, plan: CheckPlan, id: string, remaining: number): ContinuationTimer {
+  return { kind: 'continue', cluster: plan.cluster, source: 'consul-checks', scope: plan.scope, id, remaining, dueAt: deps.clock.nowMs() };
 }

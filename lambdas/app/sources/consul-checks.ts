@@ -1,10 +1,11 @@
 import { InputError } from '../../domain/input-errors';
 import { normalizeChecks } from '../../domain/consul/checks';
 import { normalizeCheckDelta } from '../../domain/consul/check-deltas';
-import { processCheckSnapshot } from './check-snapshots';
+import { continueCheckSnapshot, processCheckSnapshot, type SnapshotDeps } from './check-snapshots';
+import type { ContinuationTimer } from '../../domain/rules/outbox';
 import { parseBodyJson } from './body';
 import { deliveryOf } from './consul-snapshot';
-import type { SourceHandler } from './types';
+import type { SourceContext, SourceHandler } from './types';
 
 export const consulChecks: SourceHandler = async (envelope, ctx) => {
   const body = parseBodyJson(envelope, envelope.delta ? 'the checks delta body' : 'the checks watch body');
@@ -17,15 +18,7 @@ export const consulChecks: SourceHandler = async (envelope, ctx) => {
   }
   const index = envelope.index !== null ? Number(envelope.index) : undefined;
   const result = await processCheckSnapshot(
-    {
-      subjects: ctx.subjects,
-      scopes: ctx.scopes,
-      publisher: ctx.publisher,
-      policy: ctx.checkPolicy,
-      ...(ctx.rules ? { rules: ctx.rules } : {}),
-      clock: ctx.clock,
-      ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}),
-    },
+    snapshotDeps(ctx),
     {
       cluster: envelope.cluster,
       scope: envelope.scope ?? envelope.type,
@@ -37,3 +30,22 @@ export const consulChecks: SourceHandler = async (envelope, ctx) => {
   );
   return { accepted: observations.length, rejected, ...result };
 };
+
+function snapshotDeps(ctx: SourceContext, deadlineMs = ctx.deadlineMs): SnapshotDeps {
+  return {
+    subjects: ctx.subjects,
+    scopes: ctx.scopes,
+    publisher: ctx.publisher,
+    policy: ctx.checkPolicy,
+    ...(ctx.rules ? { rules: ctx.rules } : {}),
+    clock: ctx.clock,
+    ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}),
+    ...(ctx.continuations ? { continuations: ctx.continuations } : {}),
+    ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+  };
+}
+
+/** The timers queue's `continue` step of a checks snapshot, until `deadlineMs`. */
+export function continueConsulChecks(ctx: SourceContext, timer: ContinuationTimer, deadlineMs: number): ReturnType<typeof continueCheckSnapshot> {
+  return continueCheckSnapshot(snapshotDeps(ctx, deadlineMs), timer);
+}

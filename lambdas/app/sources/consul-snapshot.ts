@@ -25,7 +25,7 @@ import { deliveryFacts, indexReport, judgeDelivery, nextEpoch, type DeliveryFact
 import { CONSUL_HTTP } from '../../domain/protocol';
 import type { Alert, Envelope } from '../../domain/types';
 import type { ScopeRecord, ScopeStore, SubjectRecord } from '../ports';
-import { mapLimit } from '../concurrency';
+import { mapLimitUntil } from '../concurrency';
 import { TransitionEngine, type Outcome } from '../transition-engine';
 import { routeDecision, type AlertRouting, type SourceDecision } from './routing';
 import type { SourceContext, SourceResult } from './types';
@@ -207,21 +207,25 @@ export async function processKeyedSnapshot<I, S>(ctx: SourceContext, snap: Keyed
       ...vanished.map((subject) => run(subject, undefined, (prev) => snap.gone(prev, subject, itemCtx(subject)))),
     ];
   }
-  const outcomes = await mapLimit(jobs, 16, (job) => job());
+  // Past the request's time budget no subject is started: the scope stays where it was and
+  // the answer is 503 (`deferred`), so the sender's resend goes on; subjects done are no-ops then.
+  const { deadlineMs } = ctx;
+  const { results: outcomes, started } = await mapLimitUntil(jobs, 16, (job) => job(), deadlineMs !== undefined ? () => ctx.clock.nowMs() >= deadlineMs : () => false);
   const tally = engine.tally(outcomes);
   const { unsettled } = tally;
   const result: KeyedSnapshotResult = {
-    examined: jobs.length,
+    examined: started,
     ...tally,
     stale: false,
     baseline,
     ...(ambiguous ? { ambiguous } : {}),
     ...(index ? { index } : {}),
+    ...(started < jobs.length ? { deferred: jobs.length - started } : {}),
   };
 
   // Only a fully settled snapshot moves the scope on: otherwise the next delivery
   // must look at these subjects again to finish their alerts.
-  if (unsettled === 0) {
+  if (unsettled === 0 && started === jobs.length) {
     const highest = indexOf ? snap.items.reduce((m, item) => Math.max(m, indexOf(item)), 0) : 0;
     const watermark = Math.max(reset ? 0 : scope.watermark, snap.snapshotIndex ?? 0, highest, 1);
     const addActive = candidates.map(([s]) => s).filter((s) => members.get(s) !== false && !scope.active.has(s));

@@ -17,7 +17,7 @@ import {
   type SerfMemberEvent,
 } from '../../domain/serf/members';
 import type { Envelope } from '../../domain/types';
-import { mapLimit } from '../concurrency';
+import { mapLimitUntil } from '../concurrency';
 import { TransitionEngine, type Decision } from '../transition-engine';
 import { keyValueTags, routeDecision, type AlertRole } from './routing';
 import type { SourceContext, SourceHandler, SourceResult } from './types';
@@ -51,7 +51,13 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
     const at = reportTime(envelope.sentAt, ctx.clock.nowMs());
     const engine = new TransitionEngine(ctx);
     let transitions = 0;
-    const outcomes = await mapLimit(members, 8, async (member) => {
+    // One batched read for every member of the invocation (Serf coalesces: hundreds at once in an outage).
+    const records = await ctx.subjects.getMany<MemberRecordState>(envelope.cluster, [...new Set(members.map((m) => memberSubject(m.name)))]);
+    // Past the request's time budget no member is started: the request is answered 503 and
+    // the sender's retry (the same body) goes on; members done are no-ops then (same report).
+    const { deadlineMs } = ctx;
+    const stop = deadlineMs !== undefined ? () => ctx.clock.nowMs() >= deadlineMs : () => false;
+    const { results: outcomes, started } = await mapLimitUntil(members, 16, async (member) => {
       let witnessTried = false;
       let transitioned = false;
       const subject = memberSubject(member.name);
@@ -69,16 +75,17 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
         const decision = { kind: 'write' as const, state: d.state, alert: memberAlert(envelope.cluster, d, prev?.rev ?? 0), ...retention(d.state) };
         // Serf tags match as `tags: "role=db"` and, keyed, as `nodeMeta: { role: db }`.
         return routeDecision(ctx, subject, prev?.state, decision, () => ({ role: MEMBER_ROLE[d.change], facts: { tags: keyValueTags(d.state.tags), nodeMeta: d.state.tags } }));
-      });
+      }, records.get(subject) ?? null);
       if (transitioned && outcome !== 'none') transitions++;
       return outcome;
-    });
+    }, stop);
     return {
       accepted: members.length,
       rejected,
-      examined: members.length,
+      examined: started,
       ...engine.tally(outcomes),
       transitions, // only this report's own status changes, not witness bookkeeping
+      ...(started < members.length ? { deferred: members.length - started } : {}),
     };
   };
 }

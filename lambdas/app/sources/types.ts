@@ -4,7 +4,8 @@ import type { CheckAlertPolicy } from '../../domain/consul/check-transitions';
 import type { RuleSet } from '../../domain/rules/evaluate';
 import type { Envelope } from '../../domain/types';
 import type { IndexReport } from '../../domain/consul/index-order';
-import type { OutboxPublisher, ScopeStore, SubjectStore } from '../ports';
+import type { ContinuationStore, OutboxPublisher, ScopeStore, SubjectStore } from '../ports';
+import type { TimerQueue } from '../delivery-ports';
 import type { Clock } from '../runtime';
 
 export interface SourceContext {
@@ -21,6 +22,10 @@ export interface SourceContext {
   rules?: RuleSet;
   /** Lease for pending alerts; tests shorten it. */
   leaseMs?: number;
+  /** Where a snapshot's rest goes when the request's time is up (check-snapshots.ts); absent: no time budget. */
+  continuations?: { store: ContinuationStore; timers: TimerQueue };
+  /** This request's deadline for starting subjects (epoch ms by `clock`): set per request by the ingest API. */
+  deadlineMs?: number;
 }
 
 export interface SourceResult {
@@ -42,6 +47,17 @@ export interface SourceResult {
   warnings?: string[];
   /** The input was a delta the handler cannot apply: the sender must send the whole state (409). */
   needFull?: boolean;
+  /**
+   * The time budget ran out after part of the input: the rest goes on from the timers queue
+   * without the sender (202). `remaining`: subjects left to it.
+   */
+  continued?: { remaining: number; queued?: boolean };
+  /**
+   * The time budget ran out before these observations were started, and nothing keeps
+   * them: the sender must send the same input again (503), which goes on where this
+   * request stopped (what was done is a no-op then). Serf member events.
+   */
+  deferred?: number;
   /** Set when the snapshot's index was behind its scope's: what it was taken for (domain/consul/index-order.ts). */
   index?: IndexReport;
 }

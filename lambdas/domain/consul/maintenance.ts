@@ -35,6 +35,7 @@ const targetKey = (t: MaintenanceTarget): string => (t.kind === 'node' ? `node\u
 /** Which nodes and service instances a snapshot shows in maintenance, with the reason given. */
 export class MaintenanceSet {
   private readonly reasons = new Map<string, string>();
+  private readonly targets = new Map<string, MaintenanceTarget>();
 
   static of(checks: Iterable<{ node: string; checkId: string; serviceId?: string; status: string; notes?: string }>): MaintenanceSet {
     const set = new MaintenanceSet();
@@ -47,6 +48,7 @@ export class MaintenanceSet {
 
   add(target: MaintenanceTarget, reason: string): void {
     this.reasons.set(targetKey(target), reason);
+    this.targets.set(targetKey(target), target);
   }
 
   has(target: MaintenanceTarget): boolean {
@@ -73,6 +75,17 @@ export class MaintenanceSet {
 
   reason(target: MaintenanceTarget): string | undefined {
     return this.reasons.get(targetKey(target));
+  }
+
+  /** Its targets and reasons, as plain data (a snapshot's stored continuation); `MaintenanceSet.from` reads them back. */
+  entries(): Array<{ target: MaintenanceTarget; reason: string }> {
+    return [...this.reasons].map(([key, reason]) => ({ target: this.targets.get(key) as MaintenanceTarget, reason }));
+  }
+
+  static from(entries: ReadonlyArray<{ target: MaintenanceTarget; reason: string }>): MaintenanceSet {
+    const set = new MaintenanceSet();
+    for (const e of entries) set.add(e.target, e.reason);
+    return set;
   }
 }
 

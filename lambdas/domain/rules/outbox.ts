@@ -77,4 +77,23 @@ export interface DigestTimer {
   dueAt: number;
 }
 
-export type Timer = SubjectTimer | DigestTimer;
+/**
+ * Go on with a snapshot whose request ran out of time (app/sources/check-snapshots.ts): the
+ * rest of its work is stored under `id` in the cluster's partition. Travels on the timers
+ * queue and is indexed like every timer, so the sweeper runs it if the message is lost.
+ */
+export interface ContinuationTimer {
+  kind: 'continue';
+  cluster: string;
+  /** What continues: the source whose work it is. */
+  source: 'consul-checks';
+  /** The scope (full name, e.g. `consul-checks/checks`). */
+  scope: string;
+  /** The part to run (its stored plan; the scope's marker names the current one). */
+  id: string;
+  /** Subjects left when it was queued (logs). */
+  remaining: number;
+  dueAt: number;
+}
+
+export type Timer = SubjectTimer | DigestTimer | ContinuationTimer;

@@ -17,6 +17,7 @@ function at(ms: number): string {
 /** The step's sort key: its due time, then what identifies the step (one key per step). */
 export function pendingSortKey(timer: Timer): string {
   if (timer.kind === 'digest') return `${PENDING_PREFIX}${at(timer.dueAt)}#digest#${timer.channel}#${timer.window}`;
+  if (timer.kind === 'continue') return `${PENDING_PREFIX}${at(timer.dueAt)}#continue#${timer.id}`;
   return `${PENDING_PREFIX}${at(timer.dueAt)}#${timer.kind}#${timer.seq}#${timer.rule}#${timer.episode}#${timer.subject}`;
 }
 

@@ -112,6 +112,31 @@ export function foldedOf(alert: Alert): FoldedAlert {
   };
 }
 
+/**
+ * What a window folded, counted over every fold (the digest lists only the worst few): by
+ * state, by severity, and how many nodes. Built with `tallyFolds` while the folds are read.
+ */
+export interface FoldTally {
+  firing: number;
+  resolved: number;
+  bySeverity: Partial<Record<Severity, number>>;
+  nodes: number;
+}
+
+/** Counts `folds` (all of a window's); node names are counted, not kept. */
+export function tallyFolds(folds: Iterable<Pick<FoldedAlert, 'state' | 'severity' | 'node'>>): FoldTally {
+  const tally: FoldTally = { firing: 0, resolved: 0, bySeverity: {}, nodes: 0 };
+  const nodes = new Set<string>();
+  for (const f of folds) {
+    if (f.state === 'firing') tally.firing++;
+    else tally.resolved++;
+    tally.bySeverity[f.severity] = (tally.bySeverity[f.severity] ?? 0) + 1;
+    if (f.node && f.node !== '-') nodes.add(f.node);
+  }
+  tally.nodes = nodes.size;
+  return tally;
+}
+
 /** Worst first (severity, firing before resolved), then oldest first. */
 export function worstFirst(a: FoldedAlert, b: FoldedAlert): number {
   return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.state === b.state ? 0 : a.state === 'firing' ? -1 : 1) || a.at.localeCompare(b.at);
@@ -141,17 +166,29 @@ export function digestLines(sorted: FoldedAlert[], total: number): string[] {
 }
 
 /** The digest: one alert listing (up to DIGEST_MAX_LINES of) what was folded. */
-export function digestAlert(timer: DigestTimer, folded: FoldedAlert[], total: number, grouping: GroupingSpec): Alert {
+/**
+ * `tally`: counts over all `total` folds (the store counts them while reading); without it,
+ * what the listed ones say, marked as such when they are not all.
+ */
+export function digestAlert(timer: DigestTimer, folded: FoldedAlert[], total: number, grouping: GroupingSpec, tally?: FoldTally): Alert {
   const sorted = [...folded].sort(worstFirst);
   const severity = sorted[0]?.severity ?? 'info';
-  const firing = folded.filter((f) => f.state === 'firing').length;
-  const nodes = new Set(folded.map((f) => f.node).filter((n) => n && n !== '-'));
+  const listedNodes = new Set(folded.map((f) => f.node).filter((n) => n && n !== '-'));
   const start = new Date(timer.window).toISOString();
+  let counts: string;
+  if (tally) {
+    const levels = (['critical', 'warning', 'info'] as const).filter((l) => tally.bySeverity[l]).map((l) => `${tally.bySeverity[l]} ${l}`);
+    counts = `: ${tally.firing} firing, ${tally.resolved} resolved (${levels.join(', ')})`;
+  } else {
+    const firing = folded.filter((f) => f.state === 'firing').length;
+    counts = total > folded.length ? ` (of the ${folded.length} read: ${firing} firing, ${folded.length - firing} resolved)` : `: ${firing} firing, ${folded.length - firing} resolved`;
+  }
   const details: Array<[string, string]> = [
     ['Window', `${start} + ${grouping.windowSeconds}s`],
-    ['Folded', `${total} ${total === 1 ? 'notification' : 'notifications'}${total > folded.length ? ` (of the ${folded.length} read: ${firing} firing, ${folded.length - firing} resolved)` : `: ${firing} firing, ${folded.length - firing} resolved`}`],
+    ['Folded', `${total} ${total === 1 ? 'notification' : 'notifications'}${counts}`],
   ];
-  if (nodes.size > 0) details.push(['Nodes', [...nodes].slice(0, 20).join(', ') + (nodes.size > 20 ? ` and ${nodes.size - 20} more` : '')]);
+  const nodeCount = tally?.nodes ?? listedNodes.size;
+  if (nodeCount > 0) details.push(['Nodes', [...listedNodes].slice(0, 20).join(', ') + (nodeCount > Math.min(20, listedNodes.size) ? ` and ${nodeCount - Math.min(20, listedNodes.size)} more` : '')]);
   details.push(['Alerts', digestLines(sorted, total).join('\n')]);
   return {
     id: alertId([timer.cluster, 'digest', timer.channel, timer.window]),
