@@ -191,7 +191,7 @@ describe(`mass outage (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`,
     expect(listed.length).toBeLessThanOrEqual(41);
     expect(listed.at(-1)).toMatch(new RegExp(`^\\.\\.\\. and \\d+ more not listed \\(of ${N - 20} folded\\)$`));
     // Counted over every fold, not just the listed ones.
-    expect(digests[0]!.details?.find(([k]) => k === 'Folded')?.[1]).toBe(`${N - 20} notification(s): ${N - 20} firing, 0 resolved (${N - 20} critical)`);
+    expect(digests[0]!.details?.find(([k]) => k === 'Folded')?.[1]).toBe(`${N - 20} notifications: ${N - 20} firing, 0 resolved (${N - 20} critical)`);
   }, 120000);
 
   it('a budget that runs out after a few subjects: 202, the rest continues from the timers queue, exactly once, watermark only at the end', async () => {
