@@ -83,9 +83,9 @@ export interface Workload {
   serfMemberChangesPerDay: number;
   /** The shim's periodic whole list (TOCSIN_FULL_INTERVAL_S). */
   fullResyncSeconds: number;
-  /** Consul agents with the checks and event watches (README: every node runs the shim as its watch handler). */
+  /** Consul agents with the checks and event watches (README "Where to run the handlers": 3, e.g. the servers). */
   watchAgents: number;
-  /** Serf members running the shim as their event handler (every member). */
+  /** Serf members running the shim as their event handler. */
   serfAgents: number;
   /** Nodes running `tocsin-shim heartbeat` and its schedule (heartbeats.every). */
   heartbeatNodes: number;
@@ -130,6 +130,13 @@ export const REFERENCE_WORKLOAD: Workload = {
   slackChannels: 1,
   clusters: 1,
 };
+
+/**
+ * The reference cluster set up as the README recommends ("Where to run the handlers"): the
+ * cluster-wide Consul watches, the Serf event handler and the heartbeat on 3 agents (e.g. the
+ * servers), not on every node. REFERENCE_WORKLOAD is every node doing all of it.
+ */
+export const RECOMMENDED_SETUP: Workload = { ...REFERENCE_WORKLOAD, watchAgents: 3, serfAgents: 3, heartbeatNodes: 3 };
 
 export const DEFAULT_ASSUMPTIONS: Assumptions = {
   burstWindowSeconds: 1,
@@ -176,7 +183,8 @@ export function monthlyRequests(w: Workload): Record<IngestKind, number> {
  */
 export function signOfLifeWrites(w: Workload, requests: Record<IngestKind, number>): number {
   const total = INGEST_KINDS.reduce((n, k) => n + requests[k], 0);
-  const reportingNodes = Math.max(w.nodes, w.heartbeatNodes, w.watchAgents, w.serfAgents);
+  // The nodes that run the shim; a node without a handler or a heartbeat reports nothing.
+  const reportingNodes = Math.max(w.heartbeatNodes, w.watchAgents, w.serfAgents);
   if (reportingNodes === 0 || total === 0) return 0;
   const ratePerNodePerSecond = total / reportingNodes / SECONDS_PER_MONTH;
   const deadTime = w.heartbeatEverySeconds / 2;

@@ -9,6 +9,7 @@ import {
   monthlyLines,
   monthlyRequests,
   priceLines,
+  RECOMMENDED_SETUP,
   REFERENCE_WORKLOAD,
   signOfLifeWrites,
   xrayTraces,
@@ -107,6 +108,26 @@ describe('signOfLifeWrites: at most one per every/2 per node', () => {
     const req = Object.fromEntries(INGEST_KINDS.map((k) => [k, k === 'heartbeat' ? 10 * SECONDS_PER_MONTH : 0])) as ReturnType<typeof monthlyRequests>;
     expect(signOfLifeWrites({ ...REFERENCE_WORKLOAD, nodes: 1, heartbeatNodes: 1, watchAgents: 1, serfAgents: 1 }, req) / (SECONDS_PER_MONTH / 30)).toBeCloseTo(1, 1);
   });
+  it('only the nodes that run the shim report: 3 watching agents of 500 nodes share the requests, not 500', () => {
+    const req = monthlyRequests(RECOMMENDED_SETUP);
+    const r = INGEST_KINDS.reduce((n, k) => n + req[k], 0) / 3 / SECONDS_PER_MONTH;
+    const writes = signOfLifeWrites(RECOMMENDED_SETUP, req);
+    expect(writes).toBeCloseTo(3 * SECONDS_PER_MONTH * (r / (1 + r * 30)), 3);
+    expect(writes).toBeLessThanOrEqual(3 * (SECONDS_PER_MONTH / 30));
+  });
+});
+
+describe('the recommended setup: 3 agents watch, handle Serf events and send heartbeats', () => {
+  const req = monthlyRequests(RECOMMENDED_SETUP);
+  const changes = 1000 * DAYS_PER_MONTH;
+  const deltaShare = 1 - 144 / 1000;
+  it.each<[string, number, number]>([
+    ['heartbeats: 3 agents, every minute', req.heartbeat, 3 * 60 * 730],
+    ['whole lists: 3 agents x 144 a day', req.checksFull, 3 * 144 * DAYS_PER_MONTH],
+    ['the 2 other agents repeating a change', req.checksRepeat, changes * deltaShare * 2],
+    ['events: the 2 other agents', req.eventRepeat, 100 * DAYS_PER_MONTH * 2],
+    ['member change: first of the 2 other handlers, then the last one', req.memberRepeat, 20 * DAYS_PER_MONTH * 1],
+  ])('%s', (_name, actual, expected) => expect(actual).toBeCloseTo(expected, 6));
 });
 
 describe('monthlyLines: measured per-request quantities times the month', () => {
