@@ -87,7 +87,7 @@ Runs the tocsin ingest pipeline locally on ${LOCAL_DEFAULTS.host} (every listene
 Options:
   --port N                 HTTP port (default ${LOCAL_DEFAULTS.port}; 0 picks a free one)
   --data-dir DIR           state, message bus, cluster keys and notifications (default ${LOCAL_DEFAULTS.dataDir})
-  --dynamodb-endpoint URL  use this DynamoDB endpoint (DynamoDB Local, or AWS) instead of embedded dynalite;
+  --dynamodb-endpoint URL  use this DynamoDB-compatible server (e.g. Amazon's DynamoDB Local) instead of embedded dynalite;
                            the state table is created there if missing (also TOCSIN_DYNAMODB_ENDPOINT)
   --cluster NAME           cluster to accept (repeatable; default: the clusters of tocsin.yaml)
 ${SERVE_USAGE}  --help                   this text
@@ -130,6 +130,10 @@ function parseOptions(): Options | undefined {
   }
   const endpoint = values['dynamodb-endpoint'] || process.env[LOCAL_ENV.dynamodbEndpoint];
   if (endpoint && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new Error(`--dynamodb-endpoint ${endpoint} is not an http(s) URL`);
+  // npm start signs with an emulator's placeholder credentials: AWS itself would refuse them.
+  if (endpoint && /^https?:\/\/[^/]*\.amazonaws\.com(\.cn)?(:\d+)?(\/|$)/i.test(endpoint)) {
+    throw new Error(`--dynamodb-endpoint ${endpoint} is an AWS endpoint: npm start talks to DynamoDB-compatible emulators (e.g. Amazon's DynamoDB Local) only; on AWS, deploy the stack (README "Deploying to AWS")`);
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port} is not a port number`);
   return {

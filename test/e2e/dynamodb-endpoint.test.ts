@@ -5,6 +5,10 @@
  * The state outlives the pipeline and its data directory: a second pipeline on the same
  * endpoint knows the check is already critical.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ensureBuilt } from '../shim/helpers';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
@@ -52,4 +56,16 @@ describe(`npm start on an external DynamoDB endpoint (${process.env.TOCSIN_TEST_
     const second = await notifications.collect(1, 30000, 1000);
     expect(second.map((n) => `${n.alert.check} ${n.alert.to}`)).toEqual(['disk passing']);
   }, 180000);
+
+  it.each([
+    ['https://dynamodb.us-east-1.amazonaws.com', 'is an AWS endpoint'],
+    ['http://dynamodb.cn-north-1.amazonaws.com.cn:443/', 'is an AWS endpoint'],
+    ['dynamodb.local:8000', 'is not an http(s) URL'],
+  ])('refuses %s before starting anything: %s', (endpoint, reason) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tocsin-endpoint-'));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'local', 'main.ts'), '--port', '0', '--data-dir', dataDir, '--dynamodb-endpoint', endpoint], { encoding: 'utf8', timeout: 60000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(reason);
+    expect(run.stdout).not.toContain('ready');
+  });
 });
