@@ -136,6 +136,10 @@ export function decideWatcher(prev: WatcherAlertState | undefined, o: WatcherObs
   const { node } = signs;
   const now = iso(nowMs);
   const lastSeenAt = iso(signs.seenAt);
+  // The record knows a later sign of life than these signs (a report resolved it after a
+  // sweep read the watcher list, and that sweep lost the compare-and-set to it): stale.
+  const prevSeen = prev?.lastSeenAt !== undefined ? Date.parse(prev.lastSeenAt) : NaN;
+  if (prevSeen > signs.seenAt) return { kind: 'ignore' };
   if (o.silent && prev?.status !== 'missing') {
     const state: WatcherAlertState = { node, status: 'missing', since: now, lastSeenAt };
     const details: Array<[string, string]> = [

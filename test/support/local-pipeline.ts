@@ -24,9 +24,12 @@ export interface LocalPipeline {
 }
 
 /**
- * `inProcess`: run main.ts in the spawned node process itself (`node --import tsx`), not
- * under the tsx CLI (which runs it in a child of its own), so that a signal, SIGKILL
- * included, reaches the pipeline and not a wrapper that would leave it orphaned.
+ * `inProcess` (default true): run main.ts in the spawned node process itself (`node --import
+ * tsx`), not under the tsx CLI (which runs it in a child of its own), so that a signal,
+ * SIGKILL included, reaches the pipeline as a terminal's Ctrl-C reaches `npm start`'s whole
+ * process group. Under the tsx CLI a signal goes through tsx's relay, which SIGKILLs its child
+ * (exit 130) when the child does not confirm the signal within 30 ms: on a loaded machine
+ * that turned clean stops into failures. `inProcess: false` keeps the wrapper.
  */
 export async function startLocalPipeline(opts: { args?: string[]; env?: Record<string, string>; dataDir?: string; inProcess?: boolean; root?: string; nodeArgs?: string[] } = {}): Promise<LocalPipeline> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tocsin-e2e-'));
@@ -34,7 +37,8 @@ export async function startLocalPipeline(opts: { args?: string[]; env?: Record<s
   // `nodeArgs` (with `inProcess`): node's own options, e.g. V8 flags NODE_OPTIONS refuses.
   const root = opts.root ?? ROOT;
   const args = [join(root, 'local', 'main.ts'), '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
-  const child: ChildProcess = spawn(opts.inProcess ? process.execPath : join(ROOT, 'node_modules', '.bin', 'tsx'), opts.inProcess ? [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args] : args, {
+  const inProcess = opts.inProcess ?? true;
+  const child: ChildProcess = spawn(inProcess ? process.execPath : join(ROOT, 'node_modules', '.bin', 'tsx'), inProcess ? [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args] : args, {
     cwd: root,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -63,6 +63,13 @@ describe('a watcher', () => {
     expect(decideWatcher({ ...missing, status: 'reporting' }, observe(false, 2))).toEqual({ kind: 'ignore' });
   });
 
+  it('signs older than the last sign of life the record knows are stale: a sweep that read the watcher before a report resolved it changes nothing', () => {
+    const resolved: WatcherAlertState = { node: 'web-3', status: 'reporting', since: new Date(T0 + 400_000).toISOString(), lastSeenAt: new Date(T0 + 400_000).toISOString() };
+    expect(decideWatcher(resolved, observe(true, 2, T0 + 401_000))).toEqual({ kind: 'ignore' });
+    // The same signs against a record that knows nothing later still fire.
+    expect(decideWatcher({ ...resolved, lastSeenAt: new Date(T0).toISOString() }, observe(true, 2, T0 + 401_000)).kind).toBe('write');
+  });
+
   it('missing and heard again: resolved, saying how long it was silent', () => {
     const missing: WatcherAlertState = { node: 'web-3', status: 'missing', since: new Date(T0 + 301_000).toISOString(), lastSeenAt: new Date(T0).toISOString() };
     const d = decideWatcher(missing, { ...observe(false, 1, T0 + 432_000), signs: { ...signs, seenAt: T0 + 432_000 } });
