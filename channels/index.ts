@@ -10,6 +10,7 @@ import { emailChannel } from './email';
 import type { ChannelKind, JsonSchema } from './kind';
 import { pagerdutyChannel } from './pagerduty';
 import { slackChannel } from './slack';
+import { teamsChannel } from './teams';
 import { webhookChannel } from './webhook';
 
 export const CHANNEL_KINDS = {
@@ -17,6 +18,7 @@ export const CHANNEL_KINDS = {
   slack: slackChannel,
   pagerduty: pagerdutyChannel,
   webhook: webhookChannel,
+  teams: teamsChannel,
 } as const;
 
 export type ChannelType = keyof typeof CHANNEL_KINDS;
