@@ -87,7 +87,8 @@ export function teamsMessage(alert: Alert, link?: string, text: TeamsText = {}):
   const look = alert.state === 'resolved' ? TEAMS_STYLE.resolved : TEAMS_STYLE[alert.severity];
   const reminder = alert.reminder ? ` (reminder ${alert.reminder})` : '';
   const title = cutAtWord((text.title ?? `${alert.title}${reminder}`).replace(/\s+/g, ' ').trim() || alert.title, TEAMS_LIMITS.title);
-  const summary = cutAtWord(`[${alert.cluster}] ${title}`, TEAMS_LIMITS.title);
+  // A template's title is shown as written; the default one is prefixed with the cluster.
+  const summary = text.title !== undefined ? title : cutAtWord(`[${alert.cluster}] ${title}`, TEAMS_LIMITS.title);
 
   const facts: Array<[string, string]> = [['Cluster', alert.cluster]];
   if (alert.node && alert.node !== '-') facts.push(['Node', alert.node]);

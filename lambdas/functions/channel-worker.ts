@@ -13,6 +13,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { channelKind } from '../../channels';
+import { channelTexts } from '../../channels/templates';
 import { deliverBatch, type ChannelDeliveryDeps } from '../app/channel-delivery';
 import { sleep } from '../app/concurrency';
 import { systemClock } from '../app/runtime';
@@ -32,6 +33,7 @@ const secrets = new SecretsManagerClient({});
 
 /** Delivery dependencies per channel kind, built on first use. */
 const byKind = new Map<string, ChannelDeliveryDeps<unknown>>();
+const texts = channelTexts(config);
 function deliveryFor(channel: string): ChannelDeliveryDeps<unknown> | undefined {
   const type = config.channels[channel]?.type;
   const kind = type ? channelKind(type) : undefined;
@@ -40,7 +42,8 @@ function deliveryFor(channel: string): ChannelDeliveryDeps<unknown> | undefined 
   if (!deps) {
     const ofKind = Object.fromEntries(Object.entries(config.channels).filter(([, ch]) => ch.type === type));
     deps = {
-      render: (alert, link) => kind.render(alert, link),
+      render: (alert, link, text) => kind.render(alert, link, text),
+      texts,
       sender: kind.worker.sender(ofKind, { secrets }),
       clock: systemClock,
       sleep,
