@@ -1,8 +1,8 @@
 /**
  * Channel worker Lambda: one SQS event source per channel queue of every kind tocsin
- * delivers itself (Slack, PagerDuty, webhooks; each queue, named CHANNEL_QUEUES, subscribed to the alerts topic with the filter
+ * delivers itself (Slack, PagerDuty, webhooks, Teams; each queue, named CHANNEL_QUEUES, subscribed to the alerts topic with the filter
  * { channels: [<channel>] }), maxConcurrency 2. The same delivery code as `npm start`
- * (app/channel-delivery.ts) with the channel kind's renderer and sender. Failed messages
+ * (app/channel-delivery.ts) with the channel kind's renderer and sender, and the templates of tocsin.yaml (channels/templates.ts). Failed messages
  * are reported as batchItemFailures after their visibility is set to the retry delay (a
  * 429's Retry-After); the redrive policy moves repeat failures to the kind's DLQ. A message
  * refused for good (`deadLetter`) is sent to the DLQ of its queue's redrive policy at once,

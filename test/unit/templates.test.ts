@@ -14,6 +14,7 @@ import { slackMessage } from '../../channels/slack/render';
 import { teamsMessage, messageBytes, TEAMS_LIMITS } from '../../channels/teams/render';
 import { channelTexts, emailTexts, renderTemplate, templateProblems, templateVariables } from '../../channels/templates';
 import { webhookPayload } from '../../channels/webhook/render';
+import { snsMessage } from '../../lambdas/adapters/sns-publisher';
 import { teamsMessageErrors } from '../support/fake-teams';
 
 const alert = (over: Partial<Alert> = {}): Alert => ({
@@ -144,6 +145,17 @@ describe('each kind renders the template within its limits', () => {
     expect(longTitle.startsWith(`${subject.replace(/\.\.\.$/, '')} `)).toBe(true);
     expect(text).toBe('B');
     expect(emailChannel.render(alert(), undefined, { body: 'B' }).subject).toBe('[tocsin prod] CRITICAL: web-1 / service:web (HTTP on :80)');
+  });
+
+  test('email deployed: the SNS message carries the templated subject and text for the email subscribers, the alert itself for the others', () => {
+    const { runtime } = parseConfigText(CONFIG.replace('template: { title: "mail {{node}}" }', 'template: { title: "mail {{node}}", body: "on {{cluster}}" }'), '/etc/tocsin.yaml');
+    const a = alert();
+    const { subject, message } = snsMessage(a, undefined, emailTexts(runtime)(a, undefined));
+    const bodies = JSON.parse(message);
+    expect(subject).toBe('mail web-1');
+    expect(bodies.email).toBe('on prod');
+    expect(JSON.parse(bodies.sqs)).toEqual(a);
+    expect(emailTexts(runtime)({ ...a, channels: ['ops'] }, undefined)).toBeUndefined();
   });
 
   test('Slack: the title in the header (150) and fallback, the body escaped in sections of 3,000 in place of the details', () => {
