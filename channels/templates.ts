@@ -188,7 +188,10 @@ export function channelTexts(config: Pick<RuntimeConfig, 'channels' | 'rules'>):
     const body = rule?.body ?? spec?.template?.body;
     if (title === undefined && body === undefined) return undefined;
     const view = templateVariables(alert, link, { name: channel, type: spec?.type ?? '' });
-    return { ...(title !== undefined ? { title: renderTemplate(title, view) } : {}), ...(body !== undefined ? { body: renderTemplate(body, view) } : {}) };
+    // A title that renders blank (a section that did not apply) falls back to the default: no message goes out untitled.
+    const renderedTitle = title !== undefined ? renderTemplate(title, view).replace(/\s+/g, ' ').trim() : '';
+    const text: TemplateText = { ...(renderedTitle !== '' ? { title: renderedTitle } : {}), ...(body !== undefined ? { body: renderTemplate(body, view) } : {}) };
+    return text.title === undefined && text.body === undefined ? undefined : text;
   };
 }
 

@@ -16,6 +16,7 @@ import { channelTexts, emailTexts, renderTemplate, templateProblems, templateVar
 import { webhookPayload } from '../../channels/webhook/render';
 import { snsMessage } from '../../lambdas/adapters/sns-publisher';
 import { teamsMessageErrors } from '../support/fake-teams';
+import { webhookPayloadValidator } from '../support/webhook-receiver';
 
 const alert = (over: Partial<Alert> = {}): Alert => ({
   id: 'abc123',
@@ -114,6 +115,10 @@ describe('configuration', () => {
     expect(texts(alert(), undefined, 'ops')).toEqual({ title: 'CRITICAL on web-1', body: 'channel body HTTP 503 <b>&amp;</b>' });
     expect(texts(alert({ rules: ['db'] }), undefined, 'pager')).toEqual({ title: 'DB passing → critical' });
     expect(texts(alert(), undefined, 'pager')).toBeUndefined();
+    // A title that renders blank falls back to the default one.
+    const blank = channelTexts({ channels: { x: { type: 'teams', template: { title: '{{node}} ' } } }, rules: [] });
+    expect(blank(alert({ node: '-' }), undefined, 'x')).toBeUndefined();
+    expect(blank(alert(), undefined, 'x')).toEqual({ title: 'web-1' });
     expect(emailTexts(runtime)(alert(), undefined)).toEqual({ title: 'mail web-1' });
   });
 
@@ -177,8 +182,11 @@ describe('each kind renders the template within its limits', () => {
     expect(pagerDutyEvent(alert({ state: 'resolved' }), undefined, { title: 'x' })).toEqual({ event_action: 'resolve', dedup_key: 'ep-1' });
   });
 
-  test('webhook: title replaced, the body as text', () => {
-    expect(webhookPayload(alert(), undefined, { title: 'T', body: 'B' })).toMatchObject({ title: 'T', text: 'B' });
+  test('webhook: title replaced, the body as text (an optional field of payload version 1)', () => {
+    const templated = webhookPayload(alert(), undefined, { title: 'T', body: 'B' });
+    expect(templated).toMatchObject({ title: 'T', text: 'B' });
+    const validate = webhookPayloadValidator();
+    expect(validate(templated)).toBe(true);
     expect(webhookPayload(alert())).not.toHaveProperty('text');
   });
 
