@@ -24,6 +24,7 @@ import { SILENCE_COMMAND, silenceMain } from './commands/silence';
 import { WATCHERS_COMMAND, watchersMain } from './commands/watchers';
 import { SERVICE_UNIT_COMMAND, serviceUnitMain } from './commands/service-unit';
 import { CONFIG_COMMAND, configMain } from './commands/config';
+import { TEMPLATE_COMMAND, templateMain } from './commands/template';
 
 export const USAGE = `Usage: tocsin <command> [options]
 
@@ -41,6 +42,8 @@ Commands:
   watchers        heartbeat watchers: list, or forget one (tocsin watchers --help).
   config          check a tocsin.yaml, or show the routes, mutes and inhibitions an alert
                   would get (tocsin config --help).
+  template        render: what a channel would be sent for an alert, templates applied
+                  (tocsin template --help).
   help            This text.
 
 Options:
@@ -204,6 +207,7 @@ export function main(argv: string[]): void {
   if (argv[0] === WATCHERS_COMMAND) return watchersMain(argv.slice(1));
   if (argv[0] === SERVICE_UNIT_COMMAND) return serviceUnitMain(argv.slice(1));
   if (argv[0] === CONFIG_COMMAND) return configMain(argv.slice(1));
+  if (argv[0] === TEMPLATE_COMMAND) return templateMain(argv.slice(1));
   const out = runCli(argv);
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);

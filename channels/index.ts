@@ -10,6 +10,7 @@ import { emailChannel } from './email';
 import type { ChannelKind, JsonSchema } from './kind';
 import { pagerdutyChannel } from './pagerduty';
 import { slackChannel } from './slack';
+import { teamsChannel } from './teams';
 import { webhookChannel } from './webhook';
 
 export const CHANNEL_KINDS = {
@@ -17,6 +18,7 @@ export const CHANNEL_KINDS = {
   slack: slackChannel,
   pagerduty: pagerdutyChannel,
   webhook: webhookChannel,
+  teams: teamsChannel,
 } as const;
 
 export type ChannelType = keyof typeof CHANNEL_KINDS;
@@ -58,7 +60,8 @@ export function lambdaConfig(config: RuntimeConfig): RuntimeConfig {
     Object.entries(config.channels).map(([name, ch]) => {
       const kind = channelKind(ch.type);
       if (!kind) throw new Error(`channels.${name}: ${unknownChannelType(ch.type)}`);
-      return [name, kind.forLambda(ch)];
+      // The templates go along: the channel worker renders them (channels/templates.ts).
+      return [name, { ...kind.forLambda(ch), ...(ch.template ? { template: ch.template } : {}) }];
     }),
   );
   return { ...config, channels };
@@ -74,7 +77,7 @@ export function readDeliverySettings(raw: Readonly<Record<string, unknown>> | un
 /** The keys a channel of `type` may have, `type` first (for config errors). */
 export function allowedChannelKeys(type: string): string[] | undefined {
   const kind = channelKind(type);
-  return kind ? ['type', ...Object.keys(kind.properties)] : undefined;
+  return kind ? ['type', ...Object.keys(kind.properties), 'template'] : undefined;
 }
 
 /** `local:` of tocsin.yaml (schema-valid): what the kinds' checks find, paths from the top. */
@@ -98,7 +101,7 @@ export function channelSchemas(): { channel: JsonSchema; delivery: JsonSchema; l
       properties: { type: { enum: kinds.map((k) => k.type) } },
       allOf: kinds.map((k) => ({
         if: { properties: { type: { const: k.type } }, required: ['type'] },
-        then: { properties: { type: { const: k.type }, ...k.properties }, additionalProperties: false },
+        then: { properties: { type: { const: k.type }, ...k.properties, template: { $ref: '#/definitions/template' } }, additionalProperties: false },
       })),
     },
     delivery: {

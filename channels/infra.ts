@@ -9,9 +9,10 @@ import { EMAIL_INFRA } from './email/infra';
 import type { ChannelInfra, ChannelSpecOf, ChannelType } from './kind-infra';
 import { PAGERDUTY_INFRA } from './pagerduty/infra';
 import { SLACK_INFRA } from './slack/infra';
+import { TEAMS_INFRA } from './teams/infra';
 import { WEBHOOK_INFRA } from './webhook/infra';
 
-const KINDS = { email: EMAIL_INFRA, slack: SLACK_INFRA, pagerduty: PAGERDUTY_INFRA, webhook: WEBHOOK_INFRA };
+const KINDS = { email: EMAIL_INFRA, slack: SLACK_INFRA, pagerduty: PAGERDUTY_INFRA, webhook: WEBHOOK_INFRA, teams: TEAMS_INFRA };
 type Kinds = typeof KINDS;
 
 export type DeployedChannelOf<T extends ChannelType> = Kinds[T] extends ChannelInfra<T, infer Deployed, unknown> ? Deployed : never;

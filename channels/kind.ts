@@ -11,6 +11,7 @@ import type { ChannelSender } from '../lambdas/app/channel-delivery';
 import type { ConfigIssue } from '../lambdas/domain/rules/config';
 import type { ChannelSpec } from '../lambdas/domain/rules/types';
 import type { Alert } from '../lambdas/domain/types';
+import type { TemplateText } from './templates';
 
 /** JSON Schema (draft-07) as plain data. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -30,8 +31,12 @@ export interface ChannelKind<Spec extends ChannelSpec = ChannelSpec, Payload = u
   check?(spec: Spec): ConfigIssue[];
   /** What the Lambdas get of it: no secrets, no addresses, no local-only settings. */
   forLambda(spec: Spec): Spec;
-  /** The alert as this kind's message; `link` from tocsin.yaml links.alert. */
-  render(alert: Alert, link: string | undefined): Payload;
+  /**
+   * The alert as this kind's message; `link` from tocsin.yaml links.alert; `text` the
+   * templated title and body when a template applies (channels/templates.ts), which the
+   * kind fits within its own limits.
+   */
+  render(alert: Alert, link: string | undefined, text?: TemplateText): Payload;
   /**
    * Kinds tocsin delivers itself (a queue per channel drained by the channel worker); absent
    * when SNS delivers them (email).

@@ -7,6 +7,7 @@ import { emailLocal } from './email/local';
 import type { LocalChannel } from './local-kind';
 import { pagerdutyLocal } from './pagerduty/local';
 import { slackLocal } from './slack/local';
+import { teamsLocal } from './teams/local';
 import { webhookLocal } from './webhook/local';
 
 export type { LocalChannel, LocalChannelContext, LocalDelivery } from './local-kind';
@@ -16,4 +17,5 @@ export const LOCAL_CHANNELS: { readonly [T in ChannelType]: LocalChannel<T> } = 
   slack: slackLocal,
   pagerduty: pagerdutyLocal,
   webhook: webhookLocal,
+  teams: teamsLocal,
 };

@@ -29,5 +29,5 @@ export const emailChannel: ChannelKind<EmailChannel, EmailMessage, undefined> = 
   settings: { read: () => undefined },
   local: { key: 'smtp', schema: SMTP_SCHEMA, check: smtpIssues },
   forLambda: (spec) => ({ type: 'email', ...(spec.minSeverity ? { minSeverity: spec.minSeverity } : {}) }),
-  render: (alert, link) => ({ subject: emailSubject(alert), text: emailBody(alert, link) }),
+  render: (alert, link, text) => ({ subject: emailSubject(alert, text?.title), text: text?.body ?? emailBody(alert, link) }),
 };

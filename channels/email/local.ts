@@ -7,6 +7,7 @@
 import { alertFromNotification } from '../../lambdas/domain/render';
 import { startQueueWorker } from '../../local/queue-worker';
 import type { LocalChannel } from '../local-kind';
+import { emailTexts } from '../templates';
 import { emailChannel } from '.';
 import { readSmtpSettings } from './smtp-config';
 import { startSmtpDelivery } from './smtp-delivery';
@@ -25,7 +26,7 @@ export const emailLocal: LocalChannel<'email'> = {
           if (smtp) return { id: m.id, ok: true as const };
           const notification = JSON.parse(m.body || '{}') as { Message: string };
           const alert = alertFromNotification(notification.Message);
-          const { subject, text } = emailChannel.render(alert, undefined);
+          const { subject, text } = emailChannel.render(alert, undefined, emailTexts(ctx.config.runtime)(alert, undefined));
           ctx.print(`\n=== notification ===\nSubject: ${subject}\n\n${text}\n====================\n`);
           return { id: m.id, ok: true as const };
         }),

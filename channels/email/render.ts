@@ -13,8 +13,8 @@ const MIN_KEPT_CHARS = 60;
  * subject is cut at a word boundary (a mid-word cut such as "(deregistered, o..." reads
  * as noise), mid-word only when the title has no space late enough.
  */
-export function emailSubject(alert: Alert): string {
-  const raw = `[tocsin ${alert.cluster}] ${alert.title}`.replace(/[\r\n\t]+/g, ' ').replace(/ {2,}/g, ' ');
+export function emailSubject(alert: Alert, title?: string): string {
+  const raw = (title !== undefined ? title : `[tocsin ${alert.cluster}] ${alert.title}`).replace(/[\r\n\t]+/g, ' ').replace(/ {2,}/g, ' ');
   if (raw.length <= MAX_SUBJECT_CHARS) return raw;
   const room = MAX_SUBJECT_CHARS - 3;
   let cut = truncateText(raw, room);

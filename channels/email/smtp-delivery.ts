@@ -16,6 +16,7 @@ import { isForChannel, type QueueMessage } from '../../lambdas/app/channel-deliv
 import { CHANNELS_ATTRIBUTE, channelFilterPolicy } from '../../lambdas/commons/deployment';
 import { configErrorAt } from '../../lambdas/commons/config-file';
 import { alertFromNotification, alertLink } from '../../lambdas/domain/render';
+import { channelTexts } from '../templates';
 import { SEVERITY_RANK, type Alert } from '../../lambdas/domain/types';
 import { LOCAL_NAMES } from '../../local/names';
 import { startQueueWorker, type BatchResult, type QueueWorker } from '../../local/queue-worker';
@@ -97,6 +98,7 @@ export async function startSmtpDelivery(ctx: LocalChannelContext, channels: Read
     process.stderr.write(`tocsin: SMTP ${endpoint} does not answer as expected: ${err.message} (emails will be retried; see local.smtp in ${ctx.config.file})\n`);
   });
   const linkTemplate = ctx.config.runtime.links?.alert;
+  const texts = channelTexts(ctx.config.runtime);
   const messageIdDomain = mailboxAddress(settings.from)?.split('@')[1] ?? 'tocsin.invalid';
 
   async function deliver(target: SmtpTarget, m: QueueMessage): Promise<BatchResult[number]> {
@@ -107,7 +109,8 @@ export async function startSmtpDelivery(ctx: LocalChannelContext, channels: Read
       notification = JSON.parse(m.body) as SnsNotification;
       alert = alertFromNotification(notification.Message ?? '');
       if (!wanted(notification, alert, target)) return { id: m.id, ok: true };
-      email = emailChannel.render(alert, alertLink(linkTemplate, alert));
+      const link = alertLink(linkTemplate, alert);
+      email = emailChannel.render(alert, link, texts(alert, link, target.channel));
     } catch (err) {
       // Retrying cannot fix an unreadable message; dropping it is logged.
       ctx.logger.error('unreadable notification dropped', { channel: target.channel, address: target.address, id: m.id, error: (err as Error).message });

@@ -65,10 +65,17 @@ export function dedupKey(alert: Alert): string {
   return alert.episode ?? alert.id;
 }
 
-export function pagerDutyEvent(alert: Alert, link?: string): PagerDutyEvent {
+/** A template's output (channels/templates.ts): the title is the summary, the body custom_details.message. */
+export interface PagerDutyText {
+  title?: string;
+  body?: string;
+}
+
+export function pagerDutyEvent(alert: Alert, link?: string, text: PagerDutyText = {}): PagerDutyEvent {
   if (alert.state === 'resolved') return { event_action: 'resolve', dedup_key: dedupKey(alert) };
   const reminder = alert.reminder ? ` (reminder ${alert.reminder})` : '';
-  const summary = cutAtWord(`[${alert.cluster}] ${alert.title}${reminder}`.replace(/\s+/g, ' '), PAGERDUTY_LIMITS.summary);
+  const templated = text.title?.replace(/\s+/g, ' ').trim();
+  const summary = cutAtWord(templated || `[${alert.cluster}] ${alert.title}${reminder}`.replace(/\s+/g, ' '), PAGERDUTY_LIMITS.summary);
   const component = alert.service || alert.check;
   return {
     event_action: 'trigger',
@@ -82,7 +89,7 @@ export function pagerDutyEvent(alert: Alert, link?: string): PagerDutyEvent {
       ...(component ? { component } : {}),
       group: alert.cluster,
       class: `${alert.source}/${alert.kind}`,
-      custom_details: customDetails(alert),
+      custom_details: text.body !== undefined ? { message: cutAtWord(text.body, PAGERDUTY_LIMITS.detailValue), ...customDetails(alert) } : customDetails(alert),
     },
     client: 'tocsin',
     ...(link ? { client_url: link, links: [{ href: link, text: 'Open' }] } : {}),

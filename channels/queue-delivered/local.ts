@@ -15,6 +15,7 @@ import { LOCAL_NAMES } from '../../local/names';
 import { startQueueWorker, type QueueWorker } from '../../local/queue-worker';
 import { severitiesAtOrAbove } from '../email/infra';
 import type { LocalChannelContext, LocalDelivery } from '../local-kind';
+import { channelTexts, type TemplateText } from '../templates';
 import type { QueueDeliverySettings } from './settings';
 
 /** Local knob shared with Slack: first retry delay (s) of a failed send other than 429; default 5. */
@@ -32,7 +33,7 @@ export async function startQueueChannels<Payload>(
   opts: {
     readonly type: string;
     readonly channels: readonly LocalQueueChannel[];
-    readonly render: (alert: Alert, link: string | undefined) => Payload;
+    readonly render: (alert: Alert, link: string | undefined, text?: TemplateText) => Payload;
     readonly sender: ChannelSender<Payload>;
     readonly settings: QueueDeliverySettings;
     /** Pacing when delivery.<kind>.minIntervalMs is not set. */
@@ -48,6 +49,7 @@ export async function startQueueChannels<Payload>(
   const linkTemplate = ctx.config.runtime.links?.alert;
   const deps: ChannelDeliveryDeps<Payload> = {
     render: opts.render,
+    texts: channelTexts(ctx.config.runtime),
     sender: opts.sender,
     clock: systemClock,
     sleep,

@@ -13,6 +13,7 @@ import { LOCAL_NAMES } from '../../local/names';
 import { channelFilterPolicy } from '../../lambdas/commons/deployment';
 import { severitiesAtOrAbove } from '../email/infra';
 import type { LocalChannel } from '../local-kind';
+import { channelTexts } from '../templates';
 import { slackChannel } from '.';
 import { StaticWebhookUrls, WebhookSender } from './webhook';
 
@@ -40,6 +41,7 @@ export const slackLocal: LocalChannel<'slack'> = {
     const linkTemplate = ctx.config.runtime.links?.alert;
     const deps = {
       render: slackChannel.render,
+      texts: channelTexts(ctx.config.runtime),
       sender: new WebhookSender(new StaticWebhookUrls(webhooks)),
       clock: systemClock,
       sleep,

@@ -69,10 +69,16 @@ function codeSections(label: string, value: string, maxSections: number): SlackB
   return shown.map((p, i) => ({ type: 'section', text: mrkdwn(`${i === 0 ? `*${label}*\n` : ''}\`\`\`${p}\`\`\``) }));
 }
 
-export function slackMessage(alert: Alert, link?: string): SlackMessage {
+/** A template's output (channels/templates.ts): the title replaces the headline, the body the details. */
+export interface SlackText {
+  title?: string;
+  body?: string;
+}
+
+export function slackMessage(alert: Alert, link?: string, text: SlackText = {}): SlackMessage {
   const style = alert.state === 'resolved' ? SLACK_STYLE.resolved : SLACK_STYLE[alert.severity];
   const reminder = alert.reminder ? ` (reminder ${alert.reminder})` : '';
-  const headline = `${alert.title}${reminder}`;
+  const headline = text.title?.replace(/\s+/g, ' ').trim() || `${alert.title}${reminder}`;
   const fallback = cut(`${style.emoji} [${alert.cluster}] ${headline}`, SLACK_LIMITS.fallbackText);
 
   const blocks: SlackBlock[] = [{ type: 'header', text: { type: 'plain_text', text: cut(`${style.emoji} ${headline}`, SLACK_LIMITS.headerText), emoji: true } }];
@@ -91,7 +97,13 @@ export function slackMessage(alert: Alert, link?: string): SlackMessage {
   const reserved = 3; // divider + context + actions
   const short: Array<[string, string]> = [];
   const long: Array<[string, string]> = [];
-  for (const [k, v] of alert.details) (v.includes('\n') || v.length > 200 ? long : short).push([k, v]);
+  if (text.body !== undefined) {
+    // The template's body, as text (escaped like any alert text), in as many sections as it needs.
+    const room = SLACK_LIMITS.blocks - reserved - blocks.length;
+    const sections = chunks(escapeMrkdwn(text.body), SLACK_LIMITS.sectionText);
+    if (sections.length > room) sections[room - 1] = cut(sections[room - 1]!, SLACK_LIMITS.sectionText - 1) + '…';
+    if (text.body.trim() !== '') sections.slice(0, room).forEach((t) => blocks.push({ type: 'section', text: mrkdwn(t) }));
+  } else for (const [k, v] of alert.details) (v.includes('\n') || v.length > 200 ? long : short).push([k, v]);
   for (let i = 0; i < short.length && blocks.length < SLACK_LIMITS.blocks - reserved; i += SLACK_LIMITS.fields) {
     blocks.push({
       type: 'section',

@@ -20,6 +20,8 @@ export interface WebhookPayload {
   state: AlertState;
   severity: Severity;
   title: string;
+  /** A template's body (tocsin.yaml template.body), when one applies. */
+  text?: string;
   cluster: string;
   source: Source;
   kind: string;
@@ -37,7 +39,7 @@ export interface WebhookPayload {
   link?: string;
 }
 
-export function webhookPayload(alert: Alert, link?: string): WebhookPayload {
+export function webhookPayload(alert: Alert, link?: string, text: { title?: string; body?: string } = {}): WebhookPayload {
   return {
     version: WEBHOOK_PAYLOAD_VERSION,
     id: alert.id,
@@ -45,7 +47,8 @@ export function webhookPayload(alert: Alert, link?: string): WebhookPayload {
     episode: alert.episode ?? alert.id,
     state: alert.state,
     severity: alert.severity,
-    title: alert.title,
+    title: text.title ?? alert.title,
+    ...(text.body !== undefined ? { text: text.body } : {}),
     cluster: alert.cluster,
     source: alert.source,
     kind: alert.kind,

@@ -11,6 +11,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lazyPorts, type ApplicationPorts } from '../app/application';
 import { type Clock, type Logger, type Metrics, systemClock } from '../app/runtime';
 import type { ClusterKeys, ConsulTokens } from '../app/credentials';
+import { emailTexts } from '../../channels/templates';
 import { alertLink } from '../domain/render';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { DynamoSilenceStore } from './dynamo-silence-store';
@@ -48,7 +49,7 @@ export interface AwsPortsOptions {
   readonly alertsTopicArn: string;
   readonly timersQueueUrl: string;
   /** grouping and links of tocsin.yaml. */
-  readonly config: Pick<RuntimeConfig, 'grouping' | 'links'>;
+  readonly config: Pick<RuntimeConfig, 'grouping' | 'links' | 'channels' | 'rules'>;
   readonly logger: Logger;
   /** tocsin's own numbers (the Lambdas: Powertools EMF); absent: none. */
   readonly metrics?: Metrics;
@@ -82,7 +83,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     metrics: () => opts.metrics,
     subjects: () => new DynamoSubjectStore(doc(), tableName),
     scopes: () => new DynamoScopeStore(doc(), tableName),
-    channels: () => new SnsAlertPublisher(client('sns'), opts.alertsTopicArn, (a) => alertLink(opts.config.links?.alert, a)),
+    channels: () => new SnsAlertPublisher(client('sns'), opts.alertsTopicArn, (a) => alertLink(opts.config.links?.alert, a), emailTexts(opts.config)),
     timers: () => new SqsTimerQueue(client('sqs'), opts.timersQueueUrl, clock),
     pendingTimers: () => new DynamoPendingTimers(doc(), tableName),
     firingSources: () => new DynamoFiringSources(doc(), tableName),

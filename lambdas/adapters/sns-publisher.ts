@@ -23,14 +23,19 @@ export class SnsAlertPublisher implements ChannelPublisher {
     private readonly topicArn: string,
     /** A link back: fixed, or per alert (tocsin.yaml links.alert). */
     private readonly link?: string | ((alert: Alert) => string | undefined),
+    /** The email's templated subject and text (channels/templates.ts emailTexts). */
+    private readonly emailText?: (alert: Alert, link: string | undefined) => { title?: string; body?: string } | undefined,
   ) {}
 
   async publish(alert: Alert): Promise<void> {
     const attributes = snsMessageAttributes(alert);
     const link = typeof this.link === 'function' ? this.link(alert) : this.link;
     const attributeBytes = Object.entries(attributes).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.StringValue) + 6, 0);
-    let { subject, message } = snsMessage(alert, link);
-    if (Buffer.byteLength(message) + attributeBytes > MAX_SNS_MESSAGE_BYTES) ({ subject, message } = snsMessage(shrink(alert), link));
+    let { subject, message } = snsMessage(alert, link, this.emailText?.(alert, link));
+    if (Buffer.byteLength(message) + attributeBytes > MAX_SNS_MESSAGE_BYTES) {
+      const small = shrink(alert);
+      ({ subject, message } = snsMessage(small, link, this.emailText?.(small, link)));
+    }
     await awsCall(this.sns.send(
       new PublishCommand({
         TopicArn: this.topicArn,
@@ -68,11 +73,11 @@ export class SnsAlertsProbe implements AlertsProbe {
 }
 
 /** The SNS `MessageStructure: 'json'` document: one body per protocol. */
-export function snsMessage(alert: Alert, link?: string): { subject: string; message: string } {
+export function snsMessage(alert: Alert, link?: string, emailText?: { title?: string; body?: string }): { subject: string; message: string } {
   const json = JSON.stringify(alert);
-  const text = emailBody(alert, link);
+  const text = emailText?.body ?? emailBody(alert, link);
   return {
-    subject: emailSubject(alert),
+    subject: emailSubject(alert, emailText?.title),
     message: JSON.stringify({ default: text, email: text, 'email-json': json, sqs: json, lambda: json, http: json, https: json }),
   };
 }

@@ -45,8 +45,16 @@ export interface ChannelSender<Payload> {
   isPermanent?(res: SendResponse): boolean;
 }
 
+/** A template's output for the title and body (channels/templates.ts). */
+export interface RenderedText {
+  title?: string;
+  body?: string;
+}
+
 export interface ChannelDeliveryDeps<Payload> {
-  render: (alert: Alert, link: string | undefined) => Payload;
+  render: (alert: Alert, link: string | undefined, text?: RenderedText) => Payload;
+  /** The templated title and body of an alert for a channel (tocsin.yaml templates); absent or undefined: the kind's default. */
+  texts?: (alert: Alert, link: string | undefined, channel: string) => RenderedText | undefined;
   sender: ChannelSender<Payload>;
   clock: Clock;
   sleep: (ms: number) => Promise<void>;
@@ -106,7 +114,8 @@ export async function deliverBatch<Payload>(deps: ChannelDeliveryDeps<Payload>, 
         continue;
       }
       const alert = alertFromNotification(notification.Message ?? '');
-      payload = deps.render(alert, alertLink(deps.linkTemplate, alert));
+      const link = alertLink(deps.linkTemplate, alert);
+      payload = deps.render(alert, link, deps.texts?.(alert, link, channel));
     } catch (err) {
       // Retrying cannot fix an unreadable message; dropping it is logged.
       deps.logger?.error('unreadable notification dropped', { channel, id: m.id, error: (err as Error).message });

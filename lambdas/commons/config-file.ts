@@ -11,6 +11,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { normalizeConfig, formatPath, type ConfigIssue, type ConfigPath } from '../domain/rules/config';
 import type { MatchSpec, RuntimeConfig } from '../domain/rules/types';
 import { VOCABULARY_FIELDS, vocabularyIssues } from '../domain/rules/vocabulary';
+import { templateIssues } from '../../channels/templates';
 import { allowedChannelKeys, channelIssues as channelTypeIssues, localSettingsIssues, readDeliverySettings, type DeliverySettings } from '../../channels';
 import { CONFIG_FILE } from './deployment';
 
@@ -226,7 +227,7 @@ export function parseConfigText(text: string, file: string): FileConfig {
   }
   const raw = data as Record<string, unknown>;
   const { config, issues } = normalizeConfig(raw);
-  issues.push(...channelTypeIssues(config.channels), ...localSettingsIssues(raw.local as Record<string, unknown> | undefined));
+  issues.push(...channelTypeIssues(config.channels), ...templateIssues(config), ...localSettingsIssues(raw.local as Record<string, unknown> | undefined));
   if (issues.length > 0) throw new ConfigFileError(file, issues.map(locate));
   return {
     file,

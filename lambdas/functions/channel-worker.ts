@@ -1,8 +1,8 @@
 /**
  * Channel worker Lambda: one SQS event source per channel queue of every kind tocsin
- * delivers itself (Slack, PagerDuty, webhooks; each queue, named CHANNEL_QUEUES, subscribed to the alerts topic with the filter
+ * delivers itself (Slack, PagerDuty, webhooks, Teams; each queue, named CHANNEL_QUEUES, subscribed to the alerts topic with the filter
  * { channels: [<channel>] }), maxConcurrency 2. The same delivery code as `npm start`
- * (app/channel-delivery.ts) with the channel kind's renderer and sender. Failed messages
+ * (app/channel-delivery.ts) with the channel kind's renderer and sender, and the templates of tocsin.yaml (channels/templates.ts). Failed messages
  * are reported as batchItemFailures after their visibility is set to the retry delay (a
  * 429's Retry-After); the redrive policy moves repeat failures to the kind's DLQ. A message
  * refused for good (`deadLetter`) is sent to the DLQ of its queue's redrive policy at once,
@@ -13,6 +13,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { channelKind } from '../../channels';
+import { channelTexts } from '../../channels/templates';
 import { deliverBatch, type ChannelDeliveryDeps } from '../app/channel-delivery';
 import { sleep } from '../app/concurrency';
 import { systemClock } from '../app/runtime';
@@ -32,6 +33,7 @@ const secrets = new SecretsManagerClient({});
 
 /** Delivery dependencies per channel kind, built on first use. */
 const byKind = new Map<string, ChannelDeliveryDeps<unknown>>();
+const texts = channelTexts(config);
 function deliveryFor(channel: string): ChannelDeliveryDeps<unknown> | undefined {
   const type = config.channels[channel]?.type;
   const kind = type ? channelKind(type) : undefined;
@@ -40,7 +42,8 @@ function deliveryFor(channel: string): ChannelDeliveryDeps<unknown> | undefined 
   if (!deps) {
     const ofKind = Object.fromEntries(Object.entries(config.channels).filter(([, ch]) => ch.type === type));
     deps = {
-      render: (alert, link) => kind.render(alert, link),
+      render: (alert, link, text) => kind.render(alert, link, text),
+      texts,
       sender: kind.worker.sender(ofKind, { secrets }),
       clock: systemClock,
       sleep,

@@ -1,5 +1,5 @@
 /**
- * PagerDuty and webhook channels deployed: per channel a KMS-encrypted queue named for the
+ * PagerDuty, webhook and Teams channels deployed: per channel a KMS-encrypted queue named for the
  * channel worker, subscribed with { channels: [<name>] } (and minSeverity's severities),
  * redriving to the kind's DLQ after delivery.<kind>.maxReceiveCount; the DLQ alarmed on;
  * the worker may read exactly the channels' secrets and send to the DLQs (a refused
@@ -21,10 +21,11 @@ channels:
   pager-eu: { type: pagerduty, secretName: tocsin/pagerduty/eu, url: "https://events.eu.pagerduty.com/v2/enqueue" }
   hook: { type: webhook, secretName: tocsin/webhook/ops, url: "https://hooks.example.com/tocsin", signingKeyEnv: LOCAL_ONLY_HOOK_KEY }
   team: { type: slack, secretName: tocsin/slack/team, minSeverity: critical }
-delivery: { pagerduty: { maxReceiveCount: 4 }, webhook: { maxReceiveCount: 6 } }
+  ops-teams: { type: teams, secretName: tocsin/teams/ops, url: "http://127.0.0.1:9/local-only", minSeverity: warning }
+delivery: { pagerduty: { maxReceiveCount: 4 }, webhook: { maxReceiveCount: 6 }, teams: { maxReceiveCount: 3 } }
 rules:
   - name: all
-    channels: [pager, pager-eu, hook, team]
+    channels: [pager, pager-eu, hook, team, ops-teams]
 `;
 
 type R = { Type: string; Properties: Record<string, any> };
@@ -43,6 +44,7 @@ beforeAll(() => {
 describe.each([
   ['pagerduty', ['pager', 'pager-eu'], 4],
   ['webhook', ['hook'], 6],
+  ['teams', ['ops-teams'], 3],
 ] as const)('%s channels', (type, channels, maxReceiveCount) => {
   const res = () => s.stack.channels.resources[type];
 
@@ -79,7 +81,7 @@ describe.each([
 });
 
 test('subscriptions filter on the channel, and on the severities of minSeverity', () => {
-  const sub = (channel: string, type: 'pagerduty' | 'webhook') => ({
+  const sub = (channel: string, type: 'pagerduty' | 'webhook' | 'teams') => ({
     Protocol: 'sqs',
     Endpoint: s.stack.resolve(s.stack.channels.resources[type].queues.get(channel)!.queueArn),
     RedrivePolicy: { deadLetterTargetArn: s.stack.resolve(s.stack.alertTopics.deliveryDeadLetterQueue.queueArn) },
@@ -87,6 +89,7 @@ test('subscriptions filter on the channel, and on the severities of minSeverity'
   s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('pager', 'pagerduty'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['pager'], severity: ['critical', 'warning'] } });
   s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('pager-eu', 'pagerduty'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['pager-eu'] } });
   s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('hook', 'webhook'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['hook'] } });
+  s.template.hasResourceProperties('AWS::SNS::Subscription', { ...sub('ops-teams', 'teams'), FilterPolicy: { [CHANNELS_ATTRIBUTE]: ['ops-teams'], severity: ['critical', 'warning'] } });
   // Slack's minSeverity, the same way.
   s.template.hasResourceProperties('AWS::SNS::Subscription', {
     Endpoint: s.stack.resolve(s.stack.channels.resources.slack.queues.get('team')!.queueArn),
@@ -94,15 +97,15 @@ test('subscriptions filter on the channel, and on the severities of minSeverity'
   });
 });
 
-test('the worker may read exactly these secrets (the Slack one too), and send to the two DLQs', () => {
+test('the worker may read exactly these secrets (the Slack one too), and send to the three DLQs', () => {
   const roleId = idOf(s.stack.channels.worker!.function.role as never);
   const statements = ofType('AWS::IAM::Policy')
     .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
   const secretResources = statements.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
-  expect(secretResources.sort()).toEqual(['tocsin/pagerduty/eu', 'tocsin/pagerduty/oncall', 'tocsin/slack/team', 'tocsin/webhook/ops'].map((n) => expect.stringContaining(`secret:${n}-??????`)));
-  expect(secretResources).toHaveLength(4);
-  for (const type of ['pagerduty', 'webhook'] as const) {
+  expect(secretResources.sort()).toEqual(['tocsin/pagerduty/eu', 'tocsin/pagerduty/oncall', 'tocsin/slack/team', 'tocsin/teams/ops', 'tocsin/webhook/ops'].map((n) => expect.stringContaining(`secret:${n}-??????`)));
+  expect(secretResources).toHaveLength(5);
+  for (const type of ['pagerduty', 'webhook', 'teams'] as const) {
     const dlqArn = JSON.stringify(s.stack.resolve(s.stack.channels.resources[type].deadLetterQueue!.queueArn));
     expect(statements.some((st) => JSON.stringify(st.Action).includes('sqs:SendMessage') && JSON.stringify(st.Resource) === dlqArn)).toBe(true);
   }

@@ -24,8 +24,8 @@ test('schema/tocsin.schema.json holds the registry\'s channel, delivery and loca
 describe('channelIssues', () => {
   test.each([
     [{ a: { type: 'email' }, b: { type: 'slack' } }, []],
-    [{ x: { type: 'pager' } }, [{ path: ['channels', 'x', 'type'], reason: 'unknown channel type "pager" (known: email, slack, pagerduty, webhook)' }]],
-    [{ ok: { type: 'email' }, y: { type: '' } }, [{ path: ['channels', 'y', 'type'], reason: 'unknown channel type "" (known: email, slack, pagerduty, webhook)' }]],
+    [{ x: { type: 'pager' } }, [{ path: ['channels', 'x', 'type'], reason: 'unknown channel type "pager" (known: email, slack, pagerduty, webhook, teams)' }]],
+    [{ ok: { type: 'email' }, y: { type: '' } }, [{ path: ['channels', 'y', 'type'], reason: 'unknown channel type "" (known: email, slack, pagerduty, webhook, teams)' }]],
   ])('%j', (channels, issues) => {
     expect(channelIssues(channels)).toEqual(issues);
   });
@@ -36,7 +36,7 @@ describe('deployChannels: what deploying needs beyond a valid file', () => {
     [{ team: { type: 'slack', secretName: 's' } }, []],
     [{ team: { type: 'slack', webhookUrl: 'http://127.0.0.1:9/' } }, [{ path: ['channels', 'team'], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' }]],
     [{ oncall: { type: 'email' } }, []],
-    [{ x: { type: 'pager' } }, [{ path: ['channels', 'x', 'type'], reason: 'unknown channel type "pager" (known: email, slack, pagerduty, webhook)' }]],
+    [{ x: { type: 'pager' } }, [{ path: ['channels', 'x', 'type'], reason: 'unknown channel type "pager" (known: email, slack, pagerduty, webhook, teams)' }]],
   ])('%j', (channels, issues) => {
     const deployed = deployChannels(channels);
     expect('issues' in deployed ? deployed.issues : []).toEqual(issues);
@@ -62,7 +62,7 @@ describe('lambdaConfig', () => {
   });
 
   test('an unknown type is an error naming the channel, not an email channel', () => {
-    expect(() => lambdaConfig({ ...base, channels: { ops: { type: 'opsgenie' } } })).toThrow('channels.ops: unknown channel type "opsgenie" (known: email, slack, pagerduty, webhook)');
+    expect(() => lambdaConfig({ ...base, channels: { ops: { type: 'opsgenie' } } })).toThrow('channels.ops: unknown channel type "opsgenie" (known: email, slack, pagerduty, webhook, teams)');
   });
 });
 
@@ -73,9 +73,9 @@ test('an unknown type in tocsin.yaml fails with the file, the path and its line'
 });
 
 test('allowed keys and delivery settings come from the kinds', () => {
-  expect(allowedChannelKeys('email')).toEqual(['type', 'addresses', 'minSeverity']);
-  expect(allowedChannelKeys('slack')).toEqual(['type', 'secretName', 'webhookUrl', 'minSeverity']);
+  expect(allowedChannelKeys('email')).toEqual(['type', 'addresses', 'minSeverity', 'template']);
+  expect(allowedChannelKeys('slack')).toEqual(['type', 'secretName', 'webhookUrl', 'minSeverity', 'template']);
   expect(allowedChannelKeys('pager')).toBeUndefined();
-  expect(readDeliverySettings(undefined)).toEqual({ email: undefined, slack: { maxReceiveCount: 5 }, pagerduty: { maxReceiveCount: 5 }, webhook: { maxReceiveCount: 5 } });
+  expect(readDeliverySettings(undefined)).toEqual({ email: undefined, slack: { maxReceiveCount: 5 }, pagerduty: { maxReceiveCount: 5 }, webhook: { maxReceiveCount: 5 }, teams: { maxReceiveCount: 5 } });
   expect(readDeliverySettings({ slack: { maxReceiveCount: 7, minIntervalMs: 0 } }).slack).toEqual({ maxReceiveCount: 7, minIntervalMs: 0 });
 });

@@ -8,7 +8,7 @@ import { HEARTBEAT_DEFAULTS, MISSING_AFTER_MIN_FACTOR, type HeartbeatSettings, t
 import type { Severity } from '../types';
 import { formatDuration, parseDuration } from './duration';
 import { compileMatcher, MatcherError } from './matchers';
-import type { ChannelSpec, InhibitSpec, MatchSpec, RuleSpec, RuntimeConfig } from './types';
+import type { ChannelSpec, InhibitSpec, MatchSpec, RuleSpec, RuntimeConfig, TemplateSpec } from './types';
 import { equalFieldIssue } from './inhibit';
 import { checkLocation, parseDaysOfMonth, parseMonths, parseTimeRange, parseWeekdays, parseYears, TimeIntervalError, type TimeInterval } from './time-intervals';
 import { MATCH_FIELDS, META_FIELDS } from './types';
@@ -253,6 +253,9 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
       if (typeof raw[flag] === 'boolean') rule[flag] = raw[flag] as boolean;
     }
     Object.assign(rule, intervalRefs(raw, path, intervals, issues));
+    // Mustache is checked where it is parsed (channels/templates.ts, at config load): domain/ stays pure.
+    if (raw.template) rule.template = raw.template as TemplateSpec;
+    if (rule.suppress && rule.template) issues.push({ path: [...path, 'template'], reason: 'a suppress rule delivers nowhere: a template has nothing to shape' });
     if (rule.suppress && (rule.channels || rule.for || rule.repeat || rule.severity || rule.muteTimeIntervals || rule.activeTimeIntervals)) {
       issues.push({ path: [...path, 'suppress'], reason: 'a suppress rule delivers nowhere: remove channels, severity, for, repeat and time intervals' });
     }

@@ -83,6 +83,8 @@ export interface RuleSpec {
   muteTimeIntervals?: string[];
   /** Names of `timeIntervals` outside which this route is muted. */
   activeTimeIntervals?: string[];
+  /** Mustache templates of the title and body for this rule's notifications, over the channels' ones. */
+  template?: TemplateSpec;
 }
 
 /**
@@ -102,6 +104,14 @@ export interface InhibitSpec {
  */
 export interface ChannelSpec {
   type: string;
+  /** Mustache templates of the title and body (channels/templates.ts); a rule's win. */
+  template?: TemplateSpec;
+}
+
+/** `template: { title, body }` of a channel or a rule: Mustache source, checked at load (channels/templates.ts). */
+export interface TemplateSpec {
+  title?: string;
+  body?: string;
 }
 
 export interface GroupingSpec {
