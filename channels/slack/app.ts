@@ -97,6 +97,8 @@ export class SlackAppSender {
     let ownsParent = false;
     if (alert.episode) {
       const claim = await threads.claimThread(name, alert.episode, alert.id, this.deps.nowMs());
+      // A second delivery of the notification that posted the parent (SNS and SQS deliver at least once): done.
+      if (claim.kind === 'thread' && claim.postedBy === alert.id) return { status: 200 };
       if (claim.kind === 'thread') thread = claim.thread;
       else if (claim.kind === 'claimed') ownsParent = alert.state !== 'resolved';
       else if (claim.claimedBy === alert.id) ownsParent = true; // our own earlier attempt, its answer lost

@@ -17,8 +17,8 @@ export interface SlackThread {
 export type ThreadClaim =
   /** Nobody had it: post the parent now, then `setThread` (or `releaseThread` if it surely failed). */
   | { kind: 'claimed' }
-  /** The parent is posted. */
-  | { kind: 'thread'; thread: SlackThread }
+  /** The parent is posted, by the notification `postedBy`. */
+  | { kind: 'thread'; thread: SlackThread; postedBy: string }
   /** Claimed by `claimedBy` at `claimedAtMs`, not (yet) posted. */
   | { kind: 'pending'; claimedBy: string; claimedAtMs: number };
 
@@ -58,7 +58,7 @@ export class MemorySlackThreads implements SlackThreadStore {
       this.threads.set(key, { claimant, claimedAtMs: nowMs });
       return { kind: 'claimed' };
     }
-    return item.thread ? { kind: 'thread', thread: item.thread } : { kind: 'pending', claimedBy: item.claimant, claimedAtMs: item.claimedAtMs };
+    return item.thread ? { kind: 'thread', thread: item.thread, postedBy: item.claimant } : { kind: 'pending', claimedBy: item.claimant, claimedAtMs: item.claimedAtMs };
   }
 
   async takeOverThread(channel: string, episode: string, from: string, claimant: string, nowMs: number): Promise<boolean> {

@@ -55,7 +55,7 @@ export class DynamoSlackThreads implements SlackThreadStore {
     }
     const item = await this.readThread(channel, episode);
     if (!item) return this.claimThread(channel, episode, claimant, nowMs); // released meanwhile
-    if (typeof item.ts === 'string' && typeof item.channelId === 'string') return { kind: 'thread', thread: { channelId: item.channelId, ts: item.ts } };
+    if (typeof item.ts === 'string' && typeof item.channelId === 'string') return { kind: 'thread', thread: { channelId: item.channelId, ts: item.ts }, postedBy: String(item.claimant ?? '') };
     return { kind: 'pending', claimedBy: String(item.claimant ?? ''), claimedAtMs: Number(item.claimedAt ?? 0) };
   }
 

@@ -119,6 +119,15 @@ describe('the app sender against the fake Web API', () => {
     expect(api.messages.get(parent)!.body.attachments[0].color).toBe('#2EB67D');
   });
 
+  test('a second delivery of a notification (SNS/SQS at least once) calls nothing again', async () => {
+    const s = sender();
+    await send(s, alert());
+    await send(s, alert({ id: 'a2', reminder: 1 }));
+    expect(await send(s, alert())).toEqual({ status: 200 });
+    expect(await send(s, alert({ id: 'a2', reminder: 1 }))).toEqual({ status: 200 });
+    expect(api.calls).toHaveLength(2);
+  });
+
   test('a retried notification skips the calls that took effect (update done, reply ratelimited)', async () => {
     const s = sender();
     await send(s, alert());
