@@ -10,7 +10,7 @@
  */
 import type { ConfigIssue } from '../../lambdas/domain/rules/config';
 import type { Severity } from '../../lambdas/domain/types';
-import { DynamoSlackThreads } from '../../lambdas/adapters/dynamo-slack-threads';
+import type { DynamoSlackThreads } from '../../lambdas/adapters/dynamo-slack-threads';
 import type { ChannelKind, ChannelStateTable } from '../kind';
 import { plainOrJsonField, SecretsManagerChannelSecrets } from '../queue-delivered/secrets';
 import { SlackAppSender } from './app';
@@ -159,7 +159,9 @@ export const slackChannel: ChannelKind<SlackChannel, SlackPayload, SlackSettings
 };
 
 function dynamoThreads(state: ChannelStateTable): DynamoSlackThreads {
-  return new DynamoSlackThreads(state.doc, state.tableName);
+  // Required here, not at the top: reading tocsin.yaml (the CLI) loads this module but never the SDK.
+  const { DynamoSlackThreads: Threads } = require('../../lambdas/adapters/dynamo-slack-threads') as typeof import('../../lambdas/adapters/dynamo-slack-threads');
+  return new Threads(state.doc, state.tableName);
 }
 
 /** Secrets Manager: the bot token itself, or JSON {"botToken": "..."}. */

@@ -13,7 +13,15 @@ import type { SlackThread, SlackThreadStore, StepMark, ThreadClaim } from '../..
 import { STEP_RETENTION_SECONDS, THREAD_RETENTION_SECONDS } from '../../channels/slack/threads';
 import { SLACK_STATE_PARTITION_PREFIX, STATE_TABLE } from '../commons/deployment';
 import { awsCall } from './aws-errors';
-import { isConditionFailure } from './dynamo-state-store';
+
+/**
+ * A failed condition, by the error's name (as dynamo-state-store's isConditionFailure also
+ * checks): importing that module would bring the subject store into the CLI, which loads
+ * the channel kinds to read tocsin.yaml.
+ */
+function isConditionFailure(err: unknown): boolean {
+  return (err as { name?: string }).name === 'ConditionalCheckFailedException';
+}
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
