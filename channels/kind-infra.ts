@@ -5,6 +5,7 @@
  * CDK code: the Lambda bundles never load it.
  */
 import type { Alarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -37,6 +38,8 @@ export interface ChannelInfraContext<Deployed> {
   /** The one Lambda draining the queues of every queue-delivered channel; created on first call. */
   channelWorker(): ChannelWorker;
   readonly delivery: DeliverySettings;
+  /** The state table, for kinds that remember what they sent (Slack app threads: ChannelWorker.useStateItems). */
+  readonly stateTable: ITable;
   /** The channels of this kind, in tocsin.yaml order (possibly none). */
   readonly channels: readonly Deployed[];
 }

@@ -7,6 +7,7 @@
  * CDK and local-only code that the Lambda bundles must not carry.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ChannelSender } from '../lambdas/app/channel-delivery';
 import type { ConfigIssue } from '../lambdas/domain/rules/config';
 import type { ChannelSpec } from '../lambdas/domain/rules/types';
@@ -15,6 +16,12 @@ import type { TemplateText } from './templates';
 
 /** JSON Schema (draft-07) as plain data. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** The state table, for kinds that remember what they sent (Slack app threads); deployed and under `npm start` (dynalite). */
+export interface ChannelStateTable {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
 
 export interface ChannelKind<Spec extends ChannelSpec = ChannelSpec, Payload = unknown, Settings = unknown> {
   readonly type: Spec['type'];
@@ -45,6 +52,6 @@ export interface ChannelKind<Spec extends ChannelSpec = ChannelSpec, Payload = u
     /** Deployed: at least this long between two sends of one poller to one destination. */
     readonly minIntervalMs: number;
     /** Deployed: the sender of these channels (secrets from Secrets Manager). */
-    sender(channels: Readonly<Record<string, Spec>>, aws: { secrets: SecretsManagerClient }): ChannelSender<Payload>;
+    sender(channels: Readonly<Record<string, Spec>>, aws: { secrets: SecretsManagerClient; state: () => ChannelStateTable }): ChannelSender<Payload>;
   };
 }

@@ -2,6 +2,7 @@
 import type { Logger } from '../lambdas/app/runtime';
 import type { FileConfig } from '../lambdas/commons/config-file';
 import type { LocalBus } from '../local/bus/bus';
+import type { ChannelStateTable } from './kind';
 import type { QueueWorker } from '../local/queue-worker';
 import type { ChannelSpecOf, ChannelType } from '.';
 
@@ -13,6 +14,8 @@ export interface LocalChannelContext {
   /** A queue of the bus subscribed to the alerts topic, unfiltered: every notification. */
   readonly notificationsQueue: string;
   readonly dataDir: string;
+  /** The state table (dynalite, or --dynamodb-endpoint), for kinds that remember what they sent. */
+  readonly state: ChannelStateTable;
   readonly logger: Logger;
   readonly env: NodeJS.ProcessEnv;
   /** Notification bodies for the operator (stdout); a no-op under `npm start -- --quiet`, so never for warnings. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Duration, Stack, Token } from 'aws-cdk-lib';
-import type { IGrantable, IPrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -84,6 +85,26 @@ export class ChannelWorker extends Construct implements IGrantable {
     if (name.length > CHANNEL_QUEUES.maxNameChars || !/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`channel ${channel}: queue name ${name} is not a valid SQS queue name`);
     return name;
   }
+
+  /**
+   * Lets the worker read and write the state table's items whose partition key starts with
+   * `partitionPrefix` (and no others: dynamodb:LeadingKeys), and tells it the table's name.
+   * Slack app channels keep their threads there (SLACK_STATE_PARTITION_PREFIX).
+   */
+  public useStateItems(table: ITable, partitionPrefix: string): void {
+    if (this.stateItemPrefixes.has(partitionPrefix)) return;
+    this.stateItemPrefixes.add(partitionPrefix);
+    this.function.addEnvironment(LAMBDA_ENV.tableName, table.tableName);
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${partitionPrefix}*`] } },
+      }),
+    );
+  }
+
+  private readonly stateItemPrefixes = new Set<string>();
 
   /** Deliver `channel` from `queue`, which must be named queueName(channel). */
   public drain(channel: string, queue: IQueue, source: QueueEventSource): void {

@@ -1,3 +1,4 @@
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -22,6 +23,8 @@ export interface ChannelsProps {
   readonly opsTopic: ITopic;
   readonly logRetention: RetentionDays;
   readonly config: ConfigBundle;
+  /** The state table (Slack app threads). */
+  readonly stateTable: ITable;
 }
 
 export type ChannelResources = { readonly [T in ChannelType]: ChannelResourcesOf<T> };
@@ -50,6 +53,7 @@ export class Channels extends Construct {
         alarm: (alarmId, metric, description) => opsAlarm(kindScope, alarmId, props.opsTopic, { metric, description }),
         channelWorker: workerOnce,
         delivery: props.delivery,
+        stateTable: props.stateTable,
         channels: props.channels[type],
       });
     };

@@ -98,6 +98,7 @@ export class TocsinStack extends Stack {
       opsTopic: this.alertTopics.opsTopic,
       logRetention: config.logRetention,
       config: functionConfig,
+      stateTable: this.stateTable.table,
     });
     this.sweeper = new Sweeper(this, 'Sweeper', {
       table: this.stateTable.table,

@@ -221,7 +221,7 @@ async function main(): Promise<void> {
   // Every subscription exists before anything can publish (a timer due at start, a request).
   const workers: QueueWorker[] = [...local.workers];
   const channels = await startChannels(
-    { config, bus, alertsTopic: local.alertsTopic, notificationsQueue: local.notificationsQueue, dataDir, logger, env: process.env, print: options.serve.quiet ? () => undefined : (text) => process.stdout.write(text) },
+    { config, bus, alertsTopic: local.alertsTopic, notificationsQueue: local.notificationsQueue, dataDir, state: { doc: standIns.doc, tableName: LOCAL_NAMES.stateTable }, logger, env: process.env, print: options.serve.quiet ? () => undefined : (text) => process.stdout.write(text) },
     config,
   );
   for (const c of channels) workers.push(...c.workers);

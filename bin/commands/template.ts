@@ -67,6 +67,8 @@ export function renderedText(type: string, payload: unknown): string {
     const { subject, text } = payload as { subject: string; text: string };
     return `Subject: ${subject}\n\n${text}\n`;
   }
+  // Slack's payload carries the Block Kit message and, beside it, the facts app mode threads on: the message is what is sent.
+  if (type === 'slack') return `${JSON.stringify((payload as { message: unknown }).message, null, 2)}\n`;
   return `${JSON.stringify(payload, null, 2)}\n`;
 }
 

@@ -9,7 +9,8 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { channelFilterPolicy } from '../../lambdas/commons/deployment';
+import { channelFilterPolicy, SLACK_STATE_PARTITION_PREFIX } from '../../lambdas/commons/deployment';
+import type { ConfigIssue } from '../../lambdas/domain/rules/config';
 import type { Severity } from '../../lambdas/domain/types';
 import type { QueueEventSource } from '../../lib/channel-worker';
 import { keepLogicalId, keepQueueLogicalIds } from '../../lib/logical-ids';
@@ -22,8 +23,10 @@ import type { ChannelInfra, DeployedChannel } from '../kind-infra';
 export const SLACK_EVENT_SOURCE: QueueEventSource = { maxConcurrency: 2, batchSize: 5 };
 
 export interface DeployedSlackChannel extends DeployedChannel {
-  /** Secrets Manager secret holding the webhook URL. */
+  /** Secrets Manager secret holding the webhook URL, or an app channel's bot token. */
   readonly secretName: string;
+  /** An app channel (bot token, Web API): its threads are kept in the state table. */
+  readonly app?: true;
   /** Lowest severity delivered; undefined = every severity. */
   readonly minSeverity?: Severity;
 }
@@ -35,16 +38,28 @@ export interface SlackResources {
   readonly deadLetterQueue?: Queue;
 }
 
+function minSeverityOf(minSeverity: Severity | undefined): { minSeverity?: Severity } {
+  return minSeverity && minSeverity !== 'info' ? { minSeverity } : {};
+}
+
 /** The construct these resources were created in before channel kinds had their own: their logical ids stay. */
 const LEGACY_SCOPE = 'Notifications';
 
 export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResources> = {
-  deployment: (name, spec) =>
-    spec.secretName
-      ? { channel: { name, secretName: spec.secretName, ...(spec.minSeverity && spec.minSeverity !== 'info' ? { minSeverity: spec.minSeverity } : {}) } }
-      : { issues: [{ path: [], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' }] },
+  deployment: (name, spec) => {
+    if (spec.channel === undefined) {
+      return spec.secretName
+        ? { channel: { name, secretName: spec.secretName, ...minSeverityOf(spec.minSeverity) } }
+        : { issues: [{ path: [], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' }] };
+    }
+    const issues: ConfigIssue[] = [];
+    if (!spec.botTokenSecret) issues.push({ path: ['botTokenSecret'], reason: 'a slack app channel needs botTokenSecret (the Secrets Manager secret holding its bot token) to be deployed' });
+    if (spec.apiUrl && !spec.apiUrl.startsWith('https://')) issues.push({ path: ['apiUrl'], reason: 'a deployed slack app channel calls the Web API over https only' });
+    if (issues.length > 0 || !spec.botTokenSecret) return { issues };
+    return { channel: { name, secretName: spec.botTokenSecret, app: true, ...minSeverityOf(spec.minSeverity) } };
+  },
 
-  build({ scope, alertsTopic, topicKey, deliveryDeadLetterQueue, alarm, channelWorker, delivery, channels }) {
+  build({ scope, alertsTopic, topicKey, deliveryDeadLetterQueue, alarm, channelWorker, delivery, stateTable, channels }) {
     const queues = new Map<string, Queue>();
     if (channels.length === 0) return { queues };
 
@@ -58,6 +73,11 @@ export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResou
     );
 
     const worker = channelWorker();
+    if (channels.some((c) => c.app)) {
+      // An app channel's refused message (channel_not_found ...) goes to the DLQ at once, as PagerDuty's (queue-delivered/infra.ts).
+      deadLetterQueue.grant(worker, 'sqs:SendMessage');
+      topicKey.grant(worker, 'kms:GenerateDataKey', 'kms:Decrypt');
+    }
     for (const channel of channels) {
       const queue = new Queue(scope, `Queue-${channel.name}`, {
         // The worker knows a record's channel by its queue's name (CHANNEL_QUEUES).
@@ -83,7 +103,8 @@ export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResou
       );
       keepLogicalId(subscription, `${legacyPath}/${subscription.node.id}`);
       worker.drain(channel.name, queue, SLACK_EVENT_SOURCE);
-      Secret.fromSecretNameV2(scope, `Webhook-${channel.name}`, channel.secretName).grantRead(worker);
+      Secret.fromSecretNameV2(scope, `${channel.app ? 'BotToken' : 'Webhook'}-${channel.name}`, channel.secretName).grantRead(worker);
+      if (channel.app) worker.useStateItems(stateTable, SLACK_STATE_PARTITION_PREFIX);
       queues.set(channel.name, queue);
     }
     return { queues, deadLetterQueue };

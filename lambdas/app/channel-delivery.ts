@@ -32,6 +32,8 @@ export interface SendResponse {
   /** Seconds, from a Retry-After header. */
   retryAfter?: number;
   body?: string;
+  /** The sender already knows retrying cannot help (an API that answers errors inside a 200, as Slack's Web API). */
+  permanent?: true;
 }
 
 /** How one channel kind sends a rendered message. */
@@ -134,7 +136,7 @@ export async function deliverBatch<Payload>(deps: ChannelDeliveryDeps<Payload>, 
         throttledFor = Math.min(MAX_RETRY_SECONDS, Math.max(1, Math.ceil(res.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)));
         deps.logger?.info('delivery rate limited', { channel, retryAfter: throttledFor });
         results.push({ id: m.id, ok: false, retryAfterSeconds: throttledFor, reason: rateLimited });
-      } else if (sender.isPermanent?.(res)) {
+      } else if (res.permanent || sender.isPermanent?.(res)) {
         const reason = `${sender.endpoint} refused it (${res.status})${res.body ? `: ${res.body.slice(0, 1000)}` : ''}`;
         deps.logger?.error('delivery refused, not retried: to the dead-letter queue', { channel, id: m.id, status: res.status, reason });
         results.push({ id: m.id, ok: false, retryAfterSeconds: 0, reason, deadLetter: true });

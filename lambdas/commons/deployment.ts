@@ -13,6 +13,13 @@ export const STATE_TABLE = {
 } as const;
 
 /**
+ * Partition key prefix of the Slack app mode's items (`slack#<channel>`: its threads and
+ * call marks, channels/slack/threads.ts): the channel worker may touch these items only
+ * (an IAM dynamodb:LeadingKeys condition).
+ */
+export const SLACK_STATE_PARTITION_PREFIX = 'slack#';
+
+/**
  * Message attribute (String.Array) naming the channels an alert is for. Every
  * channel's subscription filters on it: `{ "channels": ["<name>"] }`.
  */

@@ -9,7 +9,9 @@
  * with its reason as a message attribute, and deleted; if that send fails, it is retried
  * like any failure (the redrive still takes it).
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { channelKind } from '../../channels';
@@ -30,6 +32,11 @@ const logger = jsonLogger();
 const queuePrefix = requiredEnv(LAMBDA_ENV.channelQueuePrefix);
 const sqs = new SQSClient({});
 const secrets = new SecretsManagerClient({});
+/** The state table, for kinds that remember what they sent (Slack app threads); its name is set only when one is deployed. */
+const state = () => ({
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+  tableName: requiredEnv(LAMBDA_ENV.tableName),
+});
 
 /** Delivery dependencies per channel kind, built on first use. */
 const byKind = new Map<string, ChannelDeliveryDeps<unknown>>();
@@ -44,7 +51,7 @@ function deliveryFor(channel: string): ChannelDeliveryDeps<unknown> | undefined 
     deps = {
       render: (alert, link, text) => kind.render(alert, link, text),
       texts,
-      sender: kind.worker.sender(ofKind, { secrets }),
+      sender: kind.worker.sender(ofKind, { secrets, state }),
       clock: systemClock,
       sleep,
       minIntervalMs: kind.worker.minIntervalMs,

@@ -4,13 +4,16 @@
  * redriving to the kind's DLQ after delivery.<kind>.maxReceiveCount; the DLQ alarmed on;
  * the worker may read exactly the channels' secrets and send to the DLQs (a refused
  * notification goes there at once); the Lambdas see no local-only secrets; cdk-nag clean.
+ * Slack app channels (in this synth, to share it): the bot token's secret, the state
+ * table's `slack#` items and no others, the table's name in the worker, the Slack DLQ.
  */
 import type { CfnElement } from 'aws-cdk-lib';
-import { CHANNELS_ATTRIBUTE } from '../../lambdas/commons/deployment';
+import { CHANNELS_ATTRIBUTE, LAMBDA_ENV, SLACK_STATE_PARTITION_PREFIX } from '../../lambdas/commons/deployment';
 import { QUEUE_EVENT_SOURCE } from '../../channels/queue-delivered/infra';
 import { CHANNEL_WORKER_TIMEOUT_SECONDS } from '../../lib/channel-worker';
 import { deployChannels } from '../../channels/infra';
 import { pagerdutyChannel } from '../../channels/pagerduty';
+import { slackChannel } from '../../channels/slack';
 import { webhookChannel } from '../../channels/webhook';
 import { synth, type Synth } from './helpers';
 
@@ -22,10 +25,11 @@ channels:
   hook: { type: webhook, secretName: tocsin/webhook/ops, url: "https://hooks.example.com/tocsin", signingKeyEnv: LOCAL_ONLY_HOOK_KEY }
   team: { type: slack, secretName: tocsin/slack/team, minSeverity: critical }
   ops-teams: { type: teams, secretName: tocsin/teams/ops, url: "http://127.0.0.1:9/local-only", minSeverity: warning }
+  app: { type: slack, channel: C0123ABCD, botTokenSecret: tocsin/slack/bot, botTokenEnv: LOCAL_ONLY_SLACK_TOKEN }
 delivery: { pagerduty: { maxReceiveCount: 4 }, webhook: { maxReceiveCount: 6 }, teams: { maxReceiveCount: 3 } }
 rules:
   - name: all
-    channels: [pager, pager-eu, hook, team, ops-teams]
+    channels: [pager, pager-eu, hook, team, ops-teams, app]
 `;
 
 type R = { Type: string; Properties: Record<string, any> };
@@ -103,12 +107,32 @@ test('the worker may read exactly these secrets (the Slack one too), and send to
     .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
   const secretResources = statements.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
-  expect(secretResources.sort()).toEqual(['tocsin/pagerduty/eu', 'tocsin/pagerduty/oncall', 'tocsin/slack/team', 'tocsin/teams/ops', 'tocsin/webhook/ops'].map((n) => expect.stringContaining(`secret:${n}-??????`)));
-  expect(secretResources).toHaveLength(5);
+  expect(secretResources.sort()).toEqual(['tocsin/pagerduty/eu', 'tocsin/pagerduty/oncall', 'tocsin/slack/bot', 'tocsin/slack/team', 'tocsin/teams/ops', 'tocsin/webhook/ops'].map((n) => expect.stringContaining(`secret:${n}-??????`)));
+  expect(secretResources).toHaveLength(6);
   for (const type of ['pagerduty', 'webhook', 'teams'] as const) {
     const dlqArn = JSON.stringify(s.stack.resolve(s.stack.channels.resources[type].deadLetterQueue!.queueArn));
     expect(statements.some((st) => JSON.stringify(st.Action).includes('sqs:SendMessage') && JSON.stringify(st.Resource) === dlqArn)).toBe(true);
   }
+});
+
+test('Slack app channels: the worker may send to the Slack DLQ, touch the state table items of Slack threads only, and knows the table', () => {
+  const tableArn = s.stack.resolve(s.stack.stateTable.table.tableArn);
+  const roleId = idOf(s.stack.channels.worker!.function.role as never);
+  const statements = ofType('AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }>);
+  const slackDlq = JSON.stringify(s.stack.resolve(s.stack.channels.resources.slack.deadLetterQueue!.queueArn));
+  expect(statements.some((st) => JSON.stringify(st.Action).includes('sqs:SendMessage') && JSON.stringify(st.Resource) === slackDlq)).toBe(true);
+  const dynamo = statements.filter((st) => JSON.stringify(st.Action).includes('dynamodb:'));
+  expect(dynamo).toEqual([
+    expect.objectContaining({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SLACK_STATE_PARTITION_PREFIX}*`] } },
+    }),
+  ]);
+  const worker = resources[idOf(s.stack.channels.worker!.function)]!;
+  expect(worker.Properties.Environment.Variables[LAMBDA_ENV.tableName]).toEqual(s.stack.resolve(s.stack.stateTable.table.tableName));
 });
 
 test('the Lambdas get no local-only secret (forLambda)', () => {
@@ -118,6 +142,12 @@ test('the Lambdas get no local-only secret (forLambda)', () => {
     url: 'https://x.example',
     minSeverity: 'warning',
   });
+  expect(slackChannel.forLambda({ type: 'slack', channel: 'C0123ABCD', botTokenSecret: 's', botTokenEnv: 'E', botToken: 'xoxb-1', apiUrl: 'https://slack.example/api' })).toEqual({
+    type: 'slack',
+    channel: 'C0123ABCD',
+    botTokenSecret: 's',
+    apiUrl: 'https://slack.example/api',
+  });
   expect(webhookChannel.forLambda({ type: 'webhook', url: 'https://x.example', secretName: 's', signingKey: 'k'.repeat(32), signingKeyEnv: 'E' })).toEqual({ type: 'webhook', url: 'https://x.example', secretName: 's' });
 });
 
@@ -125,6 +155,8 @@ test.each<[string, Record<string, unknown>, string]>([
   ['pagerduty without secretName', { p: { type: 'pagerduty', routingKey: 'x'.repeat(32) } }, 'channels.p.secretName: a pagerduty channel needs secretName'],
   ['pagerduty over http', { p: { type: 'pagerduty', secretName: 's', url: 'http://127.0.0.1/v2/enqueue' } }, 'channels.p.url: a deployed pagerduty channel sends over https only'],
   ['webhook without secretName', { h: { type: 'webhook', url: 'https://x.example' } }, 'channels.h.secretName: a webhook channel needs secretName'],
+  ['a slack app channel without botTokenSecret', { a: { type: 'slack', channel: 'C0123ABCD', botTokenEnv: 'T' } }, 'channels.a.botTokenSecret: a slack app channel needs botTokenSecret'],
+  ['a slack app channel over http', { a: { type: 'slack', channel: 'C0123ABCD', botTokenSecret: 's', apiUrl: 'http://127.0.0.1:1/api' } }, 'channels.a.apiUrl: a deployed slack app channel calls the Web API over https only'],
   ['webhook over http', { h: { type: 'webhook', url: 'http://x.example', secretName: 's' } }, 'channels.h.url: a deployed webhook channel posts over https only'],
 ])('deploying %s is refused', (_name, channels, reason) => {
   const out = deployChannels(channels as never);
