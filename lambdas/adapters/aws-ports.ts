@@ -23,6 +23,7 @@ import { HttpsWatchdog } from './https-watchdog';
 import { SnsAlertPublisher, SnsAlertsProbe } from './sns-publisher';
 import { SqsTimerQueue } from './sqs-timers';
 import { DynamoFiringSources } from './dynamo-firing-sources';
+import { DynamoAlertReadModel } from './dynamo-alert-read-model';
 import { DynamoPendingTimers } from './dynamo-pending-timers';
 import { DynamoContinuationStore } from './dynamo-continuation-store';
 
@@ -38,6 +39,7 @@ export interface AwsClients {
 export interface ApiKeys {
   readonly clusterKeys: ClusterKeys;
   readonly adminKeys: ClusterKeys;
+  readonly viewerKeys?: ClusterKeys;
   readonly consulTokens?: ConsulTokens;
 }
 
@@ -59,6 +61,8 @@ export interface AwsPortsOptions {
   readonly silenceCacheMs?: number;
   /** Ports given instead of built (the bench's channel publisher that only counts). */
   readonly overrides?: Partial<ApplicationPorts>;
+  /** How long the alert history is kept (days; default DEFAULT_HISTORY_RETENTION_DAYS). */
+  readonly historyRetentionDays?: number;
   /** deployment.watchdog.url (the sweeper); absent: no watchdog port. */
   readonly watchdogUrl?: string;
 }
@@ -86,6 +90,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     timers: () => new SqsTimerQueue(client('sqs'), opts.timersQueueUrl, clock),
     pendingTimers: () => new DynamoPendingTimers(doc(), tableName),
     firingSources: () => new DynamoFiringSources(doc(), tableName),
+    alerts: () => new DynamoAlertReadModel(doc(), tableName, opts.historyRetentionDays),
     silences: () => new DynamoSilenceStore(doc(), tableName, opts.silenceCacheMs),
     storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping),
     digests: () => new DynamoDigestStore(doc(), tableName),
@@ -93,6 +98,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     replay: () => new DynamoReplayGuard(doc(), tableName),
     clusterKeys: () => keys().clusterKeys,
     adminKeys: () => keys().adminKeys,
+    viewerKeys: () => opts.keys?.viewerKeys,
     consulTokens: () => keys().consulTokens,
     watchers: () => new DynamoWatcherStore(doc(), tableName),
     sweepLedger: () => new DynamoSweepLedger(doc(), tableName),
