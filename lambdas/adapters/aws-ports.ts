@@ -50,7 +50,7 @@ export interface AwsPortsOptions {
   readonly alertsTopicArn: string;
   readonly timersQueueUrl: string;
   /** grouping and links of tocsin.yaml. */
-  readonly config: Pick<RuntimeConfig, 'grouping' | 'links'>;
+  readonly config: Pick<RuntimeConfig, 'grouping' | 'links' | 'history'>;
   readonly logger: Logger;
   /** tocsin's own numbers (the Lambdas: Powertools EMF); absent: none. */
   readonly metrics?: Metrics;
@@ -61,8 +61,6 @@ export interface AwsPortsOptions {
   readonly silenceCacheMs?: number;
   /** Ports given instead of built (the bench's channel publisher that only counts). */
   readonly overrides?: Partial<ApplicationPorts>;
-  /** How long the alert history is kept (days; default DEFAULT_HISTORY_RETENTION_DAYS). */
-  readonly historyRetentionDays?: number;
   /** deployment.watchdog.url (the sweeper); absent: no watchdog port. */
   readonly watchdogUrl?: string;
 }
@@ -90,7 +88,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     timers: () => new SqsTimerQueue(client('sqs'), opts.timersQueueUrl, clock),
     pendingTimers: () => new DynamoPendingTimers(doc(), tableName),
     firingSources: () => new DynamoFiringSources(doc(), tableName),
-    alerts: () => new DynamoAlertReadModel(doc(), tableName, opts.historyRetentionDays),
+    alerts: () => new DynamoAlertReadModel(doc(), tableName, opts.config.history?.retentionDays),
     silences: () => new DynamoSilenceStore(doc(), tableName, opts.silenceCacheMs),
     storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping),
     digests: () => new DynamoDigestStore(doc(), tableName),
