@@ -35,6 +35,9 @@ function toFiring(item: Record<string, unknown>): FiringAlert {
   return { channels: [], ...out } as unknown as FiringAlert;
 }
 
+/** Orders the history entries one process writes within a millisecond. */
+let sequence = 0;
+
 export class DynamoAlertReadModel implements AlertReadModel {
   private readonly retentionMs: number;
 
@@ -105,8 +108,8 @@ export class DynamoAlertReadModel implements AlertReadModel {
   }
 
   async appendHistory(cluster: string, entry: HistoryEntry): Promise<void> {
-    // Unique per write: two entries in one millisecond both stay.
-    const sk = `${READ_MODEL_KEYS.history(alertRef(entry.subject))}${String(entry.at).padStart(13, '0')}#${randomBytes(3).toString('hex')}`;
+    // Unique per write (two entries in one millisecond both stay), and in this process's order.
+    const sk = `${READ_MODEL_KEYS.history(alertRef(entry.subject))}${String(entry.at).padStart(13, '0')}#${(sequence++ % 36 ** 4).toString(36).padStart(4, '0')}${randomBytes(3).toString('hex')}`;
     const item = { [PK]: keys.cluster(cluster), [SK]: sk, at: entry.at, subject: entry.subject, events: JSON.stringify(entry.events), [TTL]: Math.ceil((entry.at + this.retentionMs) / 1000) };
     await awsCall(this.doc.send(new PutCommand({ TableName: this.tableName, Item: item })));
   }
