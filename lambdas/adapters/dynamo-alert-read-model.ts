@@ -9,11 +9,12 @@
  * Items stay small: titles and subjects are cut (READ_MODEL_LIMITS), events per entry are few.
  */
 import { randomBytes } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertReadModel } from '../app/read-model-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import { alertRef, DEFAULT_HISTORY_RETENTION_DAYS, type FiringAlert, type FiringUpdate, type HistoryEntry } from '../domain/rules/read-model';
 import { awsCall } from './aws-errors';
+import { BatchedPuts } from './dynamo-batched-puts';
 import { queryPages } from './dynamo-query';
 import { isConditionFailure, keys } from './dynamo-state-store';
 
@@ -40,6 +41,12 @@ let sequence = 0;
 
 export class DynamoAlertReadModel implements AlertReadModel {
   private readonly retentionMs: number;
+  /**
+   * Index entries and history items are unconditional puts (a rewrite is harmless): the
+   * transitions of one request share BatchWriteItem calls, so a storm of new episodes costs
+   * a fraction of a call each (docs/ARCHITECTURE.md "Mass outage").
+   */
+  private readonly puts: BatchedPuts;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -47,10 +54,11 @@ export class DynamoAlertReadModel implements AlertReadModel {
     retentionDays: number = DEFAULT_HISTORY_RETENTION_DAYS,
   ) {
     this.retentionMs = retentionDays * 86_400_000;
+    this.puts = new BatchedPuts(doc, tableName);
   }
 
   async putFiring(cluster: string, alert: FiringAlert): Promise<void> {
-    await awsCall(this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...alert, [PK]: keys.cluster(cluster), [SK]: READ_MODEL_KEYS.firing(alert.id) } })));
+    await this.puts.put({ ...alert, [PK]: keys.cluster(cluster), [SK]: READ_MODEL_KEYS.firing(alert.id) });
   }
 
   async updateFiring(cluster: string, id: string, update: FiringUpdate): Promise<void> {
@@ -111,7 +119,7 @@ export class DynamoAlertReadModel implements AlertReadModel {
     // Unique per write (two entries in one millisecond both stay), and in this process's order.
     const sk = `${READ_MODEL_KEYS.history(alertRef(entry.subject))}${String(entry.at).padStart(13, '0')}#${(sequence++ % 36 ** 4).toString(36).padStart(4, '0')}${randomBytes(3).toString('hex')}`;
     const item = { [PK]: keys.cluster(cluster), [SK]: sk, at: entry.at, subject: entry.subject, events: JSON.stringify(entry.events), [TTL]: Math.ceil((entry.at + this.retentionMs) / 1000) };
-    await awsCall(this.doc.send(new PutCommand({ TableName: this.tableName, Item: item })));
+    await this.puts.put(item);
   }
 
   async history(cluster: string, subject: string, limit: number, nowMs: number): Promise<HistoryEntry[]> {
