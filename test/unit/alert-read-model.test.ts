@@ -1,5 +1,6 @@
 /** Issue 14 in the domain: acknowledgement semantics, the read model's changes per write, filters. */
 import { ackHolds, parseAckRequest, AckError, type Acknowledgement } from '../../lambdas/domain/rules/acknowledgements';
+import { normalizeConfig } from '../../lambdas/domain/rules/config';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import { fireTimer, routeAlert } from '../../lambdas/domain/rules/episodes';
 import type { SubjectTimer } from '../../lambdas/domain/rules/outbox';
@@ -146,4 +147,20 @@ test('historySummary: episodes, flaps, times to recover', () => {
     { at: 5, subject: 's', events: [{ type: 'resolved', status: 'passing', title: 't', recoveredMs: 3000 }] },
   ]);
   expect(s).toEqual({ episodes: 2, flaps: 1, lastRecoveryMs: 3000, meanRecoveryMs: 2000 });
+});
+
+describe('history.retention (tocsin.yaml)', () => {
+  const base = { clusters: ['prod'], channels: { ops: { type: 'email' } }, defaults: { channels: ['ops'] } };
+  test.each<[unknown, number | undefined, boolean]>([
+    [undefined, undefined, true],
+    ['45d', 45, true],
+    ['36h', 2, true],
+    ['12h', undefined, false],
+    ['11000d', undefined, false],
+  ])('retention %p -> %p days', (retention, days, ok) => {
+    const { config, issues } = normalizeConfig({ ...base, ...(retention !== undefined ? { history: { retention } } : {}) });
+    expect(issues.length === 0).toBe(ok);
+    if (ok) expect(config.history?.retentionDays).toBe(days);
+    else expect(issues[0]!.path).toEqual(['history', 'retention']);
+  });
 });
