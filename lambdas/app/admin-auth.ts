@@ -6,6 +6,7 @@
  * does applies to the cluster whose admin key signed it, and to nothing else.
  */
 import { HEADERS, REPLAYED } from '../domain/protocol';
+import { keyId, keyList } from '../domain/signing';
 import type { ClusterKeys } from './credentials';
 import type { HttpRequest, HttpResponse } from './http';
 import type { Clock } from './runtime';
@@ -61,12 +62,14 @@ export async function authenticateReader(deps: ReaderAuthDeps, req: HttpRequest)
   const nowMs = deps.clock.nowMs();
   let role: Reader['role'] = 'admin';
   const adminSecret = await deps.adminKeys.keyFor(cluster);
+  let secret = adminSecret;
   let verdict = adminSecret ? await verifyWithKeys(req, deps.adminKeys, cluster, adminSecret, nowMs) : undefined;
   if (!verdict?.ok && deps.viewerKeys && (verdict === undefined || verdict.reason !== 'timestamp outside window')) {
     const viewerSecret = await deps.viewerKeys.keyFor(cluster);
     const viewer = viewerSecret ? await verifyWithKeys(req, deps.viewerKeys, cluster, viewerSecret, nowMs) : undefined;
     if (viewer?.ok || verdict === undefined) {
       verdict = viewer;
+      secret = viewerSecret;
       role = 'viewer';
     }
   }
@@ -79,5 +82,6 @@ export async function authenticateReader(deps: ReaderAuthDeps, req: HttpRequest)
   if (!(await deps.replay.firstUse(`admin/${cluster}`, signature, replayRecordExpiry(req)))) {
     return adminFailure(REPLAYED.status, REPLAYED.error, REPLAYED.message);
   }
-  return { cluster, role, keyId: req.headers[HEADERS.keyId] ?? role };
+  // The key's public fingerprint: what an acknowledgement without --by names.
+  return { cluster, role, keyId: req.headers[HEADERS.keyId] ?? keyId(keyList(secret ?? '')[0] ?? '') };
 }

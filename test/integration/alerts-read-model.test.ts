@@ -14,6 +14,7 @@ import { StaticClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { ROUTES } from '../../lambdas/domain/protocol';
 import { normalizeConfig } from '../../lambdas/domain/rules/config';
 import { alertRef } from '../../lambdas/domain/rules/read-model';
+import { keyId } from '../../lambdas/domain/signing';
 import type { Timer } from '../../lambdas/domain/rules/outbox';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
@@ -188,6 +189,9 @@ describe(`alerts read model (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'aut
     await p.check('critical');
     const id = String(((await p.get(VIEWER, ROUTES.alertList.path)).body.alerts as Array<Record<string, unknown>>)[0]!.id);
     // A crash between the resolve's write and the index removal, simulated: the entry put back.
+    // Acknowledged without a name: the fingerprint of the key that signed.
+    const anonymous = await p.post(ADMIN, ROUTES.alertAck.path.replace('{id}', id), {});
+    expect(anonymous.body.ack).toMatchObject({ by: `key ${keyId(ADMIN)}` });
     const entry = (await p.get(VIEWER, ROUTES.alertGet.path.replace('{id}', id))).body.alert as Record<string, unknown>;
     await p.check('passing');
     const { dynamoClients: clients } = await import('../../local/dynamodb');
