@@ -78,7 +78,7 @@ function alertView(a: FiringAlert, nowMs: number): Record<string, unknown> {
     since: iso(a.since),
     lastChange: iso(a.lastChange),
     channels: a.channels,
-    ...(a.silencedBy ? { silencedBy: a.silencedBy } : {}),
+    ...(a.silencedBy ? { silencedBy: a.silencedBy, ...(a.silencedUntil ? { silencedUntil: a.silencedUntil } : {}) } : {}),
     ...(a.ack ? { ack: ackView(a.ack) } : {}),
     ...(a.episodeKey ? { episode: a.episodeKey } : {}),
   };
@@ -93,15 +93,16 @@ function confirmed(a: FiringAlert, episode: Episode | undefined): FiringAlert | 
   if (!episode) return undefined;
   const channels = new Set<string>();
   for (const r of Object.values(episode.routes)) if (r.notifiedAt !== undefined) for (const c of r.channels) channels.add(c);
-  const muted = Object.values(episode.routes).find((r) => r.muted)?.muted?.silence;
-  const { ack: _ack, silencedBy: _s, ...rest } = a;
+  const notice = Object.values(episode.routes).find((r) => r.muted)?.muted;
+  const muted = notice?.silence;
+  const { ack: _ack, silencedBy: _s, silencedUntil: _u, ...rest } = a;
   return {
     ...rest,
     status: episode.status,
     since: episode.startedAt,
     ...(episode.severity ? { severity: episode.severity } : {}),
     channels: [...channels].sort(),
-    ...(muted ? { silencedBy: muted } : {}),
+    ...(muted ? { silencedBy: muted, silencedUntil: notice.endsAt } : {}),
     ...(episode.ack ? { ack: episode.ack } : {}),
   };
 }

@@ -82,6 +82,7 @@ function pipeline() {
   });
   return {
     name,
+    app,
     commands,
     take: () => published.splice(0).map((a) => `${a.state} ${a.severity}${a.reminder ? ` r${a.reminder}` : ''}`),
     advance: (s: number) => void (now += s * 1000),
@@ -201,5 +202,16 @@ describe(`alerts read model (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'aut
     p.advance(61);
     expect((await p.get(VIEWER, ROUTES.alertList.path)).body.alerts).toEqual([]);
     expect((await doc.send(new (await import('@aws-sdk/lib-dynamodb')).GetCommand({ TableName: TABLE, Key: { pk: `cluster#${p.name}`, sk: `alert#${id}` } }))).Item).toBeUndefined();
+  }, 60000);
+
+  it('a silenced alert is listed as silenced, with the silence and its end', async () => {
+    const p = pipeline();
+    const endsAt = new Date(p.now() + 3600_000).toISOString();
+    await p.app.ports.silences.create({ id: 'sil-1', cluster: p.name, matchers: { node: 'web-1' }, startsAt: new Date(p.now()).toISOString(), endsAt, author: 'it', comment: 'deploy', createdAt: new Date(p.now()).toISOString() });
+    await p.check('critical');
+    expect(p.take()).toEqual([]);
+    const alerts = (await p.get(VIEWER, ROUTES.alertList.path, { state: 'silenced' })).body.alerts as Array<Record<string, unknown>>;
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ state: 'silenced', silencedBy: 'sil-1', silencedUntil: endsAt, channels: [] });
   }, 60000);
 });

@@ -51,6 +51,8 @@ export interface FiringAlert {
   channels: string[];
   /** A silence or inhibition holding back its notice. */
   silencedBy?: string;
+  /** ISO-8601 end of that silence as it stood when it muted (read from the episode). */
+  silencedUntil?: string;
   ack?: Acknowledgement;
 }
 
