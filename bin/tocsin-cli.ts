@@ -22,6 +22,7 @@ import { parseDuration } from '../lambdas/domain/rules/duration';
 import { heartbeatConfigText } from './cli/heartbeat-config';
 import { SILENCE_COMMAND, silenceMain } from './commands/silence';
 import { WATCHERS_COMMAND, watchersMain } from './commands/watchers';
+import { alertsMain, isAlertCommand } from './commands/alerts';
 import { SERVICE_UNIT_COMMAND, serviceUnitMain } from './commands/service-unit';
 import { CONFIG_COMMAND, configMain } from './commands/config';
 import { TEMPLATE_COMMAND, templateMain } from './commands/template';
@@ -40,6 +41,7 @@ Commands:
                   (tocsin service-unit --help).
   silence         add | list | expire silences (tocsin silence --help).
   watchers        heartbeat watchers: list, or forget one (tocsin watchers --help).
+  alerts          what is firing now; history SUBJECT; ack ID; unack ID (tocsin alerts --help).
   config          check a tocsin.yaml, or show the routes, mutes and inhibitions an alert
                   would get (tocsin config --help).
   template        render: what a channel would be sent for an alert, templates applied
@@ -205,6 +207,7 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
 export function main(argv: string[]): void {
   if (argv[0] === SILENCE_COMMAND) return silenceMain(argv.slice(1));
   if (argv[0] === WATCHERS_COMMAND) return watchersMain(argv.slice(1));
+  if (isAlertCommand(argv[0])) return alertsMain(argv[0], argv.slice(1));
   if (argv[0] === SERVICE_UNIT_COMMAND) return serviceUnitMain(argv.slice(1));
   if (argv[0] === CONFIG_COMMAND) return configMain(argv.slice(1));
   if (argv[0] === TEMPLATE_COMMAND) return templateMain(argv.slice(1));

@@ -12,6 +12,8 @@ export interface ClusterSecretsProps {
   readonly prefix: string;
   /** Secrets Manager name prefix of the admin keys (silence API); cluster c's is `${adminPrefix}${c}`. */
   readonly adminPrefix: string;
+  /** Secrets Manager name prefix of the read-only viewer keys (alerts API GETs); cluster c's is `${viewerPrefix}${c}`. */
+  readonly viewerPrefix: string;
 }
 
 /** Length of the generated HMAC keys (alphanumeric, ~285 bits of entropy). */
@@ -28,6 +30,9 @@ const ADMIN_LEGACY_SCOPE = 'Notifications';
 export class ClusterSecrets extends Construct {
   public readonly prefix: string;
   public readonly adminPrefix: string;
+  public readonly viewerPrefix: string;
+  /** Per cluster: the read-only key of `tocsin alerts` / `tocsin history` (TOCSIN_VIEWER_KEY). */
+  public readonly viewerSecrets: ReadonlyMap<string, Secret>;
   /** Secret per cluster name, in configuration order. */
   public readonly secrets: ReadonlyMap<string, Secret>;
   /**
@@ -43,6 +48,7 @@ export class ClusterSecrets extends Construct {
     super(scope, id);
     this.prefix = props.prefix;
     this.adminPrefix = props.adminPrefix;
+    this.viewerPrefix = props.viewerPrefix;
     const secrets = new Map<string, Secret>();
     for (const cluster of props.clusters) {
       const secret = new Secret(this, `Cluster-${cluster}`, {
@@ -95,6 +101,25 @@ export class ClusterSecrets extends Construct {
       adminSecrets.set(cluster, secret);
     }
     this.adminSecrets = adminSecrets;
+
+    const viewerSecrets = new Map<string, Secret>();
+    for (const cluster of props.clusters) {
+      const secret = new Secret(this, `Viewer-${cluster}`, {
+        secretName: this.viewerSecretName(cluster),
+        description: `tocsin: read-only viewer key of cluster "${cluster}" (GET /v1/alerts, /v1/history; tocsin alerts ... TOCSIN_VIEWER_KEY)`,
+        generateSecretString: { passwordLength: CLUSTER_KEY_LENGTH, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'An operator credential held by people, dashboards and scripts (tocsin alerts); rotate deliberately with put-secret-value ("NEW OLD" while they move). Automatic rotation would lock them out without notice.',
+      });
+      viewerSecrets.set(cluster, secret);
+    }
+    this.viewerSecrets = viewerSecrets;
+  }
+
+  public viewerSecretName(cluster: string): string {
+    return `${this.viewerPrefix}${cluster}`;
   }
 
   public consulTokenSecretName(cluster: string): string {
@@ -109,8 +134,8 @@ export class ClusterSecrets extends Construct {
     return `${this.adminPrefix}${cluster}`;
   }
 
-  /** Read access to exactly these secrets: HMAC keys, token digests and admin keys (GetSecretValue/DescribeSecret on their ARNs). */
+  /** Read access to exactly these secrets: HMAC keys, token digests, admin and viewer keys (GetSecretValue/DescribeSecret on their ARNs). */
   public grantRead(grantee: IGrantable): Grant[] {
-    return [...this.secrets.values(), ...this.consulTokenSecrets.values(), ...this.adminSecrets.values()].map((s) => s.grantRead(grantee));
+    return [...this.secrets.values(), ...this.consulTokenSecrets.values(), ...this.adminSecrets.values(), ...this.viewerSecrets.values()].map((s) => s.grantRead(grantee));
   }
 }

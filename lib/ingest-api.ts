@@ -71,6 +71,7 @@ export class IngestApi extends Construct {
         [LAMBDA_ENV.alertsTopicArn]: props.alertsTopic.topicArn,
         [LAMBDA_ENV.clusterSecretPrefix]: props.clusterSecrets.prefix,
         [LAMBDA_ENV.adminSecretPrefix]: props.clusterSecrets.adminPrefix,
+        [LAMBDA_ENV.viewerSecretPrefix]: props.clusterSecrets.viewerPrefix,
         [LAMBDA_ENV.timersQueueUrl]: props.timersQueue.queueUrl,
       },
     });

@@ -38,6 +38,8 @@ export const OUTPUTS = {
   timersQueueUrl: 'TimersQueueUrl',
   /** Per cluster: the `tocsin silence` environment (admin key). */
   adminEnvPrefix: 'SilenceEnv',
+  /** Per cluster: the `tocsin alerts` / `tocsin history` environment (read-only viewer key). */
+  viewerEnvPrefix: 'ViewerEnv',
 } as const;
 
 export class TocsinStack extends Stack {
@@ -69,6 +71,7 @@ export class TocsinStack extends Stack {
       clusters: config.clusters,
       prefix: `tocsin/${this.stackName}/cluster/`,
       adminPrefix: `tocsin/${this.stackName}/admin/`,
+      viewerPrefix: `tocsin/${this.stackName}/viewer/`,
     });
     // Before the ingest API, which schedules timers.
     this.timers = new Timers(this, 'Timers', {
@@ -201,6 +204,11 @@ export class TocsinStack extends Stack {
       new CfnOutput(this, `${OUTPUTS.adminEnvPrefix}${suffix}`, {
         value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_ADMIN_KEY="$(${adminCommand})"`,
         description: `environment of "npx tocsin silence ..." for cluster "${cluster}" (its admin key, not the shim key)`,
+      });
+      const viewerCommand = `aws secretsmanager get-secret-value --secret-id ${this.clusterSecrets.viewerSecretName(cluster)} --region ${Aws.REGION} --query SecretString --output text`;
+      new CfnOutput(this, `${OUTPUTS.viewerEnvPrefix}${suffix}`, {
+        value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_VIEWER_KEY="$(${viewerCommand})"`,
+        description: `environment of "npx tocsin alerts" / "npx tocsin history" for cluster "${cluster}" (its read-only viewer key)`,
       });
     });
   }

@@ -197,6 +197,7 @@ async function main(): Promise<void> {
   const { bus } = local;
   const keys = loadOrCreateKeys(resolve(dataDir, 'cluster-keys.json'), clusters);
   const adminKeys = loadOrCreateKeys(resolve(dataDir, 'admin-keys.json'), clusters);
+  const viewerKeys = loadOrCreateKeys(resolve(dataDir, LOCAL_NAMES.viewerKeysFile), clusters);
   // Only the digests are kept: a token is shown once, when it is created.
   const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, LOCAL_NAMES.consulTokensFile), clusters);
   const app = createApplication(
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
       timersQueueUrl: local.timersQueue,
       config: config.runtime,
       logger,
-      keys: { clusterKeys: new StaticClusterKeys(keys), adminKeys: new StaticClusterKeys(adminKeys), consulTokens: consulTokens.tokens },
+      keys: { clusterKeys: new StaticClusterKeys(keys), adminKeys: new StaticClusterKeys(adminKeys), viewerKeys: new StaticClusterKeys(viewerKeys), consulTokens: consulTokens.tokens },
       silenceCacheMs: Number(process.env[LOCAL_ENV.silenceCacheMs] ?? 1000),
       overrides: {
         channels: new BusAlertPublisher(bus, local.alertsTopic),
@@ -243,6 +244,8 @@ async function main(): Promise<void> {
   if (options.serve.tls) say(`# HTTPS with ${options.serve.tls.certFile}; agents with a private CA: NODE_EXTRA_CA_CERTS=<ca.pem>`);
   say('# silences (npx tocsin silence ...) are signed with the admin key of the cluster:');
   say(`export TOCSIN_ADMIN_KEY=${adminKeys[clusters[0] as string]}`);
+  say('# what is firing (npx tocsin alerts, history): the read-only viewer key, or the admin key:');
+  say(`export TOCSIN_VIEWER_KEY=${viewerKeys[clusters[0] as string]}`);
   say('# shim environment:');
   say(`export TOCSIN_URL=${url}`);
   say(`export TOCSIN_CLUSTER=${clusters[0]}`);

@@ -28,6 +28,8 @@ export const LOCAL_NAMES = {
   slackDeadLetterQueue: 'tocsin-slack-dlq',
   /** SHA-256 of each cluster's Consul HTTP handler token, in the data dir. */
   consulTokensFile: 'consul-tokens.json',
+  /** Per-cluster read-only viewer keys of the alerts API (GETs only), created on first use. */
+  viewerKeysFile: 'viewer-keys.json',
   /** With local.smtp: one queue per email channel and address (as SNS has one subscription per address). */
   emailQueue: (channel: string, addressDigest: string) => `tocsin-email-${channel}-${addressDigest}`,
   /** Emails that could not be sent (JSON lines), in the data dir. */

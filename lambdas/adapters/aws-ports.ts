@@ -24,6 +24,7 @@ import { HttpsWatchdog } from './https-watchdog';
 import { SnsAlertPublisher, SnsAlertsProbe } from './sns-publisher';
 import { SqsTimerQueue } from './sqs-timers';
 import { DynamoFiringSources } from './dynamo-firing-sources';
+import { DynamoAlertReadModel } from './dynamo-alert-read-model';
 import { DynamoPendingTimers } from './dynamo-pending-timers';
 import { DynamoContinuationStore } from './dynamo-continuation-store';
 
@@ -39,6 +40,7 @@ export interface AwsClients {
 export interface ApiKeys {
   readonly clusterKeys: ClusterKeys;
   readonly adminKeys: ClusterKeys;
+  readonly viewerKeys?: ClusterKeys;
   readonly consulTokens?: ConsulTokens;
 }
 
@@ -49,7 +51,7 @@ export interface AwsPortsOptions {
   readonly alertsTopicArn: string;
   readonly timersQueueUrl: string;
   /** grouping and links of tocsin.yaml. */
-  readonly config: Pick<RuntimeConfig, 'grouping' | 'links' | 'channels' | 'rules'>;
+  readonly config: Pick<RuntimeConfig, 'grouping' | 'links' | 'channels' | 'rules' | 'history'>;
   readonly logger: Logger;
   /** tocsin's own numbers (the Lambdas: Powertools EMF); absent: none. */
   readonly metrics?: Metrics;
@@ -87,6 +89,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     timers: () => new SqsTimerQueue(client('sqs'), opts.timersQueueUrl, clock),
     pendingTimers: () => new DynamoPendingTimers(doc(), tableName),
     firingSources: () => new DynamoFiringSources(doc(), tableName),
+    alerts: () => new DynamoAlertReadModel(doc(), tableName, opts.config.history?.retentionDays),
     silences: () => new DynamoSilenceStore(doc(), tableName, opts.silenceCacheMs),
     storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping),
     digests: () => new DynamoDigestStore(doc(), tableName),
@@ -94,6 +97,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     replay: () => new DynamoReplayGuard(doc(), tableName),
     clusterKeys: () => keys().clusterKeys,
     adminKeys: () => keys().adminKeys,
+    viewerKeys: () => opts.keys?.viewerKeys,
     consulTokens: () => keys().consulTokens,
     watchers: () => new DynamoWatcherStore(doc(), tableName),
     sweepLedger: () => new DynamoSweepLedger(doc(), tableName),

@@ -7,6 +7,8 @@ import type { Application } from './application';
 import { heartbeatsOf } from './application-heartbeats';
 import { createIngestHandler } from './ingest-http';
 import type { HttpRequest, HttpResponse } from './http';
+import { createAlertsApi, isAlertsRoute } from './alerts-api';
+import { adminFailure } from './admin-auth';
 import { createSilenceApi, isSilenceRoute } from './silence-api';
 import { createWatchersApi, isWatcherRoute } from './watchers-api';
 
@@ -27,6 +29,10 @@ export function httpApi(app: Application): Handler {
       handle: createSilenceApi({ adminKeys: ports.adminKeys, replay: ports.replay, silences: ports.silences, clock: ports.clock, logger: ports.logger }),
     },
     {
+      serves: isAlertsRoute,
+      handle: alertsApi(app),
+    },
+    {
       serves: isWatcherRoute,
       handle: createWatchersApi({ adminKeys: ports.adminKeys, replay: ports.replay, heartbeats, ledger: ports.sweepLedger, clock: ports.clock, logger: ports.logger }),
     },
@@ -42,4 +48,21 @@ export function httpApi(app: Application): Handler {
     ...(app.options.processingBudgetMs !== undefined ? { processingBudgetMs: app.options.processingBudgetMs } : {}),
   });
   return (req) => (apis.find((api) => api.serves(req.path))?.handle ?? ingest)(req);
+}
+
+/** The alerts API, or where no read model is kept (a port set without one), a 501 that says so. */
+function alertsApi(app: Application): Handler {
+  const { ports } = app;
+  const alerts = ports.alerts;
+  if (!alerts) return async () => adminFailure(501, 'not_kept', 'this deployment keeps no read model of alerts');
+  return createAlertsApi({
+    adminKeys: ports.adminKeys,
+    ...(ports.viewerKeys ? { viewerKeys: ports.viewerKeys } : {}),
+    replay: ports.replay,
+    clock: ports.clock,
+    alerts,
+    subjects: ports.subjects,
+    publisher: () => app.dispatcher,
+    logger: ports.logger,
+  });
 }

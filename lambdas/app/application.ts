@@ -13,6 +13,7 @@ import { timeMutesOf } from '../domain/rules/episodes';
 import type { RuntimeConfig } from '../domain/rules/types';
 import { Dispatcher, type ChannelPublisher } from './dispatcher';
 import { Inhibitor } from './inhibition';
+import type { AlertReadModel } from './read-model-ports';
 import type { DigestStore, FiringSources, MuteLedger, PendingTimers, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
 import { noMetrics, type Clock, type Logger, type Metrics } from './runtime';
 import type { ContinuationStore, ScopeStore, SubjectStore } from './ports';
@@ -39,6 +40,8 @@ export interface ApplicationPorts {
   readonly pendingTimers: PendingTimers;
   /** Firing alerts that can inhibit others (tocsin.yaml `inhibit`), per cluster. */
   readonly firingSources: FiringSources;
+  /** The operator's read model: firing alerts and history (absent: not kept). */
+  readonly alerts?: AlertReadModel;
   /** Silences, and what they muted (for the sweeper to announce when they end). */
   readonly silences: SilenceStore & SilenceReader & MuteLedger;
   readonly storm: StormGate;
@@ -50,6 +53,8 @@ export interface ApplicationPorts {
   readonly clusterKeys: ClusterKeys;
   /** The silence API's keys, per cluster (not the shim's). */
   readonly adminKeys: ClusterKeys;
+  /** Per-cluster read-only viewer keys of the alerts API (absent: admin keys only). */
+  readonly viewerKeys?: ClusterKeys;
   /** Consul's http watch handler tokens; without them that route is off. */
   readonly consulTokens?: ConsulTokens;
   /** Heartbeats: the watchers' signs of life (application-heartbeats.ts). */
@@ -129,6 +134,7 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
         logger: ports.logger,
         // Also without inhibit rules: a source recorded under an earlier config is forgotten when it ends.
         inhibitor: new Inhibitor(rules.inhibit, ports.firingSources, ports.subjects, ports.logger),
+        ...(ports.alerts ? { readModel: ports.alerts } : {}),
       }),
   );
   const sources = once((): SourceContext => {

@@ -18,6 +18,7 @@ import type { Alert } from '../domain/types';
 import type { Silence } from '../domain/rules/silences';
 import type { MatchFacts } from '../domain/rules/types';
 import type { OutboxPublisher, Silencer } from './ports';
+import type { AlertReadModel } from './read-model-ports';
 import type { FiringSources, MuteLedger, SilenceReader, StormGate, TimerQueue } from './delivery-ports';
 import { withInhibition, type Inhibitor } from './inhibition';
 import type { Clock, Logger } from './runtime';
@@ -42,14 +43,18 @@ export interface DispatcherDeps {
   logger?: Logger;
   /** tocsin.yaml `inhibit`: firing alerts hold back the alerts they inhibit (app/inhibition.ts). */
   inhibitor?: Inhibitor;
+  /** The operator's read model, kept by the transition engine (app/read-model-ports.ts). */
+  readModel?: AlertReadModel;
 }
 
 export class Dispatcher implements OutboxPublisher {
   readonly silencer?: Silencer;
   readonly firingSources?: FiringSources;
+  readonly readModel?: AlertReadModel;
 
   constructor(private readonly deps: DispatcherDeps) {
     const { silences, mutes, inhibitor } = deps;
+    if (deps.readModel) this.readModel = deps.readModel;
     if (inhibitor) this.firingSources = inhibitor.sources;
     if (silences && mutes) {
       this.silencer = {

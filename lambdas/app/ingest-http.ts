@@ -167,6 +167,8 @@ export function createIngestHandler(deps: IngestDeps): (req: HttpRequest) => Pro
       deps.logger.info('time budget spent: the rest on the sender\'s retry', { ...where, deferred, examined: summary.examined });
       return json(503, { error: 'time_budget', message: `the request's time budget was spent after ${summary.examined} of ${summary.examined + deferred}; send it again for the rest (what was done is not repeated)`, ...summary, deferred }, { 'retry-after': '1' });
     }
+    // Errors without an unsettled alert (the read model not recorded): the transitions stand, the log says what was missed.
+    if (unsettled === 0 && errors.length > 0) deps.logger.error('transition side effects failed', { ...where, errors: errors.slice(0, 10) });
     if (unsettled > 0) {
       deps.logger.error('alerts not yet published', { ...where, unsettled, errors });
       return json(503, { error: 'unsettled', message: `${unsettled} alert(s) could not be published yet; retry`, ...summary }, { 'retry-after': '5' });

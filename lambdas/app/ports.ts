@@ -6,6 +6,7 @@
  */
 import type { OutboxEntry } from '../domain/rules/outbox';
 import type { FiringSources } from './delivery-ports';
+import type { AlertReadModel } from './read-model-ports';
 import type { Silence } from '../domain/rules/silences';
 import type { MatchFacts } from '../domain/rules/types';
 import type { LastDelivery } from '../domain/consul/index-order';
@@ -130,6 +131,8 @@ export interface OutboxPublisher {
   settleAhead?(entry: OutboxEntry, subject?: string): Promise<boolean>;
   /** Silences the transition engine checks before it writes a firing episode (absent: none). */
   readonly silencer?: Silencer;
+  /** The operator's read model the engine keeps with each episode write (absent: none). */
+  readonly readModel?: AlertReadModel;
   /** Where the engine records episodes that can inhibit others (absent: no inhibit rules). */
   readonly firingSources?: FiringSources;
 }

@@ -7,6 +7,8 @@
  */
 import { alertFacts, muteEntry, type Episodic } from '../domain/rules/episodes';
 import type { FiringSource } from '../domain/rules/inhibit';
+import { alertRef, readModelChange, type ReadModelChange } from '../domain/rules/read-model';
+import type { AlertReadModel } from './read-model-ports';
 import type { OutboxEntry } from '../domain/rules/outbox';
 import type { OutboxPublisher, PendingEntry, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
 import type { Clock } from './runtime';
@@ -113,13 +115,21 @@ export class TransitionEngine {
       // crash in between leaves an entry too many (confirmed against the episode when read), never one too few.
       const firing = this.deps.publisher.firingSources;
       if (firing && decision.firing?.kind === 'source') await firing.add(cluster, decision.firing.source);
+      const model = this.readModelChange(cluster, subject, record, decision);
+      // Same discipline for the index of firing alerts: put before the write, removed after it (readers confirm).
+      if (model?.change.index?.kind === 'put') await model.store.putFiring(cluster, model.change.index.alert);
       if (await store.put(cluster, subject, record?.rev, next)) {
         if (firing && decision.firing?.kind === 'ended') await firing.remove(cluster, subject);
+        const recorded = model ? this.recordAfterWrite(cluster, subject, model.store, model.change) : undefined;
+        let outcome: Outcome;
         if (ahead) {
           this.published++;
-          return 'published';
+          outcome = 'published';
+        } else {
+          outcome = next.pending ? await this.publish(cluster, subject, next.pending, this.options.overlapClears === true) : 'written';
         }
-        return next.pending ? this.publish(cluster, subject, next.pending, this.options.overlapClears === true) : 'written';
+        await recorded;
+        return outcome;
       }
       record = await store.get<S>(cluster, subject); // lost a race: look at what the winner wrote
     }
@@ -145,6 +155,34 @@ export class TransitionEngine {
     const previous = (record?.state as Episodic | undefined)?.episode;
     const muted = muteEntry(previous, episode, entry, silence);
     return { ...decision, state: { ...decision.state, episode: muted.episode }, outbox: muted.entry };
+  }
+
+  /** What this write changes in the operator's read model (absent: no read model kept). */
+  private readModelChange<S>(cluster: string, subject: string, record: SubjectRecord<S> | undefined, decision: Extract<Decision<S>, { kind: 'write' }>): { store: AlertReadModel; change: ReadModelChange } | undefined {
+    const store = this.deps.publisher.readModel;
+    if (!store) return undefined;
+    const previous = (record?.state as Episodic | undefined)?.episode;
+    const next = (decision.state as Episodic | undefined)?.episode;
+    const change = readModelChange(cluster, subject, previous, next, decision.outbox, this.deps.clock.nowMs());
+    return change.index || change.history.length > 0 ? { store, change } : undefined;
+  }
+
+  /**
+   * The read model's part after the write: index updates and removals, and the history entry.
+   * The transition stands whatever happens here: a failure is reported in `errors` (the
+   * sources log them), a stale index entry is removed by the reader that finds it.
+   */
+  private async recordAfterWrite(cluster: string, subject: string, store: AlertReadModel, change: ReadModelChange): Promise<void> {
+    const id = alertRef(subject);
+    const index = change.index;
+    const nowMs = this.deps.clock.nowMs();
+    const steps = [
+      index?.kind === 'remove' ? store.removeFiring(cluster, id) : undefined,
+      index?.kind === 'update' ? store.updateFiring(cluster, id, index.update) : undefined,
+      change.history.length > 0 ? store.appendHistory(cluster, { at: nowMs, subject, events: change.history }) : undefined,
+    ];
+    const failed = (await Promise.allSettled(steps)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    for (const f of failed) this.errors.push(`read model ${subject}: ${(f.reason as Error).message}`);
   }
 
   /** The publisher's settleAhead; a failure there only means the outbox's way (dispatch retries it). */

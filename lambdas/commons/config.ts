@@ -7,6 +7,8 @@ export interface IngestConfig {
   clusterSecretPrefix: string;
   /** Secrets Manager prefix of the per-cluster admin keys (silence API). */
   adminSecretPrefix: string;
+  /** Secrets Manager prefix of the per-cluster viewer keys (alerts API, read only). */
+  viewerSecretPrefix: string;
   clusters: ReadonlySet<string>;
 }
 
@@ -27,6 +29,7 @@ export function readIngestConfig(clusters: readonly string[], env: NodeJS.Proces
     alertsTopicArn: requiredEnv(LAMBDA_ENV.alertsTopicArn, env),
     clusterSecretPrefix: requiredEnv(LAMBDA_ENV.clusterSecretPrefix, env),
     adminSecretPrefix: requiredEnv(LAMBDA_ENV.adminSecretPrefix, env),
+    viewerSecretPrefix: requiredEnv(LAMBDA_ENV.viewerSecretPrefix, env),
     clusters: new Set(clusters),
   };
 }

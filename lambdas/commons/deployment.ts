@@ -82,6 +82,8 @@ export const LAMBDA_ENV = {
   clusterSecretPrefix: 'TOCSIN_CLUSTER_SECRET_PREFIX',
   /** Secrets Manager name prefix of the per-cluster admin keys (silence API): `${prefix}${cluster}`. */
   adminSecretPrefix: 'TOCSIN_ADMIN_SECRET_PREFIX',
+  /** Secrets Manager name prefix of the per-cluster read-only viewer keys (alerts API GETs): `${prefix}${cluster}`. */
+  viewerSecretPrefix: 'TOCSIN_VIEWER_SECRET_PREFIX',
   /** URL of the TIMERS_QUEUE (`for`, `repeat`, storm digests). */
   timersQueueUrl: 'TOCSIN_TIMERS_QUEUE_URL',
   /** SHA-256 of the runtime config bundled into the function (which rules a version runs). */

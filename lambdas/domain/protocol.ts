@@ -140,6 +140,17 @@ export const ROUTES = {
   watcherList: { method: 'GET', path: '/v1/watchers' },
   /** Body `{"node": "<name>"}`: a JSON body, not a path segment, since node names are free text. */
   watcherForget: { method: 'POST', path: '/v1/watchers/forget' },
+  /**
+   * The operator's view (README "What is firing"): signed with the cluster's ADMIN key, or for
+   * GETs its read-only VIEWER key. `{id}`: the alert's id (12 base64url characters of its subject).
+   */
+  alertList: { method: 'GET', path: '/v1/alerts' },
+  alertGet: { method: 'GET', path: '/v1/alerts/{id}' },
+  /** Body `{"by"?, "comment"?, "untilSeconds"?}`; admin key only. */
+  alertAck: { method: 'POST', path: '/v1/alerts/{id}/ack' },
+  alertUnack: { method: 'POST', path: '/v1/alerts/{id}/unack' },
+  /** Query `subject=<subject>`: its history within the retention. */
+  history: { method: 'GET', path: '/v1/history' },
 } as const;
 
 /**

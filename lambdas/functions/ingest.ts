@@ -22,6 +22,7 @@ const handle = httpApi(
     keys: {
       clusterKeys: new SecretsManagerClusterKeys(secrets, config.clusterSecretPrefix, config.clusters),
       adminKeys: new SecretsManagerClusterKeys(secrets, config.adminSecretPrefix, config.clusters),
+      viewerKeys: new SecretsManagerClusterKeys(secrets, config.viewerSecretPrefix, config.clusters),
       consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
     },
   }),

@@ -55,6 +55,9 @@ const STATEFUL: Readonly<Record<string, readonly string[]>> = {
     'ClusterSecretsClusterstagingeuE1B047B6',
     'ClusterSecretsConsulTokenprod1E4AE3B0',
     'ClusterSecretsConsulTokenstagingeu7E70D357',
+    // Issue 14: the read-only viewer keys (new; the ids above are unchanged).
+    'ClusterSecretsViewerprodE71A7907',
+    'ClusterSecretsViewerstagingeuD4B08FA6',
     'NotificationsAdminprod49800D49',
     'NotificationsAdminstagingeu0724E50C',
   ],

@@ -125,6 +125,7 @@ describe('timers (for, repeat, storm digests)', () => {
     const env = resources[idOf(s.stack.ingestApi.ingestFunction)]!.Properties.Environment.Variables;
     expect(env[LAMBDA_ENV.timersQueueUrl]).toEqual({ Ref: idOf(s.stack.timers.queue) });
     expect(env[LAMBDA_ENV.adminSecretPrefix]).toBe('tocsin/Tocsin/admin/');
+    expect(env[LAMBDA_ENV.viewerSecretPrefix]).toBe('tocsin/Tocsin/viewer/');
     expect(env[LAMBDA_ENV.configDigest]).toMatch(/^[0-9a-f]{64}$/);
     s.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: idOf(s.stack.ingestApi.ingestFunction.executionRole) }],

@@ -269,10 +269,10 @@ describe('topics and email subscriptions', () => {
 describe('cluster secrets and least privilege', () => {
   const secretIds = () => logicalIds(template, 'AWS::SecretsManager::Secret');
 
-  test('per cluster three generated secrets: the HMAC key (prefix + cluster), the Consul http token digest and the admin key', () => {
-    expect(secretIds()).toHaveLength(3 * CLUSTERS.length);
+  test('per cluster four generated secrets: the HMAC key (prefix + cluster), the Consul http token digest, the admin key and the viewer key', () => {
+    expect(secretIds()).toHaveLength(4 * CLUSTERS.length);
     for (const cluster of CLUSTERS) {
-      for (const name of [`${PREFIX}${cluster}`, `${PREFIX}${cluster}${SECRET_SUFFIXES.consulHttpToken}`, `tocsin/Tocsin/admin/${cluster}`]) {
+      for (const name of [`${PREFIX}${cluster}`, `${PREFIX}${cluster}${SECRET_SUFFIXES.consulHttpToken}`, `tocsin/Tocsin/admin/${cluster}`, `tocsin/Tocsin/viewer/${cluster}`]) {
         template.hasResourceProperties('AWS::SecretsManager::Secret', {
           Name: name,
           GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
@@ -452,7 +452,8 @@ deployment:
   test('no emails: no subscriptions; default cluster "default"', () => {
     const { template: t } = synth({ bundle: false, nag: false });
     t.resourceCountIs('AWS::SNS::Subscription', 0);
-    t.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    t.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'tocsin/Tocsin/viewer/default' });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'tocsin/Tocsin/admin/default' });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default` });
     t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default${SECRET_SUFFIXES.consulHttpToken}` });

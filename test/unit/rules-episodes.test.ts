@@ -67,7 +67,7 @@ describe('routeAlert: firing', () => {
   test('suppress still records the episode (so nothing is "resolved" later)', () => {
     const r = routeAlert({ rules: rules([{ name: 'mute', suppress: true }]), alert: alert('critical', 'critical'), subject: 's', previous: undefined, nowMs: T0 });
     expect(r.outbox).toBeUndefined();
-    expect(r.episode).toEqual({ id: 'a-critical', startedAt: T0, status: 'critical', routes: {} });
+    expect(r.episode).toEqual({ id: 'a-critical', startedAt: T0, status: 'critical', routes: {}, severity: 'critical' });
   });
 
   test('a severity change within an episode: notified routes hear now; pending ones keep the episode clock', () => {

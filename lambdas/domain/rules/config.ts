@@ -283,6 +283,12 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
     const grace = duration(checks.firstRunGrace, ['checks', 'firstRunGrace'], issues, 0, MAX_FIRST_RUN_GRACE_SECONDS);
     if (grace !== undefined) config.checks = { firstRunGraceSeconds: grace };
   }
+  const history = doc.history as { retention?: unknown } | undefined;
+  if (history?.retention !== undefined) {
+    // Whole days: the history's TTL (read-model.ts); at least one, at most ten years.
+    const seconds = duration(history.retention, ['history', 'retention'], issues, 86_400, 3650 * 86_400);
+    if (seconds !== undefined) config.history = { retentionDays: Math.ceil(seconds / 86_400) };
+  }
   config.heartbeats = heartbeats(doc.heartbeats as Doc | undefined, clusters, issues);
   return { config, issues };
 }

@@ -17,6 +17,7 @@ import { muteAt, MUTE_SEARCH_DAYS, type MuteVerdict, type RouteTimes, type TimeI
 import type { MatchFacts } from './types';
 import type { Silence } from './silences';
 import { inhibitionSource } from './inhibit';
+import { ackAfterChange, ackHolds, type Acknowledgement } from './acknowledgements';
 
 export interface EpisodeRoute {
   severity: Severity;
@@ -56,6 +57,10 @@ export interface Episode {
   routes: Record<string, EpisodeRoute>;
   /** Recorded as a firing inhibition source (FiringSources): its end removes the entry. */
   inhibits?: true;
+  /** The severity of the alert that opened or last changed it (absent: stored before issue 14). */
+  severity?: Severity;
+  /** Acknowledged (acknowledgements.ts): no reminders while it holds. */
+  ack?: Acknowledgement;
 }
 
 /** Source state that takes part in episodes keeps the episode here. */
@@ -183,7 +188,9 @@ export function routeAlert(input: RouteAlertInput): RouteAlertResult {
   // Firing: a new episode, or a change within the current one.
   const startedAt = previous?.startedAt ?? nowMs;
   const { routes } = evaluateRules(input.rules, facts);
-  const episode: Episode = { id: alert.id, startedAt, status: alert.to, routes: {} };
+  // A worse severity clears an acknowledgement; a new episode has none (acknowledgements.ts).
+  const ack = ackAfterChange(previous?.ack, alert.severity);
+  const episode: Episode = { id: alert.id, startedAt, status: alert.to, routes: {}, severity: alert.severity, ...(ack ? { ack } : {}) };
   const now: Array<{ rule: string; route: Route }> = [];
   const timers: SubjectTimer[] = [];
   for (const route of routes) {
@@ -270,6 +277,13 @@ export function fireTimer(timer: SubjectTimer, stored: Episode | undefined, nowM
     if (route.notifiedAt === undefined || route.reminders !== timer.seq) return none;
     alert = { ...timer.alert, reminder: timer.seq + 1, id: `${timer.alert.id}-r${timer.seq + 1}` };
     next = { ...route, reminders: timer.seq + 1 };
+    if (ackHolds(stored.ack, nowMs)) {
+      // Acknowledged: this reminder is not sent, the next one is still planned (the acknowledgement may expire).
+      const episode: Episode = { ...stored, routes: { ...stored.routes, [timer.rule]: next } };
+      const { facts = alertFacts(alert), ...held } = alert;
+      const timers: SubjectTimer[] = route.repeat > 0 ? [{ ...timer, kind: 'repeat', seq: timer.seq + 1, dueAt: nowMs + route.repeat * 1000, alert: timer.alert }] : [];
+      return { episode, outbox: { alert: held, facts, routing: { deliveries: [], timers } } };
+    }
   }
   const timers: SubjectTimer[] = [];
   if (route.repeat > 0) {

@@ -142,6 +142,8 @@ export interface RuntimeConfig {
   checks?: { firstRunGraceSeconds: number };
   /** Signs of life (domain/heartbeats.ts); absent: HEARTBEAT_DEFAULTS for every cluster. */
   heartbeats?: HeartbeatsSpec;
+  /** The alert history (`history:`, README "What is firing"); absent: DEFAULT_HISTORY_RETENTION_DAYS. */
+  history?: { retentionDays: number };
 }
 
 /** What rules and silences match against: the facts of one alert candidate. */
