@@ -25,6 +25,7 @@ import { dynamoClients } from '../../local/dynamodb';
 import { goJsonLine, healthCheck, serfHealth, type HealthCheckFixture } from '../support/consul-fixtures';
 import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
 import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
+import { memberLine, serfEnvelope } from '../support/serf-fixtures';
 
 const TABLE = 'tocsin-it-flapping';
 /** 6 changes within 60 s make a check flapping; 20 s without a change end it. */
@@ -74,6 +75,11 @@ function pipeline(config: Partial<RuntimeConfig> = {}) {
     async list(index: number, checks: HealthCheckFixture[], node = 'agent-1') {
       const e = parseEnvelope({ v: 1, cluster, source: 'consul', type: 'checks', scope: 'checks', node, index: String(index), sentAt: new Date(now).toISOString(), body: goJsonLine(checks), bodyEncoding: 'utf8' });
       const result = await handlerFor('consul', 'checks')!(e, ctx);
+      expect(result).toMatchObject({ unsettled: 0, rejected: [], errors: [] });
+    },
+    /** A Serf member event as `reporter`'s handler sends it, now. */
+    async serf(type: string, reporter: string, body: string) {
+      const result = await handlerFor('serf', type)!(serfEnvelope({ cluster, type, reporter, body, sentAt: new Date(now).toISOString() }), ctx);
       expect(result).toMatchObject({ unsettled: 0, rejected: [], errors: [] });
     },
     /** Moves the clock on, firing every timer that falls due on the way, in order. */
@@ -191,6 +197,31 @@ describe(`flapping checks (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'
     expect(titles(await p.received())).toEqual([FIRING, RESOLVED, FIRING]);
     expect(p.timers.filter((t) => t.kind === 'flapping')).toEqual([]);
     expect((await p.flapState())?.changes).toHaveLength(3);
+  }, 60000);
+
+  it('a Serf member failing and rejoining, reported by several survivors: the same flapping', async () => {
+    const p = pipeline();
+    const member = memberLine('serf-x', '127.0.0.20', { role: 'db' });
+    await p.serf('member-join', 'serf-x', member);
+    await p.advance(2_000);
+    for (let i = 0; i < 4; i++) {
+      for (const reporter of ['serf-a', 'serf-b']) await p.serf('member-failed', reporter, member);
+      await p.advance(2_000);
+      for (const reporter of ['serf-x', 'serf-a']) await p.serf('member-join', reporter, member);
+      await p.advance(2_000);
+    }
+    const alerts = await p.received();
+    expect(alerts.map((a) => `${a.state} ${a.to} ${a.title.split(':')[0]}`)).toEqual([
+      'firing alive INFO',
+      'firing failed CRITICAL',
+      'resolved alive RESOLVED',
+      'firing failed CRITICAL',
+      'resolved alive RESOLVED',
+      'firing failed CRITICAL',
+      'firing failed FLAPPING',
+    ]);
+    await p.advance(21_000);
+    expect((await p.received()).map((a) => a.title)).toEqual([expect.stringMatching(/^RESOLVED: .*\(no longer flapping: now alive\)$/) as string]);
   }, 60000);
 
   it('rules route the FLAPPING notice by `flapping: true`, and a rule may turn detection off', async () => {
