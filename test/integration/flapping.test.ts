@@ -19,6 +19,7 @@ import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import type { FlapState } from '../../lambdas/domain/rules/flapping';
 import type { Timer } from '../../lambdas/domain/rules/outbox';
 import type { RuntimeConfig } from '../../lambdas/domain/rules/types';
+import type { Silence } from '../../lambdas/domain/rules/silences';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients } from '../../local/dynamodb';
@@ -46,7 +47,7 @@ afterAll(async () => {
   await standIns?.stop();
 });
 
-function pipeline(config: Partial<RuntimeConfig> = {}) {
+function pipeline(config: Partial<RuntimeConfig> = {}, silences: Array<Omit<Silence, 'cluster'>> = []) {
   const cluster = `fl-${randomUUID().slice(0, 8)}`;
   let now = Date.now();
   const clock = { nowMs: () => now };
@@ -62,7 +63,7 @@ function pipeline(config: Partial<RuntimeConfig> = {}) {
   const queued: Timer[] = [];
   const timers = { schedule: async (t: Timer) => void queued.push(t) };
   const channels = new SnsAlertPublisher(snsSqs.sns, topicArn);
-  const dispatcher = new Dispatcher({ rules, channels, timers, clock });
+  const dispatcher = new Dispatcher({ rules, channels, timers, clock, silences: { forCluster: async () => silences.map((x) => ({ ...x, cluster })) } });
   const subjects = new DynamoSubjectStore(doc, TABLE);
   const ctx: SourceContext = { subjects, scopes: new DynamoScopeStore(doc, TABLE), publisher: dispatcher, checkPolicy: defaultCheckPolicy, rules, clock };
   const worker: TimerWorkerDeps = { subjects, publisher: dispatcher, channels, timers, digests: new DynamoDigestStore(doc, TABLE), grouping: { windowSeconds: 60, threshold: 100 }, clock, rules };
@@ -224,6 +225,16 @@ describe(`flapping checks (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'
     ]);
     await p.advance(21_000);
     expect((await p.received()).map((a) => a.title)).toEqual([expect.stringMatching(/^RESOLVED: .*\(no longer flapping: now alive\)$/) as string]);
+  }, 60000);
+
+  it('a silence on `flapping: true` mutes the FLAPPING notice, not the changes before it nor the end', async () => {
+    const hour = { startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdAt: new Date().toISOString() };
+    const p = pipeline({}, [{ id: 'quiet-flaps', matchers: { flapping: 'true' }, author: 'ops', comment: 'known flapper', ...hour }]);
+    await p.list(10, [serf, web(10, 'passing', 'HTTP 200 OK')]);
+    await flap(p, 3, 2_000, 10);
+    expect(titles(await p.received())).toEqual([FIRING, RESOLVED, FIRING, RESOLVED, FIRING]);
+    await p.advance(21_000);
+    expect(titles(await p.received())).toEqual([`${RESOLVED} (no longer flapping: now passing)`]);
   }, 60000);
 
   it('rules route the FLAPPING notice by `flapping: true`; its end reaches every route that heard the episode', async () => {
