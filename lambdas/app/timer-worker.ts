@@ -20,7 +20,8 @@ import type { ChannelPublisher } from './dispatcher';
 import type { DigestStore, PendingTimers, TimerQueue } from './delivery-ports';
 import type { OutboxPublisher, SubjectStore } from './ports';
 import type { Clock } from './runtime';
-import { TransitionEngine } from './transition-engine';
+import { TransitionEngine, type FiringMark } from './transition-engine';
+import { isInhibitSource } from '../domain/rules/inhibit';
 import { processingDeadline } from './time-budget';
 
 /**
@@ -135,9 +136,19 @@ async function endFlapping(deps: TimerWorkerDeps, timer: FlapTimer): Promise<Tim
     ended = true;
     const before = prev.state.episode;
     const routed = keepHeardRoutes(before, routeAlert({ rules, alert: end.notice, subject: timer.subject, previous: before, ...(end.facts ? { facts: end.facts } : {}), nowMs }), end.notice, alertFacts(end.notice, end.facts), true);
+    let episode = routed.episode;
+    let firing: FiringMark | undefined;
+    // Still failing and an inhibit rule's source: recorded again under the episode's new id (as routing.ts does).
+    const facts = alertFacts(end.notice, end.facts);
+    if (episode && end.notice.state === 'firing' && rules.inhibit.length > 0 && isInhibitSource(rules.inhibit, facts)) {
+      episode = { ...episode, inhibits: true };
+      firing = { kind: 'source', source: { subject: timer.subject, episode: episode.id, facts, recordedAt: nowMs } };
+    } else if (before?.inhibits) {
+      firing = { kind: 'ended' };
+    }
     const { episode: _episode, flap: _flap, ...rest } = prev.state;
-    const state = { ...rest, ...(routed.episode ? { episode: routed.episode } : {}), ...(end.flap.changes.length ? { flap: end.flap } : {}) };
-    return { kind: 'write', state, ...(routed.outbox ? { outbox: routed.outbox } : {}), ...(before?.inhibits && !routed.episode ? { firing: { kind: 'ended' as const } } : {}) };
+    const state = { ...rest, ...(episode ? { episode } : {}), ...(end.flap.changes.length ? { flap: end.flap } : {}) };
+    return { kind: 'write', state, ...(routed.outbox ? { outbox: routed.outbox } : {}), ...(firing ? { firing } : {}) };
   });
   if (outcome === 'unsettled') throw new TimerNotSettled(`timer flapping ${timer.subject}: ${engine.errors.join('; ')}`);
   if (later !== undefined) {
