@@ -11,6 +11,7 @@ import { vocabularyIssues } from '../../lambdas/domain/rules/vocabulary';
 import { compileMatch } from '../../lambdas/domain/rules/matchers';
 import type { Alert } from '../../lambdas/domain/types';
 import { encodeSubjectBody } from '../../lambdas/adapters/subject-record-codec';
+import { parseConfigText } from '../../lambdas/commons/config-file';
 
 const SPEC: FlapSpec = { changes: 4, windowSeconds: 60, stableSeconds: 30 };
 const T0 = Date.parse('2026-12-02T08:00:00Z');
@@ -188,6 +189,16 @@ describe('configuration', () => {
   ])('%j is refused', (extra, where, reason) => {
     const { issues } = normalizeConfig(doc(extra));
     expect(issues.map((i) => [i.path.join('.'), i.reason])).toEqual([[where, expect.stringContaining(reason) as string]]);
+  });
+
+  it('tocsin.yaml as written: `flapping: true` and `{ not: true }` in a match, settings with durations; `false` in a match refused', () => {
+    const yaml = (match: string) =>
+      ['clusters: [dc1]', 'channels:', '  chat: { type: email, addresses: [] }', 'flapping: { changes: 4, window: 2m, stable: 30s }', 'rules:', `  - name: f`, `    match: { flapping: ${match} }`, '    channels: [chat]', '    flapping: false', ''].join('\n');
+    const loaded = parseConfigText(yaml('true'), 'tocsin.yaml');
+    expect(loaded.runtime.flapping).toEqual({ changes: 4, windowSeconds: 120, stableSeconds: 30 });
+    expect(loaded.runtime.rules[0]).toMatchObject({ match: { flapping: true }, flapping: false });
+    expect(() => parseConfigText(yaml('{ not: true }'), 'tocsin.yaml')).not.toThrow();
+    expect(() => parseConfigText(yaml('false'), 'tocsin.yaml')).toThrow(/rules\[0\]\.match\.flapping \(line 7, column 24\): must be true/);
   });
 
   it('`flapping` is a match field with one value, true; `not: true` matches everything else', () => {
