@@ -5,7 +5,9 @@
  */
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import { normalizeConfig } from '../../lambdas/domain/rules/config';
-import { FLAP_DEFAULTS, FLAP_OUTPUT_CHARS, flapEnd, flapSpecFor, observeChange, type FlapSpec, type FlapState } from '../../lambdas/domain/rules/flapping';
+import { FLAP_DEFAULTS, FLAP_OUTPUT_CHARS, flapEnd, flapSpecFor, observeChange, type FlapSpec, type FlapState, type Flappy } from '../../lambdas/domain/rules/flapping';
+import { routeDecision } from '../../lambdas/app/sources/routing';
+import type { Episodic } from '../../lambdas/domain/rules/episodes';
 import { alertFacts } from '../../lambdas/domain/rules/episodes';
 import { vocabularyIssues } from '../../lambdas/domain/rules/vocabulary';
 import { compileMatch } from '../../lambdas/domain/rules/matchers';
@@ -210,5 +212,26 @@ describe('configuration', () => {
     const facts = alertFacts(change('critical'));
     expect([flapping(facts), notFlapping(facts)]).toEqual([false, true]);
     expect([flapping({ ...facts, flapping: 'true' }), notFlapping({ ...facts, flapping: 'true' })]).toEqual([true, false]);
+  });
+});
+
+describe('through routeDecision (the glue every source shares)', () => {
+  const set = compileRules(normalizeConfig({ clusters: ['dc1'], channels: { chat: { type: 'email' } }, flapping: { changes: 4, window: 60, stable: 30 } }).config);
+  const notice = (to: string, from: string, state: Alert['state']): Alert => ({ ...change('critical'), kind: 'catalog', id: `n-${to}-${Math.random()}`, severity: state === 'firing' ? 'warning' : 'info', state, from, to, title: `${state === 'firing' ? 'WARNING' : 'INFO'}: service web ${to}`, details: [] });
+
+  it('a resolving notice (registered again) counts once the subject has a change history; the 4th change is FLAPPING with its end timer', () => {
+    let state: (Flappy & Episodic & { status: string }) | undefined;
+    const kinds: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const firing = i % 2 === 0;
+      const a = firing ? notice('deregistered', 'registered', 'firing') : notice('registered', 'deregistered', 'firing');
+      const d = routeDecision({ rules: set, clock: { nowMs: () => T0 + i * 1000 } }, 'service/web', state, { kind: 'write', state: { status: a.to }, alert: a }, () => ({ role: firing ? 'episode' : 'resolves' }));
+      if (d.kind !== 'write') throw new Error('ignored');
+      state = d.state;
+      kinds.push(d.outbox ? `${d.outbox.alert.state} ${d.outbox.alert.title.split(':')[0]}${d.outbox.routing?.flapTimer ? ' +timer' : ''}` : 'nothing');
+    }
+    expect(kinds).toEqual(['firing WARNING', 'resolved RESOLVED', 'firing WARNING', 'firing FLAPPING +timer', 'nothing', 'nothing']);
+    expect(state!.flap?.flapping).toMatchObject({ count: 3, lastChangeAt: T0 + 5000, stableSeconds: 30 });
+    expect(state!.episode).toBeDefined(); // the episode stays open while it flaps
   });
 });

@@ -68,7 +68,10 @@ export function routeDecision<S>(
     let facts = sourceFacts;
     let flapTimer: FlapTimer | undefined;
     if (role === 'final') flap = undefined;
-    if (role === 'episode') {
+    if (role === 'resolves') alert = resolvedNotice(alert);
+    // A notice that resolves (a deregistered service registered again) counts for a subject
+    // with a change history (its problem's firing side began one).
+    if (role === 'episode' || (role === 'resolves' && flap)) {
       // Flap detection (rules/flapping.ts): a change while flapping is recorded, not sent; the
       // change that makes the subject flapping sends the FLAPPING notice instead.
       const nowMs = ctx.clock.nowMs();
@@ -85,7 +88,7 @@ export function routeDecision<S>(
     }
     let routed = routeAlert({
       rules: ctx.rules,
-      alert: role === 'resolves' ? resolvedNotice(alert) : alert,
+      alert,
       subject,
       previous: episode,
       ...(facts ? { facts } : {}),
