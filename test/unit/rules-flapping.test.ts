@@ -7,6 +7,7 @@ import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import { normalizeConfig } from '../../lambdas/domain/rules/config';
 import { FLAP_DEFAULTS, FLAP_OUTPUT_CHARS, flapEnd, flapSpecFor, observeChange, type FlapSpec, type FlapState, type Flappy } from '../../lambdas/domain/rules/flapping';
 import { routeDecision } from '../../lambdas/app/sources/routing';
+import { isOverdue, pendingSortKey } from '../../lambdas/domain/rules/pending';
 import type { Episodic } from '../../lambdas/domain/rules/episodes';
 import { alertFacts } from '../../lambdas/domain/rules/episodes';
 import { vocabularyIssues } from '../../lambdas/domain/rules/vocabulary';
@@ -233,5 +234,15 @@ describe('through routeDecision (the glue every source shares)', () => {
     expect(kinds).toEqual(['firing WARNING', 'resolved RESOLVED', 'firing WARNING', 'firing FLAPPING +timer', 'nothing', 'nothing']);
     expect(state!.flap?.flapping).toMatchObject({ count: 3, lastChangeAt: T0 + 5000, stableSeconds: 30 });
     expect(state!.episode).toBeDefined(); // the episode stays open while it flaps
+  });
+});
+
+describe('the end step in the index of pending steps', () => {
+  it('sorts by its due time and names its stretch and subject (one key per step)', () => {
+    const step = { kind: 'flapping' as const, cluster: 'dc1', subject: 'check/web-1/service:web', flap: 'f1', dueAt: T0 + 30_000 };
+    expect(pendingSortKey(step)).toBe(`due#${String(T0 + 30_000).padStart(14, '0')}#flapping#f1#check/web-1/service:web`);
+    expect(pendingSortKey({ ...step, dueAt: T0 + 60_000 }) > pendingSortKey(step)).toBe(true);
+    expect(isOverdue(step, T0 + 60_000, 30_000)).toBe(true);
+    expect(isOverdue(step, T0 + 59_999, 30_000)).toBe(false);
   });
 });
