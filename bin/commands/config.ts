@@ -38,7 +38,7 @@ export const CONFIG_USAGE = `Usage: tocsin config check [FILE]
       it, firing, would hold others back by). FILE holds one alert as JSON (lambdas/domain/
       types.ts Alert: cluster, source, kind, severity, state, node, service, check, from,
       to ...), with optional "facts" for what an alert does not carry (tags, checkName,
-      nodeMeta, serviceMeta, event, payload). "-" reads it from stdin.
+      nodeMeta, serviceMeta, event, payload, flapping). "-" reads it from stdin.
 
 Options:
   --config FILE   the tocsin.yaml (default: $TOCSIN_CONFIG, else ./tocsin.yaml)

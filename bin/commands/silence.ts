@@ -17,7 +17,8 @@ export const SILENCE_USAGE = `Usage: tocsin silence <add|list|expire> [options]
       Mute every notification whose facts match all matchers, until the end time.
       FIELD=VALUE exact, FIELD!=VALUE, FIELD=~REGEX, FIELD!~REGEX; a value with * or ?
       is a glob (node=web-*). Fields: source kind node service check checkName status
-      from to severity tags event payload nodeMeta.KEY serviceMeta.KEY.
+      from to severity tags event payload flapping nodeMeta.KEY serviceMeta.KEY
+      (flapping=true: FLAPPING notices).
   tocsin silence list [--all] [--json]
       Active and pending silences of the cluster (--all: expired ones too).
   tocsin silence expire ID

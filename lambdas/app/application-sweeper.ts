@@ -170,5 +170,6 @@ export function sweeper(app: Application, opts: { clusters?: readonly string[] }
 function timerFields(timer: Timer): Record<string, string> {
   if (timer.kind === 'digest') return { channel: timer.channel };
   if (timer.kind === 'continue') return { continuation: timer.id, source: timer.source };
+  if (timer.kind === 'flapping') return { subject: timer.subject, flapping: timer.flap };
   return { subject: timer.subject, rule: timer.rule };
 }

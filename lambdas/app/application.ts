@@ -196,6 +196,7 @@ export function timerWorkerDeps(app: Application): TimerWorkerDeps {
     clock: ports.clock,
     ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     mutes: timeMutesOf(app.rules),
+    rules: app.rules,
     continueSnapshot: (timer, deadlineMs) => continueConsulChecks(app.sources, timer, deadlineMs),
     ...(options.processingBudgetMs !== undefined ? { processingBudgetMs: options.processingBudgetMs } : {}),
   };

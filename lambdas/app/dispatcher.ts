@@ -74,7 +74,7 @@ export class Dispatcher implements OutboxPublisher {
   async settleAhead(entry: OutboxEntry, subject?: string): Promise<boolean> {
     const { storm } = this.deps;
     const routing = entry.routing;
-    if (!storm?.foldsForSure || !storm.foldAhead || !routing || entry.silencedBy || routing.timers.length > 0 || routing.deliveries.length === 0) return false;
+    if (!storm?.foldsForSure || !storm.foldAhead || !routing || entry.silencedBy || routing.timers.length > 0 || routing.flapTimer || routing.deliveries.length === 0) return false;
     const nowMs = this.deps.clock.nowMs();
     const { cluster } = entry.alert;
     if (!routing.deliveries.every((d) => d.channels.length > 0 && d.channels.every((channel) => storm.foldsForSure!(cluster, channel, d.alert, nowMs)))) return false;
@@ -96,6 +96,7 @@ export class Dispatcher implements OutboxPublisher {
     }
     const { deliveries, timers } = routed.routing;
     for (const timer of timers) await this.deps.timers.schedule(timer);
+    if (routed.routing.flapTimer) await this.deps.timers.schedule(routed.routing.flapTimer);
     for (const m of routed.routing.muted ?? []) this.deps.logger?.info('route muted', { id: alert.id, cluster: alert.cluster, ...m });
     if (routed.silencedBy) this.deps.logger?.info(inhibitionSource(routed.silencedBy) === undefined ? 'alert silenced' : 'alert inhibited', { id: alert.id, cluster: alert.cluster, silence: routed.silencedBy, announcedWhenItEnds: true });
     if (deliveries.length === 0) return;

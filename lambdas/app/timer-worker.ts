@@ -8,9 +8,11 @@
  * message was lost (application-sweeper.ts `timersTask`), so each step fires once: a subject
  * step through the episode's re-check under compare-and-set, a digest through its claim.
  */
-import type { ContinuationTimer, DigestTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
+import type { ContinuationTimer, DigestTimer, FlapTimer, SubjectTimer, Timer } from '../domain/rules/outbox';
 import type { Episodic } from '../domain/rules/episodes';
-import { fireTimer, type TimeMutes } from '../domain/rules/episodes';
+import { alertFacts, fireTimer, routeAlert, type TimeMutes } from '../domain/rules/episodes';
+import { flapEnd, keepHeardRoutes, type Flappy } from '../domain/rules/flapping';
+import type { RuleSet } from '../domain/rules/evaluate';
 import { digestAlert, DIGEST_MAX_LINES } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { OutboxEntry } from '../domain/rules/outbox';
@@ -18,7 +20,8 @@ import type { ChannelPublisher } from './dispatcher';
 import type { DigestStore, PendingTimers, TimerQueue } from './delivery-ports';
 import type { OutboxPublisher, SubjectStore } from './ports';
 import type { Clock } from './runtime';
-import { TransitionEngine } from './transition-engine';
+import { TransitionEngine, type FiringMark } from './transition-engine';
+import { isInhibitSource } from '../domain/rules/inhibit';
 import { processingDeadline } from './time-budget';
 
 /**
@@ -43,14 +46,19 @@ export interface TimerWorkerDeps {
   leaseMs?: number;
   /** The rules' time intervals: a step due inside its route's mute waits for the mute's end. */
   mutes?: TimeMutes;
+  /** The rules: the notice that ends a subject's flapping is routed like any alert of its episode. */
+  rules?: RuleSet;
   /** Goes on with a snapshot whose request ran out of time, until `deadlineMs` (check-snapshots.ts). */
   continueSnapshot?: (timer: ContinuationTimer, deadlineMs: number) => Promise<ContinuationOutcome>;
   /** PROCESSING_BUDGET.stopStartingAfterMs unless given (tests, npm start's TOCSIN_LOCAL_PROCESSING_BUDGET_MS). */
   processingBudgetMs?: number;
 }
 
-/** `deferred`: the route is muted by a time interval; the step was put back for the mute's end. */
-export type TimerOutcome = 'rescheduled' | 'notified' | 'deferred' | 'stale' | 'digest-sent' | 'digest-empty' | 'digest-claimed' | ContinuationOutcome;
+/**
+ * `deferred`: the route is muted by a time interval; the step was put back for the mute's end.
+ * `flapping-ended`: the subject's flapping is over and its final notice was handled (sent, or routed nowhere).
+ */
+export type TimerOutcome = 'rescheduled' | 'notified' | 'deferred' | 'stale' | 'flapping-ended' | 'digest-sent' | 'digest-empty' | 'digest-claimed' | ContinuationOutcome;
 
 /** Early by more than this: back on the queue. */
 const EARLY_TOLERANCE_MS = 1000;
@@ -61,7 +69,7 @@ export class TimerNotSettled extends Error {}
 
 export function parseTimer(body: string): Timer {
   const t = JSON.parse(body) as Timer;
-  if (!t || typeof t !== 'object' || !['for', 'repeat', 'digest', 'continue'].includes(t.kind) || typeof t.dueAt !== 'number' || typeof t.cluster !== 'string') {
+  if (!t || typeof t !== 'object' || !['for', 'repeat', 'digest', 'continue', 'flapping'].includes(t.kind) || typeof t.dueAt !== 'number' || typeof t.cluster !== 'string') {
     throw new Error('not a tocsin timer message');
   }
   return t;
@@ -78,7 +86,9 @@ export async function handleTimer(deps: TimerWorkerDeps, timer: Timer, remaining
       ? await sendDigest(deps, timer)
       : timer.kind === 'continue'
         ? await continueSnapshot(deps, timer, remainingMs)
-        : await fireSubjectTimer(deps, timer);
+        : timer.kind === 'flapping'
+          ? await endFlapping(deps, timer)
+          : await fireSubjectTimer(deps, timer);
   // Another worker holds the digest's claim (the scope's lease): its step stays pending until that one is done.
   if (outcome !== 'digest-claimed' && outcome !== 'continuation-busy') await deps.pending?.remove(timer);
   return outcome;
@@ -98,6 +108,54 @@ async function fireSubjectTimer(deps: TimerWorkerDeps, timer: SubjectTimer): Pro
   if (outcome === 'unsettled') throw new TimerNotSettled(`timer ${timer.kind} ${timer.subject}: ${engine.errors.join('; ')}`);
   if (!fired || outcome !== 'published') return 'stale';
   return fired.routing?.deliveries.length ? 'notified' : 'deferred';
+}
+
+/**
+ * A subject's flapping may be over (rules/flapping.ts): a change since the step was queued
+ * moved its end, so the step goes back on the queue for it; otherwise the final notice is
+ * routed against the stored episode (a RESOLVED to the routes that heard it, or a firing
+ * alert "now critical"), once, under the subject's compare-and-set.
+ */
+async function endFlapping(deps: TimerWorkerDeps, timer: FlapTimer): Promise<TimerOutcome> {
+  if (!deps.rules) throw new Error('flapping timer: no rules here');
+  const rules = deps.rules;
+  const engine = new TransitionEngine(deps);
+  let later: number | undefined;
+  let ended = false;
+  const outcome = await engine.apply<Episodic & Flappy & Record<string, unknown>>(timer.cluster, timer.subject, (prev) => {
+    later = undefined;
+    ended = false;
+    if (!prev) return { kind: 'ignore' };
+    const nowMs = deps.clock.nowMs();
+    const end = flapEnd(prev.state.flap, timer.flap, nowMs);
+    if (end.kind === 'none') return { kind: 'ignore' };
+    if (end.kind === 'not-yet') {
+      later = end.dueAt;
+      return { kind: 'ignore' };
+    }
+    ended = true;
+    const before = prev.state.episode;
+    const routed = keepHeardRoutes(before, routeAlert({ rules, alert: end.notice, subject: timer.subject, previous: before, ...(end.facts ? { facts: end.facts } : {}), nowMs }), end.notice, alertFacts(end.notice, end.facts), true);
+    let episode = routed.episode;
+    let firing: FiringMark | undefined;
+    // Still failing and an inhibit rule's source: recorded again under the episode's new id (as routing.ts does).
+    const facts = alertFacts(end.notice, end.facts);
+    if (episode && end.notice.state === 'firing' && rules.inhibit.length > 0 && isInhibitSource(rules.inhibit, facts)) {
+      episode = { ...episode, inhibits: true };
+      firing = { kind: 'source', source: { subject: timer.subject, episode: episode.id, facts, recordedAt: nowMs } };
+    } else if (before?.inhibits) {
+      firing = { kind: 'ended' };
+    }
+    const { episode: _episode, flap: _flap, ...rest } = prev.state;
+    const state = { ...rest, ...(episode ? { episode } : {}), ...(end.flap.changes.length ? { flap: end.flap } : {}) };
+    return { kind: 'write', state, ...(routed.outbox ? { outbox: routed.outbox } : {}), ...(firing ? { firing } : {}) };
+  });
+  if (outcome === 'unsettled') throw new TimerNotSettled(`timer flapping ${timer.subject}: ${engine.errors.join('; ')}`);
+  if (later !== undefined) {
+    await deps.timers.schedule({ ...timer, dueAt: later });
+    return 'rescheduled';
+  }
+  return ended && (outcome === 'published' || outcome === 'written') ? 'flapping-ended' : 'stale';
 }
 
 async function continueSnapshot(deps: TimerWorkerDeps, timer: ContinuationTimer, remainingMs: number | undefined): Promise<ContinuationOutcome> {

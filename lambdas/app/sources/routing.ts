@@ -8,7 +8,9 @@
  */
 import { alertFacts, routeAlert, variant, type Episodic } from '../../domain/rules/episodes';
 import { isInhibitSource } from '../../domain/rules/inhibit';
-import type { OutboxEntry } from '../../domain/rules/outbox';
+import { FLAP_DEFAULTS, FLAP_MAX_CHANGES, flapEndsAt, flapSpecFor, keepHeardRoutes, observeChange, type FlapSpec, type FlapState, type Flappy } from '../../domain/rules/flapping';
+import type { RuleSet } from '../../domain/rules/evaluate';
+import type { FlapTimer, OutboxEntry } from '../../domain/rules/outbox';
 import type { MatchFacts } from '../../domain/rules/types';
 import type { Alert } from '../../domain/types';
 import type { Decision, FiringMark } from '../transition-engine';
@@ -56,14 +58,37 @@ export function routeDecision<S>(
 ): Decision<S> {
   if (decision.kind !== 'write') return decision;
   let episode = (previous as Episodic | undefined)?.episode;
-  const { alert, ...write } = decision;
+  let flap = (previous as Flappy | undefined)?.flap;
+  const { alert: proposed, ...write } = decision;
+  let alert = proposed;
   let outbox: OutboxEntry | undefined = alert ? { alert } : undefined;
   let firing: FiringMark | undefined;
   if (alert && ctx.rules) {
-    const { role, facts, holdSeconds } = routing(alert);
-    const routed = routeAlert({
+    const { role, facts: sourceFacts, holdSeconds } = routing(alert);
+    let facts = sourceFacts;
+    let flapTimer: FlapTimer | undefined;
+    if (role === 'final') flap = undefined;
+    if (role === 'resolves') alert = resolvedNotice(alert);
+    // A notice that resolves (a deregistered service registered again) counts for a subject
+    // with a change history (its problem's firing side began one).
+    if (role === 'episode' || (role === 'resolves' && flap)) {
+      // Flap detection (rules/flapping.ts): a change while flapping is recorded, not sent; the
+      // change that makes the subject flapping sends the FLAPPING notice instead.
+      const nowMs = ctx.clock.nowMs();
+      const spec = flapSpecOf(ctx.rules, alert, facts, flap);
+      const observed = spec ? observeChange({ state: flap, alert, facts: facts ?? {}, subject, spec, nowMs }) : undefined;
+      flap = observed?.flap;
+      if (observed?.verdict.kind === 'during') return withState(write, decision.state, episode, flap);
+      if (observed?.verdict.kind === 'start') {
+        alert = observed.verdict.notice;
+        facts = observed.verdict.facts;
+        const flapping = observed.flap.flapping!;
+        flapTimer = { kind: 'flapping', cluster: alert.cluster, subject, flap: flapping.id, dueAt: flapEndsAt(flapping) };
+      }
+    }
+    let routed = routeAlert({
       rules: ctx.rules,
-      alert: role === 'resolves' ? resolvedNotice(alert) : alert,
+      alert,
       subject,
       previous: episode,
       ...(facts ? { facts } : {}),
@@ -71,7 +96,9 @@ export function routeDecision<S>(
       ...(role === 'notice' || role === 'final' ? { momentary: true } : {}),
       nowMs: ctx.clock.nowMs(),
     });
-    outbox = routed.outbox;
+    // The routes that heard the episode before it flapped hear how it ends.
+    if (flapTimer) routed = keepHeardRoutes(episode, routed, alert, alertFacts(alert, facts), false);
+    outbox = withFlapTimer(routed.outbox, alert, facts, flapTimer);
     const before = episode;
     episode = role === 'final' ? undefined : routed.episode;
     if (role !== 'notice') {
@@ -87,8 +114,30 @@ export function routeDecision<S>(
       }
     }
   }
-  const { episode: _stored, ...rest } = decision.state as S & Episodic;
-  return { ...write, state: (episode ? { ...rest, episode } : rest) as S, ...(outbox ? { outbox } : {}), ...(firing ? { firing } : {}) };
+  return { ...withState(write, decision.state, episode, flap), ...(outbox ? { outbox } : {}), ...(firing ? { firing } : {}) };
+}
+
+/** The source's write with the subject's episode and flap state (both kept also when the source built its state afresh). */
+function withState<S>(write: Omit<Extract<SourceDecision<S>, { kind: 'write' }>, 'alert'>, state: S, episode: Episodic['episode'], flap: FlapState | undefined): Extract<Decision<S>, { kind: 'write' }> {
+  const { episode: _episode, flap: _flap, ...rest } = state as S & Episodic & Flappy;
+  return { ...write, state: { ...rest, ...(episode ? { episode } : {}), ...(flap ? { flap } : {}) } as S };
+}
+
+/**
+ * The flap spec for this alert (the rules as they stand). Flapping that began under a spec
+ * since turned off still ends as it began: its changes stay quiet until it is stable.
+ */
+function flapSpecOf(rules: RuleSet, alert: Alert, facts: Partial<MatchFacts> | undefined, flap: FlapState | undefined): FlapSpec | undefined {
+  const spec = flapSpecFor(rules, alertFacts(alert, facts));
+  if (spec || !flap?.flapping) return spec;
+  return { changes: FLAP_MAX_CHANGES, windowSeconds: FLAP_DEFAULTS.windowSeconds, stableSeconds: flap.flapping.stableSeconds };
+}
+
+/** The routed entry with the flapping end timer (an entry of its own when the FLAPPING notice goes nowhere: the timer must run). */
+function withFlapTimer(outbox: OutboxEntry | undefined, alert: Alert, facts: Partial<MatchFacts> | undefined, flapTimer: FlapTimer | undefined): OutboxEntry | undefined {
+  if (!flapTimer) return outbox;
+  if (outbox?.routing) return { ...outbox, routing: { ...outbox.routing, flapTimer } };
+  return { alert, facts: alertFacts(alert, facts), routing: { deliveries: [], timers: [], flapTimer } };
 }
 
 /** The notice as the episode's resolved alert ("RESOLVED: service web registered"). */

@@ -8,7 +8,8 @@ import { HEARTBEAT_DEFAULTS, MISSING_AFTER_MIN_FACTOR, type HeartbeatSettings, t
 import type { Severity } from '../types';
 import { formatDuration, parseDuration } from './duration';
 import { compileMatcher, MatcherError } from './matchers';
-import type { ChannelSpec, InhibitSpec, MatchSpec, RuleSpec, RuntimeConfig, TemplateSpec } from './types';
+import type { ChannelSpec, FlapSpec, InhibitSpec, MatchSpec, RuleSpec, RuntimeConfig, TemplateSpec } from './types';
+import { FLAP_DEFAULTS, FLAP_MAX_CHANGES, FLAP_MIN_CHANGES } from './flapping';
 import { equalFieldIssue } from './inhibit';
 import { checkLocation, parseDaysOfMonth, parseMonths, parseTimeRange, parseWeekdays, parseYears, TimeIntervalError, type TimeInterval } from './time-intervals';
 import { MATCH_FIELDS, META_FIELDS } from './types';
@@ -198,6 +199,35 @@ function intervalRefs(raw: Doc, path: ConfigPath, intervals: Record<string, Time
   return out;
 }
 
+/** Longest flapping window and stable time. */
+export const MAX_FLAP_SECONDS = 86400;
+
+/**
+ * `flapping: false | { changes, window, stable }` (top level or a rule): what is not given
+ * comes from `inherited` (a rule: the top level; the top level: FLAP_DEFAULTS), except that
+ * `stable` defaults to the window when the window is given.
+ */
+function flapping(raw: unknown, path: ConfigPath, issues: ConfigIssue[], inherited: FlapSpec): FlapSpec | false | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === false) return false;
+  if (raw === true) return inherited;
+  if (typeof raw !== 'object' || raw === null) {
+    issues.push({ path, reason: 'must be false or { changes, window, stable }' });
+    return undefined;
+  }
+  const doc = raw as Doc;
+  let changes = inherited.changes;
+  if (doc.changes !== undefined) {
+    const n = doc.changes;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < FLAP_MIN_CHANGES || n > FLAP_MAX_CHANGES) {
+      issues.push({ path: [...path, 'changes'], reason: `must be a whole number from ${FLAP_MIN_CHANGES} to ${FLAP_MAX_CHANGES}` });
+    } else changes = n;
+  }
+  const windowSeconds = duration(doc.window, [...path, 'window'], issues, 1, MAX_FLAP_SECONDS) ?? inherited.windowSeconds;
+  const stableSeconds = duration(doc.stable, [...path, 'stable'], issues, 1, MAX_FLAP_SECONDS) ?? (doc.window !== undefined ? windowSeconds : inherited.stableSeconds);
+  return { changes, windowSeconds, stableSeconds };
+}
+
 /** `inhibit: [ { source, target, equal } ]`: matchers as in rules, equal fields known. */
 function inhibitRules(raw: Doc[] | undefined, issues: ConfigIssue[], clusters: readonly string[]): InhibitSpec[] {
   return (raw ?? []).map((item, i) => {
@@ -232,6 +262,7 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
   const intervals = timeIntervals(doc.timeIntervals as Doc | undefined, issues);
   Object.assign(defaults, intervalRefs(rawDefaults, ['defaults'], intervals, issues));
 
+  const topFlapping = flapping(doc.flapping, ['flapping'], issues, FLAP_DEFAULTS);
   const seen = new Map<string, number>();
   const rules: RuleSpec[] = ((doc.rules as Doc[] | undefined) ?? []).map((raw, i) => {
     const path: ConfigPath = ['rules', i];
@@ -256,6 +287,8 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
     // Mustache is checked where it is parsed (channels/templates.ts, at config load): domain/ stays pure.
     if (raw.template) rule.template = raw.template as TemplateSpec;
     if (rule.suppress && rule.template) issues.push({ path: [...path, 'template'], reason: 'a suppress rule delivers nowhere: a template has nothing to shape' });
+    const flap = flapping(raw.flapping, [...path, 'flapping'], issues, topFlapping || FLAP_DEFAULTS);
+    if (flap !== undefined) rule.flapping = flap;
     if (rule.suppress && (rule.channels || rule.for || rule.repeat || rule.severity || rule.muteTimeIntervals || rule.activeTimeIntervals)) {
       issues.push({ path: [...path, 'suppress'], reason: 'a suppress rule delivers nowhere: remove channels, severity, for, repeat and time intervals' });
     }
@@ -289,6 +322,7 @@ export function normalizeConfig(doc: Doc): { config: RuntimeConfig; issues: Conf
     const seconds = duration(history.retention, ['history', 'retention'], issues, 86_400, 3650 * 86_400);
     if (seconds !== undefined) config.history = { retentionDays: Math.ceil(seconds / 86_400) };
   }
+  if (topFlapping !== undefined) config.flapping = topFlapping;
   config.heartbeats = heartbeats(doc.heartbeats as Doc | undefined, clusters, issues);
   return { config, issues };
 }

@@ -318,7 +318,7 @@ export function muteEntry(previous: Episode | undefined, episode: Episode, entry
   }
   return {
     episode: { ...episode, routes },
-    entry: { ...entry, routing: { deliveries: [], timers: entry.routing?.timers ?? [] }, silencedBy: silence.id },
+    entry: { ...entry, routing: { deliveries: [], timers: entry.routing?.timers ?? [], ...(entry.routing?.flapTimer ? { flapTimer: entry.routing.flapTimer } : {}) }, silencedBy: silence.id },
   };
 }
 

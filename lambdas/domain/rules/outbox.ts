@@ -22,6 +22,8 @@ export interface OutboxEntry {
 export interface Routing {
   deliveries: Delivery[];
   timers: SubjectTimer[];
+  /** The end of the subject's flapping (rules/flapping.ts), scheduled with the timers. */
+  flapTimer?: FlapTimer;
   /** Routes a time interval muted now (time-intervals.ts): logged by the dispatcher. */
   muted?: MutedRoute[];
 }
@@ -96,4 +98,18 @@ export interface ContinuationTimer {
   dueAt: number;
 }
 
-export type Timer = SubjectTimer | DigestTimer | ContinuationTimer;
+/**
+ * End a subject's flapping (rules/flapping.ts) once it has been stable long enough: when it
+ * fires, a change since puts it back for the new end; none sends the final notice, once
+ * (the subject's compare-and-set).
+ */
+export interface FlapTimer {
+  kind: 'flapping';
+  cluster: string;
+  subject: string;
+  /** The flapping stretch (Flapping.id); another stored id, or none: the step is stale. */
+  flap: string;
+  dueAt: number;
+}
+
+export type Timer = SubjectTimer | DigestTimer | ContinuationTimer | FlapTimer;

@@ -18,6 +18,7 @@ function at(ms: number): string {
 export function pendingSortKey(timer: Timer): string {
   if (timer.kind === 'digest') return `${PENDING_PREFIX}${at(timer.dueAt)}#digest#${timer.channel}#${timer.window}`;
   if (timer.kind === 'continue') return `${PENDING_PREFIX}${at(timer.dueAt)}#continue#${timer.id}`;
+  if (timer.kind === 'flapping') return `${PENDING_PREFIX}${at(timer.dueAt)}#flapping#${timer.flap}#${timer.subject}`;
   return `${PENDING_PREFIX}${at(timer.dueAt)}#${timer.kind}#${timer.seq}#${timer.rule}#${timer.episode}#${timer.subject}`;
 }
 

@@ -43,6 +43,8 @@ export interface MatchSpec {
   event?: MatcherSpec;
   /** Event payload text. */
   payload?: MatcherSpec;
+  /** `true`: the FLAPPING notice of a subject that changes state often (rules/flapping.ts). */
+  flapping?: MatcherSpec;
 }
 
 export const MATCH_FIELDS = [
@@ -60,6 +62,7 @@ export const MATCH_FIELDS = [
   'tags',
   'event',
   'payload',
+  'flapping',
 ] as const;
 export type MatchField = (typeof MATCH_FIELDS)[number];
 export const META_FIELDS = ['nodeMeta', 'serviceMeta'] as const;
@@ -85,6 +88,17 @@ export interface RuleSpec {
   activeTimeIntervals?: string[];
   /** Mustache templates of the title and body for this rule's notifications, over the channels' ones. */
   template?: TemplateSpec;
+  /** Flap detection for the subjects this rule matches first (rules/flapping.ts); false: off. */
+  flapping?: FlapSpec | false;
+}
+
+/** When a subject is flapping (tocsin.yaml `flapping:`, per rule or top level; rules/flapping.ts). */
+export interface FlapSpec {
+  /** Changes within the window that make the subject flapping. */
+  changes: number;
+  windowSeconds: number;
+  /** Seconds without a change after which flapping ends. */
+  stableSeconds: number;
 }
 
 /**
@@ -140,6 +154,8 @@ export interface RuntimeConfig {
   links?: { alert?: string };
   /** Consul checks (`checks:`); absent: the defaults (consul/first-run.ts). */
   checks?: { firstRunGraceSeconds: number };
+  /** Flap detection where no rule says otherwise (rules/flapping.ts); absent: FLAP_DEFAULTS; false: off. */
+  flapping?: FlapSpec | false;
   /** Signs of life (domain/heartbeats.ts); absent: HEARTBEAT_DEFAULTS for every cluster. */
   heartbeats?: HeartbeatsSpec;
   /** The alert history (`history:`, README "What is firing"); absent: DEFAULT_HISTORY_RETENTION_DAYS. */
@@ -164,4 +180,6 @@ export interface MatchFacts {
   serviceMeta?: Record<string, string>;
   event?: string;
   payload?: string;
+  /** 'true' on a FLAPPING notice (and its reminders); absent otherwise. */
+  flapping?: string;
 }

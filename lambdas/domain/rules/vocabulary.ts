@@ -41,6 +41,9 @@ export const ALERT_VOCABULARIES: readonly AlertVocabulary[] = [
   HEARTBEAT_VOCABULARY,
 ];
 
+/** The values of the `flapping` fact: set on FLAPPING notices only. */
+export const FLAPPING_VALUES: readonly string[] = ['true'];
+
 /** Match fields whose values come from the vocabularies. */
 export const VOCABULARY_FIELDS = ['source', 'kind', 'severity', 'status', 'to', 'from'] as const;
 export type VocabularyField = (typeof VOCABULARY_FIELDS)[number];
@@ -141,6 +144,8 @@ export function vocabularyIssues(match: MatchSpec | undefined, known: KnownSets 
     if (spec !== undefined) issues.push(...partIssues(spec, [field], produced(field), knownValues(field, vocabularies)));
   }
   if (known.clusters && match.cluster !== undefined) issues.push(...partIssues(match.cluster, ['cluster'], 'cluster listed under clusters', [...known.clusters]));
+  // Only a FLAPPING notice carries `flapping` (rules/flapping.ts); "not flapping" is `flapping: { not: true }`.
+  if (match.flapping !== undefined) issues.push(...partIssues(match.flapping, ['flapping'], 'flapping value tocsin produces (for "not flapping" use { not: true })', FLAPPING_VALUES));
   if (issues.length > 0) return issues;
 
   // Together: some kind of alert must satisfy every closed-set field at once.
