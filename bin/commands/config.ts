@@ -20,6 +20,7 @@ import { muteAt } from '../../lambdas/domain/rules/time-intervals';
 import type { MatchFacts } from '../../lambdas/domain/rules/types';
 import type { Alert, Severity } from '../../lambdas/domain/types';
 import { emit, UsageError, type CliOutput } from './admin-client';
+import { text } from 'node:stream/consumers';
 
 export const CONFIG_COMMAND = 'config';
 
@@ -224,15 +225,8 @@ async function routes(values: { alert?: string; config?: string; at?: string; js
   return { code: 0, stdout: values.json ? `${JSON.stringify(report, null, 2)}\n` : routesText(report), stderr: '' };
 }
 
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (c: string) => (text += c));
-    process.stdin.on('end', () => resolve(text));
-    process.stdin.on('error', reject);
-  });
-}
+/** `--alert -`: the alert from stdin (node's own stream consumer). */
+const readStdin = (): Promise<string> => text(process.stdin);
 
 export async function runConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, stdin: () => Promise<string> = readStdin): Promise<CliOutput> {
   try {

@@ -19,6 +19,7 @@ import { compileRules, evaluateRules } from '../../lambdas/domain/rules/evaluate
 import type { Alert } from '../../lambdas/domain/types';
 import { emit, UsageError, type CliOutput } from './admin-client';
 import { issueLine, parseAlertFile } from './config';
+import { text } from 'node:stream/consumers';
 
 export const TEMPLATE_COMMAND = 'template';
 
@@ -107,15 +108,8 @@ async function render(values: { channel?: string; alert?: string; config?: strin
   return { code: 0, stdout: renderForChannel(config, values.channel, routed), stderr: '' };
 }
 
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (c: string) => (text += c));
-    process.stdin.on('end', () => resolve(text));
-    process.stdin.on('error', reject);
-  });
-}
+/** `--alert -`: the alert from stdin (node's own stream consumer). */
+const readStdin = (): Promise<string> => text(process.stdin);
 
 export async function runTemplate(argv: string[], env: NodeJS.ProcessEnv = process.env, stdin: () => Promise<string> = readStdin): Promise<CliOutput> {
   try {
