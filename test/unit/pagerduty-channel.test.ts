@@ -10,6 +10,7 @@ import { episodeKey, fireTimer, routeAlert } from '../../lambdas/domain/rules/ep
 import type { SubjectTimer } from '../../lambdas/domain/rules/outbox';
 import type { RuntimeConfig } from '../../lambdas/domain/rules/types';
 import type { Alert } from '../../lambdas/domain/types';
+import { routedCheckAlert } from '../support/routed-alert';
 import { snsMessage } from '../../lambdas/adapters/sns-publisher';
 import { cutAtWord, pagerDutyEvent, PAGERDUTY_LIMITS, type PagerDutyTrigger } from '../../channels/pagerduty/render';
 import { checkRoutingKey, PagerDutySender, routingKeyOfSecret } from '../../channels/pagerduty/sender';
@@ -18,25 +19,7 @@ import { pagerDutyEventErrors, startFakePagerDuty, type FakePagerDuty } from '..
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
-const alert = (over: Partial<Alert> = {}): Alert => ({
-  id: 'abc123',
-  cluster: 'prod',
-  source: 'consul',
-  kind: 'check',
-  severity: 'critical',
-  state: 'firing',
-  node: 'web-1',
-  service: 'web',
-  check: 'http',
-  title: 'CRITICAL: http on web-1',
-  from: 'passing',
-  to: 'critical',
-  at: new Date(NOW).toISOString(),
-  details: [['Output', 'connection refused']],
-  rules: ['web'],
-  episode: 'ep-1',
-  ...over,
-});
+const alert = (over: Partial<Alert> = {}): Alert => routedCheckAlert(NOW, over);
 const trigger = (a: Alert, link?: string) => pagerDutyEvent(a, link) as PagerDutyTrigger;
 
 describe('pagerDutyEvent', () => {

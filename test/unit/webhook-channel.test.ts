@@ -8,6 +8,7 @@ import { snsMessage } from '../../lambdas/adapters/sns-publisher';
 import { HEADERS } from '../../lambdas/domain/protocol';
 import { canonicalRequest, keyId } from '../../lambdas/domain/signing';
 import type { Alert } from '../../lambdas/domain/types';
+import { routedCheckAlert } from '../support/routed-alert';
 import { StaticChannelSecrets } from '../../channels/queue-delivered/secrets';
 import { webhookPayload, type WebhookPayload } from '../../channels/webhook/render';
 import { signedHeaders, signingKeysOfSecret, WebhookPayloadSender } from '../../channels/webhook/sender';
@@ -16,25 +17,7 @@ import { startWebhookReceiver, webhookPayloadValidator, type WebhookReceiver } f
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const KEY = 'k'.repeat(40);
 const OLD_KEY = 'o'.repeat(40);
-const alert = (over: Partial<Alert> = {}): Alert => ({
-  id: 'abc123',
-  cluster: 'prod',
-  source: 'consul',
-  kind: 'check',
-  severity: 'critical',
-  state: 'firing',
-  node: 'web-1',
-  service: 'web',
-  check: 'http',
-  title: 'CRITICAL: http on web-1',
-  from: 'passing',
-  to: 'critical',
-  at: new Date(NOW).toISOString(),
-  details: [['Output', 'connection refused']],
-  rules: ['web'],
-  episode: 'ep-1',
-  ...over,
-});
+const alert = (over: Partial<Alert> = {}): Alert => routedCheckAlert(NOW, over);
 
 describe('the payload, version 1', () => {
   const validate = webhookPayloadValidator();
