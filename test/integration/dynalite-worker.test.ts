@@ -11,7 +11,7 @@
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -119,12 +119,15 @@ describe('embedded dynalite in a worker thread', () => {
       });
     const putHashOnly = () => worker.doc.send(new PutCommand({ TableName: table, Item: { pk: 'a' } }));
     await worker.client.send(create(['pk']));
+    await waitUntilTableExists({ client: http.client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: table });
     await putHashOnly();
     await putHashOnly(); // now described from the cache
     // Deleted and created again with another key schema, over loopback HTTP: the worker transport must see it.
     await http.client.send(new DeleteTableCommand({ TableName: table }));
     await expect(putHashOnly()).rejects.toThrow(/not found/i);
     await http.client.send(create(['pk', 'sk']));
+    // dynalite creates a table asynchronously (CREATING first): item operations wait for ACTIVE.
+    await waitUntilTableExists({ client: http.client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: table });
     await expect(putHashOnly()).rejects.toThrow(/key/i);
     await worker.doc.send(new PutCommand({ TableName: table, Item: { pk: 'a', sk: 'b' } }));
     http.client.destroy();
