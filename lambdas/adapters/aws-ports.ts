@@ -27,6 +27,7 @@ import { DynamoFiringSources } from './dynamo-firing-sources';
 import { DynamoAlertReadModel } from './dynamo-alert-read-model';
 import { DynamoPendingTimers } from './dynamo-pending-timers';
 import { DynamoContinuationStore } from './dynamo-continuation-store';
+import { BatchedWrites } from './dynamo-batched-writes';
 
 export interface AwsClients {
   readonly doc: DynamoDBDocumentClient;
@@ -70,6 +71,10 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
   const { tableName } = opts;
   const clock = opts.clock ?? systemClock;
   const doc = () => opts.clients().doc;
+  // One batcher of unconditional writes for the table: the read model's index entries and
+  // history items and the storm's folds made at one moment share BatchWriteItem calls.
+  let batched: BatchedWrites | undefined;
+  const batchedWrites = (): BatchedWrites => (batched ??= new BatchedWrites(doc(), tableName));
   const client = <K extends 'sns' | 'sqs'>(name: K): NonNullable<AwsClients[K]> => {
     const c = opts.clients()[name];
     if (!c) throw new Error(`no ${name.toUpperCase()} client given`);
@@ -89,9 +94,9 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     timers: () => new SqsTimerQueue(client('sqs'), opts.timersQueueUrl, clock),
     pendingTimers: () => new DynamoPendingTimers(doc(), tableName),
     firingSources: () => new DynamoFiringSources(doc(), tableName),
-    alerts: () => new DynamoAlertReadModel(doc(), tableName, opts.config.history?.retentionDays),
+    alerts: () => new DynamoAlertReadModel(doc(), tableName, opts.config.history?.retentionDays, batchedWrites()),
     silences: () => new DynamoSilenceStore(doc(), tableName, opts.silenceCacheMs),
-    storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping),
+    storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping, batchedWrites()),
     digests: () => new DynamoDigestStore(doc(), tableName),
     continuations: () => new DynamoContinuationStore(doc(), tableName, clock),
     replay: () => new DynamoReplayGuard(doc(), tableName),

@@ -9,12 +9,12 @@
  * Items stay small: titles and subjects are cut (READ_MODEL_LIMITS), events per entry are few.
  */
 import { randomBytes } from 'node:crypto';
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertReadModel } from '../app/read-model-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import { alertRef, DEFAULT_HISTORY_RETENTION_DAYS, type FiringAlert, type FiringUpdate, type HistoryEntry } from '../domain/rules/read-model';
 import { awsCall } from './aws-errors';
-import { BatchedPuts } from './dynamo-batched-puts';
+import { BatchedWrites } from './dynamo-batched-writes';
 import { queryPages } from './dynamo-query';
 import { isConditionFailure, keys } from './dynamo-state-store';
 
@@ -42,23 +42,26 @@ let sequence = 0;
 export class DynamoAlertReadModel implements AlertReadModel {
   private readonly retentionMs: number;
   /**
-   * Index entries and history items are unconditional puts (a rewrite is harmless): the
-   * transitions of one request share BatchWriteItem calls, so a storm of new episodes costs
-   * a fraction of a call each (docs/ARCHITECTURE.md "Mass outage").
+   * Index puts and removals and history items are unconditional writes (a repeat is
+   * harmless): they share BatchWriteItem calls with each other and, through `writes`, with
+   * the table's other batched writers. So an episode's end (its index entry removed, its
+   * history item) is one share of a call, and a storm of new episodes costs a fraction of
+   * a call each (docs/ARCHITECTURE.md "Mass outage").
    */
-  private readonly puts: BatchedPuts;
+  private readonly writes: BatchedWrites;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     retentionDays: number = DEFAULT_HISTORY_RETENTION_DAYS,
+    writes?: BatchedWrites,
   ) {
     this.retentionMs = retentionDays * 86_400_000;
-    this.puts = new BatchedPuts(doc, tableName);
+    this.writes = writes ?? new BatchedWrites(doc, tableName);
   }
 
   async putFiring(cluster: string, alert: FiringAlert): Promise<void> {
-    await this.puts.put({ ...alert, [PK]: keys.cluster(cluster), [SK]: READ_MODEL_KEYS.firing(alert.id) });
+    await this.writes.put({ ...alert, [PK]: keys.cluster(cluster), [SK]: READ_MODEL_KEYS.firing(alert.id) });
   }
 
   async updateFiring(cluster: string, id: string, update: FiringUpdate): Promise<void> {
@@ -92,7 +95,7 @@ export class DynamoAlertReadModel implements AlertReadModel {
   }
 
   async removeFiring(cluster: string, id: string): Promise<void> {
-    await awsCall(this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [PK]: keys.cluster(cluster), [SK]: READ_MODEL_KEYS.firing(id) } })));
+    await this.writes.delete({ [PK]: keys.cluster(cluster), [SK]: READ_MODEL_KEYS.firing(id) });
   }
 
   async listFiring(cluster: string, limit: number): Promise<FiringAlert[]> {
@@ -119,7 +122,7 @@ export class DynamoAlertReadModel implements AlertReadModel {
     // Unique per write (two entries in one millisecond both stay), and in this process's order.
     const sk = `${READ_MODEL_KEYS.history(alertRef(entry.subject))}${String(entry.at).padStart(13, '0')}#${(sequence++ % 36 ** 4).toString(36).padStart(4, '0')}${randomBytes(3).toString('hex')}`;
     const item = { [PK]: keys.cluster(cluster), [SK]: sk, at: entry.at, subject: entry.subject, events: JSON.stringify(entry.events), [TTL]: Math.ceil((entry.at + this.retentionMs) / 1000) };
-    await this.puts.put(item);
+    await this.writes.put(item);
   }
 
   async history(cluster: string, subject: string, limit: number, nowMs: number): Promise<HistoryEntry[]> {

@@ -20,7 +20,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import type { DigestStore, StormGate } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import type { DigestTimer } from '../domain/rules/outbox';
-import { BatchedPuts } from './dynamo-batched-puts';
+import { BatchedWrites } from './dynamo-batched-writes';
 import { chargedLevels, digestTimer, foldedOf, stormLevel, tallyFolds, windowStart, worstFirst, type FoldedAlert, type FoldTally } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { Alert, Severity } from '../domain/types';
@@ -56,14 +56,16 @@ interface WindowFacts {
 
 export class DynamoStormGate implements StormGate {
   private readonly windows = new Map<string, WindowFacts>();
-  private readonly folds: BatchedPuts;
+  private readonly folds: BatchedWrites;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly grouping: GroupingSpec,
+    /** Shared with the table's other batched writers (aws-ports.ts): folds and index entries of one moment share calls. */
+    folds?: BatchedWrites,
   ) {
-    this.folds = new BatchedPuts(doc, tableName);
+    this.folds = folds ?? new BatchedWrites(doc, tableName);
   }
 
   /** The facts of (cluster, channel)'s window; one entry per pair, replaced when the window moves on. */

@@ -51,6 +51,14 @@ const MAX_SETTLE_WAITS = 5;
  */
 const CLEAR_ATTEMPTS = 5;
 
+/** Waits for all of `steps` (none left running), then throws the first failure, else answers their values. */
+async function allBefore<T extends readonly unknown[]>(steps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(steps);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 export class TransitionEngine {
   readonly errors: string[] = [];
   /** Alerts this engine published, including earlier ones it finished. */
@@ -108,16 +116,23 @@ export class TransitionEngine {
       const decision = await this.mute(cluster, subject, record, decided);
       const next: SubjectWrite<S> = { state: decision.state };
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
-      // Carried out already (a storm's fold, repeatable): the write needs no outbox entry.
-      const ahead = decision.outbox !== undefined && (await this.settleAhead(decision.outbox, subject));
-      if (decision.outbox && !ahead) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
-      // A source is recorded before its episode is written and forgotten after it ended, so a
-      // crash in between leaves an entry too many (confirmed against the episode when read), never one too few.
       const firing = this.deps.publisher.firingSources;
-      if (firing && decision.firing?.kind === 'source') await firing.add(cluster, decision.firing.source);
       const model = this.readModelChange(cluster, subject, record, decision);
-      // Same discipline for the index of firing alerts: put before the write, removed after it (readers confirm).
-      if (model?.change.index?.kind === 'put') await model.store.putFiring(cluster, model.change.index.alert);
+      // What must stand before the write goes out at once, so that the adapters' batched
+      // writes (the storm's fold, the index entry) can share one call, and all of it has
+      // landed before the compare-and-set; none of it depends on another:
+      // - a storm's fold carried out already (repeatable): the write then needs no outbox entry;
+      // - a firing inhibition source is recorded before its episode is written and forgotten
+      //   after it ended, so a crash in between leaves an entry too many (confirmed against
+      //   the episode when read), never one too few;
+      // - same discipline for the index of firing alerts: put before, removed after (readers confirm).
+      // A failure of any of them fails the apply before the write, as when they ran one by one.
+      const [ahead] = await allBefore([
+        decision.outbox !== undefined ? this.settleAhead(decision.outbox, subject) : Promise.resolve(false),
+        firing && decision.firing?.kind === 'source' ? firing.add(cluster, decision.firing.source) : undefined,
+        model?.change.index?.kind === 'put' ? model.store.putFiring(cluster, model.change.index.alert) : undefined,
+      ] as const);
+      if (decision.outbox && !ahead) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
       if (await store.put(cluster, subject, record?.rev, next)) {
         if (firing && decision.firing?.kind === 'ended') await firing.remove(cluster, subject);
         const recorded = model ? this.recordAfterWrite(cluster, subject, model.store, model.change) : undefined;

@@ -170,10 +170,16 @@ describe(`alerts read model (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'aut
     const names = p.commands.map((c) => c.name);
     expect(names.filter((n) => n.startsWith('Scan'))).toEqual([]);
     const sk = (c: { input: Record<string, unknown> }) => String((c.input.Key as Record<string, unknown> | undefined)?.sk ?? '');
-    // Index entries and history items go in BatchWriteItem calls (shared by a request's transitions).
-    const batched = p.commands.filter((c) => c.name === 'BatchWriteItemCommand').flatMap((c) => Object.values(c.input.RequestItems as Record<string, Array<{ PutRequest: { Item: Record<string, unknown> } }>>).flat().map((r) => r.PutRequest.Item));
+    // Index entries, their removal and history items go in BatchWriteItem calls (shared by a request's transitions).
+    type BatchRequest = { PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } };
+    const batches = p.commands.filter((c) => c.name === 'BatchWriteItemCommand').map((c) => Object.values(c.input.RequestItems as Record<string, BatchRequest[]>).flat());
+    const batched = batches.flat().flatMap((r) => (r.PutRequest ? [r.PutRequest.Item] : []));
     expect(batched.filter((i) => String(i.sk).startsWith('alert#')).length).toBe(3); // warning, critical, warning again
-    expect(p.commands.filter((c) => c.name === 'DeleteItemCommand' && sk(c).startsWith('alert#')).length).toBe(1);
+    expect(p.commands.filter((c) => c.name === 'DeleteItemCommand' && sk(c).startsWith('alert#')).length).toBe(0);
+    // The resolve's index removal and its history item: one call.
+    const removal = batches.filter((b) => b.some((r) => String(r.DeleteRequest?.Key.sk).startsWith('alert#')));
+    expect(removal.length).toBe(1);
+    expect(removal[0]!.some((r) => String(r.PutRequest?.Item.sk).startsWith(`h#${id}#`) && String(r.PutRequest?.Item.events).includes('"resolved"'))).toBe(true);
     const historyPuts = batched.filter((i) => String(i.sk).startsWith(`h#${id}#`));
     expect(historyPuts.length).toBe(6); // one per write: opened, acked, worse, reminder, resolved, opened again
     for (const h of historyPuts) {
