@@ -8,13 +8,22 @@ import type { Alarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { QueueEncryption, type IQueue, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ConfigIssue } from '../lambdas/domain/rules/config';
 import type { ChannelWorker } from '../lib/channel-worker';
 import type { ChannelSpecOf, ChannelType, DeliverySettings } from '.';
 
 export type { ChannelSpecOf, ChannelType };
+
+/**
+ * Encryption of a queue SNS delivers to (a channel's queue, its dead-letter queue): the
+ * topic's customer managed key when there is one, else SQS-managed keys (SSE-SQS, no KMS
+ * charge). Never the AWS managed aws/sqs key: SNS cannot use it.
+ */
+export function snsQueueEncryption(topicKey: IKey | undefined): Pick<QueueProps, 'encryption' | 'encryptionMasterKey'> {
+  return topicKey ? { encryption: QueueEncryption.KMS, encryptionMasterKey: topicKey } : { encryption: QueueEncryption.SQS_MANAGED };
+}
 
 /** A channel as deploying it needs it: each kind adds what its resources are made of. */
 export interface DeployedChannel {
@@ -29,8 +38,11 @@ export interface ChannelInfraContext<Deployed> {
   readonly scope: Construct;
   /** Every alert is published here, with the `channels` attribute to filter on. */
   readonly alertsTopic: ITopic;
-  /** The customer managed key of the alerts topic: a queue SNS delivers to needs it too. */
-  readonly topicKey: IKey;
+  /**
+   * The customer managed key of the alerts topic (deployment.customerManagedKey): a queue SNS
+   * delivers to then uses it too. Undefined by default: those queues use SSE-SQS.
+   */
+  readonly topicKey?: IKey;
   /** Redrive target of every alerts-topic subscription (what SNS itself could not deliver). */
   readonly deliveryDeadLetterQueue: IQueue;
   /** An alarm in `scope` to the operations topic, on ALARM and on OK (metric >= 1). */

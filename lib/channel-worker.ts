@@ -9,6 +9,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHANNEL_QUEUES, LAMBDA_ENV } from '../lambdas/commons/deployment';
+import type { DeploymentOptIns } from './config';
 import type { ConfigBundle } from './lambda-bundling';
 import { keepLogicalId } from './logical-ids';
 import { queueWorkerAlarms } from './operations-alarms';
@@ -42,6 +43,8 @@ export interface ChannelWorkerProps {
   readonly config: ConfigBundle;
   /** Alarm and OK actions publish here. */
   readonly opsTopic: ITopic;
+  /** deployment opt-ins (lib/config.ts): tracing, the dashboard's metrics, detailed alarms. */
+  readonly optIns: DeploymentOptIns;
 }
 
 /**
@@ -68,6 +71,7 @@ export class ChannelWorker extends Construct implements IGrantable {
       invokedBy: 'sqsEventSource',
       logRetention: props.logRetention,
       config: props.config,
+      optIns: props.optIns,
       environment: {
         // A record's channel is its queue's name without this prefix.
         [LAMBDA_ENV.channelQueuePrefix]: this.queuePrefix,
@@ -76,7 +80,7 @@ export class ChannelWorker extends Construct implements IGrantable {
     // Created as the Slack notifier under Notifications: its logs stay where they are.
     keepLogicalId(this.function.logGroup, 'Notifications/SlackFunctionLogs');
     this.grantPrincipal = this.function.grantPrincipal;
-    queueWorkerAlarms(this, 'Function', this.function, 'channel worker', props.opsTopic);
+    queueWorkerAlarms(this, 'Function', this.function, 'channel worker', props.opsTopic, props.optIns.detailedAlarms);
   }
 
   /** The name `channel`'s queue must have (CHANNEL_QUEUES) for the worker to deliver it. */

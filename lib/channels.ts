@@ -8,6 +8,7 @@ import { CHANNEL_INFRA, CHANNEL_TYPES, type ChannelResourcesOf, type DeployedCha
 import type { ChannelType } from '../channels/kind-infra';
 import type { DeliverySettings } from '../channels';
 import { ChannelWorker } from './channel-worker';
+import type { DeploymentOptIns } from './config';
 import type { ConfigBundle } from './lambda-bundling';
 import { opsAlarm } from './operations-alarms';
 
@@ -16,7 +17,7 @@ export interface ChannelsProps {
   readonly delivery: DeliverySettings;
   readonly alertsTopic: ITopic;
   /** The alerts topic's key. */
-  readonly topicKey: IKey;
+  readonly topicKey?: IKey;
   /** Redrive target of the alerts-topic subscriptions. */
   readonly deliveryDeadLetterQueue: IQueue;
   /** Alarm and OK actions publish here. */
@@ -25,6 +26,8 @@ export interface ChannelsProps {
   readonly config: ConfigBundle;
   /** The state table (Slack app threads). */
   readonly stateTable: ITable;
+  /** deployment opt-ins (lib/config.ts): tracing, the dashboard's metrics, detailed alarms. */
+  readonly optIns: DeploymentOptIns;
 }
 
 export type ChannelResources = { readonly [T in ChannelType]: ChannelResourcesOf<T> };
@@ -42,7 +45,7 @@ export class Channels extends Construct {
   constructor(scope: Construct, id: string, props: ChannelsProps) {
     super(scope, id);
     const workerOnce = (): ChannelWorker =>
-      (this.channelWorker ??= new ChannelWorker(this, 'Worker', { logRetention: props.logRetention, config: props.config, opsTopic: props.opsTopic }));
+      (this.channelWorker ??= new ChannelWorker(this, 'Worker', { logRetention: props.logRetention, config: props.config, opsTopic: props.opsTopic, optIns: props.optIns }));
     const build = <T extends ChannelType>(type: T): ChannelResourcesOf<T> => {
       const kindScope = new Construct(this, type);
       return CHANNEL_INFRA[type].build({

@@ -33,6 +33,23 @@ export interface TocsinConfig {
   readonly logRetention: RetentionDays;
   /** deployment.watchdog.url: pinged by the sweeper after each successful sweep. */
   readonly watchdogUrl?: string;
+  /** What the stack adds beyond the lean default, each at a fixed monthly cost (README "What the stack costs"). */
+  readonly optIns: DeploymentOptIns;
+}
+
+/**
+ * Off by default: each costs money whatever the traffic, and none is needed to hear about
+ * every alert and every failure of tocsin itself (the essential alarms stay).
+ */
+export interface DeploymentOptIns {
+  /** The CloudWatch dashboard and the EMF metrics only it shows. */
+  readonly dashboard: boolean;
+  /** X-Ray active tracing of every function. */
+  readonly tracing: boolean;
+  /** A customer managed KMS key for the topics and the queues SNS delivers to. */
+  readonly customerManagedKey: boolean;
+  /** Throttle alarms, the ingest and sweeper error alarms, late sweeps. */
+  readonly detailedAlarms: boolean;
 }
 
 export const DEFAULTS = {
@@ -69,6 +86,12 @@ export function toTocsinConfig(loaded: FileConfig): TocsinConfig {
     reservedConcurrency: deployment.reservedConcurrency,
     logRetention: (deployment.logRetentionDays ?? DEFAULTS.logRetentionDays) as RetentionDays,
     ...(deployment.watchdog ? { watchdogUrl: deployment.watchdog.url } : {}),
+    optIns: {
+      dashboard: deployment.dashboard ?? false,
+      tracing: deployment.tracing ?? false,
+      customerManagedKey: deployment.customerManagedKey ?? false,
+      detailedAlarms: deployment.detailedAlarms ?? false,
+    },
   };
 }
 

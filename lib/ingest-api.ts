@@ -12,6 +12,7 @@ import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
 import { ROUTES } from '../lambdas/domain/protocol';
 import { grantPublishToAlerts } from './alert-topics';
 import type { ClusterSecrets } from './cluster-secrets';
+import type { DeploymentOptIns } from './config';
 import type { ConfigBundle } from './lambda-bundling';
 import { STATE_TABLE_ACTIONS } from './state-table';
 import { TocsinFunction } from './tocsin-function';
@@ -36,6 +37,8 @@ export interface IngestApiProps {
   readonly entry?: string;
   /** The validated runtime config, bundled into the function. */
   readonly config: ConfigBundle;
+  /** deployment opt-ins (lib/config.ts): tracing, the dashboard's metrics, detailed alarms. */
+  readonly optIns: DeploymentOptIns;
 }
 
 /**
@@ -65,6 +68,7 @@ export class IngestApi extends Construct {
       metricsService: METRICS.services.ingest,
       logRetention: props.logRetention,
       config: props.config,
+      optIns: props.optIns,
       reservedConcurrentExecutions: props.reservedConcurrency,
       environment: {
         [LAMBDA_ENV.tableName]: props.table.tableName,

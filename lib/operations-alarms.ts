@@ -67,12 +67,17 @@ export function opsAlarm(scope: Construct, id: string, opsTopic: ITopic, props: 
   return alarm;
 }
 
-/** Errors and throttles of a function draining a queue (`<idPrefix>Errors`, `<idPrefix>Throttles`). */
-export function queueWorkerAlarms(scope: Construct, idPrefix: string, worker: IFunction, what: string, opsTopic: ITopic): void {
+/**
+ * Errors of a function draining a queue (`<idPrefix>Errors`: essential, a failing delivery is
+ * seen before its messages reach the dead-letter queue) and, with deployment.detailedAlarms,
+ * its throttles (`<idPrefix>Throttles`: delays only; the queue keeps the messages).
+ */
+export function queueWorkerAlarms(scope: Construct, idPrefix: string, worker: IFunction, what: string, opsTopic: ITopic, detailed: boolean): void {
   opsAlarm(scope, `${idPrefix}Errors`, opsTopic, {
     metric: worker.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
     description: `tocsin ${what} Lambda reported errors: notifications may be delayed (the queue retries).`,
   });
+  if (!detailed) return;
   opsAlarm(scope, `${idPrefix}Throttles`, opsTopic, {
     metric: worker.metricThrottles({ period: ALARM_PERIOD, statistic: 'Sum' }),
     description: `tocsin ${what} Lambda was throttled: notifications are delayed.`,
@@ -91,15 +96,23 @@ export interface OperationsAlarmsProps {
   readonly opsTopic: ITopic;
   /** The ingest Lambda's log group (JSON lines), for the rejection metric filters. */
   readonly ingestLogGroup: ILogGroup;
+  /** deployment.detailedAlarms: also the ingest function's own errors and throttles. */
+  readonly detailed: boolean;
 }
 
 /**
- * Alarms that mean "tocsin itself is unhealthy": lost or delayed alerts.
+ * Alarms that mean "tocsin itself is unhealthy": lost or delayed alerts. Essential (always):
+ * API 5xx (every answer the shim must retry, the function's errors, timeouts and throttles
+ * included), the delivery dead-letter queue, refused credentials and refused input. With
+ * deployment.detailedAlarms also the ingest function's own Errors and Throttles, which 5xx
+ * already counts (at $0.10 an alarm a month past CloudWatch's free 10).
  * Every alarm notifies the operations topic on ALARM and on OK.
  */
 export class OperationsAlarms extends Construct {
-  public readonly lambdaErrors: Alarm;
-  public readonly lambdaThrottles: Alarm;
+  /** deployment.detailedAlarms only. */
+  public readonly lambdaErrors?: Alarm;
+  /** deployment.detailedAlarms only. */
+  public readonly lambdaThrottles?: Alarm;
   public readonly api5xx: Alarm;
   public readonly undeliveredNotifications: Alarm;
   /** Requests refused with 401: a misconfigured node (or someone without the key). */
@@ -113,20 +126,22 @@ export class OperationsAlarms extends Construct {
     const make = (alarmId: string, metric: Metric, description: string, threshold = 1): Alarm =>
       opsAlarm(this, alarmId, props.opsTopic, { metric, description, threshold });
 
-    this.lambdaErrors = make(
-      'IngestErrors',
-      props.ingestFunction.metricErrors({ period, statistic: 'Sum' }),
-      'tocsin ingest Lambda reported errors: events may not have been processed (the shim retries).',
-    );
-    this.lambdaThrottles = make(
-      'IngestThrottles',
-      props.ingestFunction.metricThrottles({ period, statistic: 'Sum' }),
-      'tocsin ingest Lambda was throttled: raise reserved/account concurrency or the API throttle.',
-    );
+    if (props.detailed) {
+      this.lambdaErrors = make(
+        'IngestErrors',
+        props.ingestFunction.metricErrors({ period, statistic: 'Sum' }),
+        'tocsin ingest Lambda reported errors: events may not have been processed (the shim retries).',
+      );
+      this.lambdaThrottles = make(
+        'IngestThrottles',
+        props.ingestFunction.metricThrottles({ period, statistic: 'Sum' }),
+        'tocsin ingest Lambda was throttled: raise reserved/account concurrency or the API throttle.',
+      );
+    }
     this.api5xx = make(
       'Api5xx',
       props.httpApi.metricServerError({ period, statistic: 'Sum' }),
-      'tocsin ingest API returned 5xx responses.',
+      'tocsin ingest API returned 5xx responses (the ingest Lambda failed, timed out or was throttled, or could not publish): the shims keep those events and retry; see the ingest function log.',
     );
     this.undeliveredNotifications = make(
       'UndeliveredNotifications',

@@ -12,6 +12,7 @@ import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV, METRICS, SWEEPER } from '../lambdas/commons/deployment';
 import { grantPublishToAlerts } from './alert-topics';
+import type { DeploymentOptIns } from './config';
 import type { ConfigBundle } from './lambda-bundling';
 import { acknowledgeDeadLetterQueue } from './nag';
 import { ALARM_PERIOD, opsAlarm, tocsinMetric } from './operations-alarms';
@@ -37,6 +38,8 @@ export interface SweeperProps {
   readonly config: ConfigBundle;
   /** deployment.watchdog.url: the external dead-man's switch pinged after each successful sweep. */
   readonly watchdogUrl?: string;
+  /** deployment opt-ins (lib/config.ts): tracing, the dashboard's metrics, detailed alarms. */
+  readonly optIns: DeploymentOptIns;
 }
 
 /**
@@ -45,7 +48,9 @@ export interface SweeperProps {
  * invocations (after no Lambda retry: the next scheduled sweep is the retry) and events
  * EventBridge could not deliver land in one dead-letter queue, alarmed on. Alarms: the
  * sweeper has not run for 5 minutes (its Invocations metric, missing data breaching:
- * a deleted schedule or a disabled rule is silence too), errors, throttles.
+ * a deleted schedule or a disabled rule is silence too) and the dead-letter queue, which
+ * every failed sweep reaches (no retry); with deployment.detailedAlarms also late sweeps
+ * (its EMF lag), errors (the same failures the dead-letter queue gets) and throttles.
  */
 export class Sweeper extends Construct {
   public readonly function: TocsinFunction;
@@ -53,8 +58,8 @@ export class Sweeper extends Construct {
   public readonly deadLetterQueue: Queue;
   /** No sweep for SWEEPER_SILENCE. */
   public readonly notRunning: Alarm;
-  /** A sweep came SWEEPER_LATE_MS or more after the previous one (EMF METRICS.names.sweepLag). */
-  public readonly late: Alarm;
+  /** A sweep came SWEEPER_LATE_MS or more after the previous one (EMF METRICS.names.sweepLag); deployment.detailedAlarms only. */
+  public readonly late?: Alarm;
 
   constructor(scope: Construct, id: string, props: SweeperProps) {
     super(scope, id);
@@ -82,6 +87,9 @@ export class Sweeper extends Construct {
       asyncInvoke: { onFailure: this.deadLetterQueue, retryAttempts: 0, maxEventAge: Duration.minutes(2) },
       logRetention: props.logRetention,
       config: props.config,
+      optIns: props.optIns,
+      // The late-sweeps alarm reads the sweeper's lag (deployment.detailedAlarms).
+      alarmedMetrics: props.optIns.detailedAlarms ? [METRICS.names.sweepLag] : [],
       environment: {
         [LAMBDA_ENV.tableName]: props.table.tableName,
         [LAMBDA_ENV.alertsTopicArn]: props.alertsTopic.topicArn,
@@ -112,6 +120,7 @@ export class Sweeper extends Construct {
     });
     this.notRunning.addAlarmAction(action);
     this.notRunning.addOkAction(action);
+    if (!props.optIns.detailedAlarms) return;
     // Between "running" and "not running": sweeps that happen, but not every minute (a missed
     // schedule, failed invocations the next sweep then covers). From the sweeper's own EMF lag.
     this.late = opsAlarm(this, 'Late', props.opsTopic, {

@@ -8,6 +8,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
 import { grantPublishToAlerts } from './alert-topics';
+import type { DeploymentOptIns } from './config';
 import type { ConfigBundle } from './lambda-bundling';
 import { keepLogicalId, keepQueueLogicalIds } from './logical-ids';
 import { acknowledgeDeadLetterQueue } from './nag';
@@ -28,6 +29,8 @@ export interface TimersProps {
   readonly opsTopic: ITopic;
   readonly logRetention: RetentionDays;
   readonly config: ConfigBundle;
+  /** deployment opt-ins (lib/config.ts): tracing, the dashboard's metrics, detailed alarms. */
+  readonly optIns: DeploymentOptIns;
 }
 
 /**
@@ -68,6 +71,7 @@ export class Timers extends Construct {
       metricsService: METRICS.services.timers,
       logRetention: props.logRetention,
       config: props.config,
+      optIns: props.optIns,
       environment: {
         [LAMBDA_ENV.tableName]: props.table.tableName,
         [LAMBDA_ENV.alertsTopicArn]: props.alertsTopic.topicArn,
@@ -80,6 +84,6 @@ export class Timers extends Construct {
     grantPublishToAlerts(props.alertsTopic, this.worker);
     // A timer not yet due is sent again (SQS delays at most 900 s per hop).
     this.queue.grantSendMessages(this.worker);
-    queueWorkerAlarms(this, 'Worker', this.worker, 'timers', props.opsTopic);
+    queueWorkerAlarms(this, 'Worker', this.worker, 'timers', props.opsTopic, props.optIns.detailedAlarms);
   }
 }

@@ -7,6 +7,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
+import type { DeploymentOptIns } from './config';
 import { copyConfigCommands, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
 
 /**
@@ -65,13 +66,17 @@ export interface TocsinFunctionProps {
   readonly metricsService?: string;
   /** @default - unreserved (shares the account pool) */
   readonly reservedConcurrentExecutions?: number;
+  /** deployment.tracing and deployment.dashboard (lib/config.ts): X-Ray, and whether every EMF metric is written. */
+  readonly optIns: Pick<DeploymentOptIns, 'tracing' | 'dashboard'>;
+  /** The EMF metrics (METRICS.names) an alarm of this stack reads: written even without the dashboard. */
+  readonly alarmedMetrics?: readonly string[];
   /** Required for asynchronous invokers (`schedule`): where failed invocations go, and how often Lambda retries them. */
   readonly asyncInvoke?: { readonly onFailure: IQueue; readonly retryAttempts: number; readonly maxEventAge: Duration };
 }
 
 /**
  * Every tocsin Lambda: Node.js 22 on arm64, bundled by local esbuild with the runtime
- * config, active tracing, its own log group and its own role (instead of
+ * config, X-Ray active tracing when deployment.tracing asks, its own log group and its own role (instead of
  * AWSLambdaBasicExecutionRole) that may write to that log group only. The cdk-nag
  * acknowledgements these choices need are made here, once. The log group and the role
  * sit next to the function, named after it (`<id>Logs`, `<id>Role`).
@@ -94,7 +99,7 @@ export class TocsinFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
-      tracing: Tracing.ACTIVE,
+      tracing: props.optIns.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       role,
       logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
@@ -109,6 +114,8 @@ export class TocsinFunction extends NodejsFunction {
         // Powertools Metrics (EMF) reads these: the stack's namespace, the function's role.
         [METRICS.env.namespace]: METRICS.namespace(Stack.of(scope).stackName),
         ...(props.metricsService ? { [METRICS.env.service]: props.metricsService } : {}),
+        // Each metric written is billed: the dashboard's only with it (METRICS.env.emitted).
+        [METRICS.env.emitted]: emittedMetricsValue(props.optIns.dashboard, props.alarmedMetrics ?? []),
       },
       bundling: {
         forceDockerBundling: false,
@@ -129,9 +136,23 @@ export class TocsinFunction extends NodejsFunction {
       { id: 'AwsSolutions-L1', reason: RUNTIME_PINNED },
       { id: 'Serverless-LambdaLatestVersion', reason: RUNTIME_PINNED },
     );
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Only xray:PutTraceSegments/PutTelemetryRecords use Resource "*": X-Ray does not support resource-level permissions.',
-    });
+    if (props.optIns.tracing) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Only xray:PutTraceSegments/PutTelemetryRecords use Resource "*": X-Ray does not support resource-level permissions.',
+      });
+    } else {
+      Validations.of(this).acknowledge({
+        id: 'Serverless-LambdaTracing',
+        reason:
+          'X-Ray tracing is opt-in (tocsin.yaml deployment.tracing: true): traces past the free 100,000 a month are billed. Failures are seen without it: errors and dead-letter queues are alarmed, every request and sweep is logged (README "Deploying to AWS").',
+      });
+    }
   }
+}
+
+/** TOCSIN_METRICS of a function: every metric with the dashboard, else only what its alarms read. */
+export function emittedMetricsValue(dashboard: boolean, alarmed: readonly string[]): string {
+  if (dashboard) return METRICS.allEmitted;
+  return alarmed.length > 0 ? [...alarmed].sort().join(',') : METRICS.noneEmitted;
 }

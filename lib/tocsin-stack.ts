@@ -52,7 +52,8 @@ export class TocsinStack extends Stack {
   public readonly channels: Channels;
   public readonly alarms: OperationsAlarms;
   public readonly sweeper: Sweeper;
-  public readonly dashboard: TocsinDashboard;
+  /** deployment.dashboard only. */
+  public readonly dashboard?: TocsinDashboard;
 
   constructor(scope: Construct, id: string, props: TocsinStackProps = {}) {
     super(scope, id, {
@@ -61,12 +62,13 @@ export class TocsinStack extends Stack {
     });
     this.config = props.config ?? readConfig(this);
     const { config } = this;
+    const { optIns } = config;
 
     // Bundled into every function.
     const functionConfig = configBundle(config.runtime);
 
     this.stateTable = new StateTable(this, 'State');
-    this.alertTopics = new AlertTopics(this, 'Topics', { opsEmails: config.opsEmails });
+    this.alertTopics = new AlertTopics(this, 'Topics', { opsEmails: config.opsEmails, customerManagedKey: optIns.customerManagedKey });
     this.clusterSecrets = new ClusterSecrets(this, 'ClusterSecrets', {
       clusters: config.clusters,
       prefix: `tocsin/${this.stackName}/cluster/`,
@@ -80,6 +82,7 @@ export class TocsinStack extends Stack {
       opsTopic: this.alertTopics.opsTopic,
       logRetention: config.logRetention,
       config: functionConfig,
+      optIns,
     });
     this.ingestApi = new IngestApi(this, 'Ingest', {
       table: this.stateTable.table,
@@ -91,6 +94,7 @@ export class TocsinStack extends Stack {
       reservedConcurrency: config.reservedConcurrency,
       entry: props.ingestEntry,
       config: functionConfig,
+      optIns,
     });
     this.channels = new Channels(this, 'Channels', {
       channels: config.channels,
@@ -102,6 +106,7 @@ export class TocsinStack extends Stack {
       logRetention: config.logRetention,
       config: functionConfig,
       stateTable: this.stateTable.table,
+      optIns,
     });
     this.sweeper = new Sweeper(this, 'Sweeper', {
       table: this.stateTable.table,
@@ -110,6 +115,7 @@ export class TocsinStack extends Stack {
       opsTopic: this.alertTopics.opsTopic,
       logRetention: config.logRetention,
       config: functionConfig,
+      optIns,
       ...(config.watchdogUrl ? { watchdogUrl: config.watchdogUrl } : {}),
     });
     this.alarms = new OperationsAlarms(this, 'Alarms', {
@@ -118,9 +124,17 @@ export class TocsinStack extends Stack {
       deliveryDeadLetterQueue: this.alertTopics.deliveryDeadLetterQueue,
       opsTopic: this.alertTopics.opsTopic,
       ingestLogGroup: this.ingestApi.ingestFunction.logGroup,
+      detailed: optIns.detailedAlarms,
     });
+    if (optIns.dashboard) this.dashboard = this.addDashboard();
+
+    this.addOutputs();
+  }
+
+  /** deployment.dashboard: the dashboard (its EMF metrics are written only then: TocsinFunction). */
+  private addDashboard(): TocsinDashboard {
     const worker = this.channels.worker;
-    this.dashboard = new TocsinDashboard(this, 'Dashboard', {
+    return new TocsinDashboard(this, 'Dashboard', {
       functions: {
         ingest: this.ingestApi.ingestFunction,
         timers: this.timers.worker,
@@ -142,10 +156,8 @@ export class TocsinStack extends Stack {
         this.alarms.rejectedInput,
         this.sweeper.notRunning,
         this.sweeper.late,
-      ],
+      ].filter((a): a is NonNullable<typeof a> => a !== undefined),
     });
-
-    this.addOutputs();
   }
 
   private addOutputs(): void {

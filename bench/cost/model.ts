@@ -8,6 +8,9 @@
  */
 import { DAYS_PER_MONTH, PRICES, SECONDS_PER_MONTH, HOURS_PER_MONTH, type Price, type PriceKey } from './prices';
 
+/** Which free tiers a total applies: none, AWS's always-free ones (the target row), or those and new accounts' 12-month ones. */
+export type FreeTiers = 'none' | 'always' | 'with 12-month';
+
 export const INGEST_KINDS = ['heartbeat', 'checksFirst', 'checksRepeat', 'checksFull', 'eventFirst', 'eventRepeat', 'memberFirst', 'memberRepeat'] as const;
 export type IngestKind = (typeof INGEST_KINDS)[number];
 
@@ -73,6 +76,11 @@ export interface Deployment {
   logRetentionDays: number;
   /** Bytes of one API Gateway access log line (the stage's format with typical values). */
   accessLogLineBytes: number;
+  /**
+   * Per function role (METRICS.services), the EMF metrics it writes (TOCSIN_METRICS): '*' for
+   * all, else these names. Undefined: every measured metric counts.
+   */
+  emittedMetrics?: Readonly<Record<string, '*' | readonly string[]>>;
 }
 
 export interface Workload {
@@ -216,6 +224,8 @@ export interface Line {
   price: PriceKey;
   /** How the quantity was obtained: what was measured, what assumed. */
   basis: string;
+  /** Part of the floor: what carrying the workload's news costs whatever the setup (API requests, table units, the notifications' emails). */
+  floor?: boolean;
 }
 
 export interface PricedLine extends Line {
@@ -226,21 +236,44 @@ export interface PricedLine extends Line {
 }
 
 /**
- * Prices every line. With `freeTier`, each price's monthly free units are used up by its
- * lines in order (Lambda requests of all functions share one 1M, ...); without, nothing is free.
+ * Prices every line. Each free tier applied (`freeTier`: 'always' the always-free ones, 'with
+ * 12-month' also new accounts' first-year ones) is used up by its price's lines in order
+ * (Lambda requests of all functions share one 1M, ...); with 'none', nothing is free.
  */
-export function priceLines(lines: readonly Line[], opts: { freeTier: boolean; prices?: Record<PriceKey, Price> }): { lines: PricedLine[]; totalUsd: number } {
+export function priceLines(lines: readonly Line[], opts: { freeTier: FreeTiers; prices?: Record<PriceKey, Price> }): { lines: PricedLine[]; totalUsd: number } {
   const prices = opts.prices ?? PRICES;
   const freeLeft = new Map<PriceKey, number>();
+  const applies = (p: Price): boolean => (opts.freeTier === 'always' ? p.freeTierTerm === 'always' : opts.freeTier === 'with 12-month' && p.freeTierTerm !== 'none');
   const priced = lines.map((l) => {
-    const p = prices[l.price];
+    const p: Price = prices[l.price];
     if (!Number.isFinite(l.quantity) || l.quantity < 0) throw new Error(`${l.service} ${l.item}: quantity ${l.quantity} is not a count`);
-    const left = opts.freeTier ? (freeLeft.get(l.price) ?? p.freeTier) : 0;
+    const pool = (p.freeTierSharedWith as PriceKey | undefined) ?? l.price;
+    const left = applies(p) ? (freeLeft.get(pool) ?? p.freeTier) : 0;
     const free = Math.min(left, l.quantity);
-    freeLeft.set(l.price, left - free);
+    freeLeft.set(pool, left - free);
     return { ...l, unit: p.unit, unitPriceUsd: p.usd / p.per, freeUnits: free, costUsd: ((l.quantity - free) * p.usd) / p.per };
   });
   return { lines: priced, totalUsd: priced.reduce((n, l) => n + l.costUsd, 0) };
+}
+
+/** What the floor lines cost: the part of the bill that carrying the workload's news needs whatever the stack's setup. */
+export function floorUsd(priced: readonly PricedLine[]): number {
+  return priced.filter((l) => l.floor).reduce((n, l) => n + l.costUsd, 0);
+}
+
+/**
+ * Custom metrics billed: the distinct metrics the functions wrote in the measured run (every
+ * metric, as with TOCSIN_METRICS unset), of those the deployed stack lets each function write.
+ */
+export function customMetrics(m: Measured, d: Deployment): number {
+  if (!d.emittedMetrics || !m.emfMetricsByService) return m.emfMetrics;
+  let n = 0;
+  for (const [service, keys] of Object.entries(m.emfMetricsByService)) {
+    const allowed = d.emittedMetrics[service] ?? [];
+    // Keys are namespace|name|dimensions (measure.ts emfMetricKeys).
+    n += allowed === '*' ? keys.length : keys.filter((k) => allowed.includes(k.split('|')[1] ?? '')).length;
+  }
+  return n;
 }
 
 /** Every line item of the month: quantities from the workload, the measurements and the stack. */
@@ -281,25 +314,25 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
   return [
-    { service: 'API Gateway', item: 'HTTP API requests', quantity: apiRequests, price: 'apiGatewayHttpRequest', basis: `ingest requests ${fmt(ingestRequests)} (heartbeats ${fmt(req.heartbeat)}, checks ${fmt(req.checksFirst + req.checksRepeat + req.checksFull)}, events ${fmt(req.eventFirst + req.eventRepeat)}, serf ${fmt(req.memberFirst + req.memberRepeat)}); measured bodies under 512 KB` },
+    { service: 'API Gateway', item: 'HTTP API requests', quantity: apiRequests, price: 'apiGatewayHttpRequest', floor: true, basis: `ingest requests ${fmt(ingestRequests)} (heartbeats ${fmt(req.heartbeat)}, checks ${fmt(req.checksFirst + req.checksRepeat + req.checksFull)}, events ${fmt(req.eventFirst + req.eventRepeat)}, serf ${fmt(req.memberFirst + req.memberRepeat)}); measured bodies under 512 KB` },
     { service: 'Lambda', item: 'invocations (ingest, sweeper, channel worker)', quantity: ingestRequests + sweeps + slackMessages, price: 'lambdaRequest', basis: `ingest ${fmt(ingestRequests)}, sweeper ${fmt(sweeps)} (every minute), channel worker ${fmt(slackMessages)} (one Slack message each); timers 0 (no for/repeat rule)` },
     { service: 'Lambda', item: `ingest duration, arm64 ${d.memoryMb.ingest} MB`, quantity: sum((p) => billedSeconds(p) * gb(d.memoryMb.ingest)), price: 'lambdaArmGbSecond', basis: 'measured handler time per kind, rounded up to 1 ms, x memory' },
     { service: 'Lambda', item: `sweeper duration, ${d.memoryMb.sweeper} MB`, quantity: sweeps * billedSeconds(m.sweep) * gb(d.memoryMb.sweeper), price: 'lambdaArmGbSecond', basis: `measured sweep of 500 watchers, ${m.sweep.ms.toFixed(1)} ms` },
     { service: 'Lambda', item: `channel worker duration, ${d.memoryMb.channelWorker} MB`, quantity: slackMessages * billedSeconds(m.slackDelivery) * gb(d.memoryMb.channelWorker), price: 'lambdaArmGbSecond', basis: `measured delivery to a fake Slack on loopback, ${m.slackDelivery.ms.toFixed(1)} ms (Slack's own latency not included)` },
-    { service: 'DynamoDB', item: 'write request units', quantity: sum((p) => p.wru) + sweeps * m.sweep.wru + solWrites * m.signOfLifeWru, price: 'dynamoWriteRequestUnit', basis: `measured per kind; sign of life ${fmt(solWrites)} writes x ${m.signOfLifeWru} (cached per every/2); sweeps ${m.sweep.wru} each` },
-    { service: 'DynamoDB', item: 'read request units', quantity: sum((p) => p.rru) + sweeps * m.sweep.rru, price: 'dynamoReadRequestUnit', basis: `measured per kind; a sweep of 500 watchers ${m.sweep.rru} RRU` },
+    { service: 'DynamoDB', item: 'write request units', floor: true, quantity: sum((p) => p.wru) + sweeps * m.sweep.wru + solWrites * m.signOfLifeWru, price: 'dynamoWriteRequestUnit', basis: `measured per kind; sign of life ${fmt(solWrites)} writes x ${m.signOfLifeWru} (cached per every/2); sweeps ${m.sweep.wru} each` },
+    { service: 'DynamoDB', item: 'read request units', floor: true, quantity: sum((p) => p.rru) + sweeps * m.sweep.rru, price: 'dynamoReadRequestUnit', basis: `measured per kind; a sweep of 500 watchers ${m.sweep.rru} RRU` },
     { service: 'SNS', item: 'publishes', quantity: publishRequests, price: 'snsPublish', basis: `alerts ${fmt(alerts)} (measured publishes per kind), 64 KB per request` },
     { service: 'SNS', item: 'API calls of the sweeper (GetTopicAttributes)', quantity: sweeps * m.sweep.alertsProbes, price: 'snsPublish', basis: 'one per sweep, measured; SNS bills API requests at the publish rate' },
-    { service: 'SNS', item: 'email deliveries', quantity: emailDeliveries, price: 'snsEmailDelivery', basis: `${w.emailAddresses} address(es) hear every alert (reference.yaml)` },
+    { service: 'SNS', item: 'email deliveries', floor: true, quantity: emailDeliveries, price: 'snsEmailDelivery', basis: `${w.emailAddresses} address(es) hear every alert (reference.yaml)` },
     { service: 'SQS', item: 'Slack queue: send, receive, delete per message', quantity: slackMessages * a.sqsRequestsPerMessage, price: 'sqsRequest', basis: `${fmt(slackMessages)} messages x ${a.sqsRequestsPerMessage}; SNS to SQS delivery itself is free` },
     { service: 'SQS', item: `idle receives of ${d.polledQueues} polled queues (Lambda's pollers)`, quantity: d.polledQueues * a.idleReceivesPerQueuePerMinute * (SECONDS_PER_MONTH / 60), price: 'sqsRequest', basis: `${a.idleReceivesPerQueuePerMinute}/min per queue: Lambda long-polls with 5 concurrent pollers (AWS Compute Blog), 20 s waits` },
     { service: 'CloudWatch', item: 'Logs ingested (GB)', quantity: logGb, price: 'logsIngestedGb', basis: 'measured log and EMF bytes per request + Lambda START/END/REPORT lines + API access log line + 26 B/event' },
     { service: 'CloudWatch', item: `Logs archive (GB-month, ${d.logRetentionDays} days kept)`, quantity: (logGb * (d.logRetentionDays / DAYS_PER_MONTH)) / a.logArchiveCompression, price: 'logsStoredGbMonth', basis: 'steady state, billed uncompressed here (an upper bound: AWS bills the compressed archive)' },
-    { service: 'CloudWatch', item: 'custom metrics (EMF)', quantity: m.emfMetrics, price: 'customMetric', basis: 'distinct namespace/name/dimension values the functions emitted in the measured run' },
+    { service: 'CloudWatch', item: 'custom metrics (EMF)', quantity: customMetrics(m, d), price: 'customMetric', basis: `distinct namespace/name/dimension values the functions emitted in the measured run (${m.emfMetrics}), of those the stack lets them write (TOCSIN_METRICS: the dashboard's only with deployment.dashboard); the refusal metric filters publish nothing without refusals` },
     { service: 'CloudWatch', item: 'alarms', quantity: d.alarms, price: 'alarm', basis: 'AWS::CloudWatch::Alarm in the synthesized template' },
     { service: 'CloudWatch', item: 'dashboards', quantity: d.dashboards, price: 'dashboard', basis: 'AWS::CloudWatch::Dashboard in the template' },
     { service: 'X-Ray', item: 'traces recorded', quantity: traces, price: 'xrayTraceRecorded', basis: d.tracingActive ? `active tracing: ${a.xrayReservoirPerSecond}/s + ${a.xrayFixedRate * 100}% per function at the mean rate (ingest ${(ingestRequests / SECONDS_PER_MONTH).toFixed(1)}/s)` : 'tracing off' },
-    { service: 'Secrets Manager', item: 'secrets', quantity: d.secrets + w.slackChannels, price: 'secret', basis: `${d.secrets} in the template (per cluster: key, Consul token digest, admin key) + ${w.slackChannels} Slack webhook secret(s) made outside the stack` },
+    { service: 'Secrets Manager', item: 'secrets', quantity: d.secrets + w.slackChannels, price: 'secret', basis: `${d.secrets} in the template (per cluster: HMAC key, Consul token digest, admin key, viewer key) + ${w.slackChannels} Slack webhook secret(s) made outside the stack` },
     { service: 'Secrets Manager', item: 'GetSecretValue calls', quantity: secretReads, price: 'secretsApiCall', basis: `cached ${a.secretCacheSeconds / 60} min per container: ${ingestContainers} ingest container(s) (agents' burst x measured repeat time / ${a.burstWindowSeconds} s) + the channel worker` },
     { service: 'KMS', item: 'customer managed keys', quantity: d.kmsKeys, price: 'kmsKey', basis: 'AWS::KMS::Key in the template (rotation yearly: +$1/month after each of the first two rotations, not counted)' },
     { service: 'KMS', item: 'requests', quantity: kmsRequests, price: 'kmsRequest', basis: `secret reads (aws/secretsmanager) + data keys of the topic and ${d.kmsEncryptedPolledQueues} encrypted queue(s), reused ${a.kmsDataKeyReuseSeconds / 60} min` },

@@ -5,20 +5,32 @@
  * and the API's access log format (one line per request, priced as log ingestion).
  */
 import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { METRICS } from '../../lambdas/commons/deployment';
+import type { DeploymentOptIns } from '../../lib/config';
 import { synth } from '../../test/infra/helpers';
 import type { Deployment } from './model';
 
 type Resource = { Type: string; Properties?: Record<string, any> };
 
-export function deploymentOf(configFile: string): Deployment & { functions: Record<string, { memoryMb: number; tracing: string }> } {
-  const { template } = synth({ config: readFileSync(configFile, 'utf8'), bundle: false, nag: false });
+/** `configFile` as written, or with these deployment opt-ins set (the what-if of every opt-in). */
+export function deploymentOf(configFile: string, optIns: Partial<DeploymentOptIns> = {}): Deployment & { functions: Record<string, { memoryMb: number; tracing: string }> } {
+  const doc = parseDocument(readFileSync(configFile, 'utf8'));
+  for (const [k, v] of Object.entries(optIns)) doc.setIn(['deployment', k], v);
+  const { template } = synth({ config: doc.toString(), bundle: false, nag: false });
   const resources = Object.values(template.toJSON().Resources as Record<string, Resource>);
   const ofType = (t: string) => resources.filter((r) => r.Type === t);
   const functions: Record<string, { memoryMb: number; tracing: string }> = {};
+  const emittedMetrics: Record<string, '*' | string[]> = {};
   for (const f of ofType('AWS::Lambda::Function')) {
     const description = String(f.Properties?.Description ?? '');
     if (!description.startsWith('tocsin: ')) continue; // CDK's own helpers (log retention, custom resources)
     functions[description] = { memoryMb: Number(f.Properties?.MemorySize ?? 128), tracing: String(f.Properties?.TracingConfig?.Mode ?? 'PassThrough') };
+    const env = (f.Properties?.Environment?.Variables ?? {}) as Record<string, string>;
+    // The measurement names the channel worker's metrics (it writes none today) 'channel-worker'.
+    const service = env[METRICS.env.service] ?? (description.startsWith('tocsin: channel worker') ? 'channel-worker' : description);
+    const emitted = env[METRICS.env.emitted];
+    emittedMetrics[service] = emitted === undefined || emitted === METRICS.allEmitted ? '*' : emitted.split(',').filter((n) => n !== METRICS.noneEmitted);
   }
   const memoryOf = (prefix: string): number => {
     const hit = Object.entries(functions).find(([d]) => d.startsWith(`tocsin: ${prefix}`));
@@ -45,6 +57,7 @@ export function deploymentOf(configFile: string): Deployment & { functions: Reco
     kmsEncryptedPolledQueues: Math.min(mappings.length, kmsQueues.length),
     logRetentionDays: Math.max(...retention),
     accessLogLineBytes: Buffer.byteLength(accessLogLine(format)),
+    emittedMetrics,
   };
 }
 

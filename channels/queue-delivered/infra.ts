@@ -10,14 +10,14 @@ import { Duration } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { channelFilterPolicy } from '../../lambdas/commons/deployment';
 import type { Severity } from '../../lambdas/domain/types';
 import type { QueueEventSource } from '../../lib/channel-worker';
 import { acknowledgeDeadLetterQueue } from '../../lib/nag';
 import { ALARM_PERIOD } from '../../lib/operations-alarms';
 import { severitiesAtOrAbove } from '../email/infra';
-import type { ChannelInfraContext, DeployedChannel } from '../kind-infra';
+import { snsQueueEncryption, type ChannelInfraContext, type DeployedChannel } from '../kind-infra';
 
 /** At most 2 concurrent pollers per queue (SQS's minimum), 5 messages each. */
 export const QUEUE_EVENT_SOURCE: QueueEventSource = { maxConcurrency: 2, batchSize: 5 };
@@ -43,20 +43,19 @@ export function buildQueueChannels(
   const queues = new Map<string, Queue>();
   if (channels.length === 0) return { queues };
 
-  const deadLetterQueue = new Queue(scope, 'Dlq', { encryption: QueueEncryption.KMS, encryptionMasterKey: topicKey, enforceSSL: true, retentionPeriod: Duration.days(14) });
+  const deadLetterQueue = new Queue(scope, 'Dlq', { ...snsQueueEncryption(topicKey), enforceSSL: true, retentionPeriod: Duration.days(14) });
   acknowledgeDeadLetterQueue(deadLetterQueue, `the ${opts.label} channel queues`);
   alarm('DlqDepth', deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ALARM_PERIOD, statistic: 'Maximum' }), opts.dlqAlarm);
 
   const worker = channelWorker();
   // What SendMessage to a KMS-encrypted queue needs, named (grantSendMessages adds kms:ReEncrypt* and GenerateDataKey* wildcards).
   deadLetterQueue.grant(worker, 'sqs:SendMessage');
-  topicKey.grant(worker, 'kms:GenerateDataKey', 'kms:Decrypt');
+  topicKey?.grant(worker, 'kms:GenerateDataKey', 'kms:Decrypt');
   for (const channel of channels) {
     const queue = new Queue(scope, `Queue-${channel.name}`, {
       // The worker knows a record's channel by its queue's name (CHANNEL_QUEUES).
       queueName: worker.queueName(channel.name),
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: topicKey,
+      ...snsQueueEncryption(topicKey),
       enforceSSL: true,
       visibilityTimeout: worker.queueVisibilityTimeout,
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: opts.maxReceiveCount },

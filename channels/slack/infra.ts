@@ -8,7 +8,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { channelFilterPolicy, SLACK_STATE_PARTITION_PREFIX } from '../../lambdas/commons/deployment';
 import type { ConfigIssue } from '../../lambdas/domain/rules/config';
 import type { Severity } from '../../lambdas/domain/types';
@@ -17,7 +17,7 @@ import { keepLogicalId, keepQueueLogicalIds } from '../../lib/logical-ids';
 import { acknowledgeDeadLetterQueue } from '../../lib/nag';
 import { ALARM_PERIOD } from '../../lib/operations-alarms';
 import { severitiesAtOrAbove } from '../email/infra';
-import type { ChannelInfra, DeployedChannel } from '../kind-infra';
+import { snsQueueEncryption, type ChannelInfra, type DeployedChannel } from '../kind-infra';
 
 /** SQS event source of each Slack queue: at most 2 concurrent pollers (the minimum), 5 messages each. */
 export const SLACK_EVENT_SOURCE: QueueEventSource = { maxConcurrency: 2, batchSize: 5 };
@@ -63,7 +63,7 @@ export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResou
     const queues = new Map<string, Queue>();
     if (channels.length === 0) return { queues };
 
-    const deadLetterQueue = new Queue(scope, 'Dlq', { encryption: QueueEncryption.KMS, encryptionMasterKey: topicKey, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    const deadLetterQueue = new Queue(scope, 'Dlq', { ...snsQueueEncryption(topicKey), enforceSSL: true, retentionPeriod: Duration.days(14) });
     keepQueueLogicalIds(deadLetterQueue, `${LEGACY_SCOPE}/SlackDlq`);
     acknowledgeDeadLetterQueue(deadLetterQueue, 'the Slack channel queues');
     alarm(
@@ -76,14 +76,13 @@ export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResou
     if (channels.some((c) => c.app)) {
       // An app channel's refused message (channel_not_found ...) goes to the DLQ at once, as PagerDuty's (queue-delivered/infra.ts).
       deadLetterQueue.grant(worker, 'sqs:SendMessage');
-      topicKey.grant(worker, 'kms:GenerateDataKey', 'kms:Decrypt');
+      topicKey?.grant(worker, 'kms:GenerateDataKey', 'kms:Decrypt');
     }
     for (const channel of channels) {
       const queue = new Queue(scope, `Queue-${channel.name}`, {
         // The worker knows a record's channel by its queue's name (CHANNEL_QUEUES).
         queueName: worker.queueName(channel.name),
-        encryption: QueueEncryption.KMS,
-        encryptionMasterKey: topicKey,
+        ...snsQueueEncryption(topicKey),
         enforceSSL: true,
         visibilityTimeout: worker.queueVisibilityTimeout,
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: delivery.slack.maxReceiveCount },

@@ -4,12 +4,14 @@
  * IAM). Namespace and `service` come from the environment the stack sets (METRICS.env).
  * Counts without dimensions are buffered and written by `flush()` (one line per
  * invocation); a metric with dimensions is written at once in its own line (Powertools'
- * single-metric), since one EMF line carries one dimension set.
+ * single-metric), since one EMF line carries one dimension set. Only the metrics the stack
+ * lets the function write (TOCSIN_METRICS, commons/deployment.ts emittedMetrics) are written.
  */
 import { Metrics as PowertoolsMetrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Metrics } from '../app/runtime';
 
-export function powertoolsMetrics(opts: { namespace?: string; serviceName?: string } = {}): Metrics {
+export function powertoolsMetrics(opts: { namespace?: string; serviceName?: string; emitted?: 'all' | ReadonlySet<string> } = {}): Metrics {
+  const emitted = opts.emitted ?? 'all';
   const pt = new PowertoolsMetrics({
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
     ...(opts.serviceName ? { serviceName: opts.serviceName } : {}),
@@ -17,6 +19,8 @@ export function powertoolsMetrics(opts: { namespace?: string; serviceName?: stri
   // Powertools warns on a flush with nothing buffered: most invocations have no undimensioned count.
   let buffered = false;
   const emit = (name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimensions?: Record<string, string>): void => {
+    // A metric nothing reads is not written: each one written is billed (METRICS.env.emitted).
+    if (emitted !== 'all' && !emitted.has(name)) return;
     if (!dimensions || Object.keys(dimensions).length === 0) {
       pt.addMetric(name, unit, value);
       buffered = true;

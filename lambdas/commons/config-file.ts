@@ -25,6 +25,11 @@ export interface DeploymentSettings {
   logRetentionDays?: number;
   /** External dead-man's switch the sweeper pings after each successful sweep (https). */
   watchdog?: { url: string };
+  /** Opt-ins that cost money whatever the traffic (README "Deploying to AWS", "What the stack costs"). */
+  dashboard?: boolean;
+  tracing?: boolean;
+  customerManagedKey?: boolean;
+  detailedAlarms?: boolean;
 }
 
 export interface FileConfig {

@@ -178,7 +178,15 @@ export const METRICS = {
   /** Per stack, so that two deployments in one account do not mix their counts (as the metric filters). */
   namespace: (stackName: string) => `tocsin/${stackName}`,
   /** Environment variables Powertools reads: the namespace, and the function's role as `service`. */
-  env: { namespace: 'POWERTOOLS_METRICS_NAMESPACE', service: 'POWERTOOLS_SERVICE_NAME' },
+  env: { namespace: 'POWERTOOLS_METRICS_NAMESPACE', service: 'POWERTOOLS_SERVICE_NAME', emitted: 'TOCSIN_METRICS' },
+  /**
+   * TOCSIN_METRICS: the metrics a function writes, comma-separated names, `*` for all, `-` for none. Each
+   * distinct metric costs $0.30 a month past CloudWatch's free 10, so the stack names only
+   * what its alarms read, and all of them with deployment.dashboard. Unset (npm start,
+   * tests): all.
+   */
+  allEmitted: '*',
+  noneEmitted: '-',
   /** The `service` dimension Powertools puts on every metric: the function's role. */
   services: { ingest: 'ingest', sweeper: 'sweeper', timers: 'timers' },
   names: {
@@ -198,3 +206,10 @@ export const METRICS = {
 } as const;
 
 export type MetricName = (typeof METRICS.names)[keyof typeof METRICS.names];
+
+/** The metrics TOCSIN_METRICS lets a function write: 'all', or exactly these names (none when empty). */
+export function emittedMetrics(env: NodeJS.ProcessEnv = process.env): 'all' | ReadonlySet<string> {
+  const value = env[METRICS.env.emitted];
+  if (value === undefined || value.trim() === METRICS.allEmitted) return 'all';
+  return new Set(value.split(',').map((n) => n.trim()).filter((n) => n !== '' && n !== METRICS.noneEmitted));
+}

@@ -7,6 +7,7 @@ import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
 import { bundledConfig } from '../commons/bundled-config';
 import { readIngestConfig } from '../commons/config';
+import { emittedMetrics } from '../commons/deployment';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
@@ -14,7 +15,7 @@ import { awsApplication } from './aws-application';
 const config = readIngestConfig(bundledConfig().config.clusters);
 const secrets = new SecretsManagerClient({});
 // Namespace and service (METRICS.env) from the environment the stack sets.
-const metrics = powertoolsMetrics();
+const metrics = powertoolsMetrics({ emitted: emittedMetrics() });
 const handle = httpApi(
   awsApplication({
     logger: jsonLogger(),

@@ -7,12 +7,12 @@ import { sweeper } from '../app/application-sweeper';
 import type { SweepOutcome } from '../app/sweeper';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
-import { LAMBDA_ENV } from '../commons/deployment';
+import { emittedMetrics, LAMBDA_ENV } from '../commons/deployment';
 import { awsApplication } from './aws-application';
 
 const logger = jsonLogger();
 const watchdogUrl = process.env[LAMBDA_ENV.watchdogUrl] || undefined;
-const metrics = powertoolsMetrics();
+const metrics = powertoolsMetrics({ emitted: emittedMetrics() });
 const sweep = sweeper(awsApplication({ logger, metrics, ...(watchdogUrl ? { watchdogUrl } : {}) }));
 
 export async function handler(): Promise<SweepOutcome> {

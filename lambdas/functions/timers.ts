@@ -4,12 +4,13 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { timerWorker } from '../app/application';
+import { emittedMetrics } from '../commons/deployment';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
 
 const logger = jsonLogger();
-const metrics = powertoolsMetrics();
+const metrics = powertoolsMetrics({ emitted: emittedMetrics() });
 const handleTimer = timerWorker(awsApplication({ logger, metrics }));
 
 export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {

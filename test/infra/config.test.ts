@@ -53,6 +53,18 @@ describe('defaults', () => {
     expect(c.runtime.grouping).toEqual({ windowSeconds: 60, threshold: 20 });
   });
 
+  test('the deployment opt-ins (fixed monthly costs) are off unless set; a non-boolean is refused at its line', () => {
+    expect(parse('clusters: [default]\n').optIns).toEqual({ dashboard: false, tracing: false, customerManagedKey: false, detailedAlarms: false });
+    expect(parse('clusters: [default]\ndeployment: { dashboard: true, customerManagedKey: true }\n').optIns).toEqual({
+      dashboard: true,
+      tracing: false,
+      customerManagedKey: true,
+      detailedAlarms: false,
+    });
+    expect(errorOf(() => parse('clusters: [default]\ndeployment:\n  tracing: "yes"\n'))).toMatch(/deployment\.tracing \(line 3, column 12\): must be boolean/);
+    expect(errorOf(() => parse('clusters: [default]\ndeployment: { kmsKey: true }\n'))).toMatch(/unknown key "kmsKey"/);
+  });
+
   test('which file: context > TOCSIN_CONFIG > ./tocsin.yaml', () => {
     expect(resolveConfigPath(undefined, {}, '/srv')).toBe('/srv/tocsin.yaml');
     expect(resolveConfigPath(undefined, { TOCSIN_CONFIG: 'prod.yaml' }, '/srv')).toBe('/srv/prod.yaml');

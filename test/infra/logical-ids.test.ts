@@ -15,6 +15,7 @@ channels:
   oncall: { type: email, addresses: [oncall@example.com, pager@example.com], minSeverity: critical }
   team: { type: slack, secretName: tocsin/slack/team }
   noise: { type: slack, secretName: tocsin/slack/noise }
+deployment: { customerManagedKey: true }   # the key of the first layout: opted into, it keeps its id
 `;
 
 const STATEFUL: Readonly<Record<string, readonly string[]>> = {

@@ -3,10 +3,13 @@
  * gets the stack's namespace and its role as `service`; the sweeper's lag alarm reads the
  * EMF metric those functions write; the dashboard graphs the metrics, the Lambda and queue
  * basics and the alarms. cdk-nag clean with all of it (synth with nag registered throws).
+ * With deployment.dashboard and detailedAlarms; without them, fewer metrics are written
+ * (TOCSIN_METRICS: the last tests).
  */
 import type { CfnElement } from 'aws-cdk-lib';
 import { METRICS, SWEEPER } from '../../lambdas/commons/deployment';
 import { SWEEPER_LATE_MS } from '../../lib/sweeper';
+import { emittedMetricsValue } from '../../lib/tocsin-function';
 import { synth, type Synth } from './helpers';
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -19,7 +22,7 @@ const NAMESPACE = 'tocsin/Tocsin';
 beforeAll(() => {
   s = synth({
     bundle: false,
-    config: 'clusters: [prod]\nchannels:\n  chat: { type: slack, secretName: tocsin/slack/chat }\nrules:\n  - { name: all, match: {}, channels: [chat] }\n',
+    config: 'clusters: [prod]\nchannels:\n  chat: { type: slack, secretName: tocsin/slack/chat }\nrules:\n  - { name: all, match: {}, channels: [chat] }\ndeployment: { dashboard: true, detailedAlarms: true }\n',
   });
   resources = s.template.toJSON().Resources;
 });
@@ -38,7 +41,7 @@ test('the functions that write metrics get the stack namespace and their role as
 });
 
 test('the sweeper-late alarm reads the EMF lag the sweeper writes, and notifies the operations topic', () => {
-  const alarm = resources[idOf(s.stack.sweeper.late)]!;
+  const alarm = resources[idOf(s.stack.sweeper.late!)]!;
   const opsRef = JSON.parse(JSON.stringify(s.stack.resolve(s.stack.alertTopics.opsTopic.topicArn)));
   expect(SWEEPER_LATE_MS).toBe(2.5 * SWEEPER.periodSeconds * 1000);
   expect(alarm.Properties).toMatchObject({
@@ -82,8 +85,32 @@ describe('the dashboard', () => {
   });
 
   test("shows the alarms' state, the sweeper's included", () => {
-    for (const alarm of [s.stack.sweeper.notRunning, s.stack.sweeper.late, s.stack.alarms.authenticationFailures, s.stack.alarms.lambdaErrors]) {
+    for (const alarm of [s.stack.sweeper.notRunning, s.stack.sweeper.late!, s.stack.alarms.authenticationFailures, s.stack.alarms.lambdaErrors!]) {
       expect(body).toContain(`{"Fn::GetAtt":["${idOf(alarm)}","Arn"]}`);
     }
+  });
+});
+
+describe('which EMF metrics the functions write (TOCSIN_METRICS): each one written is billed', () => {
+  const emittedBy = (synthesized: Synth) => {
+    const fns = Object.values(synthesized.template.toJSON().Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::Lambda::Function');
+    return Object.fromEntries(fns.map((f) => [String(f.Properties.Description), f.Properties.Environment.Variables[METRICS.env.emitted]]));
+  };
+  const CONFIG = 'clusters: [prod]\nchannels:\n  chat: { type: slack, secretName: tocsin/slack/chat }\n';
+
+  test('with the dashboard: every metric, by every function', () => {
+    const values = Object.values(emittedBy(s));
+    expect(values).toHaveLength(4);
+    expect(new Set(values)).toEqual(new Set([METRICS.allEmitted]));
+  });
+
+  test('lean default: none; with detailed alarms only: the sweeper its lag (the late-sweeps alarm), nothing else', () => {
+    const lean = emittedBy(synth({ bundle: false, nag: false, config: CONFIG }));
+    expect(new Set(Object.values(lean))).toEqual(new Set([METRICS.noneEmitted]));
+    const detailed = emittedBy(synth({ bundle: false, nag: false, config: `${CONFIG}deployment: { detailedAlarms: true }\n` }));
+    for (const [description, value] of Object.entries(detailed)) {
+      expect({ description, value }).toEqual({ description, value: description.startsWith('tocsin: sweeper') ? METRICS.names.sweepLag : METRICS.noneEmitted });
+    }
+    expect(emittedMetricsValue(false, ['B', 'A'])).toBe('A,B');
   });
 });

@@ -44,7 +44,13 @@ function acknowledgments(root: IConstruct): Array<{ path: string; id: string; re
   return out;
 }
 
-describe('cdk-nag: AwsSolutions + Serverless', () => {
+/** The lean default, and every deployment opt-in (tracing, the key, dashboard, detailed alarms): each adds findings of its own. */
+const VARIANTS: Array<[string, string]> = [
+  ['lean default', CONFIG],
+  ['every deployment opt-in', `${CONFIG}deployment: { dashboard: true, tracing: true, customerManagedKey: true, detailedAlarms: true }\n`],
+];
+
+describe.each(VARIANTS)('cdk-nag: AwsSolutions + Serverless, %s', (_variant, CONFIG) => {
   let s: Synth;
   beforeAll(() => {
     // Template.fromStack inside synth() throws if any pack reports an unacknowledged error.

@@ -41,14 +41,13 @@ beforeAll(() => {
 });
 
 describe('Slack channels', () => {
-  test('one KMS-encrypted queue per channel, redriving to the Slack DLQ after delivery.slack.maxReceiveCount', () => {
+  test('one encrypted queue per channel (SSE-SQS: lean default), redriving to the Slack DLQ after delivery.slack.maxReceiveCount', () => {
     const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
-    const keyArn = plain(s.stack.resolve(s.stack.alertTopics.key.keyArn));
     const dlqArn = plain(s.stack.resolve(s.stack.channels.resources.slack.deadLetterQueue!.queueArn));
     for (const channel of ['team', 'noise']) {
       const q = resources[idOf(s.stack.channels.resources.slack.queues.get(channel)!)]!;
       expect(q.Properties).toMatchObject({
-        KmsMasterKeyId: keyArn,
+        SqsManagedSseEnabled: true,
         VisibilityTimeout: 6 * CHANNEL_WORKER_TIMEOUT_SECONDS,
         RedrivePolicy: { deadLetterTargetArn: dlqArn, maxReceiveCount: 7 },
       });

@@ -1,5 +1,5 @@
 /**
- * PagerDuty, webhook and Teams channels deployed: per channel a KMS-encrypted queue named for the
+ * PagerDuty, webhook and Teams channels deployed: per channel an encrypted queue (SSE-SQS) named for the
  * channel worker, subscribed with { channels: [<name>] } (and minSeverity's severities),
  * redriving to the kind's DLQ after delivery.<kind>.maxReceiveCount; the DLQ alarmed on;
  * the worker may read exactly the channels' secrets and send to the DLQs (a refused
@@ -52,12 +52,12 @@ describe.each([
 ] as const)('%s channels', (type, channels, maxReceiveCount) => {
   const res = () => s.stack.channels.resources[type];
 
-  test('a KMS-encrypted queue per channel, named for the worker, redriving to the DLQ after maxReceiveCount', () => {
+  test('an SSE-SQS encrypted queue per channel (lean default), named for the worker, redriving to the DLQ after maxReceiveCount', () => {
     const dlqArn = plain(s.stack.resolve(res().deadLetterQueue!.queueArn));
     for (const channel of channels) {
       expect(resources[idOf(res().queues.get(channel)!)]!.Properties).toMatchObject({
         QueueName: `Tocsin-channel-${channel}`,
-        KmsMasterKeyId: plain(s.stack.resolve(s.stack.alertTopics.key.keyArn)),
+        SqsManagedSseEnabled: true,
         VisibilityTimeout: 6 * CHANNEL_WORKER_TIMEOUT_SECONDS,
         RedrivePolicy: { deadLetterTargetArn: dlqArn, maxReceiveCount },
       });

@@ -1,6 +1,8 @@
 /**
  * Template assertions for TocsinStack. One bundled synth for the whole file
- * (esbuild bundling takes a few seconds); variants skip bundling.
+ * (esbuild bundling takes a few seconds), with every deployment opt-in (dashboard, tracing,
+ * customer managed key, detailed alarms: the stack as it was before they were opt-ins);
+ * variants skip bundling. The lean default: resilience.test.ts and lean-default.test.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -32,6 +34,7 @@ channels:
   ops: { type: email, addresses: [ops@example.com] }
   oncall: { type: email, addresses: [oncall@example.com], minSeverity: critical }
   dev: { type: email, addresses: [dev@example.com], minSeverity: warning }
+deployment: { dashboard: true, tracing: true, customerManagedKey: true, detailedAlarms: true }
 `,
   });
   template = s.template;

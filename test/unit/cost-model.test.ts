@@ -1,10 +1,13 @@
 /**
- * The arithmetic of bench figure 8 (bench/cost/model.ts): quantities x prices, the free-tier
- * toggle, the workload's request counts, X-Ray's sampling and the sign-of-life cache. The
+ * The arithmetic of bench figure 8 (bench/cost/model.ts): quantities x prices, the free tiers
+ * applied (none, always-free, with 12-month), the floor, the custom metrics the deployment
+ * lets the functions write, the workload's request counts, X-Ray's sampling and the sign-of-life cache. The
  * measurements themselves come from `npm run bench -- --only 8`.
  */
 import {
+  customMetrics,
   DEFAULT_ASSUMPTIONS,
+  floorUsd,
   INGEST_KINDS,
   monthlyLines,
   monthlyRequests,
@@ -14,6 +17,7 @@ import {
   signOfLifeWrites,
   xrayTraces,
   type Deployment,
+  type FreeTiers,
   type Line,
   type Measured,
   type PerRequest,
@@ -22,41 +26,68 @@ import { DAYS_PER_MONTH, PRICES, SECONDS_PER_MONTH, type PriceKey } from '../../
 
 const line = (price: PriceKey, quantity: number, item: string = price): Line => ({ service: 'test', item, quantity, price, basis: 'test' });
 
-describe('priceLines: quantity x unit price, with and without the free tier', () => {
-  it.each<[string, Line[], boolean, number]>([
-    ['2M Lambda invocations, no free tier', [line('lambdaRequest', 2e6)], false, 0.4],
-    ['2M Lambda invocations, 1M free', [line('lambdaRequest', 2e6)], true, 0.2],
-    ['two lines share one free tier (600k + 600k, 1M free)', [line('lambdaRequest', 6e5, 'a'), line('lambdaRequest', 6e5, 'b')], true, 0.04],
-    ['the same without it', [line('lambdaRequest', 6e5, 'a'), line('lambdaRequest', 6e5, 'b')], false, 0.24],
-    ['1M API Gateway requests', [line('apiGatewayHttpRequest', 1e6)], false, 1],
-    ['1M API Gateway requests, free tier', [line('apiGatewayHttpRequest', 1e6)], true, 0],
-    ['10M write request units (no free tier exists)', [line('dynamoWriteRequestUnit', 1e7)], true, 6.25],
-    ['8M read request units', [line('dynamoReadRequestUnit', 8e6)], false, 1],
-    ['1,000 GB-s arm64', [line('lambdaArmGbSecond', 1000)], false, 0.0133334],
-    ['one dashboard', [line('dashboard', 1)], false, 3],
-    ['one dashboard, 3 free', [line('dashboard', 1)], true, 0],
-    ['17 alarms, 10 free', [line('alarm', 17)], true, 0.7],
-    ['4 secrets: no free tier', [line('secret', 4)], true, 1.6],
-    ['10,000 secret reads', [line('secretsApiCall', 1e4)], false, 0.05],
-    ['100,000 traces, free tier', [line('xrayTraceRecorded', 1e5)], true, 0],
-    ['200,000 traces', [line('xrayTraceRecorded', 2e5)], false, 1],
-    ['10 GB of logs, 5 free', [line('logsIngestedGb', 10)], true, 2.5],
-    ['1,000 emails, 1,000 free', [line('snsEmailDelivery', 1000)], true, 0],
+describe('priceLines: quantity x unit price, with no free tier, the always-free tiers, or the 12-month ones too', () => {
+  it.each<[string, Line[], FreeTiers, number]>([
+    ['2M Lambda invocations, no free tier', [line('lambdaRequest', 2e6)], 'none', 0.4],
+    ['2M Lambda invocations, 1M always free', [line('lambdaRequest', 2e6)], 'always', 0.2],
+    ['two lines share one free tier (600k + 600k, 1M free)', [line('lambdaRequest', 6e5, 'a'), line('lambdaRequest', 6e5, 'b')], 'always', 0.04],
+    ['the same without it', [line('lambdaRequest', 6e5, 'a'), line('lambdaRequest', 6e5, 'b')], 'none', 0.24],
+    ['500,000 GB-s arm64, 400,000 always free', [line('lambdaArmGbSecond', 5e5)], 'always', 1.33334],
+    ['1M API Gateway requests', [line('apiGatewayHttpRequest', 1e6)], 'none', 1],
+    ["1M API Gateway requests: its tier is 12-month only, not always free", [line('apiGatewayHttpRequest', 1e6)], 'always', 1],
+    ['1M API Gateway requests, with the 12-month tiers', [line('apiGatewayHttpRequest', 1e6)], 'with 12-month', 0],
+    ['10M write request units (no free tier exists)', [line('dynamoWriteRequestUnit', 1e7)], 'with 12-month', 6.25],
+    ['8M read request units', [line('dynamoReadRequestUnit', 8e6)], 'none', 1],
+    ['1,000 GB-s arm64', [line('lambdaArmGbSecond', 1000)], 'none', 0.0133334],
+    ['one dashboard', [line('dashboard', 1)], 'none', 3],
+    ['one dashboard, 3 always free', [line('dashboard', 1)], 'always', 0],
+    ['17 alarms, 10 always free', [line('alarm', 17)], 'always', 0.7],
+    ['10 alarms, all free', [line('alarm', 10)], 'always', 0],
+    ['8 custom metrics, 10 free', [line('customMetric', 8)], 'always', 0],
+    ['12 custom metrics', [line('customMetric', 12)], 'always', 0.6],
+    ['4 secrets: no free tier', [line('secret', 4)], 'always', 1.6],
+    ['a customer managed key: no free tier', [line('kmsKey', 1)], 'with 12-month', 1],
+    ['10,000 secret reads', [line('secretsApiCall', 1e4)], 'none', 0.05],
+    ['43,800 KMS requests, 20,000 always free', [line('kmsRequest', 43_800)], 'always', 0.0714],
+    ['100,000 traces, always free', [line('xrayTraceRecorded', 1e5)], 'always', 0],
+    ['200,000 traces', [line('xrayTraceRecorded', 2e5)], 'none', 1],
+    ['10 GB of logs, 5 always free', [line('logsIngestedGb', 10)], 'always', 2.5],
+    ['logs ingested and archived share the 5 GB', [line('logsIngestedGb', 4), line('logsStoredGbMonth', 3)], 'always', 0.06],
+    ['1.4M SQS requests, 1M always free', [line('sqsRequest', 1.4e6)], 'always', 0.16],
+    ['1,000 emails, 1,000 always free', [line('snsEmailDelivery', 1000)], 'always', 0],
+    ['30,000 emails', [line('snsEmailDelivery', 30_000)], 'always', 0.58],
   ])('%s', (_name, lines, freeTier, expected) => {
     const priced = priceLines(lines, { freeTier });
     expect(priced.totalUsd).toBeCloseTo(expected, 9);
     expect(priced.lines.reduce((n, l) => n + l.costUsd, 0)).toBeCloseTo(expected, 9);
   });
 
+  it('the floor sums only the floor lines, after the tiers applied', () => {
+    const lines: Line[] = [
+      { ...line('apiGatewayHttpRequest', 2e5), floor: true },
+      { ...line('snsEmailDelivery', 30_000), floor: true },
+      line('dashboard', 4),
+    ];
+    expect(floorUsd(priceLines(lines, { freeTier: 'always' }).lines)).toBeCloseTo(0.2 + 0.58, 9);
+    expect(floorUsd(priceLines(lines, { freeTier: 'none' }).lines)).toBeCloseTo(0.2 + 0.6, 9);
+  });
+
+  it('every price says whether its free tier is always free, 12-month, or none', () => {
+    for (const [key, p] of Object.entries(PRICES)) {
+      expect({ key, term: p.freeTierTerm, hasUnits: p.freeTier > 0 }).toEqual({ key, term: p.freeTierTerm, hasUnits: p.freeTierTerm !== 'none' });
+    }
+    expect(PRICES.apiGatewayHttpRequest.freeTierTerm).toBe('12 months');
+  });
+
   it('reports the unit price and the free units used per line', () => {
-    const [a, b] = priceLines([line('lambdaRequest', 6e5, 'a'), line('lambdaRequest', 6e5, 'b')], { freeTier: true }).lines;
+    const [a, b] = priceLines([line('lambdaRequest', 6e5, 'a'), line('lambdaRequest', 6e5, 'b')], { freeTier: 'always' }).lines;
     expect(a).toMatchObject({ freeUnits: 6e5, costUsd: 0, unitPriceUsd: PRICES.lambdaRequest.usd / PRICES.lambdaRequest.per });
     expect(b?.freeUnits).toBeCloseTo(4e5);
   });
 
   it('refuses a quantity that is not a count', () => {
-    expect(() => priceLines([line('secret', -1)], { freeTier: false })).toThrow(/not a count/);
-    expect(() => priceLines([line('secret', Number.NaN)], { freeTier: false })).toThrow(/not a count/);
+    expect(() => priceLines([line('secret', -1)], { freeTier: 'none' })).toThrow(/not a count/);
+    expect(() => priceLines([line('secret', Number.NaN)], { freeTier: 'none' })).toThrow(/not a count/);
   });
 
   it('has a source, a unit and a free-tier note for every price', () => {
@@ -179,9 +210,21 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     ['customer managed keys', () => 1],
   ])('%s', (item, expected) => expect(find(item)).toBeCloseTo(expected(), 3));
 
+  it('custom metrics: of those measured, only what the stack lets each function write (TOCSIN_METRICS)', () => {
+    const byService = {
+      ingest: ['ns|AlertsPublished|Kind=check,service=ingest', 'ns|Transitions|Source=consul,service=ingest'],
+      sweeper: ['ns|SweepLagMs|service=sweeper', 'ns|Sweeps|service=sweeper', 'ns|SweepFailures|service=sweeper'],
+    };
+    const m: Measured = { ...measured, emfMetrics: 5, emfMetricsByService: byService };
+    expect(customMetrics(m, { ...deployment, emittedMetrics: { ingest: '*', sweeper: '*' } })).toBe(5);
+    expect(customMetrics(m, { ...deployment, emittedMetrics: { ingest: [], sweeper: ['SweepLagMs'] } })).toBe(1);
+    expect(customMetrics(m, { ...deployment, emittedMetrics: { ingest: [], sweeper: [], timers: [] } })).toBe(0);
+    expect(customMetrics(m, deployment)).toBe(5); // no emission list read: every measured metric
+  });
+
   it('counts no traces with tracing off, and costs less without them', () => {
     const off = monthlyLines(REFERENCE_WORKLOAD, measured, { ...deployment, tracingActive: false });
     expect(off.find((l) => l.service === 'X-Ray')?.quantity).toBe(0);
-    expect(priceLines(off, { freeTier: false }).totalUsd).toBeLessThan(priceLines(lines, { freeTier: false }).totalUsd);
+    expect(priceLines(off, { freeTier: 'none' }).totalUsd).toBeLessThan(priceLines(lines, { freeTier: 'none' }).totalUsd);
   });
 });

@@ -4,7 +4,7 @@
  * metric names and units) and the values at the top level.
  */
 import { powertoolsMetrics } from '../../lambdas/adapters/powertools-metrics';
-import { METRICS } from '../../lambdas/commons/deployment';
+import { emittedMetrics, METRICS } from '../../lambdas/commons/deployment';
 
 let lines: string[];
 let errors: string[];
@@ -88,4 +88,30 @@ test('namespace and service from the environment the stack sets (METRICS.env)', 
   const [emf] = parsed();
   expect(emf!._aws.CloudWatchMetrics[0].Namespace).toBe('tocsin/FromEnv');
   expect(emf).toMatchObject({ service: 'timers', Kind: 'check', AlertsPublished: 1 });
+});
+
+test('only the metrics TOCSIN_METRICS names are written (the stack names what its alarms and dashboard read)', () => {
+  const only = emittedMetrics({ [METRICS.env.emitted]: METRICS.names.sweepLag });
+  const m = powertoolsMetrics({ namespace: 'tocsin/Prod', serviceName: 'sweeper', emitted: only });
+  m.count(METRICS.names.sweeps);
+  m.count(METRICS.names.transitions, 2, { Source: 'sweeper' });
+  m.milliseconds(METRICS.names.sweepLag, 61234);
+  m.flush();
+  const written = parsed().flatMap((l) => (l._aws.CloudWatchMetrics as Array<{ Metrics: Array<{ Name: string }> }>).flatMap((d) => d.Metrics.map((x) => x.Name)));
+  expect(written).toEqual([METRICS.names.sweepLag]);
+
+  lines = [];
+  const none = powertoolsMetrics({ namespace: 'tocsin/Prod', serviceName: 'ingest', emitted: emittedMetrics({ [METRICS.env.emitted]: METRICS.noneEmitted }) });
+  none.count(METRICS.names.alertsPublished, 1, { Kind: 'check' });
+  none.count(METRICS.names.sweeps);
+  none.flush();
+  expect(lines).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
+test('TOCSIN_METRICS: unset or * is every metric, a list exactly those, - none', () => {
+  expect(emittedMetrics({})).toBe('all');
+  expect(emittedMetrics({ [METRICS.env.emitted]: '*' })).toBe('all');
+  expect(emittedMetrics({ [METRICS.env.emitted]: '-' })).toEqual(new Set());
+  expect(emittedMetrics({ [METRICS.env.emitted]: 'SweepLagMs, Sweeps' })).toEqual(new Set(['SweepLagMs', 'Sweeps']));
 });
