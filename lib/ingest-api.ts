@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -36,6 +37,8 @@ export interface IngestApiProps {
   readonly entry?: string;
   /** The validated runtime config, bundled into the function. */
   readonly config: ConfigBundle;
+  /** Secrets of Slack app channels (bot token and signing secret): the Slack actions read them. */
+  readonly slackAppSecretNames?: readonly string[];
 }
 
 /**
@@ -78,6 +81,7 @@ export class IngestApi extends Construct {
     props.table.grant(this.ingestFunction, ...STATE_TABLE_ACTIONS);
     grantPublishToAlerts(props.alertsTopic, this.ingestFunction);
     props.clusterSecrets.grantRead(this.ingestFunction);
+    for (const [i, name] of (props.slackAppSecretNames ?? []).entries()) Secret.fromSecretNameV2(this, `SlackApp${i}`, name).grantRead(this.ingestFunction);
     props.timersQueue.grantSendMessages(this.ingestFunction);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {

@@ -27,6 +27,7 @@ import { DynamoFiringSources } from './dynamo-firing-sources';
 import { DynamoAlertReadModel } from './dynamo-alert-read-model';
 import { DynamoPendingTimers } from './dynamo-pending-timers';
 import { DynamoContinuationStore } from './dynamo-continuation-store';
+import type { SlackApps } from '../app/slack-interactions';
 
 export interface AwsClients {
   readonly doc: DynamoDBDocumentClient;
@@ -64,6 +65,8 @@ export interface AwsPortsOptions {
   readonly overrides?: Partial<ApplicationPorts>;
   /** deployment.watchdog.url (the sweeper); absent: no watchdog port. */
   readonly watchdogUrl?: string;
+  /** The Slack apps of app channels (the HTTP API's Slack actions); absent: off. */
+  readonly slackApps?: SlackApps;
 }
 
 export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
@@ -103,6 +106,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     sweepLedger: () => new DynamoSweepLedger(doc(), tableName),
     alertsProbe: () => new SnsAlertsProbe(client('sns'), opts.alertsTopicArn),
     watchdog: () => (opts.watchdogUrl ? new HttpsWatchdog(opts.watchdogUrl) : undefined),
+    slackApps: () => opts.slackApps,
   };
   const given = opts.overrides ?? {};
   return lazyPorts<ApplicationPorts>(

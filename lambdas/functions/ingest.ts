@@ -10,6 +10,10 @@ import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
+import { deployedSlackApps } from '../../channels/slack/interactivity';
+import type { SlackApps } from '../app/slack-interactions';
+
+const slackAppsOption = (apps: SlackApps | undefined) => (apps ? { slackApps: apps } : {});
 
 const config = readIngestConfig(bundledConfig().config.clusters);
 const secrets = new SecretsManagerClient({});
@@ -25,6 +29,7 @@ const handle = httpApi(
       viewerKeys: new SecretsManagerClusterKeys(secrets, config.viewerSecretPrefix, config.clusters),
       consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
     },
+    ...slackAppsOption(deployedSlackApps(bundledConfig().config.channels, secrets)),
   }),
 );
 
