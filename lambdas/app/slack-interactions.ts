@@ -138,7 +138,7 @@ export function createSlackInteractions(deps: SlackInteractionsDeps): (req: Http
       if (req.body.length > MAX_BODY_BYTES) return fail(413, 'body_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
       const verdict = verifySlackSignature(await deps.slack.signingSecrets(), req.headers, req.body, started);
       if (!verdict.ok) {
-        logger.error('slack request refused', { reason: verdict.reason, message: verdict.message });
+        logger.error('slack request refused', { reason: verdict.reason, detail: verdict.message });
         return fail(401, 'unauthenticated', `not a request signed by the Slack app: ${verdict.message}`);
       }
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
