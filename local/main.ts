@@ -4,6 +4,7 @@
  * endpoint) standing in for DynamoDB and a durable in-process bus (local/bus, LevelDB in the
  * data dir) for SNS and SQS; each channel kind delivers through its local worker (channels/local.ts).
  */
+import { DynamoSlackThreads } from '../lambdas/adapters/dynamo-slack-threads';
 import { localSlackApps } from '../channels/slack/interactivity';
 import './quiet-aws-sdk'; // first: before any AWS SDK client is created
 import { mkdirSync } from 'node:fs';
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
   const viewerKeys = loadOrCreateKeys(resolve(dataDir, LOCAL_NAMES.viewerKeysFile), clusters);
   // Only the digests are kept: a token is shown once, when it is created.
   const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, LOCAL_NAMES.consulTokensFile), clusters);
-  const slackApps = localSlackApps(config.runtime.channels, process.env);
+  const slackApps = localSlackApps(config.runtime.channels, process.env, () => new DynamoSlackThreads(standIns.doc, LOCAL_NAMES.stateTable));
   const app = createApplication(
     // Watchers are judged on their silence since this runner started, not while it was stopped.
     { config: config.runtime, heartbeatGraceFromMs: startedAt, timerGraceMs: timerGraceMs(process.env), ...budgetOption(process.env) },

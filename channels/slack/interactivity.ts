@@ -12,6 +12,7 @@ import type { SlackApps } from '../../lambdas/app/slack-interactions';
 import type { ChannelSpec } from '../../lambdas/domain/rules/types';
 import { SecretsManagerChannelSecrets, StaticChannelSecrets, type ChannelSecrets } from '../queue-delivered/secrets';
 import { botTokenOfSecret, isSlackApp, type SlackChannel } from '.';
+import type { SlackThreadStore } from './threads';
 import { callSlack, checkBotToken, SLACK_API_URL } from './web-api';
 
 interface AppChannel {
@@ -40,7 +41,27 @@ class ConfiguredSlackApps implements SlackApps {
     private readonly apps: readonly AppChannel[],
     private readonly tokens: ChannelSecrets,
     private readonly secrets: ChannelSecrets,
+    private readonly threads: () => SlackThreadStore,
   ) {}
+
+  async announce(channels: readonly string[], episodeKey: string, text: string, timeoutMs: number): Promise<string[]> {
+    const problems: string[] = [];
+    await Promise.all(
+      this.apps
+        .filter((a) => channels.includes(a.name))
+        .map(async (app) => {
+          try {
+            const thread = await this.threads().getThread(app.name, episodeKey);
+            if (!thread) return;
+            const answer = await callSlack(app.apiUrl, await this.tokens.secretOf(app.name), 'chat.postMessage', { channel: thread.channelId, thread_ts: thread.ts, text, unfurl_links: false }, timeoutMs);
+            if (answer.json?.ok !== true) problems.push(`${app.name}: ${String(answer.json?.error ?? `HTTP ${answer.status}`)}`);
+          } catch (err) {
+            problems.push(`${app.name}: ${(err as Error).message}`);
+          }
+        }),
+    );
+    return problems;
+  }
 
   async signingSecrets(): Promise<string[]> {
     const all = await Promise.all(this.apps.map((a) => this.secrets.secretOf(a.name).catch(() => '')));
@@ -65,7 +86,7 @@ function appChannels(channels: Readonly<Record<string, ChannelSpec>>): Array<[st
 }
 
 /** Deployed: undefined when there is no app channel (the endpoint answers that Slack actions are off). */
-export function deployedSlackApps(channels: Readonly<Record<string, ChannelSpec>>, client: SecretsManagerClient): SlackApps | undefined {
+export function deployedSlackApps(channels: Readonly<Record<string, ChannelSpec>>, client: SecretsManagerClient, threads: () => SlackThreadStore): SlackApps | undefined {
   const apps = appChannels(channels).filter(([, ch]) => ch.botTokenSecret);
   if (apps.length === 0) return undefined;
   const names = Object.fromEntries(apps.map(([name, ch]) => [name, ch.botTokenSecret as string]));
@@ -73,6 +94,7 @@ export function deployedSlackApps(channels: Readonly<Record<string, ChannelSpec>
     apps.map(([name, ch]) => ({ name, channel: ch.channel as string, apiUrl: ch.apiUrl ?? SLACK_API_URL })),
     new SecretsManagerChannelSecrets(client, names, botTokenOfSecret),
     new SecretsManagerChannelSecrets(client, names, signingSecretOfSecret),
+    threads,
   );
 }
 
@@ -80,7 +102,7 @@ export function deployedSlackApps(channels: Readonly<Record<string, ChannelSpec>
  * `npm start`: the app channels with a bot token and a signing secret in the environment
  * (`signingSecretEnv`); undefined when none has both. Errors name the variable, never its value.
  */
-export function localSlackApps(channels: Readonly<Record<string, ChannelSpec>>, env: Readonly<Record<string, string | undefined>>): SlackApps | undefined {
+export function localSlackApps(channels: Readonly<Record<string, ChannelSpec>>, env: Readonly<Record<string, string | undefined>>, threads: () => SlackThreadStore): SlackApps | undefined {
   const apps: AppChannel[] = [];
   const tokens: Record<string, string> = {};
   const secrets: Record<string, string> = {};
@@ -92,5 +114,5 @@ export function localSlackApps(channels: Readonly<Record<string, ChannelSpec>>, 
     secrets[name] = secret;
     apps.push({ name, channel: ch.channel as string, apiUrl: ch.apiUrl ?? SLACK_API_URL });
   }
-  return apps.length === 0 ? undefined : new ConfiguredSlackApps(apps, new StaticChannelSecrets(tokens), new StaticChannelSecrets(secrets));
+  return apps.length === 0 ? undefined : new ConfiguredSlackApps(apps, new StaticChannelSecrets(tokens), new StaticChannelSecrets(secrets), threads);
 }

@@ -27,12 +27,15 @@ import type { OutboxPublisher, SubjectRecord, SubjectStore } from './ports';
 import type { AlertReadModel } from './read-model-ports';
 import type { Logger } from './runtime';
 import { TransitionEngine } from './transition-engine';
+import type { SlackApps } from './slack-interactions';
 
 export interface AlertsApiDeps extends ReaderAuthDeps {
   alerts: AlertReadModel;
   subjects: SubjectStore;
   /** The engine's publisher (the dispatcher): an acknowledgement is an episode write like any other. */
   publisher: () => OutboxPublisher;
+  /** Slack app channels: an acknowledgement (or its withdrawal) is said in the episode's thread. */
+  slack?: Pick<SlackApps, 'announce'>;
   logger: Logger;
 }
 
@@ -55,6 +58,7 @@ export function isAlertsRoute(path: string): boolean {
   return Object.values(PATHS).some((p) => p.test(path)) || path.startsWith(`${ROUTES.alertList.path}/`);
 }
 
+const escapeSlack = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 function ackView(ack: Acknowledgement | undefined) {
@@ -184,6 +188,15 @@ export function createAlertsApi(deps: AlertsApiDeps): (req: HttpRequest) => Prom
     if (written.kind === 'missing') return adminFailure(404, 'not_found', `alert ${id} (${entry.subject.slice(0, 200)}) is not firing any more`);
     if (written.kind === 'unsettled') return adminFailure(503, 'unsettled', `the alert is being written by someone else; retry (${written.errors.join('; ').slice(0, 200)})`);
     deps.logger.info(withdraw ? 'alert acknowledgement withdrawn' : 'alert acknowledged', { cluster, id, subject: entry.subject, key: reader.keyId, ...(ack ? { by: (ack as Acknowledgement).by } : {}) });
+    if (deps.slack && entry.episodeKey && written.kind === 'written') {
+      const given = ack as Acknowledgement | undefined;
+      const text = given
+        ? `:eyes: Acknowledged by ${escapeSlack(given.by)} (through the API) at ${new Date(nowMs).toISOString().slice(11, 16)} UTC${given.comment ? `: ${escapeSlack(given.comment)}` : ''}`
+        : `Acknowledgement withdrawn (through the API, key ${reader.keyId})`;
+      // Said in the thread, not in the parent: its buttons stay (a later click acknowledges again, by that user).
+      const problems = await deps.slack.announce(entry.channels, entry.episodeKey, text, 2000);
+      if (problems.length > 0) deps.logger.error('slack: acknowledgement not said in the thread', { id, problems });
+    }
     return { status: 200, body: { id, subject: entry.subject, ...(withdraw ? { acknowledged: false, ...(unchanged ? { note: 'it was not acknowledged' } : {}) } : { acknowledged: true, ack: ackView(ack) }) } };
   }
 

@@ -70,6 +70,7 @@ function alertsApi(app: Application): Handler {
     subjects: ports.subjects,
     publisher: () => app.dispatcher,
     logger: ports.logger,
+    ...(ports.slackApps ? { slack: ports.slackApps } : {}),
   });
 }
 

@@ -114,12 +114,13 @@ describe('a Slack app channel, through the shim and npm start', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   /** The admin API, signed as the CLI signs (path, no query). */
-  const admin = async (method: string, path: string, query = ''): Promise<Record<string, any>> => {
-    const req = signedRaw(Buffer.alloc(0), { key: adminKey, cluster: pipeline.cluster, method, path });
-    const res = await fetch(`${origin()}${path}${query}`, { method, headers: req.headers as Record<string, string> });
+  const admin = async (method: string, path: string, query = '', payload?: unknown): Promise<Record<string, any>> => {
+    const bytes = Buffer.from(payload === undefined ? '' : JSON.stringify(payload));
+    const req = signedRaw(bytes, { key: adminKey, cluster: pipeline.cluster, method, path });
+    const res = await fetch(`${origin()}${path}${query}`, { method, headers: req.headers as Record<string, string>, ...(payload === undefined ? {} : { body: bytes }) });
     const body = (await res.json()) as Record<string, any>;
     // A signature is good once: the same request in the same second is signed again in the next, as the CLI does.
-    if (body.error === 'replayed') return new Promise((r) => setTimeout(() => r(admin(method, path, query)), 1000 - (Date.now() % 1000) + 10));
+    if (body.error === 'replayed') return new Promise((r) => setTimeout(() => r(admin(method, path, query, payload)), 1000 - (Date.now() % 1000) + 10));
     return body;
   };
   const firing = async (checkId: string) => ((await admin('GET', ROUTES.alertList.path)).alerts as Array<Record<string, any>>).find((a) => String(a.title).includes(checkId));
@@ -191,6 +192,11 @@ describe('a Slack app channel, through the shim and npm start', () => {
     await sleep(4000);
     expect(api.calls.slice(mark).filter((c) => String(c.body.text ?? '').includes('app-4') || c.body.ts === ts4 || c.body.thread_ts === ts4)).toEqual([]);
     expect(pipeline.logs()).toContain('alert silenced');
+
+    // Acknowledged through the API (as `tocsin ack` does): said in the episode's thread.
+    const id4 = (await firing('app-4'))!.id as string;
+    expect((await admin('POST', ROUTES.alertAck.path.replace('{id}', id4), '', { by: 'grace', comment: 'on it' })).acknowledged).toBe(true);
+    await until('the acknowledgement in the thread', () => api.callsOf('chat.postMessage', true).some((c) => c.body.thread_ts === ts4 && /Acknowledged by grace \(through the API\).*: on it/.test(String(c.body.text))), 10000, seen);
 
     // app-5 resolves: its bound silence ends (the resolution is announced); its next episode notifies.
     await shimChecks(pipeline, 'app', [check('app-4', 'warning', 51), check('app-5', 'passing', 52)], 52);

@@ -129,7 +129,7 @@ describe('the interactivity endpoint on an API Gateway event', () => {
   const untouched = new Proxy({}, { get: (_t, name) => () => Promise.reject(new Error(`touched ${String(name)}`)) });
   const logged: Array<[string, Record<string, unknown> | undefined]> = [];
   const deps = (channelIds: string[]): SlackInteractionsDeps => ({
-    slack: { signingSecrets: async () => [SECRET], channelsFor: (id) => (channelIds.includes(id) ? ['ops'] : []), call: async () => Promise.reject(new Error('no call expected')) },
+    slack: { signingSecrets: async () => [SECRET], channelsFor: (id) => (channelIds.includes(id) ? ['ops'] : []), call: async () => Promise.reject(new Error('no call expected')), announce: async () => Promise.reject(new Error('no call expected')) },
     alerts: untouched as never,
     subjects: untouched as never,
     publisher: () => untouched as never,
