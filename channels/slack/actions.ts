@@ -103,7 +103,8 @@ export function afterAction(message: { text?: unknown; attachments?: unknown }, 
   } else {
     blocks.push({ type: 'context', block_id: SLACK_NOTE_BLOCK_ID, elements: [noteElement] });
   }
-  const color = typeof first.color === 'string' ? first.color : '#E01E5A';
+  // Slack gives an attachment's colour back without its '#'.
+  const color = typeof first.color === 'string' ? (/^[0-9a-f]{6}$/i.test(first.color) ? `#${first.color}` : first.color) : '#E01E5A';
   const fallback = typeof first.fallback === 'string' ? first.fallback : String(message.text ?? '');
   const updated: SlackMessage = { text: typeof message.text === 'string' && message.text !== '' ? message.text : fallback, attachments: [{ color, fallback, blocks: blocks.slice(0, 49) }, ...(rest as SlackMessage['attachments'])] };
   return withActionButtons(updated, target, state);

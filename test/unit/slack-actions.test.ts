@@ -107,6 +107,15 @@ describe('the buttons of an app channel message', () => {
     expect(JSON.stringify(both)).toContain('Silenced 1h by <@U2>');
   });
 
+  it("the message as Slack gives it back (colour without '#', block ids of its own) is updated in kind", () => {
+    const [call] = planSlackCalls(slackPayload(alert(), undefined), CH, undefined);
+    const attachments = (call!.body.attachments as Array<Record<string, any>>).map((a) => ({ ...a, id: 1, color: String(a.color).slice(1), blocks: a.blocks.map((b: any, i: number) => ({ block_id: `b${i}`, ...b })) }));
+    const updated = afterAction({ text: call!.body.text, attachments }, { cluster: 'prod', episode: 'e'.repeat(32) }, 'ack', 'note')!;
+    expect(updated.attachments[0]).toMatchObject({ color: '#E01E5A' });
+    expect(updated.attachments[0]).not.toHaveProperty('id');
+    expect(shownActions(updated.attachments[0]!.blocks)).toEqual(['silence1h', 'silence4h', 'silenceResolved']);
+  });
+
   it('a value that is not ours is refused', () => {
     expect(decodeTarget('{"c":"prod","e":"not-an-episode"}')).toBeUndefined();
     expect(decodeTarget('x'.repeat(2001))).toBeUndefined();
