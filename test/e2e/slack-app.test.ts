@@ -110,8 +110,13 @@ describe('a Slack app channel, through the shim and npm start', () => {
     (api.messages.get(ts)!.body.attachments[0].blocks as Array<Record<string, any>>).find((b) => b.block_id === SLACK_ACTIONS_BLOCK_ID)?.elements.map((e: any) => e.action_id) ?? [];
   const click = async (checkId: string, actionId: string, sign: (body: Buffer) => Record<string, string> = (b) => slackHeaders(SIGNING_SECRET, b)) => {
     const body = clickBody({ message: parentOf(checkId)!, actionId, user: { id: 'U0OPS0001', username: 'ada' } });
-    const res = await fetch(`${origin()}${ROUTES.slackInteractions.path}`, { method: 'POST', headers: sign(body), body });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    const headers = sign(body);
+    const res = await fetch(`${origin()}${ROUTES.slackInteractions.path}`, { method: 'POST', headers, body });
+    const again = async () => {
+      const r = await fetch(`${origin()}${ROUTES.slackInteractions.path}`, { method: 'POST', headers, body });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown>, again };
   };
   /** The admin API, signed as the CLI signs (path, no query). */
   const admin = async (method: string, path: string, query = '', payload?: unknown): Promise<Record<string, any>> => {
@@ -150,6 +155,8 @@ describe('a Slack app channel, through the shim and npm start', () => {
     const ok = await click('app-3', SLACK_ACTIONS.ack.actionId);
     expect(ok.status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(3000); // Slack's answer deadline
+    // The same signed request again, within the window: a replay.
+    expect(await ok.again()).toMatchObject({ status: 401, body: { error: 'replayed' } });
     const acked = await firing('app-3');
     expect(acked!.ack).toMatchObject({ by: 'slack:U0OPS0001 (ada)' });
     const detail = await admin('GET', ROUTES.alertGet.path.replace('{id}', acked!.id));

@@ -15,7 +15,11 @@ import { verifySlackSignature } from '../../lambdas/domain/slack-signature';
 import type { Alert } from '../../lambdas/domain/types';
 import { apiGatewayEvent } from '../support/api-gateway';
 import type { SlackApiMessage } from '../support/fake-slack-api';
+
 import { clickBody, slackHeaders } from '../support/slack-click';
+import { startFakeSlackApi } from '../support/fake-slack-api';
+import { localSlackApps } from '../../channels/slack/interactivity';
+import { MemorySlackThreads } from '../../channels/slack/threads';
 
 const SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const NOW = 1_780_000_000_000;
@@ -173,5 +177,41 @@ describe('the interactivity endpoint on an API Gateway event', () => {
     expect(res.body).toMatchObject({ error: 'unauthenticated' });
     expect(String(res.body.message)).toMatch(/Slack/);
     expect(logged.map(([m]) => m)).toEqual(['slack request refused']);
+  });
+});
+
+describe('the Slack apps of app channels (npm start)', () => {
+  const channels = (apiUrl: string) => ({
+    ops: { type: 'slack', channel: CH, botTokenEnv: 'T', signingSecretEnv: 'S', apiUrl },
+    quiet: { type: 'slack', channel: 'C0OTHER01', botTokenEnv: 'T', apiUrl },
+    hook: { type: 'slack', webhookUrl: 'http://127.0.0.1:9/hook' },
+  });
+  it('signing secrets from the environment; chat.update as the contract says, 429 reported; said in a thread only where there is one', async () => {
+    const api = await startFakeSlackApi({ token: 'xoxb-unit-2', channels: [CH] });
+    try {
+      const threads = new MemorySlackThreads();
+      const apps = localSlackApps(channels(api.url), { T: 'xoxb-unit-2', S: SECRET }, () => threads)!;
+      expect(await apps.signingSecrets()).toEqual([SECRET]);
+      expect(apps.channelsFor(CH)).toEqual(['ops']);
+      expect(apps.channelsFor('C0OTHER01')).toEqual([]); // no signing secret: not an actions channel
+      expect(localSlackApps(channels(api.url), { T: 'xoxb-unit-2' }, () => threads)).toBeUndefined();
+
+      expect(await apps.call('ops', 'chat.update', { channel: CH, ts: '1.000001', text: 'x' }, 2000)).toEqual({ ok: false, error: 'message_not_found' });
+      expect(await apps.call('ops', 'chat.update', { channel: CH, text: 'x' }, 2000)).toEqual({ ok: false, error: 'message_not_found' });
+      api.rateLimitOnce('chat.update', 3);
+      expect(await apps.call('ops', 'chat.update', { channel: CH, ts: '1.000001', text: 'x' }, 2000)).toEqual({ ok: false, error: 'ratelimited' });
+      expect(await apps.call('ops', 'chat.postEphemeral', { channel: CH, user: 'U0OPS0001', text: 'no longer firing' }, 2000)).toEqual({ ok: true });
+      expect(api.ephemerals).toEqual([{ channel: CH, user: 'U0OPS0001', text: 'no longer firing' }]);
+
+      expect(await apps.announce(['ops'], 'e'.repeat(32), 'acked', 2000)).toEqual([]);
+      expect(api.callsOf('chat.postMessage')).toHaveLength(0); // no thread known: nothing said
+      const parent = await fetch(`${api.url}/chat.postMessage`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer xoxb-unit-2' }, body: JSON.stringify({ channel: CH, text: 'parent' }) });
+      const ts = String(((await parent.json()) as { ts: string }).ts);
+      await threads.setThread('ops', 'e'.repeat(32), 'a1', { channelId: CH, ts });
+      expect(await apps.announce(['ops', 'email'], 'e'.repeat(32), 'acked', 2000)).toEqual([]);
+      expect(api.callsOf('chat.postMessage', true).find((c) => c.body.thread_ts === ts)?.body.text).toBe('acked');
+    } finally {
+      await api.close();
+    }
   });
 });
