@@ -98,9 +98,14 @@ export class Dispatcher implements OutboxPublisher {
   private async endBoundSilences(cluster: string, episode: string, nowMs: number): Promise<void> {
     const { silences } = this.deps;
     if (!silences?.expire) return;
-    for (const s of boundTo(await silences.forCluster(cluster), episode, nowMs)) {
-      await silences.expire(cluster, s.id, nowMs);
-      this.deps.logger?.info('silence ended with its episode', { cluster, silence: s.id, episode });
+    try {
+      for (const s of boundTo(await silences.forCluster(cluster), episode, nowMs)) {
+        await silences.expire(cluster, s.id, nowMs);
+        this.deps.logger?.info('silence ended with its episode', { cluster, silence: s.id, episode });
+      }
+    } catch (err) {
+      // Bound to this episode, the silence mutes nothing else: the resolution goes on; it shows as active until its end.
+      this.deps.logger?.error('silence bound to a resolved episode not expired', { cluster, episode, error: (err as Error).message });
     }
   }
 
