@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -39,6 +40,8 @@ export interface IngestApiProps {
   readonly config: ConfigBundle;
   /** deployment opt-ins (lib/config.ts): tracing, the dashboard's metrics, detailed alarms. */
   readonly optIns: DeploymentOptIns;
+  /** Secrets of Slack app channels (bot token and signing secret): the Slack actions read them. */
+  readonly slackAppSecretNames?: readonly string[];
 }
 
 /**
@@ -82,6 +85,7 @@ export class IngestApi extends Construct {
     props.table.grant(this.ingestFunction, ...STATE_TABLE_ACTIONS);
     grantPublishToAlerts(props.alertsTopic, this.ingestFunction);
     props.clusterSecrets.grantRead(this.ingestFunction);
+    for (const [i, name] of (props.slackAppSecretNames ?? []).entries()) Secret.fromSecretNameV2(this, `SlackApp${i}`, name).grantRead(this.ingestFunction);
     props.timersQueue.grantSendMessages(this.ingestFunction);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {

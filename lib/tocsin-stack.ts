@@ -95,6 +95,8 @@ export class TocsinStack extends Stack {
       entry: props.ingestEntry,
       config: functionConfig,
       optIns,
+      // Slack app channels' bot token secrets also hold the app's signing secret (Slack actions).
+      slackAppSecretNames: [...new Set(config.channels.slack.filter((c) => c.app).map((c) => c.secretName))],
     });
     this.channels = new Channels(this, 'Channels', {
       channels: config.channels,

@@ -4,6 +4,8 @@
  * endpoint) standing in for DynamoDB and a durable in-process bus (local/bus, LevelDB in the
  * data dir) for SNS and SQS; each channel kind delivers through its local worker (channels/local.ts).
  */
+import { DynamoSlackThreads } from '../lambdas/adapters/dynamo-slack-threads';
+import { localSlackApps } from '../channels/slack/interactivity';
 import './quiet-aws-sdk'; // first: before any AWS SDK client is created
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -200,6 +202,7 @@ async function main(): Promise<void> {
   const viewerKeys = loadOrCreateKeys(resolve(dataDir, LOCAL_NAMES.viewerKeysFile), clusters);
   // Only the digests are kept: a token is shown once, when it is created.
   const consulTokens = loadOrCreateLocalConsulTokens(resolve(dataDir, LOCAL_NAMES.consulTokensFile), clusters);
+  const slackApps = localSlackApps(config.runtime.channels, process.env, () => new DynamoSlackThreads(standIns.doc, LOCAL_NAMES.stateTable));
   const app = createApplication(
     // Watchers are judged on their silence since this runner started, not while it was stopped.
     { config: config.runtime, heartbeatGraceFromMs: startedAt, timerGraceMs: timerGraceMs(process.env), ...budgetOption(process.env) },
@@ -213,6 +216,7 @@ async function main(): Promise<void> {
       keys: { clusterKeys: new StaticClusterKeys(keys), adminKeys: new StaticClusterKeys(adminKeys), viewerKeys: new StaticClusterKeys(viewerKeys), consulTokens: consulTokens.tokens },
       silenceCacheMs: Number(process.env[LOCAL_ENV.silenceCacheMs] ?? 1000),
       overrides: {
+        slackApps,
         channels: new BusAlertPublisher(bus, local.alertsTopic),
         timers: new BusTimerQueue(bus, local.timersQueue, systemClock),
         alertsProbe: new BusAlertsProbe(bus),
@@ -240,6 +244,7 @@ async function main(): Promise<void> {
   say(`# sweeper: every ${sweepMs / 1000} s (${LOCAL_ENV.sweepSeconds}); heartbeats and overdue timers of ${clusters.join(', ')}`);
   for (const c of channels) for (const line of c.banner) say(line);
   for (const line of await orphanedQueueLines(bus)) say(line);
+  if (slackApps) say(`# slack actions: the Slack app's Interactivity Request URL is ${origin}${ROUTES.slackInteractions.path} (reachable by Slack: a tunnel)`);
   if (options.serve.quiet) say('# --quiet: notification bodies are not printed');
   if (options.serve.tls) say(`# HTTPS with ${options.serve.tls.certFile}; agents with a private CA: NODE_EXTRA_CA_CERTS=<ca.pem>`);
   say('# silences (npx tocsin silence ...) are signed with the admin key of the cluster:');

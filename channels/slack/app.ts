@@ -16,6 +16,7 @@
 import type { SendResponse } from '../../lambdas/app/channel-delivery';
 import type { Logger } from '../../lambdas/app/runtime';
 import type { ChannelSecrets } from '../queue-delivered/secrets';
+import { withActionButtons } from './actions';
 import type { SlackPayload } from './payload';
 import { THREAD_CLAIM_STALE_MS, type SlackThread, type SlackThreadStore } from './threads';
 import { callSlack, classifySlackAnswer, SLACK_API_URL, type SlackAnswer, type SlackMethod, type SlackOutcome } from './web-api';
@@ -33,15 +34,18 @@ export interface SlackAppChannel {
 
 /** What the calls of a notification are, given the episode's thread (if any). */
 export function planSlackCalls(payload: SlackPayload, channelId: string, thread: SlackThread | undefined): SlackCall[] {
-  const message = { text: payload.message.text, attachments: payload.message.attachments };
   const { alert } = payload;
+  const plain = { text: payload.message.text, attachments: payload.message.attachments };
+  // The episode's parent message carries the action buttons while it fires (actions.ts); thread replies and resolutions none.
+  const withButtons = alert.state === 'firing' && alert.episode && alert.cluster ? withActionButtons(payload.message, { cluster: alert.cluster, episode: alert.episode }) : payload.message;
+  const message = { text: withButtons.text, attachments: withButtons.attachments };
   if (!alert.episode) return [{ method: 'chat.postMessage', role: 'single', body: { channel: channelId, ...message, unfurl_links: false } }];
   if (!thread) {
     // A resolution whose thread is forgotten (TTL, or its parent went to the DLQ) stands alone.
     if (alert.state === 'resolved') return [{ method: 'chat.postMessage', role: 'single', body: { channel: channelId, ...message, unfurl_links: false } }];
     return [{ method: 'chat.postMessage', role: 'parent', body: { channel: channelId, ...message, unfurl_links: false } }];
   }
-  const reply: SlackCall = { method: 'chat.postMessage', role: 'reply', body: { channel: thread.channelId, thread_ts: thread.ts, ...message, unfurl_links: false } };
+  const reply: SlackCall = { method: 'chat.postMessage', role: 'reply', body: { channel: thread.channelId, thread_ts: thread.ts, ...plain, unfurl_links: false } };
   if (alert.state === 'firing' && alert.reminder) return [reply];
   return [{ method: 'chat.update', role: 'update', body: { channel: thread.channelId, ts: thread.ts, ...message } }, reply];
 }

@@ -35,6 +35,8 @@ export interface SlackChannel {
   botToken?: string;
   /** App mode: the Web API's base URL (default https://slack.com/api). */
   apiUrl?: string;
+  /** App mode, `npm start`: the environment variable holding the Slack app's signing secret (Slack actions). */
+  signingSecretEnv?: string;
   minSeverity?: Severity;
 }
 
@@ -53,7 +55,7 @@ export function isSlackApp(spec: SlackChannel): boolean {
 /** chat.postMessage is special-tier: ≈1 message per second per channel. */
 export const SLACK_POST_INTERVAL_MS = 1000;
 
-const APP_KEYS = ['botTokenSecret', 'botTokenEnv', 'botToken', 'apiUrl'] as const;
+const APP_KEYS = ['botTokenSecret', 'botTokenEnv', 'botToken', 'apiUrl', 'signingSecretEnv'] as const;
 const WEBHOOK_KEYS = ['secretName', 'webhookUrl'] as const;
 
 function checkSlack(spec: SlackChannel): ConfigIssue[] {
@@ -92,6 +94,12 @@ export const slackChannel: ChannelKind<SlackChannel, SlackPayload, SlackSettings
     },
     botTokenEnv: { description: 'Slack app, npm start only: the environment variable holding the bot token.', type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 128 },
     botToken: { description: 'Slack app, npm start only: the bot token itself (prefer botTokenEnv).', type: 'string', pattern: '^(xoxe\\.)?xox[a-z]-\\S+$' },
+    signingSecretEnv: {
+      description: 'Slack app, npm start only: the environment variable holding the app\'s signing secret, for the buttons (Slack actions). Deployed, it is kept in botTokenSecret as JSON {"botToken": ..., "signingSecret": ...}.',
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      maxLength: 128,
+    },
     apiUrl: { description: 'Slack app: the Web API base URL (default https://slack.com/api; https when deployed).', type: 'string', pattern: '^https?://' },
     minSeverity: { $ref: '#/definitions/severity' },
   },

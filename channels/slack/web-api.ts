@@ -15,7 +15,7 @@
 
 export const SLACK_API_URL = 'https://slack.com/api';
 
-export type SlackMethod = 'chat.postMessage' | 'chat.update';
+export type SlackMethod = 'chat.postMessage' | 'chat.update' | 'chat.postEphemeral';
 
 /** Errors retrying cannot fix: the token, the channel or the message itself is wrong. */
 export const PERMANENT_SLACK_ERRORS: ReadonlySet<string> = new Set([

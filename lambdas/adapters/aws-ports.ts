@@ -28,6 +28,7 @@ import { DynamoAlertReadModel } from './dynamo-alert-read-model';
 import { DynamoPendingTimers } from './dynamo-pending-timers';
 import { DynamoContinuationStore } from './dynamo-continuation-store';
 import { BatchedWrites } from './dynamo-batched-writes';
+import type { SlackApps } from '../app/slack-interactions';
 
 export interface AwsClients {
   readonly doc: DynamoDBDocumentClient;
@@ -65,6 +66,8 @@ export interface AwsPortsOptions {
   readonly overrides?: Partial<ApplicationPorts>;
   /** deployment.watchdog.url (the sweeper); absent: no watchdog port. */
   readonly watchdogUrl?: string;
+  /** The Slack apps of app channels (the HTTP API's Slack actions); absent: off. */
+  readonly slackApps?: SlackApps;
 }
 
 export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
@@ -108,6 +111,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     sweepLedger: () => new DynamoSweepLedger(doc(), tableName),
     alertsProbe: () => new SnsAlertsProbe(client('sns'), opts.alertsTopicArn),
     watchdog: () => (opts.watchdogUrl ? new HttpsWatchdog(opts.watchdogUrl) : undefined),
+    slackApps: () => opts.slackApps,
   };
   const given = opts.overrides ?? {};
   return lazyPorts<ApplicationPorts>(

@@ -8,7 +8,7 @@
  */
 import { ROUTES } from '../domain/protocol';
 import { AckError, parseAckRequest, type Acknowledgement } from '../domain/rules/acknowledgements';
-import type { Episode, Episodic } from '../domain/rules/episodes';
+import { episodeKey as episodeKeyOf, type Episode, type Episodic } from '../domain/rules/episodes';
 import {
   ALERT_REF_PATTERN,
   byUrgency,
@@ -27,12 +27,15 @@ import type { OutboxPublisher, SubjectRecord, SubjectStore } from './ports';
 import type { AlertReadModel } from './read-model-ports';
 import type { Logger } from './runtime';
 import { TransitionEngine } from './transition-engine';
+import type { SlackApps } from './slack-interactions';
 
 export interface AlertsApiDeps extends ReaderAuthDeps {
   alerts: AlertReadModel;
   subjects: SubjectStore;
   /** The engine's publisher (the dispatcher): an acknowledgement is an episode write like any other. */
   publisher: () => OutboxPublisher;
+  /** Slack app channels: an acknowledgement (or its withdrawal) is said in the episode's thread. */
+  slack?: Pick<SlackApps, 'announce'>;
   logger: Logger;
 }
 
@@ -55,6 +58,7 @@ export function isAlertsRoute(path: string): boolean {
   return Object.values(PATHS).some((p) => p.test(path)) || path.startsWith(`${ROUTES.alertList.path}/`);
 }
 
+const escapeSlack = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 function ackView(ack: Acknowledgement | undefined) {
@@ -107,6 +111,39 @@ function confirmed(a: FiringAlert, episode: Episode | undefined): FiringAlert | 
   };
 }
 
+/**
+ * Sets (`decide` answers one) or withdraws (undefined) the acknowledgement of the subject's
+ * firing episode, through the transition engine's compare-and-set like any episode write.
+ * `episodeKey`: only that episode (Alert.episode), else `missing`. Also the Slack actions'.
+ */
+export async function writeAcknowledgement(
+  deps: Pick<AlertsApiDeps, 'subjects' | 'publisher' | 'clock'>,
+  cluster: string,
+  subject: string,
+  decide: (episode: Episode) => Acknowledgement | undefined,
+  episodeKey?: string,
+): Promise<{ kind: 'written' | 'unchanged' | 'missing' } | { kind: 'unsettled'; errors: string[] }> {
+  let missing = false;
+  let unchanged = false;
+  const engine = new TransitionEngine({ subjects: deps.subjects, publisher: deps.publisher(), clock: deps.clock });
+  const outcome = await engine.apply<Episodic & Record<string, unknown>>(cluster, subject, (prev) => {
+    const episode = prev?.state.episode;
+    missing = !episode || (episodeKey !== undefined && episodeKeyOf(cluster, subject, episode.startedAt) !== episodeKey);
+    if (!prev || !episode || missing) return { kind: 'ignore' };
+    const ack = decide(episode);
+    if (!ack) {
+      unchanged = !episode.ack;
+      if (!episode.ack) return { kind: 'ignore' };
+      const { ack: _gone, ...rest } = episode;
+      return { kind: 'write', state: { ...prev.state, episode: rest } };
+    }
+    return { kind: 'write', state: { ...prev.state, episode: { ...episode, ack } } };
+  });
+  if (missing) return { kind: 'missing' };
+  if (outcome === 'unsettled') return { kind: 'unsettled', errors: engine.errors };
+  return { kind: unchanged ? 'unchanged' : 'written' };
+}
+
 export function createAlertsApi(deps: AlertsApiDeps): (req: HttpRequest) => Promise<HttpResponse> {
   const episodeOf = (r: SubjectRecord<Episodic> | undefined) => r?.state?.episode;
 
@@ -139,25 +176,27 @@ export function createAlertsApi(deps: AlertsApiDeps): (req: HttpRequest) => Prom
     }
     const nowMs = deps.clock.nowMs();
     let ack: Acknowledgement | undefined;
-    let missing = false;
     let unchanged = false;
-    const engine = new TransitionEngine({ subjects: deps.subjects, publisher: deps.publisher(), clock: deps.clock });
-    const outcome = await engine.apply<Episodic & Record<string, unknown>>(cluster, entry.subject, (prev) => {
-      const episode = prev?.state.episode;
-      missing = !episode;
-      if (!prev || !episode) return { kind: 'ignore' };
+    const written = await writeAcknowledgement(deps, cluster, entry.subject, (episode) => {
       if (withdraw) {
         unchanged = !episode.ack;
-        if (!episode.ack) return { kind: 'ignore' };
-        const { ack: _gone, ...rest } = episode;
-        return { kind: 'write', state: { ...prev.state, episode: rest } };
+        return undefined;
       }
       ack = parseAckRequest(body, `key ${reader.keyId}`, episode.severity ?? entry.severity, nowMs);
-      return { kind: 'write', state: { ...prev.state, episode: { ...episode, ack } } };
+      return ack;
     });
-    if (missing) return adminFailure(404, 'not_found', `alert ${id} (${entry.subject.slice(0, 200)}) is not firing any more`);
-    if (outcome === 'unsettled') return adminFailure(503, 'unsettled', `the alert is being written by someone else; retry (${engine.errors.join('; ').slice(0, 200)})`);
+    if (written.kind === 'missing') return adminFailure(404, 'not_found', `alert ${id} (${entry.subject.slice(0, 200)}) is not firing any more`);
+    if (written.kind === 'unsettled') return adminFailure(503, 'unsettled', `the alert is being written by someone else; retry (${written.errors.join('; ').slice(0, 200)})`);
     deps.logger.info(withdraw ? 'alert acknowledgement withdrawn' : 'alert acknowledged', { cluster, id, subject: entry.subject, key: reader.keyId, ...(ack ? { by: (ack as Acknowledgement).by } : {}) });
+    if (deps.slack && entry.episodeKey && written.kind === 'written') {
+      const given = ack as Acknowledgement | undefined;
+      const text = given
+        ? `:eyes: Acknowledged by ${escapeSlack(given.by)} (through the API) at ${new Date(nowMs).toISOString().slice(11, 16)} UTC${given.comment ? `: ${escapeSlack(given.comment)}` : ''}`
+        : `Acknowledgement withdrawn (through the API, key ${reader.keyId})`;
+      // Said in the thread, not in the parent: its buttons stay (a later click acknowledges again, by that user).
+      const problems = await deps.slack.announce(entry.channels, entry.episodeKey, text, 2000);
+      if (problems.length > 0) deps.logger.error('slack: acknowledgement not said in the thread', { id, problems });
+    }
     return { status: 200, body: { id, subject: entry.subject, ...(withdraw ? { acknowledged: false, ...(unchanged ? { note: 'it was not acknowledged' } : {}) } : { acknowledged: true, ack: ackView(ack) }) } };
   }
 

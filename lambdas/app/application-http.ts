@@ -11,6 +11,8 @@ import { createAlertsApi, isAlertsRoute } from './alerts-api';
 import { adminFailure } from './admin-auth';
 import { createSilenceApi, isSilenceRoute } from './silence-api';
 import { createWatchersApi, isWatcherRoute } from './watchers-api';
+import { createSlackInteractions } from './slack-interactions';
+import { ROUTES } from '../domain/protocol';
 
 type Handler = (req: HttpRequest) => Promise<HttpResponse>;
 
@@ -31,6 +33,10 @@ export function httpApi(app: Application): Handler {
     {
       serves: isAlertsRoute,
       handle: alertsApi(app),
+    },
+    {
+      serves: (path) => path === ROUTES.slackInteractions.path,
+      handle: slackInteractions(app),
     },
     {
       serves: isWatcherRoute,
@@ -63,6 +69,26 @@ function alertsApi(app: Application): Handler {
     alerts,
     subjects: ports.subjects,
     publisher: () => app.dispatcher,
+    logger: ports.logger,
+    ...(ports.slackApps ? { slack: ports.slackApps } : {}),
+  });
+}
+
+/** Slack's interactivity endpoint, or where no app channel has a signing secret (or no read model is kept), a 404 that says so. */
+function slackInteractions(app: Application): Handler {
+  const { ports } = app;
+  const { slackApps, alerts } = ports;
+  if (!slackApps || !alerts) {
+    return async () => adminFailure(404, 'not_configured', 'Slack actions are off: no Slack app channel has a signing secret (README "Slack actions")');
+  }
+  return createSlackInteractions({
+    slack: slackApps,
+    alerts,
+    subjects: ports.subjects,
+    publisher: () => app.dispatcher,
+    silences: ports.silences,
+    replay: ports.replay,
+    clock: ports.clock,
     logger: ports.logger,
   });
 }

@@ -21,6 +21,7 @@ import { continueConsulChecks } from './sources/consul-checks';
 import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { AlertsProbe, SweepLedger, Watchdog, WatcherStore } from './heartbeat-ports';
 import type { ReplayGuard } from './signed-request';
+import type { SlackApps } from './slack-interactions';
 import type { SourceContext } from './sources';
 import { handleTimer, parseTimer, type TimerOutcome, type TimerWorkerDeps } from './timer-worker';
 import { METRICS } from '../commons/deployment';
@@ -55,6 +56,8 @@ export interface ApplicationPorts {
   readonly adminKeys: ClusterKeys;
   /** Per-cluster read-only viewer keys of the alerts API (absent: admin keys only). */
   readonly viewerKeys?: ClusterKeys;
+  /** Slack app channels with a signing secret: the buttons' interactivity endpoint (absent: off). */
+  readonly slackApps?: SlackApps;
   /** Consul's http watch handler tokens; without them that route is off. */
   readonly consulTokens?: ConsulTokens;
   /** Heartbeats: the watchers' signs of life (application-heartbeats.ts). */

@@ -11,7 +11,7 @@
  */
 import { alertFacts, routeAlert } from '../domain/rules/episodes';
 import type { RuleSet } from '../domain/rules/evaluate';
-import { silenced } from '../domain/rules/silences';
+import { boundTo, silenced } from '../domain/rules/silences';
 import { inhibitionSource } from '../domain/rules/inhibit';
 import type { OutboxEntry } from '../domain/rules/outbox';
 import type { Alert } from '../domain/types';
@@ -19,7 +19,7 @@ import type { Silence } from '../domain/rules/silences';
 import type { MatchFacts } from '../domain/rules/types';
 import type { OutboxPublisher, Silencer } from './ports';
 import type { AlertReadModel } from './read-model-ports';
-import type { FiringSources, MuteLedger, SilenceReader, StormGate, TimerQueue } from './delivery-ports';
+import type { FiringSources, MuteLedger, SilenceReader, SilenceStore, StormGate, TimerQueue } from './delivery-ports';
 import { withInhibition, type Inhibitor } from './inhibition';
 import type { Clock, Logger } from './runtime';
 
@@ -36,7 +36,8 @@ export interface DispatcherDeps {
   channels: ChannelPublisher;
   timers: TimerQueue;
   clock: Clock;
-  silences?: SilenceReader;
+  /** With `expire`: silences bound to an episode ("until resolved") are expired when it resolves. */
+  silences?: SilenceReader & Partial<Pick<SilenceStore, 'expire'>>;
   /** With `silences`: what silences muted, for the sweeper to announce when they end. */
   mutes?: MuteLedger;
   storm?: StormGate;
@@ -58,7 +59,10 @@ export class Dispatcher implements OutboxPublisher {
     if (inhibitor) this.firingSources = inhibitor.sources;
     if (silences && mutes) {
       this.silencer = {
-        active: withInhibition(async (facts: MatchFacts, nowMs: number): Promise<Silence | undefined> => silenced(await silences.forCluster(facts.cluster), facts, nowMs), inhibitor),
+        active: withInhibition(
+          async (facts: MatchFacts, nowMs: number, _subject?: string, episode?: string): Promise<Silence | undefined> => silenced(await silences.forCluster(facts.cluster), facts, nowMs, episode),
+          inhibitor,
+        ),
         recordMute: (cluster, silenceId, subject) => mutes.recordMute(cluster, silenceId, subject),
       };
     }
@@ -79,11 +83,30 @@ export class Dispatcher implements OutboxPublisher {
     const { cluster } = entry.alert;
     if (!routing.deliveries.every((d) => d.channels.length > 0 && d.channels.every((channel) => storm.foldsForSure!(cluster, channel, d.alert, nowMs)))) return false;
     const facts = entry.facts ?? alertFacts(entry.alert);
-    if (this.deps.silences && silenced(await this.deps.silences.forCluster(cluster), facts, nowMs)) return false;
+    if (this.deps.silences && silenced(await this.deps.silences.forCluster(cluster), facts, nowMs, entry.alert.episode)) return false;
     // An inhibited notice is held, not folded (a digest would tell it); a Query only for alerts a rule could inhibit.
     if (this.deps.inhibitor && entry.alert.state === 'firing' && (await this.deps.inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) }, nowMs))) return false;
     await Promise.all(routing.deliveries.flatMap((d) => d.channels.map((channel) => storm.foldAhead!(cluster, channel, d.alert, nowMs))));
     return true;
+  }
+
+  /**
+   * "Until resolved" silences of the episode end with it. Expired like any silence, so the
+   * sweeper's silence-ends task handles what they muted (never-blind: a muted notice of a
+   * subject still firing would be announced; a resolved one has nothing left to say).
+   */
+  private async endBoundSilences(cluster: string, episode: string, nowMs: number): Promise<void> {
+    const { silences } = this.deps;
+    if (!silences?.expire) return;
+    try {
+      for (const s of boundTo(await silences.forCluster(cluster), episode, nowMs)) {
+        await silences.expire(cluster, s.id, nowMs);
+        this.deps.logger?.info('silence ended with its episode', { cluster, silence: s.id, episode });
+      }
+    } catch (err) {
+      // Bound to this episode, the silence mutes nothing else: the resolution goes on; it shows as active until its end.
+      this.deps.logger?.error('silence bound to a resolved episode not expired', { cluster, episode, error: (err as Error).message });
+    }
   }
 
   async dispatch(entry: OutboxEntry, subject?: string): Promise<void> {
@@ -94,6 +117,7 @@ export class Dispatcher implements OutboxPublisher {
       this.deps.logger?.info('alert routed nowhere', { id: alert.id, cluster: alert.cluster, kind: alert.kind });
       return;
     }
+    if (alert.state === 'resolved' && alert.episode) await this.endBoundSilences(alert.cluster, alert.episode, nowMs);
     const { deliveries, timers } = routed.routing;
     for (const timer of timers) await this.deps.timers.schedule(timer);
     if (routed.routing.flapTimer) await this.deps.timers.schedule(routed.routing.flapTimer);
@@ -103,7 +127,7 @@ export class Dispatcher implements OutboxPublisher {
 
     const facts = routed.facts ?? alertFacts(alert);
     if (this.deps.silences) {
-      const muting = silenced(await this.deps.silences.forCluster(alert.cluster), facts, nowMs);
+      const muting = silenced(await this.deps.silences.forCluster(alert.cluster), facts, nowMs, alert.episode);
       if (muting) {
         this.deps.logger?.info('alert silenced', { id: alert.id, cluster: alert.cluster, silence: muting.id });
         return;

@@ -84,8 +84,8 @@ export function inhibitionSilence(i: Inhibition, nowMs: number): Silence {
  */
 export function withInhibition(silence: Silencer['active'], inhibitor: Inhibitor | undefined): Silencer['active'] {
   if (!inhibitor) return silence;
-  return async (facts, nowMs, subject) => {
-    const found = await silence(facts, nowMs, subject);
+  return async (facts, nowMs, subject, episode) => {
+    const found = await silence(facts, nowMs, subject, episode);
     if (found) return found;
     const inhibition = await inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) }, nowMs);
     return inhibition && inhibitionSilence(inhibition, nowMs);

@@ -142,7 +142,8 @@ export interface OutboxPublisher {
  * pseudo-silence: domain/rules/inhibit.ts inhibitionId), and the record of what it muted.
  */
 export interface Silencer {
-  active(facts: MatchFacts, nowMs: number, subject?: string): Promise<Silence | undefined>;
+  /** `episode`: the alert's (Alert.episode), for silences bound to one episode ("until resolved"). */
+  active(facts: MatchFacts, nowMs: number, subject?: string, episode?: string): Promise<Silence | undefined>;
   recordMute(cluster: string, silenceId: string, subject: string): Promise<void>;
 }
 

@@ -164,7 +164,7 @@ export class TransitionEngine {
     const entry = decision.outbox;
     const episode = (decision.state as Episodic | undefined)?.episode;
     if (!silencer || !entry?.routing || !episode || entry.alert.state !== 'firing' || entry.alert.reminder !== undefined || entry.routing.deliveries.length === 0) return decision;
-    const silence = await silencer.active(entry.facts ?? alertFacts(entry.alert), this.deps.clock.nowMs(), subject);
+    const silence = await silencer.active(entry.facts ?? alertFacts(entry.alert), this.deps.clock.nowMs(), subject, entry.alert.episode);
     if (!silence) return decision;
     await silencer.recordMute(cluster, silence.id, subject);
     const previous = (record?.state as Episodic | undefined)?.episode;

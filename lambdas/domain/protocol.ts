@@ -151,6 +151,11 @@ export const ROUTES = {
   alertUnack: { method: 'POST', path: '/v1/alerts/{id}/unack' },
   /** Query `subject=<subject>`: its history within the retention. */
   history: { method: 'GET', path: '/v1/history' },
+  /**
+   * Slack's interactivity Request URL (the buttons of app channels' messages, README "Slack
+   * actions"): signed by Slack with the app's signing secret, not by a tocsin key.
+   */
+  slackInteractions: { method: 'POST', path: '/v1/slack/interactions' },
 } as const;
 
 /**

@@ -9,12 +9,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createApplication, type Application } from '../app/application';
 import type { Logger, Metrics } from '../app/runtime';
+import type { SlackApps } from '../app/slack-interactions';
 import { awsPorts, type ApiKeys } from '../adapters/aws-ports';
 import { bundledConfig } from '../commons/bundled-config';
 import { requiredEnv } from '../commons/config';
 import { LAMBDA_ENV } from '../commons/deployment';
 
-export function awsApplication(opts: { logger: Logger; metrics?: Metrics; keys?: ApiKeys; watchdogUrl?: string }): Application {
+export function awsApplication(opts: { logger: Logger; metrics?: Metrics; keys?: ApiKeys; watchdogUrl?: string; slackApps?: SlackApps }): Application {
   const tableName = requiredEnv(LAMBDA_ENV.tableName);
   const alertsTopicArn = requiredEnv(LAMBDA_ENV.alertsTopicArn);
   const timersQueueUrl = requiredEnv(LAMBDA_ENV.timersQueueUrl);
@@ -36,6 +37,7 @@ export function awsApplication(opts: { logger: Logger; metrics?: Metrics; keys?:
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.keys ? { keys: opts.keys } : {}),
     ...(opts.watchdogUrl ? { watchdogUrl: opts.watchdogUrl } : {}),
+    ...(opts.slackApps ? { slackApps: opts.slackApps } : {}),
   });
   return createApplication({ config, rules }, ports);
 }

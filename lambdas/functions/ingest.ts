@@ -11,6 +11,19 @@ import { emittedMetrics } from '../commons/deployment';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoSlackThreads } from '../adapters/dynamo-slack-threads';
+import { requiredEnv } from '../commons/config';
+import { LAMBDA_ENV } from '../commons/deployment';
+import { deployedSlackApps } from '../../channels/slack/interactivity';
+import type { SlackApps } from '../app/slack-interactions';
+
+const slackAppsOption = (apps: SlackApps | undefined) => (apps ? { slackApps: apps } : {});
+/** The app channels' threads (the state table), for an acknowledgement through the API to be said in Slack. */
+let threads: DynamoSlackThreads | undefined;
+const slackThreads = () =>
+  (threads ??= new DynamoSlackThreads(DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), requiredEnv(LAMBDA_ENV.tableName)));
 
 const config = readIngestConfig(bundledConfig().config.clusters);
 const secrets = new SecretsManagerClient({});
@@ -26,6 +39,7 @@ const handle = httpApi(
       viewerKeys: new SecretsManagerClusterKeys(secrets, config.viewerSecretPrefix, config.clusters),
       consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
     },
+    ...slackAppsOption(deployedSlackApps(bundledConfig().config.channels, secrets, slackThreads)),
   }),
 );
 

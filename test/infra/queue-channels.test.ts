@@ -135,6 +135,16 @@ test('Slack app channels: the worker may send to the Slack DLQ, touch the state 
   expect(worker.Properties.Environment.Variables[LAMBDA_ENV.tableName]).toEqual(s.stack.resolve(s.stack.stateTable.table.tableName));
 });
 
+test("Slack actions: the ingest function may read the app channel's bot token secret (it holds the signing secret), not the webhook ones; the interactivity route exists", () => {
+  const roleId = idOf(s.stack.ingestApi.ingestFunction.role as never);
+  const statements = ofType('AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+  const secrets = statements.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
+  expect(secrets.filter((r) => r.includes('secret:tocsin/slack/'))).toEqual([expect.stringContaining('secret:tocsin/slack/bot-??????')]);
+  s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/slack/interactions' });
+});
+
 test('the Lambdas get no local-only secret (forLambda)', () => {
   expect(pagerdutyChannel.forLambda({ type: 'pagerduty', secretName: 's', routingKey: 'k'.repeat(32), routingKeyEnv: 'E', url: 'https://x.example', minSeverity: 'warning' })).toEqual({
     type: 'pagerduty',

@@ -74,7 +74,7 @@ test('an unknown type in tocsin.yaml fails with the file, the path and its line'
 
 test('allowed keys and delivery settings come from the kinds', () => {
   expect(allowedChannelKeys('email')).toEqual(['type', 'addresses', 'minSeverity', 'template']);
-  expect(allowedChannelKeys('slack')).toEqual(['type', 'secretName', 'webhookUrl', 'channel', 'botTokenSecret', 'botTokenEnv', 'botToken', 'apiUrl', 'minSeverity', 'template']);
+  expect(allowedChannelKeys('slack')).toEqual(['type', 'secretName', 'webhookUrl', 'channel', 'botTokenSecret', 'botTokenEnv', 'botToken', 'signingSecretEnv', 'apiUrl', 'minSeverity', 'template']);
   expect(allowedChannelKeys('pager')).toBeUndefined();
   expect(readDeliverySettings(undefined)).toEqual({ email: undefined, slack: { maxReceiveCount: 5 }, pagerduty: { maxReceiveCount: 5 }, webhook: { maxReceiveCount: 5 }, teams: { maxReceiveCount: 5 } });
   expect(readDeliverySettings({ slack: { maxReceiveCount: 7, minIntervalMs: 0 } }).slack).toEqual({ maxReceiveCount: 7, minIntervalMs: 0 });

@@ -18,6 +18,11 @@ export interface Silence {
   author: string;
   comment: string;
   createdAt: string;
+  /**
+   * "Until resolved" (a Slack action): the silence holds for this episode only (Alert.episode),
+   * never for the subject's next one, and the dispatcher expires it when the episode resolves.
+   */
+  episode?: string;
 }
 
 export const SILENCE_LIMITS = {
@@ -39,9 +44,14 @@ export function silenceState(s: Pick<Silence, 'startsAt' | 'endsAt'>, nowMs: num
   return Date.parse(s.startsAt) > nowMs ? 'pending' : 'active';
 }
 
-/** The first active silence matching the facts. */
-export function silenced(silences: readonly Silence[], facts: MatchFacts, nowMs: number): Silence | undefined {
-  return silences.find((s) => s.cluster === facts.cluster && isActive(s, nowMs) && compileMatch(s.matchers)(facts));
+/** The first active silence matching the facts (`episode`: the alert's, for silences bound to one). */
+export function silenced(silences: readonly Silence[], facts: MatchFacts, nowMs: number, episode?: string): Silence | undefined {
+  return silences.find((s) => s.cluster === facts.cluster && isActive(s, nowMs) && (s.episode === undefined || s.episode === episode) && compileMatch(s.matchers)(facts));
+}
+
+/** Active silences bound to `episode` ("until resolved"): they end when it resolves. */
+export function boundTo(silences: readonly Silence[], episode: string, nowMs: number): Silence[] {
+  return silences.filter((s) => s.episode === episode && silenceState(s, nowMs) !== 'expired');
 }
 
 function text(body: Record<string, unknown>, field: string, max: number): string {
