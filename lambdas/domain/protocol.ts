@@ -151,6 +151,13 @@ export const ROUTES = {
   alertUnack: { method: 'POST', path: '/v1/alerts/{id}/unack' },
   /** Query `subject=<subject>`: its history within the retention. */
   history: { method: 'GET', path: '/v1/history' },
+  /**
+   * The web page (README "The web page"), unauthenticated: it holds no data, and signs every
+   * request it makes in the browser with the key the operator enters. `npm start` also serves it at `/`.
+   */
+  webPage: { method: 'GET', path: '/ui' },
+  /** The page's script and style sheet (`{asset}`: WEB_PAGE.assets). */
+  webPageAsset: { method: 'GET', path: '/ui/{asset}' },
 } as const;
 
 /**
