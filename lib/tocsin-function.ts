@@ -7,7 +7,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
-import { copyConfigCommands, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
+import { copyConfigCommands, copyDirectoryCommands, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
 
 /**
  * Who invokes a function. API Gateway and SQS event sources are synchronous for Lambda, so
@@ -65,6 +65,8 @@ export interface TocsinFunctionProps {
   readonly metricsService?: string;
   /** @default - unreserved (shares the account pool) */
   readonly reservedConcurrentExecutions?: number;
+  /** Directories copied beside the bundle, each into a subdirectory of the asset (the ingest function's web page). */
+  readonly extraDirectories?: ReadonlyArray<{ readonly source: string; readonly target: string }>;
   /** Required for asynchronous invokers (`schedule`): where failed invocations go, and how often Lambda retries them. */
   readonly asyncInvoke?: { readonly onFailure: IQueue; readonly retryAttempts: number; readonly maxEventAge: Duration };
 }
@@ -118,7 +120,7 @@ export class TocsinFunction extends NodejsFunction {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => copyConfigCommands(props.config, outputDir),
+          afterBundling: (_inputDir: string, outputDir: string) => [...copyConfigCommands(props.config, outputDir), ...copyDirectoryCommands(props.extraDirectories ?? [], outputDir)],
         },
       },
     });

@@ -1,4 +1,5 @@
 /** Ingest Lambda behind the HTTP API: adapt the event, call the application's HTTP API. */
+import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { httpApi } from '../app/application-http';
@@ -10,6 +11,8 @@ import { readIngestConfig } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
+import { readWebPageFiles } from '../adapters/web-page-files';
+import { WEB_PAGE } from '../app/web-page';
 
 const config = readIngestConfig(bundledConfig().config.clusters);
 const secrets = new SecretsManagerClient({});
@@ -26,6 +29,8 @@ const handle = httpApi(
       consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
     },
   }),
+  // The web page's files, shipped beside the bundle by the CDK app (lib/ingest-api.ts); read on its first request.
+  { files: () => readWebPageFiles(join(__dirname, WEB_PAGE.directory)) },
 );
 
 export async function handler(event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2> {
