@@ -5,6 +5,7 @@
  * text filter looks at the fields the API's `text` filter looks at (domain/rules/read-model.ts
  * ALERT_FILTERS).
  */
+import { utcText } from '../lambdas/domain/alert-text';
 import { SEVERITY_RANK, type Severity } from '../lambdas/domain/types';
 
 /** One alert as GET /v1/alerts returns it (alerts-api.ts alertView). */
@@ -113,7 +114,7 @@ export function alertListView(alerts: readonly AlertView[], filter: ListFilter, 
 
 /** What the state column says: who acknowledged and until when, or what silences it. */
 export function handledText(a: AlertView): string {
-  if (a.state === 'acknowledged' && a.ack) return `acknowledged by ${a.ack.by}${a.ack.until ? ` until ${a.ack.until}` : ''}`;
-  if (a.state === 'silenced') return `silenced${a.silencedBy ? ` by ${a.silencedBy}` : ''}${a.silencedUntil ? ` until ${a.silencedUntil}` : ''}`;
+  if (a.state === 'acknowledged' && a.ack) return `acknowledged by ${a.ack.by}${a.ack.until ? ` until ${utcText(a.ack.until)}` : ''}`;
+  if (a.state === 'silenced') return `silenced${a.silencedBy ? ` by ${a.silencedBy}` : ''}${a.silencedUntil ? ` until ${utcText(a.silencedUntil)}` : ''}`;
   return 'firing';
 }

@@ -24,9 +24,10 @@ export function buildWebPage(): WebPageFiles {
   const style = buildSync({ ...common, entryPoints: [join(PAGE_DIR, 'style.css')], outfile: 'app.css' });
   const js = script.outputFiles[0]?.text ?? '';
   const css = style.outputFiles[0]?.text ?? '';
-  const version = createHash('sha256').update(js).update('\0').update(css).digest('hex').slice(0, 16);
+  const icon = readFileSync(join(PAGE_DIR, 'icon.svg'), 'utf8');
+  const version = createHash('sha256').update(js).update('\0').update(css).update('\0').update(icon).digest('hex').slice(0, 16);
   const html = readFileSync(join(PAGE_DIR, 'index.html'), 'utf8').replaceAll(VERSION_MARK, version);
-  return { [WEB_PAGE.page]: html, 'app.js': js, 'app.css': css };
+  return { [WEB_PAGE.page]: html, 'app.js': js, 'app.css': css, 'icon.svg': icon };
 }
 
 /** The files in memory, or the build's error (the API still starts; the page answers 503 saying why). */

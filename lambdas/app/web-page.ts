@@ -14,7 +14,7 @@ import type { HttpRequest, HttpResponse } from './http';
 export const WEB_PAGE = {
   directory: 'web-page',
   page: 'index.html',
-  assets: { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' },
+  assets: { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8', 'icon.svg': 'image/svg+xml' },
   pageType: 'text/html; charset=utf-8',
 } as const;
 

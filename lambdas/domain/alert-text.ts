@@ -25,6 +25,12 @@ export function age(fromIso: string, nowMs: number): string {
   return compactSpan(nowMs - Date.parse(fromIso));
 }
 
+/** An ISO time as "2026-12-02 14:04:41 UTC" (to the second); text that is no time is returned as is. */
+export function utcText(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}
+
 /** One history event as the API returns it. */
 export type HistoryEventJson = Record<string, unknown> & { type: string };
 

@@ -4,7 +4,7 @@
  * it, and list, create and expire silences. Everything it shows comes from the signed API;
  * everything it puts on the page goes in as text (textContent), never as HTML.
  */
-import { age, compactSpan, describeHistoryEvent, type HistoryEventJson } from '../../lambdas/domain/alert-text';
+import { age, compactSpan, describeHistoryEvent, utcText, type HistoryEventJson } from '../../lambdas/domain/alert-text';
 import { ROUTES } from '../../lambdas/domain/protocol';
 import { parseDuration } from '../../lambdas/domain/rules/duration';
 import { describeMatchers, matcherSpecFromArgs, SilenceError } from '../../lambdas/domain/rules/matcher-args';
@@ -59,10 +59,7 @@ function timeAgo(iso: string): HTMLTimeElement {
   return h('time', { datetime: iso, title: utc(iso) }, `${age(iso, Date.now())} ago`);
 }
 
-function utc(iso: string): string {
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? iso : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
-}
+const utc = utcText;
 
 function say(text: string): void {
   el('status').textContent = text;
@@ -128,6 +125,8 @@ const refusedForRole = (r: Reply) => (r.status === 403 && r.json.error === 'forb
 async function asAdmin(what: string, run: (key: string) => Promise<Reply>): Promise<Reply | undefined> {
   const s = session();
   if (!s) return undefined;
+  // An action changes what the list shows: it is read afresh when next shown.
+  list.loadedAt = 0;
   let key = s.adminKey ?? s.key;
   let reply = await run(key);
   let tried = s.adminKey ? 'the admin key entered before' : 'the key you signed in with';
@@ -216,7 +215,7 @@ function alertRow(a: AlertView): HTMLTableRowElement {
     'tr',
     { 'data-alert': a.id },
     h('td', { 'data-label': 'Severity' }, h('span', { className: `sev sev-${a.severity}` }, a.severity)),
-    h('td', { 'data-label': 'Alert', className: 'title' }, h('a', { href: `#/alerts/${a.id}` }, a.title), h('div', { className: 'hint' }, a.subject)),
+    h('td', { 'data-label': 'Alert', className: 'title' }, h('div', {}, h('a', { href: `#/alerts/${a.id}` }, a.title), h('div', { className: 'hint' }, a.subject))),
     h('td', { 'data-label': 'State', className: `state-${a.state}` }, handledText(a)),
     h('td', { 'data-label': 'Firing for' }, h('time', { datetime: a.since, title: utc(a.since) }, age(a.since, Date.now()))),
     h('td', { 'data-label': 'Last change' }, timeAgo(a.lastChange)),
@@ -243,7 +242,7 @@ function alertTable(node: string, alerts: AlertView[]): HTMLTableElement {
       return th;
     }),
   );
-  return h('table', {}, h('caption', { className: 'hint' }, `Firing on ${node}`), h('thead', {}, head), h('tbody', {}, ...alerts.map(alertRow)));
+  return h('table', {}, h('caption', { className: 'sr-only' }, `Firing on ${node}`), h('thead', {}, head), h('tbody', {}, ...alerts.map(alertRow)));
 }
 
 function renderAlerts(): void {
@@ -426,7 +425,7 @@ function renderSilences(silences: SilenceView[]): void {
       h('td', { 'data-label': 'Action' }, expire),
     );
   });
-  box.replaceChildren(h('table', {}, h('caption', { className: 'hint' }, 'Active and pending silences'), h('thead', {}, head), h('tbody', {}, ...rows)));
+  box.replaceChildren(h('table', {}, h('caption', { className: 'sr-only' }, 'Active and pending silences'), h('thead', {}, head), h('tbody', {}, ...rows)));
 }
 
 async function loadSilences(button?: HTMLButtonElement): Promise<void> {
