@@ -72,7 +72,7 @@ export class IngestApi extends Construct {
       config: props.config,
       reservedConcurrentExecutions: props.reservedConcurrency,
       // The web page (GET /ui): built from ui/ now, served from beside the bundle.
-      extraDirectories: [{ source: writeWebPage(), target: WEB_PAGE.directory }],
+      extraDirectories: [{ source: () => writeWebPage(), target: WEB_PAGE.directory }],
       environment: {
         [LAMBDA_ENV.tableName]: props.table.tableName,
         [LAMBDA_ENV.alertsTopicArn]: props.alertsTopic.topicArn,

@@ -65,8 +65,12 @@ export interface TocsinFunctionProps {
   readonly metricsService?: string;
   /** @default - unreserved (shares the account pool) */
   readonly reservedConcurrentExecutions?: number;
-  /** Directories copied beside the bundle, each into a subdirectory of the asset (the ingest function's web page). */
-  readonly extraDirectories?: ReadonlyArray<{ readonly source: string; readonly target: string }>;
+  /**
+   * Directories copied beside the bundle, each into a subdirectory of the asset (the ingest
+   * function's web page). `source` is called when the function is bundled: a synth that skips
+   * bundling never builds what it would copy.
+   */
+  readonly extraDirectories?: ReadonlyArray<{ readonly source: () => string; readonly target: string }>;
   /** Required for asynchronous invokers (`schedule`): where failed invocations go, and how often Lambda retries them. */
   readonly asyncInvoke?: { readonly onFailure: IQueue; readonly retryAttempts: number; readonly maxEventAge: Duration };
 }
@@ -120,7 +124,7 @@ export class TocsinFunction extends NodejsFunction {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [...copyConfigCommands(props.config, outputDir), ...copyDirectoryCommands(props.extraDirectories ?? [], outputDir)],
+          afterBundling: (_inputDir: string, outputDir: string) => [...copyConfigCommands(props.config, outputDir), ...copyDirectoryCommands((props.extraDirectories ?? []).map((d) => ({ source: d.source(), target: d.target })), outputDir)],
         },
       },
     });
