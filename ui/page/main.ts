@@ -566,6 +566,14 @@ async function route(focus: boolean): Promise<void> {
 const REFRESH_MS = 30_000;
 
 function start(): void {
+  // WebCrypto's subtle API exists only in secure contexts: HTTPS, or loopback (npm start's default).
+  if (!window.isSecureContext || !globalThis.crypto?.subtle) {
+    const error = el('login-error');
+    error.textContent = `This page signs its requests with WebCrypto, which browsers offer only over HTTPS or on localhost; ${location.origin} is neither. Serve npm start with --tls-cert and --tls-key, or open it through localhost.`;
+    error.hidden = false;
+    for (const control of el('login-form').querySelectorAll<HTMLInputElement | HTMLButtonElement>('input, button')) control.disabled = true;
+    return;
+  }
   el<HTMLFormElement>('login-form').addEventListener('submit', (e) => void signIn(e));
   el('logout').addEventListener('click', () => {
     forgetKeys();
