@@ -117,6 +117,14 @@ describe('the web page (npm start, chromium)', () => {
     expect(await inPage(page, "sessionStorage.getItem('tocsin.key')")).not.toBeNull();
     await page.screenshot({ path: join(SCREENSHOTS, 'alerts.png'), fullPage: true });
 
+    // Every form control has a label (or an aria-label), every button a name.
+    const unlabelled = await inPage<string[]>(
+      page,
+      `[...document.querySelectorAll('input, select, textarea')].filter((c) => c.labels.length === 0 && !c.getAttribute('aria-label')).map((c) => c.id || c.outerHTML)
+        .concat([...document.querySelectorAll('button')].filter((b) => !(b.textContent.trim() || b.getAttribute('aria-label'))).map((b) => b.outerHTML))`,
+    );
+    expect(unlabelled).toEqual([]);
+
     // Filtering and sorting happen on the page.
     await page.getByLabel('Search').fill('disk');
     expect(await rows.count()).toBe(1);
@@ -156,6 +164,14 @@ describe('the web page (npm start, chromium)', () => {
     expect(await page.locator('#status').textContent()).toMatch(/^Acknowledged by web-operator until /);
     await page.locator('#timeline li', { hasText: 'acknowledged by web-operator' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'timeline.png'), fullPage: true });
+
+    // Withdrawn, then given again: the admin key is kept for the session, so no question this time.
+    await page.getByRole('button', { name: 'Withdraw acknowledgement' }).click();
+    await page.locator('#ack-state', { hasText: 'Not acknowledged' }).waitFor();
+    await page.locator('#timeline li', { hasText: 'acknowledgement ended (withdrawn)' }).waitFor();
+    await ackForm.getByRole('button', { name: 'Acknowledge' }).click();
+    await page.locator('#ack-state', { hasText: 'Acknowledged by web-operator' }).waitFor();
+    expect(await dialog.isVisible()).toBe(false);
 
     // Silences: create one ("Silence this alert" fills the matchers), then expire it with the keyboard only.
     await page.getByRole('link', { name: /Silence this alert/ }).click();
