@@ -9,7 +9,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHANNEL_QUEUES, LAMBDA_ENV } from '../lambdas/commons/deployment';
-import type { DeploymentOptIns } from './config';
+import type { DeploymentOptIns } from './deployment-opt-ins';
 import type { ConfigBundle } from './lambda-bundling';
 import { keepLogicalId } from './logical-ids';
 import { queueWorkerAlarms } from './operations-alarms';

@@ -8,7 +8,7 @@ import { CHANNEL_INFRA, CHANNEL_TYPES, type ChannelResourcesOf, type DeployedCha
 import type { ChannelType } from '../channels/kind-infra';
 import type { DeliverySettings } from '../channels';
 import { ChannelWorker } from './channel-worker';
-import type { DeploymentOptIns } from './config';
+import type { DeploymentOptIns } from './deployment-opt-ins';
 import type { ConfigBundle } from './lambda-bundling';
 import { opsAlarm } from './operations-alarms';
 

@@ -12,6 +12,8 @@ import { CONFIG_FILE } from '../lambdas/commons/deployment';
 import { ConfigFileError, loadConfigFile, resolveConfigPath, type FileConfig } from '../lambdas/commons/config-file';
 import type { DeliverySettings } from '../channels';
 import type { RuntimeConfig } from '../lambdas/domain/rules/types';
+import type { DeploymentOptIns } from './deployment-opt-ins';
+export type { DeploymentOptIns } from './deployment-opt-ins';
 
 export { ConfigFileError };
 
@@ -35,21 +37,6 @@ export interface TocsinConfig {
   readonly watchdogUrl?: string;
   /** What the stack adds beyond the lean default, each at a fixed monthly cost (README "What the stack costs"). */
   readonly optIns: DeploymentOptIns;
-}
-
-/**
- * Off by default: each costs money whatever the traffic, and none is needed to hear about
- * every alert and every failure of tocsin itself (the essential alarms stay).
- */
-export interface DeploymentOptIns {
-  /** The CloudWatch dashboard and the EMF metrics only it shows. */
-  readonly dashboard: boolean;
-  /** X-Ray active tracing of every function. */
-  readonly tracing: boolean;
-  /** A customer managed KMS key for the topics and the queues SNS delivers to. */
-  readonly customerManagedKey: boolean;
-  /** Throttle alarms, the ingest and sweeper error alarms, late sweeps. */
-  readonly detailedAlarms: boolean;
 }
 
 export const DEFAULTS = {

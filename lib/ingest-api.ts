@@ -13,15 +13,20 @@ import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
 import { ROUTES } from '../lambdas/domain/protocol';
 import { grantPublishToAlerts } from './alert-topics';
 import type { ClusterSecrets } from './cluster-secrets';
-import type { DeploymentOptIns } from './config';
+import type { DeploymentOptIns } from './deployment-opt-ins';
 import type { ConfigBundle } from './lambda-bundling';
 import { STATE_TABLE_ACTIONS } from './state-table';
 import { TocsinFunction } from './tocsin-function';
+import { WEB_PAGE } from '../lambdas/app/web-page';
+import { writeWebPage } from '../ui/build';
 
 /** Where the ingest handler lives (written by the Lambda side of the project). */
 export const INGEST_ENTRY = path.join(__dirname, '..', 'lambdas', 'functions', 'ingest.ts');
 
 export type RouteName = keyof typeof ROUTES;
+
+/** Routes without authentication: the web page's static files (lambdas/app/web-page.ts). */
+const PUBLIC_ROUTES: readonly RouteName[] = ['webPage', 'webPageAsset'];
 
 export interface IngestApiProps {
   readonly table: ITable;
@@ -73,6 +78,8 @@ export class IngestApi extends Construct {
       config: props.config,
       optIns: props.optIns,
       reservedConcurrentExecutions: props.reservedConcurrency,
+      // The web page (GET /ui): built from ui/ now, served from beside the bundle.
+      extraDirectories: [{ source: () => writeWebPage(), target: WEB_PAGE.directory }],
       environment: {
         [LAMBDA_ENV.tableName]: props.table.tableName,
         [LAMBDA_ENV.alertsTopicArn]: props.alertsTopic.topicArn,
@@ -143,8 +150,9 @@ export class IngestApi extends Construct {
       for (const r of routes[name]) {
         Validations.of(r).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason:
-            'Authenticated in the handler: HMAC-SHA256 request signatures over the body (shim) or a per-cluster bearer token (Consul HTTP watches). An API Gateway authorizer cannot see the request body the signature covers.',
+          reason: PUBLIC_ROUTES.includes(name)
+            ? 'The web page and its script and style sheet: static files holding no data, public by design. Every API request the page makes is HMAC-signed in the browser and authenticated in the handler.'
+            : 'Authenticated in the handler: HMAC-SHA256 request signatures over the body (shim, CLI, web page; the Slack v0 signature under the Slack app signing secret for Slack actions) or a per-cluster bearer token (Consul HTTP watches). An API Gateway authorizer cannot see the request body the signature covers.',
         });
       }
     }

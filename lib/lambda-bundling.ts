@@ -50,6 +50,11 @@ export function copyConfigCommands(config: ConfigBundle, outputDir: string): str
   return [`cp ${shellQuote(config.file)} ${shellQuote(join(outputDir, BUNDLED_CONFIG.file))}`];
 }
 
+/** Shell commands (run by NodejsFunction after esbuild) copying each directory's files into `<outputDir>/<target>`. */
+export function copyDirectoryCommands(dirs: ReadonlyArray<{ source: string; target: string }>, outputDir: string): string[] {
+  return dirs.flatMap((d) => [`mkdir -p ${shellQuote(join(outputDir, d.target))}`, `cp -R ${shellQuote(d.source)}/. ${shellQuote(join(outputDir, d.target))}`]);
+}
+
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }

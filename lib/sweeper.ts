@@ -12,7 +12,7 @@ import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV, METRICS, SWEEPER } from '../lambdas/commons/deployment';
 import { grantPublishToAlerts } from './alert-topics';
-import type { DeploymentOptIns } from './config';
+import type { DeploymentOptIns } from './deployment-opt-ins';
 import type { ConfigBundle } from './lambda-bundling';
 import { acknowledgeDeadLetterQueue } from './nag';
 import { ALARM_PERIOD, opsAlarm, tocsinMetric } from './operations-alarms';

@@ -8,7 +8,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
 import { grantPublishToAlerts } from './alert-topics';
-import type { DeploymentOptIns } from './config';
+import type { DeploymentOptIns } from './deployment-opt-ins';
 import type { ConfigBundle } from './lambda-bundling';
 import { keepLogicalId, keepQueueLogicalIds } from './logical-ids';
 import { acknowledgeDeadLetterQueue } from './nag';

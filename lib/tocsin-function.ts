@@ -7,8 +7,8 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
-import type { DeploymentOptIns } from './config';
-import { copyConfigCommands, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
+import type { DeploymentOptIns } from './deployment-opt-ins';
+import { copyConfigCommands, copyDirectoryCommands, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, type ConfigBundle } from './lambda-bundling';
 
 /**
  * Who invokes a function. API Gateway and SQS event sources are synchronous for Lambda, so
@@ -70,6 +70,12 @@ export interface TocsinFunctionProps {
   readonly optIns: Pick<DeploymentOptIns, 'tracing' | 'dashboard'>;
   /** The EMF metrics (METRICS.names) an alarm of this stack reads: written even without the dashboard. */
   readonly alarmedMetrics?: readonly string[];
+  /**
+   * Directories copied beside the bundle, each into a subdirectory of the asset (the ingest
+   * function's web page). `source` is called when the function is bundled: a synth that skips
+   * bundling never builds what it would copy.
+   */
+  readonly extraDirectories?: ReadonlyArray<{ readonly source: () => string; readonly target: string }>;
   /** Required for asynchronous invokers (`schedule`): where failed invocations go, and how often Lambda retries them. */
   readonly asyncInvoke?: { readonly onFailure: IQueue; readonly retryAttempts: number; readonly maxEventAge: Duration };
 }
@@ -125,7 +131,7 @@ export class TocsinFunction extends NodejsFunction {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => copyConfigCommands(props.config, outputDir),
+          afterBundling: (_inputDir: string, outputDir: string) => [...copyConfigCommands(props.config, outputDir), ...copyDirectoryCommands((props.extraDirectories ?? []).map((d) => ({ source: d.source(), target: d.target })), outputDir)],
         },
       },
     });

@@ -24,6 +24,8 @@ export interface TocsinStackProps extends StackProps {
 export const OUTPUTS = {
   ingestUrl: 'IngestUrl',
   consulHttpUrl: 'ConsulHttpUrl',
+  /** The web page (README "The web page"). */
+  webPageUrl: 'WebPageUrl',
   alertsTopicArn: 'AlertsTopicArn',
   opsTopicArn: 'OpsTopicArn',
   tableName: 'TableName',
@@ -171,6 +173,10 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, OUTPUTS.consulHttpUrl, {
       value: this.ingestApi.urlFor('consulHttp'),
       description: `Consul http watch handler URL (${ROUTES.consulHttp.method}); replace {watchType} with the watch type`,
+    });
+    new CfnOutput(this, OUTPUTS.webPageUrl, {
+      value: this.ingestApi.urlFor('webPage'),
+      description: "The web page: what is firing, timelines, acknowledgements, silences (sign in with a cluster's viewer key)",
     });
     new CfnOutput(this, OUTPUTS.alertsTopicArn, { value: this.alertTopics.alertsTopic.topicArn, description: 'SNS topic every alert is published to' });
     new CfnOutput(this, OUTPUTS.opsTopicArn, { value: this.alertTopics.opsTopic.topicArn, description: 'SNS topic of tocsin operational alarms' });

@@ -41,7 +41,7 @@ export function ingestRequestListener(handle: (req: HttpRequest) => Promise<Http
       const body = await readBody(req, maxWireBytes);
       const out = await handle({ method: req.method ?? 'GET', path: url.pathname, headers, query: Object.fromEntries(url.searchParams), body });
       res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers, date: new Date(clock.nowMs()).toUTCString() });
-      res.end(JSON.stringify(out.body));
+      res.end(out.text ?? JSON.stringify(out.body));
       // An oversized body was left unread; do not keep the connection around for it.
       if (body.length > maxWireBytes) req.destroy();
     })().catch((err: Error) => {

@@ -35,6 +35,7 @@ import { acquireDataDirLock } from './data-dir-lock';
 import type { QueueWorker } from './queue-worker';
 import { startTimersWorker } from './timers';
 import { startLocalSweeper } from './sweeper';
+import { tryBuildWebPage } from '../ui/build';
 
 /** Local knobs (environment), mostly for tests. */
 export const LOCAL_ENV = {
@@ -175,7 +176,11 @@ async function startChannels(ctx: LocalChannelContext, config: FileConfig): Prom
 }
 
 async function listen(app: Application, port: number, serve: ServeOptions) {
-  const listener = await listenIngest(ingestRequestListener(httpApi(app), LIMITS.maxWireBytes, app.ports.clock), { port, host: serve.host, ...(serve.tls ? { tls: serve.tls } : {}) });
+  // The web page is built from ui/ in memory now (esbuild, well under a second), served at / and /ui.
+  const page = tryBuildWebPage();
+  if (page instanceof Error) process.stderr.write(`tocsin: ${page.message}\n`);
+  const handle = httpApi(app, { files: () => page, atRoot: true });
+  const listener = await listenIngest(ingestRequestListener(handle, LIMITS.maxWireBytes, app.ports.clock), { port, host: serve.host, ...(serve.tls ? { tls: serve.tls } : {}) });
   for (const warning of listener.warnings) process.stderr.write(`${warning}\n`);
   return listener;
 }
@@ -251,6 +256,7 @@ async function main(): Promise<void> {
   say(`export TOCSIN_ADMIN_KEY=${adminKeys[clusters[0] as string]}`);
   say('# what is firing (npx tocsin alerts, history): the read-only viewer key, or the admin key:');
   say(`export TOCSIN_VIEWER_KEY=${viewerKeys[clusters[0] as string]}`);
+  say(`# the web page (sign in with the viewer key; it asks for the admin key when an action needs it): ${origin}/`);
   say('# shim environment:');
   say(`export TOCSIN_URL=${url}`);
   say(`export TOCSIN_CLUSTER=${clusters[0]}`);

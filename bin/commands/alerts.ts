@@ -5,11 +5,14 @@
  * ack and unack need the admin key.
  */
 import { parseArgs } from 'node:util';
+import { age, compactSpan, describeHistoryEvent as describe, type HistoryEventJson } from '../../lambdas/domain/alert-text';
 import { ROUTES } from '../../lambdas/domain/protocol';
 import { parseDuration } from '../../lambdas/domain/rules/duration';
 import { ALERT_FILTERS, ALERT_REF_PATTERN } from '../../lambdas/domain/rules/read-model';
 import { keyList } from '../../lambdas/domain/signing';
 import { apiBase, call, emit, failed, formatTable, UsageError, type CliOutput, type Fetch } from './admin-client';
+
+export { age };
 
 export const ALERT_COMMANDS = ['alerts', 'history', 'ack', 'unack'] as const;
 export type AlertCommand = (typeof ALERT_COMMANDS)[number];
@@ -49,21 +52,6 @@ interface AlertJson {
   ack?: { by: string; until?: string; comment?: string };
 }
 
-/** "3d4h", "2h5m", "40s": how long ago, compact. */
-export function age(fromIso: string, nowMs: number): string {
-  let s = Math.max(0, Math.floor((nowMs - Date.parse(fromIso)) / 1000));
-  const parts: string[] = [];
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) {
-    if (s >= size) {
-      parts.push(`${Math.floor(s / size)}${unit}`);
-      s %= size;
-    }
-    if (parts.length === 2) break;
-  }
-  if (parts.length < 2 && (parts.length === 0 || s > 0)) parts.push(`${s}s`);
-  return parts.slice(0, 2).join('');
-}
-
 function alertsTable(alerts: AlertJson[], nowMs: number): string {
   if (alerts.length === 0) return 'nothing firing\n';
   const rows = alerts.map((a) => {
@@ -73,31 +61,11 @@ function alertsTable(alerts: AlertJson[], nowMs: number): string {
   return formatTable(['ID', 'SEVERITY', 'STATE', 'FOR', 'NODE', 'NOTIFIED', 'TITLE'], rows);
 }
 
-type Event = Record<string, unknown> & { type: string };
-function describe(ev: Event): string {
-  switch (ev.type) {
-    case 'firing':
-      return `${ev.change ? 'changed to' : 'firing'} ${String(ev.severity)} (${String(ev.status)}): ${String(ev.title)}`;
-    case 'resolved':
-      return `resolved (${String(ev.status)})${typeof ev.recoveredMs === 'number' ? ` after ${age(new Date(0).toISOString(), ev.recoveredMs)}` : ''}`;
-    case 'notice':
-      return `notice ${String(ev.severity)}: ${String(ev.title)}`;
-    case 'notified':
-      return `notified ${(ev.channels as string[]).join(', ')}${ev.reminder !== undefined ? ` (reminder ${String(ev.reminder)})` : ''}`;
-    case 'silenced':
-      return `held back by ${String(ev.by)}`;
-    case 'acknowledged':
-      return `acknowledged by ${String(ev.by)}${ev.until ? ` until ${String(ev.until)}` : ''}${ev.comment ? `: ${String(ev.comment)}` : ''}`;
-    case 'unacknowledged':
-      return `acknowledgement ended (${String(ev.reason)})`;
-    default:
-      return JSON.stringify(ev);
-  }
-}
+type Event = HistoryEventJson;
 
 function historyText(subject: string, history: Array<{ at: string; events: Event[] }>, summary: Record<string, unknown>): string {
   const lines = history.flatMap((h) => h.events.map((ev) => `${h.at}  ${describe(ev)}`));
-  const recovery = typeof summary.lastRecoveryMs === 'number' ? `, last recovery ${age(new Date(0).toISOString(), summary.lastRecoveryMs)}, mean ${age(new Date(0).toISOString(), Number(summary.meanRecoveryMs))}` : '';
+  const recovery = typeof summary.lastRecoveryMs === 'number' ? `, last recovery ${compactSpan(summary.lastRecoveryMs)}, mean ${compactSpan(Number(summary.meanRecoveryMs))}` : '';
   return `${subject}: ${String(summary.episodes)} episode(s), ${String(summary.flaps)} flap(s)${recovery}\n${lines.length ? `${lines.join('\n')}\n` : 'no history within the retention\n'}`;
 }
 

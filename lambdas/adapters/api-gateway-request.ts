@@ -37,13 +37,13 @@ function isGzip(encoding: string | undefined): boolean {
   return (encoding ?? '').trim().toLowerCase() === 'gzip';
 }
 
-/** The handler's answer as the function's result (payload format 2.0, JSON body as text). */
+/** The handler's answer as the function's result (payload format 2.0; a JSON body, or the page's text, as text). */
 export function toApiGatewayResult(res: HttpResponse, nowMs: number): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: res.status,
     // API Gateway adds its own Date too; both come from AWS's synchronised clocks, the one
     // the signature window is checked with (protocol.ts CLOCK_SKEW).
     headers: { 'content-type': 'application/json', ...res.headers, date: new Date(nowMs).toUTCString() },
-    body: JSON.stringify(res.body),
+    body: res.text ?? JSON.stringify(res.body),
   };
 }

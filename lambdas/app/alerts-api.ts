@@ -27,7 +27,7 @@ import type { OutboxPublisher, SubjectRecord, SubjectStore } from './ports';
 import type { AlertReadModel } from './read-model-ports';
 import type { Logger } from './runtime';
 import { TransitionEngine } from './transition-engine';
-import type { SlackApps } from './slack-interactions';
+import type { SlackApps } from './slack-ports';
 
 export interface AlertsApiDeps extends ReaderAuthDeps {
   alerts: AlertReadModel;

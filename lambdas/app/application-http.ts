@@ -13,6 +13,7 @@ import { createSilenceApi, isSilenceRoute } from './silence-api';
 import { createWatchersApi, isWatcherRoute } from './watchers-api';
 import { createSlackInteractions } from './slack-interactions';
 import { ROUTES } from '../domain/protocol';
+import { createWebPage, isWebPageRoute, type WebPageFiles, type WebPageOptions } from './web-page';
 
 type Handler = (req: HttpRequest) => Promise<HttpResponse>;
 
@@ -22,7 +23,12 @@ interface Api {
   handle: Handler;
 }
 
-export function httpApi(app: Application): Handler {
+/** The web page's files (web-page.ts), where they come from in this process; without it the page is not served. */
+export interface WebPageSource extends WebPageOptions {
+  files: () => WebPageFiles | Error;
+}
+
+export function httpApi(app: Application, webPage?: WebPageSource): Handler {
   const { ports } = app;
   const heartbeats = heartbeatsOf(app);
   const apis: Api[] = [
@@ -42,6 +48,7 @@ export function httpApi(app: Application): Handler {
       serves: isWatcherRoute,
       handle: createWatchersApi({ adminKeys: ports.adminKeys, replay: ports.replay, heartbeats, ledger: ports.sweepLedger, clock: ports.clock, logger: ports.logger }),
     },
+    ...(webPage ? [{ serves: (path: string) => isWebPageRoute(path, webPage), handle: createWebPage(webPage.files, webPage) }] : []),
   ];
   const ingest = createIngestHandler({
     keys: ports.clusterKeys,

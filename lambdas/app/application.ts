@@ -21,7 +21,7 @@ import { continueConsulChecks } from './sources/consul-checks';
 import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { AlertsProbe, SweepLedger, Watchdog, WatcherStore } from './heartbeat-ports';
 import type { ReplayGuard } from './signed-request';
-import type { SlackApps } from './slack-interactions';
+import type { SlackApps } from './slack-ports';
 import type { SourceContext } from './sources';
 import { handleTimer, parseTimer, type TimerOutcome, type TimerWorkerDeps } from './timer-worker';
 import { METRICS } from '../commons/deployment';

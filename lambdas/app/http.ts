@@ -23,4 +23,9 @@ export interface HttpResponse {
   status: number;
   headers?: Record<string, string>;
   body: Record<string, unknown>;
+  /**
+   * A body that is not JSON (the web page's HTML, script and style sheet): sent as is, as
+   * text, with the content-type of `headers`; `body` is then not sent.
+   */
+  text?: string;
 }

@@ -156,6 +156,13 @@ export const ROUTES = {
    * actions"): signed by Slack with the app's signing secret, not by a tocsin key.
    */
   slackInteractions: { method: 'POST', path: '/v1/slack/interactions' },
+  /**
+   * The web page (README "The web page"), unauthenticated: it holds no data, and signs every
+   * request it makes in the browser with the key the operator enters. `npm start` also serves it at `/`.
+   */
+  webPage: { method: 'GET', path: '/ui' },
+  /** The page's script and style sheet (`{asset}`: WEB_PAGE.assets). */
+  webPageAsset: { method: 'GET', path: '/ui/{asset}' },
 } as const;
 
 /**

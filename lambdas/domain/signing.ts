@@ -4,21 +4,22 @@
  * exactly as transmitted (after any compression).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { canonicalString, KEY_ID_MESSAGE, SIGNATURE_VERSION, signatureValue } from './signing-canonical';
 
-export const SIGNATURE_VERSION = 'v1';
+export { SIGNATURE_VERSION };
 
 export function bodyDigest(body: Uint8Array | string): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
 export function canonicalRequest(method: string, path: string, timestamp: string, body: Uint8Array | string): string {
-  return [SIGNATURE_VERSION, method.toUpperCase(), path, timestamp, bodyDigest(body)].join('\n');
+  return canonicalString(method, path, timestamp, bodyDigest(body));
 }
 
 /** Header value: `v1=<hex>`. */
 export function sign(key: string, method: string, path: string, timestamp: string, body: Uint8Array | string): string {
   const mac = createHmac('sha256', key).update(canonicalRequest(method, path, timestamp, body)).digest('hex');
-  return `${SIGNATURE_VERSION}=${mac}`;
+  return signatureValue(mac);
 }
 
 /**
@@ -34,7 +35,7 @@ export function keyList(secret: string): string[] {
 export function keyId(key: string): string {
   let id = KEY_IDS.get(key);
   if (id === undefined) {
-    id = createHmac('sha256', key).update('tocsin key id').digest('hex').slice(0, 16);
+    id = createHmac('sha256', key).update(KEY_ID_MESSAGE).digest('hex').slice(0, 16);
     if (KEY_IDS.size >= MAX_KEY_IDS) KEY_IDS.clear();
     KEY_IDS.set(key, id);
   }

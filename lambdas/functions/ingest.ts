@@ -1,4 +1,5 @@
 /** Ingest Lambda behind the HTTP API: adapt the event, call the application's HTTP API. */
+import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { httpApi } from '../app/application-http';
@@ -24,6 +25,8 @@ const slackAppsOption = (apps: SlackApps | undefined) => (apps ? { slackApps: ap
 let threads: DynamoSlackThreads | undefined;
 const slackThreads = () =>
   (threads ??= new DynamoSlackThreads(DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), requiredEnv(LAMBDA_ENV.tableName)));
+import { readWebPageFiles } from '../adapters/web-page-files';
+import { WEB_PAGE } from '../app/web-page';
 
 const config = readIngestConfig(bundledConfig().config.clusters);
 const secrets = new SecretsManagerClient({});
@@ -41,6 +44,8 @@ const handle = httpApi(
     },
     ...slackAppsOption(deployedSlackApps(bundledConfig().config.channels, secrets, slackThreads)),
   }),
+  // The web page's files, shipped beside the bundle by the CDK app (lib/ingest-api.ts); read on its first request.
+  { files: () => readWebPageFiles(join(__dirname, WEB_PAGE.directory)) },
 );
 
 export async function handler(event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<APIGatewayProxyStructuredResultV2> {

@@ -14,6 +14,10 @@ import { ALERT_ATTRIBUTE_NAMES } from '../../lambdas/domain/render';
 import { OUTPUTS } from '../../lib/tocsin-stack';
 import { STATE_TABLE_ACTIONS } from '../../lib/state-table';
 import { logicalIds, synth, type Synth } from './helpers';
+import { toApiGatewayResult, toHttpRequest } from '../../lambdas/adapters/api-gateway-request';
+import { readWebPageFiles } from '../../lambdas/adapters/web-page-files';
+import { createWebPage, WEB_PAGE } from '../../lambdas/app/web-page';
+import { apiGatewayEvent } from '../support/api-gateway';
 
 const SEVERITY = ALERT_ATTRIBUTE_NAMES.find((n) => n === 'severity')!;
 const CLUSTERS = ['prod', 'staging-eu'];
@@ -113,11 +117,47 @@ describe('ingest Lambda', () => {
     expect(asset.source.packaging).toBe('zip');
     const assetDir = path.join(s.app.outdir, asset.source.path);
     const files = fs.readdirSync(assetDir).sort();
-    // The bundle, its source map and the runtime config (BUNDLED_CONFIG).
-    expect(files).toEqual(['index.js', 'index.js.map', BUNDLED_CONFIG.file]);
+    // The bundle, its source map, the runtime config (BUNDLED_CONFIG) and the web page's files (WEB_PAGE).
+    expect(files).toEqual(['index.js', 'index.js.map', BUNDLED_CONFIG.file, WEB_PAGE.directory].sort());
     const code = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
     expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/);
     expect(code).not.toMatch(/\n\s+\n/); // minified
+  });
+});
+
+describe('the web page (GET /ui)', () => {
+  /** The ingest function's staged asset directory (see "bundled locally by esbuild"). */
+  const ingestAssetDir = (): string => {
+    const [, fn] = ingestFunction();
+    const manifest = JSON.parse(fs.readFileSync(path.join(s.app.outdir, `${s.stack.artifactId}.assets.json`), 'utf8'));
+    return path.join(s.app.outdir, manifest.files[String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')].source.path);
+  };
+
+  test('GET /ui and GET /ui/{asset} are routes of the HTTP API, on the ingest integration', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
+    expect(routes).toEqual(expect.arrayContaining([`GET ${ROUTES.webPage.path}`, `GET ${ROUTES.webPageAsset.path}`]));
+    expect(ROUTES.webPage.path).toBe('/ui');
+  });
+
+  test("the page's files ship beside the ingest bundle, and the function serves them with their content types", async () => {
+    const files = readWebPageFiles(path.join(ingestAssetDir(), WEB_PAGE.directory));
+    if (files instanceof Error) throw files;
+    expect(files[WEB_PAGE.page]).toContain('<title>tocsin');
+    const serve = createWebPage(() => files);
+    const answer = async (url: string) => toApiGatewayResult(await serve(toHttpRequest(apiGatewayEvent({ method: 'GET', url, headers: {}, body: Buffer.alloc(0) }))), Date.now());
+    const page = await answer('/ui');
+    expect(page.statusCode).toBe(200);
+    expect(page.headers?.['content-type']).toBe(WEB_PAGE.pageType);
+    expect(page.headers?.['content-security-policy']).toContain("script-src 'self'");
+    expect(page.body).toBe(files[WEB_PAGE.page]);
+    const script = await answer('/ui/app.js');
+    expect(script.headers?.['content-type']).toBe(WEB_PAGE.assets['app.js']);
+    expect(script.body).toBe(files['app.js']);
+  });
+
+  test('the WebPageUrl output names it', () => {
+    const endpoint = { 'Fn::GetAtt': [s.stack.getLogicalId(s.stack.ingestApi.httpApi.node.defaultChild as CfnElement), 'ApiEndpoint'] };
+    template.hasOutput(OUTPUTS.webPageUrl, { Value: { 'Fn::Join': ['', [endpoint, ROUTES.webPage.path]] } });
   });
 });
 
@@ -182,7 +222,7 @@ describe('HTTP API', () => {
     expect(perms.length).toBe(Object.keys(ROUTES).length);
     for (const p of perms) {
       expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
-      expect(JSON.stringify(p.Properties.SourceArn)).toMatch(/\/\*\/\*\/v1\//);
+      expect(JSON.stringify(p.Properties.SourceArn)).toMatch(/\/\*\/\*\/(v1|ui)\b/);
     }
   });
 });

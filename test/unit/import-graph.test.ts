@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import * as ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..');
-const DIRS = ['lambdas', 'lib', 'local', 'bin', 'agent-shim/src', 'bench', 'channels'];
+const DIRS = ['lambdas', 'lib', 'local', 'bin', 'agent-shim/src', 'bench', 'channels', 'ui'];
 
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -131,5 +131,12 @@ describe('layers', () => {
   it('app/ reaches the outside world through ports only: no AWS SDK, no adapters, no handlers', () => {
     const outside = (t: string) => t.startsWith('@aws-sdk/') || t.startsWith('lambdas/adapters/') || t.startsWith('lambdas/functions/');
     expect(importsBreaking('lambdas/app/', (t) => !outside(t))).toEqual([]);
+  });
+
+  it("the web page's browser code imports only itself, the pure domain and no node builtin (it is bundled for browsers)", () => {
+    const browser = ['ui/page/', 'ui/signer.ts', 'ui/alert-list.ts'];
+    const breaking = browser.flatMap((dir) => importsBreaking(dir, (t) => (t.startsWith('ui/') && t !== 'ui/build.ts') || t.startsWith('lambdas/domain/')));
+    expect(breaking).toEqual([]);
+    expect(graph.get('ui/page/main.ts')).toEqual(expect.arrayContaining(['ui/page/api.ts', 'ui/alert-list.ts']));
   });
 });

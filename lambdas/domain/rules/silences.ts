@@ -7,6 +7,10 @@ import { parseDuration } from './duration';
 import { compileMatch, compileMatcher, MatcherError } from './matchers';
 import { MATCH_FIELDS, META_FIELDS, type MatchFacts, type MatchSpec, type MatcherSpec } from './types';
 import { vocabularyIssues } from './vocabulary';
+import { matcherSpecFromArgs, SilenceError } from './matcher-args';
+
+// The command-line matcher syntax lives apart, importing nothing the web page cannot bundle.
+export { describeMatchers, parseMatcherArg, SilenceError } from './matcher-args';
 
 export interface Silence {
   id: string;
@@ -32,8 +36,6 @@ export const SILENCE_LIMITS = {
   /** Active + pending silences per cluster. */
   perCluster: 500,
 } as const;
-
-export class SilenceError extends Error {}
 
 export function isActive(s: Pick<Silence, 'startsAt' | 'endsAt'>, nowMs: number): boolean {
   return Date.parse(s.startsAt) <= nowMs && nowMs < Date.parse(s.endsAt);
@@ -126,50 +128,7 @@ export function parseSilenceRequest(body: unknown, cluster: string, id: string, 
   };
 }
 
-/**
- * Command-line matcher syntax, one field per argument:
- * `field=value` exact, `field!=value`, `field=~regex`, `field!~regex`,
- * `field=*glob*` (a value with * or ? is a glob), `nodeMeta.rack=r1`.
- */
-export function parseMatcherArg(arg: string): { field: string; key?: string; spec: MatcherSpec } {
-  const m = /^([A-Za-z]+)(?:\.([^=!~]+))?(=~|!~|!=|=)(.*)$/s.exec(arg);
-  if (!m) throw new SilenceError(`matcher "${arg}" must look like field=value, field!=value, field=~regex or field!~regex`);
-  const [, field, key, op, value] = m as unknown as [string, string, string | undefined, string, string];
-  let spec: MatcherSpec = op === '=~' || op === '!~' ? { regex: value } : /[*?]/.test(value) ? { glob: value } : value;
-  if (op.startsWith('!')) spec = { not: spec };
-  return key !== undefined ? { field, key, spec } : { field, spec };
-}
-
+/** The command-line matcher syntax (matcher-args.ts), one field per argument, checked. */
 export function matchersFromArgs(args: string[]): MatchSpec {
-  const out: Record<string, unknown> = {};
-  for (const arg of args) {
-    const { field, key, spec } = parseMatcherArg(arg);
-    if (key !== undefined) {
-      const meta = (out[field] ??= {}) as Record<string, MatcherSpec>;
-      meta[key] = spec;
-    } else {
-      if (out[field] !== undefined) throw new SilenceError(`matcher for ${field} given twice`);
-      out[field] = spec;
-    }
-  }
-  return validateMatchers(out);
-}
-
-/** One line per matcher, in the CLI syntax where it has one. */
-export function describeMatchers(m: MatchSpec): string {
-  const one = (spec: MatcherSpec): string => {
-    if (typeof spec === 'string') return `=${spec}`;
-    if (Array.isArray(spec)) return `∈[${spec.map((s) => one(s).replace(/^=/, '')).join(', ')}]`;
-    if ('not' in spec) return `!${one(spec.not).replace(/^=/, '=')}`.replace('!=~', '!~');
-    if ('regex' in spec) return `=~${spec.regex}`;
-    if ('glob' in spec) return `=${spec.glob}`;
-    return `=${spec.equals}`;
-  };
-  return Object.entries(m)
-    .flatMap(([field, spec]) =>
-      (META_FIELDS as readonly string[]).includes(field)
-        ? Object.entries(spec as Record<string, MatcherSpec>).map(([k, s]) => `${field}.${k}${one(s)}`)
-        : [`${field}${one(spec as MatcherSpec)}`],
-    )
-    .join(' ');
+  return validateMatchers(matcherSpecFromArgs(args));
 }
