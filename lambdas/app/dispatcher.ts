@@ -74,6 +74,15 @@ export class Dispatcher implements OutboxPublisher {
   async settleAhead(entry: OutboxEntry, subject?: string): Promise<boolean> {
     const { storm } = this.deps;
     const routing = entry.routing;
+    // Nothing to deliver and no timer to schedule (every route silenced, inhibited or muted
+    // by a time interval): carrying the entry out is only its log lines, so they are written
+    // here, and the transition needs no outbox entry, hence no clear (one UpdateItem less
+    // per such transition, e.g. a silenced or inhibited outage). A crash at any point loses
+    // nothing: the retry decides again; a lost race at worst repeats the log line.
+    if (routing && routing.deliveries.length === 0 && routing.timers.length === 0 && !routing.flapTimer) {
+      this.logRouting(entry);
+      return true;
+    }
     if (!storm?.foldsForSure || !storm.foldAhead || !routing || entry.silencedBy || routing.timers.length > 0 || routing.flapTimer || routing.deliveries.length === 0) return false;
     const nowMs = this.deps.clock.nowMs();
     const { cluster } = entry.alert;
@@ -84,6 +93,13 @@ export class Dispatcher implements OutboxPublisher {
     if (this.deps.inhibitor && entry.alert.state === 'firing' && (await this.deps.inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) }, nowMs))) return false;
     await Promise.all(routing.deliveries.flatMap((d) => d.channels.map((channel) => storm.foldAhead!(cluster, channel, d.alert, nowMs))));
     return true;
+  }
+
+  /** What routing held back: routes muted by a time interval, a notice silenced or inhibited (announced when that ends). */
+  private logRouting(entry: OutboxEntry): void {
+    const { alert } = entry;
+    for (const m of entry.routing?.muted ?? []) this.deps.logger?.info('route muted', { id: alert.id, cluster: alert.cluster, ...m });
+    if (entry.silencedBy) this.deps.logger?.info(inhibitionSource(entry.silencedBy) === undefined ? 'alert silenced' : 'alert inhibited', { id: alert.id, cluster: alert.cluster, silence: entry.silencedBy, announcedWhenItEnds: true });
   }
 
   async dispatch(entry: OutboxEntry, subject?: string): Promise<void> {
@@ -97,8 +113,7 @@ export class Dispatcher implements OutboxPublisher {
     const { deliveries, timers } = routed.routing;
     for (const timer of timers) await this.deps.timers.schedule(timer);
     if (routed.routing.flapTimer) await this.deps.timers.schedule(routed.routing.flapTimer);
-    for (const m of routed.routing.muted ?? []) this.deps.logger?.info('route muted', { id: alert.id, cluster: alert.cluster, ...m });
-    if (routed.silencedBy) this.deps.logger?.info(inhibitionSource(routed.silencedBy) === undefined ? 'alert silenced' : 'alert inhibited', { id: alert.id, cluster: alert.cluster, silence: routed.silencedBy, announcedWhenItEnds: true });
+    this.logRouting(routed);
     if (deliveries.length === 0) return;
 
     const facts = routed.facts ?? alertFacts(alert);
