@@ -15,13 +15,22 @@
  * so the gate remembers them per (cluster, channel) for the current window and skips the
  * calls, and fold items go out in shared BatchWriteItem calls: a fold then costs 1/16 to
  * 1/25 of a call (docs/ARCHITECTURE.md "Storm grouping", "Mass outage").
+ *
+ * Below the budget every delivered notification used to cost its own counter update. The
+ * admits of one (cluster, channel, window) that arrive while its counter update is in
+ * flight now wait for it and then share the next one: one update adds n, under the
+ * condition that all n go out one by one, most severe first (domain groupCharge). When
+ * that fails (the budget ends inside the group), the group is admitted one by one as
+ * separate dispatches would be: exactly as many go out as the budget allows, the most
+ * severe first, the rest fold. A crash loses nothing: the update is atomic, and a dispatch
+ * not answered is retried from its outbox entry, as before.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DigestStore, StormGate } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import type { DigestTimer } from '../domain/rules/outbox';
 import { BatchedWrites } from './dynamo-batched-writes';
-import { chargedLevels, digestTimer, foldedOf, stormLevel, tallyFolds, windowStart, worstFirst, type FoldedAlert, type FoldTally } from '../domain/rules/storm';
+import { chargedLevels, digestTimer, foldedOf, groupCharge, mostSevereFirst, stormLevel, tallyFolds, windowStart, worstFirst, type FoldedAlert, type FoldTally, type StormSent } from '../domain/rules/storm';
 import type { GroupingSpec } from '../domain/rules/types';
 import type { Alert, Severity } from '../domain/types';
 import { isConditionFailure, keys } from './dynamo-state-store';
@@ -54,8 +63,23 @@ interface WindowFacts {
   scheduled: boolean;
 }
 
+/** An admit waiting for its window's counter update. */
+interface WaitingCharge {
+  alert: Pick<Alert, 'severity' | 'state'>;
+  expires: number;
+  resolve(delivered: boolean): void;
+  reject(err: unknown): void;
+}
+
+/** The admits of one (cluster, channel, window): at most one counter update in flight, the others wait to share the next. */
+interface ChargeLine {
+  waiting: WaitingCharge[];
+  busy: boolean;
+}
+
 export class DynamoStormGate implements StormGate {
   private readonly windows = new Map<string, WindowFacts>();
+  private readonly lines = new Map<string, ChargeLine>();
   private readonly folds: BatchedWrites;
 
   constructor(
@@ -86,10 +110,9 @@ export class DynamoStormGate implements StormGate {
     // domain/rules/storm.ts stormVerdict, atomically: deliver while fewer than `threshold`
     // notifications at least as severe went out one by one, and charge every level up to it.
     const level = stormLevel(alert);
-    const charged = chargedLevels(level);
     const facts = this.factsOf(cluster, channel, window);
-    if (!facts.spent.has(level) && (await this.charge(pk, channel, window, level, charged, expires))) return { verdict: 'deliver' };
-    charged.forEach((l) => facts.spent.add(l));
+    if (!facts.spent.has(level) && (await this.charge(pk, channel, window, facts, alert, expires))) return { verdict: 'deliver' };
+    chargedLevels(level).forEach((l) => facts.spent.add(l));
     // Keyed by the alert's id: a retry rewrites the same item, so an unconditional (batched) put is enough.
     await this.folds.put({ [PK]: pk, [SK]: `${stormKeys.foldPrefix(channel, window)}${alert.id}`, folded: foldedOf(alert), [TTL]: expires });
     if (facts.scheduled) return { verdict: 'fold' };
@@ -124,24 +147,91 @@ export class DynamoStormGate implements StormGate {
     await this.folds.put({ [PK]: keys.cluster(cluster), [SK]: `${stormKeys.foldPrefix(channel, window)}${alert.id}`, folded: foldedOf(alert), [TTL]: expires });
   }
 
-  /** domain/rules/storm.ts stormVerdict's charge, atomically; false when the level's budget is spent. */
-  private async charge(pk: string, channel: string, window: number, level: Severity, charged: Severity[], expires: number): Promise<boolean> {
-    const names: Record<string, string> = { '#ttl': TTL, '#level': sentAttribute(level) };
-    charged.forEach((l, i) => (names[`#c${i}`] = sentAttribute(l)));
+  /**
+   * domain/rules/storm.ts stormVerdict's charge, atomically; false when the level's budget
+   * is spent. Shares the counter update with the admits of the same window in flight.
+   */
+  private charge(pk: string, channel: string, window: number, facts: WindowFacts, alert: Alert, expires: number): Promise<boolean> {
+    const key = `${pk}\u0000${channel}\u0000${window}`;
+    let line = this.lines.get(key);
+    if (!line) {
+      line = { waiting: [], busy: false };
+      this.lines.set(key, line);
+    }
+    const waiting = line.waiting;
+    const answer = new Promise<boolean>((resolve, reject) => waiting.push({ alert, expires, resolve, reject }));
+    if (!line.busy) void this.drain(key, line, pk, channel, window, facts);
+    return answer;
+  }
+
+  /** One counter update at a time per line; whatever queued meanwhile goes in the next. */
+  private async drain(key: string, line: ChargeLine, pk: string, channel: string, window: number, facts: WindowFacts): Promise<void> {
+    line.busy = true;
+    await new Promise((r) => setImmediate(r)); // admits of this moment (one snapshot's subjects) join the first update too
+    while (line.waiting.length > 0) {
+      const group = line.waiting.splice(0);
+      try {
+        await this.chargeGroup(pk, channel, window, facts, group);
+      } catch (err) {
+        group.forEach((c) => c.reject(err)); // no effect on those already answered
+      }
+    }
+    line.busy = false;
+    this.lines.delete(key);
+  }
+
+  private async chargeGroup(pk: string, channel: string, window: number, facts: WindowFacts, group: WaitingCharge[]): Promise<void> {
+    const open = group.filter((c) => {
+      if (!facts.spent.has(stormLevel(c.alert))) return true;
+      c.resolve(false); // learnt spent by an update of this line meanwhile
+      return false;
+    });
+    if (open.length === 0) return;
+    const together = groupCharge(open.map((c) => c.alert), this.grouping.threshold);
+    if (together && (await this.update(pk, channel, window, together, Math.max(...open.map((c) => c.expires))))) {
+      open.forEach((c) => c.resolve(true));
+      return;
+    }
+    // The budget ends inside the group: one by one, most severe first, as separate
+    // dispatches would; the first refusal of a level tells the rest of it (and below) to fold.
+    for (const c of open.sort((a, b) => mostSevereFirst(a.alert, b.alert))) {
+      const level = stormLevel(c.alert);
+      const alone = facts.spent.has(level) ? undefined : groupCharge([c.alert], this.grouping.threshold);
+      const delivered = alone !== undefined && (await this.update(pk, channel, window, alone, c.expires));
+      if (!delivered) chargedLevels(level).forEach((l) => facts.spent.add(l));
+      c.resolve(delivered);
+    }
+  }
+
+  /** Adds `add` to the window's counters if every level in `atMost` is at most that; false when not (condition failed). */
+  private async update(pk: string, channel: string, window: number, charge: { add: StormSent; atMost: StormSent }, expires: number): Promise<boolean> {
+    const names: Record<string, string> = { '#ttl': TTL };
+    const values: Record<string, number> = { ':ttl': expires };
+    const adds: string[] = [];
+    const conditions: string[] = [];
+    for (const [level, n] of Object.entries(charge.add)) {
+      names[`#${level}`] = sentAttribute(level);
+      values[`:add_${level}`] = n;
+      adds.push(`#${level} :add_${level}`);
+    }
+    for (const [level, most] of Object.entries(charge.atMost)) {
+      values[`:most_${level}`] = most;
+      conditions.push(`(attribute_not_exists(#${level}) OR #${level} <= :most_${level})`);
+    }
     try {
       await awsCall(this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [PK]: pk, [SK]: stormKeys.count(channel, window) },
-          UpdateExpression: `ADD ${charged.map((_, i) => `#c${i} :one`).join(', ')} SET #ttl = if_not_exists(#ttl, :ttl)`,
-          ConditionExpression: 'attribute_not_exists(#level) OR #level < :threshold',
+          UpdateExpression: `ADD ${adds.join(', ')} SET #ttl = if_not_exists(#ttl, :ttl)`,
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':one': 1, ':ttl': expires, ':threshold': this.grouping.threshold },
+          ExpressionAttributeValues: values,
         }),
       ));
       return true;
     } catch (err) {
-      if (!isConditionFailure(err)) throw err; // the level's budget is spent: fold
+      if (!isConditionFailure(err)) throw err; // a level's budget would be exceeded
       return false;
     }
   }

@@ -78,6 +78,17 @@ export class Dispatcher implements OutboxPublisher {
   async settleAhead(entry: OutboxEntry, subject?: string): Promise<boolean> {
     const { storm } = this.deps;
     const routing = entry.routing;
+    // Nothing to deliver and no timer to schedule (every route silenced, inhibited or muted
+    // by a time interval): carrying the entry out is only its log lines, so they are written
+    // here, and the transition needs no outbox entry, hence no clear (one UpdateItem less
+    // per such transition, e.g. a silenced or inhibited outage). A crash at any point loses
+    // nothing: the retry decides again; a lost race at worst repeats the log line.
+    if (routing && routing.deliveries.length === 0 && routing.timers.length === 0 && !routing.flapTimer) {
+      // A resolution held back by another silence or a mute still ends its episode's "until resolved" silences.
+      if (entry.alert.state === 'resolved' && entry.alert.episode) await this.endBoundSilences(entry.alert.cluster, entry.alert.episode, this.deps.clock.nowMs());
+      this.logRouting(entry);
+      return true;
+    }
     if (!storm?.foldsForSure || !storm.foldAhead || !routing || entry.silencedBy || routing.timers.length > 0 || routing.flapTimer || routing.deliveries.length === 0) return false;
     const nowMs = this.deps.clock.nowMs();
     const { cluster } = entry.alert;
@@ -109,6 +120,13 @@ export class Dispatcher implements OutboxPublisher {
     }
   }
 
+  /** What routing held back: routes muted by a time interval, a notice silenced or inhibited (announced when that ends). */
+  private logRouting(entry: OutboxEntry): void {
+    const { alert } = entry;
+    for (const m of entry.routing?.muted ?? []) this.deps.logger?.info('route muted', { id: alert.id, cluster: alert.cluster, ...m });
+    if (entry.silencedBy) this.deps.logger?.info(inhibitionSource(entry.silencedBy) === undefined ? 'alert silenced' : 'alert inhibited', { id: alert.id, cluster: alert.cluster, silence: entry.silencedBy, announcedWhenItEnds: true });
+  }
+
   async dispatch(entry: OutboxEntry, subject?: string): Promise<void> {
     const nowMs = this.deps.clock.nowMs();
     const { alert } = entry;
@@ -121,8 +139,7 @@ export class Dispatcher implements OutboxPublisher {
     const { deliveries, timers } = routed.routing;
     for (const timer of timers) await this.deps.timers.schedule(timer);
     if (routed.routing.flapTimer) await this.deps.timers.schedule(routed.routing.flapTimer);
-    for (const m of routed.routing.muted ?? []) this.deps.logger?.info('route muted', { id: alert.id, cluster: alert.cluster, ...m });
-    if (routed.silencedBy) this.deps.logger?.info(inhibitionSource(routed.silencedBy) === undefined ? 'alert silenced' : 'alert inhibited', { id: alert.id, cluster: alert.cluster, silence: routed.silencedBy, announcedWhenItEnds: true });
+    this.logRouting(routed);
     if (deliveries.length === 0) return;
 
     const facts = routed.facts ?? alertFacts(alert);

@@ -5,6 +5,7 @@
  * channel publisher that records what it is handed. The clock is ours.
  */
 import { randomUUID } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createApplication } from '../../lambdas/app/application';
 import { httpApi } from '../../lambdas/app/application-http';
 import { sweeper } from '../../lambdas/app/application-sweeper';
@@ -45,6 +46,15 @@ function cluster() {
   /** Another process (Lambda container) on the same table and clock: its own caches. */
   const process = () => {
     const { doc } = dynamoClients(dynamo.endpoint);
+    // Outbox clears this process sent (UpdateItem REMOVE pendingId).
+    const seen = { clears: 0 };
+    doc.middlewareStack.add(
+      (next) => async (args) => {
+        if (/^REMOVE pendingId/.test(String((args.input as { UpdateExpression?: unknown }).UpdateExpression))) seen.clears++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'itClearCounter' },
+    );
     const app = createApplication(
       { config },
       awsPorts({
@@ -67,6 +77,13 @@ function cluster() {
     const api = httpApi(app);
     return {
       app,
+      seen,
+      /** The check's subject item has an outbox entry pending. */
+      async pending(): Promise<boolean> {
+        const out = await doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)', ExpressionAttributeValues: { ':pk': `cluster#${name}`, ':s': 's#check/' } }));
+        expect(out.Items).toHaveLength(1);
+        return out.Items![0]!.pendingId !== undefined;
+      },
       sweep: sweeper(app),
       async check(status: 'passing' | 'critical') {
         index++;
@@ -109,6 +126,9 @@ describe('silences that end', () => {
     const s = await p.silence(30);
     await p.check('critical');
     expect(c.take()).toEqual([]);
+    // Silenced with nothing else to do (no timer): written without an outbox entry, so nothing to clear.
+    expect(await p.pending()).toBe(false);
+    expect(p.seen.clears).toBe(0);
     await p.sweep();
     expect(c.take()).toEqual([]); // still silenced
 
@@ -126,6 +146,8 @@ describe('silences that end', () => {
 
     await p.check('passing');
     expect(c.take().map(line)).toEqual([expect.stringMatching(/^resolved RESOLVED: /)]);
+    expect(p.seen.clears + q.seen.clears).toBe(2); // the announcement and the RESOLVED went the outbox's way
+    expect(await p.pending()).toBe(false);
   });
 
   it('the alert resolves while silenced: nothing then, nothing when the silence ends', async () => {

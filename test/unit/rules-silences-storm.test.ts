@@ -1,6 +1,6 @@
 /** Silences (requests, CLI matcher syntax, expiry) and storm grouping, table-driven. */
 import { describeMatchers, isActive, matchersFromArgs, parseMatcherArg, parseSilenceRequest, silenced, SilenceError, type Silence } from '../../lambdas/domain/rules/silences';
-import { chargeSent, digestAlert, digestTimer, foldedOf, maxMessagesPerWindow, stormVerdict, windowStart, DIGEST_EXCERPT_CHARS, DIGEST_MAX_CHARS, type FoldedAlert, type StormSent } from '../../lambdas/domain/rules/storm';
+import { chargeSent, digestAlert, digestTimer, foldedOf, groupCharge, maxMessagesPerWindow, mostSevereFirst, stormVerdict, windowStart, DIGEST_EXCERPT_CHARS, DIGEST_MAX_CHARS, type FoldedAlert, type StormSent } from '../../lambdas/domain/rules/storm';
 import { slackMessage, SLACK_LIMITS } from '../../channels/slack/render';
 import { emailBody } from '../../channels/email/render';
 import type { Alert, Severity } from '../../lambdas/domain/types';
@@ -200,6 +200,44 @@ describe('storm grouping', () => {
     expect(texts.join('\n')).toContain(`... and ${300 - listed} more not listed (of 300 folded)`);
     expect(texts.join('\n')).toContain('check service:web:http] :: boom &lt;30&gt;');
     expect(emailBody(d)).toContain(`... and ${300 - listed} more not listed (of 300 folded)`);
+  });
+});
+
+describe('groupCharge: one counter update for a group, as if one by one most severe first', () => {
+  const levels: Array<Pick<Alert, 'severity' | 'state'>> = [
+    { severity: 'info', state: 'firing' },
+    { severity: 'warning', state: 'firing' },
+    { severity: 'critical', state: 'firing' },
+    { severity: 'critical', state: 'resolved' },
+  ];
+  it('all go out together exactly when one by one (most severe first) all would, and charge the same', () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let run = 0; run < 2000; run++) {
+      const threshold = 1 + rand(5);
+      const sent: StormSent = { info: rand(7), warning: rand(7), critical: rand(7) };
+      const group = Array.from({ length: 1 + rand(6) }, () => levels[rand(levels.length)]!).sort(mostSevereFirst);
+      let oneByOne: StormSent = sent;
+      let all = true;
+      for (const a of group) {
+        if (stormVerdict(oneByOne, a, { windowSeconds: 60, threshold }) === 'deliver') oneByOne = chargeSent(oneByOne, a);
+        else all = false;
+      }
+      const together = groupCharge(group, threshold);
+      const holds = together !== undefined && Object.entries(together.atMost).every(([l, most]) => (sent[l as Severity] ?? 0) <= most!);
+      expect(holds).toBe(all);
+      if (holds) {
+        const after: StormSent = { ...sent };
+        for (const [l, n] of Object.entries(together!.add)) after[l as Severity] = (after[l as Severity] ?? 0) + n!;
+        expect(after).toEqual(oneByOne);
+      }
+    }
+  });
+
+  it('cannot hold when a level draws more than its budget', () => {
+    expect(groupCharge([levels[0]!, levels[0]!, levels[0]!], 2)).toBeUndefined();
+    expect(groupCharge([levels[2]!, levels[2]!, levels[0]!], 2)).toBeUndefined(); // the criticals charge info's budget first
+    expect(groupCharge([levels[2]!, levels[2]!], 2)).toEqual({ add: { info: 2, warning: 2, critical: 2 }, atMost: { critical: 0 } });
   });
 });
 

@@ -65,6 +65,36 @@ export function chargeSent(sent: StormSent, alert: Pick<Alert, 'severity' | 'sta
   return next;
 }
 
+/** Most severe first: the order a group of notifications is admitted in (domain rule: a critical is never folded behind a less severe one of its own group). */
+export function mostSevereFirst<T extends Pick<Alert, 'severity' | 'state'>>(a: T, b: T): number {
+  return SEVERITY_RANK[stormLevel(b)] - SEVERITY_RANK[stormLevel(a)];
+}
+
+/**
+ * Notifications of one window admitted together (one counter update for all), with the
+ * outcome of admitting them one by one, most severe first: `add`, what they charge per
+ * level; `atMost`, per level one of them draws on, the highest count sent before them with
+ * which every one still goes out (the last of that level then sees `atMost + add - 1` <
+ * threshold: the levels above were charged first). undefined: they cannot all go out, even
+ * in an empty window (more of a level than its budget).
+ */
+export function groupCharge(alerts: ReadonlyArray<Pick<Alert, 'severity' | 'state'>>, threshold: number): { add: StormSent; atMost: StormSent } | undefined {
+  const add: StormSent = {};
+  const drawn = new Set<Severity>();
+  for (const alert of alerts) {
+    const level = stormLevel(alert);
+    drawn.add(level);
+    for (const l of chargedLevels(level)) add[l] = (add[l] ?? 0) + 1;
+  }
+  const atMost: StormSent = {};
+  for (const l of drawn) {
+    const most = threshold - (add[l] ?? 0);
+    if (most < 0) return undefined;
+    atMost[l] = most;
+  }
+  return { add, atMost };
+}
+
 /** Worst case per channel and window: every level's budget, then the digest. */
 export function maxMessagesPerWindow(grouping: GroupingSpec): number {
   return STORM_LEVELS.length * grouping.threshold + 1;
