@@ -23,6 +23,7 @@ import { DynamoWatcherStore } from './dynamo-watcher-store';
 import { HttpsWatchdog } from './https-watchdog';
 import { SnsAlertPublisher, SnsAlertsProbe } from './sns-publisher';
 import { SqsTimerQueue } from './sqs-timers';
+import { DynamoNodeCatalog } from './dynamo-node-catalog';
 import { DynamoFiringSources } from './dynamo-firing-sources';
 import { DynamoAlertReadModel } from './dynamo-alert-read-model';
 import { DynamoPendingTimers } from './dynamo-pending-timers';
@@ -102,6 +103,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     watchers: () => new DynamoWatcherStore(doc(), tableName),
     sweepLedger: () => new DynamoSweepLedger(doc(), tableName),
     alertsProbe: () => new SnsAlertsProbe(client('sns'), opts.alertsTopicArn),
+    nodeCatalog: () => new DynamoNodeCatalog(doc(), tableName),
     watchdog: () => (opts.watchdogUrl ? new HttpsWatchdog(opts.watchdogUrl) : undefined),
   };
   const given = opts.overrides ?? {};

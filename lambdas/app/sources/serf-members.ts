@@ -21,6 +21,9 @@ import { mapLimitUntil } from '../concurrency';
 import { TransitionEngine, type Decision } from '../transition-engine';
 import { keyValueTags, routeDecision, type AlertRole } from './routing';
 import type { SourceContext, SourceHandler, SourceResult } from './types';
+import { isNodeDown, nodeSubject, type NodeIncidentState, type NodeStatus } from '../../domain/nodes/node-incident';
+import type { SubjectRecord } from '../ports';
+import { nodeIncidentFacts, reportNode } from './node-incidents';
 
 /** Down members are kept this long (a reap normally follows within a day); reaped ones shorter. */
 const DOWN_RETENTION_SECONDS = 90 * 24 * 3600;
@@ -52,7 +55,8 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
     const engine = new TransitionEngine(ctx);
     let transitions = 0;
     // One batched read for every member of the invocation (Serf coalesces: hundreds at once in an outage).
-    const records = await ctx.subjects.getMany<MemberRecordState>(envelope.cluster, [...new Set(members.map((m) => memberSubject(m.name)))]);
+    // The members' node incidents (node-incidents.ts) come in the same read.
+    const records = await ctx.subjects.getMany<MemberRecordState>(envelope.cluster, [...new Set(members.flatMap((m) => [memberSubject(m.name), nodeSubject(m.name)]))]);
     // Past the request's time budget no member is started: the request is answered 503 and
     // the sender's retry (the same body) goes on; members done are no-ops then (same report).
     const { deadlineMs } = ctx;
@@ -61,6 +65,14 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
       let witnessTried = false;
       let transitioned = false;
       const subject = memberSubject(member.name);
+      // The node's incident first, so that this member's own alert finds it open and folds into it;
+      // only for a report the member's record takes as a change (echoes and repeats are not the node's news).
+      const nodeRecord = (records.get(nodeSubject(member.name)) ?? null) as unknown as SubjectRecord<NodeIncidentState> | null;
+      const foreseen = decideMember(records.get(subject)?.state, { event, member, reporter, at }, ordering);
+      const node =
+        foreseen.kind === 'transition'
+          ? await reportNode(ctx, engine, envelope.cluster, member.name, { source: 'serf', status: NODE_STATUS[foreseen.state.status], order: Date.parse(at), at, reason: `${event} reported by ${reporter}` }, nodeRecord)
+          : { outcome: 'none' as const, down: isNodeDown(nodeRecord?.state) };
       const outcome = await engine.apply<MemberRecordState>(envelope.cluster, subject, (prev): Decision<MemberRecordState> => {
         transitioned = false;
         const d = decideMember(prev?.state, { event, member, reporter, at }, ordering);
@@ -74,10 +86,14 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
         transitioned = true;
         const decision = { kind: 'write' as const, state: d.state, alert: memberAlert(envelope.cluster, d, prev?.rev ?? 0), ...retention(d.state) };
         // Serf tags match as `tags: "role=db"` and, keyed, as `nodeMeta: { role: db }`.
-        return routeDecision(ctx, subject, prev?.state, decision, () => ({ role: MEMBER_ROLE[d.change], facts: { tags: keyValueTags(d.state.tags), nodeMeta: d.state.tags } }));
+        return routeDecision(ctx, subject, prev?.state, decision, () => ({
+          role: MEMBER_ROLE[d.change],
+          facts: { tags: keyValueTags(d.state.tags), nodeMeta: d.state.tags, ...nodeIncidentFacts(member.name, node.down) },
+        }));
       }, records.get(subject) ?? null);
       if (transitioned && outcome !== 'none') transitions++;
-      return outcome;
+      // A node alert not yet published makes the report unsettled too (the sender retries).
+      return node.outcome === 'unsettled' ? 'unsettled' : outcome;
     }, stop);
     return {
       accepted: members.length,
@@ -89,6 +105,9 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
     };
   };
 }
+
+/** What a member's new status says of the node (a graceful leave or a reap ends an incident, never opens one). */
+const NODE_STATUS: Record<MemberRecordState['status'], NodeStatus> = { alive: 'up', failed: 'down', left: 'gone', reaped: 'gone' };
 
 function retention(state: MemberRecordState): { ttlSeconds?: number } {
   if (state.status === 'reaped') return { ttlSeconds: REAPED_RETENTION_SECONDS };
