@@ -20,6 +20,8 @@ export interface NodeReportResult {
   outcome: Outcome;
   /** The incident is open after this report. */
   down: boolean;
+  /** This report closed the incident (`up`: back; `gone`: left or reaped): the node's resolved notice says so. */
+  closed?: NodeReport['status'];
 }
 
 /** What the node carried, with each service's health, for the incident's alert. */
@@ -48,6 +50,7 @@ export async function reportNode(
   const subject = nodeSubject(node);
   const record = prefetched === undefined ? ((await ctx.subjects.get<NodeIncidentState>(cluster, subject)) ?? null) : prefetched;
   let down = isNodeDown(record?.state);
+  let closed: NodeReport['status'] | undefined;
   // Nothing to open or close: a healthy node's word (the common case) costs nothing.
   if (!record && report.status !== 'down') return { outcome: 'none', down };
   const carried = mayOpen(record?.state, report) ? await carriedBy(ctx, cluster, node) : [];
@@ -57,12 +60,13 @@ export async function reportNode(
     (prev) => {
       const d = decideNodeReport(cluster, node, prev?.state, report, carried);
       down = d.kind === 'write' ? d.open : isNodeDown(prev?.state);
+      closed = d.kind === 'write' && isNodeDown(prev?.state) && !d.open ? report.status : undefined;
       if (d.kind === 'ignore') return d;
       return routeDecision(ctx, subject, prev?.state, { kind: 'write', state: d.state, ...(d.alert ? { alert: d.alert } : {}) }, () => ({ role: 'episode' }));
     },
     record,
   );
-  return { outcome, down };
+  return { outcome, down, ...(closed && outcome !== 'none' ? { closed } : {}) };
 }
 
 /** The fact that folds an alert of a node that is down into its incident (rules/inhibit.ts NODE_INCIDENT_RULE). */

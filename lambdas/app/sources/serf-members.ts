@@ -86,10 +86,16 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
         transitioned = true;
         const decision = { kind: 'write' as const, state: d.state, alert: memberAlert(envelope.cluster, d, prev?.rev ?? 0), ...retention(d.state) };
         // Serf tags match as `tags: "role=db"` and, keyed, as `nodeMeta: { role: db }`.
-        return routeDecision(ctx, subject, prev?.state, decision, () => ({
+        const routed = routeDecision(ctx, subject, prev?.state, decision, () => ({
           role: MEMBER_ROLE[d.change],
           facts: { tags: keyValueTags(d.state.tags), nodeMeta: d.state.tags, ...nodeIncidentFacts(member.name, node.down) },
         }));
+        // The node's incident just ended as gone (left, reaped): its resolved notice says so; the member's notice would repeat it.
+        if (node.closed === 'gone' && routed.kind === 'write' && routed.outbox?.alert.state !== 'resolved') {
+          const { outbox: _told, ...quiet } = routed;
+          return quiet;
+        }
+        return routed;
       }, records.get(subject) ?? null);
       if (transitioned && outcome !== 'none') transitions++;
       // A node alert not yet published makes the report unsettled too (the sender retries).
