@@ -121,7 +121,8 @@ describe(`node down as one incident (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB
     await c.checks(40, dead, 'agent-2');
     const down = c.take();
     expect(down.map(line)).toEqual(['firing NODE DOWN: n1 (3 service instances)']);
-    expect(down[0]).toMatchObject({ kind: 'node', source: 'consul', node: 'n1', severity: 'critical', channels: ['chat'] });
+    expect(down[0]).toMatchObject({ kind: 'node', source: 'tocsin', node: 'n1', severity: 'critical', channels: ['chat'] });
+    expect(detail(down[0]!, 'Reported by')).toBe('Consul (serfHealth): Agent not live or unreachable');
     expect(detail(down[0]!, 'Services on the node')).toBe(['cache [cache-n1]: 0 of 1 instances left', 'db [db-n1]: 1 of 2 instances left', 'web [web-n1]: 2 of 3 instances left'].join('\n'));
 
     // Consul's service watches then list n1's instances critical (serfHealth is among their checks),
@@ -154,7 +155,7 @@ describe(`node down as one incident (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB
     await Promise.all(['n8', 'n9', 'n10'].map((agent) => c.serf('member-failed', agent, 'n7')));
     const down = c.take();
     expect(down.map(line)).toEqual(['firing NODE DOWN: n7 (1 service instance)']);
-    expect(down[0]).toMatchObject({ source: 'serf' });
+    expect(detail(down[0]!, 'Reported by')).toMatch(/^Serf: member-failed reported by n(8|9|10)$/);
     expect(detail(down[0]!, 'Services on the node')).toBe('web [web-n7]: 1 of 2 instances left');
     c.advance(60);
     await c.serf('member-join', 'n7', 'n7');

@@ -144,7 +144,7 @@ describe('node incident decisions', () => {
   it('the alert lists what the node carried, with the instances left', () => {
     const d = decideNodeReport('c', 'n1', undefined, r('consul', 'down', 10), carried);
     if (d.kind !== 'write' || !d.alert) throw new Error('no alert');
-    expect(d.alert).toMatchObject({ kind: 'node', source: 'consul', severity: 'critical', state: 'firing', node: 'n1', to: 'down', title: 'NODE DOWN: n1 (3 service instances)' });
+    expect(d.alert).toMatchObject({ kind: 'node', source: 'tocsin', severity: 'critical', state: 'firing', node: 'n1', to: 'down', title: 'NODE DOWN: n1 (3 service instances)' });
     expect(Object.fromEntries(d.alert.details)['Services on the node']).toBe(
       ['cache [cache-1]: instances left unknown (no service watch of cache)', 'db: 1 of 2 instances left', 'web [web-1]: 2 of 3 instances left'].join('\n'),
     );

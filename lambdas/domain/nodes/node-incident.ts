@@ -14,17 +14,17 @@
  */
 import { alertId } from '../alert-id';
 import { alertVocabulary } from '../alert-vocabulary';
-import type { Alert, Source } from '../types';
+import type { Alert } from '../types';
 import { instancesLeft, type ServiceHealth } from '../consul/service-impact';
 
 export const NODE_STATUSES = ['down', 'up', 'gone'] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
-const nodeVocabulary = <S extends Source>(source: S) =>
-  alertVocabulary({ source, kind: 'node', severity: ['critical', 'info'], to: NODE_STATUSES, from: ['up', 'down'], fromMayBeAbsent: true } as const);
-
-/** What node incident alerts say (rules/vocabulary.ts): opened by Consul or by Serf. */
-export const NODE_ALERTS = { consul: nodeVocabulary('consul'), serf: nodeVocabulary('serf') } as const;
+/**
+ * What node incident alerts say (rules/vocabulary.ts). Their source is tocsin: the incident
+ * is tocsin's own conclusion from Consul's and Serf's reports (the `Reported by` detail).
+ */
+export const NODE_ALERTS = alertVocabulary({ source: 'tocsin', kind: 'node', severity: ['critical', 'info'], to: NODE_STATUSES, from: ['up', 'down'], fromMayBeAbsent: true });
 
 export const NODE_INCIDENT_KIND = 'node';
 
@@ -107,7 +107,7 @@ export function decideNodeReport(cluster: string, node: string, previous: NodeIn
     // Nothing open: a report of a healthy (or departed) node is only remembered for ordering, and only once one was down.
     return previous ? { kind: 'write', state: base, open: false } : { kind: 'ignore' };
   }
-  const vocabulary = NODE_ALERTS[report.source];
+  const vocabulary = NODE_ALERTS;
   if (!wasDown) {
     const state: NodeIncidentState = { ...base, since: report.at, openedBy: report.source };
     const alert: Alert = {
@@ -134,7 +134,7 @@ export function decideNodeReport(cluster: string, node: string, previous: NodeIn
   if (downNow) return { kind: 'write', state: { ...base, since: previous!.since!, ...(previous!.openedBy ? { openedBy: previous!.openedBy } : {}) }, open: true };
   // Back (or gone) for every source that said it was down: one resolved notice.
   const how = report.status === 'gone' ? `left the cluster (${report.reason})` : 'is back';
-  const opener = NODE_ALERTS[previous!.openedBy ?? report.source];
+  const opener = NODE_ALERTS;
   const alert: Alert = {
     id: alertId([cluster, 'node', node, report.status, report.source, report.order]),
     cluster,

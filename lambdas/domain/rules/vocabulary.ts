@@ -40,8 +40,7 @@ export const ALERT_VOCABULARIES: readonly AlertVocabulary[] = [
   LAMPORT_ALERTS.user,
   LAMPORT_ALERTS.query,
   HEARTBEAT_VOCABULARY,
-  NODE_ALERTS.consul,
-  NODE_ALERTS.serf,
+  NODE_ALERTS,
 ];
 
 /** The values of the `flapping` fact: set on FLAPPING notices only. */
