@@ -64,7 +64,7 @@ export interface SnapshotDeps {
   continuations?: { store: ContinuationStore; timers: TimerQueue };
   /** Epoch ms (deps.clock) after which no new subject is started: see PROCESSING_BUDGET. */
   deadlineMs?: number;
-  /** Node incidents and service impact (sources/node-incidents.ts); absent: incidents carry no list, check alerts no counts. */
+  /** Node incidents and service impact (sources/node-incidents.ts); absent: neither. */
   nodes?: NodeCatalog;
 }
 

@@ -47,6 +47,9 @@ export async function reportNode(
   report: NodeReport,
   prefetched?: SubjectRecord<NodeIncidentState> | null,
 ): Promise<NodeReportResult> {
+  // Node incidents come with their catalog (every composition on the adapters has it: aws-ports.ts);
+  // a context without it (a bare pipeline) keeps to the nodes' own alerts.
+  if (!ctx.nodes) return { outcome: 'none', down: false };
   const subject = nodeSubject(node);
   const record = prefetched === undefined ? ((await ctx.subjects.get<NodeIncidentState>(cluster, subject)) ?? null) : prefetched;
   let down = isNodeDown(record?.state);

@@ -27,7 +27,7 @@ export interface SourceContext {
   continuations?: { store: ContinuationStore; timers: TimerQueue };
   /** This request's deadline for starting subjects (epoch ms by `clock`): set per request by the ingest API. */
   deadlineMs?: number;
-  /** Node incidents' and service impact's reads (app/node-ports.ts); absent: incidents list nothing carried, no counts kept. */
+  /** Node incidents' and service impact's reads (app/node-ports.ts); absent: no node incidents, no counts kept. */
   nodes?: NodeCatalog;
 }
 
