@@ -20,6 +20,8 @@ import { isConditionFailure, keys, toRecord } from './dynamo-state-store';
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
 export const SERVICE_HEALTH_PREFIX = 'svc-health#';
+/** Up to this many nodes at once, their instances are read node by node; more: once for the cluster. */
+const PER_NODE_QUERIES = 4;
 
 interface InstanceFields {
   node?: string;
@@ -48,19 +50,26 @@ export class DynamoNodeCatalog implements NodeCatalog {
     return items.map((item) => toRecord<S>(item).state);
   }
 
-  async carried(cluster: string, node: string): Promise<NodeInstance[]> {
-    const [instances, checks] = await Promise.all([this.subjects<InstanceFields>(cluster, `instance/${node}/`), this.subjects<CheckFields>(cluster, `check/${node}/`)]);
-    const found = new Map<string, NodeInstance>();
-    for (const i of instances) {
-      if (i.node !== node || !i.serviceId || i.registered === false) continue;
-      found.set(i.serviceId, { serviceName: i.serviceName || i.serviceId, serviceId: i.serviceId, healthy: isHealthyInstance({ serviceName: i.serviceName ?? '', health: i.health ?? '', inMaintenance: i.inMaintenance === true }) });
+  async carried(cluster: string, nodes: readonly string[]): Promise<Map<string, NodeInstance[]>> {
+    const wanted = new Set(nodes);
+    const read = (prefix: (node: string) => string, all: string) =>
+      wanted.size <= PER_NODE_QUERIES
+        ? Promise.all([...wanted].map((n) => this.subjects<Record<string, unknown>>(cluster, prefix(n)))).then((r) => r.flat())
+        : this.subjects<Record<string, unknown>>(cluster, all);
+    const [instances, checks] = await Promise.all([read((n) => `instance/${n}/`, 'instance/'), read((n) => `check/${n}/`, 'check/')]);
+    const found = new Map<string, Map<string, NodeInstance>>([...wanted].map((n) => [n, new Map()]));
+    for (const i of instances as InstanceFields[]) {
+      const onNode = i.node !== undefined ? found.get(i.node) : undefined;
+      if (!onNode || !i.serviceId || i.registered === false) continue;
+      onNode.set(i.serviceId, { serviceName: i.serviceName || i.serviceId, serviceId: i.serviceId, healthy: isHealthyInstance({ serviceName: i.serviceName ?? '', health: i.health ?? '', inMaintenance: i.inMaintenance === true }) });
     }
-    for (const c of checks) {
+    for (const c of checks as CheckFields[]) {
       const f = c.facts;
-      if (f?.node !== node || !f.serviceId || found.has(f.serviceId)) continue;
-      found.set(f.serviceId, { serviceName: f.serviceName || f.serviceId, serviceId: f.serviceId, healthy: false });
+      const onNode = f?.node !== undefined ? found.get(f.node) : undefined;
+      if (!onNode || !f?.serviceId || onNode.has(f.serviceId)) continue;
+      onNode.set(f.serviceId, { serviceName: f.serviceName || f.serviceId, serviceId: f.serviceId, healthy: false });
     }
-    return [...found.values()];
+    return new Map([...found].map(([n, m]) => [n, [...m.values()]]));
   }
 
   async serviceHealth(cluster: string, services: readonly string[]): Promise<Map<string, ServiceHealth>> {

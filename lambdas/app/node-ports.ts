@@ -14,8 +14,12 @@ export interface NodeInstance {
 }
 
 export interface NodeCatalog {
-  /** The node's service instances: one Query of its instance records and one of its stored checks. */
-  carried(cluster: string, node: string): Promise<NodeInstance[]>;
+  /**
+   * The nodes' service instances. A few nodes: per node one Query of its instance records and
+   * one of its stored checks; many at once (a rack failing): one Query of each kind for the
+   * whole cluster, whatever the number of nodes.
+   */
+  carried(cluster: string, nodes: readonly string[]): Promise<Map<string, NodeInstance[]>>;
   /** The services' health as last recorded (one BatchGetItem per 100 services). */
   serviceHealth(cluster: string, services: readonly string[]): Promise<Map<string, ServiceHealth>>;
   /** Records a service's health from a `service` watch snapshot at `index`; an older index changes nothing (absent: last writer wins). */

@@ -40,7 +40,7 @@ import type { NodeCatalog } from '../node-ports';
 import { impactFacts, impactLine, type ServiceHealth } from '../../domain/consul/service-impact';
 import { nodeSubject, SERF_HEALTH_CHECK, type NodeReport } from '../../domain/nodes/node-incident';
 import type { MatchFacts } from '../../domain/rules/types';
-import { nodeIncidentFacts, recordSaysDown, reportNode } from './node-incidents';
+import { carriedBy, foldedIntoIncident, mayOpenNodes, nodeIncidentFacts, recordSaysDown, reportNode } from './node-incidents';
 
 /** Items of checks that went away are kept this long, then DynamoDB's TTL removes them. */
 const REMOVED_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -168,11 +168,14 @@ function toDecision(
     ...(alert ? { alert } : {}),
     ...(t.to === 'removed' ? { ttlSeconds: REMOVED_RETENTION_SECONDS } : {}),
   };
-  return routeDecision(deps, checkSubject(t.observation), previous, write, () => ({
+  const subject = checkSubject(t.observation);
+  const routed = routeDecision(deps, subject, previous, write, () => ({
     role: 'episode',
     facts: { checkName: t.observation.name, tags: t.observation.serviceTags, ...impactFacts(context.service), ...context.facts },
     ...(holdSeconds > 0 ? { holdSeconds } : {}),
   }));
+  // The node's serfHealth while its node is down: the incident's own news (it ends with the incident).
+  return context.facts?.nodeIncident && isSerfHealth(subject) ? foldedIntoIncident(routed, previous, t.observation.node, deps.clock.nowMs()) : routed;
 }
 
 /** What a check's alert learns besides its own observation: its node's incident, its service's health. */
@@ -466,10 +469,12 @@ async function reportNodes(
       reports.push({ node, report: { source: 'consul', status: 'gone', order, at, reason: 'deregistered from the catalog (left or reaped)', ...withEpoch } });
     }
   }
+  const recordOf = (node: string) => (records.get(nodeSubject(node)) ?? null) as Parameters<typeof reportNode>[5];
+  // What the nodes that may go down carried: read once for all of them (a rack failing in one snapshot).
+  const carried = await carriedBy(deps, cluster, mayOpenNodes(reports.map((r) => ({ ...r, record: recordOf(r.node) }))));
   const outcomes = await Promise.all(
     reports.map(async ({ node, report }) => {
-      const record = (records.get(nodeSubject(node)) ?? null) as Parameters<typeof reportNode>[5];
-      const result = await reportNode(deps, engine, cluster, node, report, record);
+      const result = await reportNode(deps, engine, cluster, node, report, recordOf(node), carried.get(node) ?? []);
       reported.set(node, result.down);
       return result.outcome;
     }),

@@ -8,6 +8,10 @@
  */
 import { isNodeDown, mayOpen, decideNodeReport, nodeSubject, type CarriedInstance, type NodeIncidentState, type NodeReport } from '../../domain/nodes/node-incident';
 import type { MatchFacts } from '../../domain/rules/types';
+import { muteEntry, type Episodic } from '../../domain/rules/episodes';
+import { inhibitionId } from '../../domain/rules/inhibit';
+import type { Silence } from '../../domain/rules/silences';
+import type { Decision } from '../transition-engine';
 import type { SubjectRecord } from '../ports';
 import type { TransitionEngine, Outcome } from '../transition-engine';
 import { routeDecision } from './routing';
@@ -24,15 +28,28 @@ export interface NodeReportResult {
   closed?: NodeReport['status'];
 }
 
-/** What the node carried, with each service's health, for the incident's alert. */
-async function carriedBy(ctx: NodeDeps, cluster: string, node: string): Promise<CarriedInstance[]> {
-  if (!ctx.nodes) return [];
-  const instances = await ctx.nodes.carried(cluster, node);
-  const health = await ctx.nodes.serviceHealth(cluster, instances.map((i) => i.serviceName));
-  return instances.map((i) => {
-    const service = health.get(i.serviceName);
-    return { serviceName: i.serviceName, serviceId: i.serviceId, countedHealthy: i.healthy, ...(service ? { service } : {}) };
-  });
+/**
+ * What each of `nodes` carried, with each service's health, for their incidents' alerts: read
+ * once for all the nodes a request may open incidents for (a rack failing: a few calls, not a few per node).
+ */
+export async function carriedBy(ctx: NodeDeps, cluster: string, nodes: readonly string[]): Promise<Map<string, CarriedInstance[]>> {
+  if (!ctx.nodes || nodes.length === 0) return new Map();
+  const instances = await ctx.nodes.carried(cluster, nodes);
+  const health = await ctx.nodes.serviceHealth(cluster, [...instances.values()].flat().map((i) => i.serviceName));
+  return new Map(
+    [...instances].map(([node, list]) => [
+      node,
+      list.map((i) => {
+        const service = health.get(i.serviceName);
+        return { serviceName: i.serviceName, serviceId: i.serviceId, countedHealthy: i.healthy, ...(service ? { service } : {}) };
+      }),
+    ]),
+  );
+}
+
+/** The nodes of `reports` whose report may open an incident (read their carried lists first, together). */
+export function mayOpenNodes(reports: ReadonlyArray<{ node: string; report: NodeReport; record: SubjectRecord<NodeIncidentState> | null | undefined }>): string[] {
+  return [...new Set(reports.filter((r) => mayOpen(r.record?.state, r.report)).map((r) => r.node))];
 }
 
 /**
@@ -46,6 +63,8 @@ export async function reportNode(
   node: string,
   report: NodeReport,
   prefetched?: SubjectRecord<NodeIncidentState> | null,
+  /** What the node carried, when read beforehand (carriedBy); absent: read here if the report may open the incident. */
+  carriedKnown?: readonly CarriedInstance[],
 ): Promise<NodeReportResult> {
   // Node incidents come with their catalog (every composition on the adapters has it: aws-ports.ts);
   // a context without it (a bare pipeline) keeps to the nodes' own alerts.
@@ -56,7 +75,7 @@ export async function reportNode(
   let closed: NodeReport['status'] | undefined;
   // Nothing to open or close: a healthy node's word (the common case) costs nothing.
   if (!record && report.status !== 'down') return { outcome: 'none', down };
-  const carried = mayOpen(record?.state, report) ? await carriedBy(ctx, cluster, node) : [];
+  const carried = carriedKnown ?? (mayOpen(record?.state, report) ? ((await carriedBy(ctx, cluster, [node])).get(node) ?? []) : []);
   const outcome = await engine.apply<NodeIncidentState>(
     cluster,
     subject,
@@ -79,3 +98,23 @@ export function nodeIncidentFacts(node: string, down: boolean): Partial<MatchFac
 
 /** Whether a batch-read node record says the node is down. */
 export const recordSaysDown = (record: SubjectRecord<unknown> | undefined): boolean => isNodeDown(record?.state as NodeIncidentState | undefined);
+
+/**
+ * The firing notice of a subject whose episode lasts exactly as long as its node's incident
+ * (the node's serfHealth check, its Serf member): held in its episode as the inhibition would
+ * hold it (muteEntry: the read model shows it held by the node), but without the inhibition's
+ * ledger, Query and later announcement: it ends with the incident, so there is nothing to
+ * announce. Cheaper than the inhibition when a whole rack fails.
+ */
+export function foldedIntoIncident<S>(decision: Decision<S>, previous: S | undefined, node: string, nowMs: number): Decision<S> {
+  if (decision.kind !== 'write' || !decision.outbox?.routing || decision.outbox.alert.state !== 'firing' || decision.outbox.alert.reminder !== undefined) return decision;
+  const episode = (decision.state as Episodic).episode;
+  if (!episode || decision.outbox.routing.deliveries.length === 0) return decision;
+  const at = new Date(nowMs).toISOString();
+  const hold: Silence = { id: inhibitionId(nodeSubject(node)), cluster: decision.outbox.alert.cluster, matchers: {}, startsAt: at, endsAt: at, author: 'tocsin', comment: `folded into the incident of node ${node}`, createdAt: at };
+  const muted = muteEntry((previous as Episodic | undefined)?.episode, episode, decision.outbox, hold);
+  const { outbox: _held, ...rest } = decision;
+  const routing = muted.entry.routing!;
+  const keep = routing.timers.length > 0 || routing.flapTimer !== undefined;
+  return { ...rest, state: { ...decision.state, episode: muted.episode }, ...(keep ? { outbox: muted.entry } : {}) };
+}

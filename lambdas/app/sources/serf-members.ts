@@ -21,9 +21,9 @@ import { mapLimitUntil } from '../concurrency';
 import { TransitionEngine, type Decision } from '../transition-engine';
 import { keyValueTags, routeDecision, type AlertRole } from './routing';
 import type { SourceContext, SourceHandler, SourceResult } from './types';
-import { isNodeDown, nodeSubject, type NodeIncidentState, type NodeStatus } from '../../domain/nodes/node-incident';
+import { isNodeDown, nodeSubject, type CarriedInstance, type NodeIncidentState, type NodeReport, type NodeStatus } from '../../domain/nodes/node-incident';
 import type { SubjectRecord } from '../ports';
-import { nodeIncidentFacts, reportNode } from './node-incidents';
+import { carriedBy, foldedIntoIncident, mayOpenNodes, nodeIncidentFacts, reportNode } from './node-incidents';
 
 /** Down members are kept this long (a reap normally follows within a day); reaped ones shorter. */
 const DOWN_RETENTION_SECONDS = 90 * 24 * 3600;
@@ -61,18 +61,28 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
     // the sender's retry (the same body) goes on; members done are no-ops then (same report).
     const { deadlineMs } = ctx;
     const stop = deadlineMs !== undefined ? () => ctx.clock.nowMs() >= deadlineMs : () => false;
+    // Which members' reports are news for their nodes (not echoes or repeats), and what the nodes
+    // that may go down carried: read once for the invocation (Serf coalesces a rack's failures into one).
+    const nodeRecordOf = (name: string) => (records.get(nodeSubject(name)) ?? null) as unknown as SubjectRecord<NodeIncidentState> | null;
+    const nodeReports = members.flatMap((member) => {
+      const foreseen = decideMember(records.get(memberSubject(member.name))?.state, { event, member, reporter, at }, ordering);
+      if (foreseen.kind !== 'transition') return [];
+      const report: NodeReport = { source: 'serf', status: NODE_STATUS[foreseen.state.status], order: Date.parse(at), at, reason: `${event} reported by ${reporter}` };
+      return [{ node: member.name, report, record: nodeRecordOf(member.name) }];
+    });
+    const reportOf = new Map(nodeReports.map((r) => [r.node, r.report]));
+    const carried = ctx.nodes ? await carriedBy(ctx, envelope.cluster, mayOpenNodes(nodeReports)) : new Map<string, CarriedInstance[]>();
     const { results: outcomes, started } = await mapLimitUntil(members, 16, async (member) => {
       let witnessTried = false;
       let transitioned = false;
       const subject = memberSubject(member.name);
       // The node's incident first, so that this member's own alert finds it open and folds into it;
       // only for a report the member's record takes as a change (echoes and repeats are not the node's news).
-      const nodeRecord = (records.get(nodeSubject(member.name)) ?? null) as unknown as SubjectRecord<NodeIncidentState> | null;
-      const foreseen = decideMember(records.get(subject)?.state, { event, member, reporter, at }, ordering);
-      const node =
-        foreseen.kind === 'transition'
-          ? await reportNode(ctx, engine, envelope.cluster, member.name, { source: 'serf', status: NODE_STATUS[foreseen.state.status], order: Date.parse(at), at, reason: `${event} reported by ${reporter}` }, nodeRecord)
-          : { outcome: 'none' as const, down: isNodeDown(nodeRecord?.state) };
+      const nodeRecord = nodeRecordOf(member.name);
+      const nodeReport = reportOf.get(member.name);
+      const node = nodeReport
+        ? await reportNode(ctx, engine, envelope.cluster, member.name, nodeReport, nodeRecord, carried.get(member.name) ?? [])
+        : { outcome: 'none' as const, down: isNodeDown(nodeRecord?.state) };
       const outcome = await engine.apply<MemberRecordState>(envelope.cluster, subject, (prev): Decision<MemberRecordState> => {
         transitioned = false;
         const d = decideMember(prev?.state, { event, member, reporter, at }, ordering);
@@ -95,7 +105,8 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
           const { outbox: _told, ...quiet } = routed;
           return quiet;
         }
-        return routed;
+        // The node is down as one incident: the member's failure is the incident's own news.
+        return node.down ? foldedIntoIncident(routed, prev?.state, member.name, ctx.clock.nowMs()) : routed;
       }, records.get(subject) ?? null);
       if (transitioned && outcome !== 'none') transitions++;
       // A node alert not yet published makes the report unsettled too (the sender retries).
