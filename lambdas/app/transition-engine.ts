@@ -22,6 +22,12 @@ export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; outbox
  */
 export type FiringMark = { kind: 'source'; source: FiringSource } | { kind: 'ended' };
 
+/** An outbox entry that delivers nothing, schedules nothing and logs nothing when dispatched. */
+export function isInert(entry: OutboxEntry): boolean {
+  const r = entry.routing;
+  return r !== undefined && entry.silencedBy === undefined && r.deliveries.length === 0 && r.timers.length === 0 && r.flapTimer === undefined && (r.muted?.length ?? 0) === 0;
+}
+
 /** none: nothing to do; written: state changed, no alert; published; unsettled: retry later. */
 export type Outcome = 'none' | 'written' | 'published' | 'unsettled';
 
@@ -108,9 +114,11 @@ export class TransitionEngine {
       const decision = await this.mute(cluster, subject, record, decided);
       const next: SubjectWrite<S> = { state: decision.state };
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
+      // Nothing to carry out (a notice held in its episode, e.g. folded into its node's incident): kept for the read model only.
+      const inert = decision.outbox !== undefined && isInert(decision.outbox);
       // Carried out already (a storm's fold, repeatable): the write needs no outbox entry.
-      const ahead = decision.outbox !== undefined && (await this.settleAhead(decision.outbox, subject));
-      if (decision.outbox && !ahead) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
+      const ahead = !inert && decision.outbox !== undefined && (await this.settleAhead(decision.outbox, subject));
+      if (decision.outbox && !ahead && !inert) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
       // A source is recorded before its episode is written and forgotten after it ended, so a
       // crash in between leaves an entry too many (confirmed against the episode when read), never one too few.
       const firing = this.deps.publisher.firingSources;

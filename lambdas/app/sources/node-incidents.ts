@@ -113,8 +113,7 @@ export function foldedIntoIncident<S>(decision: Decision<S>, previous: S | undef
   const at = new Date(nowMs).toISOString();
   const hold: Silence = { id: inhibitionId(nodeSubject(node)), cluster: decision.outbox.alert.cluster, matchers: {}, startsAt: at, endsAt: at, author: 'tocsin', comment: `folded into the incident of node ${node}`, createdAt: at };
   const muted = muteEntry((previous as Episodic | undefined)?.episode, episode, decision.outbox, hold);
-  const { outbox: _held, ...rest } = decision;
-  const routing = muted.entry.routing!;
-  const keep = routing.timers.length > 0 || routing.flapTimer !== undefined;
-  return { ...rest, state: { ...decision.state, episode: muted.episode }, ...(keep ? { outbox: muted.entry } : {}) };
+  // Nothing left to deliver: the engine writes no pending entry for it (transition-engine.ts isInert), the read model still gets it.
+  const { silencedBy: _logged, ...entry } = muted.entry; // the node's incident is what is told (and logged)
+  return { ...decision, state: { ...decision.state, episode: muted.episode }, outbox: entry };
 }
