@@ -453,6 +453,7 @@ async function reportNodes(
   engine: TransitionEngine,
   plan: CheckPlan,
   records: Map<string, CheckRecord>,
+  inMaintenance: (node: string) => boolean,
 ): Promise<{ down: (node: string) => boolean; outcomes: Outcome[] }> {
   const { cluster, at, epoch, snapshotIndex } = plan;
   const reported = new Map<string, boolean>();
@@ -463,6 +464,8 @@ async function reportNodes(
     const node = nodeOfCheckSubject(subject);
     const withEpoch = epoch > 0 ? { epoch } : {};
     if (w.kind === 'observed') {
+      // A node in maintenance mode going down is the maintenance's business: no incident (its check's alert is withheld too).
+      if (w.obs.status === 'critical' && inMaintenance(node)) continue;
       reports.push({ node, report: { source: 'consul', status: w.obs.status === 'critical' ? 'down' : 'up', order: w.obs.modifyIndex, at, reason: w.obs.output || w.obs.status, ...withEpoch } });
     } else {
       const order = snapshotIndex ?? (records.get(subject)?.state.modifyIndex ?? 0) + 1;
@@ -512,7 +515,7 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
   const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
   const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
   // Node incidents first (serfHealth changes), so that the node's own checks below find it open.
-  const { down, outcomes: nodeOutcomes } = await reportNodes(deps, engine, plan, records);
+  const { down, outcomes: nodeOutcomes } = await reportNodes(deps, engine, plan, records, (node) => maintenance.covering(node, undefined) !== undefined);
   const services = await serviceHealthOf(deps, cluster, plan.work, records);
   const contextOf = (node: string, service: string | undefined): CheckContext => {
     const health = service ? services.get(service) : undefined;
