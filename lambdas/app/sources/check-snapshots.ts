@@ -444,45 +444,51 @@ export async function continueCheckSnapshot(deps: SnapshotDeps, timer: Continuat
 const workSubject = (w: CheckWork): string => (w.kind === 'observed' ? checkSubject(w.obs) : w.subject);
 
 /**
- * The run's serfHealth changes as reports on their nodes' incidents (critical: down; any
- * other status: up; removed: gone), each before its check is written; and whether a node is
- * down, by those reports or by the node's record as batch-read with the checks.
+ * The plan's serfHealth changes as reports on their nodes' incidents (critical: down; any
+ * other status: up; removed: gone; a node in maintenance going down: none), with what the
+ * nodes that may go down carried (read once for all of them: a rack failing in one snapshot).
+ * `report(subject)` runs a serfHealth check's report, just before that check is written (so
+ * its alert finds the incident open); `down(node)` says whether a node is down, by those
+ * reports or by the node's record as batch-read with the checks.
  */
-async function reportNodes(
+async function nodeReports(
   deps: SnapshotDeps,
   engine: TransitionEngine,
   plan: CheckPlan,
   records: Map<string, CheckRecord>,
   inMaintenance: (node: string) => boolean,
-): Promise<{ down: (node: string) => boolean; outcomes: Outcome[] }> {
+): Promise<{ down: (node: string) => boolean; report: (subject: string) => Promise<Outcome> }> {
   const { cluster, at, epoch, snapshotIndex } = plan;
-  const reported = new Map<string, boolean>();
-  const reports: Array<{ node: string; report: NodeReport }> = [];
-  for (const w of plan.work) {
+  const recordOf = (node: string) => (records.get(nodeSubject(node)) ?? null) as Parameters<typeof reportNode>[5];
+  const reports = new Map<string, { node: string; report: NodeReport; record: ReturnType<typeof recordOf> }>();
+  for (const w of deps.nodes ? plan.work : []) {
     const subject = workSubject(w);
     if (!isSerfHealth(subject) || w.kind === 'released') continue;
     const node = nodeOfCheckSubject(subject);
     const withEpoch = epoch > 0 ? { epoch } : {};
+    let report: NodeReport;
     if (w.kind === 'observed') {
       // A node in maintenance mode going down is the maintenance's business: no incident (its check's alert is withheld too).
       if (w.obs.status === 'critical' && inMaintenance(node)) continue;
-      reports.push({ node, report: { source: 'consul', status: w.obs.status === 'critical' ? 'down' : 'up', order: w.obs.modifyIndex, at, reason: w.obs.output || w.obs.status, ...withEpoch } });
+      report = { source: 'consul', status: w.obs.status === 'critical' ? 'down' : 'up', order: w.obs.modifyIndex, at, reason: w.obs.output || w.obs.status, ...withEpoch };
     } else {
       const order = snapshotIndex ?? (records.get(subject)?.state.modifyIndex ?? 0) + 1;
-      reports.push({ node, report: { source: 'consul', status: 'gone', order, at, reason: 'deregistered from the catalog (left or reaped)', ...withEpoch } });
+      report = { source: 'consul', status: 'gone', order, at, reason: 'deregistered from the catalog (left or reaped)', ...withEpoch };
     }
+    reports.set(subject, { node, report, record: recordOf(node) });
   }
-  const recordOf = (node: string) => (records.get(nodeSubject(node)) ?? null) as Parameters<typeof reportNode>[5];
-  // What the nodes that may go down carried: read once for all of them (a rack failing in one snapshot).
-  const carried = await carriedBy(deps, cluster, mayOpenNodes(reports.map((r) => ({ ...r, record: recordOf(r.node) }))));
-  const outcomes = await Promise.all(
-    reports.map(async ({ node, report }) => {
-      const result = await reportNode(deps, engine, cluster, node, report, recordOf(node), carried.get(node) ?? []);
-      reported.set(node, result.down);
+  const carried = await carriedBy(deps, cluster, mayOpenNodes([...reports.values()]));
+  const reported = new Map<string, boolean>();
+  return {
+    down: (node) => reported.get(node) ?? recordSaysDown(records.get(nodeSubject(node))),
+    async report(subject) {
+      const r = reports.get(subject);
+      if (!r) return 'none';
+      const result = await reportNode(deps, engine, cluster, r.node, r.report, r.record, carried.get(r.node) ?? []);
+      reported.set(r.node, result.down);
       return result.outcome;
-    }),
-  );
-  return { down: (node) => reported.get(node) ?? recordSaysDown(records.get(nodeSubject(node))), outcomes };
+    },
+  };
 }
 
 /** The health of the services the run's checks belong to, as their `service` watches last counted it (one batched read). */
@@ -515,13 +521,20 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
   const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
   const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
   // Node incidents first (serfHealth changes), so that the node's own checks below find it open.
-  const { down, outcomes: nodeOutcomes } = await reportNodes(deps, engine, plan, records, (node) => maintenance.covering(node, undefined) !== undefined);
+  const nodes = await nodeReports(deps, engine, plan, records, (node) => maintenance.covering(node, undefined) !== undefined);
+  const { down } = nodes;
   const services = await serviceHealthOf(deps, cluster, plan.work, records);
   const contextOf = (node: string, service: string | undefined): CheckContext => {
     const health = service ? services.get(service) : undefined;
     return { facts: nodeIncidentFacts(node, down(node)), ...(health ? { service: health } : {}) };
   };
-  const apply = (w: CheckWork): Promise<Outcome> => {
+  // A serfHealth change reports on its node first; a node alert not yet published makes the check's work unsettled too.
+  const apply = async (w: CheckWork): Promise<Outcome> => {
+    const node = await nodes.report(workSubject(w));
+    const own = await applyCheck(w);
+    return node === 'unsettled' ? 'unsettled' : own;
+  };
+  const applyCheck = (w: CheckWork): Promise<Outcome> => {
     if (w.kind === 'observed') {
       const subject = checkSubject(w.obs);
       return engine.apply<CheckRecordState>(
@@ -564,7 +577,7 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
   const stop = deps.continuations && deadlineMs !== undefined ? () => deps.clock.nowMs() >= deadlineMs : () => false;
   try {
     const { results, started } = await mapLimitUntil(plan.work, deps.concurrency ?? 16, apply, stop);
-    return { outcomes: [...nodeOutcomes, ...results], rest: plan.work.slice(started) };
+    return { outcomes: results, rest: plan.work.slice(started) };
   } catch (err) {
     await engine.cleared().catch(() => undefined); // no clear left running after the answer
     throw err;
