@@ -528,12 +528,9 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
     const health = service ? services.get(service) : undefined;
     return { facts: nodeIncidentFacts(node, down(node)), ...(health ? { service: health } : {}) };
   };
-  // A serfHealth change reports on its node first; a node alert not yet published makes the check's work unsettled too.
-  const apply = async (w: CheckWork): Promise<Outcome> => {
-    const node = await nodes.report(workSubject(w));
-    const own = await applyCheck(w);
-    return node === 'unsettled' ? 'unsettled' : own;
-  };
+  // A serfHealth change reports on its node first. The node's alert not yet published: the check waits too, so that
+  // the retry examines it again and its report finishes that alert.
+  const apply = async (w: CheckWork): Promise<Outcome> => ((await nodes.report(workSubject(w))) === 'unsettled' ? 'unsettled' : applyCheck(w));
   const applyCheck = (w: CheckWork): Promise<Outcome> => {
     if (w.kind === 'observed') {
       const subject = checkSubject(w.obs);

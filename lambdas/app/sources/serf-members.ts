@@ -83,6 +83,9 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
       const node = nodeReport
         ? await reportNode(ctx, engine, envelope.cluster, member.name, nodeReport, nodeRecord, carried.get(member.name) ?? [])
         : { outcome: 'none' as const, down: isNodeDown(nodeRecord?.state) };
+      // The node's alert not yet published: the member waits too, so that the sender's retry (the same
+      // body) reports the node again, and that report finishes its pending alert.
+      if (node.outcome === 'unsettled') return 'unsettled';
       const outcome = await engine.apply<MemberRecordState>(envelope.cluster, subject, (prev): Decision<MemberRecordState> => {
         transitioned = false;
         const d = decideMember(prev?.state, { event, member, reporter, at }, ordering);
@@ -109,8 +112,7 @@ export function serfMemberHandler(event: SerfMemberEvent, ordering: MemberOrderi
         return node.down ? foldedIntoIncident(routed, prev?.state, member.name, ctx.clock.nowMs()) : routed;
       }, records.get(subject) ?? null);
       if (transitioned && outcome !== 'none') transitions++;
-      // A node alert not yet published makes the report unsettled too (the sender retries).
-      return node.outcome === 'unsettled' ? 'unsettled' : outcome;
+      return outcome;
     }, stop);
     return {
       accepted: members.length,
