@@ -17,7 +17,7 @@ import { compileRules, evaluateRules, type Route } from '../../lambdas/domain/ru
 import type { InhibitRule } from '../../lambdas/domain/rules/inhibit';
 import { describeMatchers } from '../../lambdas/domain/rules/silences';
 import { muteAt } from '../../lambdas/domain/rules/time-intervals';
-import type { MatchFacts } from '../../lambdas/domain/rules/types';
+import { NUMERIC_FIELDS, type MatchFacts } from '../../lambdas/domain/rules/types';
 import type { Alert, Severity } from '../../lambdas/domain/types';
 import { emit, UsageError, type CliOutput } from './admin-client';
 import { text } from 'node:stream/consumers';
@@ -39,7 +39,8 @@ export const CONFIG_USAGE = `Usage: tocsin config check [FILE]
       it, firing, would hold others back by). FILE holds one alert as JSON (lambdas/domain/
       types.ts Alert: cluster, source, kind, severity, state, node, service, check, from,
       to ...), with optional "facts" for what an alert does not carry (tags, checkName,
-      nodeMeta, serviceMeta, event, payload, flapping). "-" reads it from stdin.
+      nodeMeta, serviceMeta, event, payload, flapping, and the service impact
+      healthyInstances, healthyFraction as numbers). "-" reads it from stdin.
 
 Options:
   --config FILE   the tocsin.yaml (default: $TOCSIN_CONFIG, else ./tocsin.yaml)
@@ -107,6 +108,10 @@ export function parseAlertFile(text: string, name: string): { alert: Alert; fact
   if (!(ALERT_STATES as readonly unknown[]).includes(state)) throw new UsageError(`${name}: state must be firing or resolved`);
   const { facts, ...rest } = a;
   if (facts !== undefined && (typeof facts !== 'object' || facts === null || Array.isArray(facts))) throw new UsageError(`${name}: facts must be an object (tags, checkName, nodeMeta ...)`);
+  for (const field of NUMERIC_FIELDS) {
+    const v = (facts as Record<string, unknown> | undefined)?.[field];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new UsageError(`${name}: facts.${field} must be a number`);
+  }
   const alert = { id: 'config-routes', title: '', at: new Date(0).toISOString(), details: [], ...rest, severity, state, to: rest.to ?? rest.status } as unknown as Alert;
   return { alert, facts: (facts ?? {}) as Partial<MatchFacts> };
 }
@@ -171,7 +176,10 @@ export function routesReport(config: FileConfig, alert: Alert, extra: Partial<Ma
       timeIntervals: { mute: r.times?.mute ?? [], active: r.times?.active ?? [] },
     };
   };
-  const inhibitReport = (rule: InhibitRule): InhibitReport => ({ rule: `inhibit[${rule.index}]`, source: matchers(rule.spec.source), target: matchers(rule.spec.target), equal: equalValues(rule, facts) });
+  const inhibitReport = (rule: InhibitRule): InhibitReport =>
+    rule.builtin
+      ? { rule: `${rule.builtin} (built in)`, source: 'kind=node (the node is down as one incident)', target: "the node's own checks, instances and member while it is down", equal: equalValues(rule, facts) }
+      : { rule: `inhibit[${rule.index}]`, source: matchers(rule.spec.source), target: matchers(rule.spec.target), equal: equalValues(rule, facts) };
   return {
     at: new Date(atMs).toISOString(),
     facts,
@@ -188,6 +196,9 @@ export function routesText(r: RoutesReport): string {
   const f = r.facts;
   const about = [f.node && `node ${f.node}`, f.service && `service ${f.service}`, f.check && `check ${f.check}`, f.event && `event ${f.event}`].filter(Boolean).join(', ');
   const lines = [`alert: ${f.source} ${f.kind} ${f.status ?? ''} (${f.severity ?? '-'}) in cluster ${f.cluster}${about ? `, ${about}` : ''}`.replace('  ', ' ')];
+  if (f.healthyInstances !== undefined || f.healthyFraction !== undefined) {
+    lines.push(`service impact: healthyInstances ${f.healthyInstances ?? '(unknown)'}, healthyFraction ${f.healthyFraction ?? '(unknown)'}`);
+  }
   lines.push(`matched rules: ${r.matched.length > 0 ? r.matched.join(', ') : '(none: the defaults route)'}`);
   if (r.suppressedBy) lines.push(`suppressed by rule ${r.suppressedBy}: delivered nowhere`);
   if (!r.suppressedBy) lines.push(r.routes.length > 0 ? 'routes:' : 'routes: (none: no channel left)');

@@ -23,6 +23,7 @@ import { DynamoWatcherStore } from './dynamo-watcher-store';
 import { HttpsWatchdog } from './https-watchdog';
 import { SnsAlertPublisher, SnsAlertsProbe } from './sns-publisher';
 import { SqsTimerQueue } from './sqs-timers';
+import { DynamoNodeCatalog } from './dynamo-node-catalog';
 import { DynamoFiringSources } from './dynamo-firing-sources';
 import { DynamoAlertReadModel } from './dynamo-alert-read-model';
 import { DynamoPendingTimers } from './dynamo-pending-timers';
@@ -96,7 +97,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     channels: () => new SnsAlertPublisher(client('sns'), opts.alertsTopicArn, (a) => alertLink(opts.config.links?.alert, a), emailTexts(opts.config)),
     timers: () => new SqsTimerQueue(client('sqs'), opts.timersQueueUrl, clock),
     pendingTimers: () => new DynamoPendingTimers(doc(), tableName),
-    firingSources: () => new DynamoFiringSources(doc(), tableName),
+    firingSources: () => new DynamoFiringSources(doc(), tableName, batchedWrites()),
     alerts: () => new DynamoAlertReadModel(doc(), tableName, opts.config.history?.retentionDays, batchedWrites()),
     silences: () => new DynamoSilenceStore(doc(), tableName, opts.silenceCacheMs),
     storm: () => new DynamoStormGate(doc(), tableName, opts.config.grouping, batchedWrites()),
@@ -110,6 +111,7 @@ export function awsPorts(opts: AwsPortsOptions): ApplicationPorts {
     watchers: () => new DynamoWatcherStore(doc(), tableName),
     sweepLedger: () => new DynamoSweepLedger(doc(), tableName),
     alertsProbe: () => new SnsAlertsProbe(client('sns'), opts.alertsTopicArn),
+    nodeCatalog: () => new DynamoNodeCatalog(doc(), tableName),
     watchdog: () => (opts.watchdogUrl ? new HttpsWatchdog(opts.watchdogUrl) : undefined),
     slackApps: () => opts.slackApps,
   };

@@ -5,7 +5,8 @@
  * or when the dispatcher finds it stale (its subject no longer firing as a source). One
  * Query per read, over inhibiting alerts only.
  */
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchedWrites } from './dynamo-batched-writes';
 import type { FiringSources } from '../app/delivery-ports';
 import { STATE_TABLE } from '../commons/deployment';
 import type { FiringSource } from '../domain/rules/inhibit';
@@ -19,15 +20,20 @@ const SK = STATE_TABLE.sortKey;
 const PREFIX = 'firing#';
 
 export class DynamoFiringSources implements FiringSources {
+  /** A rack failing opens hundreds of node incidents at once, each a source: their puts share BatchWriteItem calls. */
+  private readonly puts: BatchedWrites;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    /** Shared with the table's other batched writers (aws-ports.ts), so puts of one moment share a call. */
+    writes?: BatchedWrites,
+  ) {
+    this.puts = writes ?? new BatchedWrites(doc, tableName);
+  }
 
   async add(cluster: string, source: FiringSource): Promise<void> {
-    await awsCall(
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: { [PK]: keys.cluster(cluster), [SK]: `${PREFIX}${source.subject}`, episode: source.episode, facts: JSON.stringify(source.facts), recordedAt: source.recordedAt ?? 0 } })),
-    );
+    await this.puts.put({ [PK]: keys.cluster(cluster), [SK]: `${PREFIX}${source.subject}`, episode: source.episode, facts: JSON.stringify(source.facts), recordedAt: source.recordedAt ?? 0 });
   }
 
   async remove(cluster: string, subject: string): Promise<void> {

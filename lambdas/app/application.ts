@@ -22,6 +22,7 @@ import type { ClusterKeys, ConsulTokens } from './credentials';
 import type { AlertsProbe, SweepLedger, Watchdog, WatcherStore } from './heartbeat-ports';
 import type { ReplayGuard } from './signed-request';
 import type { SlackApps } from './slack-ports';
+import type { NodeCatalog } from './node-ports';
 import type { SourceContext } from './sources';
 import { handleTimer, parseTimer, type TimerOutcome, type TimerWorkerDeps } from './timer-worker';
 import { METRICS } from '../commons/deployment';
@@ -68,6 +69,8 @@ export interface ApplicationPorts {
   readonly alertsProbe: AlertsProbe;
   /** deployment.watchdog.url: pinged after each successful sweep; absent: none configured. */
   readonly watchdog?: Watchdog;
+  /** Nodes' service instances and services' health (node incidents, service impact); absent: not kept. */
+  readonly nodeCatalog?: NodeCatalog;
 }
 
 export interface Application {
@@ -150,6 +153,7 @@ export function createApplication(options: ApplicationOptions, ports: Applicatio
       checkPolicy: options.checkPolicy ?? defaultCheckPolicy,
       clock: ports.clock,
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+      ...(ports.nodeCatalog ? { nodes: ports.nodeCatalog } : {}),
       ...(continuations ? { continuations: { store: continuations, timers: indexedTimers(ports.pendingTimers, ports.timers) } } : {}),
     };
   });

@@ -153,7 +153,7 @@ export class Dispatcher implements OutboxPublisher {
     if (this.deps.inhibitor && alert.state === 'firing') {
       const inhibition = await this.deps.inhibitor.inhibiting({ facts, ...(subject !== undefined ? { subject } : {}) }, nowMs);
       if (inhibition) {
-        this.deps.logger?.info('alert inhibited', { id: alert.id, cluster: alert.cluster, by: inhibition.source.subject, rule: `inhibit[${inhibition.rule.index}]` });
+        this.deps.logger?.info('alert inhibited', { id: alert.id, cluster: alert.cluster, by: inhibition.source.subject, rule: inhibition.rule.builtin ?? `inhibit[${inhibition.rule.index}]` });
         return;
       }
     }

@@ -22,6 +22,12 @@ export type Decision<S> = { kind: 'ignore' } | { kind: 'write'; state: S; outbox
  */
 export type FiringMark = { kind: 'source'; source: FiringSource } | { kind: 'ended' };
 
+/** An outbox entry that delivers nothing, schedules nothing and logs nothing when dispatched. */
+export function isInert(entry: OutboxEntry): boolean {
+  const r = entry.routing;
+  return r !== undefined && entry.silencedBy === undefined && r.deliveries.length === 0 && r.timers.length === 0 && r.flapTimer === undefined && (r.muted?.length ?? 0) === 0;
+}
+
 /** none: nothing to do; written: state changed, no alert; published; unsettled: retry later. */
 export type Outcome = 'none' | 'written' | 'published' | 'unsettled';
 
@@ -116,6 +122,8 @@ export class TransitionEngine {
       const decision = await this.mute(cluster, subject, record, decided);
       const next: SubjectWrite<S> = { state: decision.state };
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
+      // Nothing to carry out (a notice held in its episode, e.g. folded into its node's incident): kept for the read model only.
+      const inert = decision.outbox !== undefined && isInert(decision.outbox);
       const firing = this.deps.publisher.firingSources;
       const model = this.readModelChange(cluster, subject, record, decision);
       // What must stand before the write goes out at once, so that the adapters' batched
@@ -128,11 +136,11 @@ export class TransitionEngine {
       // - same discipline for the index of firing alerts: put before, removed after (readers confirm).
       // A failure of any of them fails the apply before the write, as when they ran one by one.
       const [ahead] = await allBefore([
-        decision.outbox !== undefined ? this.settleAhead(decision.outbox, subject) : Promise.resolve(false),
+        decision.outbox !== undefined && !inert ? this.settleAhead(decision.outbox, subject) : Promise.resolve(false),
         firing && decision.firing?.kind === 'source' ? firing.add(cluster, decision.firing.source) : undefined,
         model?.change.index?.kind === 'put' ? model.store.putFiring(cluster, model.change.index.alert) : undefined,
       ] as const);
-      if (decision.outbox && !ahead) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
+      if (decision.outbox && !ahead && !inert) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
       if (await store.put(cluster, subject, record?.rev, next)) {
         if (firing && decision.firing?.kind === 'ended') await firing.remove(cluster, subject);
         const recorded = model ? this.recordAfterWrite(cluster, subject, model.store, model.change) : undefined;

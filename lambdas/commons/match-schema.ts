@@ -7,6 +7,7 @@
  * (domain/rules/config.ts), which a schema cannot express.
  */
 import { knownValues, type VocabularyField } from '../domain/rules/vocabulary';
+import { NUMERIC_FIELDS, type NumericField } from '../domain/rules/types';
 
 /** One definition per group of fields sharing their values: `status` and `to` are the same value. */
 const GROUPS: Array<{ name: string; fields: VocabularyField[]; plural: string }> = [
@@ -40,9 +41,30 @@ export interface MatchSchemas {
   properties: Record<string, unknown>;
 }
 
+/** Numeric fields (rules/types.ts NUMERIC_FIELDS): a number, bounds, or not. */
+const NUMERIC_DESCRIPTIONS: Record<NumericField, string> = {
+  healthyInstances: "Healthy instances of the alert's service now (service impact), e.g. { lte: 0 }",
+  healthyFraction: "Healthy share of the alert's service's instances, 0 to 1, e.g. { lt: 0.5 }",
+};
+
+function numericDefinitions(): Record<string, unknown> {
+  const bound = { type: 'number' };
+  return {
+    numericMatcher: {
+      description: 'A number (equal to it), {lt|lte|gt|gte|eq: number, ...} (all given must hold), or {not: <numeric matcher>}. An alert without the value matches only a `not`.',
+      anyOf: [
+        { type: 'number' },
+        { type: 'object', minProperties: 1, additionalProperties: false, properties: { lt: bound, lte: bound, gt: bound, gte: bound, eq: bound } },
+        { type: 'object', required: ['not'], additionalProperties: false, properties: { not: { $ref: '#/definitions/numericMatcher' } } },
+      ],
+    },
+  };
+}
+
 export function matchSchemas(): MatchSchemas {
-  const definitions: Record<string, unknown> = {};
+  const definitions: Record<string, unknown> = { ...numericDefinitions() };
   const properties: Record<string, unknown> = {};
+  for (const field of NUMERIC_FIELDS) properties[field] = { $ref: '#/definitions/numericMatcher', description: NUMERIC_DESCRIPTIONS[field] };
   for (const { name, fields, plural } of GROUPS) {
     const values = knownValues(fields[0]!);
     const list = values.join(', ');

@@ -1,8 +1,9 @@
 /**
  * Inhibition and time-based muting as an operator meets them: `npm start` (its sweeper every
  * second), the bundled shim as Consul runs it, the record of every notification. A node's
- * serfHealth going critical inhibits its service checks (equal: node), not another node's;
- * when it passes again, the held check is announced once. A route whose mute interval holds
+ * serfHealth going critical opens the node's incident (one NODE DOWN notice; serfHealth's own
+ * alert folds into it) and inhibits its service checks (equal: node), not another node's;
+ * when it passes again, one RESOLVED for the node, and the held check is announced once. A route whose mute interval holds
  * now (computed at test time) hears nothing; one whose interval does not hold hears at once.
  */
 import { writeFileSync } from 'node:fs';
@@ -65,6 +66,7 @@ const read = () => {
   return seen;
 };
 const about = (node: string, check: string) => read().filter((n) => n.alert.node === node && n.alert.check === check);
+const incident = (node: string) => read().filter((n) => n.alert.node === node && n.alert.kind === 'node');
 const shown = () => read().map((n) => `${n.alert.title} -> ${n.channels.join('+')}`).join('\n');
 
 type Status = 'passing' | 'critical';
@@ -97,10 +99,11 @@ function snapshot(s: { serf1?: Status; web1?: Status; web2?: Status; diskMuted?:
 }
 
 describe('inhibition and time-based muting (npm start)', () => {
-  it('a node down inhibits its own service check, not another node\'s; its end announces the held one once', async () => {
+  it('a node down is one incident and inhibits its own service check, not another node\'s; its end announces the held one once', async () => {
     await snapshot({}, 10);
     await snapshot({ serf1: 'critical' }, 11);
-    await until('serfHealth of n1', () => about('n1', 'serfHealth').length === 1, 20000, shown);
+    await until('NODE DOWN: n1', () => incident('n1').length === 1, 20000, shown);
+    expect(incident('n1')[0]!.alert).toMatchObject({ title: 'NODE DOWN: n1', state: 'firing', source: 'tocsin' });
 
     await snapshot({ serf1: 'critical', web1: 'critical', web2: 'critical' }, 12);
     await until('web on n2', () => about('n2', 'service:web').length === 1, 20000, shown);
@@ -115,7 +118,8 @@ describe('inhibition and time-based muting (npm start)', () => {
     expect(held!.channels).toEqual(['ops']);
     const line = held!.alert.details.find(([k]) => k === 'inhibited until');
     expect(line?.[1]).toContain('check/n1/serfHealth');
-    expect(about('n1', 'serfHealth').map((n) => n.alert.state)).toEqual(['firing', 'resolved']);
+    expect(incident('n1').map((n) => `${n.alert.state} ${n.alert.title}`)).toEqual(['firing NODE DOWN: n1', 'resolved RESOLVED: node n1 is back']);
+    expect(about('n1', 'serfHealth')).toEqual([]); // folded into the incident
     await sleep(2000); // more sweeps: still one notice
     expect(about('n1', 'service:web')).toHaveLength(1);
   }, 90000);

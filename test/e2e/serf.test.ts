@@ -5,7 +5,8 @@
  *
  * Expected: one join alert per member (although every agent reports every join, and
  * each node reports its own), one alert for a user event (every agent runs its handler),
- * and one member-failed alert when an agent is SIGKILLed (every survivor reports it).
+ * and one alert when an agent is SIGKILLed (every survivor reports it): its node's incident,
+ * NODE DOWN, into which the member-failed alert folds (README "Node down as one incident").
  *
  * Needs the `serf` binary (Debian: apt-get install serf; CI installs it). Without it the
  * suite is skipped, loudly.
@@ -61,7 +62,7 @@ async function startAgent(name: string, ip: string): Promise<SerfAgent> {
 }
 
 const joins = () => alerts.filter((a) => a.kind === 'member' && a.to === 'alive');
-const failures = () => alerts.filter((a) => a.kind === 'member' && a.to === 'failed');
+const failures = () => alerts.filter((a) => (a.kind === 'member' && a.to === 'failed') || (a.kind === 'node' && a.to === 'down'));
 const userEvents = () => alerts.filter((a) => a.kind === 'user-event');
 
 describeSerf(`real Serf agents (${SERF_VERSION}) -> shim -> local pipeline -> SNS`, () => {
@@ -106,7 +107,7 @@ describeSerf(`real Serf agents (${SERF_VERSION}) -> shim -> local pipeline -> SN
     expect(Object.fromEntries(userEvents()[0]!.details).Payload).toBe('web v42');
   }, 90000);
 
-  it('SIGKILL one agent: every survivor reports member-failed, one critical alert', async () => {
+  it('SIGKILL one agent: every survivor reports member-failed, one critical alert (its node down)', async () => {
     const victim = agents[2]!;
     const survivors = agents.slice(0, 2);
     await stopChild(victim.child, 'SIGKILL');
@@ -115,16 +116,11 @@ describeSerf(`real Serf agents (${SERF_VERSION}) -> shim -> local pipeline -> SN
     await until('the failure alert', () => failures().length >= 1, 20000);
     await pump(5000);
     expect(failures()).toHaveLength(1);
-    expect(failures()[0]).toMatchObject({ node: 'serf-c', severity: 'critical', state: 'firing', from: 'alive', to: 'failed', title: 'CRITICAL: member serf-c failed (127.0.0.13)' });
+    expect(failures()[0]).toMatchObject({ node: 'serf-c', kind: 'node', source: 'tocsin', severity: 'critical', state: 'firing', from: 'up', to: 'down', title: 'NODE DOWN: serf-c' });
+    expect(Object.fromEntries(failures()[0]!.details)['Reported by']).toMatch(/^Serf: member-failed reported by serf-(a|b)$/);
 
     // Nothing else happened: 3 joins, 1 user event, 1 failure; and nothing is left in a spool.
-    expect(alerts.map((x) => `${x.kind}:${x.node}:${x.to}`).sort()).toEqual([
-      'member:serf-a:alive',
-      'member:serf-b:alive',
-      'member:serf-c:alive',
-      'member:serf-c:failed',
-      'user-event:-:received',
-    ]);
+    expect(alerts.map((x) => `${x.kind}:${x.node}:${x.to}`).sort()).toEqual(['member:serf-a:alive', 'member:serf-b:alive', 'member:serf-c:alive', 'node:serf-c:down', 'user-event:-:received']);
     for (const s of survivors) {
       expect(queued(s.spool)).toEqual([]);
       expect(queued(join(s.spool, 'rejected'))).toEqual([]);

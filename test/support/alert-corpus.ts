@@ -58,6 +58,8 @@ export async function alertCorpus(cluster = 'prod'): Promise<Corpus> {
     checkPolicy: defaultCheckPolicy,
     rules,
     clock: { nowMs: () => now },
+    // Node incidents (README "Node down as one incident"): a catalog that knows no instances.
+    nodes: { carried: async (_cluster, nodes) => new Map(nodes.map((n) => [n, []])), serviceHealth: async () => new Map(), putServiceHealth: async () => undefined },
   };
   const iso = () => new Date(now).toISOString();
   const run = async (envelope: Envelope): Promise<void> => {

@@ -141,6 +141,35 @@ describe('tocsin config routes --alert FILE', () => {
     expect(run.stdout).toContain('while firing, it inhibits alerts of the cluster that match:\n  inhibit[0]: source check=serfHealth status=critical; target check!=serfHealth; equal node=web-1');
   });
 
+  test('service impact: healthyInstances and healthyFraction among the facts select the route; a node incident folds its node', async () => {
+    const config = file(
+      'impact.yaml',
+      `clusters: [prod]
+channels:
+  pager: { type: email }
+  chat: { type: email }
+defaults: { channels: [chat] }
+rules:
+  - name: last-instance
+    match: { kind: service, healthyInstances: { lte: 0 } }
+    channels: [pager]
+`,
+    );
+    const service = (name: string, healthyInstances: number, healthyFraction: number) =>
+      file(name, JSON.stringify({ cluster: 'prod', source: 'consul', kind: 'service', severity: 'critical', state: 'firing', node: 'web-1', service: 'web', to: 'critical', facts: { healthyInstances, healthyFraction } }));
+    const last = await runTocsin(['config', 'routes', '--alert', service('last.json', 0, 0), '--config', config], env);
+    expect(last.code).toBe(0);
+    expect(last.stdout).toContain('service impact: healthyInstances 0, healthyFraction 0\nmatched rules: last-instance\nroutes:\n  last-instance -> pager');
+    const oneOfTen = await runTocsin(['config', 'routes', '--alert', service('one.json', 9, 0.9), '--config', config], env);
+    expect(oneOfTen.stdout).toContain('matched rules: (none: the defaults route)\nroutes:\n  default -> chat');
+    const node = file('node.json', JSON.stringify({ cluster: 'prod', source: 'tocsin', kind: 'node', severity: 'critical', state: 'firing', node: 'web-1', to: 'down' }));
+    const incident = await runTocsin(['config', 'routes', '--alert', node, '--config', config], env);
+    expect(incident.stdout).toContain("while firing, it inhibits alerts of the cluster that match:\n  node-incident (built in): source kind=node (the node is down as one incident); target the node's own checks, instances and member while it is down; equal node=web-1");
+    const bad = await runTocsin(['config', 'routes', '--alert', file('badfact.json', JSON.stringify({ cluster: 'prod', source: 'consul', kind: 'service', facts: { healthyInstances: 'none' } })), '--config', config], env);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toMatch(/facts\.healthyInstances must be a number/);
+  });
+
   test.each([
     ['no --alert', ['config', 'routes', '--config', GOOD], /needs --alert FILE/],
     ['a bad --at', ['config', 'routes', '--alert', WARNING_DISK, '--config', GOOD, '--at', 'tomorrow'], /--at "tomorrow" is not an ISO-8601 time/],

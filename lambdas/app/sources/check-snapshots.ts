@@ -36,6 +36,11 @@ import { indexReport, nextEpoch } from '../../domain/consul/index-order';
 import { routeDecision } from './routing';
 import { inEpoch, judge, saveScope, stampEpoch, type Delivery } from './consul-snapshot';
 import type { SourceResult } from './types';
+import type { NodeCatalog } from '../node-ports';
+import { impactFacts, impactLine, type ServiceHealth } from '../../domain/consul/service-impact';
+import { nodeSubject, SERF_HEALTH_CHECK, type NodeReport } from '../../domain/nodes/node-incident';
+import type { MatchFacts } from '../../domain/rules/types';
+import { carriedBy, foldedIntoIncident, mayOpenNodes, nodeIncidentFacts, recordSaysDown, reportNode } from './node-incidents';
 
 /** Items of checks that went away are kept this long, then DynamoDB's TTL removes them. */
 const REMOVED_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -59,6 +64,8 @@ export interface SnapshotDeps {
   continuations?: { store: ContinuationStore; timers: TimerQueue };
   /** Epoch ms (deps.clock) after which no new subject is started: see PROCESSING_BUDGET. */
   deadlineMs?: number;
+  /** Node incidents and service impact (sources/node-incidents.ts); absent: neither. */
+  nodes?: NodeCatalog;
 }
 
 export interface SnapshotInput {
@@ -140,6 +147,7 @@ function toDecision(
   decision: CheckDecision,
   deps: Pick<SnapshotDeps, 'policy' | 'rules' | 'clock'>,
   epoch: number,
+  context: CheckContext = {},
 ): Decision<CheckRecordState> {
   if (decision.kind === 'ignore') return { kind: 'ignore' };
   const t = decision.transition;
@@ -152,18 +160,36 @@ function toDecision(
   // A check awaiting its first run: its alert is held (consul/first-run.ts).
   const holdSeconds = t.awaitingFirstRun && intent?.state === 'firing' ? firstRunGraceSeconds(t.observation, deps.rules?.config.checks?.firstRunGraceSeconds) : 0;
   const { output: _output, ...facts } = t.observation; // output travels in the alert; keep items small
+  const alert = intent ? checkAlert(t, intent, holdSeconds || undefined) : undefined;
+  if (alert && context.service) alert.details.push(['Service health', impactLine(context.service)]);
   const write: Decision<CheckRecordState> = {
     kind: 'write',
     state: stampEpoch({ ...nextCheckState(t, intent, suppressed), facts }, epoch),
-    ...(intent ? { alert: checkAlert(t, intent, holdSeconds || undefined) } : {}),
+    ...(alert ? { alert } : {}),
     ...(t.to === 'removed' ? { ttlSeconds: REMOVED_RETENTION_SECONDS } : {}),
   };
-  return routeDecision(deps, checkSubject(t.observation), previous, write, () => ({
+  const subject = checkSubject(t.observation);
+  const routed = routeDecision(deps, subject, previous, write, () => ({
     role: 'episode',
-    facts: { checkName: t.observation.name, tags: t.observation.serviceTags },
+    facts: { checkName: t.observation.name, tags: t.observation.serviceTags, ...impactFacts(context.service), ...context.facts },
     ...(holdSeconds > 0 ? { holdSeconds } : {}),
   }));
+  // The node's serfHealth while its node is down: the incident's own news (it ends with the incident).
+  return context.facts?.nodeIncident && isSerfHealth(subject) ? foldedIntoIncident(routed, previous, t.observation.node, deps.clock.nowMs()) : routed;
 }
+
+/** What a check's alert learns besides its own observation: its node's incident, its service's health. */
+interface CheckContext {
+  facts?: Partial<MatchFacts>;
+  service?: ServiceHealth;
+}
+
+/** The node of a check subject (`check/<node>/<checkId>`; Consul node names hold no `/`). */
+const nodeOfCheckSubject = (subject: string): string => subject.slice('check/'.length, subject.indexOf('/', 'check/'.length));
+const nodeSubjectsOf = (nodes: Iterable<string>): string[] => [...new Set([...nodes].map(nodeSubject))];
+
+/** Whether a check's change is a word on its node's liveness (its serfHealth check). */
+const isSerfHealth = (subject: string): boolean => subject.endsWith(`/${SERF_HEALTH_CHECK}`) && subject === `check/${nodeOfCheckSubject(subject)}/${SERF_HEALTH_CHECK}`;
 
 /** Whether a channel was told of the subject's current episode (without rules, every alert went out at once). */
 function heldAlertHeard(previous: CheckRecordState | undefined, deps: Pick<SnapshotDeps, 'rules'>): boolean {
@@ -177,7 +203,10 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   const scope = `consul-checks/${input.scope}`;
   // A delta holds only changed checks: read their records while the scope is read, rather
   // than after it (one round trip less per delta; wasted only when the delta is refused).
-  const early = input.delta ? deps.subjects.getMany<CheckRecordState>(cluster, [...new Set(input.observations.map(checkSubject))]) : undefined;
+  // The checks' nodes' incident records come in the same batched read (node-incidents.ts).
+  const early = input.delta
+    ? deps.subjects.getMany<CheckRecordState>(cluster, [...new Set(input.observations.map(checkSubject)), ...nodeSubjectsOf(input.observations.map((o) => o.node))])
+    : undefined;
   early?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const scopeRecord = await deps.scopes.getScope(cluster, scope);
   // A snapshot of this scope is being continued: only its runs touch the scope's checks.
@@ -255,7 +284,11 @@ async function planSnapshot(
 
   const candidateSubjects = new Set(candidates.map(checkSubject));
   const records = early ? new Map(await early) : new Map<string, CheckRecord>();
-  const toRead = [...(early ? [] : candidateSubjects), ...vanished];
+  const toRead = [
+    ...(early ? [] : candidateSubjects),
+    ...vanished,
+    ...nodeSubjectsOf([...(early ? [] : candidates.map((o) => o.node)), ...vanished.map(nodeOfCheckSubject)]).filter((s) => !records.has(s)),
+  ];
   if (toRead.length > 0) {
     for (const [s, r] of await deps.subjects.getMany<CheckRecordState>(cluster, toRead)) records.set(s, r);
   }
@@ -379,7 +412,8 @@ export async function continueCheckSnapshot(deps: SnapshotDeps, timer: Continuat
       const stored = (await store.load(cluster, timer.id)) as CheckPlan | undefined;
       if (!stored) throw new Error(`continuation of ${scope}: part ${timer.id} is not stored (expired?)`);
       plan = stored;
-      records = await deps.subjects.getMany<CheckRecordState>(cluster, [...new Set(plan.work.map(workSubject))]);
+      const subjects = [...new Set(plan.work.map(workSubject))];
+      records = await deps.subjects.getMany<CheckRecordState>(cluster, [...subjects, ...nodeSubjectsOf(subjects.map(nodeOfCheckSubject))]);
     }
     const engine = new TransitionEngine(deps, { overlapClears: true });
     const run = await runPlan(deps, engine, plan, records);
@@ -409,6 +443,65 @@ export async function continueCheckSnapshot(deps: SnapshotDeps, timer: Continuat
 }
 const workSubject = (w: CheckWork): string => (w.kind === 'observed' ? checkSubject(w.obs) : w.subject);
 
+/**
+ * The plan's serfHealth changes as reports on their nodes' incidents (critical: down; any
+ * other status: up; removed: gone; a node in maintenance going down: none), with what the
+ * nodes that may go down carried (read once for all of them: a rack failing in one snapshot).
+ * `report(subject)` runs a serfHealth check's report, just before that check is written (so
+ * its alert finds the incident open); `down(node)` says whether a node is down, by those
+ * reports or by the node's record as batch-read with the checks.
+ */
+async function nodeReports(
+  deps: SnapshotDeps,
+  engine: TransitionEngine,
+  plan: CheckPlan,
+  records: Map<string, CheckRecord>,
+  inMaintenance: (node: string) => boolean,
+): Promise<{ down: (node: string) => boolean; report: (subject: string) => Promise<Outcome> }> {
+  const { cluster, at, epoch, snapshotIndex } = plan;
+  const recordOf = (node: string) => (records.get(nodeSubject(node)) ?? null) as Parameters<typeof reportNode>[5];
+  const reports = new Map<string, { node: string; report: NodeReport; record: ReturnType<typeof recordOf> }>();
+  for (const w of deps.nodes ? plan.work : []) {
+    const subject = workSubject(w);
+    if (!isSerfHealth(subject) || w.kind === 'released') continue;
+    const node = nodeOfCheckSubject(subject);
+    const withEpoch = epoch > 0 ? { epoch } : {};
+    let report: NodeReport;
+    if (w.kind === 'observed') {
+      // A node in maintenance mode going down is the maintenance's business: no incident (its check's alert is withheld too).
+      if (w.obs.status === 'critical' && inMaintenance(node)) continue;
+      report = { source: 'consul', status: w.obs.status === 'critical' ? 'down' : 'up', order: w.obs.modifyIndex, at, reason: w.obs.output || w.obs.status, ...withEpoch };
+    } else {
+      const order = snapshotIndex ?? (records.get(subject)?.state.modifyIndex ?? 0) + 1;
+      report = { source: 'consul', status: 'gone', order, at, reason: 'deregistered from the catalog (left or reaped)', ...withEpoch };
+    }
+    reports.set(subject, { node, report, record: recordOf(node) });
+  }
+  const carried = await carriedBy(deps, cluster, mayOpenNodes([...reports.values()]));
+  const reported = new Map<string, boolean>();
+  return {
+    down: (node) => reported.get(node) ?? recordSaysDown(records.get(nodeSubject(node))),
+    async report(subject) {
+      const r = reports.get(subject);
+      if (!r) return 'none';
+      const result = await reportNode(deps, engine, cluster, r.node, r.report, r.record, carried.get(r.node) ?? []);
+      reported.set(r.node, result.down);
+      return result.outcome;
+    },
+  };
+}
+
+/** The health of the services the run's checks belong to, as their `service` watches last counted it (one batched read). */
+async function serviceHealthOf(deps: SnapshotDeps, cluster: string, work: readonly CheckWork[], records: Map<string, CheckRecord>): Promise<Map<string, ServiceHealth>> {
+  if (!deps.nodes) return new Map();
+  const names = new Set<string>();
+  for (const w of work) {
+    const name = w.kind === 'observed' ? w.obs.serviceName : w.kind === 'released' && w.obs ? w.obs.serviceName : records.get(w.subject)?.state.facts?.serviceName;
+    if (name) names.add(name);
+  }
+  return names.size > 0 ? deps.nodes.serviceHealth(cluster, [...names]) : new Map();
+}
+
 /** Outbox clears of the run and `next` at once (one round trip less), failing if either fails. */
 async function settled<T>(engine: TransitionEngine, next: Promise<T>): Promise<T> {
   const [clears, after] = await Promise.allSettled([engine.cleared(), next]);
@@ -427,13 +520,24 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
   const maintenance = MaintenanceSet.from(plan.maintenance);
   const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
   const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
-  const apply = (w: CheckWork): Promise<Outcome> => {
+  // Node incidents first (serfHealth changes), so that the node's own checks below find it open.
+  const nodes = await nodeReports(deps, engine, plan, records, (node) => maintenance.covering(node, undefined) !== undefined);
+  const { down } = nodes;
+  const services = await serviceHealthOf(deps, cluster, plan.work, records);
+  const contextOf = (node: string, service: string | undefined): CheckContext => {
+    const health = service ? services.get(service) : undefined;
+    return { facts: nodeIncidentFacts(node, down(node)), ...(health ? { service: health } : {}) };
+  };
+  // A serfHealth change reports on its node first. The node's alert not yet published: the check waits too, so that
+  // the retry examines it again and its report finishes that alert.
+  const apply = async (w: CheckWork): Promise<Outcome> => ((await nodes.report(workSubject(w))) === 'unsettled' ? 'unsettled' : applyCheck(w));
+  const applyCheck = (w: CheckWork): Promise<Outcome> => {
     if (w.kind === 'observed') {
       const subject = checkSubject(w.obs);
       return engine.apply<CheckRecordState>(
         cluster,
         subject,
-        (prev) => toDecision(prev?.state, decideCheck(cluster, stored(prev), w.obs, at, watermark, covering(w.obs)), deps, epoch),
+        (prev) => toDecision(prev?.state, decideCheck(cluster, stored(prev), w.obs, at, watermark, covering(w.obs)), deps, epoch, contextOf(w.obs.node, w.obs.serviceName || undefined)),
         prefetched(subject),
       );
     }
@@ -442,7 +546,15 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
         cluster,
         w.subject,
         (prev) =>
-          prev ? toDecision(prev.state, decideCheckRemoval(cluster, stored(prev), { ...prev.state.facts, output: '' }, snapshotIndex, at), deps, epoch) : { kind: 'ignore' },
+          prev
+            ? toDecision(
+                prev.state,
+                decideCheckRemoval(cluster, stored(prev), { ...prev.state.facts, output: '' }, snapshotIndex, at),
+                deps,
+                epoch,
+                contextOf(prev.state.facts.node, prev.state.facts.serviceName || undefined),
+              )
+            : { kind: 'ignore' },
         prefetched(w.subject),
       );
     }
@@ -453,7 +565,7 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
         const previous = stored(prev);
         if (!prev || !previous) return { kind: 'ignore' };
         const obs = w.obs ?? { ...prev.state.facts, output: '' };
-        return toDecision(prev.state, decideCheckRelease(cluster, previous, obs, at, covering(obs)), deps, epoch);
+        return toDecision(prev.state, decideCheckRelease(cluster, previous, obs, at, covering(obs)), deps, epoch, contextOf(obs.node, obs.serviceName || undefined));
       },
       prefetched(w.subject),
     );

@@ -41,6 +41,7 @@ function snapshotDeps(ctx: SourceContext, deadlineMs = ctx.deadlineMs): Snapshot
     clock: ctx.clock,
     ...(ctx.leaseMs !== undefined ? { leaseMs: ctx.leaseMs } : {}),
     ...(ctx.continuations ? { continuations: ctx.continuations } : {}),
+    ...(ctx.nodes ? { nodes: ctx.nodes } : {}),
     ...(deadlineMs !== undefined ? { deadlineMs } : {}),
   };
 }

@@ -1,4 +1,5 @@
 /** What every source handler (one per Consul watch type / Serf event) receives and returns. */
+import type { NodeCatalog } from '../node-ports';
 import type { Rejection } from '../../domain/input-errors';
 import type { CheckAlertPolicy } from '../../domain/consul/check-transitions';
 import type { RuleSet } from '../../domain/rules/evaluate';
@@ -26,6 +27,8 @@ export interface SourceContext {
   continuations?: { store: ContinuationStore; timers: TimerQueue };
   /** This request's deadline for starting subjects (epoch ms by `clock`): set per request by the ingest API. */
   deadlineMs?: number;
+  /** Node incidents' and service impact's reads (app/node-ports.ts); absent: no node incidents, no counts kept. */
+  nodes?: NodeCatalog;
 }
 
 export interface SourceResult {

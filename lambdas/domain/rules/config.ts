@@ -7,12 +7,12 @@
 import { HEARTBEAT_DEFAULTS, MISSING_AFTER_MIN_FACTOR, type HeartbeatSettings, type HeartbeatsSpec } from '../heartbeats';
 import type { Severity } from '../types';
 import { formatDuration, parseDuration } from './duration';
-import { compileMatcher, MatcherError } from './matchers';
+import { compileMatcher, compileNumericMatcher, MatcherError } from './matchers';
 import type { ChannelSpec, FlapSpec, InhibitSpec, MatchSpec, RuleSpec, RuntimeConfig, TemplateSpec } from './types';
 import { FLAP_DEFAULTS, FLAP_MAX_CHANGES, FLAP_MIN_CHANGES } from './flapping';
 import { equalFieldIssue } from './inhibit';
 import { checkLocation, parseDaysOfMonth, parseMonths, parseTimeRange, parseWeekdays, parseYears, TimeIntervalError, type TimeInterval } from './time-intervals';
-import { MATCH_FIELDS, META_FIELDS } from './types';
+import { MATCH_FIELDS, META_FIELDS, NUMERIC_FIELDS, type NumericMatcher } from './types';
 import { vocabularyIssues } from './vocabulary';
 
 export type ConfigPath = Array<string | number>;
@@ -57,10 +57,19 @@ function duration(value: unknown, path: ConfigPath, issues: ConfigIssue[], min: 
  */
 function checkMatch(match: MatchSpec | undefined, path: ConfigPath, issues: ConfigIssue[], clusters: readonly string[]): void {
   if (!match) return;
-  const known = new Set<string>([...MATCH_FIELDS, ...META_FIELDS]);
+  const known = new Set<string>([...MATCH_FIELDS, ...META_FIELDS, ...NUMERIC_FIELDS]);
   for (const [field, spec] of Object.entries(match)) {
     if (!known.has(field)) {
       issues.push({ path: [...path, field], reason: `unknown field; use one of ${[...known].join(', ')}` });
+      continue;
+    }
+    if ((NUMERIC_FIELDS as readonly string[]).includes(field)) {
+      try {
+        compileNumericMatcher(spec as NumericMatcher);
+      } catch (err) {
+        if (!(err instanceof MatcherError)) throw err;
+        issues.push({ path: [...path, field], reason: err.message });
+      }
       continue;
     }
     const specs: Array<[ConfigPath, unknown]> = (META_FIELDS as readonly string[]).includes(field)

@@ -19,15 +19,31 @@ export interface FiringSource {
 }
 
 export interface InhibitRule {
-  /** Position in tocsin.yaml's `inhibit` list. */
+  /** Position in tocsin.yaml's `inhibit` list; -1 for the built-in rule. */
   index: number;
+  /** Set on the built-in rule (NODE_INCIDENT_RULE). */
+  builtin?: string;
   spec: InhibitSpec;
   source: FactsPredicate;
   target: FactsPredicate;
 }
 
+/**
+ * Built in, after the file's rules: a node that is down as one incident (nodes/node-incident.ts)
+ * inhibits the alerts of its own checks, instances and member, which the sources mark with
+ * `nodeIncident` while they know the node is down. Held notices of those still firing when the
+ * node is back are announced then, like any inhibited notice.
+ */
+export const NODE_INCIDENT_RULE: InhibitRule = {
+  index: -1,
+  builtin: 'node-incident',
+  spec: { source: { kind: 'node' }, target: {}, equal: ['node'] },
+  source: (facts) => facts.kind === 'node',
+  target: (facts) => facts.nodeIncident !== undefined && facts.kind !== 'node',
+};
+
 export function compileInhibitRules(specs: readonly InhibitSpec[] = []): InhibitRule[] {
-  return specs.map((spec, index) => ({ index, spec, source: compileMatch(spec.source), target: compileMatch(spec.target) }));
+  return [...specs.map((spec, index) => ({ index, spec, source: compileMatch(spec.source), target: compileMatch(spec.target) })), NODE_INCIDENT_RULE];
 }
 
 /** `node`, `tags`, `nodeMeta.rack` ...: a name `equal` may hold, or the reason it may not. */
@@ -109,5 +125,6 @@ export function inhibitionSource(id: string): string | undefined {
 
 /** What a log line or the CLI says about a rule: `inhibit[0] (source: severity=critical; equal: node)`. */
 export function describeInhibition(i: Inhibition): string {
+  if (i.rule.builtin) return `${i.rule.builtin} (built in) by ${i.source.subject}`;
   return `inhibit[${i.rule.index}] by ${i.source.subject}${i.rule.spec.equal.length ? ` (equal on ${i.rule.spec.equal.join(', ')})` : ''}`;
 }

@@ -4,8 +4,8 @@
  * positive matcher holds when ANY value matches, so it never holds for a missing
  * field; `not` inverts the whole test ("no tag is canary", "service is not web").
  */
-import type { MatchFacts, MatchSpec, MatcherSpec, ValueMatcher } from './types';
-import { MATCH_FIELDS, META_FIELDS } from './types';
+import type { MatchFacts, MatchSpec, MatcherSpec, NumericMatcher, ValueMatcher } from './types';
+import { MATCH_FIELDS, META_FIELDS, NUMERIC_FIELDS } from './types';
 
 /** True when the field's values satisfy the matcher. */
 export type Predicate = (values: readonly string[]) => boolean;
@@ -88,6 +88,46 @@ function compileValueMatcher(spec: ValueMatcher): Predicate {
   throw new MatcherError(`unknown matcher ${describe(spec)}; use equals, glob, regex or not`);
 }
 
+/** True when the field's number satisfies the matcher; `undefined`: the alert has no such value. */
+export type NumericPredicate = (value: number | undefined) => boolean;
+
+const present =
+  (test: (v: number) => boolean): NumericPredicate =>
+  (v) =>
+    v !== undefined && Number.isFinite(v) && test(v);
+
+export const eqPredicate = (bound: number): NumericPredicate => present((v) => v === bound);
+export const ltPredicate = (bound: number): NumericPredicate => present((v) => v < bound);
+export const ltePredicate = (bound: number): NumericPredicate => present((v) => v <= bound);
+export const gtPredicate = (bound: number): NumericPredicate => present((v) => v > bound);
+export const gtePredicate = (bound: number): NumericPredicate => present((v) => v >= bound);
+
+const COMPARISONS: Record<string, (bound: number) => NumericPredicate> = { eq: eqPredicate, lt: ltPredicate, lte: ltePredicate, gt: gtPredicate, gte: gtePredicate };
+
+/** `healthyInstances: { lte: 0 }`: a number (eq), bounds ANDed, or `{ not: ... }` (which a missing value satisfies). */
+export function compileNumericMatcher(spec: NumericMatcher): NumericPredicate {
+  if (typeof spec === 'number') {
+    if (!Number.isFinite(spec)) throw new MatcherError(`not a number: ${describe(spec)}`);
+    return eqPredicate(spec);
+  }
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new MatcherError(`a numeric matcher is a number or {lt|lte|gt|gte|eq: number} or {not: ...}: ${describe(spec)}`);
+  const keys = Object.keys(spec);
+  if ('not' in spec) {
+    if (keys.length !== 1) throw new MatcherError(`{not: ...} stands alone: ${describe(spec)}`);
+    const inner = compileNumericMatcher(spec.not);
+    return (v) => !inner(v);
+  }
+  if (keys.length === 0) throw new MatcherError('an empty numeric matcher matches everything; remove the field instead');
+  const tests = keys.map((k) => {
+    const make = COMPARISONS[k];
+    if (!make) throw new MatcherError(`unknown comparison "${k}"; use lt, lte, gt, gte, eq or not`);
+    const bound = (spec as Record<string, unknown>)[k];
+    if (typeof bound !== 'number' || !Number.isFinite(bound)) throw new MatcherError(`${k} needs a number, got ${describe(bound)}`);
+    return make(bound);
+  });
+  return (v) => tests.every((t) => t(v));
+}
+
 /** The values of a field in a set of facts. */
 export function valuesOf(facts: MatchFacts, field: string): string[] {
   const value = (facts as unknown as Record<string, unknown>)[field];
@@ -107,6 +147,12 @@ export function compileMatch(match: MatchSpec | undefined): FactsPredicate {
     if (spec === undefined) continue;
     const p = compileMatcher(spec);
     tests.push((facts) => p(valuesOf(facts, field)));
+  }
+  for (const field of NUMERIC_FIELDS) {
+    const spec = match[field];
+    if (spec === undefined) continue;
+    const p = compileNumericMatcher(spec);
+    tests.push((facts) => p(facts[field]));
   }
   for (const field of META_FIELDS) {
     const byKey = match[field];

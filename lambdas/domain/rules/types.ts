@@ -19,6 +19,12 @@ export type ValueMatcher =
 /** A list means "any of". */
 export type MatcherSpec = ValueMatcher | ValueMatcher[];
 
+/**
+ * A numeric test (`healthyInstances: { lte: 0 }`, `healthyFraction: { lt: 0.5 }`): a number is
+ * `eq`; the bounds given are ANDed (`{ gte: 1, lt: 3 }`); `not` inverts (a missing value then matches).
+ */
+export type NumericMatcher = number | { eq?: number; lt?: number; lte?: number; gt?: number; gte?: number } | { not: NumericMatcher };
+
 /** Fields a rule (or a silence) can match on; every field present must match (AND). */
 export interface MatchSpec {
   source?: MatcherSpec;
@@ -45,6 +51,10 @@ export interface MatchSpec {
   payload?: MatcherSpec;
   /** `true`: the FLAPPING notice of a subject that changes state often (rules/flapping.ts). */
   flapping?: MatcherSpec;
+  /** Healthy instances of the alert's service now (consul/service-impact.ts). */
+  healthyInstances?: NumericMatcher;
+  /** Healthy instances / instances of the alert's service, 0..1. */
+  healthyFraction?: NumericMatcher;
 }
 
 export const MATCH_FIELDS = [
@@ -66,6 +76,9 @@ export const MATCH_FIELDS = [
 ] as const;
 export type MatchField = (typeof MATCH_FIELDS)[number];
 export const META_FIELDS = ['nodeMeta', 'serviceMeta'] as const;
+/** Fields matched by numeric comparison (NumericMatcher), not as text. */
+export const NUMERIC_FIELDS = ['healthyInstances', 'healthyFraction'] as const;
+export type NumericField = (typeof NUMERIC_FIELDS)[number];
 
 export interface RuleSpec {
   name: string;
@@ -182,4 +195,12 @@ export interface MatchFacts {
   payload?: string;
   /** 'true' on a FLAPPING notice (and its reminders); absent otherwise. */
   flapping?: string;
+  /** The alert's service: instances healthy now, and that share of its instances (consul/service-impact.ts). */
+  healthyInstances?: number;
+  healthyFraction?: number;
+  /**
+   * Set (to the incident's subject) on an alert of a node that is down as one incident
+   * (consul/node-incident.ts): the built-in inhibit rule folds it into that incident. Not a match field.
+   */
+  nodeIncident?: string;
 }

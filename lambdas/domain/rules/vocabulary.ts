@@ -23,6 +23,7 @@ import { KV_ALERTS } from '../consul/kv';
 import { LAMPORT_ALERTS } from '../serf/lamport-events';
 import { MEMBER_ALERTS } from '../serf/members';
 import { HEARTBEAT_VOCABULARY } from '../heartbeats';
+import { NODE_ALERTS } from '../nodes/node-incident';
 import { equalsPredicate, globPredicate, MatcherError, regexPredicate, compileMatcher, type Predicate } from './matchers';
 import type { MatchSpec, MatcherSpec, ValueMatcher } from './types';
 
@@ -39,6 +40,7 @@ export const ALERT_VOCABULARIES: readonly AlertVocabulary[] = [
   LAMPORT_ALERTS.user,
   LAMPORT_ALERTS.query,
   HEARTBEAT_VOCABULARY,
+  NODE_ALERTS,
 ];
 
 /** The values of the `flapping` fact: set on FLAPPING notices only. */
