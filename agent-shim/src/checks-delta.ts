@@ -123,20 +123,20 @@ export function keySet(view: ChecksView): KeySet | undefined {
   return set;
 }
 
-/** Calls `fn` for each key of a keys JSON value in order; false when it is not one. */
-function forEachKey(groups: unknown, fn: (node: string, id: string, i: number) => void): boolean {
-  if (!Array.isArray(groups) || groups.length % 2 !== 0) return false;
+/** Calls `fn` for each key of a keys JSON value in order; how many, or -1 when it is not one. */
+function forEachKey(groups: unknown, fn: (node: string, id: string, i: number) => void): number {
+  if (!Array.isArray(groups) || groups.length % 2 !== 0) return -1;
   let i = 0;
   for (let g = 0; g < groups.length; g += 2) {
     const node: unknown = groups[g];
     const ids: unknown = groups[g + 1];
-    if (typeof node !== 'string' || !Array.isArray(ids)) return false;
+    if (typeof node !== 'string' || !Array.isArray(ids)) return -1;
     for (const id of ids as unknown[]) {
-      if (typeof id !== 'string') return false;
+      if (typeof id !== 'string') return -1;
       fn(node, id, i++);
     }
   }
-  return true;
+  return i;
 }
 
 /**
@@ -155,17 +155,17 @@ export function diffChecks(view: ChecksView, prev: Pick<DeltaState, 'keys' | 'in
   const current = now ?? keySet(view);
   if (!current) return undefined;
   const before = new Map<string, Map<string, number>>();
-  let readable: boolean;
+  let keys = -1;
   try {
-    readable = forEachKey(JSON.parse(prev.keys) as unknown, (node, id, i) => {
+    keys = forEachKey(JSON.parse(prev.keys) as unknown, (node, id, i) => {
       let ids = before.get(node);
       if (!ids) before.set(node, (ids = new Map()));
       ids.set(id, prev.indexes[i] as number);
     });
   } catch {
-    readable = false;
+    /* not JSON */
   }
-  if (!readable) return undefined;
+  if (keys !== prev.indexes.length) return undefined;
   for (let i = 0; i < view.entries.length; i++) {
     const e = view.entries[i] as Record<string, unknown>;
     if (before.get(e.Node as string)?.get(e.CheckID as string) !== view.indexes[i]) changed.push(e);

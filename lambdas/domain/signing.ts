@@ -12,7 +12,12 @@ export function bodyDigest(body: Uint8Array | string): string {
 }
 
 export function canonicalRequest(method: string, path: string, timestamp: string, body: Uint8Array | string): string {
-  return [SIGNATURE_VERSION, method.toUpperCase(), path, timestamp, bodyDigest(body)].join('\n');
+  return canonicalRequestOfDigest(method, path, timestamp, bodyDigest(body));
+}
+
+/** canonicalRequest() given the body's SHA-256 in hex (agent-shim/src/sign.ts hashes without node:crypto). */
+export function canonicalRequestOfDigest(method: string, path: string, timestamp: string, bodySha256Hex: string): string {
+  return [SIGNATURE_VERSION, method.toUpperCase(), path, timestamp, bodySha256Hex].join('\n');
 }
 
 /** Header value: `v1=<hex>`. */
@@ -30,9 +35,14 @@ export function keyList(secret: string): string[] {
   return secret.split(/\s+/).filter((k) => k !== '');
 }
 
+/** What keyId() MACs under the key. */
+export const KEY_ID_MESSAGE = 'tocsin key id';
+/** Hex digits of that MAC a key id keeps. */
+export const KEY_ID_HEX_DIGITS = 16;
+
 /** A key's public fingerprint (HEADERS.keyId): 16 hex digits of an HMAC under the key, which reveals nothing of it. */
 export function keyId(key: string): string {
-  return createHmac('sha256', key).update('tocsin key id').digest('hex').slice(0, 16);
+  return createHmac('sha256', key).update(KEY_ID_MESSAGE).digest('hex').slice(0, KEY_ID_HEX_DIGITS);
 }
 
 const KEY_ID_RE = /^[0-9a-f]{16}$/;
