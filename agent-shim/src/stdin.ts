@@ -2,9 +2,9 @@
  * Read all of stdin, bounded in time: a handler slot must never hang on an open pipe.
  *
  * Consul and Serf hand the handler its input through a pipe, up to ~18 MB for a 30,000-check
- * watch. A pipe is read straight into one large buffer (readPipe): no 64 KB chunk per read,
- * no concatenation of the chunks, one copy less than a stream. Anything else (a file, a TTY,
- * a closed fd) goes through process.stdin as a stream.
+ * watch. A pipe is read straight into one growing buffer (readPipe): no 64 KB chunk per read
+ * and no concatenation of the chunks, a copy of the whole input less than a stream. Anything
+ * else (a file, a TTY, a closed fd) goes through process.stdin as a stream.
  */
 import { fstatSync } from 'node:fs';
 import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
@@ -12,17 +12,22 @@ import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 export type StdinResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
 
 /**
- * The pipe reader's first buffer. Allocated uninitialised, so the OS commits only the pages
- * that reads touch: a 24 KB input costs 24 KB of memory, not this. Inputs up to this size
- * are read without a single copy; bigger ones continue in further blocks, joined once at
- * the end (one copy).
+ * The pipe reader's first buffer: above a 2,000-check watch result (1.2 MB). Buffers are
+ * allocated uninitialised, so the OS commits only the pages that reads touch: a 24 KB input
+ * costs 24 KB of memory, not this. Not bigger: V8 runs early young-generation collections
+ * while young objects hold 32 MiB or more of such memory (two per run, for nothing, on a
+ * small input).
  */
-export const PIPE_FIRST_BLOCK_BYTES = 32 * 1024 * 1024;
-/** Blocks after the first; and the least room a read is offered (a pipe holds 64 KB). */
-const NEXT_BLOCK_BYTES = 8 * 1024 * 1024;
+export const PIPE_FIRST_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * The buffer a fuller pipe moves to (copying what came so far), doubled again if need be:
+ * a 30,000-check result (18 MB) costs one copy of 4 MB.
+ */
+const PIPE_GROWN_BUFFER_BYTES = 32 * 1024 * 1024;
+/** The least room a read is offered (a pipe holds 64 KB). */
 const MIN_READ_ROOM = 64 * 1024;
 
-export function readStdin(deadline: number, firstBlockBytes = PIPE_FIRST_BLOCK_BYTES): Promise<StdinResult> {
+export function readStdin(deadline: number, firstBufferBytes = PIPE_FIRST_BUFFER_BYTES): Promise<StdinResult> {
   let pipe = false;
   try {
     const st = fstatSync(0);
@@ -32,7 +37,7 @@ export function readStdin(deadline: number, firstBlockBytes = PIPE_FIRST_BLOCK_B
   }
   if (pipe) {
     try {
-      return readPipe(deadline, firstBlockBytes);
+      return readPipe(deadline, firstBufferBytes);
     } catch {
       /* a socket type net.Socket cannot open (UDP): read it as the stream does */
     }
@@ -48,17 +53,12 @@ function timeout(deadline: number): string {
  * fd 0 as a socket whose reads land in our own buffer (net.Socket's `onread`), at the
  * offset where the last one ended.
  */
-function readPipe(deadline: number, firstBlockBytes: number): Promise<StdinResult> {
+function readPipe(deadline: number, firstBufferBytes: number): Promise<StdinResult> {
   // Loaded here: the other paths do not need it (node:http loads it for the request anyway).
   const { Socket } = require('node:net') as typeof import('node:net');
-  const done: Buffer[] = [];
-  let block = Buffer.allocUnsafeSlow(Math.max(firstBlockBytes, MIN_READ_ROOM));
+  let buffer = Buffer.allocUnsafeSlow(Math.max(firstBufferBytes, MIN_READ_ROOM));
   let used = 0;
-  let total = 0;
-  const bytes = (): Buffer => {
-    const last = block.subarray(0, used);
-    return done.length === 0 ? last : Buffer.concat([...done, last], total);
-  };
+  const bytes = (): Buffer => buffer.subarray(0, used);
   // `onread` is documented for net.Socket as for net.connect (@types/node has it on the latter only).
   const opts: SocketConstructorOpts & { onread: OnReadOpts } = {
     fd: 0,
@@ -67,16 +67,15 @@ function readPipe(deadline: number, firstBlockBytes: number): Promise<StdinResul
     onread: {
       // Called for the first read and after each one: where the next read goes.
       buffer: () => {
-        if (block.length - used < MIN_READ_ROOM) {
-          done.push(block.subarray(0, used));
-          block = Buffer.allocUnsafeSlow(NEXT_BLOCK_BYTES);
-          used = 0;
+        if (buffer.length - used < MIN_READ_ROOM) {
+          const grown = Buffer.allocUnsafeSlow(Math.max(PIPE_GROWN_BUFFER_BYTES, buffer.length * 2));
+          buffer.copy(grown, 0, 0, used);
+          buffer = grown;
         }
-        return block.subarray(used);
+        return buffer.subarray(used);
       },
       callback: (n: number) => {
         used += n;
-        total += n;
         return true; // keep reading
       },
     },

@@ -1,7 +1,7 @@
 /**
  * The shim's stdin reader (agent-shim/src/stdin.ts) in a real child process: a pipe read
- * straight into its buffer, in one block or in several joined at the end, and stdin as a
- * file (the stream path), each yielding exactly the bytes written.
+ * straight into its buffer, which grows when full, and stdin as a file (the stream path),
+ * each yielding exactly the bytes written.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -33,9 +33,9 @@ beforeAll(() => {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Runs the reader with `stdin` ('pipe': `data` written in pieces, with pauses; or a file descriptor). */
-function read(stdin: { pipe: Buffer } | { fd: number }, firstBlockBytes?: number): Promise<Record<string, unknown>> {
+function read(stdin: { pipe: Buffer } | { fd: number }, firstBufferBytes?: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...(firstBlockBytes ? [String(firstBlockBytes)] : [])], {
+    const child = spawn(process.execPath, [script, ...(firstBufferBytes ? [String(firstBufferBytes)] : [])], {
       stdio: ['fd' in stdin ? stdin.fd : 'pipe', 'pipe', 'inherit'],
     });
     let out = '';
@@ -59,9 +59,9 @@ function read(stdin: { pipe: Buffer } | { fd: number }, firstBlockBytes?: number
 describe('shim stdin', () => {
   const data = randomBytes(1_500_000);
 
-  it('reads a pipe into one buffer, and into several blocks joined once when the first is full', async () => {
+  it('reads a pipe into one buffer, and moves to a bigger one when it is full', async () => {
     expect(await read({ pipe: data })).toEqual({ ok: true, length: data.length, sha: sha(data) });
-    // A first block of 64 KB: the rest goes into further blocks.
+    // A first buffer of 64 KB: full after the first reads.
     expect(await read({ pipe: data }, 64 * 1024)).toEqual({ ok: true, length: data.length, sha: sha(data) });
     expect(await read({ pipe: Buffer.alloc(0) })).toEqual({ ok: true, length: 0, sha: sha(Buffer.alloc(0)) });
   });
