@@ -118,7 +118,9 @@ export function keySet(view: ChecksView): KeySet | undefined {
     const node = e.Node as string;
     let ids = set.get(node);
     if (!ids) set.set(node, (ids = new Set()));
-    if (ids.size === ids.add(e.CheckID as string).size) return undefined;
+    const id = e.CheckID as string;
+    if (ids.has(id)) return undefined;
+    ids.add(id);
   }
   return set;
 }
