@@ -1,10 +1,11 @@
 /**
  * SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) in plain JavaScript, for the shim's
  * request signature. Why not node:crypto: loading it is the largest single cost of the
- * shim's start after Node's own (3-7 ms of a ~50 ms run, more than the rest of the bundle),
- * and the shim needs nothing else from it. Checked against node:crypto and the FIPS 180-2
- * and RFC 4231 vectors by test/unit/shim-sha256.test.ts. Not constant-time: it only ever
- * signs, with the node's own key, what the node sends (verifying stays in the backend).
+ * shim's start after Node's own (3-4 ms of a ~50 ms run on a quiet machine, more than the
+ * rest of the bundle), and the shim needs nothing else from it. Checked against node:crypto
+ * and the FIPS 180-2 and RFC 4231 vectors by test/unit/shim-sign.test.ts. Not constant-time:
+ * it only ever signs, with the node's own key, what the node sends (verifying stays in the
+ * backend).
  */
 
 const K = Int32Array.from([
