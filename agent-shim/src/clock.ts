@@ -8,8 +8,8 @@
  * TOLERANCE_MS (or on a clock_skew refusal), removed when it falls back under it: a node
  * with a good clock never writes it, and reads a missing file.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Differences this small are left alone (HTTP dates have 1 s resolution; the window is 300 s). */
 export const TOLERANCE_MS = 60_000;
@@ -19,7 +19,7 @@ const FILE = 'clock.json';
 /** Offset (ms) to add to Date.now() to get the API's time; 0 without a usable file. */
 export function loadOffset(stateDir: string): number {
   try {
-    const v = (JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as { offsetMs?: unknown }).offsetMs;
+    const v = (JSON.parse(readFileSync(join(stateDir, FILE), 'utf8')) as { offsetMs?: unknown }).offsetMs;
     return typeof v === 'number' && Number.isSafeInteger(v) ? v : 0;
   } catch {
     return 0;
@@ -28,16 +28,16 @@ export function loadOffset(stateDir: string): number {
 
 /** Write-then-rename, no fsync: a lost file costs one refusal. Never throws. */
 export function saveOffset(stateDir: string, offsetMs: number, nowMs: number): string | undefined {
-  const file = path.join(stateDir, FILE);
+  const file = join(stateDir, FILE);
   try {
     if (offsetMs === 0) {
-      fs.rmSync(file, { force: true });
+      rmSync(file, { force: true });
       return undefined;
     }
-    fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ offsetMs, measuredAt: new Date(nowMs).toISOString() }) + '\n', { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    writeFileSync(tmp, JSON.stringify({ offsetMs, measuredAt: new Date(nowMs).toISOString() }) + '\n', { mode: 0o600 });
+    renameSync(tmp, file);
     return file;
   } catch {
     return undefined;

@@ -2,7 +2,7 @@
  * Configuration: command-line flags > TOCSIN_* environment > --config JSON file > defaults.
  * Env beats the file so one shared file can be overridden per watch/handler.
  */
-import * as fs from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readFileSync, type Stats } from 'node:fs';
 import type * as os from 'node:os';
 import { CLUSTER_NAME_PATTERN } from '../../lambdas/domain/protocol';
 import { keyList } from '../../lambdas/domain/signing';
@@ -58,7 +58,7 @@ type Raw = Partial<Record<Setting, { value: string; from: string }>>;
 function readFile(path: string): Raw {
   let text: string;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
   }
@@ -141,12 +141,12 @@ export function loadConfig(args: CliArgs, env: NodeJS.ProcessEnv): Config {
 export function defaultSpoolDir(): string {
   const primary = DEFAULTS.spoolDir;
   try {
-    fs.mkdirSync(primary, { mode: 0o700 });
+    mkdirSync(primary, { mode: 0o700 });
   } catch {
     /* exists already, or /var/spool is not writable for us */
   }
   try {
-    fs.accessSync(primary, fs.constants.W_OK | fs.constants.X_OK);
+    accessSync(primary, constants.W_OK | constants.X_OK);
     return primary;
   } catch {
     /* fall back */
@@ -154,13 +154,13 @@ export function defaultSpoolDir(): string {
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   const fallback = `${(require('node:os') as typeof os).tmpdir()}/tocsin-spool${uid === undefined ? '' : `-${uid}`}`;
   try {
-    fs.mkdirSync(fallback, { mode: 0o700 });
+    mkdirSync(fallback, { mode: 0o700 });
   } catch {
     /* exists */
   }
-  let st: fs.Stats;
+  let st: Stats;
   try {
-    st = fs.lstatSync(fallback);
+    st = lstatSync(fallback);
   } catch (e) {
     throw new ConfigError(`cannot create spool directory ${fallback}: ${(e as Error).message}; set TOCSIN_SPOOL_DIR`);
   }

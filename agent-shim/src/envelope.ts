@@ -39,8 +39,11 @@ let decoder: InstanceType<typeof TextDecoder> | undefined;
 export function encodeBody(bytes: Uint8Array): Pick<Envelope, 'body' | 'bodyEncoding'> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // ASCII (what Consul's JSON encoder writes unless a name or output has non-ASCII text):
-  // the same string as the UTF-8 decode, copied byte for byte instead of decoded.
-  if (isAscii(buf)) return { body: buf.toString('latin1'), bodyEncoding: 'utf8' };
+  // valid UTF-8, so no fatal decoder. UTF-8, not latin1: Node makes a latin1 string
+  // over ~1 MB an external one (a malloc'd copy outside V8's heap), which counts as external
+  // memory and brings on a full mark-compact GC while the big input is parsed; the UTF-8
+  // decode of ASCII is as fast and lands in V8's heap.
+  if (isAscii(buf)) return { body: buf.toString('utf8'), bodyEncoding: 'utf8' };
   try {
     decoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     return { body: decoder.decode(bytes), bodyEncoding: 'utf8' };

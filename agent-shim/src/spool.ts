@@ -11,9 +11,8 @@
  *                                   that can pass, see flush.ts), plus <name>.reason.txt
  *   state/                          checks delta state, clock.json (the API clock's offset)
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Envelope } from '../../lambdas/domain/types';
 
 const QUEUED_RE = /^\d{13}-\d+-[0-9a-f]+\.json$/;
@@ -33,14 +32,14 @@ export class Spool {
     readonly dir: string,
     private readonly limits: SpoolLimits,
   ) {
-    this.rejectedDir = path.join(dir, 'rejected');
+    this.rejectedDir = join(dir, 'rejected');
   }
 
   /** Queued file names, oldest first. Missing directory = empty spool. */
   list(): string[] {
     let names: string[];
     try {
-      names = fs.readdirSync(this.dir);
+      names = readdirSync(this.dir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
@@ -52,7 +51,7 @@ export class Spool {
   read(name: string): { ok: true; value: unknown } | { ok: false; reason: string; gone?: boolean } {
     let text: string;
     try {
-      text = fs.readFileSync(path.join(this.dir, name), 'utf8');
+      text = readFileSync(join(this.dir, name), 'utf8');
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       return { ok: false, reason: err.message, gone: err.code === 'ENOENT' };
@@ -66,7 +65,7 @@ export class Spool {
 
   remove(name: string): void {
     try {
-      fs.unlinkSync(path.join(this.dir, name));
+      unlinkSync(join(this.dir, name));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
@@ -78,9 +77,9 @@ export class Spool {
    */
   write(envelope: Envelope): { file: string; queued: number } {
     const data = Buffer.from(JSON.stringify(envelope) + '\n', 'utf8');
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.checkRoom(data.length);
-    const file = path.join(this.dir, newName());
+    const file = join(this.dir, newName());
     atomicWrite(file, data);
     return { file, queued: this.list().length };
   }
@@ -98,9 +97,9 @@ export class Spool {
 
   /** Move a queued file into rejected/ (kept for inspection; move it back to resend). */
   reject(name: string, reason: string): string {
-    fs.mkdirSync(this.rejectedDir, { recursive: true, mode: 0o700 });
-    const dest = path.join(this.rejectedDir, name);
-    fs.renameSync(path.join(this.dir, name), dest);
+    mkdirSync(this.rejectedDir, { recursive: true, mode: 0o700 });
+    const dest = join(this.rejectedDir, name);
+    renameSync(join(this.dir, name), dest);
     this.writeReason(dest, reason);
     return dest;
   }
@@ -111,13 +110,13 @@ export class Spool {
    */
   writeRejected(envelope: Envelope, reason: string, name?: string): string {
     const data = Buffer.from(JSON.stringify(envelope) + '\n', 'utf8');
-    fs.mkdirSync(this.rejectedDir, { recursive: true, mode: 0o700 });
-    const dest = path.join(this.rejectedDir, name ?? newName());
+    mkdirSync(this.rejectedDir, { recursive: true, mode: 0o700 });
+    const dest = join(this.rejectedDir, name ?? newName());
     if (name) {
       // The copy it replaces does not count against the caps.
       for (const f of [dest, dest.replace(/\.json$/, '.reason.txt')]) {
         try {
-          fs.unlinkSync(f);
+          unlinkSync(f);
         } catch {
           /* none yet */
         }
@@ -131,7 +130,7 @@ export class Spool {
 
   private writeReason(file: string, reason: string): void {
     try {
-      fs.writeFileSync(file.replace(/\.json$/, '.reason.txt'), `${new Date().toISOString()} ${reason}\n`, { mode: 0o600 });
+      writeFileSync(file.replace(/\.json$/, '.reason.txt'), `${new Date().toISOString()} ${reason}\n`, { mode: 0o600 });
     } catch {
       /* the envelope itself is what matters; the reason was also printed */
     }
@@ -144,14 +143,14 @@ export class Spool {
     for (const dir of [this.dir, this.rejectedDir]) {
       let names: string[];
       try {
-        names = fs.readdirSync(dir);
+        names = readdirSync(dir);
       } catch {
         continue;
       }
       for (const n of names) {
         if (!n.endsWith('.json')) continue;
         try {
-          bytes += fs.statSync(path.join(dir, n)).size;
+          bytes += statSync(join(dir, n)).size;
           files++;
         } catch {
           /* raced with a flusher */
@@ -165,14 +164,14 @@ export class Spool {
   cleanStaleTemps(now: number): void {
     let names: string[];
     try {
-      names = fs.readdirSync(this.dir).filter((n) => n.startsWith('.tmp-'));
+      names = readdirSync(this.dir).filter((n) => n.startsWith('.tmp-'));
     } catch {
       return;
     }
     for (const n of names) {
       try {
-        const p = path.join(this.dir, n);
-        if (now - fs.statSync(p).mtimeMs > STALE_TMP_MS) fs.unlinkSync(p);
+        const p = join(this.dir, n);
+        if (now - statSync(p).mtimeMs > STALE_TMP_MS) unlinkSync(p);
       } catch {
         /* best effort */
       }
@@ -185,15 +184,15 @@ export class Spool {
    * holder does not block flushing forever.
    */
   tryLock(deadline: number): FlushLock | null {
-    const lockPath = path.join(this.dir, '.flush.lock');
+    const lockPath = join(this.dir, '.flush.lock');
     const token = `${process.pid} ${deadline} ${randomBytes(6).toString('hex')}`;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const fd = fs.openSync(lockPath, 'wx', 0o600);
+        const fd = openSync(lockPath, 'wx', 0o600);
         try {
-          fs.writeSync(fd, token);
+          writeSync(fd, token);
         } finally {
-          fs.closeSync(fd);
+          closeSync(fd);
         }
         return new FlushLock(lockPath, token);
       } catch (e) {
@@ -203,7 +202,7 @@ export class Spool {
       }
       if (!lockIsStale(lockPath)) return null;
       try {
-        fs.unlinkSync(lockPath);
+        unlinkSync(lockPath);
       } catch {
         /* someone else cleared it */
       }
@@ -220,7 +219,7 @@ export class FlushLock {
 
   release(): void {
     try {
-      if (fs.readFileSync(this.lockPath, 'utf8') === this.token) fs.unlinkSync(this.lockPath);
+      if (readFileSync(this.lockPath, 'utf8') === this.token) unlinkSync(this.lockPath);
     } catch {
       /* already gone */
     }
@@ -231,8 +230,8 @@ function lockIsStale(lockPath: string): boolean {
   let text: string;
   let mtimeMs: number;
   try {
-    text = fs.readFileSync(lockPath, 'utf8');
-    mtimeMs = fs.statSync(lockPath).mtimeMs;
+    text = readFileSync(lockPath, 'utf8');
+    mtimeMs = statSync(lockPath).mtimeMs;
   } catch {
     return true;
   }
@@ -250,37 +249,49 @@ function lockIsStale(lockPath: string): boolean {
   }
 }
 
+/** node:crypto's, loaded when first needed: a run that spools nothing never loads node:crypto (sign.ts). */
+function randomBytes(n: number): Buffer {
+  return (require('node:crypto') as typeof import('node:crypto')).randomBytes(n);
+}
+
 /** Lexical order = age order: zero-padded epoch ms first; pid + random keep concurrent writers apart. */
 function newName(): string {
   return `${String(Date.now()).padStart(13, '0')}-${process.pid}-${randomBytes(4).toString('hex')}.json`;
 }
 
-/** Write to a temp file in the same directory, fsync, rename: readers never see half a file. */
+/**
+ * Write to a temp file in the same directory, fsync, rename: readers never see half a file.
+ * The fsyncs stay: a spooled envelope is the only copy of what it reports (Consul does not
+ * hand the same result again, a Serf event is never repeated), and without them a crash or
+ * power loss right after the rename can leave an empty file under the final name, lost.
+ * They cost only runs that spool; a delivered run writes no spool file. The state files
+ * (checks-delta.ts, clock.ts) are not fsynced: losing one costs a whole list or a refusal.
+ */
 function atomicWrite(dest: string, data: Buffer): void {
-  const dir = path.dirname(dest);
-  const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const fd = fs.openSync(tmp, 'wx', 0o600);
+  const dir = dirname(dest);
+  const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
-    for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off);
-    fs.fsyncSync(fd);
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+    fsyncSync(fd);
   } catch (e) {
-    fs.closeSync(fd);
+    closeSync(fd);
     try {
-      fs.unlinkSync(tmp);
+      unlinkSync(tmp);
     } catch {
       /* ignore */
     }
     throw e;
   }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, dest);
+  closeSync(fd);
+  renameSync(tmp, dest);
   // Make the rename itself durable; not every filesystem allows fsync on a directory.
   try {
-    const dfd = fs.openSync(dir, 'r');
+    const dfd = openSync(dir, 'r');
     try {
-      fs.fsyncSync(dfd);
+      fsyncSync(dfd);
     } finally {
-      fs.closeSync(dfd);
+      closeSync(dfd);
     }
   } catch {
     /* best effort */

@@ -6,7 +6,7 @@ import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Envelope } from '../../lambdas/domain/types';
 import { BODY_TYPES, CLOCK_SKEW, HEADERS, LIMITS, REPLAYED, UNKNOWN_KEY } from '../../lambdas/domain/protocol';
-import { keyId, sign } from '../../lambdas/domain/signing';
+import { keyId, sign } from './sign';
 import { offsetFromDate, TOLERANCE_MS } from './clock';
 
 /** Above this the JSON is gzipped; snapshots of big clusters compress ~10x. */

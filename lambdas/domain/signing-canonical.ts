@@ -19,3 +19,5 @@ export function signatureValue(macHex: string): string {
 
 /** The message a key's public fingerprint (HEADERS.keyId) is the HMAC of. */
 export const KEY_ID_MESSAGE = 'tocsin key id';
+/** Hex digits of that HMAC a key id keeps. */
+export const KEY_ID_HEX_DIGITS = 16;

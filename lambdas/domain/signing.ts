@@ -4,7 +4,7 @@
  * exactly as transmitted (after any compression).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { canonicalString, KEY_ID_MESSAGE, SIGNATURE_VERSION, signatureValue } from './signing-canonical';
+import { canonicalString, KEY_ID_HEX_DIGITS, KEY_ID_MESSAGE, SIGNATURE_VERSION, signatureValue } from './signing-canonical';
 
 export { SIGNATURE_VERSION };
 
@@ -35,7 +35,7 @@ export function keyList(secret: string): string[] {
 export function keyId(key: string): string {
   let id = KEY_IDS.get(key);
   if (id === undefined) {
-    id = createHmac('sha256', key).update(KEY_ID_MESSAGE).digest('hex').slice(0, 16);
+    id = createHmac('sha256', key).update(KEY_ID_MESSAGE).digest('hex').slice(0, KEY_ID_HEX_DIGITS);
     if (KEY_IDS.size >= MAX_KEY_IDS) KEY_IDS.clear();
     KEY_IDS.set(key, id);
   }

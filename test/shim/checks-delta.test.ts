@@ -174,4 +174,30 @@ describe('checks watch deltas', () => {
     expect(api.requests.every((q) => q.envelope.delta === undefined)).toBe(true);
     expect(fs.existsSync(path.join(spool, 'state'))).toBe(false);
   });
+
+  it('replaces a state file of the previous version after one whole list, then sends deltas', async () => {
+    const spool = tempDir();
+    fs.mkdirSync(path.join(spool, 'state'), { recursive: true });
+    // Version 1 held the checks as one node -> check -> ModifyIndex object.
+    fs.writeFileSync(stateFile(spool), '{"v":1,"base":12,"deltas":0,"fullAt":' + Date.now() + ',"count":3,"index":12,"checks":{"n0":{"c0":10},"n1":{"c1":11},"n2":{"c2":12}}}');
+    await send(spool, list(3, { 1: { ModifyIndex: 13 } }), 13);
+    await send(spool, list(3, { 1: { ModifyIndex: 14 } }), 14);
+    expect(api.requests.map((q) => q.envelope.delta ?? false)).toEqual([false, true]);
+    expect(fs.readFileSync(stateFile(spool), 'utf8')).toMatch(/^\{"v":2,/);
+  });
+
+  it('a delta run loads neither node:crypto nor node:zlib (the largest costs of a start after Node\'s own)', async () => {
+    const spool = tempDir();
+    const preload = path.join(spool, 'modules.cjs');
+    const out = path.join(spool, 'modules.json');
+    fs.writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));`);
+    await send(spool, list(3), 20);
+    const r = await send(spool, list(3, { 2: { Status: 'critical', ModifyIndex: 21 } }), 21, { NODE_OPTIONS: `--require ${preload}` });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(api.requests[1]?.envelope.delta).toBe(true);
+    expect(api.requests[1]?.signatureOk).toBe(true);
+    const loaded = JSON.parse(fs.readFileSync(out, 'utf8')) as string[];
+    expect(loaded).toEqual(expect.arrayContaining(['NativeModule http']));
+    expect(loaded.filter((m) => /^NativeModule (crypto|zlib)$/.test(m))).toEqual([]);
+  });
 });

@@ -3,7 +3,6 @@
  * Decoded bytes are shown as text when they are UTF-8 without control characters,
  * otherwise flagged binary and shown as a hex/base64 excerpt: never raw.
  */
-import { createHash } from 'node:crypto';
 import { InputError } from '../input-errors';
 import { safeText } from '../input-limits';
 
@@ -39,6 +38,10 @@ export function decodeBase64Field(value: unknown, field: string): DecodedBytes {
 export function bytesDigest(d: DecodedBytes): string {
   if (d.kind === 'none') return 'none';
   const raw = d.kind === 'text' ? Buffer.from(d.text, 'utf8') : Buffer.from(d.base64, 'base64');
+  // Loaded on first use: the shim bundles this module (wire-form.ts), and its runs that
+  // digest no value (every watch type but key and keyprefix) must not pay for loading
+  // node:crypto, the largest cost of its start after Node's own (agent-shim/src/sha256.ts).
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(raw).digest('hex').slice(0, 32);
 }
 
