@@ -101,6 +101,9 @@ describe('timers survive a restart of npm start', () => {
     await shimChecks(pipeline, 'storm', nodes.map((Node, i) => ({ Node, CheckID: 'disk', Name: 'disk', ServiceID: '', ServiceName: '', ServiceTags: [], Status: 'critical', Output: 'disk full', ModifyIndex: 100 + i })), 200);
     await shimChecks(pipeline, 'slow', [{ Node: 'web-1', CheckID: check, Status: 'critical', Output: 'timeout', ModifyIndex: 20 }], 20);
     await until('the storm posts that go out one by one', () => stormPosts().length === THRESHOLD, 10000, seen);
+    // Not in the milliseconds between the last storm post and its acknowledgement on the bus
+    // (a kill there repeats that post: at-least-once, docs/local-bus.md; seen in CI under load).
+    await sleep(500);
     expect(firing()).toEqual([]); // held for 6 s
     expect(digests()).toEqual([]); // the window is still open
 
