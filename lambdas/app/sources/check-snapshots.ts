@@ -521,9 +521,12 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
   const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
   const prefetched = (subject: string): CheckRecord | null => records.get(subject) ?? null;
   // Node incidents first (serfHealth changes), so that the node's own checks below find it open.
+  // The services' counts are read while the node reports are prepared (they do not depend on each other).
+  const servicesRead = serviceHealthOf(deps, cluster, plan.work, records);
+  servicesRead.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   const nodes = await nodeReports(deps, engine, plan, records, (node) => maintenance.covering(node, undefined) !== undefined);
   const { down } = nodes;
-  const services = await serviceHealthOf(deps, cluster, plan.work, records);
+  const services = await servicesRead;
   const contextOf = (node: string, service: string | undefined): CheckContext => {
     const health = service ? services.get(service) : undefined;
     return { facts: nodeIncidentFacts(node, down(node)), ...(health ? { service: health } : {}) };
