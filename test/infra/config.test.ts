@@ -120,10 +120,10 @@ describe('invalid files: file, path (line, column) and reason', () => {
     ['clusters: [a]\nrules:\n  - name: r\n    match: { node: { glob: x, regex: y } }\n', 'rules[0].match.node (line 4, column 20): must be a string (exact match), one of'],
     ['clusters: [a]\nrules:\n  - name: r\n    match: { colour: red }\n', 'rules[0].match (line 4, column 12): unknown key "colour"'],
     // Closed-set fields accept only what tocsin produces (domain/rules/vocabulary.ts).
-    ['clusters: [a]\nrules:\n  - name: r\n    match: { kind: chek }\n    suppress: true\n', 'rules[0].match.kind (line 4, column 20): "chek" is not a kind tocsin produces (known: agent-service, catalog, check, event, heartbeat, key, maintenance, member, query, service, user-event)'],
+    ['clusters: [a]\nrules:\n  - name: r\n    match: { kind: chek }\n    suppress: true\n', 'rules[0].match.kind (line 4, column 20): "chek" is not a kind tocsin produces (known: agent-service, catalog, check, event, heartbeat, key, maintenance, member, node, query, service, user-event)'],
     ['clusters: [a]\nrules:\n  - name: r\n    match:\n      status: [critical, { not: critcal }]\n', 'rules[0].match.status[1].not (line 5, column 33): "critcal" is not a status tocsin produces (known: '],
     ['clusters: [a]\nrules:\n  - name: r\n    match: { source: { glob: "consol*" } }\n', 'rules[0].match.source (line 4, column 22): glob "consol*" matches no source tocsin produces (known: consul, serf, tocsin)'],
-    ['clusters: [a]\nrules:\n  - name: r\n    match: { from: { regex: "^up$" } }\n', 'rules[0].match.from (line 4, column 20): regex "^up$" matches no previous status (from) tocsin produces (known: alive, critical'],
+    ['clusters: [a]\nrules:\n  - name: r\n    match: { from: { regex: "^sideways$" } }\n', 'rules[0].match.from (line 4, column 20): regex "^sideways$" matches no previous status (from) tocsin produces (known: alive, critical'],
     ['clusters: [a]\nrules:\n  - name: r\n    match:\n      kind: check\n      status: maintenance\n', 'rules[0].match (line 5, column 7): matches no alert tocsin produces: a check alert has status critical, warning, passing or removed'],
     ['clusters: [a]\nrules:\n  - name: r\n    match: { cluster: b }\n', 'rules[0].match.cluster (line 4, column 23): "b" is not a cluster listed under clusters (known: a)'],
     ['clusters: [a]\nrules:\n  - name: r\n    channels: [nope]\n', 'rules[0].channels[0] (line 4, column 16): channel "nope" is not defined under channels'],
