@@ -7,26 +7,24 @@ import { toApiGatewayResult, toHttpRequest } from '../adapters/api-gateway-reque
 import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
 import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
 import { bundledConfig } from '../commons/bundled-config';
-import { readIngestConfig } from '../commons/config';
-import { emittedMetrics } from '../commons/deployment';
+import { readIngestConfig, requiredEnv } from '../commons/config';
+import { emittedMetrics, LAMBDA_ENV } from '../commons/deployment';
 import { jsonLogger } from '../commons/logger';
 import { powertoolsMetrics } from '../adapters/powertools-metrics';
 import { awsApplication } from './aws-application';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoSlackThreads } from '../adapters/dynamo-slack-threads';
-import { requiredEnv } from '../commons/config';
-import { LAMBDA_ENV } from '../commons/deployment';
 import { deployedSlackApps } from '../../channels/slack/interactivity';
 import type { SlackApps } from '../app/slack-interactions';
+import { readWebPageFiles } from '../adapters/web-page-files';
+import { WEB_PAGE } from '../app/web-page';
 
 const slackAppsOption = (apps: SlackApps | undefined) => (apps ? { slackApps: apps } : {});
 /** The app channels' threads (the state table), for an acknowledgement through the API to be said in Slack. */
 let threads: DynamoSlackThreads | undefined;
 const slackThreads = () =>
   (threads ??= new DynamoSlackThreads(DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), requiredEnv(LAMBDA_ENV.tableName)));
-import { readWebPageFiles } from '../adapters/web-page-files';
-import { WEB_PAGE } from '../app/web-page';
 
 const config = readIngestConfig(bundledConfig().config.clusters);
 const secrets = new SecretsManagerClient({});
