@@ -6,16 +6,19 @@
  * they load from node_modules, and only in the commands that need them.
  *
  * The bundle ends with its build record: a SHA-256 over the content of every project file
- * it was made from (esbuild's metafile inputs), of this script and of tsconfig.json.
- * bin/run-cli.cjs recomputes that hash on every start and rebuilds when it differs, so an
- * edited, pulled or checked-out source can never run as old code.
+ * it was made from (esbuild's metafile inputs), of this script and of tsconfig.json, and each
+ * file's stat (size, mtime, ctime, inode) when it was hashed. bin/run-cli.cjs checks that
+ * record on every start and rebuilds when a file's content differs, so an edited, pulled or
+ * checked-out source can never run as old code. A file whose stat is unchanged is not read:
+ * every write changes its ctime, which no tool can set back (git's index does the same). A
+ * file changed within RACY_MS of the build is hashed on every start, as git does with a
+ * "racily clean" entry, since a coarse clock may not tell that write from the build.
  *
  *   node bin/cli-build.cjs           build (npm ci's `prepare`, `npm run build`)
  *   node bin/cli-build.cjs --check   exit 1, naming what changed, when the bundle is stale
  */
 'use strict';
-const { createHash } = require('node:crypto');
-const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -29,10 +32,15 @@ const BUNDLE = join(ROOT, 'bin', 'dist', 'tocsin-cli.cjs');
 /** Files that shape the bundle without being imported by it. */
 const BUILD_FILES = [relative(ROOT, __filename), 'tsconfig.json'];
 const RECORD_MARK = '\n//# tocsin-cli-build ';
+/** The record is the bundle's last line; reading this much of its end finds it without reading the whole bundle. */
+const RECORD_TAIL_BYTES = 256 * 1024;
+/** A file written this close to its stat's taking may share its timestamps with a later write. */
+const RACY_MS = 3000;
 
 /** SHA-256 over the repository-relative paths and contents of `files`; a missing file counts as changed. */
 function sourceHash(files) {
-  const hash = createHash('sha256');
+  // Loaded here, not at the top: a start whose files' stats all match never hashes.
+  const hash = require('node:crypto').createHash('sha256');
   for (const file of [...files].sort()) {
     let content;
     try {
@@ -49,7 +57,16 @@ function sourceHash(files) {
 function readRecord() {
   let text;
   try {
-    text = readFileSync(BUNDLE, 'utf8');
+    const fd = openSync(BUNDLE, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const length = Math.min(size, RECORD_TAIL_BYTES);
+      const tail = Buffer.alloc(length);
+      readSync(fd, tail, 0, length, size - length);
+      text = tail.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return undefined;
   }
@@ -62,13 +79,33 @@ function readRecord() {
   }
 }
 
+/** What a file's stat says of its content: any write changes mtime or ctime; a replaced file has another inode. */
+function statKey(file) {
+  try {
+    const st = statSync(join(ROOT, file), { bigint: true });
+    return { key: `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`, changedMs: Number((st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs) / 1000000n) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The files whose content may differ from the build's: stat changed, racily clean, or no stat recorded. */
+function filesToHash(record) {
+  const stats = record.stats ?? {};
+  return record.inputs.filter((file) => {
+    const now = statKey(file);
+    if (now === undefined || stats[file] === undefined) return true;
+    return now.key !== stats[file].key || stats[file].takenAtMs - now.changedMs < RACY_MS;
+  });
+}
+
 /** undefined when the bundle matches the sources; else why it does not. */
 function staleness() {
   const record = readRecord();
   if (record === undefined) return `${relative(ROOT, BUNDLE)} is missing or has no build record`;
-  if (sourceHash(record.inputs) === record.hash) return undefined;
-  const changed = record.inputs.filter((file) => sourceHash([file]) !== record.fileHashes[file]);
-  return `changed since the CLI was built: ${changed.join(', ') || '(unknown)'}`;
+  const changed = filesToHash(record).filter((file) => sourceHash([file]) !== record.fileHashes[file]);
+  if (changed.length === 0) return undefined;
+  return `changed since the CLI was built: ${changed.join(', ')}`;
 }
 
 /** Bundle the CLI and write it with its build record (write-then-rename: parallel starts never run half a file). */
@@ -95,8 +132,15 @@ function build() {
     logLevel: 'silent',
   });
   const inputs = [...Object.keys(result.metafile.inputs), ...BUILD_FILES];
-  const fileHashes = Object.fromEntries(inputs.map((file) => [file, sourceHash([file])]));
-  const record = { hash: sourceHash(inputs), inputs, fileHashes };
+  // Each stat is taken before its file is hashed: a write after the stat changes it.
+  const stats = {};
+  const fileHashes = {};
+  for (const file of inputs) {
+    const st = statKey(file);
+    if (st !== undefined) stats[file] = { key: st.key, takenAtMs: Date.now() };
+    fileHashes[file] = sourceHash([file]);
+  }
+  const record = { hash: sourceHash(inputs), inputs, fileHashes, stats };
   const code = `${result.outputFiles[0].text}${RECORD_MARK}${JSON.stringify(record)}\n`;
   mkdirSync(dirname(BUNDLE), { recursive: true });
   const tmp = `${BUNDLE}.${process.pid}.tmp`;
@@ -111,7 +155,7 @@ function buildErrorText(err) {
   return err.errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join('\n');
 }
 
-module.exports = { BUNDLE, ROOT, build, buildErrorText, staleness };
+module.exports = { BUNDLE, RACY_MS, ROOT, build, buildErrorText, filesToHash, staleness, statKey };
 
 if (require.main === module) {
   if (process.argv.includes('--check')) {

@@ -20,12 +20,26 @@ import { existsSync } from 'node:fs';
 import { heartbeatSettings } from '../lambdas/domain/heartbeats';
 import { parseDuration } from '../lambdas/domain/rules/duration';
 import { heartbeatConfigText } from './cli/heartbeat-config';
-import { SILENCE_COMMAND, silenceMain } from './commands/silence';
-import { WATCHERS_COMMAND, watchersMain } from './commands/watchers';
-import { alertsMain, isAlertCommand } from './commands/alerts';
-import { SERVICE_UNIT_COMMAND, serviceUnitMain } from './commands/service-unit';
-import { CONFIG_COMMAND, configMain } from './commands/config';
-import { TEMPLATE_COMMAND, templateMain } from './commands/template';
+import { ALERT_COMMANDS } from './commands/alert-commands';
+
+type CommandMain = (argv: string[]) => void;
+
+/**
+ * The commands with a module of their own, each loaded only when it runs: a `require` in a
+ * function stays lazy in the bundle (esbuild initialises a required module on its first
+ * call), so `tocsin --help` and the config printers load none of them, nor their
+ * node:crypto, streams, yaml or SDK (bench figure 7).
+ */
+const COMMANDS: Readonly<Record<string, () => CommandMain>> = {
+  silence: () => (require('./commands/silence') as typeof import('./commands/silence')).silenceMain,
+  watchers: () => (require('./commands/watchers') as typeof import('./commands/watchers')).watchersMain,
+  'service-unit': () => (require('./commands/service-unit') as typeof import('./commands/service-unit')).serviceUnitMain,
+  config: () => (require('./commands/config') as typeof import('./commands/config')).configMain,
+  template: () => (require('./commands/template') as typeof import('./commands/template')).templateMain,
+  ...Object.fromEntries(
+    ALERT_COMMANDS.map((name) => [name, (): CommandMain => (argv) => (require('./commands/alerts') as typeof import('./commands/alerts')).alertsMain(name, argv)]),
+  ),
+};
 
 export const USAGE = `Usage: tocsin <command> [options]
 
@@ -205,12 +219,8 @@ export function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Cl
 
 /** Run one command line (the arguments after `tocsin`) and set the exit code. */
 export function main(argv: string[]): void {
-  if (argv[0] === SILENCE_COMMAND) return silenceMain(argv.slice(1));
-  if (argv[0] === WATCHERS_COMMAND) return watchersMain(argv.slice(1));
-  if (isAlertCommand(argv[0])) return alertsMain(argv[0], argv.slice(1));
-  if (argv[0] === SERVICE_UNIT_COMMAND) return serviceUnitMain(argv.slice(1));
-  if (argv[0] === CONFIG_COMMAND) return configMain(argv.slice(1));
-  if (argv[0] === TEMPLATE_COMMAND) return templateMain(argv.slice(1));
+  const command = argv[0] !== undefined && Object.prototype.hasOwnProperty.call(COMMANDS, argv[0]) ? COMMANDS[argv[0]] : undefined;
+  if (command !== undefined) return command()(argv.slice(1));
   const out = runCli(argv);
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);

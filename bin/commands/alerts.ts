@@ -11,11 +11,9 @@ import { parseDuration } from '../../lambdas/domain/rules/duration';
 import { ALERT_FILTERS, ALERT_REF_PATTERN } from '../../lambdas/domain/rules/read-model';
 import { keyList } from '../../lambdas/domain/signing';
 import { apiBase, call, emit, failed, formatTable, UsageError, type CliOutput, type Fetch } from './admin-client';
+import type { AlertCommand } from './alert-commands';
 
 export { age };
-
-export const ALERT_COMMANDS = ['alerts', 'history', 'ack', 'unack'] as const;
-export type AlertCommand = (typeof ALERT_COMMANDS)[number];
 
 export const ALERTS_USAGE = `Usage:
   tocsin alerts [--json] [--severity critical,warning] [--state firing|acknowledged|silenced]
@@ -148,9 +146,6 @@ export async function runAlertCommand(command: AlertCommand, argv: string[], env
   }
 }
 
-export function isAlertCommand(name: string | undefined): name is AlertCommand {
-  return (ALERT_COMMANDS as readonly string[]).includes(name ?? '');
-}
 
 /** Entry point from bin/tocsin-cli.ts. */
 export function alertsMain(command: AlertCommand, argv: string[]): void {

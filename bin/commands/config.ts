@@ -22,8 +22,6 @@ import type { Alert, Severity } from '../../lambdas/domain/types';
 import { emit, UsageError, type CliOutput } from './admin-client';
 import { text } from 'node:stream/consumers';
 
-export const CONFIG_COMMAND = 'config';
-
 export const CONFIG_USAGE = `Usage: tocsin config check [FILE]
        tocsin config routes --alert FILE [--config FILE] [--at TIME] [--json]
 

@@ -10,8 +10,6 @@ import { parseArgs } from 'node:util';
 import { LOCAL_DEFAULTS } from '../../local/names';
 import { UsageError, type CliOutput } from './admin-client';
 
-export const SERVICE_UNIT_COMMAND = 'service-unit';
-
 export const SERVICE_UNIT_DEFAULTS = {
   user: 'tocsin',
   dataDir: '/var/lib/tocsin',

@@ -8,8 +8,6 @@ import { describeMatchers, matchersFromArgs, SilenceError, type Silence } from '
 import { apiBase, call, emit, failed, formatTable, UsageError, type CliOutput, type Fetch } from './admin-client';
 import { keyList } from '../../lambdas/domain/signing';
 
-export const SILENCE_COMMAND = 'silence';
-
 export const SILENCE_USAGE = `Usage: tocsin silence <add|list|expire> [options]
 
   tocsin silence add --match FIELD=VALUE [--match ...] (--duration 2h | --until TIME)

@@ -21,8 +21,6 @@ import { emit, UsageError, type CliOutput } from './admin-client';
 import { issueLine, parseAlertFile } from './config';
 import { text } from 'node:stream/consumers';
 
-export const TEMPLATE_COMMAND = 'template';
-
 export const TEMPLATE_USAGE = `Usage: tocsin template render --channel NAME --alert FILE [--config FILE]
 
   Print what tocsin would send to channel NAME for the alert in FILE ("-": stdin): the

@@ -8,8 +8,6 @@ import { CLUSTER_NAME_PATTERN, ROUTES } from '../../lambdas/domain/protocol';
 import { formatDuration } from '../../lambdas/domain/rules/duration';
 import { apiBase, call, emit, failed, formatTable, UsageError, type CliOutput, type Fetch } from './admin-client';
 
-export const WATCHERS_COMMAND = 'watchers';
-
 export const WATCHERS_USAGE = `Usage: tocsin watchers [list] [--cluster NAME] [--json]
        tocsin watchers forget CLUSTER NODE
 

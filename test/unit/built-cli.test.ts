@@ -4,9 +4,9 @@
  * must start without loading what the command does not use, and must start quietly.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { CLI_BUNDLE, ensureCliBuilt, ROOT, RUN_CLI, runTocsin } from '../support/built-cli';
 
 /** Only what the CLI is built from; node_modules shared. */
@@ -48,6 +48,38 @@ describe('the built CLI', () => {
     expect(edited.stderr).toBe('tocsin: built the CLI first (changed since the CLI was built: bin/cli/heartbeat-config.ts)\n');
     expect(edited.stdout).toContain('# EDITED tocsin heartbeats for cluster "default"');
     expect(check(copy).status).toBe(0);
+  });
+
+  it('reads no source whose stat is unchanged, and tells a write by its ctime even with size and mtime put back', () => {
+    const build = require(join(ROOT, 'bin', 'cli-build.cjs')) as {
+      RACY_MS: number;
+      statKey(file: string): { key: string; changedMs: number } | undefined;
+      filesToHash(record: { inputs: string[]; stats: Record<string, { key: string; takenAtMs: number }> }): string[];
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'tocsin-cli-stat-'));
+    try {
+      const path = join(dir, 'source.ts');
+      writeFileSync(path, 'export const a = 1;\n');
+      // A whole second, which utimes can put back exactly.
+      utimesSync(path, 1_700_000_000, 1_700_000_000);
+      const file = relative(ROOT, path);
+      const statAt = (takenAtMs: number) => ({ inputs: [file], stats: { [file]: { key: build.statKey(file)!.key, takenAtMs } } });
+      // Stat taken well after the file's last write: trusted, the file is not read.
+      const record = statAt(build.statKey(file)!.changedMs + build.RACY_MS + 1);
+      expect(build.filesToHash(record)).toEqual([]);
+      // Taken within RACY_MS of the write: a coarse clock could hide a later write, so it is hashed.
+      expect(build.filesToHash(statAt(build.statKey(file)!.changedMs + 1))).toEqual([file]);
+      // Past the file system's timestamp tick (a jiffy): a write within it is the racy case above.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
+      writeFileSync(path, 'export const b = 2;\n');
+      utimesSync(path, 1_700_000_000, 1_700_000_000);
+      expect(statSync(path).size).toBe('export const a = 1;\n'.length);
+      expect(statSync(path).mtimeMs).toBe(1_700_000_000_000);
+      expect(build.filesToHash(record)).toEqual([file]);
+      expect(build.filesToHash({ inputs: [file], stats: {} })).toEqual([file]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to run old code when the sources do not build: the build error, exit 70', async () => {
