@@ -43,9 +43,10 @@ function setup(opts: { failIndex?: boolean; failSource?: boolean } = {}) {
       await putFiring();
       indexed.push(alert);
     },
-    updateFiring: async () => undefined,
+    retentionMs: 30 * 86_400_000,
     removeFiring: async () => undefined,
     appendHistory: async () => undefined,
+    spillHistory: async () => undefined,
   } as unknown as AlertReadModel;
   const addSource = step(log, 'source add', opts.failSource);
   const firingSources = { add: async () => addSource(), remove: async () => undefined } as unknown as FiringSources;
