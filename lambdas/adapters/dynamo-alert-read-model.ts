@@ -4,8 +4,10 @@
  * - `sk = alert#<id>` (id = domain/rules/read-model.ts alertRef(subject)): one item per
  *   firing episode, plain attributes, no TTL (the engine removes it when the episode ends;
  *   a reader removes one whose subject no longer fires). Listing is one Query on the prefix.
- * - `sk = h#<id>#<epoch ms, 13 digits>#<n>`: one item per episode write (its events), TTL =
- *   its time + the retention. A subject's history is one Query on `h#<id>#`, newest first.
+ * - `sk = h#<id>#<epoch ms, 13 digits>#...`: history the subject's record does not carry
+ *   (domain/rules/read-model.ts placeHistory): entries spilled from the record (`entries`,
+ *   named by their content) or one write's entry (`events`); TTL = the newest entry's time +
+ *   the retention. One Query on `h#<id>#`, newest first; alerts-api merges the record's own.
  * Items stay small: titles and subjects are cut (READ_MODEL_LIMITS), events per entry are few.
  */
 import { createHash, randomBytes } from 'node:crypto';
