@@ -3,7 +3,8 @@
  * DynamoDB adapters against a DynamoDB-compatible server: Consul check envelopes through the
  * HTTP API, timers fired through the timer worker, the alerts API signed with the admin and
  * the viewer keys. Every DynamoDB command is recorded: the index is written and removed with
- * the transitions, history items carry their TTL, and nothing is ever scanned.
+ * the transitions (never updated), history rides in the subject's record and spills to items
+ * with their TTL, and nothing is ever scanned.
  */
 import { randomUUID } from 'node:crypto';
 import { createApplication, timerWorker } from '../../lambdas/app/application';
@@ -106,7 +107,7 @@ function pipeline() {
 }
 
 describe(`alerts read model (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`, () => {
-  it('index written and removed with the episode; ack stops reminders; a higher severity clears it; history with TTL; no scan', async () => {
+  it('index written and removed with the episode; ack stops reminders; a higher severity clears it; history carried by the record; no scan', async () => {
     const p = pipeline();
     await p.check('passing');
     await p.check('warning');
