@@ -4,19 +4,21 @@
  * - `sk = alert#<id>` (id = domain/rules/read-model.ts alertRef(subject)): one item per
  *   firing episode, plain attributes, no TTL (the engine removes it when the episode ends;
  *   a reader removes one whose subject no longer fires). Listing is one Query on the prefix.
- * - `sk = h#<id>#<epoch ms, 13 digits>#<n>`: one item per episode write (its events), TTL =
- *   its time + the retention. A subject's history is one Query on `h#<id>#`, newest first.
+ * - `sk = h#<id>#<epoch ms, 13 digits>#...`: history the subject's record does not carry
+ *   (domain/rules/read-model.ts placeHistory): entries spilled from the record (`entries`,
+ *   named by their content) or one write's entry (`events`); TTL = the newest entry's time +
+ *   the retention. One Query on `h#<id>#`, newest first; alerts-api merges the record's own.
  * Items stay small: titles and subjects are cut (READ_MODEL_LIMITS), events per entry are few.
  */
-import { randomBytes } from 'node:crypto';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash, randomBytes } from 'node:crypto';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertReadModel } from '../app/read-model-ports';
 import { STATE_TABLE } from '../commons/deployment';
-import { alertRef, DEFAULT_HISTORY_RETENTION_DAYS, type FiringAlert, type FiringUpdate, type HistoryEntry } from '../domain/rules/read-model';
+import { alertRef, DEFAULT_HISTORY_RETENTION_DAYS, type CarriedEntry, type FiringAlert, type HistoryEntry } from '../domain/rules/read-model';
 import { awsCall } from './aws-errors';
 import { BatchedWrites } from './dynamo-batched-writes';
 import { queryPages } from './dynamo-query';
-import { isConditionFailure, keys } from './dynamo-state-store';
+import { keys } from './dynamo-state-store';
 
 const PK = STATE_TABLE.partitionKey;
 const SK = STATE_TABLE.sortKey;
@@ -40,7 +42,7 @@ function toFiring(item: Record<string, unknown>): FiringAlert {
 let sequence = 0;
 
 export class DynamoAlertReadModel implements AlertReadModel {
-  private readonly retentionMs: number;
+  readonly retentionMs: number;
   /**
    * Index puts and removals and history items are unconditional writes (a repeat is
    * harmless): they share BatchWriteItem calls with each other and, through `writes`, with
@@ -62,36 +64,6 @@ export class DynamoAlertReadModel implements AlertReadModel {
 
   async putFiring(cluster: string, alert: FiringAlert): Promise<void> {
     await this.writes.put({ ...alert, [PK]: keys.cluster(cluster), [SK]: READ_MODEL_KEYS.firing(alert.id) });
-  }
-
-  async updateFiring(cluster: string, id: string, update: FiringUpdate): Promise<void> {
-    const set = ['channels = :channels'];
-    const remove: string[] = [];
-    const values: Record<string, unknown> = { ':channels': update.channels };
-    if (update.silencedBy !== undefined) {
-      set.push('silencedBy = :silencedBy');
-      values[':silencedBy'] = update.silencedBy;
-    } else remove.push('silencedBy');
-    if (update.ack !== undefined) {
-      set.push('ack = :ack');
-      values[':ack'] = update.ack;
-    } else remove.push('ack');
-    try {
-      await awsCall(
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { [PK]: keys.cluster(cluster), [SK]: READ_MODEL_KEYS.firing(id) },
-            UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-            // Never creates a partial entry: an episode older than the read model has none.
-            ConditionExpression: `attribute_exists(${PK})`,
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
   }
 
   async removeFiring(cluster: string, id: string): Promise<void> {
@@ -125,6 +97,16 @@ export class DynamoAlertReadModel implements AlertReadModel {
     await this.writes.put(item);
   }
 
+  async spillHistory(cluster: string, subject: string, entries: readonly CarriedEntry[]): Promise<void> {
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    if (!first || !last) return;
+    // Named by its content: spilling the same entries again (a lost race, a retry) rewrites this item.
+    const json = JSON.stringify(entries);
+    const sk = `${READ_MODEL_KEYS.history(alertRef(subject))}${String(first.at).padStart(13, '0')}#s${createHash('sha256').update(json).digest('hex').slice(0, 9)}`;
+    await this.writes.put({ [PK]: keys.cluster(cluster), [SK]: sk, at: first.at, subject, entries: json, [TTL]: Math.ceil((last.at + this.retentionMs) / 1000) });
+  }
+
   async history(cluster: string, subject: string, limit: number, nowMs: number): Promise<HistoryEntry[]> {
     const nowS = nowMs / 1000;
     const found: HistoryEntry[] = [];
@@ -140,7 +122,10 @@ export class DynamoAlertReadModel implements AlertReadModel {
         // TTL deletion lags (up to days): an expired entry is not shown.
         if (typeof item[TTL] === 'number' && (item[TTL] as number) < nowS) continue;
         if (item.subject !== subject) continue; // an id collision (12 base64url characters): not this subject's
-        found.push({ at: Number(item.at), subject, events: JSON.parse(String(item.events)) as HistoryEntry['events'] });
+        if (typeof item.entries === 'string') {
+          // A spill of carried entries (oldest first), newest first like the items around it.
+          for (const e of (JSON.parse(item.entries) as CarriedEntry[]).reverse()) found.push({ at: e.at, subject, events: e.events });
+        } else found.push({ at: Number(item.at), subject, events: JSON.parse(String(item.events)) as HistoryEntry['events'] });
       }
       if (found.length >= limit) break;
     }

@@ -12,10 +12,12 @@ import { episodeKey as episodeKeyOf, type Episode, type Episodic } from '../doma
 import {
   ALERT_REF_PATTERN,
   byUrgency,
+  carriedHistory,
   FilterError,
   firingState,
   historySummary,
   matchesFilters,
+  mergeHistory,
   parseFilters,
   READ_MODEL_LIMITS,
   type FiringAlert,
@@ -162,6 +164,13 @@ export function createAlertsApi(deps: AlertsApiDeps): (req: HttpRequest) => Prom
     return out;
   }
 
+  /** The subject's history: its `h#` items and the newest entries, which its record carries. */
+  async function historyOf(cluster: string, subject: string, nowMs: number): Promise<HistoryEntry[]> {
+    const limit = READ_MODEL_LIMITS.maxHistoryPage;
+    const [stored, record] = await Promise.all([deps.alerts.history(cluster, subject, limit, nowMs), deps.subjects.get<unknown>(cluster, subject)]);
+    return mergeHistory(stored, carriedHistory(record?.state), subject, limit, nowMs - deps.alerts.retentionMs);
+  }
+
   async function acknowledge(reader: Reader, id: string, req: HttpRequest, withdraw: boolean): Promise<HttpResponse> {
     const { cluster } = reader;
     const entry = await deps.alerts.getFiring(cluster, id);
@@ -193,8 +202,10 @@ export function createAlertsApi(deps: AlertsApiDeps): (req: HttpRequest) => Prom
       const text = given
         ? `:eyes: Acknowledged by ${escapeSlack(given.by)} (through the API) at ${new Date(nowMs).toISOString().slice(11, 16)} UTC${given.comment ? `: ${escapeSlack(given.comment)}` : ''}`
         : `Acknowledgement withdrawn (through the API, key ${reader.keyId})`;
+      // The channels notified so far, as the episode says (the index entry keeps those at its opening).
+      const channels = confirmed(entry, episodeOf(await deps.subjects.get<Episodic>(cluster, entry.subject)))?.channels ?? entry.channels;
       // Said in the thread, not in the parent: its buttons stay (a later click acknowledges again, by that user).
-      const problems = await deps.slack.announce(entry.channels, entry.episodeKey, text, 2000);
+      const problems = await deps.slack.announce(channels, entry.episodeKey, text, 2000);
       if (problems.length > 0) deps.logger.error('slack: acknowledgement not said in the thread', { id, problems });
     }
     return { status: 200, body: { id, subject: entry.subject, ...(withdraw ? { acknowledged: false, ...(unchanged ? { note: 'it was not acknowledged' } : {}) } : { acknowledged: true, ack: ackView(ack) }) } };
@@ -236,12 +247,12 @@ export function createAlertsApi(deps: AlertsApiDeps): (req: HttpRequest) => Prom
         const entry = await deps.alerts.getFiring(cluster, id);
         const [current] = entry ? await confirmAll(cluster, [entry], nowMs) : [];
         if (!current) return adminFailure(404, 'not_found', `no firing alert ${id} in cluster ${cluster} (a resolved one's history: GET ${ROUTES.history.path}?subject=...)`);
-        const history = await deps.alerts.history(cluster, current.subject, READ_MODEL_LIMITS.maxHistoryPage, nowMs);
+        const history = await historyOf(cluster, current.subject, nowMs);
         return { status: 200, body: { cluster, alert: alertView(current, nowMs), history: historyView(history), summary: historySummary(history) } };
       }
       const subject = req.query?.subject;
       if (!subject || subject.length > READ_MODEL_LIMITS.maxSubjectChars) return adminFailure(400, 'invalid_subject', `?subject= must name a subject of 1-${READ_MODEL_LIMITS.maxSubjectChars} characters (e.g. check/<node>/<checkId>)`);
-      const history = await deps.alerts.history(cluster, subject, READ_MODEL_LIMITS.maxHistoryPage, nowMs);
+      const history = await historyOf(cluster, subject, nowMs);
       return { status: 200, body: { cluster, subject, history: historyView(history), summary: historySummary(history) } };
     } catch (err) {
       if (err instanceof AckError) return adminFailure(400, 'invalid_ack', err.message);

@@ -7,7 +7,7 @@
  */
 import { alertFacts, muteEntry, type Episodic } from '../domain/rules/episodes';
 import type { FiringSource } from '../domain/rules/inhibit';
-import { alertRef, readModelChange, type ReadModelChange } from '../domain/rules/read-model';
+import { alertRef, CARRIED_HISTORY_FIELD, carriedHistory, placeHistory, readModelChange, type HistoryEvent, type HistoryPlacement, type IndexChange, type ReadModelChange } from '../domain/rules/read-model';
 import type { AlertReadModel } from './read-model-ports';
 import type { OutboxEntry } from '../domain/rules/outbox';
 import type { OutboxPublisher, PendingEntry, SubjectRecord, SubjectStore, SubjectWrite } from './ports';
@@ -120,12 +120,13 @@ export class TransitionEngine {
       const decided = decide(record);
       if (decided.kind === 'ignore') return 'none';
       const decision = await this.mute(cluster, subject, record, decided);
-      const next: SubjectWrite<S> = { state: decision.state };
+      const model = this.readModelChange(cluster, subject, record, decision);
+      const history = this.placeHistory(record, decision, model?.change.history ?? []);
+      const next: SubjectWrite<S> = { state: history ? history.state : decision.state };
       if (decision.ttlSeconds !== undefined) next.ttlSeconds = decision.ttlSeconds;
       // Nothing to carry out (a notice held in its episode, e.g. folded into its node's incident): kept for the read model only.
       const inert = decision.outbox !== undefined && isInert(decision.outbox);
       const firing = this.deps.publisher.firingSources;
-      const model = this.readModelChange(cluster, subject, record, decision);
       // What must stand before the write goes out at once, so that the adapters' batched
       // writes (the storm's fold, the index entry) can share one call, and all of it has
       // landed before the compare-and-set; none of it depends on another:
@@ -133,17 +134,20 @@ export class TransitionEngine {
       // - a firing inhibition source is recorded before its episode is written and forgotten
       //   after it ended, so a crash in between leaves an entry too many (confirmed against
       //   the episode when read), never one too few;
-      // - same discipline for the index of firing alerts: put before, removed after (readers confirm).
+      // - same discipline for the index of firing alerts: put before, removed after (readers confirm);
+      // - history entries the record carried and the new one no longer holds: they happened, so
+      //   they are written before the record that drops them (a repeat rewrites the same item).
       // A failure of any of them fails the apply before the write, as when they ran one by one.
       const [ahead] = await allBefore([
         decision.outbox !== undefined && !inert ? this.settleAhead(decision.outbox, subject) : Promise.resolve(false),
         firing && decision.firing?.kind === 'source' ? firing.add(cluster, decision.firing.source) : undefined,
         model?.change.index?.kind === 'put' ? model.store.putFiring(cluster, model.change.index.alert) : undefined,
+        history && history.placement.spillBefore.length > 0 ? history.store.spillHistory(cluster, subject, history.placement.spillBefore) : undefined,
       ] as const);
       if (decision.outbox && !ahead && !inert) next.pending = { entry: decision.outbox, leaseUntil: this.deps.clock.nowMs() + this.leaseMs };
       if (await store.put(cluster, subject, record?.rev, next)) {
         if (firing && decision.firing?.kind === 'ended') await firing.remove(cluster, subject);
-        const recorded = model ? this.recordAfterWrite(cluster, subject, model.store, model.change) : undefined;
+        const recorded = model || history?.placement.spillAfter ? this.recordAfterWrite(cluster, subject, model?.change.index, history) : undefined;
         let outcome: Outcome;
         if (ahead) {
           this.published++;
@@ -191,18 +195,39 @@ export class TransitionEngine {
   }
 
   /**
-   * The read model's part after the write: index updates and removals, and the history entry.
-   * The transition stands whatever happens here: a failure is reported in `errors` (the
-   * sources log them), a stale index entry is removed by the reader that finds it.
+   * Where this write's history entry goes (domain/rules/read-model.ts placeHistory): carried
+   * by the record (the state's CARRIED_HISTORY_FIELD, written by the compare-and-set itself)
+   * or, for a record that expires before the retention, an `h#` item after the write. The
+   * previous record's carried entries go on with the new state whatever the source decided.
    */
-  private async recordAfterWrite(cluster: string, subject: string, store: AlertReadModel, change: ReadModelChange): Promise<void> {
-    const id = alertRef(subject);
-    const index = change.index;
+  private placeHistory<S>(record: SubjectRecord<S> | undefined, decision: Extract<Decision<S>, { kind: 'write' }>, events: HistoryEvent[]): { state: S; placement: HistoryPlacement; store: AlertReadModel } | undefined {
+    const store = this.deps.publisher.readModel;
+    if (!store || typeof decision.state !== 'object' || decision.state === null) return undefined;
     const nowMs = this.deps.clock.nowMs();
+    const previous = carriedHistory(record?.state);
+    const placement = placeHistory(previous, events.length > 0 ? { at: nowMs, events } : undefined, {
+      nowMs,
+      retentionMs: store.retentionMs,
+      ...(decision.ttlSeconds !== undefined ? { recordTtlMs: decision.ttlSeconds * 1000 } : {}),
+    });
+    const { [CARRIED_HISTORY_FIELD]: _before, ...rest } = decision.state as Record<string, unknown>;
+    const state = (placement.carried.length > 0 ? { ...rest, [CARRIED_HISTORY_FIELD]: placement.carried } : rest) as S;
+    return { state, placement, store };
+  }
+
+  /**
+   * The read model's part after the write: the index entry's removal, and the history entry
+   * when the record cannot carry it. The transition stands whatever happens here: a failure is
+   * reported in `errors` (the sources log them), a stale index entry is removed by the reader
+   * that finds it.
+   */
+  private async recordAfterWrite(cluster: string, subject: string, index: IndexChange | undefined, history: { placement: HistoryPlacement; store: AlertReadModel } | undefined): Promise<void> {
+    const store = this.deps.publisher.readModel;
+    if (!store) return;
+    const after = history?.placement.spillAfter;
     const steps = [
-      index?.kind === 'remove' ? store.removeFiring(cluster, id) : undefined,
-      index?.kind === 'update' ? store.updateFiring(cluster, id, index.update) : undefined,
-      change.history.length > 0 ? store.appendHistory(cluster, { at: nowMs, subject, events: change.history }) : undefined,
+      index?.kind === 'remove' ? store.removeFiring(cluster, alertRef(subject)) : undefined,
+      after ? store.appendHistory(cluster, { at: after.at, subject, events: after.events }) : undefined,
     ];
     const failed = (await Promise.allSettled(steps)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     for (const f of failed) this.errors.push(`read model ${subject}: ${(f.reason as Error).message}`);

@@ -3,7 +3,8 @@
  * DynamoDB adapters against a DynamoDB-compatible server: Consul check envelopes through the
  * HTTP API, timers fired through the timer worker, the alerts API signed with the admin and
  * the viewer keys. Every DynamoDB command is recorded: the index is written and removed with
- * the transitions, history items carry their TTL, and nothing is ever scanned.
+ * the transitions (never updated), history rides in the subject's record and spills to items
+ * with their TTL, and nothing is ever scanned.
  */
 import { randomUUID } from 'node:crypto';
 import { createApplication, timerWorker } from '../../lambdas/app/application';
@@ -106,7 +107,7 @@ function pipeline() {
 }
 
 describe(`alerts read model (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`, () => {
-  it('index written and removed with the episode; ack stops reminders; a higher severity clears it; history with TTL; no scan', async () => {
+  it('index written and removed with the episode; ack stops reminders; a higher severity clears it; history carried by the record; no scan', async () => {
     const p = pipeline();
     await p.check('passing');
     await p.check('warning');
@@ -170,25 +171,54 @@ describe(`alerts read model (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'aut
     const names = p.commands.map((c) => c.name);
     expect(names.filter((n) => n.startsWith('Scan'))).toEqual([]);
     const sk = (c: { input: Record<string, unknown> }) => String((c.input.Key as Record<string, unknown> | undefined)?.sk ?? '');
-    // Index entries, their removal and history items go in BatchWriteItem calls (shared by a request's transitions).
+    // Index entries and their removal go in BatchWriteItem calls (shared by a request's transitions).
     type BatchRequest = { PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } };
     const batches = p.commands.filter((c) => c.name === 'BatchWriteItemCommand').map((c) => Object.values(c.input.RequestItems as Record<string, BatchRequest[]>).flat());
     const batched = batches.flat().flatMap((r) => (r.PutRequest ? [r.PutRequest.Item] : []));
     expect(batched.filter((i) => String(i.sk).startsWith('alert#')).length).toBe(3); // warning, critical, warning again
     expect(p.commands.filter((c) => c.name === 'DeleteItemCommand' && sk(c).startsWith('alert#')).length).toBe(0);
-    // The resolve's index removal and its history item: one call.
-    const removal = batches.filter((b) => b.some((r) => String(r.DeleteRequest?.Key.sk).startsWith('alert#')));
-    expect(removal.length).toBe(1);
-    expect(removal[0]!.some((r) => String(r.PutRequest?.Item.sk).startsWith(`h#${id}#`) && String(r.PutRequest?.Item.events).includes('"resolved"'))).toBe(true);
-    const historyPuts = batched.filter((i) => String(i.sk).startsWith(`h#${id}#`));
-    expect(historyPuts.length).toBe(6); // one per write: opened, acked, worse, reminder, resolved, opened again
-    for (const h of historyPuts) {
-      const item = h as { at: number; expiresAt: number };
-      expect(item.expiresAt).toBe(Math.ceil((item.at + 2 * 86_400_000) / 1000));
-    }
+    expect(batches.filter((b) => b.some((r) => String(r.DeleteRequest?.Key.sk).startsWith('alert#'))).length).toBe(1);
+    // No index update and no history item per write: the acknowledgement and the reminder change
+    // only the subject's record, which carries the history (written by the compare-and-set).
+    expect(p.commands.filter((c) => c.name === 'UpdateItemCommand' && sk(c).startsWith('alert#'))).toEqual([]);
+    expect(batched.filter((i) => String(i.sk).startsWith(`h#${id}#`))).toEqual([]);
     // Listing: one Query on the index prefix and a batch read of the subjects it names.
     const queries = p.commands.filter((c) => c.name === 'QueryCommand').map((c) => (c.input.ExpressionAttributeValues as Record<string, unknown>)[':prefix']);
     expect(queries).toContain('alert#');
+  }, 60000);
+
+  it('a long history: the record carries the newest entries, older ones go to h# items a few at a time; the API answers every entry once, in order', async () => {
+    const p = pipeline();
+    const rounds = 8;
+    for (let i = 0; i < rounds; i++) {
+      await p.check('critical');
+      p.advance(1800);
+      await p.check('passing');
+      p.advance(1800);
+    }
+    expect(p.take()).toHaveLength(2 * rounds);
+    const subject = 'check/web-1/service:web';
+    const id = alertRef(subject);
+    const history = await p.get(VIEWER, ROUTES.history.path, { subject });
+    expect(history.status).toBe(200);
+    const entries = history.body.history as Array<{ at: string; events: Array<{ type: string }> }>;
+    expect(entries.map((h) => h.events.map((e) => e.type).join('+'))).toEqual(Array.from({ length: rounds }, () => ['firing+notified', 'resolved+notified']).flat());
+    const ats = entries.map((h) => Date.parse(h.at));
+    expect([...ats].sort((a, b) => a - b)).toEqual(ats);
+    expect(history.body.summary).toMatchObject({ episodes: rounds, flaps: rounds - 1 });
+    // 24 writes, a handful of h# items (each several entries, kept 2 days after its newest).
+    type BatchRequest = { PutRequest?: { Item: Record<string, unknown> } };
+    const spills = p.commands
+      .filter((c) => c.name === 'BatchWriteItemCommand')
+      .flatMap((c) => Object.values(c.input.RequestItems as Record<string, BatchRequest[]>).flat())
+      .flatMap((r) => (r.PutRequest && String(r.PutRequest.Item.sk).startsWith(`h#${id}#`) ? [r.PutRequest.Item] : []));
+    expect(spills.length).toBeGreaterThan(0);
+    expect(spills.length).toBeLessThanOrEqual(2 * rounds / 3);
+    for (const item of spills) {
+      const carried = JSON.parse(String(item.entries)) as Array<{ at: number }>;
+      expect(carried.length).toBeGreaterThan(1);
+      expect(item.expiresAt).toBe(Math.ceil((carried[carried.length - 1]!.at + 2 * 86_400_000) / 1000));
+    }
   }, 60000);
 
   it('an index entry whose subject no longer fires is removed by the reader that finds it (after a minute)', async () => {

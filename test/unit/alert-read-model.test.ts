@@ -4,7 +4,7 @@ import { normalizeConfig } from '../../lambdas/domain/rules/config';
 import { compileRules } from '../../lambdas/domain/rules/evaluate';
 import { fireTimer, routeAlert } from '../../lambdas/domain/rules/episodes';
 import type { SubjectTimer } from '../../lambdas/domain/rules/outbox';
-import { ALERT_FILTERS, alertRef, FilterError, historySummary, matchesFilters, parseFilters, readModelChange, type FiringAlert } from '../../lambdas/domain/rules/read-model';
+import { ALERT_FILTERS, alertRef, CARRIED_HISTORY, carriedHistory, FilterError, historySummary, matchesFilters, mergeHistory, parseFilters, placeHistory, readModelChange, type CarriedEntry, type FiringAlert, type HistoryEntry } from '../../lambdas/domain/rules/read-model';
 import type { RuntimeConfig } from '../../lambdas/domain/rules/types';
 import type { Alert, Severity } from '../../lambdas/domain/types';
 
@@ -90,9 +90,9 @@ describe('readModelChange', () => {
     expect(c.index).toMatchObject({ kind: 'put', alert: { id: alertRef('check/web-1/http'), severity: 'warning', since: T0, channels: ['slack'], node: 'web-1', service: 'web' } });
     expect(c.history.map((e) => e.type)).toEqual(['firing', 'notified']);
   });
-  test('an acknowledgement: an update and an acknowledged event', () => {
+  test('an acknowledgement: no index write (readers take it from the episode), an acknowledged event', () => {
     const c = readModelChange('prod', 's', opened.episode, { ...opened.episode!, ack: ACK }, undefined, T0 + 1000);
-    expect(c.index).toEqual({ kind: 'update', update: { channels: ['slack'], ack: ACK } });
+    expect(c.index).toBeUndefined();
     expect(c.history).toEqual([{ type: 'acknowledged', by: 'ann' }]);
   });
   test('the end of the episode: removal and a resolved event with the time to recover', () => {
@@ -162,5 +162,50 @@ describe('history.retention (tocsin.yaml)', () => {
     expect(issues.length === 0).toBe(ok);
     if (ok) expect(config.history?.retentionDays).toBe(days);
     else expect(issues[0]!.path).toEqual(['history', 'retention']);
+  });
+});
+
+describe('history carried by the subject record', () => {
+  const DAY = 86_400_000;
+  const RETENTION = 30 * DAY;
+  const e = (at: number, title = 't'): CarriedEntry => ({ at, events: [{ type: 'notice', severity: 'info', title }] });
+  const entries = (n: number, from = T0) => Array.from({ length: n }, (_, i) => e(from + i));
+  const opts = (recordTtlMs?: number) => ({ nowMs: T0 + 100, retentionMs: RETENTION, ...(recordTtlMs !== undefined ? { recordTtlMs } : {}) });
+
+  test.each([
+    ['a first entry is carried', undefined, e(T0 + 100), opts(), { carried: [e(T0 + 100)], spillBefore: [] }],
+    ['a write without events keeps what was carried', [e(T0)], undefined, opts(), { carried: [e(T0)], spillBefore: [] }],
+    ['a record living as long as the retention carries', [e(T0)], e(T0 + 100), opts(RETENTION), { carried: [e(T0), e(T0 + 100)], spillBefore: [] }],
+    ['a record expiring sooner: carried entries before, the new one after the write', [e(T0)], e(T0 + 100), opts(7 * DAY), { carried: [], spillBefore: [e(T0)], spillAfter: e(T0 + 100) }],
+    ['entries past the retention are dropped', [e(T0 - RETENTION)], e(T0 + 100), opts(), { carried: [e(T0 + 100)], spillBefore: [] }],
+    ['full: the oldest go until half is left, the new entry stays', entries(CARRIED_HISTORY.maxEntries), e(T0 + 100), opts(), { carried: [...entries(CARRIED_HISTORY.maxEntries).slice(5), e(T0 + 100)], spillBefore: entries(5) }],
+    ['an entry too big to carry alone goes after the write', [e(T0)], e(T0 + 100, 'x'.repeat(CARRIED_HISTORY.maxChars)), opts(), { carried: [], spillBefore: [e(T0)], spillAfter: e(T0 + 100, 'x'.repeat(CARRIED_HISTORY.maxChars)) }],
+  ] as const)('%s', (_name, previous, entry, o, expected) => {
+    expect(placeHistory(previous as CarriedEntry[] | undefined, entry, o)).toEqual(expected);
+  });
+
+  test('bounded by characters too: long titles spill sooner', () => {
+    const long = Array.from({ length: 4 }, (_, i) => e(T0 + i, 'y'.repeat(280)));
+    const placed = placeHistory(long, e(T0 + 100, 'y'.repeat(280)), opts());
+    expect(placed.spillBefore.length).toBeGreaterThan(0);
+    expect(JSON.stringify(placed.carried).length).toBeLessThanOrEqual(CARRIED_HISTORY.maxChars / 2 + 400);
+    expect([...placed.spillBefore, ...placed.carried]).toEqual([...long, e(T0 + 100, 'y'.repeat(280))]);
+  });
+
+  test('carriedHistory reads the field, tolerant of records without it or with junk', () => {
+    expect(carriedHistory({ history: [e(T0), { at: 'x' }, null] })).toEqual([e(T0)]);
+    expect(carriedHistory({ status: 'critical' })).toEqual([]);
+    expect(carriedHistory(undefined)).toEqual([]);
+  });
+
+  test.each([
+    ['items and carried entries in time order', [{ at: T0, subject: 's', events: e(T0).events }], [e(T0 + 2)], 10, [T0, T0 + 2]],
+    ['an entry both spilled and carried once', [{ at: T0, subject: 's', events: e(T0).events }], [e(T0), e(T0 + 1)], 10, [T0, T0 + 1]],
+    ['the newest `limit`', [{ at: T0, subject: 's', events: e(T0).events }], [e(T0 + 1), e(T0 + 2)], 2, [T0 + 1, T0 + 2]],
+    ['carried entries past the retention are not shown', [], [e(T0 - RETENTION - 1), e(T0)], 10, [T0]],
+  ] as const)('mergeHistory: %s', (_name, stored, carried, limit, ats) => {
+    const merged = mergeHistory(stored as unknown as HistoryEntry[], carried as unknown as CarriedEntry[], 's', limit, T0 - RETENTION);
+    expect(merged.map((m) => m.at)).toEqual(ats);
+    expect(merged.every((m) => m.subject === 's')).toBe(true);
   });
 });

@@ -56,10 +56,12 @@ export interface FiringAlert {
   ack?: Acknowledgement;
 }
 
-/** The fields a write updates in place (no change of the alert itself: a timer, a silence, an acknowledgement). */
-export type FiringUpdate = Pick<FiringAlert, 'channels'> & { silencedBy?: string; ack?: Acknowledgement };
-
-export type IndexChange = { kind: 'put'; alert: FiringAlert } | { kind: 'update'; update: FiringUpdate } | { kind: 'remove' };
+/**
+ * Only a new episode puts its entry and only its end removes it: what changes in between
+ * (channels notified, silence, acknowledgement, severity, status) is read from the subject's
+ * episode when a reader confirms the entry (app/alerts-api.ts), so no write updates it.
+ */
+export type IndexChange = { kind: 'put'; alert: FiringAlert } | { kind: 'remove' };
 
 export type HistoryEvent =
   | { type: 'firing'; severity: Severity; status: string; title: string; change: boolean }
@@ -132,8 +134,6 @@ export function readModelChange(cluster: string, subject: string, previous: Epis
         },
       };
       history.push({ type: 'firing', severity, status: next.status, title: cut(alert.title, READ_MODEL_LIMITS.maxTitleChars), change: previous !== undefined && previous.startedAt === next.startedAt });
-    } else if (previous && (!sameAck(previous.ack, next.ack) || notifiedChannels(previous).join() !== notifiedChannels(next).join() || silencedBy(previous, undefined) !== silenced)) {
-      index = { kind: 'update', update: { channels: notifiedChannels(next), ...(silenced ? { silencedBy: silenced } : {}), ...(next.ack ? { ack: next.ack } : {}) } };
     }
     if (next.ack && !sameAck(previous?.ack, next.ack)) history.push({ type: 'acknowledged', by: next.ack.by, ...(next.ack.comment ? { comment: next.ack.comment } : {}), ...(next.ack.until !== undefined ? { until: next.ack.until } : {}) });
     if (previous?.ack && !next.ack) history.push({ type: 'unacknowledged', reason: next.id !== previous.id ? 'severity raised' : 'withdrawn' });
@@ -219,4 +219,85 @@ export function historySummary(entries: readonly HistoryEntry[]): { episodes: nu
     flaps,
     ...(last !== undefined ? { lastRecoveryMs: last, meanRecoveryMs: Math.round(recoveries.reduce((s, r) => s + r, 0) / recoveries.length) } : {}),
   };
+}
+
+/** One history entry as the subject's record carries it (the subject is the record's). */
+export interface CarriedEntry {
+  at: number;
+  events: HistoryEvent[];
+}
+
+/**
+ * How much history a subject's record carries (its newest entries, JSON characters): what
+ * keeps a record with a pending alert under 1 KB deflated (adapters/subject-record-codec.ts),
+ * so that each write of it stays 1 WCU. Older entries go to `h#` items.
+ */
+export const CARRIED_HISTORY = { maxEntries: 8, maxChars: 1200 } as const;
+
+/** The state's field that carries the history (the transition engine owns it, sources never set it). */
+export const CARRIED_HISTORY_FIELD = 'history';
+
+export interface HistoryPlacement {
+  /** What the new record carries, oldest first. */
+  carried: CarriedEntry[];
+  /** Entries of the previous record to write as an `h#` item before the compare-and-set (they happened). */
+  spillBefore: CarriedEntry[];
+  /** This write's entry, to write as an `h#` item after the compare-and-set (the record cannot carry it). */
+  spillAfter?: CarriedEntry;
+}
+
+const entryChars = (e: CarriedEntry): number => JSON.stringify(e).length;
+
+/**
+ * Where a write's history entry goes (docs/ARCHITECTURE.md "State", `h#`). The record carries
+ * it, so it is written with the compare-and-set itself (no extra write, and never a history of
+ * a write that did not happen), while the record outlives the retention (no TTL, or one at
+ * least as long): otherwise the entry would vanish with the record, and it goes to an `h#` item
+ * after the write as before. Beyond CARRIED_HISTORY the oldest carried entries, down to half of
+ * it, go to one `h#` item before the write (a repeat writes the same item): one item per
+ * several writes. Entries past the retention are dropped.
+ */
+export function placeHistory(previous: readonly CarriedEntry[] | undefined, entry: CarriedEntry | undefined, opts: { nowMs: number; retentionMs: number; recordTtlMs?: number }): HistoryPlacement {
+  const kept = (previous ?? []).filter((e) => e.at + opts.retentionMs > opts.nowMs);
+  const outlives = opts.recordTtlMs === undefined || opts.recordTtlMs >= opts.retentionMs;
+  if (!outlives) return { carried: [], spillBefore: kept, ...(entry ? { spillAfter: entry } : {}) };
+  const carried = entry ? [...kept, entry] : kept;
+  const spillBefore: CarriedEntry[] = [];
+  let chars = carried.reduce((n, e) => n + entryChars(e), 0);
+  const over = (entries: number, limit: { maxEntries: number; maxChars: number }) => entries > limit.maxEntries || chars > limit.maxChars;
+  if (!over(carried.length, CARRIED_HISTORY)) return { carried, spillBefore };
+  // Full: the oldest go until half is left, so that one `h#` item takes several writes' entries.
+  const half = { maxEntries: CARRIED_HISTORY.maxEntries / 2, maxChars: CARRIED_HISTORY.maxChars / 2 };
+  while (carried.length > 0 && over(carried.length, half)) {
+    if (entry && carried.length === 1) return { carried: [], spillBefore, spillAfter: entry }; // too big alone
+    const oldest = carried.shift()!;
+    chars -= entryChars(oldest);
+    spillBefore.push(oldest);
+  }
+  return { carried, spillBefore };
+}
+
+/** The state's carried history, tolerant of records written before it existed. */
+export function carriedHistory(state: unknown): CarriedEntry[] {
+  const value = (state as Record<string, unknown> | undefined)?.[CARRIED_HISTORY_FIELD];
+  return Array.isArray(value) ? (value as CarriedEntry[]).filter((e) => typeof e?.at === 'number' && Array.isArray(e.events)) : [];
+}
+
+/**
+ * A subject's history as readers answer it: its `h#` items and what its record carries, each
+ * entry once (a spill repeated after a lost race, or an entry both spilled and still carried),
+ * oldest first, the newest `limit`, none past the retention.
+ */
+export function mergeHistory(stored: readonly HistoryEntry[], carried: readonly CarriedEntry[], subject: string, limit: number, oldestMs: number): HistoryEntry[] {
+  const seen = new Set<string>();
+  const all: HistoryEntry[] = [];
+  const recent = carried.filter((c) => c.at >= oldestMs).map((c) => ({ at: c.at, subject, events: c.events }));
+  for (const e of [...stored, ...recent]) {
+    const key = `${e.at}:${JSON.stringify(e.events)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    all.push(e);
+  }
+  all.sort((a, b) => a.at - b.at);
+  return all.slice(Math.max(0, all.length - limit));
 }
