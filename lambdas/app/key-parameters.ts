@@ -69,6 +69,14 @@ function propertiesOf(raw: Readonly<Record<string, unknown>>): KeyParameterPrope
   return { Name, Kind: Kind as KeyParameterKind, Description, LegacySecretName };
 }
 
+function redacted(err: unknown, value: string): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (!e.message.includes(value)) return e;
+  const out = new Error(e.message.split(value).join('<value>'));
+  out.name = e.name;
+  return out;
+}
+
 export function keyParameterHandler(deps: KeyParameterDeps): (request: CustomResourceRequest) => Promise<void> {
   const { store, logger } = deps;
 
@@ -92,7 +100,12 @@ export function keyParameterHandler(deps: KeyParameterDeps): (request: CustomRes
       if (source.source === 'refuse') throw new Error(source.reason);
       if (source.source !== 'keep') {
         const value = source.source === 'copy' ? source.value : generateClusterKey(deps.randomIndex);
-        await store.create(plan.name, value, props.Description);
+        try {
+          await store.create(plan.name, value, props.Description);
+        } catch (err) {
+          // Validation errors may quote the value they refused: it must not reach CloudFormation's events or the log.
+          throw redacted(err, value);
+        }
       }
       logger.info('key parameter ensured', { request: request.RequestType, name: plan.name, kind: props.Kind, source: source.source, ...(source.source === 'copy' ? { from: props.LegacySecretName } : {}) });
     }

@@ -32,8 +32,8 @@ export interface FakeParameterStore {
   secrets: Map<string, string | { scheduledForDeletion: true }>;
   /** Every call, as `Service.Operation name` (never a value). */
   calls: string[];
-  /** Makes the next call of this operation fail with this error type (an outage, a throttle). */
-  failNext: (operation: string, type: string, status?: number) => void;
+  /** Makes the next call of this operation fail with this error type (an outage, a throttle); the message may quote the request's Value as `{Value}`. */
+  failNext: (operation: string, type: string, status?: number, message?: string) => void;
 }
 
 class ServiceError extends Error {
@@ -65,9 +65,9 @@ export function fakeParameterStore(): FakeParameterStore {
     parameters: new Map(),
     secrets: new Map(),
     calls: [],
-    failNext: (operation, type, status = 400) => injected.set(operation, { type, status }),
+    failNext: (operation, type, status = 400, message = 'injected') => injected.set(operation, { type, status, message }),
   };
-  const injected = new Map<string, { type: string; status: number }>();
+  const injected = new Map<string, { type: string; status: number; message: string }>();
 
   const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
     'AmazonSSM.GetParameter': (input) => {
@@ -120,7 +120,7 @@ export function fakeParameterStore(): FakeParameterStore {
     const fault = injected.get(target);
     if (fault) {
       injected.delete(target);
-      return reply(fault.status, { __type: fault.type, message: 'injected' });
+      return reply(fault.status, { __type: fault.type, message: fault.message.replace('{Value}', String(input.Value ?? '')) });
     }
     try {
       return reply(200, op(input));

@@ -163,6 +163,15 @@ describe('the custom resource handler', () => {
     expect(responses.at(-1)?.body.Status).toBe('SUCCESS');
   });
 
+  it('an error quoting the refused value is answered without it', async () => {
+    const { fake, lines, handle } = setup();
+    fake.secrets.set(LEGACY, 'SECRETKEY42');
+    fake.failNext('AmazonSSM.PutParameter', 'ValidationException', 400, "1 validation error detected: Value '{Value}' at 'value' failed to satisfy constraint");
+    await handle(request('Create'));
+    expect(responses[0]?.body.Reason).toMatch(/^ValidationException: 1 validation error detected: Value '<value>' at 'value'/);
+    expect(JSON.stringify(responses) + lines.join('\n')).not.toContain('SECRETKEY42');
+  });
+
   it('an update whose parameter went missing recreates it from the secret, else a new key', async () => {
     const { fake, handle } = setup();
     fake.secrets.set(LEGACY, 'still-on-the-nodes');
