@@ -26,7 +26,7 @@ export function scenarios(w: Workload, d: Deployment, everyOptIn: Deployment): A
   const silent: Workload = { ...w, nodes: 0, watchAgents: 0, serfAgents: 0, heartbeatNodes: 0, checkChangesPerDay: 0, eventsPerDay: 0, serfMemberChangesPerDay: 0 };
   const everyNode = REFERENCE_WORKLOAD;
   return [
-    { name: 'no traffic at all: the lean stack alone (sweeper every minute, idle queue pollers, alarms, secrets)', workload: silent, deployment: d },
+    { name: 'no traffic at all: the lean stack alone (sweeper every minute, idle queue pollers, alarms, the Slack webhook secret)', workload: silent, deployment: d },
     { name: `the recommended setup with every deployment opt-in (dashboard, tracing, customer managed key, detailed alarms: ${everyOptIn.alarms} alarms)`, workload: w, deployment: everyOptIn },
     { name: `the watches, the Serf handler and heartbeats every minute on every node (${everyNode.nodes}) instead of ${w.watchAgents}`, workload: everyNode, deployment: d },
     { name: 'that, with heartbeats every 5m instead of 1m', workload: { ...everyNode, heartbeatEverySeconds: 300 }, deployment: d },
