@@ -47,6 +47,7 @@ const SDK_CLIENTS: Record<string, { imports: string; construct: string }> = {
   '@aws-sdk/client-sns': { imports: "import { SNSClient } from '@aws-sdk/client-sns';", construct: 'new SNSClient({})' },
   '@aws-sdk/client-sqs': { imports: "import { SQSClient } from '@aws-sdk/client-sqs';", construct: 'new SQSClient({})' },
   '@aws-sdk/client-secrets-manager': { imports: "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';", construct: 'new SecretsManagerClient({})' },
+  '@aws-sdk/client-ssm': { imports: "import { SSMClient } from '@aws-sdk/client-ssm';", construct: 'new SSMClient({})' },
 };
 
 /** The source of `name`'s SDK floor: its SDK packages loaded, one client of each constructed. */
@@ -64,8 +65,8 @@ export function sdkFloorSource(name: string, packages: string[]): string {
 const PLACEHOLDERS: Record<string, string> = {
   [LAMBDA_ENV.tableName]: 'tocsin-state',
   [LAMBDA_ENV.alertsTopicArn]: 'arn:aws:sns:us-east-1:123456789012:tocsin-alerts',
-  [LAMBDA_ENV.clusterSecretPrefix]: 'tocsin/cluster/',
-  [LAMBDA_ENV.adminSecretPrefix]: 'tocsin/admin/',
+  [LAMBDA_ENV.clusterSecretPrefix]: '/tocsin/cluster/',
+  [LAMBDA_ENV.adminSecretPrefix]: '/tocsin/admin/',
   [LAMBDA_ENV.timersQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/tocsin-timers',
   [LAMBDA_ENV.configDigest]: '0'.repeat(64),
   [LAMBDA_ENV.channelQueuePrefix]: 'tocsin-channel-',

@@ -16,7 +16,7 @@ import { copyConfigCommands, copyDirectoryCommands, LAMBDA_BUNDLING, LAMBDA_NODE
  * depends on the caller. A schedule (EventBridge) invokes asynchronously: failed
  * invocations go to the on-failure destination (`asyncInvoke`).
  */
-export type Invoker = 'apiGateway' | 'sqsEventSource' | 'schedule';
+export type Invoker = 'apiGateway' | 'sqsEventSource' | 'schedule' | 'cloudFormation';
 
 const RUNTIME_PINNED =
   'Runtime pinned to nodejs22.x by project decision (esbuild target node22, local toolchain and tests); move together with the toolchain.';
@@ -34,6 +34,13 @@ const FAILURE_HANDLING: Readonly<Record<Invoker, ReadonlyArray<{ id: string; rea
       id: 'Serverless-LambdaDLQ',
       reason:
         'Invoked asynchronously by an EventBridge schedule: failed invocations go to the on-failure destination (an SQS queue, alarmed), whose record carries the request, the response and the error; a function DLQ would receive the same events with less.',
+    },
+  ],
+  cloudFormation: [
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'A CloudFormation custom resource provider: every request is answered to CloudFormation (SUCCESS or FAILED with the reason), which fails and rolls back the stack operation on a failure. A DLQ would hold requests nobody waits for.',
     },
   ],
   sqsEventSource: [

@@ -1,5 +1,6 @@
 import { Aws, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { KEY_PARAMETERS } from '../lambdas/commons/deployment';
 import { ROUTES } from '../lambdas/domain/protocol';
 import { AlertTopics } from './alert-topics';
 import { Channels } from './channels';
@@ -29,13 +30,14 @@ export const OUTPUTS = {
   alertsTopicArn: 'AlertsTopicArn',
   opsTopicArn: 'OpsTopicArn',
   tableName: 'TableName',
+  /** SSM parameter name prefix of the HMAC keys (the output names are from when the keys were secrets). */
   clusterSecretPrefix: 'ClusterSecretPrefix',
   clusterSecretNames: 'ClusterSecretNames',
   clusterSecretArns: 'ClusterSecretArns',
   /** Per cluster, suffixed with the cluster name reduced to [A-Za-z0-9]. */
   clusterKeyCommandPrefix: 'ClusterKeyCommand',
   shimEnvPrefix: 'ShimEnv',
-  /** Secrets Manager name prefix of the per-cluster admin keys (tocsin silence). */
+  /** SSM parameter name prefix of the per-cluster admin keys (tocsin silence). */
   adminSecretPrefix: 'ClusterAdminSecretPrefix',
   timersQueueUrl: 'TimersQueueUrl',
   /** Per cluster: the `tocsin silence` environment (admin key). */
@@ -71,11 +73,15 @@ export class TocsinStack extends Stack {
 
     this.stateTable = new StateTable(this, 'State');
     this.alertTopics = new AlertTopics(this, 'Topics', { opsEmails: config.opsEmails, customerManagedKey: optIns.customerManagedKey });
+    const keyPrefixes = KEY_PARAMETERS.prefixes(this.stackName);
     this.clusterSecrets = new ClusterSecrets(this, 'ClusterSecrets', {
       clusters: config.clusters,
-      prefix: `tocsin/${this.stackName}/cluster/`,
-      adminPrefix: `tocsin/${this.stackName}/admin/`,
-      viewerPrefix: `tocsin/${this.stackName}/viewer/`,
+      prefix: keyPrefixes.cluster,
+      adminPrefix: keyPrefixes.admin,
+      viewerPrefix: keyPrefixes.viewer,
+      logRetention: config.logRetention,
+      config: functionConfig,
+      optIns,
     });
     // Before the ingest API, which schedules timers.
     this.timers = new Timers(this, 'Timers', {
@@ -183,23 +189,24 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, OUTPUTS.tableName, { value: this.stateTable.table.tableName, description: 'DynamoDB state table' });
     new CfnOutput(this, OUTPUTS.adminSecretPrefix, {
       value: this.clusterSecrets.adminPrefix,
-      description: 'Secrets Manager name prefix; the admin key of cluster c (TOCSIN_ADMIN_KEY for tocsin silence) is <prefix><c>',
+      description: 'SSM parameter name prefix; the admin key of cluster c (TOCSIN_ADMIN_KEY for tocsin silence) is the SecureString parameter <prefix><c>',
     });
     new CfnOutput(this, OUTPUTS.timersQueueUrl, { value: this.timers.queue.queueUrl, description: 'Delay queue of for/repeat/digest timers' });
     new CfnOutput(this, OUTPUTS.clusterSecretPrefix, {
       value: this.clusterSecrets.prefix,
-      description: 'Secrets Manager name prefix; the HMAC key of cluster c is <prefix><c>',
+      description: 'SSM parameter name prefix; the HMAC key of cluster c is the SecureString parameter <prefix><c>',
     });
 
-    const entries = [...this.clusterSecrets.secrets.entries()];
+    const hmac = this.clusterSecrets.ofRole('hmac');
     new CfnOutput(this, OUTPUTS.clusterSecretNames, {
-      value: entries.map(([cluster]) => this.clusterSecrets.secretName(cluster)).join(','),
-      description: 'Secret names of the cluster HMAC keys (comma-separated, in tocsin:clusters order)',
+      value: hmac.map((p) => p.name).join(','),
+      description: 'SSM parameter names of the cluster HMAC keys (comma-separated, in tocsin:clusters order)',
     });
     new CfnOutput(this, OUTPUTS.clusterSecretArns, {
-      value: Fn.join(',', entries.map(([, secret]) => secret.secretArn)),
-      description: 'Secret ARNs of the cluster HMAC keys (comma-separated, in tocsin:clusters order)',
+      value: Fn.join(',', hmac.map((p) => this.clusterSecrets.parameterArn(p.name))),
+      description: 'SSM parameter ARNs of the cluster HMAC keys (comma-separated, in tocsin:clusters order)',
     });
+    const entries = hmac.map((p) => [p.cluster] as const);
 
     const usedIds = new Set<string>();
     entries.forEach(([cluster], i) => {
@@ -209,7 +216,7 @@ export class TocsinStack extends Stack {
       let suffix = base;
       for (let n = i + 1; usedIds.has(suffix.toLowerCase()); n++) suffix = `${base}X${n}`;
       usedIds.add(suffix.toLowerCase());
-      const keyCommand = `aws secretsmanager get-secret-value --secret-id ${this.clusterSecrets.secretName(cluster)} --region ${Aws.REGION} --query SecretString --output text`;
+      const keyCommand = getParameterCommand(this.clusterSecrets.parameterName(cluster));
       new CfnOutput(this, `${OUTPUTS.clusterKeyCommandPrefix}${suffix}`, {
         value: keyCommand,
         description: `Prints TOCSIN_KEY (HMAC key) of cluster "${cluster}"`,
@@ -220,16 +227,21 @@ export class TocsinStack extends Stack {
         value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster}`,
         description: `agent-shim environment for cluster "${cluster}" without its key (add TOCSIN_KEY=<what ClusterKeyCommand${suffix} prints>); README "Deploying to AWS"`,
       });
-      const adminCommand = `aws secretsmanager get-secret-value --secret-id ${this.clusterSecrets.adminSecretName(cluster)} --region ${Aws.REGION} --query SecretString --output text`;
+      const adminCommand = getParameterCommand(this.clusterSecrets.adminParameterName(cluster));
       new CfnOutput(this, `${OUTPUTS.adminEnvPrefix}${suffix}`, {
         value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_ADMIN_KEY="$(${adminCommand})"`,
         description: `environment of "npx tocsin silence ..." for cluster "${cluster}" (its admin key, not the shim key)`,
       });
-      const viewerCommand = `aws secretsmanager get-secret-value --secret-id ${this.clusterSecrets.viewerSecretName(cluster)} --region ${Aws.REGION} --query SecretString --output text`;
+      const viewerCommand = getParameterCommand(this.clusterSecrets.viewerParameterName(cluster));
       new CfnOutput(this, `${OUTPUTS.viewerEnvPrefix}${suffix}`, {
         value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_VIEWER_KEY="$(${viewerCommand})"`,
         description: `environment of "npx tocsin alerts" / "npx tocsin history" for cluster "${cluster}" (its read-only viewer key)`,
       });
     });
   }
+}
+
+/** Prints a key parameter's value; the same with AWS CLI v1 and v2. */
+function getParameterCommand(name: string): string {
+  return `aws ssm get-parameter --name ${name} --with-decryption --region ${Aws.REGION} --query Parameter.Value --output text`;
 }

@@ -67,7 +67,10 @@ export interface Deployment {
   tracingActive: boolean;
   alarms: number;
   dashboards: number;
+  /** Secrets Manager secrets in the template (the cluster keys were, until 2026-12: 4 per cluster). */
   secrets: number;
+  /** The cluster keys as SSM SecureString parameters (custom resources in the template): no charge. */
+  keyParameters: number;
   kmsKeys: number;
   /** Queues drained by a Lambda event source mapping (each polled while idle). */
   polledQueues: number;
@@ -108,7 +111,7 @@ export interface Assumptions {
   burstWindowSeconds: number;
   /** Idle long-polling receives of one queue by Lambda's SQS pollers, per minute (5 pollers x 20 s waits). */
   idleReceivesPerQueuePerMinute: number;
-  /** Secrets Manager reads: each warm container reads each secret it uses once per cache period. */
+  /** Key reads (Parameter Store or Secrets Manager): each warm container reads each key it uses once per cache period. */
   secretCacheSeconds: number;
   /** SQS and SNS reuse a KMS data key this long (SQS KmsDataKeyReusePeriodSeconds default). */
   kmsDataKeyReuseSeconds: number;
@@ -301,11 +304,16 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
   const slackLogBytes = slackMessages * logBytesPer(m.slackDelivery, d.memoryMb.channelWorker);
   const logGb = (ingestLogBytes + sweepLogBytes + slackLogBytes) / 1e9;
 
-  // Containers: the agents' reports of one change arrive together; each container reads each secret once per cache period.
+  // Containers: the agents' reports of one change arrive together; each container reads its cluster's key once per cache period,
+  // from Parameter Store (GetParameter WithDecryption: one KMS Decrypt of aws/ssm) or, with the keys in Secrets Manager, from there.
+  // The channel worker reads the Slack webhook secret (made by the user, in Secrets Manager) once per cache period.
   const ingestContainers = ingestRequests > 0 ? Math.max(1, Math.ceil((w.watchAgents * (m.ingest.checksRepeat.ms / 1000)) / a.burstWindowSeconds)) : 0;
   const cachePeriods = SECONDS_PER_MONTH / a.secretCacheSeconds;
-  const secretReads = ingestContainers * w.clusters * cachePeriods + (slackMessages > 0 ? w.slackChannels * cachePeriods : 0);
-  const kmsRequests = secretReads + (1 + d.kmsEncryptedPolledQueues * 2) * (SECONDS_PER_MONTH / a.kmsDataKeyReuseSeconds);
+  const keyReads = ingestContainers * w.clusters * cachePeriods;
+  const keysInParameters = d.keyParameters > 0;
+  const parameterReads = keysInParameters ? keyReads : 0;
+  const secretReads = (keysInParameters ? 0 : keyReads) + (slackMessages > 0 ? w.slackChannels * cachePeriods : 0);
+  const kmsRequests = parameterReads + secretReads + (1 + d.kmsEncryptedPolledQueues * 2) * (SECONDS_PER_MONTH / a.kmsDataKeyReuseSeconds);
 
   const traces = d.tracingActive
     ? xrayTraces(ingestRequests / SECONDS_PER_MONTH, a) + xrayTraces(sweeps / SECONDS_PER_MONTH, a) + xrayTraces(slackMessages / SECONDS_PER_MONTH, a)
@@ -332,10 +340,12 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
     { service: 'CloudWatch', item: 'alarms', quantity: d.alarms, price: 'alarm', basis: 'AWS::CloudWatch::Alarm in the synthesized template' },
     { service: 'CloudWatch', item: 'dashboards', quantity: d.dashboards, price: 'dashboard', basis: 'AWS::CloudWatch::Dashboard in the template' },
     { service: 'X-Ray', item: 'traces recorded', quantity: traces, price: 'xrayTraceRecorded', basis: d.tracingActive ? `active tracing: ${a.xrayReservoirPerSecond}/s + ${a.xrayFixedRate * 100}% per function at the mean rate (ingest ${(ingestRequests / SECONDS_PER_MONTH).toFixed(1)}/s)` : 'tracing off' },
-    { service: 'Secrets Manager', item: 'secrets', quantity: d.secrets + w.slackChannels, price: 'secret', basis: `${d.secrets} in the template (per cluster: HMAC key, Consul token digest, admin key, viewer key) + ${w.slackChannels} Slack webhook secret(s) made outside the stack` },
-    { service: 'Secrets Manager', item: 'GetSecretValue calls', quantity: secretReads, price: 'secretsApiCall', basis: `cached ${a.secretCacheSeconds / 60} min per container: ${ingestContainers} ingest container(s) (agents' burst x measured repeat time / ${a.burstWindowSeconds} s) + the channel worker` },
+    { service: 'Systems Manager', item: 'Parameter Store standard parameters', quantity: d.keyParameters, price: 'ssmStandardParameter', basis: `${d.keyParameters} SecureString parameters in the template (per cluster: HMAC key, Consul token digest, admin key, viewer key), standard tier: no charge` },
+    { service: 'Systems Manager', item: 'GetParameter calls', quantity: parameterReads, price: 'ssmStandardApiCall', basis: `cached ${a.secretCacheSeconds / 60} min per container: ${ingestContainers} ingest container(s) (agents' burst x measured repeat time / ${a.burstWindowSeconds} s); standard throughput: no charge` },
+    { service: 'Secrets Manager', item: 'secrets', quantity: d.secrets + w.slackChannels, price: 'secret', basis: `${d.secrets} in the template${keysInParameters ? '' : ' (per cluster: HMAC key, Consul token digest, admin key, viewer key)'} + ${w.slackChannels} Slack webhook secret(s) made outside the stack` },
+    { service: 'Secrets Manager', item: 'GetSecretValue calls', quantity: secretReads, price: 'secretsApiCall', basis: `cached ${a.secretCacheSeconds / 60} min: the channel worker's Slack webhook secret${keysInParameters ? '' : `, and the cluster keys in ${ingestContainers} ingest container(s)`}` },
     { service: 'KMS', item: 'customer managed keys', quantity: d.kmsKeys, price: 'kmsKey', basis: 'AWS::KMS::Key in the template (rotation yearly: +$1/month after each of the first two rotations, not counted)' },
-    { service: 'KMS', item: 'requests', quantity: kmsRequests, price: 'kmsRequest', basis: `secret reads (aws/secretsmanager) + data keys of the topic and ${d.kmsEncryptedPolledQueues} encrypted queue(s), reused ${a.kmsDataKeyReuseSeconds / 60} min` },
+    { service: 'KMS', item: 'requests', quantity: kmsRequests, price: 'kmsRequest', basis: `key parameter decrypts (aws/ssm) and secret reads (aws/secretsmanager) at the cached read rate + data keys of the topic and ${d.kmsEncryptedPolledQueues} encrypted queue(s), reused ${a.kmsDataKeyReuseSeconds / 60} min` },
   ];
 }
 

@@ -16,6 +16,7 @@
  * X-Ray 100,000 traces recorded and KMS 20,000 requests (their aws.amazon.com pricing pages,
  * stored copies); API Gateway's 1M HTTP API calls for 12 months only (aws.amazon.com/api-gateway/pricing);
  * none for DynamoDB on-demand request units, Secrets Manager or a customer managed key.
+ * Parameter Store's standard tier has no charge at all (not a free tier: the price is 0).
  *
  * Read 2026-12-02 from the sources named per price. Where only a third-party page stated a
  * number, it says so; check them against https://aws.amazon.com/<service>/pricing/ before
@@ -144,6 +145,18 @@ export const PRICES = {
     freeTierTerm: 'none',
     source: 'hivebook.wiki AWS Secrets Manager, undated; read 2026-12-02',
   },
+  ssmStandardParameter: {
+    usd: 0, per: 1, unit: 'SSM Parameter Store standard parameter-month (SecureString, aws/ssm)',
+    freeTier: 0, freeTierNote: 'no charge: standard parameters cost nothing (up to 10,000 per account and Region, 4 KB each)',
+    freeTierTerm: 'none',
+    source: 'docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html (stored copy, undated: Standard tier "Cost: No additional charge", 10,000 parameters, 4 KB values; advanced "Charges apply"); read 2026-12-02',
+  },
+  ssmStandardApiCall: {
+    usd: 0, per: 1e4, unit: 'SSM GetParameter call at the standard throughput',
+    freeTier: 0, freeTierNote: 'no charge at the default (standard) throughput; higher throughput is billed, and is not enabled by tocsin',
+    freeTierTerm: 'none',
+    source: 'docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html (stored copy, undated: "standard throughput quota ... can use this default setting without additional cost"); decryption with aws/ssm is a KMS request (kmsRequest); read 2026-12-02',
+  },
   kmsKey: {
     usd: 1.0, per: 1, unit: 'customer managed KMS key-month (+$1 per rotated backing key)',
     freeTier: 0, freeTierNote: 'none',
@@ -154,7 +167,7 @@ export const PRICES = {
     usd: 0.03, per: 1e4, unit: 'KMS request (AWS managed keys included)',
     freeTier: 20_000, freeTierNote: '20,000 requests/month, permanent',
     freeTierTerm: 'always',
-    source: 'aws.amazon.com/kms/pricing (stored copy: "charged on any API request made to AWS-managed keys", 20,000 free); $0.03/10,000 from wring.co (2026-03-15); read 2026-12-02',
+    source: 'aws.amazon.com/kms/pricing (stored copy: "charged on any API request made to AWS-managed keys", 20,000 free); $0.03/10,000 from wring.co (2026-03-15); read 2026-12-02. A GetParameter WithDecryption of a SecureString is one Decrypt of aws/ssm (repost.aws "Parameter Store - charges for decryption": "you will only pay for usage of KMS"), read 2026-12-02',
   },
 } as const satisfies Record<string, Price>;
 

@@ -1,12 +1,12 @@
 /**
  * The deployed stack's fixed resources, read from the template `cdk synth` makes for the
  * reference configuration (no asset bundling: the template is the same): functions' memory
- * and tracing, alarms, dashboards, secrets, keys, the queues Lambda polls, log retention,
+ * and tracing, alarms, dashboards, secrets, the key parameters (SSM, no charge), keys, the queues Lambda polls, log retention,
  * and the API's access log format (one line per request, priced as log ingestion).
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { METRICS } from '../../lambdas/commons/deployment';
+import { KEY_PARAMETERS, METRICS } from '../../lambdas/commons/deployment';
 import type { DeploymentOptIns } from '../../lib/config';
 import { synth } from '../../test/infra/helpers';
 import type { Deployment } from './model';
@@ -51,6 +51,8 @@ export function deploymentOf(configFile: string, optIns: Partial<DeploymentOptIn
     alarms: ofType('AWS::CloudWatch::Alarm').length,
     dashboards: ofType('AWS::CloudWatch::Dashboard').length,
     secrets: ofType('AWS::SecretsManager::Secret').length,
+    // SecureString parameters: each made by one custom resource (CloudFormation cannot make them), or plain AWS::SSM::Parameter ones.
+    keyParameters: ofType(KEY_PARAMETERS.resourceType).length + ofType('AWS::SSM::Parameter').length,
     kmsKeys: ofType('AWS::KMS::Key').length,
     polledQueues: mappings.length,
     // Named channel queues (CHANNEL_QUEUES) are the Slack queues, encrypted with the topic key.

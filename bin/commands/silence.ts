@@ -26,7 +26,8 @@ Options (and environment):
   --url URL          tocsin API: the ingest URL or its base ($TOCSIN_URL)
   --cluster NAME     the cluster ($TOCSIN_CLUSTER); a silence applies to this cluster only
   --admin-key KEY    the cluster's ADMIN key, not the shim key ($TOCSIN_ADMIN_KEY; deployed:
-                     aws secretsmanager get-secret-value --secret-id <ClusterAdminSecretPrefix><cluster>)
+                     aws ssm get-parameter --name <ClusterAdminSecretPrefix><cluster>
+                       --with-decryption --query Parameter.Value --output text)
 `;
 
 export type SilenceCliOutput = CliOutput;

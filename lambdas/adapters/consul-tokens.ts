@@ -1,27 +1,27 @@
 /**
- * ConsulTokens adapters: Secrets Manager in AWS (one secret per cluster holding the
- * token's SHA-256), a JSON file of digests locally. Tokens themselves are never stored.
+ * ConsulTokens adapters: SSM Parameter Store in AWS (one SecureString parameter per cluster
+ * holding the token's SHA-256), a JSON file of digests locally. Tokens themselves are never stored.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { awsCall } from './aws-errors';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { secureParameterValue } from './parameter-values';
 import type { ConsulTokens } from '../app/credentials';
 import { SECRET_SUFFIXES } from '../commons/deployment';
 import { tokenDigest, tokenMatches } from '../domain/consul/tokens';
 
 const CACHE_MS = 5 * 60 * 1000;
 
-export function consulTokenSecretName(prefix: string, cluster: string): string {
+export function consulTokenParameterName(prefix: string, cluster: string): string {
   return `${prefix}${cluster}${SECRET_SUFFIXES.consulHttpToken}`;
 }
 
-export class SecretsManagerConsulTokens implements ConsulTokens {
+export class SsmConsulTokens implements ConsulTokens {
   private readonly cache = new Map<string, { digest: string | undefined; until: number }>();
 
   constructor(
-    private readonly client: SecretsManagerClient,
-    private readonly secretPrefix: string,
+    private readonly client: SSMClient,
+    private readonly parameterPrefix: string,
     private readonly clusters: ReadonlySet<string>,
     private readonly nowMs: () => number = Date.now,
   ) {}
@@ -29,20 +29,14 @@ export class SecretsManagerConsulTokens implements ConsulTokens {
   private async digestFor(cluster: string): Promise<string | undefined> {
     const cached = this.cache.get(cluster);
     if (cached && cached.until > this.nowMs()) return cached.digest;
-    let digest: string | undefined;
-    try {
-      const out = await awsCall(this.client.send(new GetSecretValueCommand({ SecretId: consulTokenSecretName(this.secretPrefix, cluster) })));
-      digest = out.SecretString;
-    } catch (err) {
-      // No secret (not set up for this cluster): no token is valid. Anything else is an outage.
-      if ((err as { name?: string }).name !== 'ResourceNotFoundException') throw err;
-    }
+    // No parameter (not set up for this cluster): no token is valid. Anything else is an outage.
+    const digest = await secureParameterValue(this.client, consulTokenParameterName(this.parameterPrefix, cluster));
     this.cache.set(cluster, { digest, until: this.nowMs() + CACHE_MS });
     return digest;
   }
 
   async verify(cluster: string, token: string): Promise<boolean> {
-    // Unknown clusters never reach Secrets Manager: no lookups driven by callers.
+    // Unknown clusters never reach Parameter Store: no lookups driven by callers.
     if (!this.clusters.has(cluster)) return false;
     return tokenMatches(token, await this.digestFor(cluster));
   }

@@ -1,4 +1,4 @@
-/** What callers of the APIs prove, per cluster. Secrets Manager (AWS) or files (local) hold them. */
+/** What callers of the APIs prove, per cluster. SSM Parameter Store SecureString parameters (AWS) or files (local) hold them. */
 
 /**
  * HMAC keys per cluster (the shim's, or the admin keys of the silence API): the stored

@@ -5,9 +5,9 @@ export interface IngestConfig {
   tableName: string;
   alertsTopicArn: string;
   clusterSecretPrefix: string;
-  /** Secrets Manager prefix of the per-cluster admin keys (silence API). */
+  /** SSM parameter name prefix of the per-cluster admin keys (silence API). */
   adminSecretPrefix: string;
-  /** Secrets Manager prefix of the per-cluster viewer keys (alerts API, read only). */
+  /** SSM parameter name prefix of the per-cluster viewer keys (alerts API, read only). */
   viewerSecretPrefix: string;
   clusters: ReadonlySet<string>;
 }

@@ -78,11 +78,11 @@ export const TIMERS_QUEUE = {
 export const LAMBDA_ENV = {
   tableName: 'TOCSIN_TABLE_NAME',
   alertsTopicArn: 'TOCSIN_ALERTS_TOPIC_ARN',
-  /** Secrets Manager name prefix; the secret for cluster c is `${prefix}${c}`. */
+  /** SSM parameter name prefix (KEY_PARAMETERS); the HMAC key of cluster c is the SecureString parameter `${prefix}${c}`. */
   clusterSecretPrefix: 'TOCSIN_CLUSTER_SECRET_PREFIX',
-  /** Secrets Manager name prefix of the per-cluster admin keys (silence API): `${prefix}${cluster}`. */
+  /** SSM parameter name prefix of the per-cluster admin keys (silence API): `${prefix}${cluster}`. */
   adminSecretPrefix: 'TOCSIN_ADMIN_SECRET_PREFIX',
-  /** Secrets Manager name prefix of the per-cluster read-only viewer keys (alerts API GETs): `${prefix}${cluster}`. */
+  /** SSM parameter name prefix of the per-cluster read-only viewer keys (alerts API GETs): `${prefix}${cluster}`. */
   viewerSecretPrefix: 'TOCSIN_VIEWER_SECRET_PREFIX',
   /** URL of the TIMERS_QUEUE (`for`, `repeat`, storm digests). */
   timersQueueUrl: 'TOCSIN_TIMERS_QUEUE_URL',
@@ -94,10 +94,31 @@ export const LAMBDA_ENV = {
   watchdogUrl: 'TOCSIN_WATCHDOG_URL',
 } as const;
 
-/** Secrets Manager names past a cluster's `${clusterSecretPrefix}${cluster}`. */
+/** Parameter names past a cluster's `${clusterSecretPrefix}${cluster}`. */
 export const SECRET_SUFFIXES = {
   /** The SHA-256 (hex) of the cluster's Consul HTTP handler token (ROUTES.consulHttp). */
   consulHttpToken: '/consul-http-token-sha256',
+} as const;
+
+/**
+ * The stack's per-cluster keys (HMAC, Consul token digest, admin, viewer): SSM Parameter
+ * Store SecureString parameters, standard tier, encrypted with the AWS managed key aws/ssm
+ * (no monthly charge, where a Secrets Manager secret costs $0.40 a month each). Names are
+ * `/tocsin/<stack>/<kind>/<cluster>[suffix]`. They were Secrets Manager secrets of the same
+ * name without the leading "/" until 2026-12: the custom resource that creates a parameter
+ * copies such a secret's value (domain/key-parameters.ts).
+ */
+export const KEY_PARAMETERS = {
+  /** CloudFormation resource type of the custom resource making one parameter. */
+  resourceType: 'Custom::TocsinKeyParameter',
+  /** The stack's parameter name prefixes, per kind of key. */
+  prefixes: (stackName: string) => ({
+    cluster: `/tocsin/${stackName}/cluster/`,
+    admin: `/tocsin/${stackName}/admin/`,
+    viewer: `/tocsin/${stackName}/viewer/`,
+  }),
+  /** The Secrets Manager secret a parameter replaces: its name without the leading "/". */
+  legacySecretName: (parameterName: string): string => parameterName.replace(/^\//, ''),
 } as const;
 
 /**

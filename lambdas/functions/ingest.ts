@@ -1,11 +1,12 @@
 /** Ingest Lambda behind the HTTP API: adapt the event, call the application's HTTP API. */
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { httpApi } from '../app/application-http';
 import { toApiGatewayResult, toHttpRequest } from '../adapters/api-gateway-request';
-import { SecretsManagerClusterKeys } from '../adapters/cluster-keys';
-import { SecretsManagerConsulTokens } from '../adapters/consul-tokens';
+import { SsmClusterKeys } from '../adapters/cluster-keys';
+import { SsmConsulTokens } from '../adapters/consul-tokens';
 import { bundledConfig } from '../commons/bundled-config';
 import { readIngestConfig, requiredEnv } from '../commons/config';
 import { emittedMetrics, LAMBDA_ENV } from '../commons/deployment';
@@ -27,6 +28,8 @@ const slackThreads = () =>
   (threads ??= new DynamoSlackThreads(DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), requiredEnv(LAMBDA_ENV.tableName)));
 
 const config = readIngestConfig(bundledConfig().config.clusters);
+// Cluster keys: SSM SecureString parameters. Slack app channels' secrets (made by the user): Secrets Manager.
+const parameters = new SSMClient({});
 const secrets = new SecretsManagerClient({});
 // Namespace and service (METRICS.env) from the environment the stack sets.
 const metrics = powertoolsMetrics({ emitted: emittedMetrics() });
@@ -35,10 +38,10 @@ const handle = httpApi(
     logger: jsonLogger(),
     metrics,
     keys: {
-      clusterKeys: new SecretsManagerClusterKeys(secrets, config.clusterSecretPrefix, config.clusters),
-      adminKeys: new SecretsManagerClusterKeys(secrets, config.adminSecretPrefix, config.clusters),
-      viewerKeys: new SecretsManagerClusterKeys(secrets, config.viewerSecretPrefix, config.clusters),
-      consulTokens: new SecretsManagerConsulTokens(secrets, config.clusterSecretPrefix, config.clusters),
+      clusterKeys: new SsmClusterKeys(parameters, config.clusterSecretPrefix, config.clusters),
+      adminKeys: new SsmClusterKeys(parameters, config.adminSecretPrefix, config.clusters),
+      viewerKeys: new SsmClusterKeys(parameters, config.viewerSecretPrefix, config.clusters),
+      consulTokens: new SsmConsulTokens(parameters, config.clusterSecretPrefix, config.clusters),
     },
     ...slackAppsOption(deployedSlackApps(bundledConfig().config.channels, secrets, slackThreads)),
   }),

@@ -95,7 +95,7 @@ describe('each opt-in alone adds its resources', () => {
   test('tracing: X-Ray active on every function, which may write traces', () => {
     const s = variant('{ tracing: true }');
     const fns = ofType(s, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(4);
+    expect(fns).toHaveLength(5); // with the key parameters' custom resource
     for (const [id, fn] of fns) expect({ id, tracing: fn.Properties.TracingConfig?.Mode }).toEqual({ id, tracing: 'Active' });
     const actions = ofType(s, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((st) => [st.Action].flat());
     expect(actions).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));

@@ -51,17 +51,20 @@ const STATEFUL: Readonly<Record<string, readonly string[]>> = {
     'SweeperDlqPolicy3F4B6452',
     'TopicsDeliveryDlqPolicyCE5C50E8',
   ],
-  'AWS::SecretsManager::Secret': [
-    'ClusterSecretsClusterprod0503895B',
-    'ClusterSecretsClusterstagingeuE1B047B6',
-    'ClusterSecretsConsulTokenprod1E4AE3B0',
-    'ClusterSecretsConsulTokenstagingeu7E70D357',
-    // Issue 14: the read-only viewer keys (new; the ids above are unchanged).
-    'ClusterSecretsViewerprodE71A7907',
-    'ClusterSecretsViewerstagingeuD4B08FA6',
-    'NotificationsAdminprod49800D49',
-    'NotificationsAdminstagingeu0724E50C',
+  // Issue 16: the per-cluster keys moved from Secrets Manager secrets (gone from the template) to
+  // SecureString parameters made by a custom resource, which copies each secret's value when it
+  // creates the parameter: the keys survive the move. From here on these ids must stay.
+  'Custom::TocsinKeyParameter': [
+    'ClusterSecretsKeyParameteradminprod5735CFB1',
+    'ClusterSecretsKeyParameteradminstagingeu19EE9139',
+    'ClusterSecretsKeyParameterconsulTokenprodA2D6A72B',
+    'ClusterSecretsKeyParameterconsulTokenstagingeu40EB0AE8',
+    'ClusterSecretsKeyParameterhmacprod61CA63F1',
+    'ClusterSecretsKeyParameterhmacstagingeu8060A3B5',
+    'ClusterSecretsKeyParameterviewerprod76480B76',
+    'ClusterSecretsKeyParameterviewerstagingeu5032B2CE',
   ],
+  'AWS::SecretsManager::Secret': [],
 };
 
 let s: Synth;
@@ -76,8 +79,8 @@ test.each(Object.entries(STATEFUL))('%s: the logical ids of the deployed layout'
 test('logicalIdAt computes the id CDK allocates at a construct path', () => {
   const table = s.stack.stateTable.table.node.defaultChild as CfnElement;
   expect(logicalIdAt('State/Table/Resource')).toBe(s.stack.getLogicalId(table));
-  const secret = s.stack.clusterSecrets.secrets.get('staging-eu')!.node.defaultChild as CfnElement;
-  expect(logicalIdAt('ClusterSecrets/Cluster-staging-eu/Resource')).toBe(s.stack.getLogicalId(secret));
+  const parameter = s.stack.clusterSecrets.ofRole('hmac').find((p) => p.cluster === 'staging-eu')!.resource.node.defaultChild as CfnElement;
+  expect(logicalIdAt('ClusterSecrets/KeyParameter-hmac-staging-eu/Default')).toBe(s.stack.getLogicalId(parameter));
   // Repeated components are dropped from the readable part, "Default" from both parts.
   expect(logicalIdAt('Ingest/HttpApi/POST--v1--ingest/IngestIntegration-Permission')).toBe('IngestHttpApiPOSTv1ingestIngestIntegrationPermissionC9C14BB6');
   expect(logicalIdAt('Topics/Default/Key/Resource')).toBe('TopicsKey64CE8550');

@@ -123,8 +123,8 @@ describe('timers (for, repeat, storm digests)', () => {
   test('the ingest Lambda may send timers and knows the queue, the admin key prefix and the config digest', () => {
     const env = resources[idOf(s.stack.ingestApi.ingestFunction)]!.Properties.Environment.Variables;
     expect(env[LAMBDA_ENV.timersQueueUrl]).toEqual({ Ref: idOf(s.stack.timers.queue) });
-    expect(env[LAMBDA_ENV.adminSecretPrefix]).toBe('tocsin/Tocsin/admin/');
-    expect(env[LAMBDA_ENV.viewerSecretPrefix]).toBe('tocsin/Tocsin/viewer/');
+    expect(env[LAMBDA_ENV.adminSecretPrefix]).toBe('/tocsin/Tocsin/admin/'); // SSM parameter names (KEY_PARAMETERS)
+    expect(env[LAMBDA_ENV.viewerSecretPrefix]).toBe('/tocsin/Tocsin/viewer/');
     expect(env[LAMBDA_ENV.configDigest]).toMatch(/^[0-9a-f]{64}$/);
     s.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: idOf(s.stack.ingestApi.ingestFunction.executionRole) }],

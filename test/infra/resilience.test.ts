@@ -73,6 +73,16 @@ describe('throttling', () => {
 });
 
 describe('no silent failure', () => {
+  /**
+   * A custom resource provider (the key parameters): only CloudFormation invokes it, and it
+   * answers every request, a failure with its reason, which fails the stack operation in
+   * front of whoever deploys: no permission for anyone else, no event source.
+   */
+  const customResourceOnly = (id: string) =>
+    ofType('AWS::Lambda::Permission').every(([, p]) => !refersTo(p.Properties.FunctionName, id)) &&
+    !ofType('AWS::Lambda::EventSourceMapping').some(([, m]) => refersTo(m.Properties.FunctionName, id)) &&
+    Object.values(resources).some((r) => r.Type.startsWith('Custom::') && refersTo(r.Properties?.ServiceToken, id));
+
   test('every Lambda is invoked synchronously by API Gateway only, or by SQS queues with a redrive policy, or has a DLQ / on-failure destination', () => {
     const fns = ofType('AWS::Lambda::Function');
     expect(fns.length).toBeGreaterThan(0);
@@ -92,7 +102,7 @@ describe('no silent failure', () => {
       const onFailure = ofType('AWS::Lambda::EventInvokeConfig').some(
         ([, c]) => refersTo(c.Properties.FunctionName, id) && Boolean(c.Properties.DestinationConfig?.OnFailure?.Destination),
       );
-      expect({ id, covered: syncApiOnly || sqsWithRedrive || dlq || onFailure }).toEqual({ id, covered: true });
+      expect({ id, covered: syncApiOnly || sqsWithRedrive || dlq || onFailure || customResourceOnly(id) }).toEqual({ id, covered: true });
     }
   });
 
@@ -125,7 +135,7 @@ describe('no silent failure', () => {
       const permissions = ofType('AWS::Lambda::Permission').filter(([, p]) => refersTo(p.Properties.FunctionName, id));
       const behindApi = permissions.length > 0 && permissions.every(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com') && api5xxAlarmed;
       const onFailure = ofType('AWS::Lambda::EventInvokeConfig').some(([, c]) => refersTo(c.Properties.FunctionName, id) && dlqAlarmed(c.Properties.DestinationConfig?.OnFailure?.Destination));
-      expect({ id, alarmed: errors || behindApi || onFailure }).toEqual({ id, alarmed: true });
+      expect({ id, alarmed: errors || behindApi || onFailure || customResourceOnly(id) }).toEqual({ id, alarmed: true });
     }
     for (const [id] of ofType('AWS::ApiGatewayV2::Api')) {
       expect({ id, alarmed: alarmsOn('5xx').some(([, a]) => refersTo(a.Properties.Dimensions, id)) }).toEqual({ id, alarmed: true });
@@ -163,7 +173,7 @@ describe('no silent failure', () => {
 describe('every function has the shared defaults (lib/tocsin-function.ts)', () => {
   test('Node.js 22 on arm64, no X-Ray tracing (opt-in), no EMF metric written (no dashboard, no alarm on one), source maps, the one bundled config digest, its own role writing to its own log group', () => {
     const fns = ofType('AWS::Lambda::Function');
-    expect(fns).toHaveLength(4); // ingest, timers worker, channel worker, sweeper
+    expect(fns).toHaveLength(5); // ingest, timers worker, channel worker, sweeper, the key parameters' custom resource
     const digests = new Set<string>();
     for (const [id, fn] of fns) {
       const p = fn.Properties;

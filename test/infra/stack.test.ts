@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { BUNDLED_CONFIG, CHANNELS_ATTRIBUTE, LAMBDA_ENV, METRICS, SECRET_SUFFIXES, STATE_TABLE } from '../../lambdas/commons/deployment';
+import { BUNDLED_CONFIG, CHANNELS_ATTRIBUTE, KEY_PARAMETERS, LAMBDA_ENV, METRICS, SECRET_SUFFIXES, STATE_TABLE } from '../../lambdas/commons/deployment';
 import { ROUTES } from '../../lambdas/domain/protocol';
 import { ALERT_ATTRIBUTE_NAMES } from '../../lambdas/domain/render';
 import { OUTPUTS } from '../../lib/tocsin-stack';
@@ -21,7 +21,7 @@ import { apiGatewayEvent } from '../support/api-gateway';
 
 const SEVERITY = ALERT_ATTRIBUTE_NAMES.find((n) => n === 'severity')!;
 const CLUSTERS = ['prod', 'staging-eu'];
-const PREFIX = 'tocsin/Tocsin/cluster/';
+const PREFIX = '/tocsin/Tocsin/cluster/';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; Metadata?: Record<string, any> }>;
 
@@ -80,7 +80,9 @@ describe('ingest Lambda', () => {
     // The ingest function, the timers worker and the sweeper (no Slack channel here): no CDK-generated helper Lambdas.
     const timersId = s.stack.getLogicalId(s.stack.timers.worker.node.defaultChild as CfnElement);
     const sweeperId = s.stack.getLogicalId(s.stack.sweeper.function.node.defaultChild as CfnElement);
-    expect(logicalIds(template, 'AWS::Lambda::Function').sort()).toEqual([ingestFunction()[0], timersId, sweeperId].sort());
+    // And the custom resource Lambda making the key parameters.
+    const keysId = s.stack.getLogicalId(s.stack.clusterSecrets.provider.node.defaultChild as CfnElement);
+    expect(logicalIds(template, 'AWS::Lambda::Function').sort()).toEqual([ingestFunction()[0], timersId, sweeperId, keysId].sort());
   });
 
   test('environment variable names come from LAMBDA_ENV', () => {
@@ -309,24 +311,53 @@ describe('topics and email subscriptions', () => {
   });
 });
 
-describe('cluster secrets and least privilege', () => {
-  const secretIds = () => logicalIds(template, 'AWS::SecretsManager::Secret');
+describe('cluster keys (SSM SecureString parameters) and least privilege', () => {
+  const keyNames = (cluster: string) => [`${PREFIX}${cluster}`, `${PREFIX}${cluster}${SECRET_SUFFIXES.consulHttpToken}`, `/tocsin/Tocsin/admin/${cluster}`, `/tocsin/Tocsin/viewer/${cluster}`];
+  const keyResources = () => Object.entries(template.findResources(KEY_PARAMETERS.resourceType));
+  const parameterArn = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:parameter${name}`]] });
 
-  test('per cluster four generated secrets: the HMAC key (prefix + cluster), the Consul http token digest, the admin key and the viewer key', () => {
-    expect(secretIds()).toHaveLength(4 * CLUSTERS.length);
+  test('per cluster four key parameters made by the custom resource: the HMAC key, the Consul http token digest, the admin key and the viewer key; no secret', () => {
+    expect(keyResources()).toHaveLength(4 * CLUSTERS.length);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.resourceCountIs('AWS::SSM::Parameter', 0); // CloudFormation cannot make SecureString ones
+    const [providerId] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, f]) => String(f.Properties.Description).includes('cluster key parameters'))!;
     for (const cluster of CLUSTERS) {
-      for (const name of [`${PREFIX}${cluster}`, `${PREFIX}${cluster}${SECRET_SUFFIXES.consulHttpToken}`, `tocsin/Tocsin/admin/${cluster}`, `tocsin/Tocsin/viewer/${cluster}`]) {
-        template.hasResourceProperties('AWS::SecretsManager::Secret', {
-          Name: name,
-          GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
-          SecretString: Match.absent(),
+      for (const [i, name] of keyNames(cluster).entries()) {
+        template.hasResource(KEY_PARAMETERS.resourceType, {
+          Properties: {
+            ServiceToken: { 'Fn::GetAtt': [providerId, 'Arn'] },
+            Name: name,
+            Kind: i === 1 ? 'placeholder' : 'key',
+            // The secret the parameter replaces (its value is copied at the first deployment after the move).
+            LegacySecretName: name.slice(1),
+            Description: Match.stringLikeRegexp('^tocsin: '),
+          },
+          DeletionPolicy: 'Delete',
         });
       }
     }
   });
 
-  test('no secret value anywhere in the template', () => {
-    expect(JSON.stringify(template.toJSON())).not.toMatch(/"SecretString"/);
+  test('no key value anywhere in the template', () => {
+    const text = JSON.stringify(template.toJSON());
+    expect(text).not.toMatch(/"SecretString"|"Value"\s*:\s*"[A-Za-z0-9]{48}"/);
+    for (const [, r] of keyResources()) expect(Object.keys(r.Properties).sort()).toEqual(['Description', 'Kind', 'LegacySecretName', 'Name', 'ServiceToken']);
+  });
+
+  test('the custom resource Lambda may make, check and delete exactly the key parameters, and read exactly the secrets they replace', () => {
+    const [, provider] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, f]) => String(f.Properties.Description).includes('cluster key parameters'))!;
+    const roleId = (provider.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const sts = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const names = CLUSTERS.flatMap(keyNames);
+    const ssm = sts.filter((st) => JSON.stringify(st.Action).includes('ssm:'));
+    expect(ssm.map((st) => [...st.Action].sort())).toEqual([['ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:PutParameter']]);
+    expect(ssm[0]?.Resource).toEqual(names.map(parameterArn));
+    const sm = sts.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:'));
+    expect(sm.map((st) => st.Action)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(sm[0]?.Resource)).not.toContain('*');
+    expect((sm[0]?.Resource as unknown[]).map((r) => JSON.stringify(r))).toEqual(names.map((n) => expect.stringContaining(`:secret:${n.slice(1)}-??????`)));
   });
 
   const statements = (): Array<{ Action: string | string[]; Resource: unknown; Effect: string }> => {
@@ -339,15 +370,17 @@ describe('cluster secrets and least privilege', () => {
   const actionsOf = (st: { Action: string | string[] }) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
   const resourcesOf = (st: { Resource: unknown }) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]);
 
-  test('secret read access is granted on exactly the cluster secret ARNs', () => {
-    const secretStatements = statements().filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
-    expect(secretStatements.length).toBeGreaterThan(0);
-    const granted = secretStatements.flatMap(resourcesOf);
-    expect(granted).not.toContain('*');
-    expect(granted.map((r) => (r as { Ref: string }).Ref).sort()).toEqual(secretIds().sort());
-    for (const st of secretStatements) {
-      expect(actionsOf(st).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-    }
+  test('parameter read access is granted on exactly the key parameter ARNs; no Secrets Manager access', () => {
+    const ssm = statements().filter((st) => actionsOf(st).some((a) => a.startsWith('ssm:')));
+    expect(ssm.map(actionsOf)).toEqual([['ssm:GetParameter']]);
+    expect(ssm.flatMap(resourcesOf)).toEqual(CLUSTERS.flatMap(keyNames).map(parameterArn));
+    // Decryption through the AWS managed key aws/ssm needs no grant (its key policy allows the account's principals via SSM).
+    expect(statements().filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')))).toEqual([]);
+  });
+
+  test('the ingest function is created or updated only after every key parameter exists', () => {
+    const [, fn] = ingestFunction();
+    expect([...((fn as { DependsOn?: string[] }).DependsOn ?? [])].sort()).toEqual(expect.arrayContaining(keyResources().map(([id]) => id).sort()));
   });
 
   test('the only Resource "*" statement is X-Ray; table, topic and key access are scoped', () => {
@@ -435,11 +468,7 @@ describe('outputs', () => {
     template.hasOutput(OUTPUTS.clusterSecretNames, { Value: CLUSTERS.map((c) => `${PREFIX}${c}`).join(',') });
     const arns = template.toJSON().Outputs[OUTPUTS.clusterSecretArns].Value;
     expect(arns['Fn::Join'][0]).toBe(',');
-    const hmacSecretIds = Object.entries(template.findResources('AWS::SecretsManager::Secret'))
-      .filter(([, r]) => String(r.Properties.Name).startsWith(PREFIX) && !String(r.Properties.Name).endsWith(SECRET_SUFFIXES.consulHttpToken))
-      .map(([id]) => id);
-    expect(hmacSecretIds).toHaveLength(CLUSTERS.length);
-    expect(arns['Fn::Join'][1].map((r: { Ref: string }) => r.Ref).sort()).toEqual(hmacSecretIds.sort());
+    expect(arns['Fn::Join'][1]).toEqual(CLUSTERS.map((c) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:parameter${PREFIX}${c}`]] })));
   });
 
   test('per cluster: the command printing TOCSIN_KEY and the full shim environment', () => {
@@ -450,8 +479,9 @@ describe('outputs', () => {
       ['staging-eu', 'Stagingeu'],
     ]) {
       const cmd = flat(outputs[`${OUTPUTS.clusterKeyCommandPrefix}${suffix}`].Value);
-      expect(cmd).toContain(`aws secretsmanager get-secret-value --secret-id ${PREFIX}${cluster} --region `);
-      expect(cmd).toContain('--query SecretString --output text');
+      // The same with AWS CLI v1 and v2.
+      expect(cmd).toContain(`aws ssm get-parameter --name ${PREFIX}${cluster} --with-decryption --region `);
+      expect(cmd).toContain('--query Parameter.Value --output text');
       const env = flat(outputs[`${OUTPUTS.shimEnvPrefix}${suffix}`].Value);
       expect(env).toContain('TOCSIN_URL=');
       expect(env).toContain(ROUTES.ingest.path);
@@ -464,7 +494,7 @@ describe('outputs', () => {
       expect(literal.split(' ').every((pair) => /^TOCSIN_[A-Z_]+=[^\s"'$`\\]+$/.test(pair))).toBe(true);
       const silenceEnv = flat(outputs[`${OUTPUTS.adminEnvPrefix}${suffix}`].Value);
       expect(silenceEnv).toContain(`TOCSIN_CLUSTER=${cluster} TOCSIN_ADMIN_KEY=`);
-      expect(silenceEnv).toContain(`aws secretsmanager get-secret-value --secret-id tocsin/Tocsin/admin/${cluster} --region `);
+      expect(silenceEnv).toContain(`aws ssm get-parameter --name /tocsin/Tocsin/admin/${cluster} --with-decryption --region `);
     }
   });
 });
@@ -495,11 +525,10 @@ deployment:
   test('no emails: no subscriptions; default cluster "default"', () => {
     const { template: t } = synth({ bundle: false, nag: false });
     t.resourceCountIs('AWS::SNS::Subscription', 0);
-    t.resourceCountIs('AWS::SecretsManager::Secret', 4);
-    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'tocsin/Tocsin/viewer/default' });
-    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'tocsin/Tocsin/admin/default' });
-    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default` });
-    t.hasResourceProperties('AWS::SecretsManager::Secret', { Name: `${PREFIX}default${SECRET_SUFFIXES.consulHttpToken}` });
+    t.resourceCountIs(KEY_PARAMETERS.resourceType, 4);
+    for (const name of ['/tocsin/Tocsin/viewer/default', '/tocsin/Tocsin/admin/default', `${PREFIX}default`, `${PREFIX}default${SECRET_SUFFIXES.consulHttpToken}`]) {
+      t.hasResourceProperties(KEY_PARAMETERS.resourceType, { Name: name });
+    }
   });
 
   test('throttling, reserved concurrency and log retention are configurable', () => {

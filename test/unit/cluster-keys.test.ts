@@ -1,28 +1,33 @@
 /**
- * The Secrets Manager key adapter during a key rotation: the secret is cached for 5 minutes,
- * but a request naming a key the cached secret lacks reads it again (rate-limited), so nodes
- * given the new key right after put-secret-value are not held back for the cache's life.
+ * The Parameter Store key adapter during a key rotation: the parameter is cached for 5 minutes,
+ * but a request naming a key the cached value lacks reads it again (rate-limited), so nodes
+ * given the new key right after put-parameter --overwrite are not held back for the cache's life.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { FRESH_READ_INTERVAL_MS, SecretsManagerClusterKeys } from '../../lambdas/adapters/cluster-keys';
+import { FRESH_READ_INTERVAL_MS, SsmClusterKeys } from '../../lambdas/adapters/cluster-keys';
 import { verifyWithKeys } from '../../lambdas/app/signed-request';
 import { HEADERS } from '../../lambdas/domain/protocol';
 import { keyId } from '../../lambdas/domain/signing';
+import { fakeParameterStore } from '../support/fake-parameter-store';
 import { checksEnvelope, signedEnvelope } from '../support/signed-requests';
 
+const NAME = '/tocsin/Tocsin/cluster/prod';
+
 function fakeSecrets(initial: string) {
-  const state = { value: initial, reads: 0 };
-  const client = {
-    send: async (cmd: { input: { SecretId: string } }) => {
-      state.reads++;
-      expect(cmd.input.SecretId).toBe('tocsin/cluster/prod');
-      return { SecretString: state.value };
+  const store = fakeParameterStore();
+  const put = (value: string) => store.parameters.set(NAME, { value, type: 'SecureString', tier: 'Standard', version: 1 });
+  put(initial);
+  const state = {
+    set value(v: string) {
+      put(v);
     },
-  } as unknown as SecretsManagerClient;
-  return { state, keys: new SecretsManagerClusterKeys(client, 'tocsin/cluster/', new Set(['prod'])) };
+    get reads() {
+      return store.calls.filter((c) => c === `AmazonSSM.GetParameter ${NAME}`).length;
+    },
+  };
+  return { state, store, keys: new SsmClusterKeys(store.ssm, '/tocsin/Tocsin/cluster/', new Set(['prod'])) };
 }
 
-describe('SecretsManagerClusterKeys', () => {
+describe('SsmClusterKeys', () => {
   let now = 1_800_000_000_000;
   beforeEach(() => jest.spyOn(Date, 'now').mockImplementation(() => now));
   afterEach(() => jest.restoreAllMocks());
@@ -52,5 +57,15 @@ describe('SecretsManagerClusterKeys', () => {
     const other = signedEnvelope(checksEnvelope('prod', '[]'), { key: 'other', cluster: 'prod', timestamp: Math.floor(now / 1000), headers: { [HEADERS.keyId]: keyId('other') } });
     expect(await verifyWithKeys(other, keys, 'prod', 'new-key old-key', now)).toEqual({ ok: false, reason: 'unknown key' });
     expect(state.reads).toBe(2);
+  });
+
+  it('reads the SecureString decrypted; a missing parameter is a broken deployment (throws), not an unknown key', async () => {
+    const { store, keys } = fakeSecrets('k1');
+    expect(await keys.keyFor('prod')).toBe('k1'); // not the ciphertext GetParameter returns without WithDecryption
+    const missing = new SsmClusterKeys(store.ssm, '/tocsin/Other/cluster/', new Set(['prod']));
+    await expect(missing.keyFor('prod')).rejects.toThrow('parameter /tocsin/Other/cluster/prod of cluster prod is missing or empty');
+    store.failNext('AmazonSSM.GetParameter', 'ThrottlingException');
+    now += 10 * 60 * 1000;
+    await expect(keys.keyFor('prod')).rejects.toThrow(/ThrottlingException/);
   });
 });

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateLocalConsulTokens, SecretsManagerConsulTokens, StaticConsulTokens, consulTokenSecretName } from '../../lambdas/adapters/consul-tokens';
+import { loadOrCreateLocalConsulTokens, SsmConsulTokens, StaticConsulTokens, consulTokenParameterName } from '../../lambdas/adapters/consul-tokens';
 import { bearerToken, tokenDigest, tokenMatches } from '../../lambdas/domain/consul/tokens';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { fakeParameterStore } from '../support/fake-parameter-store';
 
 const TOKEN = 'tok-3f9a1c';
 const DIGEST = tokenDigest(TOKEN);
@@ -62,40 +62,33 @@ describe('local tokens', () => {
   });
 });
 
-describe('SecretsManagerConsulTokens', () => {
-  const fake = (answers: Record<string, string | Error>) => {
-    const calls: string[] = [];
-    const client = {
-      send: async (cmd: { input: { SecretId: string } }) => {
-        calls.push(cmd.input.SecretId);
-        const a = answers[cmd.input.SecretId];
-        if (a instanceof Error) throw a;
-        if (a === undefined) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
-        return { SecretString: a };
-      },
-    } as unknown as SecretsManagerClient;
-    return { client, calls };
+describe('SsmConsulTokens', () => {
+  const fake = (digests: Record<string, string>) => {
+    const store = fakeParameterStore();
+    for (const [name, value] of Object.entries(digests)) store.parameters.set(name, { value, type: 'SecureString', tier: 'Standard', version: 1 });
+    return { client: store.ssm, store, calls: () => store.calls.map((c) => c.replace('AmazonSSM.GetParameter ', '')) };
   };
-  const PREFIX = 'tocsin/Tocsin/cluster/';
+  const PREFIX = '/tocsin/Tocsin/cluster/';
 
-  it('reads <prefix><cluster>/consul-http-token-sha256 once per cache period', async () => {
-    const { client, calls } = fake({ [consulTokenSecretName(PREFIX, 'prod')]: DIGEST });
+  it('reads <prefix><cluster>/consul-http-token-sha256 decrypted, once per cache period', async () => {
+    const { client, calls } = fake({ [consulTokenParameterName(PREFIX, 'prod')]: DIGEST });
     let now = 0;
-    const tokens = new SecretsManagerConsulTokens(client, PREFIX, new Set(['prod']), () => now);
+    const tokens = new SsmConsulTokens(client, PREFIX, new Set(['prod']), () => now);
     expect(await tokens.verify('prod', TOKEN)).toBe(true);
     expect(await tokens.verify('prod', 'wrong')).toBe(false);
-    expect(calls).toEqual(['tocsin/Tocsin/cluster/prod/consul-http-token-sha256']);
+    expect(calls()).toEqual(['/tocsin/Tocsin/cluster/prod/consul-http-token-sha256']);
     now += 6 * 60 * 1000;
     await tokens.verify('prod', TOKEN);
-    expect(calls).toHaveLength(2);
+    expect(calls()).toHaveLength(2);
   });
 
-  it('never looks up a cluster it does not serve; a missing secret accepts nothing; outages throw', async () => {
-    const { client, calls } = fake({ [consulTokenSecretName(PREFIX, 'down')]: Object.assign(new Error('throttled'), { name: 'ThrottlingException' }) });
-    const tokens = new SecretsManagerConsulTokens(client, PREFIX, new Set(['prod', 'down']));
+  it('never looks up a cluster it does not serve; a missing parameter accepts nothing; outages throw', async () => {
+    const { client, store, calls } = fake({});
+    const tokens = new SsmConsulTokens(client, PREFIX, new Set(['prod', 'down']));
     expect(await tokens.verify('intruder', TOKEN)).toBe(false);
-    expect(calls).toEqual([]);
+    expect(calls()).toEqual([]);
     expect(await tokens.verify('prod', TOKEN)).toBe(false);
-    await expect(tokens.verify('down', TOKEN)).rejects.toThrow('throttled');
+    store.failNext('AmazonSSM.GetParameter', 'ThrottlingException');
+    await expect(tokens.verify('down', TOKEN)).rejects.toThrow(/ThrottlingException/);
   });
 });

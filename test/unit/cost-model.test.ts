@@ -48,6 +48,8 @@ describe('priceLines: quantity x unit price, with no free tier, the always-free 
     ['4 secrets: no free tier', [line('secret', 4)], 'always', 1.6],
     ['a customer managed key: no free tier', [line('kmsKey', 1)], 'with 12-month', 1],
     ['10,000 secret reads', [line('secretsApiCall', 1e4)], 'none', 0.05],
+    ['4 standard SecureString parameters: no charge', [line('ssmStandardParameter', 4)], 'none', 0],
+    ['10,000 GetParameter calls at the standard throughput: no charge', [line('ssmStandardApiCall', 1e4)], 'none', 0],
     ['43,800 KMS requests, 20,000 always free', [line('kmsRequest', 43_800)], 'always', 0.0714],
     ['100,000 traces, always free', [line('xrayTraceRecorded', 1e5)], 'always', 0],
     ['200,000 traces', [line('xrayTraceRecorded', 2e5)], 'none', 1],
@@ -92,7 +94,9 @@ describe('priceLines: quantity x unit price, with no free tier, the always-free 
 
   it('has a source, a unit and a free-tier note for every price', () => {
     for (const [key, p] of Object.entries(PRICES)) {
-      expect([key, p.source.length > 20, p.unit.length > 0, p.freeTierNote.length > 0, p.usd > 0, p.per > 0]).toEqual([key, true, true, true, true, true]);
+      // A price of 0 only where the source says there is no charge (Parameter Store's standard tier).
+      const priced = p.usd > 0 || (p.usd === 0 && p.freeTierNote.startsWith('no charge'));
+      expect([key, p.source.length > 20, p.unit.length > 0, p.freeTierNote.length > 0, priced, p.per > 0]).toEqual([key, true, true, true, true, true]);
     }
   });
 });
@@ -176,7 +180,8 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     tracingActive: true,
     alarms: 17,
     dashboards: 1,
-    secrets: 3,
+    secrets: 0,
+    keyParameters: 4,
     kmsKeys: 1,
     polledQueues: 2,
     kmsEncryptedPolledQueues: 1,
@@ -206,7 +211,8 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     ['idle receives', () => 2 * 15 * (SECONDS_PER_MONTH / 60)],
     ['custom metrics', () => 8],
     ['alarms', () => 17],
-    ['secrets', () => 4],
+    ['Parameter Store standard parameters', () => 4],
+    ['secrets', () => 1], // the Slack webhook's, made outside the stack
     ['customer managed keys', () => 1],
   ])('%s', (item, expected) => expect(find(item)).toBeCloseTo(expected(), 3));
 
@@ -226,5 +232,21 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     const off = monthlyLines(REFERENCE_WORKLOAD, measured, { ...deployment, tracingActive: false });
     expect(off.find((l) => l.service === 'X-Ray')?.quantity).toBe(0);
     expect(priceLines(off, { freeTier: 'none' }).totalUsd).toBeLessThan(priceLines(lines, { freeTier: 'none' }).totalUsd);
+  });
+
+  it('cluster keys: read from Parameter Store (free; one aws/ssm KMS decrypt each), or from Secrets Manager as before 2026-12', () => {
+    const q = (ls: Line[], item: string) => ls.find((l) => l.item.startsWith(item))?.quantity ?? Number.NaN;
+    const inSecrets = monthlyLines(REFERENCE_WORKLOAD, measured, { ...deployment, secrets: 4, keyParameters: 0 });
+    const keyReads = q(lines, 'GetParameter calls');
+    const slackReads = q(lines, 'GetSecretValue calls');
+    expect(keyReads).toBeGreaterThan(0);
+    expect(slackReads).toBeCloseTo(SECONDS_PER_MONTH / DEFAULT_ASSUMPTIONS.secretCacheSeconds, 3); // the channel worker's only
+    expect(q(inSecrets, 'GetParameter calls')).toBe(0);
+    expect(q(inSecrets, 'GetSecretValue calls')).toBeCloseTo(keyReads + slackReads, 3);
+    expect(q(inSecrets, 'secrets')).toBe(5);
+    // KMS requests are the same (a decrypt per read either way); the bill differs by the secrets and their calls.
+    expect(q(inSecrets, 'requests')).toBeCloseTo(q(lines, 'requests'), 3);
+    const diff = priceLines(inSecrets, { freeTier: 'always' }).totalUsd - priceLines(lines, { freeTier: 'always' }).totalUsd;
+    expect(diff).toBeCloseTo(4 * PRICES.secret.usd + (keyReads * PRICES.secretsApiCall.usd) / PRICES.secretsApiCall.per, 6);
   });
 });
