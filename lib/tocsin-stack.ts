@@ -42,8 +42,12 @@ export const OUTPUTS = {
   timersQueueUrl: 'TimersQueueUrl',
   /** Per cluster: the `tocsin silence` environment (admin key). */
   adminEnvPrefix: 'SilenceEnv',
-  /** Per cluster: the `tocsin alerts` / `tocsin history` environment (read-only viewer key). */
-  viewerEnvPrefix: 'ViewerEnv',
+  /**
+   * SSM parameter name prefix of the read-only viewer keys (`tocsin alerts`, the web page).
+   * Not a per-cluster output: 4 a cluster and the 11 above would pass CloudFormation's 200
+   * outputs a stack at MAX_CLUSTERS (lib/config.ts).
+   */
+  viewerKeyPrefix: 'ViewerKeyParameterPrefix',
 } as const;
 
 export class TocsinStack extends Stack {
@@ -191,6 +195,11 @@ export class TocsinStack extends Stack {
       value: this.clusterSecrets.adminPrefix,
       description: 'SSM parameter name prefix; the admin key of cluster c (TOCSIN_ADMIN_KEY for tocsin silence) is the SecureString parameter <prefix><c>',
     });
+    new CfnOutput(this, OUTPUTS.viewerKeyPrefix, {
+      value: this.clusterSecrets.viewerPrefix,
+      // A description is a literal string (no token): the command is spelled out in README "What is firing".
+      description: 'SSM parameter name prefix; the read-only viewer key of cluster c (TOCSIN_VIEWER_KEY for tocsin alerts and the web page) is the SecureString parameter <prefix><c>',
+    });
     new CfnOutput(this, OUTPUTS.timersQueueUrl, { value: this.timers.queue.queueUrl, description: 'Delay queue of for/repeat/digest timers' });
     new CfnOutput(this, OUTPUTS.clusterSecretPrefix, {
       value: this.clusterSecrets.prefix,
@@ -231,11 +240,6 @@ export class TocsinStack extends Stack {
       new CfnOutput(this, `${OUTPUTS.adminEnvPrefix}${suffix}`, {
         value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_ADMIN_KEY="$(${adminCommand})"`,
         description: `environment of "npx tocsin silence ..." for cluster "${cluster}" (its admin key, not the shim key)`,
-      });
-      const viewerCommand = getParameterCommand(this.clusterSecrets.viewerParameterName(cluster));
-      new CfnOutput(this, `${OUTPUTS.viewerEnvPrefix}${suffix}`, {
-        value: `TOCSIN_URL=${ingestUrl} TOCSIN_CLUSTER=${cluster} TOCSIN_VIEWER_KEY="$(${viewerCommand})"`,
-        description: `environment of "npx tocsin alerts" / "npx tocsin history" for cluster "${cluster}" (its read-only viewer key)`,
       });
     });
   }

@@ -1,8 +1,8 @@
 /**
  * Limits AWS applies at deploy time that synth alone does not check: every function's
  * environment within Lambda's 4 KB (keys and values, as Lambda counts them:
- * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), with the
- * largest tocsin.yaml the schema allows.
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html) and the stack's
+ * outputs within CloudFormation's quota, with the largest tocsin.yaml the schema allows.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -49,6 +49,18 @@ describe('Lambda limits with the largest configuration the schema allows', () =>
       const vars = (fn.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
       const bytes = Object.entries(vars).reduce((sum, [k, v]) => sum + Buffer.byteLength(k, 'utf8') + deployedBytes(v), 0);
       expect({ id, bytes, under: bytes < LAMBDA_ENV_LIMIT_BYTES }).toEqual({ id, bytes, under: true });
+    }
+  });
+
+  // CloudFormation quotas: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+  test('the stack has at most 200 outputs, each description a literal string of at most 1 KB', () => {
+    const outputs = Object.values(template.toJSON().Outputs as Record<string, { Description?: unknown }>);
+    expect(outputs.length).toBeGreaterThan(50);
+    expect(outputs.length).toBeLessThanOrEqual(200);
+    for (const o of outputs) {
+      if (o.Description === undefined) continue;
+      expect(typeof o.Description).toBe('string');
+      expect(Buffer.byteLength(o.Description as string, 'utf8')).toBeLessThanOrEqual(1024);
     }
   });
 
