@@ -101,9 +101,9 @@ export class ClusterSecrets extends Construct {
     }
     this.parameters = parameters;
 
-    // The provider may make, read (existence only: it never decrypts) and delete exactly these parameters, and read the secrets they replace.
+    // The provider may make and read (existence only: it never decrypts) exactly these parameters, and read the secrets they replace; it never deletes one.
     // aws/ssm and aws/secretsmanager allow their own service's use to every principal of the account: no KMS grant is needed.
-    this.provider.addToRolePolicy(new PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], resources: this.parameterArns() }));
+    this.provider.addToRolePolicy(new PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: this.parameterArns() }));
     this.provider.addToRolePolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

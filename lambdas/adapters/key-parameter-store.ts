@@ -4,7 +4,7 @@
  * through here and nowhere else: never logged, never returned to CloudFormation.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DeleteParameterCommand, GetParameterCommand, ParameterTier, ParameterType, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, ParameterTier, ParameterType, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { awsCall } from './aws-errors';
 import type { KeyParameterStore } from '../app/key-parameters';
 import type { LegacySecret } from '../domain/key-parameters';
@@ -46,13 +46,5 @@ export class AwsKeyParameterStore implements KeyParameterStore {
         new PutParameterCommand({ Name: name, Value: value, Type: ParameterType.SECURE_STRING, Tier: ParameterTier.STANDARD, Overwrite: false, Description: description }),
       ),
     );
-  }
-
-  async delete(name: string): Promise<void> {
-    try {
-      await awsCall(this.ssm.send(new DeleteParameterCommand({ Name: name })));
-    } catch (err) {
-      if (nameOf(err) !== 'ParameterNotFound') throw err;
-    }
   }
 }

@@ -13,8 +13,6 @@ export interface KeyParameterStore {
   legacySecret(secretName: string): Promise<LegacySecret>;
   /** Creates the parameter; fails (ParameterAlreadyExists) when it exists: never overwrites. */
   create(name: string, value: string, description: string): Promise<void>;
-  /** Deletes the parameter; one already gone is fine. */
-  delete(name: string): Promise<void>;
 }
 
 /** The custom resource's properties (lib/cluster-secrets.ts): names and words only, never a value. */
@@ -89,9 +87,8 @@ export function keyParameterHandler(deps: KeyParameterDeps): (request: CustomRes
     const plan = planKeyParameter(input);
     if (plan.action === 'none') {
       logger.info('key parameter: nothing to delete', { request: request.RequestType, physicalId: plan.physicalId });
-    } else if (plan.action === 'delete') {
-      await store.delete(plan.name);
-      logger.info('key parameter deleted', { name: plan.name });
+    } else if (plan.action === 'retain') {
+      logger.info('key parameter retained: its resource is deleted, the key is kept', { name: plan.name });
     } else {
       const exists = await store.parameterExists(plan.name);
       // An existing parameter is kept without asking for the secret: no read of a value it would not use.

@@ -22,17 +22,20 @@ export type KeyParameterRequest =
   | { readonly type: 'Update'; readonly name: string; readonly physicalId: string }
   | { readonly type: 'Delete'; readonly name: string; readonly physicalId: string };
 
-/** What the handler does for a request: make sure a parameter exists, delete one, or nothing. */
+/** What the handler does for a request: make sure a parameter exists, keep one as it is, or nothing. */
 export type KeyParameterPlan =
   | { readonly action: 'ensure'; readonly name: string; readonly physicalId: string }
-  | { readonly action: 'delete'; readonly name: string; readonly physicalId: string }
+  | { readonly action: 'retain'; readonly name: string; readonly physicalId: string }
   | { readonly action: 'none'; readonly physicalId: string };
 
 /**
- * The physical id of the custom resource is the parameter's name. An update that renames
- * the parameter returns the new name, and CloudFormation then deletes the old one (its
- * cleanup phase sends Delete with the old id). A Delete whose id is not the parameter's
- * name (a Create that failed before it made anything) deletes nothing.
+ * The physical id of the custom resource is the parameter's name. A Delete never deletes
+ * the parameter (it is retained, as a RETAIN removal policy would): a resource whose logical
+ * id changed is created again (keeping the parameter) before the old one is deleted, with
+ * the same name, so deleting would take the key of a live resource; and a key nodes sign
+ * with is worth more than a free standard parameter left behind (README "Deploying to AWS"
+ * says how to delete them). A Delete whose id is not the parameter's name (a Create that
+ * failed before it made anything) has nothing to retain either.
  */
 export function planKeyParameter(request: KeyParameterRequest): KeyParameterPlan {
   switch (request.type) {
@@ -41,7 +44,7 @@ export function planKeyParameter(request: KeyParameterRequest): KeyParameterPlan
       return { action: 'ensure', name: request.name, physicalId: request.name };
     case 'Delete':
       return request.physicalId === request.name
-        ? { action: 'delete', name: request.name, physicalId: request.physicalId }
+        ? { action: 'retain', name: request.name, physicalId: request.physicalId }
         : { action: 'none', physicalId: request.physicalId };
   }
 }

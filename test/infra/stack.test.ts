@@ -344,7 +344,7 @@ describe('cluster keys (SSM SecureString parameters) and least privilege', () =>
     for (const [, r] of keyResources()) expect(Object.keys(r.Properties).sort()).toEqual(['Description', 'Kind', 'LegacySecretName', 'Name', 'ServiceToken']);
   });
 
-  test('the custom resource Lambda may make, check and delete exactly the key parameters, and read exactly the secrets they replace', () => {
+  test('the custom resource Lambda may make and check exactly the key parameters (never delete one), and read exactly the secrets they replace', () => {
     const [, provider] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, f]) => String(f.Properties.Description).includes('cluster key parameters'))!;
     const roleId = (provider.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const sts = Object.values(template.findResources('AWS::IAM::Policy'))
@@ -352,7 +352,7 @@ describe('cluster keys (SSM SecureString parameters) and least privilege', () =>
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
     const names = CLUSTERS.flatMap(keyNames);
     const ssm = sts.filter((st) => JSON.stringify(st.Action).includes('ssm:'));
-    expect(ssm.map((st) => [...st.Action].sort())).toEqual([['ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:PutParameter']]);
+    expect(ssm.map((st) => [...st.Action].sort())).toEqual([['ssm:GetParameter', 'ssm:PutParameter']]);
     expect(ssm[0]?.Resource).toEqual(names.map(parameterArn));
     const sm = sts.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:'));
     expect(sm.map((st) => st.Action)).toEqual(['secretsmanager:GetSecretValue']);

@@ -22,9 +22,9 @@ describe('planKeyParameter', () => {
     ['create: ensure it, named by its id', { type: 'Create', name: NAME }, { action: 'ensure', name: NAME, physicalId: NAME }],
     ['update, same name: ensure (kept when it exists)', { type: 'Update', name: NAME, physicalId: NAME }, { action: 'ensure', name: NAME, physicalId: NAME }],
     ['update to a new name: ensure the new one; CloudFormation deletes the old id', { type: 'Update', name: '/tocsin/New/cluster/prod', physicalId: NAME }, { action: 'ensure', name: '/tocsin/New/cluster/prod', physicalId: '/tocsin/New/cluster/prod' }],
-    ['delete: the parameter goes with its resource', { type: 'Delete', name: NAME, physicalId: NAME }, { action: 'delete', name: NAME, physicalId: NAME }],
+    ['delete: the parameter is retained (a re-created resource of a new logical id holds the same name)', { type: 'Delete', name: NAME, physicalId: NAME }, { action: 'retain', name: NAME, physicalId: NAME }],
     ['delete after a failed create: nothing was made', { type: 'Delete', name: NAME, physicalId: 'failed-create:r1' }, { action: 'none', physicalId: 'failed-create:r1' }],
-    ["delete of a renamed resource's old id names the old parameter only when it is the props' name", { type: 'Delete', name: '/tocsin/Old/cluster/prod', physicalId: '/tocsin/Old/cluster/prod' }, { action: 'delete', name: '/tocsin/Old/cluster/prod', physicalId: '/tocsin/Old/cluster/prod' }],
+    ["delete of a renamed resource's old id retains the old parameter", { type: 'Delete', name: '/tocsin/Old/cluster/prod', physicalId: '/tocsin/Old/cluster/prod' }, { action: 'retain', name: '/tocsin/Old/cluster/prod', physicalId: '/tocsin/Old/cluster/prod' }],
   ])('%s', (_name, request, plan) => {
     expect(planKeyParameter(request)).toEqual(plan);
   });
@@ -118,7 +118,7 @@ describe('the custom resource handler', () => {
     expect(lines.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ message: 'key parameter ensured', source: 'copy', from: LEGACY })]);
   });
 
-  it('create without a secret generates a key; update and a retried create keep it; delete removes it', async () => {
+  it('create without a secret generates a key; update, a retried create and a delete keep it', async () => {
     const { fake, handle } = setup();
     await handle(request('Create'));
     const key = fake.parameters.get(NAME)?.value;
@@ -128,10 +128,11 @@ describe('the custom resource handler', () => {
     expect(fake.parameters.get(NAME)).toMatchObject({ value: key, version: 1 });
     // Never asked for the secret once the parameter existed, nor for a value.
     expect(fake.calls.filter((c) => c.startsWith('secretsmanager.'))).toHaveLength(1);
+    // A resource moved to a new logical id: created again (kept), then the old one deleted: the key stays.
     await handle(request('Delete', {}, NAME));
-    expect(fake.parameters.has(NAME)).toBe(false);
-    await handle(request('Delete', {}, NAME)); // already gone: fine
-    expect(responses.map((r) => r.body.Status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
+    expect(fake.parameters.get(NAME)).toMatchObject({ value: key, version: 1 });
+    expect(fake.calls.filter((c) => c.includes('Delete'))).toEqual([]);
+    expect(responses.map((r) => r.body.Status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
   });
 
   it('the Consul token digest gets a placeholder no token matches', async () => {
