@@ -197,8 +197,15 @@ describe(`node down as one incident (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB
     await c.checks(30, [...c.checksOf('n1', { status: 'passing', index: 5 }), ...c.checksOf('n2', { status: 'passing', index: 5 })]);
     await c.checks(40, [...c.checksOf('n1', { status: 'critical', index: 40 }), ...c.checksOf('n2', { status: 'passing', index: 5 })]);
     expect(c.take().map(line)).toEqual(['firing NODE DOWN: n1']); // no service watch: what it carried is not known
-    const reads = jest.spyOn(c.app.sources.subjects, 'getMany');
-    const nodeReads = () => reads.mock.calls.splice(0).map(([, keys]) => keys.filter((k) => k.startsWith('node/')));
+    // The node records each batched read asks for: a delta's (its scope with its checks) and any later one.
+    const asked: string[][] = [];
+    const subjects = c.app.sources.subjects;
+    const scopes = c.app.sources.scopes;
+    const getMany = subjects.getMany.bind(subjects);
+    const getScopeWith = scopes.getScopeWith!.bind(scopes);
+    jest.spyOn(subjects, 'getMany').mockImplementation((cl, keys) => (asked.push(keys), getMany(cl, keys)));
+    jest.spyOn(scopes, 'getScopeWith').mockImplementation((cl, scope, keys) => (asked.push([...keys]), getScopeWith(cl, scope, keys)));
+    const nodeReads = () => asked.splice(0).map((keys) => keys.filter((k) => k.startsWith('node/')));
     const web = (node: string, Status: string, index: number) =>
       healthCheck({ Node: node, CheckID: `service:${instanceId('web', node)}`, ServiceID: instanceId('web', node), ServiceName: 'web', Status, Output: `${Status} at ${index}`, CreateIndex: 6, ModifyIndex: index });
 

@@ -209,6 +209,13 @@ async function readRecords(deps: Pick<SnapshotDeps, 'subjects'>, cluster: string
   return read;
 }
 
+/** The scope's head with readRecords' read, in one batched read (ScopeStore.getScopeWith). */
+async function readWithScope(deps: Pick<SnapshotDeps, 'scopes'>, cluster: string, scope: string, subjects: readonly string[], nodes: readonly string[]): Promise<{ scope: ScopeRecord; read: RunRecords }> {
+  const nodesRead = new Set(nodes);
+  const both = await deps.scopes.getScopeWith!<CheckRecordState>(cluster, scope, [...subjects, ...[...nodesRead].map(nodeSubject)]);
+  return { scope: both.scope, read: { records: both.records, nodesRead } };
+}
+
 /** Whether a check subject's change to `to` ('removed': it vanished; absent: released from maintenance) reads its node up front. */
 const readsNode = (subject: string, to: string | undefined): boolean => readsNodeUpFront({ serfHealth: isSerfHealth(subject), ...(to !== undefined ? { to } : {}) });
 
@@ -231,16 +238,13 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
   // A delta holds only changed checks: read their records while the scope is read, rather
   // than after it (one round trip less per delta; wasted only when the delta is refused).
   // The incident records of the nodes whose changes need them come in the same batched read (node-incidents.ts).
-  const early = input.delta
-    ? readRecords(
-        deps,
-        cluster,
-        input.observations.map(checkSubject),
-        input.observations.filter((o) => readsNode(checkSubject(o), o.status)).map((o) => o.node),
-      )
-    : undefined;
+  // Where the store can, the scope's head comes in that batched read too (one call per delta instead of two).
+  const subjects = input.observations.map(checkSubject);
+  const nodes = input.observations.filter((o) => readsNode(checkSubject(o), o.status)).map((o) => o.node);
+  const both = input.delta && deps.scopes.getScopeWith ? await readWithScope(deps, cluster, scope, subjects, nodes) : undefined;
+  const early = both ? Promise.resolve(both.read) : input.delta ? readRecords(deps, cluster, subjects, nodes) : undefined;
   early?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-  const scopeRecord = await deps.scopes.getScope(cluster, scope);
+  const scopeRecord = both?.scope ?? (await deps.scopes.getScope(cluster, scope));
   // A snapshot of this scope is being continued: only its runs touch the scope's checks.
   if (scopeRecord.continuing && deps.continuations && attempt < 2) return queueBehind(deps, input, scope, scopeRecord.continuing, attempt);
   const planned = await planSnapshot(deps, input, scope, scopeRecord, early);
