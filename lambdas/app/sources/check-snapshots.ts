@@ -235,12 +235,12 @@ function heldAlertHeard(previous: CheckRecordState | undefined, deps: Pick<Snaps
 export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotInput, attempt = 0): Promise<SnapshotResult> {
   const { cluster } = input;
   const scope = `consul-checks/${input.scope}`;
-  // A delta holds only changed checks: read their records while the scope is read, rather
-  // than after it (one round trip less per delta; wasted only when the delta is refused).
-  // The incident records of the nodes whose changes need them come in the same batched read (node-incidents.ts).
-  // Where the store can, the scope's head comes in that batched read too (one call per delta instead of two).
-  const subjects = input.observations.map(checkSubject);
-  const nodes = input.observations.filter((o) => readsNode(checkSubject(o), o.status)).map((o) => o.node);
+  // A delta holds only changed checks: read their records with the scope, rather than after
+  // it (one round trip less per delta; wasted only when the delta is refused). The incident
+  // records of the nodes whose changes need them come in the same batched read
+  // (node-incidents.ts), and where the store can, the scope's head too (one call, not two).
+  const subjects = input.delta ? input.observations.map(checkSubject) : [];
+  const nodes = input.delta ? input.observations.filter((o) => readsNode(checkSubject(o), o.status)).map((o) => o.node) : [];
   const both = input.delta && deps.scopes.getScopeWith ? await readWithScope(deps, cluster, scope, subjects, nodes) : undefined;
   const early = both ? Promise.resolve(both.read) : input.delta ? readRecords(deps, cluster, subjects, nodes) : undefined;
   early?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
