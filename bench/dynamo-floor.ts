@@ -3,7 +3,7 @@
  * as figure 6 (concurrent senders, each owning one scope of 20 checks, every event one
  * check flipping) where each event makes only the DynamoDB calls `npm start` makes for
  * it, through the same adapters, SDK clients and dynalite worker (local/dynalite-worker.ts),
- * in the same order: the scope read with the check's read, the compare-and-set write with
+ * in the same order: the scope read with the check's read (one BatchGetItem), the compare-and-set write with
  * the outbox entry, the storm-grouping counter, then clearing the outbox with the scope's
  * watermark update. No HTTP, no handler, no decision, no message bus.
  *
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
           at: new Date().toISOString(),
           details: [['ModifyIndex', String(index)], ['Output', `event ${index}`]],
         } as Alert;
-        const [, records] = await Promise.all([scopes.getScope(CLUSTER, scope), subjects.getMany(CLUSTER, [subject])]);
+        const { records } = await scopes.getScopeWith(CLUSTER, scope, [subject]);
         const rev = records.get(subject)?.rev ?? revs.get(subject);
         const state = { status: alert.to, modifyIndex: index, facts: { node: alert.node, output: `event ${index}` } };
         if (!(await subjects.put(CLUSTER, subject, rev, { state, pending: { entry: { alert }, leaseUntil: Date.now() + LEASE_MS } }))) {

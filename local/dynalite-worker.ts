@@ -91,6 +91,73 @@ function cacheTableDescriptions(store) {
 `;
 
 /**
+ * EXPRESSION CACHE: dynalite parses every ConditionExpression, UpdateExpression and
+ * ProjectionExpression with a PEG parser that backtracks at each parenthesis; under bench
+ * figure 6 that was more than half of the worker's time (a scope's watermark condition,
+ * `(attribute_not_exists(watermark) OR watermark <= :w) AND (...) AND ...`, ~0.5 ms a parse)
+ * for the same few expressions again and again. The worker keeps each successful parse,
+ * keyed by the expression, its ExpressionAttributeNames and the TYPE of each of its
+ * ExpressionAttributeValues (all a parse checks of a value, except BETWEEN's bounds and
+ * attribute_type's type name: expressions with those are not kept). A kept parse is
+ * handed out as a copy with this request's value objects in place of the ones it was parsed
+ * with, and marks as used the same names and values a parse would (dynalite reports the
+ * unused ones as errors): what dynalite validates and evaluates is unchanged. Errors are
+ * never kept (each request parses and fails as before). Kept: at most 1,000 parses, then
+ * forgotten all at once. If dynalite's parsers are not where this expects them, the worker
+ * runs without the cache and says so (`expressionCache` false in its first message).
+ */
+const EXPRESSION_CACHE_SOURCE = `
+function cacheExpressionParses() {
+  const dir = require('node:path').join(require('node:path').dirname(workerData.dynalite), 'db');
+  const parsers = ['conditionParser', 'updateParser', 'projectionParser'].map((name) => { try { return require(require('node:path').join(dir, name)); } catch { return undefined; } });
+  if (!parsers.every((p) => p && typeof p.parse === 'function')) return false;
+  class ValueRef { constructor(name) { this.name = name; } }
+  const copy = (node, swap) => {
+    const swapped = swap(node);
+    if (swapped !== undefined) return swapped;
+    if (Array.isArray(node)) return node.map((n) => copy(n, swap));
+    if (node === null || typeof node !== 'object') return node;
+    const out = Object.create(Object.getPrototypeOf(node));
+    for (const k of Object.keys(node)) out[k] = copy(node[k], swap);
+    return out;
+  };
+  const MAX = 1000;
+  let kept = new Map();
+  for (const parser of parsers) {
+    const parse = parser.parse;
+    parser.parse = function (input, options) {
+      const context = options && options.context;
+      if (typeof input !== 'string' || !context || /between|attribute_type/i.test(input)) return parse.apply(this, arguments);
+      const names = context.attrNames || {};
+      const vals = context.attrVals || {};
+      const types = Object.keys(vals).map((k) => k + '=' + (vals[k] && typeof vals[k] === 'object' ? Object.keys(vals[k]).join(',') : typeof vals[k]));
+      const key = parsers.indexOf(parser) + '\\u0000' + input + '\\u0000' + JSON.stringify(names) + '\\u0000' + types.join('\\u0001');
+      let entry = kept.get(key);
+      if (!entry) {
+        // Parsed against every name and value as unused, so that what it uses is known whatever was parsed before.
+        const unusedNames = Object.fromEntries(Object.keys(names).map((k) => [k, true]));
+        const unusedVals = Object.fromEntries(Object.keys(vals).map((k) => [k, true]));
+        const result = parse.call(this, input, Object.assign({}, options, { context: Object.assign({}, context, { unusedAttrNames: unusedNames, unusedAttrVals: unusedVals }) }));
+        const byValue = new Map(Object.keys(vals).filter((k) => vals[k] && typeof vals[k] === 'object').map((k) => [vals[k], k]));
+        entry = {
+          template: copy(result, (n) => (byValue.has(n) ? new ValueRef(byValue.get(n)) : undefined)),
+          usedNames: Object.keys(names).filter((k) => !(k in unusedNames)),
+          usedVals: Object.keys(vals).filter((k) => !(k in unusedVals)),
+        };
+        if (kept.size >= MAX) kept = new Map();
+        kept.set(key, entry);
+      }
+      for (const k of entry.usedNames) if (context.unusedAttrNames) delete context.unusedAttrNames[k];
+      for (const k of entry.usedVals) if (context.unusedAttrVals) delete context.unusedAttrVals[k];
+      return copy(entry.template, (n) => (n instanceof ValueRef ? vals[n.name] : undefined));
+    };
+  }
+  return true;
+}
+const expressionCache = cacheExpressionParses();
+`;
+
+/**
  * BATCHING: a message between threads costs the sender a serialisation and, when the
  * receiver sleeps, a wake-up; under load that was ~10% of the event loop's time at one
  * message per request. Requests (and answers) made during one turn of the event loop
@@ -104,6 +171,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const inject = require(workerData.lightMyRequest);
 ${TABLE_CACHE_SOURCE}
+${EXPRESSION_CACHE_SOURCE}
 const server = require(workerData.dynalite)(workerData.options);
 const dispatch = server.listeners('request')[0];
 // Answers go back in batches, one message per turn of the event loop (see BATCHING).
@@ -134,7 +202,7 @@ parentPort.on('message', (m) => {
   }
   for (const request of m) serve(request);
 });
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port, tableCache }));
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port, tableCache, expressionCache }));
 `;
 
 export interface RunningDynalite {
@@ -142,6 +210,8 @@ export interface RunningDynalite {
   endpoint: string;
   /** Whether the worker keeps table descriptions (TABLE CACHE); false: this dynalite's store is laid out differently. */
   tableCache: boolean;
+  /** Whether the worker keeps expression parses (EXPRESSION CACHE); false: this dynalite's parsers are elsewhere. */
+  expressionCache: boolean;
   /** The SDK's transport to it without sockets: give it as the client's `requestHandler`. */
   requestHandler: DynaliteRequestHandler;
   stop(): Promise<void>;
@@ -246,11 +316,11 @@ export async function startDynalite(path?: string): Promise<RunningDynalite> {
       options: { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) },
     },
   });
-  const { port, tableCache } = await new Promise<{ port: number; tableCache: boolean }>((resolve, reject) => {
+  const { port, tableCache, expressionCache } = await new Promise<{ port: number; tableCache: boolean; expressionCache: boolean }>((resolve, reject) => {
     const failed = (err: Error) => reject(new Error(`dynalite did not start${path ? ` on ${path}` : ''}: ${err.message}`));
     worker.once('error', failed);
     worker.once('exit', (code) => failed(new Error(`its worker exited with code ${code}`)));
-    worker.once('message', (m: { port: number; tableCache: boolean }) => {
+    worker.once('message', (m: { port: number; tableCache: boolean; expressionCache: boolean }) => {
       worker.off('error', failed);
       worker.removeAllListeners('exit');
       resolve(m);
@@ -262,6 +332,7 @@ export async function startDynalite(path?: string): Promise<RunningDynalite> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     tableCache,
+    expressionCache,
     requestHandler,
     stop: () =>
       (stopped ??= new Promise<void>((resolve, reject) => {

@@ -52,6 +52,36 @@ export function toRecord<S>(item: Record<string, unknown>): SubjectRecord<S> {
   return record;
 }
 
+/**
+ * The items of `keys` (one partition's or many), eventually consistent: a stale subject
+ * record only costs a lost compare-and-set, and a scope head is read so anyway (getScope).
+ * BatchGetItem per 100 keys, several at once (the first run of a 30,000-check scope reads
+ * 300 of them), unprocessed keys retried with backoff.
+ */
+async function batchGet(doc: DynamoDBDocumentClient, tableName: string, keyList: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  const batches: Array<Array<Record<string, unknown>>> = [];
+  for (let i = 0; i < keyList.length; i += 100) batches.push(keyList.slice(i, i + 100));
+  await mapLimit(batches, GET_MANY_BATCHES, async (batch) => {
+    type Request = Record<string, { Keys: Record<string, unknown>[] }>;
+    let request: Request | undefined = { [tableName]: { Keys: batch } };
+    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+      if (attempt > 8) throw new Error('DynamoDB left keys unprocessed after repeated retries');
+      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+      const out = await awsCall(doc.send(new BatchGetCommand({ RequestItems: request })));
+      items.push(...(out.Responses?.[tableName] ?? []));
+      request = out.UnprocessedKeys as Request | undefined;
+    }
+  });
+  return items;
+}
+
+/** Subject items as records, by subject. */
+function subjectRecords<S>(items: ReadonlyArray<Record<string, unknown>>): Map<string, SubjectRecord<S>> {
+  const prefix = keys.subject('');
+  return new Map(items.map((item) => [(item[SK] as string).slice(prefix.length), toRecord<S>(item)]));
+}
+
 export class DynamoSubjectStore implements SubjectStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -68,28 +98,7 @@ export class DynamoSubjectStore implements SubjectStore {
   }
 
   async getMany<S>(cluster: string, subjects: string[]): Promise<Map<string, SubjectRecord<S>>> {
-    const found = new Map<string, SubjectRecord<S>>();
-    const prefix = keys.subject('');
-    const batches: string[][] = [];
-    for (let i = 0; i < subjects.length; i += 100) batches.push(subjects.slice(i, i + 100));
-    // Several batches at once: the first run of a 30,000-check scope reads 300 of them.
-    await mapLimit(batches, GET_MANY_BATCHES, async (batch) => {
-      type Request = Record<string, { Keys: Record<string, unknown>[] }>;
-      let request: Request | undefined = {
-        [this.tableName]: { Keys: batch.map((s) => this.key(cluster, s)) },
-      };
-      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 8) throw new Error('DynamoDB left keys unprocessed after repeated retries');
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-        // Eventually consistent: a stale read only costs a lost compare-and-set.
-        const out = await awsCall(this.doc.send(new BatchGetCommand({ RequestItems: request })));
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          found.set((item[SK] as string).slice(prefix.length), toRecord<S>(item));
-        }
-        request = out.UnprocessedKeys as Request | undefined;
-      }
-    });
-    return found;
+    return subjectRecords<S>(await batchGet(this.doc, this.tableName, subjects.map((s) => this.key(cluster, s))));
   }
 
   async put<S>(cluster: string, subject: string, expectedRev: number | undefined, next: SubjectWrite<S>): Promise<boolean> {
@@ -238,7 +247,24 @@ export class DynamoScopeStore implements ScopeStore {
 
   async getScope(cluster: string, scope: string): Promise<ScopeRecord> {
     const out = await awsCall(this.doc.send(new GetCommand({ TableName: this.tableName, Key: this.key(cluster, scope) })));
-    const item = out.Item;
+    return this.scopeRecord(cluster, scope, out.Item);
+  }
+
+  /**
+   * getScope and the subjects' records (SubjectStore.getMany) in one BatchGetItem: the head
+   * is one more key of the first batch, read as getScope reads it (eventually consistent;
+   * a spilled scope's members still need their Query).
+   */
+  async getScopeWith<S>(cluster: string, scope: string, subjects: readonly string[]): Promise<{ scope: ScopeRecord; records: Map<string, SubjectRecord<S>> }> {
+    const head = keys.scope(scope);
+    const subjectKeys = [...new Set(subjects)].map((s) => ({ [PK]: keys.cluster(cluster), [SK]: keys.subject(s) }));
+    const items = await batchGet(this.doc, this.tableName, [this.key(cluster, scope), ...subjectKeys]);
+    const headItem = items.find((i) => i[SK] === head);
+    return { scope: await this.scopeRecord(cluster, scope, headItem), records: subjectRecords<S>(items.filter((i) => i !== headItem)) };
+  }
+
+  /** A head item (absent: a scope not yet written) as the port's record. */
+  private async scopeRecord(cluster: string, scope: string, item: Record<string, unknown> | undefined): Promise<ScopeRecord> {
     let active: Set<string>;
     if (item?.spilled === true) {
       this.spilled.add(`${cluster}\n${scope}`);

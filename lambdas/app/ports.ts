@@ -107,6 +107,11 @@ export interface ScopeReset {
 
 export interface ScopeStore {
   getScope(cluster: string, scope: string): Promise<ScopeRecord>;
+  /**
+   * getScope and SubjectStore.getMany of `subjects` (the same table) in one batched read: a
+   * checks delta reads both at once, one call fewer. Absent: the two reads side by side.
+   */
+  getScopeWith?<S>(cluster: string, scope: string, subjects: readonly string[]): Promise<{ scope: ScopeRecord; records: Map<string, SubjectRecord<S>> }>;
   /** Advances the watermark only forward; an older update (or one from before a reset) changes nothing. */
   updateScope(cluster: string, scope: string, update: ScopeUpdate): Promise<void>;
   /** Lowers the watermark to a reset's; false (nothing written) when the scope moved since it was read. */

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoScopeStore, DynamoSubjectStore } from '../../lambdas/adapters/dynamo-state-store';
+import { recordDynamoCalls } from '../../lambdas/adapters/dynamo-capacity';
 import { consulChecks } from '../../lambdas/app/sources/consul-checks';
 import type { SourceContext } from '../../lambdas/app/sources';
 import { parseEnvelope } from '../../lambdas/domain/envelope';
@@ -167,9 +168,47 @@ describe(`checks deltas (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})
     expect(published.map((a) => `${a.node} ${a.check}`)).toEqual(['node-123 service:svc-4']);
   }, 120000);
 
+  it('reads its scope and its checks in one BatchGetItem', async () => {
+    const cluster = newCluster();
+    await full(cluster, 10, [healthCheck({ CheckID: 'a', ModifyIndex: 5 }), healthCheck({ CheckID: 'b', Status: 'critical', ModifyIndex: 10 })]);
+    published.length = 0;
+    const counted = dynamoClients(dynamo.endpoint).doc;
+    const calls: string[] = [];
+    recordDynamoCalls(counted, (op) => calls.push(op));
+    const counting: SourceContext = { ...ctx, subjects: new DynamoSubjectStore(counted, TABLE), scopes: new DynamoScopeStore(counted, TABLE) };
+    const changed = [healthCheck({ CheckID: 'a', Status: 'critical', ModifyIndex: 11 }), healthCheck({ CheckID: 'b', Status: 'passing', ModifyIndex: 11 })];
+    const r = await consulChecks(envelope(cluster, 11, JSON.stringify({ changed, removed: [] }), { base: 10 }), counting);
+    expect(r).toMatchObject({ examined: 2, transitions: 2, alertsPublished: 2 });
+    expect(calls.filter((c) => c.startsWith('Get') || c.startsWith('BatchGet') || c === 'Query')).toEqual(['BatchGetItem']);
+    expect(seen().sort()).toEqual(['a firing passing->critical', 'b resolved critical->passing']);
+  });
+
   it('rejects malformed delta bodies with a reason', async () => {
     const cluster = newCluster();
     await expect(consulChecks(envelope(cluster, 1, goJsonLine([healthCheck()]), { base: 1 }), ctx)).rejects.toThrow(/delta body must be a JSON object/);
     await expect(consulChecks(envelope(cluster, 1, '{"changed":[],"removed":[{"Node":"n"}]}', { base: 1 }), ctx)).rejects.toThrow(/delta\.removed\[0\]/);
   });
+});
+
+describe(`the scope with its subjects in one read (DynamoScopeStore.getScopeWith, DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB ?? 'auto'})`, () => {
+  it('reads what getScope and getMany read: a scope not written, inline, spilled; subjects found or not, more than one batch', async () => {
+    const cluster = newCluster();
+    const scopes = new DynamoScopeStore(doc, TABLE);
+    const subjects = new DynamoSubjectStore(doc, TABLE);
+    const names = Array.from({ length: 150 }, (_, i) => `check/n${i}/c`);
+    for (const name of names.slice(0, 120)) await subjects.put(cluster, name, undefined, { state: { n: name } });
+    const same = async (scope: string) => {
+      const both = await scopes.getScopeWith<{ n: string }>(cluster, scope, [...names, 'check/n0/c']);
+      expect(both.scope).toEqual(await scopes.getScope(cluster, scope));
+      expect(both.records).toEqual(await subjects.getMany(cluster, names));
+      expect(both.records.size).toBe(120);
+      return both.scope;
+    };
+    expect(await same('consul-checks/none')).toEqual({ watermark: 0, active: new Set() });
+    await scopes.updateScope(cluster, 'consul-checks/inline', { watermark: 7, addActive: names.slice(0, 3), removeActive: [] });
+    expect((await same('consul-checks/inline')).active.size).toBe(3);
+    await scopes.updateScope(cluster, 'consul-checks/spilled', { watermark: 9, addActive: names.slice(0, 140), removeActive: [] });
+    expect(await same('consul-checks/spilled')).toMatchObject({ watermark: 9 });
+    expect((await scopes.getScope(cluster, 'consul-checks/spilled')).active.size).toBe(140);
+  }, 120000);
 });

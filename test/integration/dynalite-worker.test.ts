@@ -6,7 +6,7 @@
  * request once dynalite is stopped must fail at once with a clear error. Requests on the
  * worker's transport are not SigV4-signed (local/embedded-signer.ts), every client on an
  * HTTP endpoint still is; the worker's cache of table descriptions follows every change of
- * a table, whichever way it comes.
+ * a table, whichever way it comes; its kept expression parses answer as a fresh parse would.
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoSubjectStore, keys } from '../../lambdas/adapters/dynamo-state-store';
 import { STATE_TABLE } from '../../lambdas/commons/deployment';
 import { dynamoClients, EMBEDDED_SKIPPED_MIDDLEWARE, ensureStateTable, startDynalite, type RunningDynalite } from '../../local/dynamodb';
@@ -131,6 +131,36 @@ describe('embedded dynalite in a worker thread', () => {
     await expect(putHashOnly()).rejects.toThrow(/key/i);
     await worker.doc.send(new PutCommand({ TableName: table, Item: { pk: 'a', sk: 'b' } }));
     http.client.destroy();
+  });
+
+  it('keeps expression parses: the same expression with other values and names decides and reports as a fresh parse would', async () => {
+    dynalite = await startDynalite();
+    expect(dynalite.expressionCache).toBe(true);
+    const { client, doc } = dynamoClients(dynalite.endpoint, undefined, dynalite.requestHandler);
+    await ensureStateTable(client, TABLE);
+    const key = { [STATE_TABLE.partitionKey]: 'c', [STATE_TABLE.sortKey]: 'scope#x' };
+    const FORWARD = '(attribute_not_exists(watermark) OR watermark <= :w) AND (attribute_not_exists(epoch) OR epoch = :e)';
+    const forward = (w: number, e: number, extra: Record<string, unknown> = {}) =>
+      doc.send(new UpdateCommand({ TableName: TABLE, Key: key, UpdateExpression: 'SET watermark = :w, epoch = :e', ConditionExpression: FORWARD, ExpressionAttributeValues: { ':w': w, ':e': e, ...extra } }));
+    const watermark = async () => (await doc.send(new GetCommand({ TableName: TABLE, Key: key, ConsistentRead: true }))).Item?.watermark;
+    await forward(5, 0);
+    await forward(9, 0); // the same expressions again (kept), other values: applied with these
+    expect(await watermark()).toBe(9);
+    await expect(forward(7, 0)).rejects.toThrow(/conditional request failed/i); // 9 <= 7: refused
+    await expect(forward(12, 1)).rejects.toThrow(/conditional request failed/i); // epoch 0 = 1: refused
+    expect(await watermark()).toBe(9);
+    // A value of another type is another parse; a value left unused is still an error, kept or not.
+    await expect(forward(10, 0, { ':x': 1 })).rejects.toThrow(/unused in expressions: keys: \{:x\}/);
+    await expect(forward(10, 0, { ':x': 1 })).rejects.toThrow(/unused in expressions: keys: \{:x\}/);
+    await expect(doc.send(new UpdateCommand({ TableName: TABLE, Key: key, UpdateExpression: 'SET watermark = :w', ConditionExpression: 'size(:w) > :e', ExpressionAttributeValues: { ':w': 3, ':e': 0 } }))).rejects.toThrow(/operand type/i);
+    // Names: the same expression text naming other attributes.
+    const named = (name: string, v: string) =>
+      doc.send(new UpdateCommand({ TableName: TABLE, Key: key, UpdateExpression: 'SET #a = :v', ConditionExpression: 'attribute_not_exists(#a)', ExpressionAttributeNames: { '#a': name }, ExpressionAttributeValues: { ':v': v } }));
+    await named('one', 'first');
+    await named('two', 'second');
+    await expect(named('one', 'again')).rejects.toThrow(/conditional request failed/i);
+    const item = (await doc.send(new GetCommand({ TableName: TABLE, Key: key, ConsistentRead: true }))).Item;
+    expect(item).toMatchObject({ watermark: 9, epoch: 0, one: 'first', two: 'second' });
   });
 
   it('fails a request made after it stopped, at once and saying so', async () => {

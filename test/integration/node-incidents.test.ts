@@ -34,7 +34,7 @@ afterAll(async () => {
 const PLACEMENT: Record<string, string[]> = { web: ['n1', 'n2', 'n3'], db: ['n1', 'n2'], cache: ['n1'] };
 const instanceId = (service: string, node: string) => `${service}-${node}`;
 
-function cluster() {
+function cluster(opts: { flapping?: { changes: number; windowSeconds: number; stableSeconds: number } } = {}) {
   const name = `ni-${randomUUID().slice(0, 8)}`;
   let now = Date.now();
   const clock = { nowMs: () => now };
@@ -43,6 +43,7 @@ function cluster() {
     channels: { pager: { type: 'email' }, chat: { type: 'email' } },
     defaults: { channels: ['chat'] },
     rules: [{ name: 'last-instance', match: { kind: 'service', healthyInstances: { lte: 0 } }, channels: ['pager'] }],
+    ...(opts.flapping ? { flapping: opts.flapping } : {}),
   });
   expect(issues).toEqual([]);
   const published: Alert[] = [];
@@ -96,6 +97,11 @@ function cluster() {
     /** A whole `checks` list as `agent`'s shim sends it. */
     async checks(index: number, checks: HealthCheckFixture[], agent = 'agent-1') {
       await ingest(consulEnvelope('checks', checks, { cluster: name, scope: 'all', index: String(index), node: agent, sentAt: iso() }));
+    },
+    /** A `checks` delta (the shim's between whole lists): `changed` since `base`. */
+    async delta(index: number, base: number, changed: HealthCheckFixture[], agent = 'agent-1') {
+      const e = consulEnvelope('checks', null, { cluster: name, scope: 'all', index: String(index), node: agent, sentAt: iso() });
+      await ingest({ ...e, body: JSON.stringify({ changed, removed: [] }), delta: true, base: String(base) });
     },
     async serf(type: string, reporter: string, member: string) {
       await ingest(serfEnvelope({ cluster: name, type, reporter, body: memberLine(member, '10.0.0.1', { role: 'app' }), sentAt: iso() }));
@@ -185,6 +191,51 @@ describe(`node down as one incident (DynamoDB ${process.env.TOCSIN_TEST_DYNAMODB
     await c.serf('member-reap', 'n5', 'n4');
     expect(c.take().map(line)).toEqual(['resolved RESOLVED: node n4 left the cluster (member-reap reported by n5)']);
   }, 60000);
+
+  it('checks deltas: a check of a node that is down is held by its incident, also when it starts flapping on a recovery; a recovery reads no node record up front', async () => {
+    const c = cluster({ flapping: { changes: 4, windowSeconds: 600, stableSeconds: 600 } });
+    await c.checks(30, [...c.checksOf('n1', { status: 'passing', index: 5 }), ...c.checksOf('n2', { status: 'passing', index: 5 })]);
+    await c.checks(40, [...c.checksOf('n1', { status: 'critical', index: 40 }), ...c.checksOf('n2', { status: 'passing', index: 5 })]);
+    expect(c.take().map(line)).toEqual(['firing NODE DOWN: n1']); // no service watch: what it carried is not known
+    // The node records each batched read asks for: a delta's (its scope with its checks) and any later one.
+    const asked: string[][] = [];
+    const subjects = c.app.sources.subjects;
+    const scopes = c.app.sources.scopes;
+    const getMany = subjects.getMany.bind(subjects);
+    const getScopeWith = scopes.getScopeWith!.bind(scopes);
+    jest.spyOn(subjects, 'getMany').mockImplementation((cl, keys) => (asked.push(keys), getMany(cl, keys)));
+    jest.spyOn(scopes, 'getScopeWith').mockImplementation((cl, scope, keys) => (asked.push([...keys]), getScopeWith(cl, scope, keys)));
+    const nodeReads = () => asked.splice(0).map((keys) => keys.filter((k) => k.startsWith('node/')));
+    const web = (node: string, Status: string, index: number) =>
+      healthCheck({ Node: node, CheckID: `service:${instanceId('web', node)}`, ServiceID: instanceId('web', node), ServiceName: 'web', Status, Output: `${Status} at ${index}`, CreateIndex: 6, ModifyIndex: index });
+
+    // Each node's web check: critical, passing, critical, passing; the fourth change starts flapping (a firing FLAPPING notice).
+    let index = 40;
+    const round = async (node: string, to: string) => {
+      index++;
+      await c.delta(index, index - 1, [web(node, to, index)]);
+      return c.take().map(line);
+    };
+    expect(await round('n2', 'critical')).toEqual(["firing CRITICAL: Service 'web' check (service web) on n2"]);
+    expect(nodeReads()).toEqual([['node/n2']]);
+    expect(await round('n2', 'passing')).toEqual([expect.stringMatching(/^resolved RESOLVED: .* on n2$/)]);
+    expect(nodeReads()).toEqual([[]]);
+    await round('n2', 'critical');
+    // The node up: the FLAPPING notice goes out; the decision that fired read the node record first.
+    expect(await round('n2', 'passing')).toEqual([expect.stringMatching(/^firing FLAPPING: /)]);
+    expect(nodeReads()).toEqual([['node/n2'], [], ['node/n2']]);
+
+    // n1 is down: every change of its check is held by the incident, the FLAPPING notice on a recovery too.
+    expect(await round('n1', 'critical')).toEqual([]);
+    expect(nodeReads()).toEqual([['node/n1']]);
+    expect(await round('n1', 'passing')).toEqual([]);
+    expect(nodeReads()).toEqual([[]]);
+    expect(await round('n1', 'critical')).toEqual([]);
+    expect(await round('n1', 'passing')).toEqual([]);
+    expect(nodeReads()).toEqual([['node/n1'], [], ['node/n1']]);
+    const firing = await c.app.ports.alerts!.listFiring(c.name, 100);
+    expect(firing.find((f) => f.subject === 'check/n1/service:web-n1')).toMatchObject({ silencedBy: 'inhibit~node%2Fn1' });
+  }, 90000);
 
   it('service impact: "the last instance down" pages, "1 of 10" goes to chat; the alert says how many are healthy', async () => {
     const c = cluster();

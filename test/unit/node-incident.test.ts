@@ -4,7 +4,7 @@
  * healthyFraction (domain/rules/matchers.ts): the pure decisions, from tables.
  */
 import { impactFacts, impactLine, serviceHealthOf } from '../../lambdas/domain/consul/service-impact';
-import { carriedLine, carriedText, decideNodeReport, MAX_CARRIED_LINES, type CarriedInstance, type NodeIncidentState, type NodeReport } from '../../lambdas/domain/nodes/node-incident';
+import { carriedLine, carriedText, decideNodeReport, MAX_CARRIED_LINES, readsNodeUpFront, type CarriedInstance, type NodeIncidentState, type NodeReport } from '../../lambdas/domain/nodes/node-incident';
 import { compileRules, evaluateRules } from '../../lambdas/domain/rules/evaluate';
 import { inhibitedBy, NODE_INCIDENT_RULE } from '../../lambdas/domain/rules/inhibit';
 import { compileMatch, compileNumericMatcher, eqPredicate, gtePredicate, gtPredicate, ltePredicate, ltPredicate, MatcherError } from '../../lambdas/domain/rules/matchers';
@@ -165,5 +165,20 @@ describe('node incident decisions', () => {
     expect(inhibitedBy([NODE_INCIDENT_RULE], [source], target({}))).toBeUndefined(); // not marked: the node was not down
     expect(inhibitedBy([NODE_INCIDENT_RULE], [source], target({ node: 'n2', nodeIncident: 'node/n2' }))).toBeUndefined();
     expect(compileRules({ clusters: ['c'], channels: {}, defaults: { channels: [], resolved: true }, rules: [], grouping: { windowSeconds: 60, threshold: 20 } }).inhibit).toContain(NODE_INCIDENT_RULE);
+  });
+});
+
+describe('which check changes read their node record up front (readsNodeUpFront)', () => {
+  it.each([
+    ['serfHealth to critical', { serfHealth: true, to: 'critical' }, true],
+    ['serfHealth to passing (the node back)', { serfHealth: true, to: 'passing' }, true],
+    ['serfHealth vanished', { serfHealth: true, to: 'removed' }, true],
+    ['a check to critical', { serfHealth: false, to: 'critical' }, true],
+    ['a check to warning', { serfHealth: false, to: 'warning' }, true],
+    ['a check vanished', { serfHealth: false, to: 'removed' }, true],
+    ['a check released from maintenance', { serfHealth: false }, true],
+    ['a check to passing (resolves; read later only if it fires after all)', { serfHealth: false, to: 'passing' }, false],
+  ])('%s', (_, change, expected) => {
+    expect(readsNodeUpFront(change)).toBe(expected);
   });
 });

@@ -38,7 +38,7 @@ import { inEpoch, judge, saveScope, stampEpoch, type Delivery } from './consul-s
 import type { SourceResult } from './types';
 import type { NodeCatalog } from '../node-ports';
 import { impactFacts, impactLine, type ServiceHealth } from '../../domain/consul/service-impact';
-import { nodeSubject, SERF_HEALTH_CHECK, type NodeReport } from '../../domain/nodes/node-incident';
+import { nodeSubject, readsNodeUpFront, SERF_HEALTH_CHECK, type NodeReport } from '../../domain/nodes/node-incident';
 import type { MatchFacts } from '../../domain/rules/types';
 import { carriedBy, foldedIntoIncident, mayOpenNodes, nodeIncidentFacts, recordSaysDown, reportNode } from './node-incidents';
 
@@ -186,7 +186,41 @@ interface CheckContext {
 
 /** The node of a check subject (`check/<node>/<checkId>`; Consul node names hold no `/`). */
 const nodeOfCheckSubject = (subject: string): string => subject.slice('check/'.length, subject.indexOf('/', 'check/'.length));
-const nodeSubjectsOf = (nodes: Iterable<string>): string[] => [...new Set([...nodes].map(nodeSubject))];
+
+/**
+ * The records a run decides on, batch-read: its checks' and, under `node/<name>`, the
+ * incident records of the nodes its changes need (readsNodeUpFront); `nodesRead` names the
+ * nodes asked for, found or not (a node not among them is read only if a decision needs it).
+ */
+interface RunRecords {
+  records: Map<string, CheckRecord>;
+  nodesRead: Set<string>;
+}
+
+/** Reads `subjects` and the records of `nodes` not read yet in one batched read, into `into` (a new one if absent). */
+async function readRecords(deps: Pick<SnapshotDeps, 'subjects'>, cluster: string, subjects: Iterable<string>, nodes: Iterable<string>, into?: RunRecords): Promise<RunRecords> {
+  const read = into ?? { records: new Map<string, CheckRecord>(), nodesRead: new Set<string>() };
+  const newNodes = [...new Set(nodes)].filter((n) => !read.nodesRead.has(n));
+  const keys = [...new Set(subjects), ...newNodes.map(nodeSubject)];
+  if (keys.length > 0) {
+    for (const [s, r] of await deps.subjects.getMany<CheckRecordState>(cluster, keys)) read.records.set(s, r);
+  }
+  for (const n of newNodes) read.nodesRead.add(n);
+  return read;
+}
+
+/** The scope's head with readRecords' read, in one batched read (ScopeStore.getScopeWith). */
+async function readWithScope(deps: Pick<SnapshotDeps, 'scopes'>, cluster: string, scope: string, subjects: readonly string[], nodes: readonly string[]): Promise<{ scope: ScopeRecord; read: RunRecords }> {
+  const nodesRead = new Set(nodes);
+  const both = await deps.scopes.getScopeWith!<CheckRecordState>(cluster, scope, [...subjects, ...[...nodesRead].map(nodeSubject)]);
+  return { scope: both.scope, read: { records: both.records, nodesRead } };
+}
+
+/** Whether a check subject's change to `to` ('removed': it vanished; absent: released from maintenance) reads its node up front. */
+const readsNode = (subject: string, to: string | undefined): boolean => readsNodeUpFront({ serfHealth: isSerfHealth(subject), ...(to !== undefined ? { to } : {}) });
+
+/** Whether a decision sends a firing notice (one that an open node incident holds). */
+const firesNotice = (d: Decision<CheckRecordState>): boolean => d.kind === 'write' && d.outbox?.alert.state === 'firing';
 
 /** Whether a check's change is a word on its node's liveness (its serfHealth check). */
 const isSerfHealth = (subject: string): boolean => subject.endsWith(`/${SERF_HEALTH_CHECK}`) && subject === `check/${nodeOfCheckSubject(subject)}/${SERF_HEALTH_CHECK}`;
@@ -201,21 +235,23 @@ function heldAlertHeard(previous: CheckRecordState | undefined, deps: Pick<Snaps
 export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotInput, attempt = 0): Promise<SnapshotResult> {
   const { cluster } = input;
   const scope = `consul-checks/${input.scope}`;
-  // A delta holds only changed checks: read their records while the scope is read, rather
-  // than after it (one round trip less per delta; wasted only when the delta is refused).
-  // The checks' nodes' incident records come in the same batched read (node-incidents.ts).
-  const early = input.delta
-    ? deps.subjects.getMany<CheckRecordState>(cluster, [...new Set(input.observations.map(checkSubject)), ...nodeSubjectsOf(input.observations.map((o) => o.node))])
-    : undefined;
+  // A delta holds only changed checks: read their records with the scope, rather than after
+  // it (one round trip less per delta; wasted only when the delta is refused). The incident
+  // records of the nodes whose changes need them come in the same batched read
+  // (node-incidents.ts), and where the store can, the scope's head too (one call, not two).
+  const subjects = input.delta ? input.observations.map(checkSubject) : [];
+  const nodes = input.delta ? input.observations.filter((o) => readsNode(checkSubject(o), o.status)).map((o) => o.node) : [];
+  const both = input.delta && deps.scopes.getScopeWith ? await readWithScope(deps, cluster, scope, subjects, nodes) : undefined;
+  const early = both ? Promise.resolve(both.read) : input.delta ? readRecords(deps, cluster, subjects, nodes) : undefined;
   early?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-  const scopeRecord = await deps.scopes.getScope(cluster, scope);
+  const scopeRecord = both?.scope ?? (await deps.scopes.getScope(cluster, scope));
   // A snapshot of this scope is being continued: only its runs touch the scope's checks.
   if (scopeRecord.continuing && deps.continuations && attempt < 2) return queueBehind(deps, input, scope, scopeRecord.continuing, attempt);
   const planned = await planSnapshot(deps, input, scope, scopeRecord, early);
   if (planned.kind === 'answer') return planned.result;
-  const { plan, records, index } = planned;
+  const { plan, read, index } = planned;
   const engine = new TransitionEngine(deps, { overlapClears: true });
-  const run = await runPlan(deps, engine, plan, records);
+  const run = await runPlan(deps, engine, plan, read);
   const result: SnapshotResult = { examined: plan.total, ...engine.tally(run.outcomes), ...(index ? { index } : {}) };
   // Not all settled: the sender retries the whole snapshot (503), which finishes these
   // alerts and goes on where this run stopped (done checks are at their ModifyIndex).
@@ -237,7 +273,7 @@ export async function processCheckSnapshot(deps: SnapshotDeps, input: SnapshotIn
  * What planning a snapshot against its scope gave: an answer at once (older delivery,
  * delta without a base), or the plan with the records read for it.
  */
-type Planned = { kind: 'answer'; result: SnapshotResult } | { kind: 'plan'; plan: CheckPlan; records: Map<string, CheckRecord>; index?: IndexReport };
+type Planned = { kind: 'answer'; result: SnapshotResult } | { kind: 'plan'; plan: CheckPlan; read: RunRecords; index?: IndexReport };
 
 /** How snapshots of one scope are ordered for queueing behind a continuation: CONSUL_INDEX, else the highest ModifyIndex. */
 function orderOf(input: Pick<SnapshotInput, 'snapshotIndex' | 'observations'>): number {
@@ -253,7 +289,7 @@ async function planSnapshot(
   input: SnapshotInput,
   scope: string,
   scopeRecord: ScopeRecord,
-  early: Promise<Map<string, CheckRecord>> | undefined,
+  early: Promise<RunRecords> | undefined,
 ): Promise<Planned> {
   const { cluster, delta, snapshotIndex } = input;
   const at = new Date(deps.clock.nowMs()).toISOString();
@@ -283,15 +319,14 @@ async function planSnapshot(
     : [...scopeRecord.active].filter((s) => !present.has(s));
 
   const candidateSubjects = new Set(candidates.map(checkSubject));
-  const records = early ? new Map(await early) : new Map<string, CheckRecord>();
-  const toRead = [
-    ...(early ? [] : candidateSubjects),
-    ...vanished,
-    ...nodeSubjectsOf([...(early ? [] : candidates.map((o) => o.node)), ...vanished.map(nodeOfCheckSubject)]).filter((s) => !records.has(s)),
-  ];
-  if (toRead.length > 0) {
-    for (const [s, r] of await deps.subjects.getMany<CheckRecordState>(cluster, toRead)) records.set(s, r);
-  }
+  const read = await readRecords(
+    deps,
+    cluster,
+    [...(early ? [] : candidateSubjects), ...vanished],
+    [...(early ? [] : candidates.filter((o) => readsNode(checkSubject(o), o.status)).map((o) => o.node)), ...vanished.filter((s) => readsNode(s, 'removed')).map(nodeOfCheckSubject)],
+    early ? await early : undefined,
+  );
+  const { records } = read;
   // A removal the stored check is newer than (it came back since) is stale: a late or
   // repeated delivery. It neither removes the check nor ends its maintenance below.
   const removedNow = vanished.filter((s) => snapshotIndex === undefined || snapshotIndex > (stored(records.get(s))?.modifyIndex ?? 0));
@@ -312,9 +347,7 @@ async function planSnapshot(
         (s) => !candidateSubjects.has(s) && !gone.has(s) && !maintenanceTargetOfCheckSubject(s) && ended.some((t) => s.startsWith(`check/${t.node}/`)),
       )
     : [];
-  if (released.length > 0) {
-    for (const [s, r] of await deps.subjects.getMany<CheckRecordState>(cluster, released)) records.set(s, r);
-  }
+  if (released.length > 0) await readRecords(deps, cluster, released, released.filter((s) => readsNode(s, undefined)).map(nodeOfCheckSubject), read);
 
   const maxIndex = input.observations.reduce((m, o) => Math.max(m, o.modifyIndex), watermark);
   const work: CheckWork[] = [
@@ -345,7 +378,7 @@ async function planSnapshot(
       ...(input.delivery ? { delivery: input.delivery } : {}),
     },
   };
-  return { kind: 'plan', plan, records, ...(index ? { index } : {}) };
+  return { kind: 'plan', plan, read, ...(index ? { index } : {}) };
 }
 
 /** A full snapshot queued behind a continuation, as stored. */
@@ -398,7 +431,7 @@ export async function continueCheckSnapshot(deps: SnapshotDeps, timer: Continuat
   if (marker === 'busy') return 'continuation-busy';
   try {
     let plan: CheckPlan;
-    let records: Map<string, CheckRecord>;
+    let read: RunRecords;
     const consumed = marker.next;
     if (consumed) {
       const queued = (await store.load(cluster, consumed)) as QueuedSnapshot | undefined;
@@ -407,16 +440,15 @@ export async function continueCheckSnapshot(deps: SnapshotDeps, timer: Continuat
       const planned = await planSnapshot(deps, input, scope, await deps.scopes.getScope(cluster, scope), undefined);
       // Nothing to do for it (sent before a reset of the scope): the continuation ends, or goes on with a newer queued one.
       const nothingLeft: CheckPlan = { cluster, scope, at: new Date(nowMs).toISOString(), order: marker.nextIndex ?? marker.index, epoch: 0, watermark: 0, maintenance: [], work: [], total: 0 };
-      ({ plan, records } = planned.kind === 'plan' ? planned : { plan: nothingLeft, records: new Map<string, CheckRecord>() });
+      ({ plan, read } = planned.kind === 'plan' ? planned : { plan: nothingLeft, read: { records: new Map<string, CheckRecord>(), nodesRead: new Set<string>() } });
     } else {
       const stored = (await store.load(cluster, timer.id)) as CheckPlan | undefined;
       if (!stored) throw new Error(`continuation of ${scope}: part ${timer.id} is not stored (expired?)`);
       plan = stored;
-      const subjects = [...new Set(plan.work.map(workSubject))];
-      records = await deps.subjects.getMany<CheckRecordState>(cluster, [...subjects, ...nodeSubjectsOf(subjects.map(nodeOfCheckSubject))]);
+      read = await readRecords(deps, cluster, plan.work.map(workSubject), plan.work.filter(workReadsNode).map((w) => nodeOfCheckSubject(workSubject(w))));
     }
     const engine = new TransitionEngine(deps, { overlapClears: true });
-    const run = await runPlan(deps, engine, plan, records);
+    const run = await runPlan(deps, engine, plan, read);
     const { unsettled, errors } = engine.tally(run.outcomes);
     if (unsettled > 0) {
       await engine.cleared();
@@ -442,6 +474,8 @@ export async function continueCheckSnapshot(deps: SnapshotDeps, timer: Continuat
   }
 }
 const workSubject = (w: CheckWork): string => (w.kind === 'observed' ? checkSubject(w.obs) : w.subject);
+/** Whether a share of the plan reads its node up front (its change's status: observed, 'removed', or none when released). */
+const workReadsNode = (w: CheckWork): boolean => readsNode(workSubject(w), w.kind === 'observed' ? w.obs.status : w.kind === 'removed' ? 'removed' : undefined);
 
 /**
  * The plan's serfHealth changes as reports on their nodes' incidents (critical: down; any
@@ -449,17 +483,20 @@ const workSubject = (w: CheckWork): string => (w.kind === 'observed' ? checkSubj
  * nodes that may go down carried (read once for all of them: a rack failing in one snapshot).
  * `report(subject)` runs a serfHealth check's report, just before that check is written (so
  * its alert finds the incident open); `down(node)` says whether a node is down, by those
- * reports or by the node's record as batch-read with the checks.
+ * reports or by the node's record as batch-read with the checks; `known(node)` whether it
+ * can say (the node reported on, or its record read, found or not).
  */
 async function nodeReports(
   deps: SnapshotDeps,
   engine: TransitionEngine,
   plan: CheckPlan,
-  records: Map<string, CheckRecord>,
+  read: RunRecords,
   inMaintenance: (node: string) => boolean,
-): Promise<{ down: (node: string) => boolean; report: (subject: string) => Promise<Outcome> }> {
+): Promise<{ down: (node: string) => boolean; known: (node: string) => boolean; report: (subject: string) => Promise<Outcome> }> {
   const { cluster, at, epoch, snapshotIndex } = plan;
-  const recordOf = (node: string) => (records.get(nodeSubject(node)) ?? null) as Parameters<typeof reportNode>[5];
+  const { records, nodesRead } = read;
+  // Not read (none stored: null): reportNode reads it.
+  const recordOf = (node: string) => (nodesRead.has(node) ? (records.get(nodeSubject(node)) ?? null) : undefined) as Parameters<typeof reportNode>[5];
   const reports = new Map<string, { node: string; report: NodeReport; record: ReturnType<typeof recordOf> }>();
   for (const w of deps.nodes ? plan.work : []) {
     const subject = workSubject(w);
@@ -481,6 +518,7 @@ async function nodeReports(
   const reported = new Map<string, boolean>();
   return {
     down: (node) => reported.get(node) ?? recordSaysDown(records.get(nodeSubject(node))),
+    known: (node) => reported.has(node) || nodesRead.has(node),
     async report(subject) {
       const r = reports.get(subject);
       if (!r) return 'none';
@@ -514,8 +552,9 @@ async function settled<T>(engine: TransitionEngine, next: Promise<T>): Promise<T
  * Runs the plan's work through the engine until its deadline: the jobs started finish,
  * the rest is returned. Without a continuation store, or without a deadline, all of it.
  */
-async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: CheckPlan, records: Map<string, CheckRecord>): Promise<RunResult> {
+async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: CheckPlan, read: RunRecords): Promise<RunResult> {
   const { cluster, epoch, watermark, at, snapshotIndex } = plan;
+  const { records } = read;
   const stored = (r: CheckRecord | undefined): CheckRecordState | undefined => inEpoch(r?.state, epoch, unorderedCheck);
   const maintenance = MaintenanceSet.from(plan.maintenance);
   const covering = (o: CheckObservation): MaintenanceTarget | undefined => maintenance.covering(o.node, o.serviceId || undefined);
@@ -524,7 +563,7 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
   // The services' counts are read while the node reports are prepared (they do not depend on each other).
   const servicesRead = serviceHealthOf(deps, cluster, plan.work, records);
   servicesRead.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-  const nodes = await nodeReports(deps, engine, plan, records, (node) => maintenance.covering(node, undefined) !== undefined);
+  const nodes = await nodeReports(deps, engine, plan, read, (node) => maintenance.covering(node, undefined) !== undefined);
   const { down } = nodes;
   const services = await servicesRead;
   const contextOf = (node: string, service: string | undefined): CheckContext => {
@@ -534,44 +573,41 @@ async function runPlan(deps: SnapshotDeps, engine: TransitionEngine, plan: Check
   // A serfHealth change reports on its node first. The node's alert not yet published: the check waits too, so that
   // the retry examines it again and its report finishes that alert.
   const apply = async (w: CheckWork): Promise<Outcome> => ((await nodes.report(workSubject(w))) === 'unsettled' ? 'unsettled' : applyCheck(w));
-  const applyCheck = (w: CheckWork): Promise<Outcome> => {
+  /** The check's decision on its record (the engine's decide step). */
+  const decision = (w: CheckWork, prev: CheckRecord | undefined): Decision<CheckRecordState> => {
     if (w.kind === 'observed') {
-      const subject = checkSubject(w.obs);
-      return engine.apply<CheckRecordState>(
-        cluster,
-        subject,
-        (prev) => toDecision(prev?.state, decideCheck(cluster, stored(prev), w.obs, at, watermark, covering(w.obs)), deps, epoch, contextOf(w.obs.node, w.obs.serviceName || undefined)),
-        prefetched(subject),
-      );
+      return toDecision(prev?.state, decideCheck(cluster, stored(prev), w.obs, at, watermark, covering(w.obs)), deps, epoch, contextOf(w.obs.node, w.obs.serviceName || undefined));
     }
     if (w.kind === 'removed') {
-      return engine.apply<CheckRecordState>(
-        cluster,
-        w.subject,
-        (prev) =>
-          prev
-            ? toDecision(
-                prev.state,
-                decideCheckRemoval(cluster, stored(prev), { ...prev.state.facts, output: '' }, snapshotIndex, at),
-                deps,
-                epoch,
-                contextOf(prev.state.facts.node, prev.state.facts.serviceName || undefined),
-              )
-            : { kind: 'ignore' },
-        prefetched(w.subject),
-      );
+      if (!prev) return { kind: 'ignore' };
+      const decided = decideCheckRemoval(cluster, stored(prev), { ...prev.state.facts, output: '' }, snapshotIndex, at);
+      return toDecision(prev.state, decided, deps, epoch, contextOf(prev.state.facts.node, prev.state.facts.serviceName || undefined));
     }
-    return engine.apply<CheckRecordState>(
+    const previous = stored(prev);
+    if (!prev || !previous) return { kind: 'ignore' };
+    const obs = w.obs ?? { ...prev.state.facts, output: '' };
+    return toDecision(prev.state, decideCheckRelease(cluster, previous, obs, at, covering(obs)), deps, epoch, contextOf(obs.node, obs.serviceName || undefined));
+  };
+  const applyCheck = async (w: CheckWork): Promise<Outcome> => {
+    const subject = workSubject(w);
+    const node = nodeOfCheckSubject(subject);
+    if (!deps.nodes || nodes.known(node)) return engine.apply<CheckRecordState>(cluster, subject, (prev) => decision(w, prev), prefetched(subject));
+    // Its node was not read (readsNodeUpFront: a change to passing). Should its decision fire after all (a FLAPPING
+    // notice), the incident may have to hold it: nothing is written, the node is read, and the check decided again.
+    let needsNode = false;
+    const outcome = await engine.apply<CheckRecordState>(
       cluster,
-      w.subject,
+      subject,
       (prev) => {
-        const previous = stored(prev);
-        if (!prev || !previous) return { kind: 'ignore' };
-        const obs = w.obs ?? { ...prev.state.facts, output: '' };
-        return toDecision(prev.state, decideCheckRelease(cluster, previous, obs, at, covering(obs)), deps, epoch, contextOf(obs.node, obs.serviceName || undefined));
+        const d = decision(w, prev);
+        needsNode = !nodes.known(node) && firesNotice(d);
+        return needsNode ? { kind: 'ignore' } : d;
       },
-      prefetched(w.subject),
+      prefetched(subject),
     );
+    if (!needsNode) return outcome;
+    await readRecords(deps, cluster, [], [node], read);
+    return engine.apply<CheckRecordState>(cluster, subject, (prev) => decision(w, prev));
   };
   const { deadlineMs } = deps;
   const stop = deps.continuations && deadlineMs !== undefined ? () => deps.clock.nowMs() >= deadlineMs : () => false;

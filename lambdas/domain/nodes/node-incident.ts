@@ -161,3 +161,15 @@ export function decideNodeReport(cluster: string, node: string, previous: NodeIn
 export const mayOpen = (previous: NodeIncidentState | undefined, report: NodeReport): boolean => report.status === 'down' && !isDown(previous);
 
 export const isNodeDown = isDown;
+
+/**
+ * Whether a check's change reads its node's incident record up front, in the batched read of
+ * the check's own record: its node's serfHealth check (the node's report), or any change that
+ * may fire and so be held by the incident (to a non-passing status, a check gone: 'removed',
+ * a check released from maintenance: `to` absent). A change to passing proposes a resolved
+ * notice, which no inhibition holds: its node is read only if its decision fires after all
+ * (a FLAPPING notice; app/sources/check-snapshots.ts then reads the node and decides again).
+ */
+export function readsNodeUpFront(change: { serfHealth: boolean; to?: string }): boolean {
+  return change.serfHealth || change.to !== 'passing';
+}
