@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { httpApi } from '../app/application-http';
 import { toApiGatewayResult, toHttpRequest } from '../adapters/api-gateway-request';
 import { SsmClusterKeys } from '../adapters/cluster-keys';
+import { PARAMETER_STORE_CLIENT } from '../adapters/parameter-values';
 import { SsmConsulTokens } from '../adapters/consul-tokens';
 import { bundledConfig } from '../commons/bundled-config';
 import { readIngestConfig, requiredEnv } from '../commons/config';
@@ -29,7 +30,7 @@ const slackThreads = () =>
 
 const config = readIngestConfig(bundledConfig().config.clusters);
 // Cluster keys: SSM SecureString parameters. Slack app channels' secrets (made by the user): Secrets Manager.
-const parameters = new SSMClient({});
+const parameters = new SSMClient(PARAMETER_STORE_CLIENT);
 const secrets = new SecretsManagerClient({});
 // Namespace and service (METRICS.env) from the environment the stack sets.
 const metrics = powertoolsMetrics({ emitted: emittedMetrics() });

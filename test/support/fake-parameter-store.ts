@@ -14,7 +14,7 @@
  */
 import { Readable } from 'node:stream';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
 
 export interface StoredParameter {
   value: string;
@@ -34,6 +34,8 @@ export interface FakeParameterStore {
   calls: string[];
   /** Makes the next call of this operation fail with this error type (an outage, a throttle); the message may quote the request's Value as `{Value}`. */
   failNext: (operation: string, type: string, status?: number, message?: string) => void;
+  /** The next `times` calls of `operation` fail with `type` (e.g. ThrottlingException, 400). */
+  failTimes: (operation: string, type: string, times: number, status?: number) => void;
 }
 
 class ServiceError extends Error {
@@ -58,16 +60,18 @@ function checkName(name: unknown): string {
   return name;
 }
 
-export function fakeParameterStore(): FakeParameterStore {
+/** `ssmConfig`: settings of the SSM client over the defaults here (one attempt), e.g. the stack's PARAMETER_STORE_CLIENT. */
+export function fakeParameterStore(ssmConfig: Pick<SSMClientConfig, 'maxAttempts'> = {}): FakeParameterStore {
   const fake: FakeParameterStore = {
     ssm: undefined as unknown as SSMClient,
     secretsManager: undefined as unknown as SecretsManagerClient,
     parameters: new Map(),
     secrets: new Map(),
     calls: [],
-    failNext: (operation, type, status = 400, message = 'injected') => injected.set(operation, { type, status, message }),
+    failNext: (operation, type, status = 400, message = 'injected') => injected.set(operation, { type, status, message, times: 1 }),
+    failTimes: (operation, type, times, status = 400) => injected.set(operation, { type, status, message: 'Rate exceeded', times }),
   };
-  const injected = new Map<string, { type: string; status: number; message: string }>();
+  const injected = new Map<string, { type: string; status: number; message: string; times: number }>();
 
   const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
     'AmazonSSM.GetParameter': (input) => {
@@ -119,7 +123,7 @@ export function fakeParameterStore(): FakeParameterStore {
     if (!op) return reply(400, { __type: 'UnknownOperationException', message: target });
     const fault = injected.get(target);
     if (fault) {
-      injected.delete(target);
+      if (--fault.times <= 0) injected.delete(target);
       return reply(fault.status, { __type: fault.type, message: fault.message.replace('{Value}', String(input.Value ?? '')) });
     }
     try {
@@ -130,7 +134,7 @@ export function fakeParameterStore(): FakeParameterStore {
     }
   };
   const config = { region: 'us-east-1', credentials: { accessKeyId: 'fake', secretAccessKey: 'fake' }, maxAttempts: 1, requestHandler: { handle } };
-  fake.ssm = new SSMClient(config);
+  fake.ssm = new SSMClient({ ...config, ...ssmConfig });
   fake.secretsManager = new SecretsManagerClient(config);
   return fake;
 }

@@ -4,6 +4,7 @@
  * given the new key right after put-parameter --overwrite are not held back for the cache's life.
  */
 import { FRESH_READ_INTERVAL_MS, SsmClusterKeys } from '../../lambdas/adapters/cluster-keys';
+import { PARAMETER_STORE_CLIENT } from '../../lambdas/adapters/parameter-values';
 import { verifyWithKeys } from '../../lambdas/app/signed-request';
 import { HEADERS } from '../../lambdas/domain/protocol';
 import { keyId } from '../../lambdas/domain/signing';
@@ -67,5 +68,23 @@ describe('SsmClusterKeys', () => {
     store.failNext('AmazonSSM.GetParameter', 'ThrottlingException');
     now += 10 * 60 * 1000;
     await expect(keys.keyFor('prod')).rejects.toThrow(/ThrottlingException/);
+  });
+});
+
+describe("the stack's Parameter Store client (PARAMETER_STORE_CLIENT)", () => {
+  it('outlasts a throttled burst: Rate exceeded twice, then the key', async () => {
+    const store = fakeParameterStore(PARAMETER_STORE_CLIENT);
+    store.parameters.set(NAME, { value: 'key', type: 'SecureString', tier: 'Standard', version: 1 });
+    store.failTimes('AmazonSSM.GetParameter', 'ThrottlingException', 2);
+    const keys = new SsmClusterKeys(store.ssm, '/tocsin/Tocsin/cluster/', new Set(['prod']));
+    expect(await keys.keyFor('prod')).toBe('key');
+    expect(store.calls.filter((c) => c === `AmazonSSM.GetParameter ${NAME}`)).toHaveLength(3);
+  });
+
+  it('with one attempt, the same burst is an error (what the retries are for)', async () => {
+    const store = fakeParameterStore();
+    store.parameters.set(NAME, { value: 'key', type: 'SecureString', tier: 'Standard', version: 1 });
+    store.failTimes('AmazonSSM.GetParameter', 'ThrottlingException', 2);
+    await expect(new SsmClusterKeys(store.ssm, '/tocsin/Tocsin/cluster/', new Set(['prod'])).keyFor('prod')).rejects.toThrow(/Rate exceeded/);
   });
 });
