@@ -341,6 +341,37 @@ describe('a queue worker', () => {
     expect(await bus.list('q')).toEqual([]);
     await bus.close();
   }, 10_000);
+
+  it('after a batch smaller than it asked for it waits, without an empty receive first, and still sees what came meanwhile', async () => {
+    const bus = await LocalBus.open(dir);
+    bus.declareQueue('q');
+    for (const body of ['a', 'b']) await bus.send('q', body);
+    const receives = jest.spyOn(bus, 'receive');
+    const handled: string[][] = [];
+    let first = true;
+    const worker = startQueueWorker({
+      bus,
+      queue: 'q',
+      onError: (err) => {
+        throw err;
+      },
+      handle: async (messages) => {
+        handled.push(messages.map((m) => m.body));
+        // Sent while the first batch is being handled: the wait that follows must not miss it.
+        if (first) await bus.send('q', 'meanwhile');
+        first = false;
+        return messages.map((m) => ({ id: m.id, ok: true as const }));
+      },
+    });
+    while (handled.length < 2) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100)); // idle again
+    await worker.stop();
+    expect(handled).toEqual([['a', 'b'], ['meanwhile']]);
+    // One receive per batch; none came back empty.
+    expect(receives.mock.calls.length).toBe(2);
+    expect(await bus.list('q')).toEqual([]);
+    await bus.close();
+  }, 10_000);
 });
 
 describe('npm start settings', () => {
