@@ -139,7 +139,7 @@ function cacheWrittenValues(store) {
       if (n > 0) { writing.set(w.key, n); continue; }
       writing.delete(w.key);
       const clean = !overlapped.delete(w.key);
-      if (ok && clean && w.text !== undefined) {
+      if (ok && clean && w.text !== undefined && !blind) {
         kept.set(w.key, w.text);
         chars += w.text.length;
         for (const [k, t] of kept) { if (chars <= MAX_CHARS) break; kept.delete(k); chars -= t.length; }
@@ -162,7 +162,12 @@ function cacheWrittenValues(store) {
   };
   db.put = tracked(put, (a) => [{ type: 'put', key: a[0], value: a[1] }]);
   db.del = tracked(del, (a) => [{ type: 'del', key: a[0] }]);
-  db.batch = tracked(batch, (a) => (Array.isArray(a[0]) ? a[0] : []).map((op) => (op && op.type === 'put' ? op : { type: 'del', key: op && op.key })));
+  // A chained batch (no array) writes keys this cannot see: then nothing is kept from there on.
+  let blind = false;
+  db.batch = tracked(batch, (a) => {
+    if (!Array.isArray(a[0])) { blind = true; forgetAll(); return []; }
+    return a[0].map((op) => (op && op.type === 'put' ? op : { type: 'del', key: op && op.key }));
+  });
   db.get = function (key, cb) {
     const open = !(store.lifecycleManager && store.lifecycleManager.getState() === 'closed') && db.status === 'open';
     if (open && typeof key === 'string' && typeof cb === 'function' && arguments.length === 2) {
