@@ -25,6 +25,7 @@ export function startQueueWorker(opts: {
   onError: (err: Error) => void;
 }): QueueWorker {
   const stopping = new AbortController();
+  const batchSize = opts.batchSize ?? 10;
   const settle = async (received: BusMessage[], results: BatchResult) => {
     const receiptOf = new Map(received.map((m) => [m.id, m.receipt]));
     const delivered: string[] = [];
@@ -43,13 +44,17 @@ export function startQueueWorker(opts: {
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       try {
-        const received = await opts.bus.receive(opts.queue, opts.batchSize ?? 10);
+        const received = await opts.bus.receive(opts.queue, batchSize);
         if (received.length === 0) {
           await opts.bus.waitForMessages(opts.queue, stopping.signal);
           continue;
         }
         const results = await opts.handle(received.map((m) => ({ id: m.id, body: m.body, receiveCount: m.receiveCount })));
         await settle(received, results);
+        // Fewer than asked for: what was visible is taken. Waiting looks at the queue's first
+        // message anyway (one written since is seen, and wakes at once), so an empty receive
+        // first would be one scan more per batch.
+        if (received.length < batchSize) await opts.bus.waitForMessages(opts.queue, stopping.signal);
       } catch (err) {
         if (stopping.signal.aborted) break;
         opts.onError(err as Error);

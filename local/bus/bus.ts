@@ -97,6 +97,19 @@ export class LocalBus {
   /** Writes waiting for the batch under way (group commit, see `write`). */
   private queuedWrites: Array<{ ops: WriteOp[]; done: (err?: Error) => void }> = [];
   private flushing: Promise<void> | undefined;
+  /**
+   * SCAN FLOOR, per queue: no message of the queue is stored under a visibility time below
+   * it, so receives and wake-ups start their key range there. A consumed message leaves a
+   * deletion marker that LevelDB walks over (and reads from its files) on every scan of the
+   * range until a compaction drops it; starting at the floor skips them. Lowered at once by
+   * every put issued to the queue; raised only by a receive, past what it consumed, and never
+   * above a put issued before it could see it (`pendingPuts`, `scans`). In memory: 0 at open.
+   */
+  private readonly floors = new Map<string, number>();
+  /** Puts issued to a queue and not yet written: how many, and the lowest visibility time since there were none. */
+  private readonly pendingPuts = new Map<string, { count: number; lowest: number }>();
+  /** The receive scanning a queue (one at a time, under its lock): the lowest put issued to it since it began. */
+  private readonly scans = new Map<string, { lowest: number }>();
 
   private constructor(
     private readonly db: ClassicLevel<string, StoredMessage>,
@@ -184,30 +197,49 @@ export class LocalBus {
     const options = this.options_(queue);
     return this.locked(queue, async () => {
       const now = this.nowMs();
-      const entries = await this.db.iterator({ gte: queuePrefix(queue), lt: `${queuePrefix(queue)}${pad(now + 1)}`, limit: max * 4 }).all();
-      const ops: WriteOp[] = [];
-      const received: BusMessage[] = [];
-      const hidden = now + (options.visibilityTimeoutSeconds ?? 30) * 1000;
-      const deadLettered: Array<{ stored: StoredMessage; dlq: string }> = [];
-      for (const [key, stored] of entries) {
-        if (received.length >= max) break;
-        const receiveCount = stored.receiveCount + 1;
-        ops.push({ type: 'del', key });
-        const dl = options.deadLetter;
-        if (dl && receiveCount > dl.maxReceiveCount) {
-          // Its earlier receives were lost with a killed process: it has had its attempts.
-          ops.push(this.deadLetterPut(queue, dl.queue, stored, now));
-          deadLettered.push({ stored, dlq: dl.queue });
-          continue;
-        }
-        const receipt = messageKey(queue, hidden, stored.id);
-        ops.push({ type: 'put', key: receipt, value: { ...stored, receiveCount, inFlight: true } });
-        received.push({ id: stored.id, body: stored.body, attributes: stored.attributes, receiveCount, sentAtMs: stored.sentAtMs, receipt });
+      const pending = this.pendingPuts.get(queue);
+      // Puts on their way to disk may land after the iterator's snapshot: the floor stays below them.
+      const scan = { lowest: pending ? pending.lowest : Infinity };
+      this.scans.set(queue, scan);
+      try {
+        return await this.receiveFrom(queue, options, now, max, scan);
+      } finally {
+        this.scans.delete(queue);
       }
-      if (ops.length > 0) await this.write(ops);
-      for (const d of deadLettered) this.reportDeadLetter(queue, d.dlq, d.stored);
-      return received;
     });
+  }
+
+  private async receiveFrom(queue: string, options: QueueOptions, now: number, max: number, scan: { lowest: number }): Promise<BusMessage[]> {
+    const entries = await this.db.iterator({ gte: this.scanStart(queue), lt: `${queuePrefix(queue)}${pad(now + 1)}`, limit: max * 4 }).all();
+    const ops: WriteOp[] = [];
+    const received: BusMessage[] = [];
+    const hidden = now + (options.visibilityTimeoutSeconds ?? 30) * 1000;
+    const deadLettered: Array<{ stored: StoredMessage; dlq: string }> = [];
+    // Below the first message left in the range, or the range's end when all of it was taken.
+    let consumedBelow = entries.length < max * 4 ? now + 1 : undefined;
+    for (const [key, stored] of entries) {
+      if (received.length >= max) {
+        consumedBelow = parseKey(key).visibleAtMs;
+        break;
+      }
+      const receiveCount = stored.receiveCount + 1;
+      ops.push({ type: 'del', key });
+      const dl = options.deadLetter;
+      if (dl && receiveCount > dl.maxReceiveCount) {
+        // Its earlier receives were lost with a killed process: it has had its attempts.
+        ops.push(this.deadLetterPut(queue, dl.queue, stored, now));
+        deadLettered.push({ stored, dlq: dl.queue });
+        continue;
+      }
+      const receipt = messageKey(queue, hidden, stored.id);
+      ops.push({ type: 'put', key: receipt, value: { ...stored, receiveCount, inFlight: true } });
+      received.push({ id: stored.id, body: stored.body, attributes: stored.attributes, receiveCount, sentAtMs: stored.sentAtMs, receipt });
+    }
+    if (ops.length > 0) await this.write(ops);
+    // Every key of the scanned range below consumedBelow was deleted by this receive's write.
+    if (consumedBelow !== undefined) this.floors.set(queue, Math.min(consumedBelow, scan.lowest));
+    for (const d of deadLettered) this.reportDeadLetter(queue, d.dlq, d.stored);
+    return received;
   }
 
   /** Delivered: deleted. A receipt that is no longer current (the message was received again since) is ignored. */
@@ -362,10 +394,50 @@ export class LocalBus {
    */
   private write(ops: WriteOp[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`the message bus in ${this.location} is closed`));
+    const puts = this.issuePuts(ops);
     return new Promise<void>((resolve, reject) => {
-      this.queuedWrites.push({ ops, done: (err) => (err ? reject(err) : resolve()) });
+      this.queuedWrites.push({
+        ops,
+        done: (err) => {
+          this.settlePuts(puts);
+          if (err) reject(err);
+          else resolve();
+        },
+      });
       this.flushing ??= this.flush();
     });
+  }
+
+  /** Lowers the scan floor of every queue `ops` put a message in, before the write can land. */
+  private issuePuts(ops: readonly WriteOp[]): string[] {
+    const queues: string[] = [];
+    for (const op of ops) {
+      if (op.type !== 'put') continue;
+      const { queue, visibleAtMs } = parseKey(op.key);
+      const floor = this.floors.get(queue);
+      if (floor !== undefined && visibleAtMs < floor) this.floors.set(queue, visibleAtMs);
+      const pending = this.pendingPuts.get(queue);
+      if (pending) {
+        pending.count++;
+        pending.lowest = Math.min(pending.lowest, visibleAtMs);
+      } else this.pendingPuts.set(queue, { count: 1, lowest: visibleAtMs });
+      const scan = this.scans.get(queue);
+      if (scan) scan.lowest = Math.min(scan.lowest, visibleAtMs);
+      queues.push(queue);
+    }
+    return queues;
+  }
+
+  private settlePuts(queues: readonly string[]): void {
+    for (const queue of queues) {
+      const pending = this.pendingPuts.get(queue);
+      if (pending && --pending.count === 0) this.pendingPuts.delete(queue);
+    }
+  }
+
+  /** Where a scan of `queue`'s messages starts: its floor (the range's start until a receive has raised it). */
+  private scanStart(queue: string): string {
+    return `${queuePrefix(queue)}${pad(this.floors.get(queue) ?? 0)}`;
   }
 
   private async flush(): Promise<void> {
@@ -402,7 +474,7 @@ export class LocalBus {
   }
 
   private async nextVisibleAt(queue: string): Promise<number | undefined> {
-    const [first] = await this.db.keys({ gte: queuePrefix(queue), lt: `${queuePrefix(queue)}~`, limit: 1 }).all();
+    const [first] = await this.db.keys({ gte: this.scanStart(queue), lt: `${queuePrefix(queue)}~`, limit: 1 }).all();
     return first === undefined ? undefined : parseKey(first).visibleAtMs;
   }
 

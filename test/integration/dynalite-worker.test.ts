@@ -6,7 +6,8 @@
  * request once dynalite is stopped must fail at once with a clear error. Requests on the
  * worker's transport are not SigV4-signed (local/embedded-signer.ts), every client on an
  * HTTP endpoint still is; the worker's cache of table descriptions follows every change of
- * a table, whichever way it comes; its kept expression parses answer as a fresh parse would.
+ * a table, whichever way it comes; its kept expression parses answer as a fresh parse would;
+ * its reads of what it wrote, answered from memory, are what LevelDB would answer.
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -14,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoSubjectStore, keys } from '../../lambdas/adapters/dynamo-state-store';
 import { STATE_TABLE } from '../../lambdas/commons/deployment';
 import { dynamoClients, EMBEDDED_SKIPPED_MIDDLEWARE, ensureStateTable, startDynalite, type RunningDynalite } from '../../local/dynamodb';
@@ -161,6 +162,39 @@ describe('embedded dynalite in a worker thread', () => {
     await expect(named('one', 'again')).rejects.toThrow(/conditional request failed/i);
     const item = (await doc.send(new GetCommand({ TableName: TABLE, Key: key, ConsistentRead: true }))).Item;
     expect(item).toMatchObject({ watermark: 9, epoch: 0, one: 'first', two: 'second' });
+  });
+
+  it('answers reads of what it wrote from memory, as LevelDB would: after puts, updates, deletes, batches and a table deleted', async () => {
+    dynalite = await startDynalite();
+    expect(dynalite.itemCache).toBe(true);
+    const worker = dynamoClients(dynalite.endpoint, undefined, dynalite.requestHandler);
+    const http = dynamoClients(dynalite.endpoint);
+    await ensureStateTable(worker.client, TABLE);
+    const key = (sk: string) => ({ [STATE_TABLE.partitionKey]: 'c', [STATE_TABLE.sortKey]: sk });
+    const read = async (sk: string, via = worker) => (await via.doc.send(new GetCommand({ TableName: TABLE, Key: key(sk), ConsistentRead: true }))).Item;
+    await worker.doc.send(new PutCommand({ TableName: TABLE, Item: { ...key('a'), n: 1, tags: ['x'] } }));
+    // The answer is a fresh copy each time: what one request changes in it is not seen by the next.
+    expect(await read('a')).toMatchObject({ n: 1, tags: ['x'] });
+    await worker.doc.send(new UpdateCommand({ TableName: TABLE, Key: key('a'), UpdateExpression: 'SET n = n + :one', ExpressionAttributeValues: { ':one': 1 } }));
+    await http.doc.send(new UpdateCommand({ TableName: TABLE, Key: key('a'), UpdateExpression: 'SET n = n + :one', ExpressionAttributeValues: { ':one': 1 } }));
+    expect(await read('a')).toMatchObject({ n: 3 });
+    expect(await read('a', http)).toMatchObject({ n: 3 });
+    // Many writes of one item at once, each conditioned on the last: every one sees the one before.
+    await Promise.all(
+      Array.from({ length: 20 }, () => worker.doc.send(new UpdateCommand({ TableName: TABLE, Key: key('a'), UpdateExpression: 'SET n = n + :one', ExpressionAttributeValues: { ':one': 1 } }))),
+    );
+    expect(await read('a')).toMatchObject({ n: 23 });
+    await worker.doc.send(new DeleteCommand({ TableName: TABLE, Key: key('a') }));
+    expect(await read('a')).toBeUndefined();
+    await worker.doc.send(new BatchWriteCommand({ RequestItems: { [TABLE]: [{ PutRequest: { Item: { ...key('b'), n: 7 } } }, { PutRequest: { Item: { ...key('a'), n: 8 } } }] } }));
+    expect([(await read('a'))?.n, (await read('b'))?.n]).toEqual([8, 7]);
+    await worker.doc.send(new BatchWriteCommand({ RequestItems: { [TABLE]: [{ DeleteRequest: { Key: key('b') } }] } }));
+    expect(await read('b')).toBeUndefined();
+    // The table deleted and created again: none of its items is answered from memory.
+    await http.client.send(new DeleteTableCommand({ TableName: TABLE }));
+    await ensureStateTable(worker.client, TABLE);
+    expect(await read('a')).toBeUndefined();
+    http.client.destroy();
   });
 
   it('fails a request made after it stopped, at once and saying so', async () => {

@@ -227,6 +227,68 @@ describe('acknowledging a batch', () => {
   });
 });
 
+describe('the scan floor (receives start past the deletions of what they consumed)', () => {
+  const scanStarts = (iterator: jest.SpyInstance) => (iterator.mock.calls as Array<[{ gte?: string }]>).map(([o]) => o.gte);
+
+  it('a receive starts at what the last one left, and a message written below it (the clock set back) is still received', async () => {
+    const bus = await open();
+    bus.declareQueue('q');
+    for (let i = 0; i < 30; i++) {
+      await bus.send('q', `m${i}`);
+      now += 10;
+    }
+    const all = await bus.receive('q', 30);
+    await bus.ackAll(all.map((m) => m.receipt));
+    const iterator = jest.spyOn(ClassicLevel.prototype, 'iterator');
+    try {
+      expect(await bus.receive('q')).toEqual([]);
+      // Not the queue's first key (30 deletion markers behind it): where the last receive ended.
+      expect(scanStarts(iterator)).toEqual([`q!q!${String(now + 1).padStart(15, '0')}`]);
+    } finally {
+      iterator.mockRestore();
+    }
+    now -= 60_000; // the system clock set back a minute
+    await bus.send('q', 'earlier');
+    expect((await bus.receive('q')).map((m) => m.body)).toEqual(['earlier']);
+    await bus.close();
+  });
+
+  it('a message published while a receive scans, below what that receive consumes, is not skipped', async () => {
+    const bus = await open({ sync: true });
+    bus.declareQueue('q');
+    bus.subscribe('alerts', 'q');
+    await bus.send('q', 'due', { delayMs: 1000 });
+    now += 1000;
+    // The publish is on its way to disk when the receive takes its snapshot: the receive
+    // consumes 'due' and must not move the floor past the publication (same millisecond).
+    const receiving = bus.receive('q');
+    const publishing = bus.publish('alerts', { subject: 's', message: 'published', attributes: {} });
+    const [first] = await Promise.all([receiving, publishing]);
+    const second = await bus.receive('q');
+    const bodies = [...first, ...second].map((m) => (m.body.startsWith('{') ? (JSON.parse(m.body) as { Message: string }).Message : m.body));
+    expect(bodies.sort()).toEqual(['due', 'published']);
+    await bus.close();
+  });
+
+  it('a message made visible again (retry without delay, visibility timeout, redrive) is received', async () => {
+    const bus = await open();
+    bus.declareQueue('dlq');
+    bus.declareQueue('q', { visibilityTimeoutSeconds: 5, deadLetter: { queue: 'dlq', maxReceiveCount: 3 } });
+    await bus.send('q', 'x');
+    const [a] = await bus.receive('q');
+    await bus.retryLater(a!.receipt, 0);
+    const [b] = await bus.receive('q');
+    expect(b).toMatchObject({ body: 'x', receiveCount: 2 });
+    now += 5000;
+    const [c] = await bus.receive('q');
+    expect(c).toMatchObject({ body: 'x', receiveCount: 3 });
+    await bus.retryLater(c!.receipt, 0); // third failed receive: dead-lettered
+    expect(await bus.receive('q')).toEqual([]);
+    expect((await bus.receive('dlq')).map((m) => m.body)).toEqual(['x']);
+    await bus.close();
+  });
+});
+
 describe('a queue worker', () => {
   it('acknowledges a handled batch in one write and retries only what failed', async () => {
     const bus = await LocalBus.open(dir);
@@ -276,6 +338,37 @@ describe('a queue worker', () => {
     while (seen.length < 3) await new Promise((r) => setTimeout(r, 20));
     await worker.stop();
     expect(seen.sort()).toEqual([['fine', 1], ['flaky', 1], ['flaky', 2]]);
+    expect(await bus.list('q')).toEqual([]);
+    await bus.close();
+  }, 10_000);
+
+  it('after a batch smaller than it asked for it waits, without an empty receive first, and still sees what came meanwhile', async () => {
+    const bus = await LocalBus.open(dir);
+    bus.declareQueue('q');
+    for (const body of ['a', 'b']) await bus.send('q', body);
+    const receives = jest.spyOn(bus, 'receive');
+    const handled: string[][] = [];
+    let first = true;
+    const worker = startQueueWorker({
+      bus,
+      queue: 'q',
+      onError: (err) => {
+        throw err;
+      },
+      handle: async (messages) => {
+        handled.push(messages.map((m) => m.body));
+        // Sent while the first batch is being handled: the wait that follows must not miss it.
+        if (first) await bus.send('q', 'meanwhile');
+        first = false;
+        return messages.map((m) => ({ id: m.id, ok: true as const }));
+      },
+    });
+    while (handled.length < 2) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100)); // idle again
+    await worker.stop();
+    expect(handled).toEqual([['a', 'b'], ['meanwhile']]);
+    // One receive per batch; none came back empty.
+    expect(receives.mock.calls.length).toBe(2);
     expect(await bus.list('q')).toEqual([]);
     await bus.close();
   }, 10_000);
