@@ -4,8 +4,9 @@
  * through here and nowhere else: never logged, never returned to CloudFormation.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, ParameterTier, ParameterType, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { ParameterTier, ParameterType, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { awsCall } from './aws-errors';
+import { parameterValue } from './parameter-values';
 import type { KeyParameterStore } from '../app/key-parameters';
 import type { LegacySecret } from '../domain/key-parameters';
 
@@ -18,14 +19,8 @@ export class AwsKeyParameterStore implements KeyParameterStore {
   ) {}
 
   async parameterExists(name: string): Promise<boolean> {
-    try {
-      // Without decryption: only whether it exists is asked, and its value never read.
-      await awsCall(this.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: false })));
-      return true;
-    } catch (err) {
-      if (nameOf(err) === 'ParameterNotFound') return false;
-      throw err;
-    }
+    // Without decryption: only whether it exists is asked, and its value never read.
+    return (await parameterValue(this.ssm, name, false)) !== undefined;
   }
 
   async legacySecret(secretName: string): Promise<LegacySecret> {

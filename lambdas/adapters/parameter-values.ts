@@ -14,9 +14,17 @@ import { awsCall } from './aws-errors';
 export const PARAMETER_STORE_CLIENT: SSMClientConfig = { maxAttempts: 8 };
 
 /** The parameter's value; undefined when there is no such parameter. Outages throw. */
-export async function secureParameterValue(client: SSMClient, name: string): Promise<string | undefined> {
+export function secureParameterValue(client: SSMClient, name: string): Promise<string | undefined> {
+  return parameterValue(client, name, true);
+}
+
+/**
+ * The parameter's value as stored (`decrypt` false: a SecureString's ciphertext, for asking
+ * only whether it exists without reading the key); undefined when there is no such parameter.
+ */
+export async function parameterValue(client: SSMClient, name: string, decrypt: boolean): Promise<string | undefined> {
   try {
-    const out = await awsCall(client.send(new GetParameterCommand({ Name: name, WithDecryption: true })));
+    const out = await awsCall(client.send(new GetParameterCommand({ Name: name, WithDecryption: decrypt })));
     return out.Parameter?.Value;
   } catch (err) {
     if ((err as { name?: string } | null)?.name === 'ParameterNotFound') return undefined;
