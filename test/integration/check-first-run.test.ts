@@ -26,7 +26,7 @@ import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients } from '../../local/dynamodb';
 import { goJsonLine, healthCheck, serfHealth, type HealthCheckFixture } from '../support/consul-fixtures';
-import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { AWAITED_PUBLISH_WAIT_MS, drainQueue, type TestSnsSqs } from '../support/fauxqs';
 import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 
 const TABLE = 'tocsin-it-first-run';
@@ -108,7 +108,7 @@ function pipeline() {
         for (const t of due) await handleTimer(worker, t);
       }
     },
-    async received(waitMs = 1500): Promise<Alert[]> {
+    async received(waitMs = AWAITED_PUBLISH_WAIT_MS): Promise<Alert[]> {
       return (await drainQueue(snsSqs.sqs, queueUrl, waitMs)).map((n) => alertFromNotification(n.message)).filter((a) => a.cluster === cluster);
     },
   };

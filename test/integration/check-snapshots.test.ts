@@ -12,7 +12,7 @@ import { normalizeChecks } from '../../lambdas/domain/consul/checks';
 import { defaultCheckPolicy } from '../../lambdas/domain/consul/check-transitions';
 import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
-import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { AWAITED_PUBLISH_WAIT_MS, drainQueue, type TestSnsSqs } from '../support/fauxqs';
 import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 import { healthCheck, largeSnapshot, type HealthCheckFixture } from '../support/consul-fixtures';
 import { publishUnrouted } from '../support/unrouted-publisher';
@@ -45,7 +45,7 @@ const run = (cluster: string, checks: HealthCheckFixture[], extra: Partial<Snaps
     ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
   });
 
-async function alerts(sqs: SQSClient, waitMs = 1500): Promise<Array<{ alert: Alert; attributes: Record<string, string> }>> {
+async function alerts(sqs: SQSClient, waitMs = AWAITED_PUBLISH_WAIT_MS): Promise<Array<{ alert: Alert; attributes: Record<string, string> }>> {
   const got = await drainQueue(sqs, queueUrl, waitMs);
   return got.map((n) => ({
     alert: alertFromNotification(n.message),

@@ -24,7 +24,7 @@ import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients } from '../../local/dynamodb';
 import { goJsonLine, healthCheck, serfHealth, type HealthCheckFixture } from '../support/consul-fixtures';
-import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { AWAITED_PUBLISH_WAIT_MS, drainQueue, type TestSnsSqs } from '../support/fauxqs';
 import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 import { memberLine, serfEnvelope } from '../support/serf-fixtures';
 
@@ -100,7 +100,7 @@ function pipeline(config: Partial<RuntimeConfig> = {}, silences: Array<Omit<Sile
       const record = await subjects.get<{ flap?: FlapState }>(cluster, `check/web-1/${checkId}`);
       return record?.state.flap;
     },
-    async received(waitMs = 1500): Promise<Alert[]> {
+    async received(waitMs = AWAITED_PUBLISH_WAIT_MS): Promise<Alert[]> {
       return (await drainQueue(snsSqs.sqs, queueUrl, waitMs)).map((n) => alertFromNotification(n.message)).filter((a) => a.cluster === cluster);
     },
   };

@@ -20,7 +20,7 @@ import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Envelope } from '../../lambdas/domain/types';
 import { dynamoClients } from '../../local/dynamodb';
 import { catalogServices, consulEnvelope, healthCheck, serfHealth, serviceEntry, userEvent } from '../support/consul-fixtures';
-import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { AWAITED_PUBLISH_WAIT_MS, drainQueue, type TestSnsSqs } from '../support/fauxqs';
 import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 import { memberLine, serfEnvelope, userEventEnvelope } from '../support/serf-fixtures';
 
@@ -92,7 +92,7 @@ function pipeline(rules: RuleSpec[]) {
       }
     },
     /** What reached SNS for this cluster since the last call, with its channels attribute. */
-    async received(waitMs = 1500): Promise<Received[]> {
+    async received(waitMs = AWAITED_PUBLISH_WAIT_MS): Promise<Received[]> {
       const got = await drainQueue(snsSqs.sqs, queueUrl, waitMs);
       return got
         .map((n) => ({ alert: alertFromNotification(n.message), channels: JSON.parse(n.attributes.channels?.Value ?? '[]') as string[] }))

@@ -19,7 +19,7 @@ import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert } from '../../lambdas/domain/types';
 import { dynamoClients } from '../../local/dynamodb';
 import { consulEnvelope, healthCheck } from '../support/consul-fixtures';
-import { drainQueue, type TestSnsSqs } from '../support/fauxqs';
+import { AWAITED_PUBLISH_WAIT_MS, drainQueue, type TestSnsSqs } from '../support/fauxqs';
 import { startAlertsStandIns, type AlertsStandIns } from '../support/alerts-stand-ins';
 
 const TABLE = 'tocsin-it-storm-critical';
@@ -79,7 +79,7 @@ function pipeline() {
       for (const t of due) queued.splice(queued.indexOf(t), 1);
       for (const t of due) await handleTimer(worker, t);
     },
-    async received(waitMs = 1500): Promise<Alert[]> {
+    async received(waitMs = AWAITED_PUBLISH_WAIT_MS): Promise<Alert[]> {
       const got = await drainQueue(snsSqs.sqs, queueUrl, waitMs);
       return got.map((n) => alertFromNotification(n.message)).filter((a) => a.cluster === cluster);
     },

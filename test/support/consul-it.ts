@@ -13,7 +13,7 @@ import { alertFromNotification } from '../../lambdas/domain/render';
 import type { Alert, Envelope } from '../../lambdas/domain/types';
 import { dynamoClients, ensureStateTable } from '../../local/dynamodb';
 import { startTestDynamo, type TestDynamo } from './dynamodb';
-import { createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from './fauxqs';
+import { AWAITED_PUBLISH_WAIT_MS, createTopic, drainQueue, startTestSnsSqs, subscribeQueue, type TestSnsSqs } from './fauxqs';
 import { publishUnrouted } from './unrouted-publisher';
 
 export interface ConsulIt {
@@ -24,7 +24,10 @@ export interface ConsulIt {
   ctx: SourceContext;
   /** Runs the registered handler of `consul/<type>`, as the API does after authentication. */
   ingest(envelope: Envelope, ctx?: Partial<SourceContext>): Promise<SourceResult>;
-  /** Alerts published since the last call (waits `waitMs` for stragglers). */
+  /**
+   * Alerts published since the last call (waits `waitMs` for stragglers). `ingest` and the
+   * API await their publishes, so by default the wait is only long enough to see them.
+   */
   alerts(waitMs?: number): Promise<Alert[]>;
   stop(): Promise<void>;
 }
@@ -54,7 +57,7 @@ export async function startConsulIt(table: string): Promise<ConsulIt> {
       if (!handler) throw new Error(`no handler registered for ${envelope.source}/${envelope.type}`);
       return handler(envelope, { ...ctx, ...extra });
     },
-    alerts: async (waitMs = 1500) => (await drainQueue(snsSqs.sqs, queueUrl, waitMs)).map((n) => alertFromNotification(n.message)),
+    alerts: async (waitMs = AWAITED_PUBLISH_WAIT_MS) => (await drainQueue(snsSqs.sqs, queueUrl, waitMs)).map((n) => alertFromNotification(n.message)),
     stop: async () => {
       await Promise.all([dynamo.stop(), snsSqs.stop()]);
     },

@@ -79,16 +79,26 @@ export interface ReceivedNotification {
 }
 
 /**
+ * fauxqs puts an SNS message on its subscribed queues before it answers the Publish, so
+ * in a harness whose ingest awaits its publishes, all of them are on the queue when the
+ * ingest returns: the wait then only has to see them, not wait for them.
+ */
+export const AWAITED_PUBLISH_WAIT_MS = 250;
+
+/**
  * Receives (and deletes) everything that arrives on the queue within `waitMs`, and
  * goes on past it while messages keep coming: on a loaded machine a burst can take
  * longer than the window to drain, and a cut-off burst would leak into the next test.
+ * Long polls (whole seconds) while a second or more of the window is left, then short
+ * polls, so that the window is what it says and not rounded up to a second.
  */
 export async function drainQueue(sqs: SQSClient, queueUrl: string, waitMs: number): Promise<ReceivedNotification[]> {
   const got: ReceivedNotification[] = [];
   const deadline = Date.now() + waitMs;
   const hardStop = deadline + 120_000;
   while (Date.now() < hardStop) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const left = deadline - Date.now();
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: left >= 1000 ? 1 : 0 }));
     const messages = out.Messages ?? [];
     for (const m of messages) {
       const body = JSON.parse(m.Body ?? '{}') as { Message: string; Subject?: string; MessageAttributes?: ReceivedNotification['attributes'] };
@@ -100,6 +110,8 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, waitMs: numbe
       );
     } else if (Date.now() >= deadline) {
       break;
+    } else if (left < 1000) {
+      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
   }
   return got;
