@@ -83,7 +83,7 @@ function flip(a: Agent, k: number): string {
   return c.CheckID;
 }
 
-export async function endToEnd(opts: { rounds: number; singleRuns: number }): Promise<FigureResult> {
+export async function endToEnd(opts: { rounds: number; singlesPerRound: number }): Promise<FigureResult> {
   const pipeline = await startLocalPipeline();
   const queue = NotificationsTail.follow(pipeline.dataDir);
   try {
@@ -117,19 +117,20 @@ export async function endToEnd(opts: { rounds: number; singleRuns: number }): Pr
       });
     };
 
-    // One shim alone: its own exec time and end-to-end latency.
+    // Each round: one shim alone (its own exec time and end-to-end latency) next to one bare
+    // node alone, then 50 at once (a different check each round) and 50 bare nodes at once (the
+    // floor on this machine). Interleaved, so that the single runs and the bursts meet the
+    // pipeline and the machine in the same state (run first, the singles met a cold pipeline).
     const single: Array<{ exec: Exec; e2e: number }> = [];
     const bareSingle: number[] = [];
     const bareEnv = { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } };
-    for (let r = 0; r < opts.singleRuns; r++) {
-      single.push(...(await burst([reference], 0)));
-      bareSingle.push((await timeExec(process.execPath, ['-e', ''], bareEnv)).ms);
-    }
-    // 50 at once, `rounds` times, a different check each round.
     const concurrent: Array<{ exec: Exec; e2e: number }> = [];
-    // The floor on this machine: 50 bare node processes started at once, exec to exit.
     const bareBursts: number[] = [];
     for (let r = 0; r < opts.rounds; r++) {
+      for (let s = 0; s < opts.singlesPerRound; s++) {
+        single.push(...(await burst([reference], 0)));
+        bareSingle.push((await timeExec(process.execPath, ['-e', ''], bareEnv)).ms);
+      }
       concurrent.push(...(await burst(agents, r)));
       const bare = await Promise.all(agents.map(() => timeExec(process.execPath, ['-e', ''], bareEnv)));
       bareBursts.push(...bare.map((b) => b.ms));
