@@ -46,11 +46,17 @@ export interface PerRequest {
   alertsProbes: number;
 }
 
+/** One sweep, measured with `watchers` watchers in the cluster. */
+export interface SweepCost extends PerRequest {
+  watchers: number;
+}
+
 export interface Measured {
   /** Which DynamoDB-compatible server: only 'dynamodb-local' reports capacity. */
   server: string;
   ingest: Record<IngestKind, PerRequest>;
-  sweep: PerRequest;
+  /** Sweeps measured with different numbers of watchers (the sweep reads every watcher's item). */
+  sweeps: SweepCost[];
   slackDelivery: PerRequest;
   /** Units of one sign-of-life write. */
   signOfLifeWru: number;
@@ -194,12 +200,44 @@ export function monthlyRequests(w: Workload): Record<IngestKind, number> {
  */
 export function signOfLifeWrites(w: Workload, requests: Record<IngestKind, number>): number {
   const total = INGEST_KINDS.reduce((n, k) => n + requests[k], 0);
-  // The nodes that run the shim; a node without a handler or a heartbeat reports nothing.
-  const reportingNodes = Math.max(w.heartbeatNodes, w.watchAgents, w.serfAgents);
-  if (reportingNodes === 0 || total === 0) return 0;
-  const ratePerNodePerSecond = total / reportingNodes / SECONDS_PER_MONTH;
+  const reporting = reportingNodes(w);
+  if (reporting === 0 || total === 0) return 0;
+  const ratePerNodePerSecond = total / reporting / SECONDS_PER_MONTH;
   const deadTime = w.heartbeatEverySeconds / 2;
-  return reportingNodes * SECONDS_PER_MONTH * (ratePerNodePerSecond / (1 + ratePerNodePerSecond * deadTime));
+  return reporting * SECONDS_PER_MONTH * (ratePerNodePerSecond / (1 + ratePerNodePerSecond * deadTime));
+}
+
+/** The nodes that run the shim, each a watcher the sweeper reads; a node without a handler or a heartbeat reports nothing. */
+export function reportingNodes(w: Workload): number {
+  return Math.max(w.heartbeatNodes, w.watchAgents, w.serfAgents);
+}
+
+/**
+ * A sweep of `watchers` watchers: the measured sweep with that many, else a straight line
+ * through the two measured nearest to it (a sweep reads each watcher's item once), never
+ * below zero.
+ */
+export function sweepFor(sweeps: readonly SweepCost[], watchers: number): SweepCost {
+  if (sweeps.length === 0) throw new Error('no sweep measured');
+  const exact = sweeps.find((s) => s.watchers === watchers);
+  if (exact) return exact;
+  const [a, b] = [...sweeps].sort((x, y) => Math.abs(x.watchers - watchers) - Math.abs(y.watchers - watchers) || x.watchers - y.watchers);
+  if (!a || !b || a.watchers === b.watchers) return { ...(a as SweepCost) };
+  const t = (watchers - a.watchers) / (b.watchers - a.watchers);
+  const line = (k: keyof PerRequest) => Math.max(0, a[k] + t * (b[k] - a[k]));
+  return {
+    watchers,
+    rru: line('rru'),
+    wru: line('wru'),
+    ms: line('ms'),
+    logBytes: line('logBytes'),
+    logEvents: line('logEvents'),
+    requestBytes: line('requestBytes'),
+    snsPublishes: line('snsPublishes'),
+    snsMessageBytes: line('snsMessageBytes'),
+    timers: line('timers'),
+    alertsProbes: line('alertsProbes'),
+  };
 }
 
 /** Traces X-Ray records for a function invoked `perSecond` times a second on average (Poisson). */
@@ -292,6 +330,7 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
   const gb = (mb: number) => mb / 1024;
   const billedSeconds = (p: PerRequest) => Math.ceil(p.ms) / 1000;
   const solWrites = signOfLifeWrites(w, req);
+  const sweep = sweepFor(m.sweeps, reportingNodes(w));
 
   // Logs: the function's own lines, the platform's START/END/REPORT, 26 bytes per event; the API's access log.
   const logBytesPer = (p: PerRequest, memoryMb: number) => {
@@ -300,7 +339,7 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
     return p.logBytes + platform.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0) + events * a.logEventOverheadBytes;
   };
   const ingestLogBytes = sum((p) => logBytesPer(p, d.memoryMb.ingest)) + ingestRequests * (d.accessLogLineBytes + a.logEventOverheadBytes);
-  const sweepLogBytes = sweeps * logBytesPer(m.sweep, d.memoryMb.sweeper);
+  const sweepLogBytes = sweeps * logBytesPer(sweep, d.memoryMb.sweeper);
   const slackLogBytes = slackMessages * logBytesPer(m.slackDelivery, d.memoryMb.channelWorker);
   const logGb = (ingestLogBytes + sweepLogBytes + slackLogBytes) / 1e9;
 
@@ -320,17 +359,18 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
     : 0;
   const apiRequests = sum((p) => Math.max(1, Math.ceil(p.requestBytes / (512 * 1024))));
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const sweepBasis = `${fmt(sweep.watchers)} watchers (${m.sweeps.some((x) => x.watchers === sweep.watchers) ? 'measured' : `on the line through the sweeps measured with ${m.sweeps.map((x) => fmt(x.watchers)).join(' and ')}`})`;
 
   return [
     { service: 'API Gateway', item: 'HTTP API requests', quantity: apiRequests, price: 'apiGatewayHttpRequest', floor: true, basis: `ingest requests ${fmt(ingestRequests)} (heartbeats ${fmt(req.heartbeat)}, checks ${fmt(req.checksFirst + req.checksRepeat + req.checksFull)}, events ${fmt(req.eventFirst + req.eventRepeat)}, serf ${fmt(req.memberFirst + req.memberRepeat)}); measured bodies under 512 KB` },
     { service: 'Lambda', item: 'invocations (ingest, sweeper, channel worker)', quantity: ingestRequests + sweeps + slackMessages, price: 'lambdaRequest', basis: `ingest ${fmt(ingestRequests)}, sweeper ${fmt(sweeps)} (every minute), channel worker ${fmt(slackMessages)} (one Slack message each); timers 0 (no for/repeat rule)` },
     { service: 'Lambda', item: `ingest duration, arm64 ${d.memoryMb.ingest} MB`, quantity: sum((p) => billedSeconds(p) * gb(d.memoryMb.ingest)), price: 'lambdaArmGbSecond', basis: 'measured handler time per kind, rounded up to 1 ms, x memory' },
-    { service: 'Lambda', item: `sweeper duration, ${d.memoryMb.sweeper} MB`, quantity: sweeps * billedSeconds(m.sweep) * gb(d.memoryMb.sweeper), price: 'lambdaArmGbSecond', basis: `measured sweep of 500 watchers, ${m.sweep.ms.toFixed(1)} ms` },
+    { service: 'Lambda', item: `sweeper duration, ${d.memoryMb.sweeper} MB`, quantity: sweeps * billedSeconds(sweep) * gb(d.memoryMb.sweeper), price: 'lambdaArmGbSecond', basis: `a sweep of ${sweepBasis}, ${sweep.ms.toFixed(1)} ms` },
     { service: 'Lambda', item: `channel worker duration, ${d.memoryMb.channelWorker} MB`, quantity: slackMessages * billedSeconds(m.slackDelivery) * gb(d.memoryMb.channelWorker), price: 'lambdaArmGbSecond', basis: `measured delivery to a fake Slack on loopback, ${m.slackDelivery.ms.toFixed(1)} ms (Slack's own latency not included)` },
-    { service: 'DynamoDB', item: 'write request units', floor: true, quantity: sum((p) => p.wru) + sweeps * m.sweep.wru + solWrites * m.signOfLifeWru, price: 'dynamoWriteRequestUnit', basis: `measured per kind; sign of life ${fmt(solWrites)} writes x ${m.signOfLifeWru} (cached per every/2); sweeps ${m.sweep.wru} each` },
-    { service: 'DynamoDB', item: 'read request units', floor: true, quantity: sum((p) => p.rru) + sweeps * m.sweep.rru, price: 'dynamoReadRequestUnit', basis: `measured per kind; a sweep of 500 watchers ${m.sweep.rru} RRU` },
+    { service: 'DynamoDB', item: 'write request units', floor: true, quantity: sum((p) => p.wru) + sweeps * sweep.wru + solWrites * m.signOfLifeWru, price: 'dynamoWriteRequestUnit', basis: `measured per kind; sign of life ${fmt(solWrites)} writes x ${m.signOfLifeWru} (cached per every/2); a sweep of ${sweepBasis} ${sweep.wru.toFixed(2)}` },
+    { service: 'DynamoDB', item: 'read request units', floor: true, quantity: sum((p) => p.rru) + sweeps * sweep.rru, price: 'dynamoReadRequestUnit', basis: `measured per kind; a sweep of ${sweepBasis} ${sweep.rru.toFixed(2)} RRU` },
     { service: 'SNS', item: 'publishes', quantity: publishRequests, price: 'snsPublish', basis: `alerts ${fmt(alerts)} (measured publishes per kind), 64 KB per request` },
-    { service: 'SNS', item: 'API calls of the sweeper (GetTopicAttributes)', quantity: sweeps * m.sweep.alertsProbes, price: 'snsPublish', basis: 'one per sweep, measured; SNS bills API requests at the publish rate' },
+    { service: 'SNS', item: 'API calls of the sweeper (GetTopicAttributes)', quantity: sweeps * sweep.alertsProbes, price: 'snsPublish', basis: 'one per sweep, measured; SNS bills API requests at the publish rate' },
     { service: 'SNS', item: 'email deliveries', floor: true, quantity: emailDeliveries, price: 'snsEmailDelivery', basis: `${w.emailAddresses} address(es) hear every alert (reference.yaml)` },
     { service: 'SQS', item: 'Slack queue: send, receive, delete per message', quantity: slackMessages * a.sqsRequestsPerMessage, price: 'sqsRequest', basis: `${fmt(slackMessages)} messages x ${a.sqsRequestsPerMessage}; SNS to SQS delivery itself is free` },
     { service: 'SQS', item: `idle receives of ${d.polledQueues} polled queues (Lambda's pollers)`, quantity: d.polledQueues * a.idleReceivesPerQueuePerMinute * (SECONDS_PER_MONTH / 60), price: 'sqsRequest', basis: `${a.idleReceivesPerQueuePerMinute}/min per queue: Lambda long-polls with 5 concurrent pollers (AWS Compute Blog), 20 s waits` },

@@ -15,12 +15,14 @@ import {
   RECOMMENDED_SETUP,
   REFERENCE_WORKLOAD,
   signOfLifeWrites,
+  sweepFor,
   xrayTraces,
   type Deployment,
   type FreeTiers,
   type Line,
   type Measured,
   type PerRequest,
+  type SweepCost,
 } from '../../bench/cost/model';
 import { DAYS_PER_MONTH, PRICES, SECONDS_PER_MONTH, type PriceKey } from '../../bench/cost/prices';
 
@@ -170,7 +172,10 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
   const measured: Measured = {
     server: 'dynamodb-local',
     ingest: Object.fromEntries(INGEST_KINDS.map((k) => [k, per(k.endsWith('First') ? { snsPublishes: 1, snsMessageBytes: 70_000 } : {})])) as Measured['ingest'],
-    sweep: per({ rru: 12, wru: 1, ms: 40, alertsProbes: 1 }),
+    sweeps: [
+      { watchers: 8, ...per({ rru: 0.5, wru: 1, ms: 12, alertsProbes: 1 }) },
+      { watchers: 500, ...per({ rru: 12, wru: 1, ms: 40, alertsProbes: 1 }) },
+    ],
     slackDelivery: per({ ms: 100 }),
     signOfLifeWru: 1,
     emfMetrics: 8,
@@ -248,5 +253,42 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     expect(q(inSecrets, 'requests')).toBeCloseTo(q(lines, 'requests'), 3);
     const diff = priceLines(inSecrets, { freeTier: 'always' }).totalUsd - priceLines(lines, { freeTier: 'always' }).totalUsd;
     expect(diff).toBeCloseTo(4 * PRICES.secret.usd + (keyReads * PRICES.secretsApiCall.usd) / PRICES.secretsApiCall.per, 6);
+  });
+});
+
+describe('sweepFor: a sweep of n watchers from the sweeps measured', () => {
+  const sweep = (watchers: number, rru: number, ms: number): SweepCost => ({ watchers, rru, wru: 1, ms, logBytes: 300, logEvents: 2, requestBytes: 0, snsPublishes: 0, snsMessageBytes: 0, timers: 0, alertsProbes: 1 });
+  const measured = [sweep(500, 12, 40), sweep(8, 0.5, 12)];
+  it.each<[string, readonly SweepCost[], number, Partial<SweepCost>]>([
+    ['a measured count: that sweep', measured, 500, { watchers: 500, rru: 12, ms: 40 }],
+    ['between two: on their line', measured, 254, { watchers: 254, rru: 6.25, ms: 26 }],
+    ['below both: the line through the two nearest', measured, 3, { watchers: 3, rru: 0.5 - (5 / 492) * 11.5, ms: 12 - (5 / 492) * 28 }],
+    ['above both: the same line', measured, 992, { rru: 23.5, ms: 68 }],
+    ['no watchers: the same line, at 0', measured, 0, { rru: 0.5 - (8 / 492) * 11.5, wru: 1 }],
+    ['far below the line: zero, not negative', [sweep(10, 1, 10), sweep(20, 11, 20)], 0, { rru: 0, ms: 0 }],
+    ['one sweep measured: that one', [sweep(8, 0.5, 12)], 500, { watchers: 8, rru: 0.5 }],
+    ['three measured: the two nearest', [sweep(3, 0.5, 10), sweep(100, 2.5, 20), sweep(500, 12, 40)], 300, { rru: 7.25, ms: 30 }],
+  ])('%s', (_name, sweeps, watchers, expected) => {
+    const got = sweepFor(sweeps, watchers);
+    for (const [k, v] of Object.entries(expected)) expect(got[k as keyof SweepCost]).toBeCloseTo(v as number, 9);
+  });
+
+  it('refuses to price a sweep nobody measured', () => expect(() => sweepFor([], 3)).toThrow(/no sweep/));
+
+  it("prices the recommended setup's sweeps with its 3 watchers, not the 500 of every node", () => {
+    const per = (rru: number): PerRequest => ({ rru, wru: 0, ms: 10, logBytes: 0, logEvents: 0, requestBytes: 100, snsPublishes: 0, snsMessageBytes: 0, timers: 0, alertsProbes: 0 });
+    const m: Measured = {
+      server: 'dynamodb-local',
+      ingest: Object.fromEntries(INGEST_KINDS.map((k) => [k, per(0)])) as Measured['ingest'],
+      sweeps: measured,
+      slackDelivery: per(0),
+      signOfLifeWru: 1,
+      emfMetrics: 0,
+    };
+    const d: Deployment = { memoryMb: { ingest: 512, sweeper: 256, channelWorker: 256, timers: 256 }, tracingActive: false, alarms: 10, dashboards: 0, secrets: 0, keyParameters: 4, kmsKeys: 0, polledQueues: 2, kmsEncryptedPolledQueues: 0, logRetentionDays: 90, accessLogLineBytes: 360 };
+    const reads = (w: typeof REFERENCE_WORKLOAD) => monthlyLines(w, m, d).find((l) => l.item.startsWith('read request units'))!.quantity;
+    const sweeps = SECONDS_PER_MONTH / 60;
+    expect(reads(REFERENCE_WORKLOAD)).toBeCloseTo(sweeps * 12, 3);
+    expect(reads(RECOMMENDED_SETUP)).toBeCloseTo(sweeps * (0.5 - (5 / 492) * 11.5), 3);
   });
 });
