@@ -11,6 +11,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -24,6 +25,8 @@ import { requiredEnv } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { CHANNEL_QUEUES, LAMBDA_ENV } from '../commons/deployment';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters';
+import { PARAMETER_STORE_CLIENT } from '../adapters/parameter-values';
+import type { SecretClients } from '../../channels/queue-delivered/secrets';
 
 const RETRY_BASE_SECONDS = 30;
 
@@ -31,7 +34,13 @@ const { config } = bundledConfig();
 const logger = jsonLogger();
 const queuePrefix = requiredEnv(LAMBDA_ENV.channelQueuePrefix);
 const sqs = new SQSClient({});
-const secrets = new SecretsManagerClient({});
+/** The channels' secrets: SSM SecureString parameters or Secrets Manager secrets (channels/secret-location.ts); a client is made when a channel first needs it. */
+let ssm: SSMClient | undefined;
+let secretsManager: SecretsManagerClient | undefined;
+const secrets: SecretClients = {
+  parameters: () => (ssm ??= new SSMClient(PARAMETER_STORE_CLIENT)),
+  secrets: () => (secretsManager ??= new SecretsManagerClient({})),
+};
 /** The state table, for kinds that remember what they sent (Slack app threads); its name is set only when one is deployed. */
 const state = () => ({
   doc: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
