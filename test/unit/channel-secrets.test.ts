@@ -13,6 +13,8 @@ import * as path from 'node:path';
 import { DeployedChannelSecrets, ParameterStoreChannelSecrets, type SecretClients } from '../../channels/queue-delivered/secrets';
 import { routingKeyOfSecret } from '../../channels/pagerduty/sender';
 import { parameterNameIssue } from '../../channels/secret-location';
+import { deployedSlackApps } from '../../channels/slack/interactivity';
+import type { SlackThreadStore } from '../../channels/slack/threads';
 import { SecretWebhookUrls, webhookUrlOfSecret } from '../../channels/slack/webhook';
 import { PARAMETER_STORE_CLIENT } from '../../lambdas/adapters/parameter-values';
 import { parseConfigText } from '../../lambdas/commons/config-file';
@@ -113,6 +115,27 @@ describe('DeployedChannelSecrets: each channel from the store it names', () => {
     const store = fakeParameterStore();
     const keys = new DeployedChannelSecrets(clientsOf(store), { pager: { store: 'secretsManager', name: 'tocsin/pd' } }, routingKeyOfSecret);
     await expect(keys.secretOf('pager')).rejects.toThrow('secret tocsin/pd (channel pager) does not exist');
+  });
+});
+
+describe("a Slack app's bot token parameter (deployedSlackApps: the ingest function's Slack actions)", () => {
+  it('holds the signing secret beside the token; an app channel naming a secret reads Secrets Manager', async () => {
+    const store = fakeParameterStore();
+    const signing = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    store.parameters.set('/tocsin/slack/bot', secure(JSON.stringify({ botToken: 'xoxb-1-2-abc', signingSecret: signing })));
+    store.secrets.set('tocsin/slack/old-bot', JSON.stringify({ botToken: 'xoxb-9-9-old', signingSecret: 'ff'.repeat(16) }));
+    const apps = deployedSlackApps(
+      {
+        ops: { type: 'slack', channel: 'C0123ABCD', botTokenParameter: '/tocsin/slack/bot' },
+        old: { type: 'slack', channel: 'C0999ZZZZ', botTokenSecret: 'tocsin/slack/old-bot' },
+        hook: { type: 'slack', secretParameter: '/tocsin/slack/team' },
+      } as never,
+      clientsOf(store),
+      () => ({}) as SlackThreadStore,
+    )!;
+    expect((await apps.signingSecrets()).sort()).toEqual([signing, 'ff'.repeat(16)].sort());
+    expect(apps.channelsFor('C0123ABCD')).toEqual(['ops']);
+    expect(store.calls.sort()).toEqual(['AmazonSSM.GetParameter /tocsin/slack/bot', 'secretsmanager.GetSecretValue tocsin/slack/old-bot']);
   });
 });
 
