@@ -9,6 +9,7 @@
  */
 import type { CfnElement } from 'aws-cdk-lib';
 import { CHANNELS_ATTRIBUTE, LAMBDA_ENV, SLACK_STATE_PARTITION_PREFIX } from '../../lambdas/commons/deployment';
+import { channelSecretsOf } from '../../bench/cost/template';
 import { QUEUE_EVENT_SOURCE } from '../../channels/queue-delivered/infra';
 import { CHANNEL_WORKER_TIMEOUT_SECONDS } from '../../lib/channel-worker';
 import { deployChannels } from '../../channels/infra';
@@ -109,6 +110,8 @@ test('the worker may read exactly these secrets (the Slack one too), and send to
   const secretResources = statements.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
   expect(secretResources.sort()).toEqual(['tocsin/pagerduty/eu', 'tocsin/pagerduty/oncall', 'tocsin/slack/bot', 'tocsin/slack/team', 'tocsin/teams/ops', 'tocsin/webhook/ops'].map((n) => expect.stringContaining(`secret:${n}-??????`)));
   expect(secretResources).toHaveLength(6);
+  // Figure 8's template reader counts them (channels made outside the stack, $0.40 a month each).
+  expect(channelSecretsOf(resources)).toEqual({ channelParameters: 0, channelSecrets: 6 });
   for (const type of ['pagerduty', 'webhook', 'teams'] as const) {
     const dlqArn = JSON.stringify(s.stack.resolve(s.stack.channels.resources[type].deadLetterQueue!.queueArn));
     expect(statements.some((st) => JSON.stringify(st.Action).includes('sqs:SendMessage') && JSON.stringify(st.Resource) === dlqArn)).toBe(true);
