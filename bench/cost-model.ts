@@ -26,11 +26,16 @@ export function scenarios(w: Workload, d: Deployment, everyOptIn: Deployment): A
   const silent: Workload = { ...w, nodes: 0, watchAgents: 0, serfAgents: 0, heartbeatNodes: 0, checkChangesPerDay: 0, eventsPerDay: 0, serfMemberChangesPerDay: 0 };
   const everyNode = REFERENCE_WORKLOAD;
   return [
-    { name: 'no traffic at all: the lean stack alone (sweeper every minute, idle queue pollers, alarms, the Slack webhook secret)', workload: silent, deployment: d },
+    { name: 'no traffic at all: the lean stack alone (sweeper every minute, idle queue pollers, alarms)', workload: silent, deployment: d },
     { name: `the recommended setup with every deployment opt-in (dashboard, tracing, customer managed key, detailed alarms: ${everyOptIn.alarms} alarms)`, workload: w, deployment: everyOptIn },
     { name: `the watches, the Serf handler and heartbeats every minute on every node (${everyNode.nodes}) instead of ${w.watchAgents}`, workload: everyNode, deployment: d },
     { name: 'that, with heartbeats every 5m instead of 1m', workload: { ...everyNode, heartbeatEverySeconds: 300 }, deployment: d },
     { name: `the recommended setup with the ${d.keyParameters} cluster keys in Secrets Manager secrets, as before 2026-12, instead of SSM SecureString parameters`, workload: w, deployment: { ...d, secrets: d.secrets + d.keyParameters, keyParameters: 0 } },
+    {
+      name: `the recommended setup with the Slack webhook URL in a Secrets Manager secret (secretName), as before 2026-12, instead of an SSM SecureString parameter (secretParameter)`,
+      workload: w,
+      deployment: { ...d, channelSecrets: d.channelSecrets + d.channelParameters, channelParameters: 0 },
+    },
   ];
 }
 
@@ -87,7 +92,7 @@ export async function costModel(opts: { rounds: number }): Promise<FigureResult>
     const floorItems = alwaysFree.lines.filter((l) => l.floor).map((l) => `${l.service} ${l.item} $${l.costUsd.toFixed(2)}`).join('; ');
     rows.push({ figure: FIGURE, metric: `floor, with the always-free tiers: what the workload's own traffic costs whatever the setup (${floorItems})`, value: floor, unit: 'USD', pass: null });
     rows.push({ figure: FIGURE, metric: `floor / target: the floor alone is ${(floor / TARGET_USD).toFixed(2)}x the $${TARGET_USD} target`, value: floor / TARGET_USD, unit: 'x', pass: null });
-    rows.push({ figure: FIGURE, metric: `always-free total / floor: the rest of the bill (the stack's fixed costs, polling, the Slack webhook secret) is $${(alwaysFree.totalUsd - floor).toFixed(2)}`, value: floor > 0 ? alwaysFree.totalUsd / floor : 0, unit: 'x', pass: null });
+    rows.push({ figure: FIGURE, metric: `always-free total / floor: the rest of the bill (the stack's fixed costs, polling) is $${(alwaysFree.totalUsd - floor).toFixed(2)}`, value: floor > 0 ? alwaysFree.totalUsd / floor : 0, unit: 'x', pass: null });
   }
   const ranked = [...alwaysFree.lines].sort((a, b) => b.costUsd - a.costUsd).slice(0, 6);
   rows.push({ figure: FIGURE, metric: `largest items with the always-free tiers: ${ranked.map((l) => `${l.service} ${l.item} $${l.costUsd.toFixed(2)}`).join('; ')}`, value: ranked.reduce((n, l) => n + l.costUsd, 0), unit: 'USD', pass: null });

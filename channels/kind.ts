@@ -6,12 +6,12 @@
  * next to it and are registered in channels/infra.ts and channels/local.ts: they load
  * CDK and local-only code that the Lambda bundles must not carry.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ChannelSender } from '../lambdas/app/channel-delivery';
 import type { ConfigIssue } from '../lambdas/domain/rules/config';
 import type { ChannelSpec } from '../lambdas/domain/rules/types';
 import type { Alert } from '../lambdas/domain/types';
+import type { SecretClients } from './queue-delivered/secrets';
 import type { TemplateText } from './templates';
 
 /** JSON Schema (draft-07) as plain data. */
@@ -51,7 +51,7 @@ export interface ChannelKind<Spec extends ChannelSpec = ChannelSpec, Payload = u
   readonly worker?: {
     /** Deployed: at least this long between two sends of one poller to one destination. */
     readonly minIntervalMs: number;
-    /** Deployed: the sender of these channels (secrets from Secrets Manager). */
-    sender(channels: Readonly<Record<string, Spec>>, aws: { secrets: SecretsManagerClient; state: () => ChannelStateTable }): ChannelSender<Payload>;
+    /** Deployed: the sender of these channels (secrets from Parameter Store or Secrets Manager, channels/secret-location.ts). */
+    sender(channels: Readonly<Record<string, Spec>>, aws: { secrets: SecretClients; state: () => ChannelStateTable }): ChannelSender<Payload>;
   };
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { KeyParameterProperties } from '../lambdas/app/key-parameters';
 import { KEY_PARAMETERS, SECRET_SUFFIXES } from '../lambdas/commons/deployment';
 import type { KeyParameterKind } from '../lambdas/domain/key-parameters';
+import { ssmParameterArn } from './channel-secrets';
 import type { DeploymentOptIns } from './deployment-opt-ins';
 import type { ConfigBundle } from './lambda-bundling';
 import { TocsinFunction } from './tocsin-function';
@@ -119,7 +120,7 @@ export class ClusterSecrets extends Construct {
   }
 
   public parameterArn(name: string): string {
-    return Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
+    return ssmParameterArn(this, name);
   }
 
   private parameterArns(): string[] {

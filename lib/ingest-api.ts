@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -11,7 +10,9 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENV, METRICS } from '../lambdas/commons/deployment';
 import { ROUTES } from '../lambdas/domain/protocol';
+import type { SecretLocation } from '../channels/secret-location';
 import { grantPublishToAlerts } from './alert-topics';
+import { grantChannelSecretRead } from './channel-secrets';
 import type { ClusterSecrets } from './cluster-secrets';
 import type { DeploymentOptIns } from './deployment-opt-ins';
 import type { ConfigBundle } from './lambda-bundling';
@@ -45,8 +46,8 @@ export interface IngestApiProps {
   readonly config: ConfigBundle;
   /** deployment opt-ins (lib/config.ts): tracing, the dashboard's metrics, detailed alarms. */
   readonly optIns: DeploymentOptIns;
-  /** Secrets of Slack app channels (bot token and signing secret): the Slack actions read them. */
-  readonly slackAppSecretNames?: readonly string[];
+  /** Parameters or secrets of Slack app channels (bot token and signing secret): the Slack actions read them. */
+  readonly slackAppSecrets?: readonly SecretLocation[];
 }
 
 /**
@@ -92,7 +93,7 @@ export class IngestApi extends Construct {
     props.table.grant(this.ingestFunction, ...STATE_TABLE_ACTIONS);
     grantPublishToAlerts(props.alertsTopic, this.ingestFunction);
     props.clusterSecrets.grantRead(this.ingestFunction);
-    for (const [i, name] of (props.slackAppSecretNames ?? []).entries()) Secret.fromSecretNameV2(this, `SlackApp${i}`, name).grantRead(this.ingestFunction);
+    for (const [i, location] of (props.slackAppSecrets ?? []).entries()) grantChannelSecretRead(this, `SlackApp${i}`, location, this.ingestFunction);
     props.timersQueue.grantSendMessages(this.ingestFunction);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', {

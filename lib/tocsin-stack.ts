@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { KEY_PARAMETERS } from '../lambdas/commons/deployment';
 import { ROUTES } from '../lambdas/domain/protocol';
 import { AlertTopics } from './alert-topics';
+import type { SecretLocation } from '../channels/secret-location';
 import { Channels } from './channels';
 import { ClusterSecrets } from './cluster-secrets';
 import { readConfig, type TocsinConfig } from './config';
@@ -107,8 +108,8 @@ export class TocsinStack extends Stack {
       entry: props.ingestEntry,
       config: functionConfig,
       optIns,
-      // Slack app channels' bot token secrets also hold the app's signing secret (Slack actions).
-      slackAppSecretNames: [...new Set(config.channels.slack.filter((c) => c.app).map((c) => c.secretName))],
+      // Slack app channels' bot token parameters or secrets also hold the app's signing secret (Slack actions).
+      slackAppSecrets: uniqueLocations(config.channels.slack.filter((c) => c.app).map((c) => c.secret)),
     });
     this.channels = new Channels(this, 'Channels', {
       channels: config.channels,
@@ -248,4 +249,9 @@ export class TocsinStack extends Stack {
 /** Prints a key parameter's value; the same with AWS CLI v1 and v2. */
 function getParameterCommand(name: string): string {
   return `aws ssm get-parameter --name ${name} --with-decryption --region ${Aws.REGION} --query Parameter.Value --output text`;
+}
+
+/** Each parameter or secret once (two app channels of one Slack app share theirs). */
+function uniqueLocations(locations: readonly SecretLocation[]): SecretLocation[] {
+  return [...new Map(locations.map((l) => [`${l.store}:${l.name}`, l])).values()];
 }

@@ -292,7 +292,7 @@ export async function measureCostInputs(opts: { rounds: number; onProgress?: (ms
     // The Slack kind itself (channels/slack): its renderer, the webhook sender the worker uses.
     const deps: ChannelDeliveryDeps<SlackMessage> = {
       render: (alert, link) => slackMessage(alert, link),
-      // The deployed worker reads the URL from Secrets Manager (cached 5 minutes: the model counts those calls).
+      // The deployed worker reads the URL from its parameter (cached 5 minutes: the model counts those calls).
       sender: new WebhookSender(new StaticWebhookUrls({ team: fakeSlack.url('team') })),
       clock: systemClock,
       sleep: appSleep,

@@ -77,6 +77,13 @@ export interface Deployment {
   secrets: number;
   /** The cluster keys as SSM SecureString parameters (custom resources in the template): no charge. */
   keyParameters: number;
+  /**
+   * The channels' secrets the channel worker may read (made by the user, outside the stack):
+   * SSM SecureString parameters (`secretParameter`: no charge) and Secrets Manager secrets
+   * (`secretName`: $0.40 a month each), counted from the worker's grants in the template.
+   */
+  channelParameters: number;
+  channelSecrets: number;
   kmsKeys: number;
   /** Queues drained by a Lambda event source mapping (each polled while idle). */
   polledQueues: number;
@@ -345,13 +352,14 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
 
   // Containers: the agents' reports of one change arrive together; each container reads its cluster's key once per cache period,
   // from Parameter Store (GetParameter WithDecryption: one KMS Decrypt of aws/ssm) or, with the keys in Secrets Manager, from there.
-  // The channel worker reads the Slack webhook secret (made by the user, in Secrets Manager) once per cache period.
+  // The channel worker reads each channel's parameter or secret (made by the user) once per cache period while it delivers.
   const ingestContainers = ingestRequests > 0 ? Math.max(1, Math.ceil((w.watchAgents * (m.ingest.checksRepeat.ms / 1000)) / a.burstWindowSeconds)) : 0;
   const cachePeriods = SECONDS_PER_MONTH / a.secretCacheSeconds;
   const keyReads = ingestContainers * w.clusters * cachePeriods;
   const keysInParameters = d.keyParameters > 0;
-  const parameterReads = keysInParameters ? keyReads : 0;
-  const secretReads = (keysInParameters ? 0 : keyReads) + (slackMessages > 0 ? w.slackChannels * cachePeriods : 0);
+  const channelReads = (n: number) => (slackMessages > 0 ? n * cachePeriods : 0);
+  const parameterReads = (keysInParameters ? keyReads : 0) + channelReads(d.channelParameters);
+  const secretReads = (keysInParameters ? 0 : keyReads) + channelReads(d.channelSecrets);
   const kmsRequests = parameterReads + secretReads + (1 + d.kmsEncryptedPolledQueues * 2) * (SECONDS_PER_MONTH / a.kmsDataKeyReuseSeconds);
 
   const traces = d.tracingActive
@@ -380,10 +388,10 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
     { service: 'CloudWatch', item: 'alarms', quantity: d.alarms, price: 'alarm', basis: 'AWS::CloudWatch::Alarm in the synthesized template' },
     { service: 'CloudWatch', item: 'dashboards', quantity: d.dashboards, price: 'dashboard', basis: 'AWS::CloudWatch::Dashboard in the template' },
     { service: 'X-Ray', item: 'traces recorded', quantity: traces, price: 'xrayTraceRecorded', basis: d.tracingActive ? `active tracing: ${a.xrayReservoirPerSecond}/s + ${a.xrayFixedRate * 100}% per function at the mean rate (ingest ${(ingestRequests / SECONDS_PER_MONTH).toFixed(1)}/s)` : 'tracing off' },
-    { service: 'Systems Manager', item: 'Parameter Store standard parameters', quantity: d.keyParameters, price: 'ssmStandardParameter', basis: `${d.keyParameters} SecureString parameters in the template (per cluster: HMAC key, Consul token digest, admin key, viewer key), standard tier: no charge` },
-    { service: 'Systems Manager', item: 'GetParameter calls', quantity: parameterReads, price: 'ssmStandardApiCall', basis: `cached ${a.secretCacheSeconds / 60} min per container: ${ingestContainers} ingest container(s) (agents' burst x measured repeat time / ${a.burstWindowSeconds} s); standard throughput: no charge` },
-    { service: 'Secrets Manager', item: 'secrets', quantity: d.secrets + w.slackChannels, price: 'secret', basis: `${d.secrets} in the template${keysInParameters ? '' : ' (per cluster: HMAC key, Consul token digest, admin key, viewer key)'} + ${w.slackChannels} Slack webhook secret(s) made outside the stack` },
-    { service: 'Secrets Manager', item: 'GetSecretValue calls', quantity: secretReads, price: 'secretsApiCall', basis: `cached ${a.secretCacheSeconds / 60} min: the channel worker's Slack webhook secret${keysInParameters ? '' : `, and the cluster keys in ${ingestContainers} ingest container(s)`}` },
+    { service: 'Systems Manager', item: 'Parameter Store standard parameters', quantity: d.keyParameters + d.channelParameters, price: 'ssmStandardParameter', basis: `${d.keyParameters} SecureString parameters in the template (per cluster: HMAC key, Consul token digest, admin key, viewer key) + ${d.channelParameters} channel secret parameter(s) made outside the stack (the Slack webhook URL), standard tier: no charge` },
+    { service: 'Systems Manager', item: 'GetParameter calls', quantity: parameterReads, price: 'ssmStandardApiCall', basis: `cached ${a.secretCacheSeconds / 60} min per container: ${keysInParameters ? `${ingestContainers} ingest container(s) (agents' burst x measured repeat time / ${a.burstWindowSeconds} s)` : 'no cluster key'}${d.channelParameters > 0 ? `, the channel worker's ${d.channelParameters} parameter(s)` : ''}; standard throughput: no charge` },
+    { service: 'Secrets Manager', item: 'secrets', quantity: d.secrets + d.channelSecrets, price: 'secret', basis: `${d.secrets} in the template${keysInParameters ? '' : ' (per cluster: HMAC key, Consul token digest, admin key, viewer key)'} + ${d.channelSecrets} channel secret(s) made outside the stack` },
+    { service: 'Secrets Manager', item: 'GetSecretValue calls', quantity: secretReads, price: 'secretsApiCall', basis: `cached ${a.secretCacheSeconds / 60} min: ${[...(d.channelSecrets > 0 ? [`the channel worker's ${d.channelSecrets} secret(s)`] : []), ...(keysInParameters ? [] : [`the cluster keys in ${ingestContainers} ingest container(s)`])].join(', ') || 'none'}` },
     { service: 'KMS', item: 'customer managed keys', quantity: d.kmsKeys, price: 'kmsKey', basis: 'AWS::KMS::Key in the template (rotation yearly: +$1/month after each of the first two rotations, not counted)' },
     { service: 'KMS', item: 'requests', quantity: kmsRequests, price: 'kmsRequest', basis: `key parameter decrypts (aws/ssm) and secret reads (aws/secretsmanager) at the cached read rate + data keys of the topic and ${d.kmsEncryptedPolledQueues} encrypted queue(s), reused ${a.kmsDataKeyReuseSeconds / 60} min` },
   ];

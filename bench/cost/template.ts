@@ -1,7 +1,8 @@
 /**
  * The deployed stack's fixed resources, read from the template `cdk synth` makes for the
  * reference configuration (no asset bundling: the template is the same): functions' memory
- * and tracing, alarms, dashboards, secrets, the key parameters (SSM, no charge), keys, the queues Lambda polls, log retention,
+ * and tracing, alarms, dashboards, secrets, the key parameters (SSM, no charge), the channels' parameters and secrets
+ * the channel worker may read (made outside the stack), keys, the queues Lambda polls, log retention,
  * and the API's access log format (one line per request, priced as log ingestion).
  */
 import { readFileSync } from 'node:fs';
@@ -18,7 +19,8 @@ export function deploymentOf(configFile: string, optIns: Partial<DeploymentOptIn
   const doc = parseDocument(readFileSync(configFile, 'utf8'));
   for (const [k, v] of Object.entries(optIns)) doc.setIn(['deployment', k], v);
   const { template } = synth({ config: doc.toString(), bundle: false, nag: false });
-  const resources = Object.values(template.toJSON().Resources as Record<string, Resource>);
+  const byId = template.toJSON().Resources as Record<string, Resource>;
+  const resources = Object.values(byId);
   const ofType = (t: string) => resources.filter((r) => r.Type === t);
   const functions: Record<string, { memoryMb: number; tracing: string }> = {};
   const emittedMetrics: Record<string, '*' | string[]> = {};
@@ -53,6 +55,7 @@ export function deploymentOf(configFile: string, optIns: Partial<DeploymentOptIn
     secrets: ofType('AWS::SecretsManager::Secret').length,
     // SecureString parameters: each made by one custom resource (CloudFormation cannot make them), or plain AWS::SSM::Parameter ones.
     keyParameters: ofType(KEY_PARAMETERS.resourceType).length + ofType('AWS::SSM::Parameter').length,
+    ...channelSecretsOf(byId),
     kmsKeys: ofType('AWS::KMS::Key').length,
     polledQueues: mappings.length,
     // Named channel queues (CHANNEL_QUEUES) are the Slack queues, encrypted with the topic key.
@@ -61,6 +64,25 @@ export function deploymentOf(configFile: string, optIns: Partial<DeploymentOptIn
     accessLogLineBytes: Buffer.byteLength(accessLogLine(format)),
     emittedMetrics,
   };
+}
+
+/** The parameters and secrets the channel worker's role may read: the channels' secrets, made by the user (ssm:GetParameter, secretsmanager:GetSecretValue grants). */
+export function channelSecretsOf(resources: Record<string, Resource>): { channelParameters: number; channelSecrets: number } {
+  const worker = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties?.Description ?? '').startsWith('tocsin: channel worker'));
+  const roleId = worker?.Properties?.Role?.['Fn::GetAtt']?.[0] as string | undefined;
+  if (!roleId) return { channelParameters: 0, channelSecrets: 0 };
+  const statements = Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles ?? []).includes(JSON.stringify({ Ref: roleId })))
+    .flatMap((p) => (p.Properties?.PolicyDocument?.Statement ?? []) as Array<{ Action: string | string[]; Resource: unknown }>);
+  const resourcesGranted = (action: string) => {
+    const granted = new Set<string>();
+    for (const st of statements) {
+      if (![st.Action].flat().includes(action)) continue;
+      for (const r of [st.Resource].flat()) granted.add(JSON.stringify(r));
+    }
+    return granted.size;
+  };
+  return { channelParameters: resourcesGranted('ssm:GetParameter'), channelSecrets: resourcesGranted('secretsmanager:GetSecretValue') };
 }
 
 /** The access log format with typical values for an ingest request (IDs, times, addresses at their real lengths). */

@@ -19,9 +19,9 @@ export function checkRoutingKey(key: string, from: string): string {
   return key;
 }
 
-/** Secrets Manager: the routing key itself, or JSON {"routingKey": "..."}. */
-export function routingKeyOfSecret(secretString: string, secretName: string): string {
-  return checkRoutingKey(plainOrJsonField(secretString, 'routingKey', secretName), `secret ${secretName}`);
+/** The stored secret (parameter or secret, named by `from`): the routing key itself, or JSON {"routingKey": "..."}. */
+export function routingKeyOfSecret(stored: string, from: string): string {
+  return checkRoutingKey(plainOrJsonField(stored, 'routingKey', from), from);
 }
 
 export class PagerDutySender implements ChannelSender<PagerDutyEvent> {

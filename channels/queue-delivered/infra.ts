@@ -2,29 +2,31 @@
  * The CDK resources of a queue-delivered kind (PagerDuty, webhook), as Slack's: per channel
  * a KMS-encrypted queue named for the channel worker, subscribed to the alerts topic with
  * the filter { channels: [<name>] } (plus the severities of its minSeverity), drained by
- * the channel worker, which may read the channel's secret; one dead-letter queue per kind,
+ * the channel worker, which may read the channel's parameter or secret; one dead-letter queue per kind,
  * alarmed on, which the worker may also send to (a notification refused for good goes
  * there at once, app/channel-delivery.ts).
  */
 import { Duration } from 'aws-cdk-lib';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { channelFilterPolicy } from '../../lambdas/commons/deployment';
+import type { ConfigIssue } from '../../lambdas/domain/rules/config';
 import type { Severity } from '../../lambdas/domain/types';
 import type { QueueEventSource } from '../../lib/channel-worker';
+import { grantChannelSecretRead } from '../../lib/channel-secrets';
 import { acknowledgeDeadLetterQueue } from '../../lib/nag';
 import { ALARM_PERIOD } from '../../lib/operations-alarms';
 import { severitiesAtOrAbove } from '../email/infra';
-import { snsQueueEncryption, type ChannelInfraContext, type DeployedChannel } from '../kind-infra';
+import { snsQueueEncryption, type ChannelDeployment, type ChannelInfraContext, type DeployedChannel } from '../kind-infra';
+import { CHANNEL_SECRET_KEYS, missingSecretIssue, secretLocationOf, type SecretLocation } from '../secret-location';
 
 /** At most 2 concurrent pollers per queue (SQS's minimum), 5 messages each. */
 export const QUEUE_EVENT_SOURCE: QueueEventSource = { maxConcurrency: 2, batchSize: 5 };
 
 export interface DeployedQueueChannel extends DeployedChannel {
-  /** Secrets Manager secret the worker reads for this channel. */
-  readonly secretName: string;
+  /** The parameter or secret the worker reads for this channel. */
+  readonly secret: SecretLocation;
   /** Lowest severity delivered; undefined = every severity. */
   readonly minSeverity?: Severity;
 }
@@ -68,8 +70,24 @@ export function buildQueueChannels(
       }),
     );
     worker.drain(channel.name, queue, QUEUE_EVENT_SOURCE);
-    Secret.fromSecretNameV2(scope, `Secret-${channel.name}`, channel.secretName).grantRead(worker);
+    grantChannelSecretRead(scope, `Secret-${channel.name}`, channel.secret, worker);
     queues.set(channel.name, queue);
   }
   return { queues, deadLetterQueue };
+}
+
+/**
+ * A queue-delivered channel's deployment view: where its secret is (secretParameter or
+ * secretName, `holding` what), its minSeverity; or what it lacks. `more`: the kind's own issues.
+ */
+export function queueChannelDeployment(
+  name: string,
+  spec: { readonly minSeverity?: Severity },
+  what: { readonly channel: string; readonly holding: string },
+  more: readonly ConfigIssue[] = [],
+): ChannelDeployment<DeployedQueueChannel> {
+  const secret = secretLocationOf(spec, CHANNEL_SECRET_KEYS);
+  const issues = [...(secret ? [] : [missingSecretIssue(CHANNEL_SECRET_KEYS, what.channel, what.holding)]), ...more];
+  if (issues.length > 0 || !secret) return { issues };
+  return { channel: { name, secret, ...(spec.minSeverity && spec.minSeverity !== 'info' ? { minSeverity: spec.minSeverity } : {}) } };
 }

@@ -1,11 +1,10 @@
 /**
  * Slack channels at deploy time: per channel a KMS-encrypted queue subscribed to the
  * alerts topic with the filter { channels: [<name>] }, drained by the channel worker
- * (≈1 msg/s per webhook), which may read the channel's webhook secret; one dead-letter
+ * (≈1 msg/s per webhook), which may read the channel's parameter or secret; one dead-letter
  * queue for all of them, alarmed on.
  */
 import { Duration } from 'aws-cdk-lib';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -14,17 +13,19 @@ import type { ConfigIssue } from '../../lambdas/domain/rules/config';
 import type { Severity } from '../../lambdas/domain/types';
 import type { QueueEventSource } from '../../lib/channel-worker';
 import { keepLogicalId, keepQueueLogicalIds } from '../../lib/logical-ids';
+import { grantChannelSecretRead } from '../../lib/channel-secrets';
 import { acknowledgeDeadLetterQueue } from '../../lib/nag';
 import { ALARM_PERIOD } from '../../lib/operations-alarms';
 import { severitiesAtOrAbove } from '../email/infra';
 import { snsQueueEncryption, type ChannelInfra, type DeployedChannel } from '../kind-infra';
+import { CHANNEL_SECRET_KEYS, missingSecretIssue, secretLocationOf, SLACK_BOT_TOKEN_KEYS, type SecretLocation } from '../secret-location';
 
 /** SQS event source of each Slack queue: at most 2 concurrent pollers (the minimum), 5 messages each. */
 export const SLACK_EVENT_SOURCE: QueueEventSource = { maxConcurrency: 2, batchSize: 5 };
 
 export interface DeployedSlackChannel extends DeployedChannel {
-  /** Secrets Manager secret holding the webhook URL, or an app channel's bot token. */
-  readonly secretName: string;
+  /** The parameter or secret holding the webhook URL, or an app channel's bot token (and signing secret). */
+  readonly secret: SecretLocation;
   /** An app channel (bot token, Web API): its threads are kept in the state table. */
   readonly app?: true;
   /** Lowest severity delivered; undefined = every severity. */
@@ -48,15 +49,17 @@ const LEGACY_SCOPE = 'Notifications';
 export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResources> = {
   deployment: (name, spec) => {
     if (spec.channel === undefined) {
-      return spec.secretName
-        ? { channel: { name, secretName: spec.secretName, ...minSeverityOf(spec.minSeverity) } }
-        : { issues: [{ path: [], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' }] };
+      const secret = secretLocationOf(spec, CHANNEL_SECRET_KEYS);
+      return secret
+        ? { channel: { name, secret, ...minSeverityOf(spec.minSeverity) } }
+        : { issues: [{ ...missingSecretIssue(CHANNEL_SECRET_KEYS, 'a slack channel', 'its webhook URL'), path: [] }] };
     }
+    const secret = secretLocationOf(spec, SLACK_BOT_TOKEN_KEYS);
     const issues: ConfigIssue[] = [];
-    if (!spec.botTokenSecret) issues.push({ path: ['botTokenSecret'], reason: 'a slack app channel needs botTokenSecret (the Secrets Manager secret holding its bot token) to be deployed' });
+    if (!secret) issues.push(missingSecretIssue(SLACK_BOT_TOKEN_KEYS, 'a slack app channel', 'its bot token'));
     if (spec.apiUrl && !spec.apiUrl.startsWith('https://')) issues.push({ path: ['apiUrl'], reason: 'a deployed slack app channel calls the Web API over https only' });
-    if (issues.length > 0 || !spec.botTokenSecret) return { issues };
-    return { channel: { name, secretName: spec.botTokenSecret, app: true, ...minSeverityOf(spec.minSeverity) } };
+    if (issues.length > 0 || !secret) return { issues };
+    return { channel: { name, secret, app: true, ...minSeverityOf(spec.minSeverity) } };
   },
 
   build({ scope, alertsTopic, topicKey, deliveryDeadLetterQueue, alarm, channelWorker, delivery, stateTable, channels }) {
@@ -102,7 +105,7 @@ export const SLACK_INFRA: ChannelInfra<'slack', DeployedSlackChannel, SlackResou
       );
       keepLogicalId(subscription, `${legacyPath}/${subscription.node.id}`);
       worker.drain(channel.name, queue, SLACK_EVENT_SOURCE);
-      Secret.fromSecretNameV2(scope, `${channel.app ? 'BotToken' : 'Webhook'}-${channel.name}`, channel.secretName).grantRead(worker);
+      grantChannelSecretRead(scope, `${channel.app ? 'BotToken' : 'Webhook'}-${channel.name}`, channel.secret, worker);
       if (channel.app) worker.useStateItems(stateTable, SLACK_STATE_PARTITION_PREFIX);
       queues.set(channel.name, queue);
     }

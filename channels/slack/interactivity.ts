@@ -3,14 +3,14 @@
  * (lambdas/app/slack-interactions.ts SlackApps): their signing secrets, which app channel
  * posts to a Slack channel, and Web API calls with its bot token.
  *   deployed    the signing secret is kept with the bot token, in the channel's
- *               `botTokenSecret`, as JSON {"botToken": "xoxb-...", "signingSecret": "..."}
- *               (read through Secrets Manager, cached five minutes like the token);
+ *               `botTokenParameter` (or `botTokenSecret`), as JSON {"botToken": "xoxb-...",
+ *               "signingSecret": "..."} (read, cached five minutes, like the token);
  *   npm start   `signingSecretEnv` names the environment variable holding it.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SlackApps } from '../../lambdas/app/slack-interactions';
 import type { ChannelSpec } from '../../lambdas/domain/rules/types';
-import { SecretsManagerChannelSecrets, StaticChannelSecrets, type ChannelSecrets } from '../queue-delivered/secrets';
+import { DeployedChannelSecrets, StaticChannelSecrets, type ChannelSecrets, type SecretClients } from '../queue-delivered/secrets';
+import { channelSecretLocations, SLACK_BOT_TOKEN_KEYS } from '../secret-location';
 import { botTokenOfSecret, isSlackApp, type SlackChannel } from '.';
 import type { SlackThreadStore } from './threads';
 import { callSlack, checkBotToken, SLACK_API_URL } from './web-api';
@@ -21,18 +21,18 @@ interface AppChannel {
   apiUrl: string;
 }
 
-/** The signing secret field of a bot token secret; '' when it holds none (the token alone). */
-export function signingSecretOfSecret(secretString: string, secretName: string): string {
-  if (!secretString.startsWith('{')) return '';
+/** The signing secret field of a stored bot token (named by `from`); '' when it holds none (the token alone). */
+export function signingSecretOfSecret(stored: string, from: string): string {
+  if (!stored.startsWith('{')) return '';
   let parsed: unknown;
   try {
-    parsed = JSON.parse(secretString);
+    parsed = JSON.parse(stored);
   } catch {
-    throw new Error(`secret ${secretName} starts with { but is not JSON`);
+    throw new Error(`${from} starts with { but is not JSON`);
   }
   const value = (parsed as Record<string, unknown>).signingSecret;
   if (value === undefined) return '';
-  if (typeof value !== 'string' || !/^[0-9a-f]{16,128}$/i.test(value)) throw new Error(`secret ${secretName}: "signingSecret" is not a Slack signing secret (hex digits)`);
+  if (typeof value !== 'string' || !/^[0-9a-f]{16,128}$/i.test(value)) throw new Error(`${from}: "signingSecret" is not a Slack signing secret (hex digits)`);
   return value;
 }
 
@@ -86,14 +86,14 @@ function appChannels(channels: Readonly<Record<string, ChannelSpec>>): Array<[st
 }
 
 /** Deployed: undefined when there is no app channel (the endpoint answers that Slack actions are off). */
-export function deployedSlackApps(channels: Readonly<Record<string, ChannelSpec>>, client: SecretsManagerClient, threads: () => SlackThreadStore): SlackApps | undefined {
-  const apps = appChannels(channels).filter(([, ch]) => ch.botTokenSecret);
+export function deployedSlackApps(channels: Readonly<Record<string, ChannelSpec>>, clients: SecretClients, threads: () => SlackThreadStore): SlackApps | undefined {
+  const locations = channelSecretLocations(Object.fromEntries(appChannels(channels)), SLACK_BOT_TOKEN_KEYS);
+  const apps = appChannels(channels).filter(([name]) => locations[name]);
   if (apps.length === 0) return undefined;
-  const names = Object.fromEntries(apps.map(([name, ch]) => [name, ch.botTokenSecret as string]));
   return new ConfiguredSlackApps(
     apps.map(([name, ch]) => ({ name, channel: ch.channel as string, apiUrl: ch.apiUrl ?? SLACK_API_URL })),
-    new SecretsManagerChannelSecrets(client, names, botTokenOfSecret),
-    new SecretsManagerChannelSecrets(client, names, signingSecretOfSecret),
+    new DeployedChannelSecrets(clients, locations, botTokenOfSecret),
+    new DeployedChannelSecrets(clients, locations, signingSecretOfSecret),
     threads,
   );
 }

@@ -1,9 +1,9 @@
 /**
  * Slack incoming webhooks: the sender (a JSON POST over fetch) and where each channel's
- * webhook URL comes from (Secrets Manager when deployed, tocsin.yaml under `npm start`).
+ * webhook URL comes from (its parameter or secret when deployed, tocsin.yaml under `npm start`).
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ChannelSender, SendResponse } from '../../lambdas/app/channel-delivery';
+import { plainOrJsonField, type ChannelSecrets } from '../queue-delivered/secrets';
 
 /** The channel's webhook URL. */
 export interface WebhookUrls {
@@ -35,29 +35,19 @@ export class WebhookSender implements ChannelSender<unknown> {
   }
 }
 
-/** Secret value: the webhook URL, or JSON {"url": "..."}; cached for five minutes. */
-export class SecretsManagerWebhookUrls implements WebhookUrls {
-  private readonly cache = new Map<string, { url: string; until: number }>();
+/** The stored secret (parameter or secret, named by `from`): the webhook URL, or JSON {"url": "..."}; https only. */
+export function webhookUrlOfSecret(stored: string, from: string): string {
+  const url = plainOrJsonField(stored, 'url', from);
+  if (!/^https:\/\/\S+$/.test(url)) throw new Error(`${from} does not hold an https webhook URL`);
+  return url;
+}
 
-  constructor(
-    private readonly client: SecretsManagerClient,
-    private readonly secretNames: Readonly<Record<string, string>>,
-    private readonly cacheMs = 5 * 60 * 1000,
-  ) {}
+/** Deployed: each channel's URL from its secret (ChannelSecrets: read, checked, cached five minutes). */
+export class SecretWebhookUrls implements WebhookUrls {
+  constructor(private readonly secrets: ChannelSecrets) {}
 
-  async urlFor(channel: string): Promise<string> {
-    const hit = this.cache.get(channel);
-    if (hit && hit.until > Date.now()) return hit.url;
-    const secretName = this.secretNames[channel];
-    if (!secretName) throw new Error(`no webhook secret configured for channel ${channel}`);
-    // Required here, not at the top: reading tocsin.yaml (the CLI) loads this module but never the SDK.
-    const { GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-    const out = await this.client.send(new GetSecretValueCommand({ SecretId: secretName }));
-    const raw = (out.SecretString ?? '').trim();
-    const url = raw.startsWith('{') ? String((JSON.parse(raw) as { url?: unknown }).url ?? '') : raw;
-    if (!/^https:\/\//.test(url)) throw new Error(`secret ${secretName} does not hold an https webhook URL`);
-    this.cache.set(channel, { url, until: Date.now() + this.cacheMs });
-    return url;
+  urlFor(channel: string): Promise<string> {
+    return this.secrets.secretOf(channel);
   }
 }
 

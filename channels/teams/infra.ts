@@ -1,12 +1,9 @@
-/** Teams channels at deploy time: queue-delivered (channels/queue-delivered/infra.ts), the workflow URL in Secrets Manager. */
+/** Teams channels at deploy time: queue-delivered (channels/queue-delivered/infra.ts), the workflow URL in a parameter or secret. */
 import type { ChannelInfra } from '../kind-infra';
-import { buildQueueChannels, type DeployedQueueChannel, type QueueChannelResources } from '../queue-delivered/infra';
+import { buildQueueChannels, queueChannelDeployment, type DeployedQueueChannel, type QueueChannelResources } from '../queue-delivered/infra';
 
 export const TEAMS_INFRA: ChannelInfra<'teams', DeployedQueueChannel, QueueChannelResources> = {
-  deployment: (name, spec) => {
-    if (!spec.secretName) return { issues: [{ path: ['secretName'], reason: 'a teams channel needs secretName (the Secrets Manager secret holding its Workflows webhook URL) to be deployed' }] };
-    return { channel: { name, secretName: spec.secretName, ...(spec.minSeverity && spec.minSeverity !== 'info' ? { minSeverity: spec.minSeverity } : {}) } };
-  },
+  deployment: (name, spec) => queueChannelDeployment(name, spec, { channel: 'a teams channel', holding: 'its Workflows webhook URL' }),
   build: (context) =>
     buildQueueChannels(context, {
       label: 'Teams',

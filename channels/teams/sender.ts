@@ -1,7 +1,7 @@
 /**
  * The Teams Workflows webhook sender: a JSON POST of the message to the workflow's URL.
- * The URL carries the flow's signature (`sig=`), so it is the channel's secret: Secrets
- * Manager when deployed (the URL, or JSON {"url": ...}), `urlEnv` or `url` under `npm start`;
+ * The URL carries the flow's signature (`sig=`), so it is the channel's secret: Parameter
+ * Store or Secrets Manager when deployed (the URL, or JSON {"url": ...}), `urlEnv` or `url` under `npm start`;
  * it is never logged (failure reasons name the endpoint "Teams", never the URL). 2xx (the
  * flow answers 202 Accepted) is delivered; 408, 429 (Retry-After honoured) and 5xx are
  * retried; 3xx (a POST is not turned into a GET) and other 4xx (400: a card the flow
@@ -28,9 +28,9 @@ export function checkWorkflowUrl(value: string, from: string, httpsOnly: boolean
   return value;
 }
 
-/** Secrets Manager: the URL itself, or JSON {"url": "..."}; https only. */
-export function workflowUrlOfSecret(secretString: string, secretName: string): string {
-  return checkWorkflowUrl(plainOrJsonField(secretString, 'url', secretName), `secret ${secretName}`, true);
+/** The stored secret (parameter or secret, named by `from`): the URL itself, or JSON {"url": "..."}; https only. */
+export function workflowUrlOfSecret(stored: string, from: string): string {
+  return checkWorkflowUrl(plainOrJsonField(stored, 'url', from), from, true);
 }
 
 export class TeamsWorkflowSender implements ChannelSender<TeamsMessage> {

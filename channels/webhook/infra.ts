@@ -1,16 +1,15 @@
-/** Webhook channels at deploy time: queue-delivered (channels/queue-delivered/infra.ts), the signing key in Secrets Manager. */
-import type { ConfigIssue } from '../../lambdas/domain/rules/config';
+/** Webhook channels at deploy time: queue-delivered (channels/queue-delivered/infra.ts), the signing key in a parameter or secret. */
 import type { ChannelInfra } from '../kind-infra';
-import { buildQueueChannels, type DeployedQueueChannel, type QueueChannelResources } from '../queue-delivered/infra';
+import { buildQueueChannels, queueChannelDeployment, type DeployedQueueChannel, type QueueChannelResources } from '../queue-delivered/infra';
 
 export const WEBHOOK_INFRA: ChannelInfra<'webhook', DeployedQueueChannel, QueueChannelResources> = {
-  deployment: (name, spec) => {
-    const issues: ConfigIssue[] = [];
-    if (!spec.secretName) issues.push({ path: ['secretName'], reason: 'a webhook channel needs secretName (the Secrets Manager secret holding its signing key) to be deployed' });
-    if (!spec.url?.startsWith('https://')) issues.push({ path: ['url'], reason: 'a deployed webhook channel posts over https only' });
-    if (issues.length > 0 || !spec.secretName) return { issues };
-    return { channel: { name, secretName: spec.secretName, ...(spec.minSeverity && spec.minSeverity !== 'info' ? { minSeverity: spec.minSeverity } : {}) } };
-  },
+  deployment: (name, spec) =>
+    queueChannelDeployment(
+      name,
+      spec,
+      { channel: 'a webhook channel', holding: 'its signing key' },
+      spec.url?.startsWith('https://') ? [] : [{ path: ['url'], reason: 'a deployed webhook channel posts over https only' }],
+    ),
   build: (context) =>
     buildQueueChannels(context, {
       label: 'webhook',

@@ -32,9 +32,9 @@ export function checkSigningKeys(secret: string, from: string): string {
   return secret;
 }
 
-/** Secrets Manager: the key (list) itself, or JSON {"signingKey": "..."}. */
-export function signingKeysOfSecret(secretString: string, secretName: string): string {
-  return checkSigningKeys(plainOrJsonField(secretString, 'signingKey', secretName), `secret ${secretName}`);
+/** The stored secret (parameter or secret, named by `from`): the key (list) itself, or JSON {"signingKey": "..."}. */
+export function signingKeysOfSecret(stored: string, from: string): string {
+  return checkSigningKeys(plainOrJsonField(stored, 'signingKey', from), from);
 }
 
 /** The headers of one signed POST of `body` to `url` at `nowSeconds`. */

@@ -11,6 +11,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -24,6 +25,7 @@ import { requiredEnv } from '../commons/config';
 import { jsonLogger } from '../commons/logger';
 import { CHANNEL_QUEUES, LAMBDA_ENV } from '../commons/deployment';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters';
+import type { SecretClients } from '../../channels/queue-delivered/secrets';
 
 const RETRY_BASE_SECONDS = 30;
 
@@ -31,7 +33,24 @@ const { config } = bundledConfig();
 const logger = jsonLogger();
 const queuePrefix = requiredEnv(LAMBDA_ENV.channelQueuePrefix);
 const sqs = new SQSClient({});
-const secrets = new SecretsManagerClient({});
+/**
+ * The channels' secrets: SSM SecureString parameters or Secrets Manager secrets
+ * (channels/secret-location.ts). The SSM client is loaded and made when a channel first
+ * needs it (a cold start with only Secrets Manager secrets does not load it).
+ */
+let ssm: SSMClient | undefined;
+let secretsManager: SecretsManagerClient | undefined;
+const secrets: SecretClients = {
+  parameters: () => {
+    if (!ssm) {
+      const { SSMClient: Client } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+      const { PARAMETER_STORE_CLIENT } = require('../adapters/parameter-values') as typeof import('../adapters/parameter-values');
+      ssm = new Client(PARAMETER_STORE_CLIENT);
+    }
+    return ssm;
+  },
+  secrets: () => (secretsManager ??= new SecretsManagerClient({})),
+};
 /** The state table, for kinds that remember what they sent (Slack app threads); its name is set only when one is deployed. */
 const state = () => ({
   doc: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),

@@ -29,9 +29,10 @@ const slackThreads = () =>
   (threads ??= new DynamoSlackThreads(DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), requiredEnv(LAMBDA_ENV.tableName)));
 
 const config = readIngestConfig(bundledConfig().config.clusters);
-// Cluster keys: SSM SecureString parameters. Slack app channels' secrets (made by the user): Secrets Manager.
+// Cluster keys: SSM SecureString parameters. Slack app channels' secrets (made by the user): a parameter or a Secrets Manager secret.
 const parameters = new SSMClient(PARAMETER_STORE_CLIENT);
-const secrets = new SecretsManagerClient({});
+let secretsManager: SecretsManagerClient | undefined;
+const secrets = { parameters: () => parameters, secrets: () => (secretsManager ??= new SecretsManagerClient({})) };
 // Namespace and service (METRICS.env) from the environment the stack sets.
 const metrics = powertoolsMetrics({ emitted: emittedMetrics() });
 const handle = httpApi(

@@ -90,7 +90,7 @@ channels:
       { name: 'oncall', addresses: ['oncall@example.com', 'OPS@example.com'], minSeverity: 'critical' },
     ]);
     expect(c.opsEmails).toEqual(['ops@example.com', 'dev@example.com', 'oncall@example.com']);
-    expect(c.channels.slack).toEqual([{ name: 'team', secretName: 'tocsin/slack/team' }]);
+    expect(c.channels.slack).toEqual([{ name: 'team', secret: { store: 'secretsManager', name: 'tocsin/slack/team' } }]);
   });
 
   test('deployment.opsEmails replaces the default ops recipients', () => {
@@ -99,9 +99,9 @@ channels:
     ]);
   });
 
-  test('a Slack channel without secretName cannot be deployed', () => {
+  test('a Slack channel without secretParameter or secretName cannot be deployed', () => {
     expect(errorOf(() => parse('clusters: [a]\nchannels:\n  team: { type: slack, webhookUrl: "http://127.0.0.1:9/" }\n'))).toBe(
-      'Invalid tocsin configuration /etc/tocsin/test.yaml:\n  channels.team: a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed',
+      'Invalid tocsin configuration /etc/tocsin/test.yaml:\n  channels.team: a slack channel needs secretParameter (the SSM SecureString parameter holding its webhook URL) or secretName (a Secrets Manager secret) to be deployed',
     );
   });
 });

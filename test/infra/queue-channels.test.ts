@@ -9,6 +9,7 @@
  */
 import type { CfnElement } from 'aws-cdk-lib';
 import { CHANNELS_ATTRIBUTE, LAMBDA_ENV, SLACK_STATE_PARTITION_PREFIX } from '../../lambdas/commons/deployment';
+import { channelSecretsOf } from '../../bench/cost/template';
 import { QUEUE_EVENT_SOURCE } from '../../channels/queue-delivered/infra';
 import { CHANNEL_WORKER_TIMEOUT_SECONDS } from '../../lib/channel-worker';
 import { deployChannels } from '../../channels/infra';
@@ -109,6 +110,8 @@ test('the worker may read exactly these secrets (the Slack one too), and send to
   const secretResources = statements.filter((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
   expect(secretResources.sort()).toEqual(['tocsin/pagerduty/eu', 'tocsin/pagerduty/oncall', 'tocsin/slack/bot', 'tocsin/slack/team', 'tocsin/teams/ops', 'tocsin/webhook/ops'].map((n) => expect.stringContaining(`secret:${n}-??????`)));
   expect(secretResources).toHaveLength(6);
+  // Figure 8's template reader counts them (channels made outside the stack, $0.40 a month each).
+  expect(channelSecretsOf(resources)).toEqual({ channelParameters: 0, channelSecrets: 6 });
   for (const type of ['pagerduty', 'webhook', 'teams'] as const) {
     const dlqArn = JSON.stringify(s.stack.resolve(s.stack.channels.resources[type].deadLetterQueue!.queueArn));
     expect(statements.some((st) => JSON.stringify(st.Action).includes('sqs:SendMessage') && JSON.stringify(st.Resource) === dlqArn)).toBe(true);
@@ -162,10 +165,10 @@ test('the Lambdas get no local-only secret (forLambda)', () => {
 });
 
 test.each<[string, Record<string, unknown>, string]>([
-  ['pagerduty without secretName', { p: { type: 'pagerduty', routingKey: 'x'.repeat(32) } }, 'channels.p.secretName: a pagerduty channel needs secretName'],
+  ['pagerduty without secretParameter or secretName', { p: { type: 'pagerduty', routingKey: 'x'.repeat(32) } }, 'channels.p.secretParameter: a pagerduty channel needs secretParameter (the SSM SecureString parameter holding its routing key) or secretName'],
   ['pagerduty over http', { p: { type: 'pagerduty', secretName: 's', url: 'http://127.0.0.1/v2/enqueue' } }, 'channels.p.url: a deployed pagerduty channel sends over https only'],
-  ['webhook without secretName', { h: { type: 'webhook', url: 'https://x.example' } }, 'channels.h.secretName: a webhook channel needs secretName'],
-  ['a slack app channel without botTokenSecret', { a: { type: 'slack', channel: 'C0123ABCD', botTokenEnv: 'T' } }, 'channels.a.botTokenSecret: a slack app channel needs botTokenSecret'],
+  ['webhook without secretParameter or secretName', { h: { type: 'webhook', url: 'https://x.example' } }, 'channels.h.secretParameter: a webhook channel needs secretParameter (the SSM SecureString parameter holding its signing key) or secretName'],
+  ['a slack app channel without botTokenParameter or botTokenSecret', { a: { type: 'slack', channel: 'C0123ABCD', botTokenEnv: 'T' } }, 'channels.a.botTokenParameter: a slack app channel needs botTokenParameter (the SSM SecureString parameter holding its bot token) or botTokenSecret'],
   ['a slack app channel over http', { a: { type: 'slack', channel: 'C0123ABCD', botTokenSecret: 's', apiUrl: 'http://127.0.0.1:1/api' } }, 'channels.a.apiUrl: a deployed slack app channel calls the Web API over https only'],
   ['webhook over http', { h: { type: 'webhook', url: 'http://x.example', secretName: 's' } }, 'channels.h.url: a deployed webhook channel posts over https only'],
 ])('deploying %s is refused', (_name, channels, reason) => {

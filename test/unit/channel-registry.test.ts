@@ -34,7 +34,7 @@ describe('channelIssues', () => {
 describe('deployChannels: what deploying needs beyond a valid file', () => {
   test.each([
     [{ team: { type: 'slack', secretName: 's' } }, []],
-    [{ team: { type: 'slack', webhookUrl: 'http://127.0.0.1:9/' } }, [{ path: ['channels', 'team'], reason: 'a slack channel needs secretName (the Secrets Manager secret holding its webhook URL) to be deployed' }]],
+    [{ team: { type: 'slack', webhookUrl: 'http://127.0.0.1:9/' } }, [{ path: ['channels', 'team'], reason: 'a slack channel needs secretParameter (the SSM SecureString parameter holding its webhook URL) or secretName (a Secrets Manager secret) to be deployed' }]],
     [{ oncall: { type: 'email' } }, []],
     [{ x: { type: 'pager' } }, [{ path: ['channels', 'x', 'type'], reason: 'unknown channel type "pager" (known: email, slack, pagerduty, webhook, teams)' }]],
   ])('%j', (channels, issues) => {
@@ -74,7 +74,7 @@ test('an unknown type in tocsin.yaml fails with the file, the path and its line'
 
 test('allowed keys and delivery settings come from the kinds', () => {
   expect(allowedChannelKeys('email')).toEqual(['type', 'addresses', 'minSeverity', 'template']);
-  expect(allowedChannelKeys('slack')).toEqual(['type', 'secretName', 'webhookUrl', 'channel', 'botTokenSecret', 'botTokenEnv', 'botToken', 'signingSecretEnv', 'apiUrl', 'minSeverity', 'template']);
+  expect(allowedChannelKeys('slack')).toEqual(['type', 'secretParameter', 'secretName', 'webhookUrl', 'channel', 'botTokenParameter', 'botTokenSecret', 'botTokenEnv', 'botToken', 'signingSecretEnv', 'apiUrl', 'minSeverity', 'template']);
   expect(allowedChannelKeys('pager')).toBeUndefined();
   expect(readDeliverySettings(undefined)).toEqual({ email: undefined, slack: { maxReceiveCount: 5 }, pagerduty: { maxReceiveCount: 5 }, webhook: { maxReceiveCount: 5 }, teams: { maxReceiveCount: 5 } });
   expect(readDeliverySettings({ slack: { maxReceiveCount: 7, minIntervalMs: 0 } }).slack).toEqual({ maxReceiveCount: 7, minIntervalMs: 0 });

@@ -187,6 +187,8 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     dashboards: 1,
     secrets: 0,
     keyParameters: 4,
+    channelParameters: 1, // the Slack webhook's (secretParameter), made outside the stack
+    channelSecrets: 0,
     kmsKeys: 1,
     polledQueues: 2,
     kmsEncryptedPolledQueues: 1,
@@ -216,8 +218,8 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     ['idle receives', () => 2 * 15 * (SECONDS_PER_MONTH / 60)],
     ['custom metrics', () => 8],
     ['alarms', () => 17],
-    ['Parameter Store standard parameters', () => 4],
-    ['secrets', () => 1], // the Slack webhook's, made outside the stack
+    ['Parameter Store standard parameters', () => 5], // 4 cluster keys + the Slack webhook's
+    ['secrets', () => 0],
     ['customer managed keys', () => 1],
   ])('%s', (item, expected) => expect(find(item)).toBeCloseTo(expected(), 3));
 
@@ -239,20 +241,35 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     expect(priceLines(off, { freeTier: 'none' }).totalUsd).toBeLessThan(priceLines(lines, { freeTier: 'none' }).totalUsd);
   });
 
+  const q = (ls: Line[], item: string) => ls.find((l) => l.item.startsWith(item))?.quantity ?? Number.NaN;
+  const slackReads = SECONDS_PER_MONTH / DEFAULT_ASSUMPTIONS.secretCacheSeconds; // the channel worker's, once per cache period
+
   it('cluster keys: read from Parameter Store (free; one aws/ssm KMS decrypt each), or from Secrets Manager as before 2026-12', () => {
-    const q = (ls: Line[], item: string) => ls.find((l) => l.item.startsWith(item))?.quantity ?? Number.NaN;
     const inSecrets = monthlyLines(REFERENCE_WORKLOAD, measured, { ...deployment, secrets: 4, keyParameters: 0 });
-    const keyReads = q(lines, 'GetParameter calls');
-    const slackReads = q(lines, 'GetSecretValue calls');
+    const keyReads = q(lines, 'GetParameter calls') - slackReads;
     expect(keyReads).toBeGreaterThan(0);
-    expect(slackReads).toBeCloseTo(SECONDS_PER_MONTH / DEFAULT_ASSUMPTIONS.secretCacheSeconds, 3); // the channel worker's only
-    expect(q(inSecrets, 'GetParameter calls')).toBe(0);
-    expect(q(inSecrets, 'GetSecretValue calls')).toBeCloseTo(keyReads + slackReads, 3);
-    expect(q(inSecrets, 'secrets')).toBe(5);
+    expect(q(lines, 'GetSecretValue calls')).toBe(0);
+    expect(q(inSecrets, 'GetParameter calls')).toBeCloseTo(slackReads, 3);
+    expect(q(inSecrets, 'GetSecretValue calls')).toBeCloseTo(keyReads, 3);
+    expect(q(inSecrets, 'secrets')).toBe(4);
     // KMS requests are the same (a decrypt per read either way); the bill differs by the secrets and their calls.
     expect(q(inSecrets, 'requests')).toBeCloseTo(q(lines, 'requests'), 3);
     const diff = priceLines(inSecrets, { freeTier: 'always' }).totalUsd - priceLines(lines, { freeTier: 'always' }).totalUsd;
     expect(diff).toBeCloseTo(4 * PRICES.secret.usd + (keyReads * PRICES.secretsApiCall.usd) / PRICES.secretsApiCall.per, 6);
+  });
+
+  it('the Slack webhook URL: a parameter costs nothing; in a Secrets Manager secret (as before 2026-12) $0.40 and its reads', () => {
+    const inSecret = monthlyLines(REFERENCE_WORKLOAD, measured, { ...deployment, channelParameters: 0, channelSecrets: 1 });
+    expect(q(inSecret, 'Parameter Store standard parameters')).toBe(4);
+    expect(q(inSecret, 'secrets')).toBe(1);
+    expect(q(inSecret, 'GetSecretValue calls')).toBeCloseTo(slackReads, 3);
+    expect(q(inSecret, 'GetParameter calls')).toBeCloseTo(q(lines, 'GetParameter calls') - slackReads, 3);
+    expect(q(inSecret, 'requests')).toBeCloseTo(q(lines, 'requests'), 3); // one KMS decrypt per read either way
+    const diff = priceLines(inSecret, { freeTier: 'always' }).totalUsd - priceLines(lines, { freeTier: 'always' }).totalUsd;
+    expect(diff).toBeCloseTo(PRICES.secret.usd + (slackReads * PRICES.secretsApiCall.usd) / PRICES.secretsApiCall.per, 6);
+    // Without traffic the worker reads nothing; the secret is still billed.
+    const silent = { ...REFERENCE_WORKLOAD, checkChangesPerDay: 0, eventsPerDay: 0, serfMemberChangesPerDay: 0 };
+    expect(q(monthlyLines(silent, measured, { ...deployment, channelParameters: 0, channelSecrets: 1 }), 'GetSecretValue calls')).toBe(0);
   });
 });
 

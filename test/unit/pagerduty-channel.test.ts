@@ -110,10 +110,10 @@ describe('routing keys', () => {
   test.each([
     [KEY, KEY],
     [`{"routingKey":"${KEY}"}`, KEY],
-  ])('secret %s', (secret, key) => expect(routingKeyOfSecret(secret, 'tocsin/pd')).toBe(key));
+  ])('secret %s', (secret, key) => expect(routingKeyOfSecret(secret, 'secret tocsin/pd')).toBe(key));
 
   test.each([['short'], [`${KEY}x`], ['{"key":"x"}'], ['{not json']])('a secret %s is refused, without the value', (secret) => {
-    expect(() => routingKeyOfSecret(secret, 'tocsin/pd')).toThrow(/secret tocsin\/pd/);
+    expect(() => routingKeyOfSecret(secret, 'secret tocsin/pd')).toThrow(/secret tocsin\/pd/);
   });
   test('checkRoutingKey names where the key came from', () => expect(() => checkRoutingKey('x', 'the environment variable PD')).toThrow('the environment variable PD does not hold a PagerDuty routing key'));
 });

@@ -17,7 +17,7 @@ const head = 'clusters: [default]\ndefaults: { channels: [x] }\nchannels:\n';
 test.each<[string, string, string]>([
   ['a routing key of 31 characters', `  x: { type: pagerduty, routingKey: "${'k'.repeat(31)}" }`, 'channels.x.routingKey'],
   ['routingKey and routingKeyEnv', `  x: { type: pagerduty, routingKey: "${'k'.repeat(32)}", routingKeyEnv: PD }`, 'give routingKey or routingKeyEnv, not both'],
-  ['a Slack key on a pagerduty channel', '  x: { type: pagerduty, webhookUrl: "https://x.example" }', 'unknown key "webhookUrl" for a pagerduty channel (allowed: type, secretName, routingKeyEnv, routingKey, url, minSeverity, template)'],
+  ['a Slack key on a pagerduty channel', '  x: { type: pagerduty, webhookUrl: "https://x.example" }', 'unknown key "webhookUrl" for a pagerduty channel (allowed: type, secretParameter, secretName, routingKeyEnv, routingKey, url, minSeverity, template)'],
   ['a webhook without url', '  x: { type: webhook, signingKeyEnv: K }', 'a webhook channel needs url'],
   ['a short signing key', `  x: { type: webhook, url: "http://127.0.0.1:1/", signingKey: "short" }`, 'channels.x.signingKey'],
   ['a minSeverity that is no severity', '  x: { type: webhook, url: "http://127.0.0.1:1/", minSeverity: loud }', 'channels.x.minSeverity'],

@@ -133,13 +133,15 @@ describe('workflow URLs', () => {
   test.each([
     ['https://prod-1.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x', 'https://prod-1.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x'],
     ['{"url":"https://x.example/w?sig=1"}', 'https://x.example/w?sig=1'],
-  ])('secret %s', (secret, url) => expect(workflowUrlOfSecret(secret, 'tocsin/teams')).toBe(url));
+  ])('secret %s', (secret, url) => expect(workflowUrlOfSecret(secret, 'secret tocsin/teams')).toBe(url));
   test.each([['http://x.example/w'], ['not a url'], ['{"uri":"https://x"}']])('a secret %s is refused, without the value', (secret) => {
-    expect(() => workflowUrlOfSecret(secret, 'tocsin/teams')).toThrow(/secret tocsin\/teams/);
+    expect(() => workflowUrlOfSecret(secret, 'secret tocsin/teams')).toThrow(/secret tocsin\/teams/);
   });
   test('locally http is allowed (a stand-in)', () => expect(checkWorkflowUrl('http://127.0.0.1:1/w', 'url', false)).toBe('http://127.0.0.1:1/w'));
-  test('deploying needs secretName; the Lambdas never see url or urlEnv', () => {
-    expect(TEAMS_INFRA.deployment('t', { type: 'teams', url: 'https://x.example' })).toEqual({ issues: [{ path: ['secretName'], reason: expect.stringContaining('needs secretName') }] });
+  test('deploying needs secretParameter or secretName; the Lambdas never see url or urlEnv', () => {
+    expect(TEAMS_INFRA.deployment('t', { type: 'teams', url: 'https://x.example' })).toEqual({ issues: [{ path: ['secretParameter'], reason: expect.stringContaining('needs secretParameter (the SSM SecureString parameter holding its Workflows webhook URL) or secretName') }] });
+    expect(TEAMS_INFRA.deployment('t', { type: 'teams', secretParameter: '/tocsin/teams/ops' })).toEqual({ channel: { name: 't', secret: { store: 'parameterStore', name: '/tocsin/teams/ops' } } });
+    expect(teamsChannel.forLambda({ type: 'teams', secretParameter: '/p', urlEnv: 'E' })).toEqual({ type: 'teams', secretParameter: '/p' });
     expect(teamsChannel.forLambda({ type: 'teams', secretName: 's', url: 'https://x.example', urlEnv: 'E', minSeverity: 'warning' })).toEqual({ type: 'teams', secretName: 's', minSeverity: 'warning' });
     expect(teamsChannel.check?.({ type: 'teams', url: 'https://x', urlEnv: 'E' })).toEqual([{ path: ['url'], reason: 'give url or urlEnv, not both' }]);
   });

@@ -85,9 +85,9 @@ describe('signing', () => {
   test.each([
     [KEY, KEY],
     [`{"signingKey":"${KEY} ${OLD_KEY}"}`, `${KEY} ${OLD_KEY}`],
-  ])('secret %s', (secret, keys) => expect(signingKeysOfSecret(secret, 'tocsin/hook')).toBe(keys));
+  ])('secret %s', (secret, keys) => expect(signingKeysOfSecret(secret, 'secret tocsin/hook')).toBe(keys));
   test.each([['short'], [`${KEY} short`], ['{"url":"x"}']])('a secret %s is refused, naming it', (secret) => {
-    expect(() => signingKeysOfSecret(secret, 'tocsin/hook')).toThrow(/secret tocsin\/hook/);
+    expect(() => signingKeysOfSecret(secret, 'secret tocsin/hook')).toThrow(/secret tocsin\/hook/);
   });
 });
 
