@@ -302,7 +302,7 @@ describe('sweepFor: a sweep of n watchers from the sweeps measured', () => {
       signOfLifeWru: 1,
       emfMetrics: 0,
     };
-    const d: Deployment = { memoryMb: { ingest: 512, sweeper: 256, channelWorker: 256, timers: 256 }, tracingActive: false, alarms: 10, dashboards: 0, secrets: 0, keyParameters: 4, kmsKeys: 0, polledQueues: 2, kmsEncryptedPolledQueues: 0, logRetentionDays: 90, accessLogLineBytes: 360 };
+    const d: Deployment = { memoryMb: { ingest: 512, sweeper: 256, channelWorker: 256, timers: 256 }, tracingActive: false, alarms: 10, dashboards: 0, secrets: 0, keyParameters: 4, channelParameters: 1, channelSecrets: 0, kmsKeys: 0, polledQueues: 2, kmsEncryptedPolledQueues: 0, logRetentionDays: 90, accessLogLineBytes: 360 };
     const reads = (w: typeof REFERENCE_WORKLOAD) => monthlyLines(w, m, d).find((l) => l.item.startsWith('read request units'))!.quantity;
     const sweeps = SECONDS_PER_MONTH / 60;
     expect(reads(REFERENCE_WORKLOAD)).toBeCloseTo(sweeps * 12, 3);
