@@ -19,6 +19,7 @@ import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand
 import { DynamoSubjectStore, keys } from '../../lambdas/adapters/dynamo-state-store';
 import { STATE_TABLE } from '../../lambdas/commons/deployment';
 import { dynamoClients, EMBEDDED_SKIPPED_MIDDLEWARE, ensureStateTable, startDynalite, type RunningDynalite } from '../../local/dynamodb';
+import { DynaliteRequestHandler, ownBytes } from '../../local/dynalite-worker';
 import { UNSIGNED_SIGNATURE } from '../../local/embedded-signer';
 
 const TABLE = 'tocsin-it-dynalite-worker';
@@ -224,6 +225,25 @@ describe('embedded dynalite in a worker thread', () => {
       expect({ case: c, ...worker }).toEqual({ case: c, ...http });
       expect(viaWorker.response.headers['x-amzn-requestid']).toMatch(/^[0-9A-Z]{52}$/);
     }
+  });
+
+  it('posts each request body as its own bytes, not the SDK buffer pool it is a view into', async () => {
+    const posted: Array<{ id: number; body: Uint8Array }> = [];
+    const worker = { on: () => undefined, postMessage: (batch: Array<{ id: number; body: Uint8Array }>) => posted.push(...batch) };
+    const { doc } = dynamoClients('http://127.0.0.1:1', undefined, new DynaliteRequestHandler(worker as never));
+    const item = { [STATE_TABLE.partitionKey]: 'c', [STATE_TABLE.sortKey]: 's#x', body: Buffer.alloc(300, 7), note: 'héllo ✓' };
+    void doc.send(new PutCommand({ TableName: TABLE, Item: item })).catch(() => undefined);
+    void doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, note: 'second' } })).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(posted).toHaveLength(2);
+    for (const r of posted) {
+      expect(r.body).toBeInstanceOf(Uint8Array);
+      expect(r.body.byteOffset).toBe(0);
+      expect(r.body.buffer.byteLength).toBe(r.body.byteLength); // the SDK's view is into an 8 KB pool
+    }
+    const sent = posted.map((r) => JSON.parse(Buffer.from(r.body).toString('utf8')) as { Item: { note: { S: string } } });
+    expect(sent.map((b) => b.Item.note.S)).toEqual(['héllo ✓', 'second']);
+    expect(ownBytes('text')).toBe('text');
   });
 
   it('fails a request made after it stopped, at once and saying so', async () => {
