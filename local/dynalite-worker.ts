@@ -9,8 +9,8 @@
  * came on top. Here dynalite runs in a worker thread (the second core), and the SDK's
  * requests reach it as messages: `DynaliteRequestHandler` is the SDK's HTTP handler
  * (the `requestHandler` client option), posting each signed request to the worker, which
- * injects it into dynalite's own request listener with light-my-request (no socket, no
- * HTTP parsing) and posts the answer back. The SDK still builds, signs and checks every
+ * hands it to dynalite's own request listener (DIRECT DISPATCH: no socket, no HTTP
+ * parsing) and posts the answer back. The SDK still builds, signs and checks every
  * request and answer exactly as against DynamoDB; only the transport differs.
  *
  * The worker also listens on 127.0.0.1 (a random port), so that the printed endpoint
@@ -248,6 +248,43 @@ const expressionCache = cacheExpressionParses();
 `;
 
 /**
+ * DIRECT DISPATCH: a posted request is handed to dynalite's own request listener (the one
+ * its HTTP server calls, with all its checks: method, content type, target, authorization
+ * header, body size, JSON, then each action's validation) as a request and a response that
+ * have only what that listener uses: the request's method, url and headers (names lower
+ * case, as Node's HTTP server gives them), its body as one 'data' chunk and 'end', and
+ * removeAllListeners; the response's statusCode, setHeader and end. Under bench figure 6,
+ * light-my-request, which built a whole IncomingMessage and ServerResponse for each request,
+ * was ~12% of the worker's time. Should a dynalite version use more of them, the call fails
+ * with a TypeError naming what is missing (test/integration/dynalite-worker.test.ts goes
+ * through every kind of answer the listener gives).
+ */
+const DIRECT_DISPATCH_SOURCE = `
+const { EventEmitter } = require('node:events');
+class PostedRequest extends EventEmitter {
+  constructor(m) {
+    super();
+    this.method = m.method;
+    this.url = m.path;
+    const headers = {};
+    for (const name of Object.keys(m.headers)) headers[name.toLowerCase()] = m.headers[name];
+    this.headers = headers;
+  }
+}
+class PostedResponse {
+  constructor(done) { this.statusCode = 200; this.done = done; this.ended = false; this.answerHeaders = {}; }
+  setHeader(name, value) { this.answerHeaders[String(name).toLowerCase()] = String(value); return this; }
+  getHeader(name) { return this.answerHeaders[String(name).toLowerCase()]; }
+  end(body) {
+    if (this.ended) return this;
+    this.ended = true;
+    this.done(this.statusCode, this.answerHeaders, body === undefined || body === null ? '' : String(body));
+    return this;
+  }
+}
+`;
+
+/**
  * BATCHING: a message between threads costs the sender a serialisation and, when the
  * receiver sleeps, a wake-up; under load that was ~10% of the event loop's time at one
  * message per request. Requests (and answers) made during one turn of the event loop
@@ -255,11 +292,12 @@ const expressionCache = cacheExpressionParses();
  * beyond the current turn.
  *
  * The worker, as CommonJS source (it needs no TypeScript loader): dynalite's server,
- * listening on loopback, and its request listener fed with the posted requests.
+ * listening on loopback, and its request listener fed with the posted requests (DIRECT
+ * DISPATCH).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const inject = require(workerData.lightMyRequest);
+${DIRECT_DISPATCH_SOURCE}
 ${TABLE_CACHE_SOURCE}
 ${ITEM_CACHE_SOURCE}
 ${EXPRESSION_CACHE_SOURCE}
@@ -272,16 +310,17 @@ const answer = (a) => {
   answers.push(a);
 };
 const serve = (m) => {
-  // A Uint8Array arrives as such, not as a Buffer (light-my-request would serialise it as JSON).
-  const payload = m.body instanceof Uint8Array ? Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength) : m.body;
-  inject(dispatch, { method: m.method, url: m.path, headers: m.headers, payload }).then(
-    (res) => {
-      const headers = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);
-      answer({ id: m.id, status: res.statusCode, headers, body: res.payload });
-    },
-    (err) => answer({ id: m.id, error: String(err && err.message || err) }),
-  );
+  let answered = false;
+  const res = new PostedResponse((status, headers, body) => {
+    answered = true;
+    answer({ id: m.id, status, headers, body });
+  });
+  const req = new PostedRequest(m);
+  dispatch(req, res);
+  // dynalite's listener subscribed to the body's events just now; a body arrives as one chunk.
+  const body = m.body instanceof Uint8Array ? Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength) : typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : undefined;
+  if (body && body.length > 0) req.emit('data', body);
+  if (!answered) req.emit('end');
 };
 parentPort.on('message', (m) => {
   if (m === 'stop') {
@@ -356,7 +395,7 @@ export class DynaliteRequestHandler implements RequestHandler<HttpRequest, HttpR
     if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
       return Promise.reject(new TypeError('dynalite worker: a streamed request body is not supported'));
     }
-    const wire: WireRequest = { id, method: request.method, path: `${request.path}${query ? `?${query}` : ''}`, headers: request.headers, body };
+    const wire: WireRequest = { id, method: request.method, path: `${request.path}${query ? `?${query}` : ''}`, headers: request.headers, body: ownBytes(body) };
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.send(wire);
@@ -395,6 +434,17 @@ export class DynaliteRequestHandler implements RequestHandler<HttpRequest, HttpR
 }
 
 /**
+ * The request body as the message carries it. The SDK's JSON body is a view into Node's
+ * shared 8 KB buffer pool, and a message copies a view's whole ArrayBuffer: under bench
+ * figure 6, 8 KB per request for bodies of ~600 bytes (66 MB in 12 s), allocated again in
+ * the worker. A view into a larger buffer is copied to its own bytes first.
+ */
+export function ownBytes<T extends string | Uint8Array | undefined>(body: T): T | Uint8Array {
+  if (!(body instanceof Uint8Array) || body.byteLength === body.buffer.byteLength) return body;
+  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength).slice();
+}
+
+/**
  * Starts dynalite in a worker thread; persisted under `path` when given, in memory otherwise.
  * An error inside the worker after it started is not caught here: like an uncaught
  * exception of dynalite in the main thread would, it ends the process.
@@ -405,7 +455,6 @@ export async function startDynalite(path?: string): Promise<RunningDynalite> {
     eval: true,
     workerData: {
       dynalite: require.resolve('dynalite'),
-      lightMyRequest: require.resolve('light-my-request'),
       options: { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) },
     },
   });

@@ -19,6 +19,7 @@ import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand
 import { DynamoSubjectStore, keys } from '../../lambdas/adapters/dynamo-state-store';
 import { STATE_TABLE } from '../../lambdas/commons/deployment';
 import { dynamoClients, EMBEDDED_SKIPPED_MIDDLEWARE, ensureStateTable, startDynalite, type RunningDynalite } from '../../local/dynamodb';
+import { DynaliteRequestHandler, ownBytes } from '../../local/dynalite-worker';
 import { UNSIGNED_SIGNATURE } from '../../local/embedded-signer';
 
 const TABLE = 'tocsin-it-dynalite-worker';
@@ -195,6 +196,54 @@ describe('embedded dynalite in a worker thread', () => {
     await ensureStateTable(worker.client, TABLE);
     expect(await read('a')).toBeUndefined();
     http.client.destroy();
+  });
+
+  it('answers each kind of request as its HTTP server does (DIRECT DISPATCH): status, body and headers', async () => {
+    dynalite = await startDynalite();
+    const { client } = dynamoClients(dynalite.endpoint, undefined, dynalite.requestHandler);
+    await ensureStateTable(client, TABLE);
+    const auth = 'AWS4-HMAC-SHA256 Credential=tocsinlocal/20261202/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=x';
+    const json = (target: string, extra: Record<string, string> = {}) => ({ 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': `DynamoDB_20120810.${target}`, 'X-Amz-Date': '20261202T000000Z', Authorization: auth, ...extra });
+    const cases: Array<{ method: string; headers: Record<string, string>; body?: string }> = [
+      { method: 'GET', headers: {} }, // health answer
+      { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }, // unknown operation (404)
+      { method: 'POST', headers: json('GetItem'), body: '{not json' }, // serialization error
+      { method: 'POST', headers: json('Nope'), body: '{}' }, // unknown operation (400)
+      { method: 'POST', headers: { ...json('GetItem'), Authorization: '' }, body: '{}' }, // no authentication token
+      { method: 'POST', headers: json('GetItem'), body: JSON.stringify({ TableName: TABLE, Key: { pk: { N: '1' } } }) }, // validation error
+      { method: 'POST', headers: json('GetItem'), body: JSON.stringify({ TableName: 'missing', Key: { pk: { S: 'a' }, sk: { S: 'b' } } }) }, // no such table
+      { method: 'POST', headers: json('PutItem'), body: JSON.stringify({ TableName: TABLE, Item: { pk: { S: 'a' }, sk: { S: 'b' }, text: { S: 'héllo ✓' } } }) },
+      { method: 'POST', headers: json('GetItem'), body: JSON.stringify({ TableName: TABLE, Key: { pk: { S: 'a' }, sk: { S: 'b' } }, ConsistentRead: true }) }, // unicode back
+      { method: 'POST', headers: json('GetItem', { 'Content-Type': 'application/json' }), body: JSON.stringify({ TableName: TABLE, Key: { pk: { S: 'a' }, sk: { S: 'b' } } }) },
+    ];
+    const comparable = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).filter(([k]) => !['x-amzn-requestid', 'date', 'connection', 'keep-alive'].includes(k)));
+    for (const c of cases) {
+      const viaWorker = await dynalite.requestHandler.handle({ method: c.method, protocol: 'http:', hostname: 'localhost', path: '/', query: {}, headers: c.headers, body: c.body } as never);
+      const viaHttp = await fetch(dynalite.endpoint, { method: c.method, headers: Object.fromEntries(Object.entries(c.headers).filter(([, v]) => v !== '')), ...(c.body !== undefined ? { body: c.body } : {}) });
+      const worker = { status: viaWorker.response.statusCode, body: Buffer.from(viaWorker.response.body as Uint8Array).toString('utf8'), headers: comparable(viaWorker.response.headers) };
+      const http = { status: viaHttp.status, body: await viaHttp.text(), headers: comparable(Object.fromEntries(viaHttp.headers.entries())) };
+      expect({ case: c, ...worker }).toEqual({ case: c, ...http });
+      expect(viaWorker.response.headers['x-amzn-requestid']).toMatch(/^[0-9A-Z]{52}$/);
+    }
+  });
+
+  it('posts each request body as its own bytes, not the SDK buffer pool it is a view into', async () => {
+    const posted: Array<{ id: number; body: Uint8Array }> = [];
+    const worker = { on: () => undefined, postMessage: (batch: Array<{ id: number; body: Uint8Array }>) => posted.push(...batch) };
+    const { doc } = dynamoClients('http://127.0.0.1:1', undefined, new DynaliteRequestHandler(worker as never));
+    const item = { [STATE_TABLE.partitionKey]: 'c', [STATE_TABLE.sortKey]: 's#x', body: Buffer.alloc(300, 7), note: 'héllo ✓' };
+    void doc.send(new PutCommand({ TableName: TABLE, Item: item })).catch(() => undefined);
+    void doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, note: 'second' } })).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(posted).toHaveLength(2);
+    for (const r of posted) {
+      expect(r.body).toBeInstanceOf(Uint8Array);
+      expect(r.body.byteOffset).toBe(0);
+      expect(r.body.buffer.byteLength).toBe(r.body.byteLength); // the SDK's view is into an 8 KB pool
+    }
+    const sent = posted.map((r) => JSON.parse(Buffer.from(r.body).toString('utf8')) as { Item: { note: { S: string } } });
+    expect(sent.map((b) => b.Item.note.S)).toEqual(['héllo ✓', 'second']);
+    expect(ownBytes('text')).toBe('text');
   });
 
   it('fails a request made after it stopped, at once and saying so', async () => {
