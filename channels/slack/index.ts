@@ -14,12 +14,14 @@ import type { ConfigIssue } from '../../lambdas/domain/rules/config';
 import type { Severity } from '../../lambdas/domain/types';
 import type { DynamoSlackThreads } from '../../lambdas/adapters/dynamo-slack-threads';
 import type { ChannelKind, ChannelStateTable } from '../kind';
-import { DeployedChannelSecrets, plainOrJsonField } from '../queue-delivered/secrets';
+import { DeployedChannelSecrets } from '../queue-delivered/secrets';
 import { CHANNEL_SECRET_KEYS, channelSecretLocations, secretKeyIssues, secretKeysForLambda, secretKeysSchema, SLACK_BOT_TOKEN_KEYS } from '../secret-location';
 import { SlackAppSender } from './app';
 import { slackPayload, type SlackPayload } from './payload';
 import { SlackSender } from './sender';
-import { checkBotToken } from './web-api';
+import { botTokenOfSecret, isSlackApp } from './app-channel';
+
+export { botTokenOfSecret, isSlackApp };
 import { SecretWebhookUrls, WebhookSender, webhookUrlOfSecret } from './webhook';
 
 export interface SlackChannel {
@@ -54,10 +56,6 @@ export interface SlackSettings {
   minIntervalMs?: number;
 }
 
-/** App mode: the channel names an ID (what `channel` is), not a #name. */
-export function isSlackApp(spec: SlackChannel): boolean {
-  return spec.channel !== undefined;
-}
 
 /** chat.postMessage is special-tier: ≈1 message per second per channel. */
 export const SLACK_POST_INTERVAL_MS = 1000;
@@ -169,7 +167,3 @@ function dynamoThreads(state: ChannelStateTable): DynamoSlackThreads {
   return new Threads(state.doc, state.tableName);
 }
 
-/** The stored secret (parameter or secret, named by `from`): the bot token itself, or JSON {"botToken": "..."}. */
-export function botTokenOfSecret(stored: string, from: string): string {
-  return checkBotToken(plainOrJsonField(stored, 'botToken', from), from);
-}

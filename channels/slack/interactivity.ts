@@ -11,7 +11,8 @@ import type { SlackApps } from '../../lambdas/app/slack-interactions';
 import type { ChannelSpec } from '../../lambdas/domain/rules/types';
 import { DeployedChannelSecrets, StaticChannelSecrets, type ChannelSecrets, type SecretClients } from '../queue-delivered/secrets';
 import { channelSecretLocations, SLACK_BOT_TOKEN_KEYS } from '../secret-location';
-import { botTokenOfSecret, isSlackApp, type SlackChannel } from '.';
+import type { SlackChannel } from '.';
+import { botTokenOfSecret, isSlackApp } from './app-channel';
 import type { SlackThreadStore } from './threads';
 import { callSlack, checkBotToken, SLACK_API_URL } from './web-api';
 
