@@ -87,6 +87,17 @@ export interface Deployment {
   kmsKeys: number;
   /** Queues drained by a Lambda event source mapping (each polled while idle). */
   polledQueues: number;
+  /**
+   * Queues the sweeper would drain with one short receive a minute instead of a Lambda
+   * poller: 0 in the stack; a what-if of the cost model (cost-model.ts scenarios), not built.
+   */
+  sweptQueues: number;
+  /**
+   * What answers the shims: the stack's HTTP API (API Gateway: a price per request and an
+   * access log line), or a Lambda function URL (no charge beyond the invocation, no access
+   * log): a what-if of the cost model, not built.
+   */
+  frontDoor: 'http-api' | 'function-url';
   /** Of those, encrypted with the customer managed key (SQS asks KMS for data keys). */
   kmsEncryptedPolledQueues: number;
   logRetentionDays: number;
@@ -345,7 +356,9 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
     const events = p.logEvents + platform.length;
     return p.logBytes + platform.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0) + events * a.logEventOverheadBytes;
   };
-  const ingestLogBytes = sum((p) => logBytesPer(p, d.memoryMb.ingest)) + ingestRequests * (d.accessLogLineBytes + a.logEventOverheadBytes);
+  const httpApi = d.frontDoor === 'http-api';
+  const accessLogBytes = httpApi ? ingestRequests * (d.accessLogLineBytes + a.logEventOverheadBytes) : 0;
+  const ingestLogBytes = sum((p) => logBytesPer(p, d.memoryMb.ingest)) + accessLogBytes;
   const sweepLogBytes = sweeps * logBytesPer(sweep, d.memoryMb.sweeper);
   const slackLogBytes = slackMessages * logBytesPer(m.slackDelivery, d.memoryMb.channelWorker);
   const logGb = (ingestLogBytes + sweepLogBytes + slackLogBytes) / 1e9;
@@ -370,7 +383,7 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
   const sweepBasis = `${fmt(sweep.watchers)} watchers (${m.sweeps.some((x) => x.watchers === sweep.watchers) ? 'measured' : `on the line through the sweeps measured with ${m.sweeps.map((x) => fmt(x.watchers)).join(' and ')}`})`;
 
   return [
-    { service: 'API Gateway', item: 'HTTP API requests', quantity: apiRequests, price: 'apiGatewayHttpRequest', floor: true, basis: `ingest requests ${fmt(ingestRequests)} (heartbeats ${fmt(req.heartbeat)}, checks ${fmt(req.checksFirst + req.checksRepeat + req.checksFull)}, events ${fmt(req.eventFirst + req.eventRepeat)}, serf ${fmt(req.memberFirst + req.memberRepeat)}); measured bodies under 512 KB` },
+    { service: 'API Gateway', item: 'HTTP API requests', quantity: httpApi ? apiRequests : 0, price: 'apiGatewayHttpRequest', floor: true, basis: `${httpApi ? '' : 'none: a Lambda function URL answers instead (not built); '}ingest requests ${fmt(ingestRequests)} (heartbeats ${fmt(req.heartbeat)}, checks ${fmt(req.checksFirst + req.checksRepeat + req.checksFull)}, events ${fmt(req.eventFirst + req.eventRepeat)}, serf ${fmt(req.memberFirst + req.memberRepeat)}); measured bodies under 512 KB` },
     { service: 'Lambda', item: 'invocations (ingest, sweeper, channel worker)', quantity: ingestRequests + sweeps + slackMessages, price: 'lambdaRequest', basis: `ingest ${fmt(ingestRequests)}, sweeper ${fmt(sweeps)} (every minute), channel worker ${fmt(slackMessages)} (one Slack message each); timers 0 (no for/repeat rule)` },
     { service: 'Lambda', item: `ingest duration, arm64 ${d.memoryMb.ingest} MB`, quantity: sum((p) => billedSeconds(p) * gb(d.memoryMb.ingest)), price: 'lambdaArmGbSecond', basis: 'measured handler time per kind, rounded up to 1 ms, x memory' },
     { service: 'Lambda', item: `sweeper duration, ${d.memoryMb.sweeper} MB`, quantity: sweeps * billedSeconds(sweep) * gb(d.memoryMb.sweeper), price: 'lambdaArmGbSecond', basis: `a sweep of ${sweepBasis}, ${sweep.ms.toFixed(1)} ms` },
@@ -381,8 +394,11 @@ export function monthlyLines(w: Workload, m: Measured, d: Deployment, a: Assumpt
     { service: 'SNS', item: 'API calls of the sweeper (GetTopicAttributes)', quantity: sweeps * sweep.alertsProbes, price: 'snsPublish', basis: 'one per sweep, measured; SNS bills API requests at the publish rate' },
     { service: 'SNS', item: 'email deliveries', floor: true, quantity: emailDeliveries, price: 'snsEmailDelivery', basis: `${w.emailAddresses} address(es) hear every alert (reference.yaml)` },
     { service: 'SQS', item: 'Slack queue: send, receive, delete per message', quantity: slackMessages * a.sqsRequestsPerMessage, price: 'sqsRequest', basis: `${fmt(slackMessages)} messages x ${a.sqsRequestsPerMessage}; SNS to SQS delivery itself is free` },
+    ...(d.sweptQueues > 0
+      ? [{ service: 'SQS', item: `receives of ${d.sweptQueues} queue(s) the sweeper drains`, quantity: d.sweptQueues * sweeps, price: 'sqsRequest' as const, basis: 'one short receive per sweep while the queue is empty (not built)' }]
+      : []),
     { service: 'SQS', item: `idle receives of ${d.polledQueues} polled queues (Lambda's pollers)`, quantity: d.polledQueues * a.idleReceivesPerQueuePerMinute * (SECONDS_PER_MONTH / 60), price: 'sqsRequest', basis: `${a.idleReceivesPerQueuePerMinute}/min per queue: Lambda long-polls with 5 concurrent pollers (AWS Compute Blog), 20 s waits` },
-    { service: 'CloudWatch', item: 'Logs ingested (GB)', quantity: logGb, price: 'logsIngestedGb', basis: 'measured log and EMF bytes per request + Lambda START/END/REPORT lines + API access log line + 26 B/event' },
+    { service: 'CloudWatch', item: 'Logs ingested (GB)', quantity: logGb, price: 'logsIngestedGb', basis: `measured log and EMF bytes per request + Lambda START/END/REPORT lines${httpApi ? ' + API access log line' : ''} + 26 B/event` },
     { service: 'CloudWatch', item: `Logs archive (GB-month, ${d.logRetentionDays} days kept)`, quantity: (logGb * (d.logRetentionDays / DAYS_PER_MONTH)) / a.logArchiveCompression, price: 'logsStoredGbMonth', basis: 'steady state, billed uncompressed here (an upper bound: AWS bills the compressed archive)' },
     { service: 'CloudWatch', item: 'custom metrics (EMF)', quantity: customMetrics(m, d), price: 'customMetric', basis: `distinct namespace/name/dimension values the functions emitted in the measured run (${m.emfMetrics}), of those the stack lets them write (TOCSIN_METRICS: the dashboard's only with deployment.dashboard); the refusal metric filters publish nothing without refusals` },
     { service: 'CloudWatch', item: 'alarms', quantity: d.alarms, price: 'alarm', basis: 'AWS::CloudWatch::Alarm in the synthesized template' },

@@ -191,6 +191,8 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     channelSecrets: 0,
     kmsKeys: 1,
     polledQueues: 2,
+    sweptQueues: 0,
+    frontDoor: 'http-api',
     kmsEncryptedPolledQueues: 1,
     logRetentionDays: 90,
     accessLogLineBytes: 360,
@@ -222,6 +224,23 @@ describe('monthlyLines: measured per-request quantities times the month', () => 
     ['secrets', () => 0],
     ['customer managed keys', () => 1],
   ])('%s', (item, expected) => expect(find(item)).toBeCloseTo(expected(), 3));
+
+  // The what-ifs of designs not built (cost-model.ts scenarios) change only their own lines.
+  const logsOf = (l: typeof lines) => l.find((x) => x.item.startsWith('Logs ingested'))!.quantity;
+  it('a function URL instead of the HTTP API: no API Gateway requests, no access log line, the rest unchanged', () => {
+    const other = monthlyLines(REFERENCE_WORKLOAD, measured, { ...deployment, frontDoor: 'function-url' });
+    expect(other.find((l) => l.item === 'HTTP API requests')!.quantity).toBe(0);
+    expect((logsOf(lines) - logsOf(other)) * 1e9).toBeCloseTo(total * (360 + DEFAULT_ASSUMPTIONS.logEventOverheadBytes), 0);
+    expect(other.find((l) => l.item.startsWith('write request units'))!.quantity).toBe(find('write request units'));
+  });
+
+  it('a queue the sweeper drains instead of a Lambda poller: one receive per sweep instead of 15 a minute', () => {
+    const other = monthlyLines(REFERENCE_WORKLOAD, measured, { ...deployment, polledQueues: 1, sweptQueues: 1 });
+    const quantity = (item: string) => other.find((l) => l.item.startsWith(item))?.quantity;
+    expect(quantity('idle receives')).toBeCloseTo(15 * (SECONDS_PER_MONTH / 60), 3);
+    expect(quantity('receives of 1 queue(s) the sweeper drains')).toBeCloseTo(sweeps, 3);
+    expect(lines.some((l) => l.item.includes('the sweeper drains'))).toBe(false);
+  });
 
   it('custom metrics: of those measured, only what the stack lets each function write (TOCSIN_METRICS)', () => {
     const byService = {
@@ -302,7 +321,7 @@ describe('sweepFor: a sweep of n watchers from the sweeps measured', () => {
       signOfLifeWru: 1,
       emfMetrics: 0,
     };
-    const d: Deployment = { memoryMb: { ingest: 512, sweeper: 256, channelWorker: 256, timers: 256 }, tracingActive: false, alarms: 10, dashboards: 0, secrets: 0, keyParameters: 4, channelParameters: 1, channelSecrets: 0, kmsKeys: 0, polledQueues: 2, kmsEncryptedPolledQueues: 0, logRetentionDays: 90, accessLogLineBytes: 360 };
+    const d: Deployment = { memoryMb: { ingest: 512, sweeper: 256, channelWorker: 256, timers: 256 }, tracingActive: false, alarms: 10, dashboards: 0, secrets: 0, keyParameters: 4, channelParameters: 1, channelSecrets: 0, kmsKeys: 0, polledQueues: 2, sweptQueues: 0, frontDoor: 'http-api', kmsEncryptedPolledQueues: 0, logRetentionDays: 90, accessLogLineBytes: 360 };
     const reads = (w: typeof REFERENCE_WORKLOAD) => monthlyLines(w, m, d).find((l) => l.item.startsWith('read request units'))!.quantity;
     const sweeps = SECONDS_PER_MONTH / 60;
     expect(reads(REFERENCE_WORKLOAD)).toBeCloseTo(sweeps * 12, 3);
