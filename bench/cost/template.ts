@@ -59,7 +59,7 @@ export function deploymentOf(configFile: string, optIns: Partial<DeploymentOptIn
     kmsKeys: ofType('AWS::KMS::Key').length,
     polledQueues: mappings.length,
     sweptQueues: 0,
-    frontDoor: ofType('AWS::ApiGatewayV2::Api').length > 0 ? 'http-api' : 'function-url',
+    frontDoor: 'http-api', // the stage read above: the stack always answers through its HTTP API
     // Named channel queues (CHANNEL_QUEUES) are the Slack queues, encrypted with the topic key.
     kmsEncryptedPolledQueues: Math.min(mappings.length, kmsQueues.length),
     logRetentionDays: Math.max(...retention),
