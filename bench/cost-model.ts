@@ -27,6 +27,8 @@ export function scenarios(w: Workload, d: Deployment, everyOptIn: Deployment): A
   const everyNode = REFERENCE_WORKLOAD;
   const sweptTimers: Deployment = { ...d, polledQueues: d.polledQueues - 1, sweptQueues: d.sweptQueues + 1 };
   const functionUrl: Deployment = { ...d, frontDoor: 'function-url' };
+  const bothNotBuilt: Deployment = { ...sweptTimers, frontDoor: 'function-url' };
+  const beatsEvery2m: Workload = { ...w, heartbeatEverySeconds: 120 };
   return [
     { name: 'no traffic at all: the lean stack alone (sweeper every minute, idle queue pollers, alarms)', workload: silent, deployment: d },
     { name: `the recommended setup with every deployment opt-in (dashboard, tracing, customer managed key, detailed alarms: ${everyOptIn.alarms} alarms)`, workload: w, deployment: everyOptIn },
@@ -39,12 +41,12 @@ export function scenarios(w: Workload, d: Deployment, everyOptIn: Deployment): A
       deployment: { ...d, channelSecrets: d.channelSecrets + d.channelParameters, channelParameters: 0 },
     },
     // The ways under the target, each with what it gives up. Only the first is a setting today.
-    { name: 'the recommended setup with heartbeats every 2m instead of 1m (a setting: missingAfter 5m then tolerates one lost heartbeat, not four)', workload: { ...w, heartbeatEverySeconds: 120 }, deployment: d },
+    { name: 'the recommended setup with heartbeats every 2m instead of 1m (a setting: missingAfter 5m then tolerates one lost heartbeat, not four)', workload: beatsEvery2m, deployment: d },
     { name: `NOT BUILT: timers drained by the sweeper each minute instead of a Lambda-polled queue (${d.polledQueues - 1} polled queue(s); for, repeat and storm digests up to a minute late)`, workload: w, deployment: sweptTimers },
     { name: 'NOT BUILT: a Lambda function URL instead of the HTTP API (no API Gateway throttling or access log; the 29 s timeout and the routes the shim and Slack use change)', workload: w, deployment: functionUrl },
-    { name: 'NOT BUILT: the function URL, with heartbeats every 2m', workload: { ...w, heartbeatEverySeconds: 120 }, deployment: functionUrl },
-    { name: 'NOT BUILT: both of those', workload: w, deployment: { ...sweptTimers, frontDoor: 'function-url' } },
-    { name: 'NOT BUILT: both, with heartbeats every 2m', workload: { ...w, heartbeatEverySeconds: 120 }, deployment: { ...sweptTimers, frontDoor: 'function-url' } },
+    { name: 'NOT BUILT: the function URL, with heartbeats every 2m', workload: beatsEvery2m, deployment: functionUrl },
+    { name: 'NOT BUILT: both of those', workload: w, deployment: bothNotBuilt },
+    { name: 'NOT BUILT: both, with heartbeats every 2m', workload: beatsEvery2m, deployment: bothNotBuilt },
   ];
 }
 
