@@ -45,7 +45,7 @@ export function scenarios(w: Workload, d: Deployment, everyOptIn: Deployment): A
     { name: `NOT BUILT: timers drained by the sweeper each minute instead of a Lambda-polled queue (${d.polledQueues - 1} polled queue(s); for, repeat and storm digests up to a minute late)`, workload: w, deployment: sweptTimers },
     { name: 'NOT BUILT: a Lambda function URL instead of the HTTP API (no API Gateway throttling or access log; the 29 s timeout and the routes the shim and Slack use change)', workload: w, deployment: functionUrl },
     { name: 'NOT BUILT: the function URL, with heartbeats every 2m', workload: beatsEvery2m, deployment: functionUrl },
-    { name: 'NOT BUILT: both of those', workload: w, deployment: bothNotBuilt },
+    { name: "NOT BUILT: the sweeper's timers and the function URL", workload: w, deployment: bothNotBuilt },
     { name: 'NOT BUILT: both, with heartbeats every 2m', workload: beatsEvery2m, deployment: bothNotBuilt },
   ];
 }
